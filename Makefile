@@ -1,0 +1,38 @@
+# Thin wrapper over CMake: the README's two commands, plus the plain build.
+#   make        build everything into build/ (the CLI is build/otgen)
+#   make demo   install missing packages, build, run the main job on its built-in default
+#   make test   install missing packages, build, run the test suite
+#   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make bench  build and run the benchmarks
+BUILD ?= build
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure demo test asan bench clean
+
+all: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+demo: all
+	./$(BUILD)/otgen demo
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
+	    -DOTGEN_SANITIZE=ON -DOTGEN_WERROR=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: all
+	./$(BUILD)/bench_core
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,169 @@
+/* otgen ad: define-then-run reverse-mode automatic differentiation on a tape.
+ * Build a graph once (each builder appends a node, so creation order is a topological order and
+ * shape errors are caught here, at build time), then per step: write inputs, otg_graph_forward,
+ * otg_graph_zero_grad, otg_graph_backward. Parameters and their gradients live in one flat buffer
+ * each, so optimisers are plain loops over float arrays.
+ * Nonsmooth ops record their selection in forward (mask, sign, argmax) and replay it in backward:
+ *   relu'(0) = s (per graph, s in [0, 1], default 0), leaky_relu'(0) = alpha + s (1 - alpha),
+ *   |x|'(0) = 0, max/min ties -> the first argument. See docs/autodiff.md. */
+#ifndef OTGEN_AD_H
+#define OTGEN_AD_H
+
+#include "otgen/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct otg_graph otg_graph;
+typedef struct otg_node otg_node;
+
+/* The op table's keys. Every op has a forward, a backward and a gradient test. */
+typedef enum {
+    OTG_OP_INPUT,
+    OTG_OP_PARAM,
+    OTG_OP_ADD,
+    OTG_OP_SUB,
+    OTG_OP_MUL,
+    OTG_OP_SCALE,
+    OTG_OP_SQUARE,
+    OTG_OP_EXP,
+    OTG_OP_LOG,
+    OTG_OP_TANH,
+    OTG_OP_SIGMOID,
+    OTG_OP_SOFTPLUS,
+    OTG_OP_RELU,
+    OTG_OP_LEAKY_RELU,
+    OTG_OP_ABS,
+    OTG_OP_MAX,
+    OTG_OP_MIN,
+    OTG_OP_MATMUL,
+    OTG_OP_BIAS,
+    OTG_OP_SUM,
+    OTG_OP_MEAN,
+    OTG_OP_RESHAPE,
+    OTG_OP_CONCAT,
+    OTG_OP_CONV2D,
+    OTG_OP_CONV_TRANSPOSE2D,
+    OTG_OP_UPSAMPLE,
+    OTG_OP_CUSTOM,
+    OTG_OP_COUNT
+} otg_op;
+
+/* The name of an op ("relu"), or NULL outside the table. */
+const char *otg_op_name(otg_op op);
+
+/* ---- graph lifetime and settings ------------------------------------------------------------ */
+
+/* An empty graph; NULL on out of memory. The graph owns every node and buffer. */
+otg_graph *otg_graph_new(void);
+/* Releases the graph, its nodes and buffers. Accepts NULL. */
+void otg_graph_free(otg_graph *g);
+/* The value backprop uses for relu'(0) (and the interpolation for leaky_relu'(0)).
+ * OTG_EINVAL unless 0 <= s <= 1. Takes effect at the next backward. */
+otg_status otg_graph_set_relu_prime(otg_graph *g, float s);
+float otg_graph_relu_prime(const otg_graph *g);
+
+/* ---- leaves --------------------------------------------------------------------------------- */
+
+/* An input of shape[ndim] whose values the caller writes (otg_node_data) before each forward.
+ * requires_grad: whether backward computes d loss / d input. NULL on a bad shape. */
+otg_node *otg_input(otg_graph *g, int ndim, const int64_t *shape, int requires_grad);
+/* A trainable parameter, stored in the graph's flat parameter buffer (zero-initialised). */
+otg_node *otg_param(otg_graph *g, int ndim, const int64_t *shape);
+
+/* ---- ops: each returns the new node, or NULL (reason in otg_last_error) on a NULL input or a
+ * shape mismatch. A NULL input propagates, so a chain of builders can be checked once. -------- */
+
+otg_node *otg_add(otg_graph *g, otg_node *a, otg_node *b);    /* a + b, same shapes */
+otg_node *otg_sub(otg_graph *g, otg_node *a, otg_node *b);    /* a - b, same shapes */
+otg_node *otg_mul(otg_graph *g, otg_node *a, otg_node *b);    /* a * b elementwise */
+otg_node *otg_scale(otg_graph *g, otg_node *a, float c);      /* c a */
+otg_node *otg_square(otg_graph *g, otg_node *a);              /* a^2 */
+otg_node *otg_exp(otg_graph *g, otg_node *a);                 /* e^a */
+otg_node *otg_log(otg_graph *g, otg_node *a);                 /* ln a (NaN/-Inf for a <= 0) */
+otg_node *otg_tanh(otg_graph *g, otg_node *a);
+otg_node *otg_sigmoid(otg_graph *g, otg_node *a);             /* 1 / (1 + e^-a), stable */
+otg_node *otg_softplus(otg_graph *g, otg_node *a);            /* ln(1 + e^a), stable */
+otg_node *otg_relu(otg_graph *g, otg_node *a);                /* max(a, 0); NaN propagates */
+otg_node *otg_leaky_relu(otg_graph *g, otg_node *a, float alpha); /* a > 0 ? a : alpha a */
+otg_node *otg_abs(otg_graph *g, otg_node *a);
+otg_node *otg_max(otg_graph *g, otg_node *a, otg_node *b);    /* elementwise; tie -> a */
+otg_node *otg_min(otg_graph *g, otg_node *a, otg_node *b);    /* elementwise; tie -> a */
+/* a [m, k] @ b [k, n] -> [m, n] (GEMM through CBLAS). */
+otg_node *otg_matmul(otg_graph *g, otg_node *a, otg_node *b);
+/* x [n, c, ...] + b [c] broadcast over dimension 1 (dense bias, or conv channel bias). */
+otg_node *otg_bias(otg_graph *g, otg_node *x, otg_node *b);
+otg_node *otg_sum(otg_graph *g, otg_node *a);                 /* -> [1] */
+otg_node *otg_mean(otg_graph *g, otg_node *a);                /* -> [1] */
+/* Same data, new shape (same element count); shares the input's buffers, costs nothing. */
+otg_node *otg_reshape(otg_graph *g, otg_node *a, int ndim, const int64_t *shape);
+/* Concatenates n >= 1 nodes along `axis`; all other dimensions must match. */
+otg_node *otg_concat(otg_graph *g, int n, otg_node *const *in, int axis);
+/* x [N, C, H, W] (*) w [O, C, kh, kw] -> [N, O, Ho, Wo], Ho = (H + 2 pad - kh) / stride + 1.
+ * Cross-correlation as in PyTorch; no bias (add otg_bias). im2col + GEMM. */
+otg_node *otg_conv2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad);
+/* The adjoint of conv2d: x [N, C, H, W], w [C, O, kh, kw] (PyTorch layout) -> [N, O, Ho, Wo],
+ * Ho = (H - 1) stride - 2 pad + kh. */
+otg_node *otg_conv_transpose2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad);
+/* Nearest-neighbour upsampling of x [N, C, H, W] by an integer factor -> [N, C, fH, fW]. */
+otg_node *otg_upsample(otg_graph *g, otg_node *x, int factor);
+
+/* An op computed outside the tape (e.g. the fused SW kernel) that takes part in backprop.
+ * forward writes *out from in[0..n_in); backward ADDS d loss/d in[i] into in_grad[i] given
+ * out_grad, skipping i whose in_grad[i].data is NULL (no gradient needed). Either may return an
+ * error status, which otg_graph_forward / _backward return. ctx is borrowed, not freed. */
+typedef struct {
+    const char *name;
+    otg_status (*forward)(void *ctx, int n_in, const otg_tensor *in, otg_tensor *out);
+    otg_status (*backward)(void *ctx, int n_in, const otg_tensor *in, const otg_tensor *out,
+                           const otg_tensor *out_grad, otg_tensor *in_grad);
+} otg_custom_op;
+otg_node *otg_custom(otg_graph *g, const otg_custom_op *op, void *ctx, int n_in,
+                     otg_node *const *in, int ndim, const int64_t *shape);
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+/* Allocates every value, gradient and selection buffer (once; later calls do nothing unless
+ * nodes were added). Called by forward; call it yourself to write inputs before the first one. */
+otg_status otg_graph_compile(otg_graph *g);
+/* Evaluates every node in creation order. */
+otg_status otg_graph_forward(otg_graph *g);
+/* Sets every parameter gradient to 0 (backward accumulates into them with +=). */
+void otg_graph_zero_grad(otg_graph *g);
+/* Reverse pass from a scalar node ([1]) seeded with 1: ADDS d loss/d param into the flat gradient
+ * buffer and d loss/d input into inputs created with requires_grad. Needs a forward first. */
+otg_status otg_graph_backward(otg_graph *g, otg_node *loss);
+/* Reverse pass seeded with an arbitrary upstream gradient seed[numel(node)] for `node` (how an
+ * external kernel injects d loss/d node into the tape). */
+otg_status otg_graph_backward_seed(otg_graph *g, otg_node *node, const float *seed);
+/* Number of nonsmooth-op inputs exactly at a kink (relu/leaky input == 0, |x| at 0, max/min
+ * ties) during the last forward. */
+int64_t otg_graph_kink_count(const otg_graph *g);
+
+/* The flat parameter / gradient buffers and their length (all parameters, creation order). The
+ * gradient buffer exists after compile; the parameter buffer's address changes when a parameter
+ * is added, so take it after building. */
+float *otg_graph_params(otg_graph *g, int64_t *count);
+float *otg_graph_grads(otg_graph *g, int64_t *count);
+/* Number of nodes so far. */
+int64_t otg_graph_node_count(const otg_graph *g);
+
+/* ---- nodes --------------------------------------------------------------------------------- */
+
+/* The node's values [numel] (a parameter's slice of the flat buffer; an input's data to write).
+ * NULL for other nodes before compile. */
+float *otg_node_data(otg_node *n);
+/* The node's gradient [numel] after backward; NULL when it needs none or before compile. */
+float *otg_node_grad(otg_node *n);
+/* The node's value as a tensor view (data NULL before compile, as otg_node_data). */
+otg_tensor otg_node_value(otg_node *n);
+int otg_node_ndim(const otg_node *n);
+const int64_t *otg_node_shape(const otg_node *n);
+int64_t otg_node_numel(const otg_node *n);
+otg_op otg_node_op(const otg_node *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

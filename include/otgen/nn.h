@@ -1,0 +1,64 @@
+/* otgen nn: layers as graph builders (dense, activations), initialisers drawing from an explicit
+ * RNG stream, and the MLP builder. Parameters live in the graph's flat parameter buffer
+ * (otg_graph_params), so an optimiser is a loop over one array. */
+#ifndef OTGEN_NN_H
+#define OTGEN_NN_H
+
+#include "otgen/ad.h"
+#include "otgen/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    OTG_ACT_NONE,
+    OTG_ACT_RELU,
+    OTG_ACT_LEAKY_RELU, /* slope 0.2 below 0 unless the spec says otherwise */
+    OTG_ACT_TANH,
+    OTG_ACT_SIGMOID,
+    OTG_ACT_SOFTPLUS,
+    OTG_ACT_ABS,
+    OTG_ACT_COUNT
+} otg_activation;
+
+/* Parses "none", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "abs". OTG_EINVAL else. */
+otg_status otg_activation_parse(const char *name, otg_activation *out);
+const char *otg_activation_name(otg_activation a);
+/* Applies activation a to x (returns x itself for OTG_ACT_NONE). leaky_alpha for leaky_relu. */
+otg_node *otg_nn_activate(otg_graph *g, otg_node *x, otg_activation a, float leaky_alpha);
+
+typedef enum {
+    OTG_INIT_AUTO,   /* He for the relu family, Xavier otherwise */
+    OTG_INIT_HE,     /* N(0, 2 / fan_in) */
+    OTG_INIT_XAVIER  /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+} otg_init;
+
+/* Fills w[count] with init's law for the given fans, from stream rng. */
+otg_status otg_nn_init_fill(float *w, int64_t count, int64_t fan_in, int64_t fan_out,
+                            otg_init init, otg_rng *rng);
+
+/* A dense layer x [n, in] -> x W + b [n, out]: W [in, out] initialised from rng (init must not be
+ * AUTO here), b [out] zero. NULL on a bad shape or NULL input. */
+otg_node *otg_nn_dense(otg_graph *g, otg_node *x, int64_t out, otg_init init, otg_rng *rng);
+
+/* A multilayer perceptron widths[0] -> widths[1] -> ... -> widths[n_widths - 1]. */
+typedef struct {
+    const int64_t *widths;     /* [n_widths], widths[0] = input dimension */
+    int n_widths;              /* >= 2 */
+    otg_activation activation; /* after every hidden layer [relu] */
+    otg_activation output;     /* after the last layer [none] */
+    float leaky_alpha;         /* [0.2] */
+    otg_init init;             /* [auto] */
+} otg_mlp_spec;
+
+/* The defaults in brackets above (widths must still be set). */
+otg_mlp_spec otg_mlp_spec_default(void);
+/* Builds the MLP on x [n, widths[0]] and returns its output [n, widths[last]]; parameters are
+ * appended to g's flat buffer and initialised from rng. NULL with the reason on a bad spec. */
+otg_node *otg_mlp_build(otg_graph *g, otg_node *x, const otg_mlp_spec *spec, otg_rng *rng);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages otgen needs to build, test and run its demo.
+# Idempotent: prints nothing and changes nothing when every package is already present.
+# Variant choice: libopenblas-openmp-dev, so OpenBLAS shares otgen's OpenMP runtime (one thread
+# pool, no oversubscription; see docs/dependencies.md).
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libopenblas-openmp-dev   # CBLAS, OpenMP threading variant
+  librandom123-dev         # counter-based Philox streams (header-only)
+  zlib1g-dev libpng-dev libcjson-dev
+  libcmocka-dev            # unit tests
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=sudo
+  else
+    echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "install-deps: run as root (or with sudo): apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

@@ -1,0 +1,64 @@
+/* Private structures of the ad module: the node, the graph, and the op table's entry type.
+ * Each op family's file (ops_*.c) defines the table rows for its ops; ops_table.c gathers them. */
+#ifndef OTGEN_AD_INTERNAL_H
+#define OTGEN_AD_INTERNAL_H
+
+#include "internal.h"
+#include "otgen/ad.h"
+
+#define OTGI_NODE_BLOCK 256 /* nodes per arena block: node pointers stay valid as it grows */
+
+struct otg_node {
+    otg_graph *graph;
+    otg_op op;
+    int64_t id;                     /* creation index = topological position */
+    int ndim;
+    int64_t shape[OTG_MAX_DIMS];
+    int64_t numel;
+    int n_in;
+    otg_node **in;                  /* [n_in], owned by the graph */
+    int requires_grad;              /* backward must produce d loss / d this node */
+    int64_t param_off;              /* offset in the flat buffers (parameters), else -1 */
+    float *value;                   /* [numel]; resolved at compile */
+    float *grad;                    /* [numel] or NULL; resolved at compile */
+    int aliases_input;              /* value/grad share in[0]'s buffers (reshape) */
+    float fattr[2];                 /* op constants: scale c, leaky alpha */
+    int64_t iattr[4];               /* op integers: stride, pad, factor, axis */
+    void *aux;                      /* selection record or workspace, from aux_bytes */
+    int64_t kinks;                  /* inputs at a kink in the last forward */
+    const otg_custom_op *custom;
+    void *custom_ctx;
+};
+
+/* One row of the op table. shape() validates inputs and sets ndim/shape (called at build);
+ * forward() writes value; backward() ADDS into the grad of every input with requires_grad;
+ * aux_bytes() (may be NULL) sizes the per-node selection record / workspace. */
+typedef struct {
+    const char *name;
+    otg_status (*shape)(otg_node *n);
+    otg_status (*forward)(otg_node *n);
+    otg_status (*backward)(otg_node *n);
+    size_t (*aux_bytes)(const otg_node *n);
+} otgi_op_def;
+
+extern const otgi_op_def *const otgi_ops[OTG_OP_COUNT];
+
+/* The rows each op family defines (ops_elementwise.c, ops_nonsmooth.c, ops_linalg.c, ops_conv.c,
+ * ops_custom.c). */
+extern const otgi_op_def otgi_op_input, otgi_op_param, otgi_op_add, otgi_op_sub, otgi_op_mul,
+    otgi_op_scale, otgi_op_square, otgi_op_exp, otgi_op_log, otgi_op_tanh, otgi_op_sigmoid,
+    otgi_op_softplus, otgi_op_relu, otgi_op_leaky_relu, otgi_op_abs, otgi_op_max, otgi_op_min,
+    otgi_op_matmul, otgi_op_bias, otgi_op_sum, otgi_op_mean, otgi_op_reshape, otgi_op_concat,
+    otgi_op_conv2d, otgi_op_conv_transpose2d, otgi_op_upsample, otgi_op_custom;
+
+/* Appends a node of op `op` with inputs in[0..n_in), copies of the attributes, runs the op's
+ * shape check. NULL (error set) on a NULL graph/input or a failed check. */
+otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in,
+                        const float *fattr, const int64_t *iattr);
+/* The graph's relu'(0) selection. */
+float otgi_graph_relu_prime(const otg_graph *g);
+/* Shape helpers for shape(): same shape as in[0], and equality of two nodes' shapes. */
+otg_status otgi_shape_like_input(otg_node *n);
+otg_status otgi_shape_same_binary(otg_node *n);
+
+#endif

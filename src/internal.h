@@ -1,0 +1,26 @@
+/* Private helpers shared by libotgen's source files: error setting, the invariant assert,
+ * checked allocation. Never installed; public code includes only include/otgen/. */
+#ifndef OTGEN_INTERNAL_H
+#define OTGEN_INTERNAL_H
+
+#include "otgen/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Sets this thread's last-error text (printf-style) and returns s. */
+otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Broken invariant: print file:line and abort, in release builds too. Keep out of inner loops. */
+#define OTG_ASSERT(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) otgi_assert_fail(#cond, __FILE__, __LINE__);                                  \
+    } while (0)
+_Noreturn void otgi_assert_fail(const char *cond, const char *file, int line);
+
+/* calloc of n * size bytes, NULL (with OTG_ENOMEM set) on overflow or failure. */
+void *otgi_calloc(size_t n, size_t size);
+/* n * m with overflow detection: returns 0 and sets *out, or -1 on overflow / negative input. */
+int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
+
+#endif
