@@ -1,1 +1,45 @@
-int main(void){return 0;}
+/* otgen: the command-line tool. Dispatches to one cmd_<name>.c per subcommand; the only part of
+ * otgen that prints to the terminal or exits. */
+#include "cli.h"
+#include "otgen/otgen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"demo", cmd_demo, "fit a small MLP to a 2-D target by SGD and show the loss falling"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: otgen <command> [options]   (otgen <command> --help for its options)\n\n"
+               "commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  --version  print the version\n  --help     this text\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return OTG_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return OTG_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("otgen %s\n", otg_version());
+        return OTG_EXIT_OK;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "otgen: unknown command '%s' (otgen --help lists them)\n", argv[1]);
+    return OTG_EXIT_USAGE;
+}

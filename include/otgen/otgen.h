@@ -1,0 +1,9 @@
+/* otgen: the umbrella header. Include this to get every public module of libotgen. */
+#ifndef OTGEN_OTGEN_H
+#define OTGEN_OTGEN_H
+
+#include "otgen/ad.h"
+#include "otgen/core.h"
+#include "otgen/nn.h"
+
+#endif

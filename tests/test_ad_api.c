@@ -1,0 +1,275 @@
+/* ad and nn public API: bad input gives an error status or NULL with a message (never a crash),
+ * forward values of matmul/conv/conv-transpose/upsample against naive loops, the flat parameter
+ * and gradient buffers, gradient accumulation and zero-grad, and bit-identical results for 1 and
+ * 2 threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "otgen/ad.h"
+#include "otgen/nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHAPE(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define HAS(msg) assert_true(strstr(otg_last_error(), msg) != NULL)
+
+static void test_bad_input_is_reported(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *a = otg_input(g, SHAPE(3, 4), 1), *b = otg_input(g, SHAPE(5, 2), 1);
+    assert_null(otg_matmul(g, a, b));
+    HAS("matmul: [3, 4] @ [5, 2]");
+    assert_null(otg_add(g, a, b));
+    HAS("add: shapes differ");
+    assert_null(otg_relu(g, NULL));
+    HAS("relu: input 0 is NULL");
+    assert_null(otg_tanh(NULL, a));
+    assert_null(otg_input(g, SHAPE(3, 0), 0));
+    HAS("dimension 1 is 0");
+    assert_null(otg_input(g, 0, (int64_t[]){1}, 0));
+    assert_null(otg_reshape(g, a, SHAPE(5, 2)));
+    HAS("reshape: 12 elements into a shape of 10");
+    assert_null(otg_concat(g, 2, (otg_node *[]){a, b}, 0));
+    HAS("concat");
+    assert_null(otg_concat(g, 1, (otg_node *[]){a}, 3));
+    assert_null(otg_bias(g, a, b));
+    otg_node *img = otg_input(g, SHAPE(1, 2, 3, 3), 1), *k5 = otg_param(g, SHAPE(1, 2, 5, 5));
+    assert_null(otg_conv2d(g, img, k5, 1, 0));
+    HAS("larger than the padded");
+    assert_null(otg_conv2d(g, img, otg_param(g, SHAPE(1, 3, 2, 2)), 1, 0));
+    HAS("expects 3 input channels");
+    assert_null(otg_conv2d(g, img, k5, 0, 1));
+    HAS("stride");
+    assert_null(otg_conv_transpose2d(g, img, otg_param(g, SHAPE(2, 1, 1, 1)), 1, 2));
+    assert_null(otg_upsample(g, a, 2));
+    assert_null(otg_leaky_relu(g, a, 1.5f));
+    assert_null(otg_custom(g, NULL, NULL, 1, &a, SHAPE(1)));
+    assert_int_equal(otg_graph_set_relu_prime(g, 1.5f), OTG_EINVAL);
+    assert_int_equal(otg_graph_set_relu_prime(g, NAN), OTG_EINVAL);
+    assert_int_equal(otg_graph_set_relu_prime(NULL, 0.5f), OTG_EINVAL);
+    /* backward before forward, from a vector, from a node without gradient, across graphs */
+    otg_node *y = otg_sum(g, otg_relu(g, a)), *v = otg_relu(g, a);
+    assert_int_equal(otg_graph_backward(g, y), OTG_EINVAL);
+    HAS("forward first");
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(otg_graph_backward(g, v), OTG_ESHAPE);
+    otg_node *c = otg_input(g, SHAPE(2), 0);
+    otg_node *cs = otg_sum(g, c);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(otg_graph_backward(g, cs), OTG_EINVAL);
+    HAS("depends on no parameter");
+    otg_graph *h = otg_graph_new();
+    assert_null(otg_relu(h, a));
+    HAS("another graph");
+    assert_int_equal(otg_graph_backward(h, y), OTG_EINVAL);
+    assert_int_equal(otg_graph_forward(h), OTG_EINVAL); /* empty graph */
+    assert_int_equal(otg_graph_backward_seed(g, v, NULL), OTG_EINVAL);
+    otg_graph_free(h);
+    otg_graph_free(g);
+    otg_graph_free(NULL);
+    /* nn */
+    assert_null(otg_mlp_build(NULL, NULL, NULL, NULL));
+    g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(4, 3), 0);
+    otg_rng rng = otg_rng_make(1, 1);
+    otg_mlp_spec spec = otg_mlp_spec_default();
+    spec.widths = (const int64_t[]){2, 8, 1};
+    spec.n_widths = 3;
+    assert_null(otg_mlp_build(g, x, &spec, &rng));
+    HAS("mlp: input must be [n, 2]");
+    spec.n_widths = 1;
+    assert_null(otg_mlp_build(g, x, &spec, &rng));
+    otg_activation act;
+    assert_int_equal(otg_activation_parse("gelu", &act), OTG_EINVAL);
+    HAS("unknown activation 'gelu'");
+    assert_int_equal(otg_activation_parse("leaky_relu", &act), OTG_OK);
+    assert_int_equal(act, OTG_ACT_LEAKY_RELU);
+    assert_int_equal(otg_nn_init_fill(otg_graph_params(g, NULL), 0, 1, 1, OTG_INIT_HE, &rng),
+                     OTG_EINVAL);
+    otg_graph_free(g);
+}
+
+/* Naive cross-correlation, PyTorch's definition: y[b,o,i,j] = sum x[b,c,i s - p + u, j s - p + v] w[o,c,u,v]. */
+static float conv_ref(const float *x, const float *w, int C, int H, int W, int K, int s, int p,
+                      int b, int o, int i, int j) {
+    double acc = 0;
+    for (int c = 0; c < C; c++)
+        for (int u = 0; u < K; u++)
+            for (int v = 0; v < K; v++) {
+                int ii = i * s - p + u, jj = j * s - p + v;
+                if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
+                acc += (double)x[((b * C + c) * H + ii) * W + jj] * (double)w[((o * C + c) * K + u) * K + v];
+            }
+    return (float)acc;
+}
+
+static void fill(otg_node *n, otg_rng *r) { otg_rng_fill_normal(r, otg_node_numel(n), otg_node_data(n)); }
+
+static void test_conv_forward_against_naive(void **state) {
+    const int N = 2, C = 3, H = 7, W = 6, O = 4, K = 3, s = 2, p = 1;
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(N, C, H, W), 0), *w = otg_param(g, SHAPE(O, C, K, K));
+    otg_node *y = otg_conv2d(g, x, w, s, p);
+    /* transpose conv: scatter x[b,c,i,j] w[c,o,u,v] into out[b,o,i s - p + u, j s - p + v] */
+    otg_node *wt = otg_param(g, SHAPE(C, O, K + 1, K + 1));
+    otg_node *yt = otg_conv_transpose2d(g, x, wt, s, p);
+    otg_node *up = otg_upsample(g, x, 2);
+    assert_non_null(y), assert_non_null(yt), assert_non_null(up);
+    assert_int_equal(otg_node_shape(y)[2], (H + 2 * p - K) / s + 1);
+    assert_int_equal(otg_node_shape(yt)[2], (H - 1) * s - 2 * p + K + 1);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    otg_rng r = otg_rng_make(3, 3);
+    fill(x, &r), fill(w, &r), fill(wt, &r);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    const float *xv = otg_node_data(x), *wv = otg_node_data(w), *yv = otg_node_data(y);
+    const int64_t *ys = otg_node_shape(y);
+    for (int b = 0; b < N; b++)
+        for (int o = 0; o < O; o++)
+            for (int i = 0; i < ys[2]; i++)
+                for (int j = 0; j < ys[3]; j++) {
+                    float ref = conv_ref(xv, wv, C, H, W, K, s, p, b, o, i, j);
+                    assert_true(fabsf(ref - yv[((b * O + o) * ys[2] + i) * ys[3] + j]) < 1e-4f);
+                }
+    const int64_t *ts = otg_node_shape(yt);
+    const int KT = K + 1;
+    double *ref = calloc((size_t)otg_node_numel(yt), sizeof *ref);
+    const float *wtv = otg_node_data(wt);
+    for (int b = 0; b < N; b++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < H; i++)
+                for (int j = 0; j < W; j++)
+                    for (int o = 0; o < O; o++)
+                        for (int u = 0; u < KT; u++)
+                            for (int v = 0; v < KT; v++) {
+                                int64_t oi = i * s - p + u, oj = j * s - p + v;
+                                if (oi < 0 || oi >= ts[2] || oj < 0 || oj >= ts[3]) continue;
+                                ref[((b * O + o) * ts[2] + oi) * ts[3] + oj] +=
+                                    (double)xv[((b * C + c) * H + i) * W + j] *
+                                    (double)wtv[((c * O + o) * KT + u) * KT + v];
+                            }
+    for (int64_t k = 0; k < otg_node_numel(yt); k++)
+        assert_true(fabs(ref[k] - (double)otg_node_data(yt)[k]) < 1e-4);
+    free(ref);
+    const float *uv = otg_node_data(up);
+    assert_true(uv[0] == xv[0] && uv[1] == xv[0] && uv[2 * W] == xv[0] && uv[2] == xv[1]);
+    assert_true(uv[2 * W * 2] == xv[W]);
+    otg_graph_free(g);
+}
+
+/* Parameters in one flat buffer; backward accumulates until zero_grad. */
+static void test_flat_buffers_and_accumulation(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(5, 2), 0);
+    otg_rng rng = otg_rng_make(11, 0);
+    otg_mlp_spec spec = otg_mlp_spec_default();
+    spec.widths = (const int64_t[]){2, 8, 3};
+    spec.n_widths = 3;
+    otg_node *out = otg_mlp_build(g, x, &spec, &rng);
+    otg_node *loss = otg_mean(g, otg_square(g, out));
+    assert_non_null(loss);
+    int64_t np, ng;
+    float *p = otg_graph_params(g, &np);
+    assert_int_equal(np, 2 * 8 + 8 + 8 * 3 + 3);
+    assert_true(p[0] != 0.0f && p[2 * 8] == 0.0f); /* W1 initialised, b1 zero */
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    fill(x, &rng);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
+    float *gr = otg_graph_grads(g, &ng);
+    assert_int_equal(ng, np);
+    float *once = malloc((size_t)ng * sizeof *once);
+    memcpy(once, gr, (size_t)ng * sizeof *once);
+    double norm = 0;
+    for (int64_t i = 0; i < ng; i++) norm += (double)once[i] * (double)once[i];
+    assert_true(norm > 0);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK); /* no zero_grad: accumulates */
+    for (int64_t i = 0; i < ng; i++) assert_true(gr[i] == 2.0f * once[i]);
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
+    assert_memory_equal(gr, once, (size_t)ng * sizeof *once);
+    free(once);
+    otg_graph_free(g);
+}
+
+/* One forward+backward of a 32 -> 256 -> 256 -> 784 MLP at batch 64; returns loss and grads. */
+static float *mlp_run(int threads, float *loss_out) {
+    otg_threads_set(threads);
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(64, 32), 0);
+    otg_rng rng = otg_rng_make(2024, 0);
+    otg_mlp_spec spec = otg_mlp_spec_default();
+    spec.widths = (const int64_t[]){32, 256, 256, 784};
+    spec.n_widths = 4;
+    spec.output = OTG_ACT_SIGMOID;
+    otg_node *loss = otg_mean(g, otg_square(g, otg_mlp_build(g, x, &spec, &rng)));
+    otg_graph_compile(g);
+    fill(x, &rng);
+    otg_graph_forward(g);
+    otg_graph_zero_grad(g);
+    otg_graph_backward(g, loss);
+    int64_t n;
+    float *gr = otg_graph_grads(g, &n), *copy = malloc((size_t)n * sizeof *copy);
+    memcpy(copy, gr, (size_t)n * sizeof *copy);
+    *loss_out = otg_node_data(loss)[0];
+    otg_graph_free(g);
+    return copy;
+}
+
+/* The promise is bit-identical results for the same seed AND thread count. Across thread counts
+ * OpenBLAS may block a GEMM differently, so 1 vs 2 threads agree to float rounding only. */
+static void test_reproducible_bits_per_thread_count(void **state) {
+    const int64_t n = 32 * 256 + 256 + 256 * 256 + 256 + 256 * 784 + 784;
+    float l1, l2, l2b;
+    float *g1 = mlp_run(1, &l1), *g2 = mlp_run(2, &l2), *g2b = mlp_run(2, &l2b);
+    assert_true(l2 == l2b);
+    assert_memory_equal(g2, g2b, (size_t)n * sizeof *g2);
+    int64_t differ = 0;
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < n; i++) {
+        differ += g1[i] != g2[i];
+        worst = fmax(worst, fabs((double)g1[i] - (double)g2[i]));
+        scale = fmax(scale, fabs((double)g1[i]));
+    }
+    print_message("1 vs 2 threads: loss %.9g vs %.9g, %lld of %lld gradient entries differ, "
+                  "worst %.3g (max |g| %.3g)\n", (double)l1, (double)l2, (long long)differ,
+                  (long long)n, worst, scale);
+    assert_true(fabsf(l1 - l2) <= 1e-6f * fabsf(l1));
+    assert_true(worst <= 1e-5 * scale);
+    free(g1), free(g2), free(g2b);
+    otg_threads_set(0);
+}
+
+/* Adding a node after compile recompiles; parameter values survive. */
+static void test_recompile_after_growth(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *w = otg_param(g, SHAPE(3));
+    otg_node *s1 = otg_sum(g, otg_square(g, w));
+    otg_node_data(w)[0] = 1, otg_node_data(w)[1] = 2, otg_node_data(w)[2] = 3;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_true(otg_node_data(s1)[0] == 14.0f);
+    otg_node *w2 = otg_param(g, SHAPE(2));
+    otg_node *s2 = otg_add(g, s1, otg_sum(g, w2));
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_true(otg_node_data(s2)[0] == 14.0f);
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, s2), OTG_OK);
+    const float *gr = otg_graph_grads(g, NULL);
+    assert_true(gr[0] == 2 && gr[1] == 4 && gr[2] == 6 && gr[3] == 1 && gr[4] == 1);
+    assert_int_equal(otg_graph_node_count(g), 6);
+    otg_graph_free(g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_input_is_reported),
+        cmocka_unit_test(test_conv_forward_against_naive),
+        cmocka_unit_test(test_flat_buffers_and_accumulation),
+        cmocka_unit_test(test_reproducible_bits_per_thread_count),
+        cmocka_unit_test(test_recompile_after_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

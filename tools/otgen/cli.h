@@ -1,0 +1,38 @@
+/* Shared helpers of the otgen subcommands: strict number parsing that names the flag on error,
+ * the usage-error exit (status 2), and the progress display on stderr. */
+#ifndef OTGEN_CLI_H
+#define OTGEN_CLI_H
+
+#include <stdint.h>
+
+#define OTG_EXIT_OK 0
+#define OTG_EXIT_FAIL 1  /* internal failure */
+#define OTG_EXIT_USAGE 2 /* bad usage or bad input */
+
+/* Prints "otgen <cmd>: <message>" on stderr and exits with status 2. */
+_Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Parse the whole string as a number in [lo, hi]; exit 2 naming `flag` otherwise. */
+int64_t cli_parse_int(const char *cmd, const char *flag, const char *s, int64_t lo, int64_t hi);
+double cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi);
+/* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
+int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);
+
+/* A progress display: a bar with rate and ETA redrawn in place on a terminal, plain lines every
+ * `every` steps otherwise. */
+typedef struct {
+    int64_t total, every;
+    double t0, last_draw;
+    int tty;
+} cli_progress;
+
+double cli_now(void);
+void cli_progress_start(cli_progress *p, int64_t total, int64_t every);
+/* Reports step (1-based) with a short status text ("loss 0.0123"). */
+void cli_progress_update(cli_progress *p, int64_t step, const char *status);
+/* Ends the display (newline on a terminal). */
+void cli_progress_end(cli_progress *p);
+
+int cmd_demo(int argc, char **argv);
+
+#endif
