@@ -21,7 +21,7 @@ typedef struct {
     int64_t checked;
 } gradcheck_result;
 
-static double gc_loss(otg_graph *g, otg_node *out, const float *w) {
+static inline double gc_loss(otg_graph *g, otg_node *out, const float *w) {
     if (otg_graph_forward(g) != OTG_OK) return NAN;
     const float *y = otg_node_data(out);
     double s = 0.0;
@@ -31,7 +31,7 @@ static double gc_loss(otg_graph *g, otg_node *out, const float *w) {
 
 /* Checks d L / d leaves[i] for i < n_leaves (inputs with requires_grad or params).
  * h: finite-difference step; rtol/atol: tolerances. */
-static gradcheck_result gradcheck(otg_graph *g, otg_node *out, otg_node **leaves, int n_leaves,
+static inline gradcheck_result gradcheck(otg_graph *g, otg_node *out, otg_node **leaves, int n_leaves,
                                   uint64_t seed, float h, double rtol, double atol) {
     gradcheck_result r = {0, 0, 0, 0};
     int64_t m = otg_node_numel(out), total = 0;
@@ -82,7 +82,7 @@ done:
 }
 
 /* Fills a leaf with uniforms in [lo, hi], optionally keeping |x| >= gap away from 0. */
-static void gc_fill(otg_node *n, otg_rng *rng, float lo, float hi, float gap) {
+static inline void gc_fill(otg_node *n, otg_rng *rng, float lo, float hi, float gap) {
     float *x = otg_node_data(n);
     for (int64_t j = 0; j < otg_node_numel(n); j++) {
         float v;

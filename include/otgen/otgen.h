@@ -4,6 +4,8 @@
 
 #include "otgen/ad.h"
 #include "otgen/core.h"
+#include "otgen/io.h"
 #include "otgen/nn.h"
+#include "otgen/ot.h"
 
 #endif

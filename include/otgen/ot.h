@@ -1,0 +1,109 @@
+/* otgen ot: 1-D optimal transport, the Sliced-Wasserstein estimator with its fused
+ * value-and-gradient kernel, direction samplers, max-sliced variants, and the SW loss as an ad
+ * op. Conventions follow POT: directions Theta [d, L] hold one direction per column; the
+ * estimator is SW_p^p = (1/L) sum_l W_p^p(theta_l # mu, theta_l # nu), always divided by the
+ * number of directions used; the reported distance is (SW_p^p)^(1/p). See ALGORITHMS.md 1. */
+#ifndef OTGEN_OT_H
+#define OTGEN_OT_H
+
+#include "otgen/ad.h"
+#include "otgen/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- 1-D ------------------------------------------------------------------------------------ */
+
+/* W_p^p between mu = sum_i a_i delta_{s_i} and nu = sum_j b_j delta_{t_j}, p >= 1. a (b) NULL
+ * means uniform; given weights must be finite and >= 0 with a positive sum and are normalised to
+ * sum 1. ds[n], dt[m] (each may be NULL) receive d W_p^p / d s_i and d / d t_j: a selection of the
+ * Clarke subdifferential (ties broken by index; at a zero residual the p = 1 derivative is 0).
+ * OTG_EINVAL on bad weights, p < 1, n or m < 1; OTG_ENOMEM. */
+otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n, const float *t,
+                                 const float *b, int64_t m, double p, double *value, float *ds,
+                                 float *dt);
+
+/* ---- directions ----------------------------------------------------------------------------- */
+
+typedef enum {
+    OTG_DIR_GAUSSIAN,   /* theta = g / |g|, g ~ N(0, I_d): uniform on the sphere */
+    OTG_DIR_ORTHOGONAL  /* blocks of d orthonormal columns, each block Haar-distributed (QR of a
+                           Gaussian matrix with the sign fix), the last block truncated */
+} otg_dir_kind;
+
+/* Parses "gaussian" / "orthogonal". */
+otg_status otg_dir_parse(const char *name, otg_dir_kind *out);
+/* Fills theta [d, L] (row-major, one unit direction per column) from rng. */
+otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L, float *theta);
+
+/* ---- the SW estimator ----------------------------------------------------------------------- */
+
+typedef struct otg_sw_workspace otg_sw_workspace;
+
+/* A reusable workspace: buffers grow to the largest problem seen and are then reused, so
+ * repeated calls of one size allocate nothing. Not shared between concurrent calls. */
+otg_sw_workspace *otg_sw_workspace_new(void);
+void otg_sw_workspace_free(otg_sw_workspace *ws);
+
+typedef struct {
+    double p;      /* the order, >= 1 [2] */
+    int64_t chunk; /* directions held in memory at once (rounded up to 64) [256]: peak memory is
+                      O((n + m) chunk) floats; results do not depend on it, nor on the threads */
+} otg_sw_opts;
+
+otg_sw_opts otg_sw_opts_default(void);
+
+typedef struct {
+    double value;        /* SW_p^p estimate: (1/L) sum_l W_p^p(theta_l) */
+    double distance;     /* value^(1/p), POT's sliced_wasserstein_distance */
+    double stderr_value; /* Monte-Carlo standard error of value: sd_l(W_p^p) / sqrt(L); NaN if L = 1 */
+    int64_t n_directions;
+    int64_t ties;        /* adjacent equal projections of x met in the sorts (kink hits) */
+} otg_sw_result;
+
+/* SW between x [n, d] (weights a [n] or NULL) and y [m, d] (weights b [m] or NULL) along the
+ * columns of theta [d, L]. Fused: projections by GEMM, 2L stable sorts in parallel across
+ * directions, residuals, and (if grad_x is not NULL) grad_x [n, d] = d value / d x = R theta^T
+ * by GEMM, overwritten. per_dir [L] (or NULL) receives W_p^p(theta_l). Non-finite inputs give a
+ * non-finite value. OTG_ESHAPE on mismatched shapes, OTG_EINVAL on bad options or weights. */
+otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
+                  const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
+                  otg_sw_result *res, float *grad_x, double *per_dir);
+
+/* ---- max-sliced ----------------------------------------------------------------------------- */
+
+/* max_l W_p^p(theta_l) over the columns of theta (POT's max-sliced on sampled directions);
+ * *best receives the column index. */
+otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
+                              const otg_tensor *y, const float *b, const otg_tensor *theta,
+                              double p, double *value, int64_t *best);
+
+/* Projected gradient ascent on the sphere from direction dir [d] (in: start, out: final):
+ * dir <- normalise(dir + step grad_dir W_p^p(dir)), `iters` times; *value receives W_p^p at the
+ * final direction (the DSW-style max-sliced estimator). */
+otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tensor *y,
+                             const float *b, double p, int64_t iters, double step, float *dir,
+                             double *value);
+
+/* ---- the SW loss as an ad op ---------------------------------------------------------------- */
+
+/* Context of an SW loss node: the caller sets theta (borrowed, [d, L]) before each forward, e.g.
+ * fresh directions every training step; result holds the last forward's figures. */
+typedef struct {
+    otg_sw_workspace *ws;    /* owned by the caller */
+    const otg_tensor *theta; /* borrowed */
+    otg_sw_opts opts;
+    otg_sw_result result;
+    float *grad_x;           /* [n, d], owned by the node's context (allocated at build) */
+} otg_sw_loss_ctx;
+
+/* loss [1] = SW_p^p(x, y; theta) with uniform weights, x [n, d], y [m, d]. The gradient flows
+ * to x only (y is data). ctx must outlive the graph; free ctx->grad_x with otg_sw_loss_release. */
+otg_node *otg_sw_loss(otg_graph *g, otg_node *x, otg_node *y, otg_sw_loss_ctx *ctx);
+void otg_sw_loss_release(otg_sw_loss_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,218 @@
+/* The fused Sliced-Wasserstein kernel: value and gradient in one pass over the directions.
+ * Per chunk of directions: (A) projections P^T = Theta_c^T X^T and Q^T = Theta_c^T Y^T by GEMM,
+ * (B) per direction two stable sorts, the 1-D matching, W_p^p and the residuals R^T written over
+ * P^T, (C) grad_x += R Theta_c^T by GEMM. Every phase is an OpenMP loop over FIXED work items
+ * (16-direction projection blocks, single directions, 128-row x 64-direction gradient blocks,
+ * all aligned to global direction indices) and each item calls a single-threaded GEMM, so the
+ * bits of the result depend neither on the thread count nor on the chunk size. */
+#include "ot/ot_internal.h"
+#include "otgen/ot.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+enum { PROJ_BLOCK = 16, GRAD_DIRS = 64, GRAD_ROWS = 128 };
+
+typedef struct {
+    otgi_sort_scratch sc;
+    float *ss, *st, *ds;    /* sorted x and y projections [n], [m]; residuals [n] */
+    int32_t *ps, *pt;       /* their permutations */
+    double *wa, *wb, *gs;   /* weights in sorted order [n], [m]; general-path gradient [n] */
+} thread_scratch;
+
+struct otg_sw_workspace {
+    float *proj_x, *proj_y; /* [chunk, n] (then the residuals R^T), [chunk, m] */
+    double *w_dir;          /* [L] W_p^p per direction */
+    double *a, *b;          /* normalised weights [n], [m] */
+    thread_scratch *ts;
+    int n_threads;
+    int64_t n, m, chunk, L; /* the sizes the buffers hold */
+};
+
+otg_sw_opts otg_sw_opts_default(void) {
+    otg_sw_opts o = {2.0, 256};
+    return o;
+}
+
+otg_sw_workspace *otg_sw_workspace_new(void) { return otgi_calloc(1, sizeof(otg_sw_workspace)); }
+
+static void scratch_free(thread_scratch *t) {
+    otgi_sort_release(&t->sc);
+    free(t->ss), free(t->st), free(t->ds), free(t->ps), free(t->pt);
+    free(t->wa), free(t->wb), free(t->gs);
+    memset(t, 0, sizeof *t);
+}
+
+static void ws_release(otg_sw_workspace *ws) {
+    for (int i = 0; i < ws->n_threads; i++) scratch_free(&ws->ts[i]);
+    free(ws->ts), free(ws->proj_x), free(ws->proj_y), free(ws->w_dir), free(ws->a), free(ws->b);
+    memset(ws, 0, sizeof *ws);
+}
+
+void otg_sw_workspace_free(otg_sw_workspace *ws) {
+    if (!ws) return;
+    ws_release(ws);
+    free(ws);
+}
+
+static int scratch_alloc(thread_scratch *t, int64_t n, int64_t m) {
+    int64_t big = n > m ? n : m;
+    t->ss = malloc((size_t)n * sizeof(float)), t->ds = malloc((size_t)n * sizeof(float));
+    t->st = malloc((size_t)m * sizeof(float));
+    t->ps = malloc((size_t)n * sizeof(int32_t)), t->pt = malloc((size_t)m * sizeof(int32_t));
+    t->wa = malloc((size_t)n * sizeof(double)), t->gs = malloc((size_t)n * sizeof(double));
+    t->wb = malloc((size_t)m * sizeof(double));
+    return t->ss && t->ds && t->st && t->ps && t->pt && t->wa && t->gs && t->wb &&
+           otgi_sort_reserve(&t->sc, big) == OTG_OK;
+}
+
+/* Grows the buffers to hold (n, m, chunk, L) with `threads` scratch sets; no-op when they do. */
+static otg_status ws_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t chunk, int64_t L,
+                             int threads) {
+    if (n <= ws->n && m <= ws->m && chunk <= ws->chunk && L <= ws->L && threads <= ws->n_threads)
+        return OTG_OK;
+    n = n > ws->n ? n : ws->n, m = m > ws->m ? m : ws->m;
+    chunk = chunk > ws->chunk ? chunk : ws->chunk, L = L > ws->L ? L : ws->L;
+    threads = threads > ws->n_threads ? threads : ws->n_threads;
+    ws_release(ws);
+    ws->proj_x = malloc((size_t)(chunk * n) * sizeof(float));
+    ws->proj_y = malloc((size_t)(chunk * m) * sizeof(float));
+    ws->w_dir = malloc((size_t)L * sizeof(double));
+    ws->a = malloc((size_t)n * sizeof(double)), ws->b = malloc((size_t)m * sizeof(double));
+    ws->ts = otgi_calloc((size_t)threads, sizeof *ws->ts);
+    int ok = ws->proj_x && ws->proj_y && ws->w_dir && ws->a && ws->b && ws->ts;
+    ws->n_threads = ok ? threads : 0;
+    for (int i = 0; ok && i < threads; i++) ok = scratch_alloc(&ws->ts[i], n, m);
+    if (!ok) {
+        ws_release(ws);
+        return otgi_fail(OTG_ENOMEM, "sw: out of memory for n=%lld, m=%lld, chunk=%lld",
+                         (long long)n, (long long)m, (long long)chunk);
+    }
+    ws->n = n, ws->m = m, ws->chunk = chunk, ws->L = L;
+    return OTG_OK;
+}
+
+/* The problem of one call, shared by the phases. */
+typedef struct {
+    const float *x, *y, *theta; /* [n, d], [m, d], [d, L] */
+    int64_t n, m, d, L;
+    double p;
+    int general;                /* weights given or n != m */
+    float *grad;                /* [n, d] or NULL */
+} sw_problem;
+
+/* Phase B for direction l of the chunk: sorts, 1-D matching, W_p^p; residuals over proj_x row. */
+static int64_t sw_direction(otg_sw_workspace *ws, const sw_problem *q, thread_scratch *t,
+                            int64_t c0, int64_t l) {
+    float *px = ws->proj_x + l * q->n;
+    const float *py = ws->proj_y + l * q->m;
+    int64_t ties = otgi_sort_f32(px, q->n, t->ss, t->ps, &t->sc);
+    double w;
+    if (!q->general) {
+        otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
+        double scale = 1.0 / ((double)q->n * (double)q->L);
+        w = otgi_w1d_sorted_equal(t->ss, t->st, q->n, q->p, scale, q->grad ? t->ds : NULL);
+        if (q->grad)
+            for (int64_t i = 0; i < q->n; i++) px[t->ps[i]] = t->ds[i];
+    } else {
+        otgi_sort_f32(py, q->m, t->st, t->pt, &t->sc);
+        for (int64_t i = 0; i < q->n; i++) t->wa[i] = ws->a[t->ps[i]];
+        for (int64_t j = 0; j < q->m; j++) t->wb[j] = ws->b[t->pt[j]];
+        w = otgi_w1d_sorted_general(t->ss, t->wa, q->n, t->st, t->wb, q->m, q->p,
+                                    1.0 / (double)q->L, q->grad ? t->gs : NULL, NULL);
+        if (q->grad)
+            for (int64_t i = 0; i < q->n; i++) px[t->ps[i]] = (float)t->gs[i];
+    }
+    ws->w_dir[c0 + l] = w;
+    return ties;
+}
+
+/* Directions [c0, c0 + lc) of the problem: the three phases. Returns the ties met. */
+static int64_t sw_chunk(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc) {
+    const int64_t n = q->n, m = q->m, d = q->d, L = q->L;
+    const int64_t n_proj = (lc + PROJ_BLOCK - 1) / PROJ_BLOCK, n_rows = (n + GRAD_ROWS - 1) / GRAD_ROWS;
+    int64_t ties = 0;
+#pragma omp parallel reduction(+ : ties)
+    {
+        thread_scratch *t = &ws->ts[omp_get_thread_num()];
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < n_proj; s++) {
+            int64_t l0 = s * PROJ_BLOCK, ls = lc - l0 < PROJ_BLOCK ? lc - l0 : PROJ_BLOCK;
+            const float *th = q->theta + c0 + l0; /* columns of Theta: its transpose is [ls, d] */
+            otg_gemm(1, 1, ls, n, d, 1.0f, th, L, q->x, d, 0.0f, ws->proj_x + l0 * n, n);
+            otg_gemm(1, 1, ls, m, d, 1.0f, th, L, q->y, d, 0.0f, ws->proj_y + l0 * m, m);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t l = 0; l < lc; l++) ties += sw_direction(ws, q, t, c0, l);
+        if (q->grad) {
+#pragma omp for schedule(static)
+            for (int64_t r = 0; r < n_rows; r++) {
+                int64_t r0 = r * GRAD_ROWS, rows = n - r0 < GRAD_ROWS ? n - r0 : GRAD_ROWS;
+                for (int64_t b0 = 0; b0 < lc; b0 += GRAD_DIRS) {
+                    int64_t lb = lc - b0 < GRAD_DIRS ? lc - b0 : GRAD_DIRS;
+                    /* grad[r0:r0+rows, :] += R[r0:, b0:b0+lb] Theta[:, c0+b0:...]^T */
+                    otg_gemm(1, 1, rows, d, lb, 1.0f, ws->proj_x + b0 * n + r0, n,
+                             q->theta + c0 + b0, L, 1.0f, q->grad + r0 * d, d);
+                }
+            }
+        }
+    }
+    return ties;
+}
+
+static otg_status sw_check(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
+                           const otg_sw_opts *o) {
+    if (!x || !y || !theta || !x->data || !y->data || !theta->data)
+        return otgi_fail(OTG_EINVAL, "sw: NULL argument");
+    if (x->ndim != 2 || y->ndim != 2 || theta->ndim != 2)
+        return otgi_fail(OTG_ESHAPE, "sw: x, y and theta must be 2-D");
+    if (x->shape[1] != y->shape[1])
+        return otgi_fail(OTG_ESHAPE, "sw: x has dimension %lld, y has %lld",
+                         (long long)x->shape[1], (long long)y->shape[1]);
+    if (theta->shape[0] != x->shape[1])
+        return otgi_fail(OTG_ESHAPE, "sw: directions have dimension %lld, points have %lld",
+                         (long long)theta->shape[0], (long long)x->shape[1]);
+    if (x->shape[0] > INT32_MAX || y->shape[0] > INT32_MAX)
+        return otgi_fail(OTG_EINVAL, "sw: more than 2^31 points");
+    if (!(o->p >= 1.0) || !isfinite(o->p)) return otgi_fail(OTG_EINVAL, "sw: p = %g, need p >= 1", o->p);
+    if (o->chunk < 1) return otgi_fail(OTG_EINVAL, "sw: chunk %lld < 1", (long long)o->chunk);
+    return OTG_OK;
+}
+
+/* Mean, standard error and distance from the per-direction values, summed in index order. */
+static void sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res) {
+    double sum = 0.0, sq = 0.0;
+    for (int64_t l = 0; l < L; l++) sum += w[l];
+    double mean = sum / (double)L;
+    for (int64_t l = 0; l < L; l++) sq += (w[l] - mean) * (w[l] - mean);
+    res->value = mean;
+    res->distance = pow(mean, 1.0 / p);
+    res->stderr_value = L > 1 ? sqrt(sq / (double)(L - 1)) / sqrt((double)L) : (double)NAN;
+    res->n_directions = L;
+}
+
+otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
+                  const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
+                  otg_sw_result *res, float *grad_x, double *per_dir) {
+    otg_sw_opts o = opts ? *opts : otg_sw_opts_default();
+    if (!ws || !res) return otgi_fail(OTG_EINVAL, "sw: NULL workspace or result");
+    otg_status st = sw_check(x, y, theta, &o);
+    if (st != OTG_OK) return st;
+    sw_problem q = {x->data, y->data, theta->data, x->shape[0], y->shape[0], x->shape[1],
+                    theta->shape[1], o.p, a || b || x->shape[0] != y->shape[0], grad_x};
+    int64_t chunk = (o.chunk + GRAD_DIRS - 1) / GRAD_DIRS * GRAD_DIRS;
+    if (chunk > q.L) chunk = (q.L + GRAD_DIRS - 1) / GRAD_DIRS * GRAD_DIRS;
+    st = ws_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
+    if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
+    if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);
+    if (st != OTG_OK) return st;
+    if (grad_x) memset(grad_x, 0, (size_t)(q.n * q.d) * sizeof(float));
+    int64_t ties = 0;
+    for (int64_t c0 = 0; c0 < q.L; c0 += chunk)
+        ties += sw_chunk(ws, &q, c0, q.L - c0 < chunk ? q.L - c0 : chunk);
+    sw_summarise(ws->w_dir, q.L, q.p, res);
+    res->ties = ties;
+    if (per_dir) memcpy(per_dir, ws->w_dir, (size_t)q.L * sizeof *per_dir);
+    return OTG_OK;
+}
