@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otgen needs to build, test and run its demo.
 # Idempotent: prints nothing and changes nothing when every package is already present.
+#   --cross    also POT (python3-pot), for the cross-check test against POT (CI uses it)
+#   --anchors  also PyTorch, POT and Fashion-MNIST, for the comparison benchmarks in bench/
 # Variant choice: libopenblas-openmp-dev, so OpenBLAS shares otgen's OpenMP runtime (one thread
 # pool, no oversubscription; see docs/dependencies.md).
 set -euo pipefail
@@ -12,6 +14,13 @@ PKGS=(
   zlib1g-dev libpng-dev libcjson-dev
   libcmocka-dev            # unit tests
 )
+for arg in "$@"; do
+  case "$arg" in
+    --cross) PKGS+=(python3-pot) ;;
+    --anchors) PKGS+=(python3-pot python3-torch dataset-fashion-mnist) ;;
+    *) echo "install-deps: unknown option '$arg' (--cross, --anchors)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PKGS[@]}"; do

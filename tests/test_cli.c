@@ -7,10 +7,14 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "otgen/otgen.h"
 
 /* Runs `otgen <args>` capturing stdout (and stderr when merge is set); returns the exit status. */
 static int run(const char *args, int merge, char *out, size_t cap) {
@@ -67,10 +71,95 @@ static void test_demo_loss_falls_and_is_reproducible(void **state) {
     assert_string_equal(a, b);
 }
 
+static char tmpdir[128];
+
+/* Writes rows x cols values f(i) to tmpdir/name.npy; returns the path. */
+static const char *npy(const char *name, int64_t rows, int64_t cols, const float *v) {
+    static char paths[16][256];
+    static int k;
+    char *p = paths[k++ % 16];
+    snprintf(p, 256, "%s/%s.npy", tmpdir, name);
+    otg_tensor t = otg_tensor_view((float *)v, cols ? 2 : 1, cols ? (int64_t[]){rows, cols} : (int64_t[]){rows});
+    assert_int_equal(otg_npy_write(p, &t, 1), OTG_OK);
+    return p;
+}
+
+static void test_sw_command(void **state) {
+    static char out[8192], cmd[2048];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/otgen-cli-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    float a[12], b[12];
+    for (int i = 0; i < 12; i++) a[i] = (float)(i % 5) - 1.5f, b[i] = (float)(i * i % 7) * 0.5f;
+    const char *pa = npy("a", 4, 3, a), *pb = npy("b", 4, 3, b);
+    /* SW(A, A) = 0 */
+    snprintf(cmd, sizeof cmd, "sw %s %s", pa, pa);
+    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_true(value_of(out, "sw=") == 0.0);
+    assert_non_null(strstr(out, "quantity=SW_p p=2 projections=256 directions=gaussian"));
+    /* one point each, one full orthonormal block: SW_2^2 = |x - y|^2 / d (Parseval) */
+    const float x1[3] = {1, 2, 3}, y1[3] = {0, -1, 5};
+    snprintf(cmd, sizeof cmd, "sw %s %s --kind orthogonal --projections 3 --squared --seed 9",
+             npy("x1", 1, 3, x1), npy("y1", 1, 3, y1));
+    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_true(fabs(value_of(out, "sw=") - 14.0 / 3.0) < 1e-5);
+    /* outputs: gradient and per-direction values; no overwrite without --force */
+    char grad[256], per[256];
+    snprintf(grad, sizeof grad, "%s/g.npy", tmpdir);
+    snprintf(per, sizeof per, "%s/w.npy", tmpdir);
+    snprintf(cmd, sizeof cmd, "sw %s %s --grad %s --per-direction %s --projections 10", pa, pb, grad, per);
+    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    otg_tensor *g, *w;
+    assert_int_equal(otg_npy_read(grad, 1, &g), OTG_OK);
+    assert_int_equal(otg_npy_read(per, 1, &w), OTG_OK);
+    assert_true(g->shape[0] == 4 && g->shape[1] == 3 && w->shape[0] == 10);
+    otg_tensor_free(g), otg_tensor_free(w);
+    assert_int_equal(run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "exists (pass --force to overwrite)"));
+    strcat(cmd, " --force");
+    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "sw %s %s --max ascent --ascent-iters 20", pa, pb);
+    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_true(value_of(out, "sw=") >= value_of(out, "sampled_value="));
+}
+
+static void test_sw_bad_input_exits_2(void **state) {
+    static char out[8192], cmd[2048];
+    float a[12] = {0}, nanv[6] = {1, 2, 3, 4, 5, 0};
+    nanv[5] = nanf("");
+    const char *pa = npy("a", 4, 3, a), *p2 = npy("two", 3, 2, a), *pn = npy("nan", 3, 2, nanv);
+    const char *w3 = npy("w3", 3, 0, a), *th = npy("th", 2, 5, a);
+    char with_w[512], with_th[512];
+    snprintf(with_w, sizeof with_w, "--weights-a %s", w3);
+    snprintf(with_th, sizeof with_th, "--directions %s", th);
+    struct { const char *a, *b, *extra, *msg; } bad[] = {
+        {pa, "", "", "needs two NPY files"},
+        {pa, "/nonexistent.npy", "", "cannot open"},
+        {pa, "/etc/passwd", "", "not an NPY file"},
+        {pa, p2, "", "has dimension 3"},
+        {pa, pa, "--projections 0", "--projections: 0 outside"},
+        {pa, pa, "--p 0.5", "--p: 0.5 outside"},
+        {pa, pa, "--kind sobol", "unknown direction kind 'sobol'"},
+        {pa, pa, "--max best", "--max: 'best'"},
+        {pa, pa, with_w, "--weights-a"},
+        {pa, pa, with_th, "directions must be [d, L] = [3, L]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "sw %s %s %s", bad[i].a, bad[i].b, bad[i].extra);
+        int rc = run(cmd, 1, out, sizeof out);
+        if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output '%s'", cmd, rc, out);
+        assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
+    }
+    snprintf(cmd, sizeof cmd, "sw %s %s", pn, p2);
+    assert_int_equal(run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "element 5 is NaN"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_demo_loss_falls_and_is_reproducible),
+        cmocka_unit_test(test_sw_command),
+        cmocka_unit_test(test_sw_bad_input_exits_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

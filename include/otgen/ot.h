@@ -79,9 +79,10 @@ otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const f
                               const otg_tensor *y, const float *b, const otg_tensor *theta,
                               double p, double *value, int64_t *best);
 
-/* Projected gradient ascent on the sphere from direction dir [d] (in: start, out: final):
- * dir <- normalise(dir + step grad_dir W_p^p(dir)), `iters` times; *value receives W_p^p at the
- * final direction (the DSW-style max-sliced estimator). */
+/* Projected gradient ascent on the sphere from direction dir [d]:
+ * dir <- normalise(dir + step grad_dir W_p^p(dir)), `iters` times (the DSW-style max-sliced
+ * estimator). A fixed step can overshoot, so dir returns the best direction met (the start
+ * included) and *value its W_p^p: never below the starting value. */
 otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tensor *y,
                              const float *b, double p, int64_t iters, double step, float *dir,
                              double *value);

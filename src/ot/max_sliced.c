@@ -56,15 +56,20 @@ otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tens
         return otgi_fail(OTG_EINVAL, "max_ascent: iterations %lld and step %g must be >= 0",
                          (long long)iters, step);
     const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1];
-    float *buf = malloc((size_t)(2 * (n + m)) * sizeof *buf);
-    double *g = malloc((size_t)d * sizeof *g);
-    float *s = buf, *t = buf + n, *ds = buf + n + m, *dt = ds + n;
+    float *buf = malloc((size_t)(2 * (n + m) + d) * sizeof *buf);
+    double *g = malloc((size_t)d * sizeof *g), best = -1.0, w;
+    float *s = buf, *t = buf + n, *ds = buf + n + m, *dt = ds + n, *best_dir = dt + m;
     otg_status st = buf && g ? OTG_OK : otgi_fail(OTG_ENOMEM, "max_ascent: out of memory");
     for (int64_t it = 0; st == OTG_OK; it++) {
         project(x, dir, s);
         project(y, dir, t);
-        st = otg_ot_wasserstein_1d(s, a, n, t, b, m, p, value, ds, dt);
-        if (st != OTG_OK || it == iters) break;
+        st = otg_ot_wasserstein_1d(s, a, n, t, b, m, p, &w, ds, dt);
+        if (st != OTG_OK) break;
+        if (w > best) { /* a fixed step can overshoot: keep the best direction met */
+            best = w;
+            memcpy(best_dir, dir, (size_t)d * sizeof *dir);
+        }
+        if (it == iters) break;
         memset(g, 0, (size_t)d * sizeof *g);
         back_project(x, ds, g);
         back_project(y, dt, g);
@@ -75,6 +80,10 @@ otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tens
         }
         if (!(nrm > 0.0)) break; /* stays at the current direction */
         for (int64_t k = 0; k < d; k++) dir[k] = (float)(g[k] / sqrt(nrm));
+    }
+    if (st == OTG_OK) {
+        memcpy(dir, best_dir, (size_t)d * sizeof *dir);
+        *value = best;
     }
     free(buf), free(g);
     return st;

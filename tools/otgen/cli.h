@@ -34,5 +34,7 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status);
 void cli_progress_end(cli_progress *p);
 
 int cmd_demo(int argc, char **argv);
+int cmd_sw(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

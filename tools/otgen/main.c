@@ -14,6 +14,8 @@ typedef struct {
 
 static const subcommand commands[] = {
     {"demo", cmd_demo, "fit a small MLP to a 2-D target by SGD and show the loss falling"},
+    {"sw", cmd_sw, "Sliced-Wasserstein distance between two NPY point clouds (POT conventions)"},
+    {"bench", cmd_bench, "built-in benchmarks: bench sw (value+gradient), bench gemm"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -1,0 +1,188 @@
+/* otgen bench: built-in benchmarks (measurements, never pass/fail).
+ *   bench sw   the fused SW value+gradient on random clouds with fresh Gaussian directions per
+ *              call (what ../shared/bench/torch_sw.py times), next to the time of its three GEMMs
+ *              alone and the machine's SGEMM peak measured in the same run.
+ *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "otgen/otgen.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t n, d, L, threads, reps, chunk;
+    double p;
+} bench_opts;
+
+static void bench_help(void) {
+    printf("usage: otgen bench sw --n N --d D --L L [options]\n"
+           "       otgen bench gemm [--threads T] [--reps R]\n"
+           "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
+           "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n\n"
+           "  --n N        points per cloud (sw)\n"
+           "  --d D        dimension (sw); D = 784 draws B uniform in [0, 1] like images\n"
+           "  --L L        directions (sw)\n"
+           "  --p P        order [2]\n"
+           "  --chunk C    directions per pass [256]\n"
+           "  --threads T  threads [2]\n"
+           "  --reps R     timed repetitions after 3 warm-up calls [15]\n");
+}
+
+static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
+    static const struct option lo[] = {
+        {"n", required_argument, 0, 'n'},     {"d", required_argument, 0, 'd'},
+        {"L", required_argument, 0, 'L'},     {"p", required_argument, 0, 'p'},
+        {"chunk", required_argument, 0, 'c'}, {"threads", required_argument, 0, 't'},
+        {"reps", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'n': o->n = cli_parse_int("bench", "--n", optarg, 1, INT32_MAX); break;
+        case 'd': o->d = cli_parse_int("bench", "--d", optarg, 1, 1 << 20); break;
+        case 'L': o->L = cli_parse_int("bench", "--L", optarg, 1, 1 << 24); break;
+        case 'p': o->p = cli_parse_double("bench", "--p", optarg, 1, 1e6); break;
+        case 'c': o->chunk = cli_parse_int("bench", "--chunk", optarg, 1, 1 << 24); break;
+        case 't': o->threads = cli_parse_int("bench", "--threads", optarg, 0, 1024); break;
+        case 'r': o->reps = cli_parse_int("bench", "--reps", optarg, 1, 100000); break;
+        case 'h': bench_help(); exit(OTG_EXIT_OK);
+        default: cli_usage_error("bench", "unknown or incomplete option '%s' (otgen bench --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    if (need_sizes && (!o->n || !o->d || !o->L)) cli_usage_error("bench", "sw needs --n, --d and --L");
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median and minimum in ms over reps calls of fn(ctx) after 3 warm-up calls. */
+static void time_it(void (*fn)(void *), void *ctx, int64_t reps, double *median, double *best) {
+    double *t = malloc((size_t)reps * sizeof *t);
+    for (int i = 0; i < 3; i++) fn(ctx);
+    for (int64_t r = 0; r < reps; r++) {
+        double t0 = cli_now();
+        fn(ctx);
+        t[r] = 1e3 * (cli_now() - t0);
+    }
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    *median = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    *best = t[0];
+    free(t);
+}
+
+typedef struct {
+    otg_tensor *x, *y, *th, *r, *grad; /* r: residual-shaped [n, L] for the GEMM-only timing */
+    otg_sw_workspace *ws;
+    otg_rng dirs;
+    otg_sw_opts opts;
+    double value;
+} sw_bench;
+
+static void run_sw(void *vctx) {
+    sw_bench *b = vctx;
+    otg_sw_result res;
+    otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1], b->th->data);
+    if (otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, b->grad->data, NULL) == OTG_OK)
+        b->value = res.value;
+}
+
+/* The GEMM work of one call, as three full-size GEMMs: X Theta, Y Theta, R Theta^T. */
+static void run_gemms(void *vctx) {
+    sw_bench *b = vctx;
+    otg_tensor_gemm(0, 0, 1.0f, b->x, b->th, 0.0f, b->r);
+    otg_tensor_gemm(0, 0, 1.0f, b->y, b->th, 0.0f, b->r);
+    otg_tensor_gemm(0, 1, 1.0f, b->r, b->th, 0.0f, b->grad);
+}
+
+typedef struct {
+    otg_tensor *a, *b, *c;
+} gemm_bench;
+
+static void run_peak(void *vctx) {
+    gemm_bench *g = vctx;
+    otg_tensor_gemm(0, 0, 1.0f, g->a, g->b, 0.0f, g->c);
+}
+
+/* SGEMM GFLOP/s on 2048^3 through otgen's tensor layer. */
+static double gemm_peak(int64_t reps) {
+    const int64_t s = 2048;
+    gemm_bench g = {otg_tensor_new(2, (int64_t[]){s, s}), otg_tensor_new(2, (int64_t[]){s, s}),
+                    otg_tensor_new(2, (int64_t[]){s, s})};
+    otg_rng r = otg_rng_make(0, 0);
+    otg_rng_fill_normal(&r, s * s, g.a->data);
+    otg_rng_fill_normal(&r, s * s, g.b->data);
+    double med, best;
+    time_it(run_peak, &g, reps < 5 ? reps : 5, &med, &best);
+    otg_tensor_free(g.a), otg_tensor_free(g.b), otg_tensor_free(g.c);
+    return 2.0 * (double)(s * s * s) / (best * 1e-3) * 1e-9;
+}
+
+static const char *coretype(void) {
+    const char *c = getenv("OPENBLAS_CORETYPE");
+    return c && *c ? c : "auto";
+}
+
+static int bench_sw(int argc, char **argv) {
+    bench_opts o;
+    bench_parse(argc, argv, &o, 1);
+    otg_threads_set((int)o.threads);
+    sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_tensor_new(2, (int64_t[]){o.d, o.L}), otg_tensor_new(2, (int64_t[]){o.n, o.L}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_sw_workspace_new(),
+                  otg_rng_make(1, 1), {o.p, o.chunk}, 0.0};
+    if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {
+        fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n, (long long)o.d, (long long)o.L);
+        return OTG_EXIT_FAIL;
+    }
+    otg_rng data = otg_rng_make(0, 0);
+    otg_rng_fill_normal(&data, o.n * o.d, b.x->data);
+    if (o.d == 784) otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
+    else otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
+    double med, best, gmed, gbest;
+    time_it(run_sw, &b, o.reps, &med, &best);
+    time_it(run_gemms, &b, o.reps, &gmed, &gbest);
+    double peak = gemm_peak(o.reps);
+    double flops = 6.0 * (double)o.n * (double)o.d * (double)o.L;
+    printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
+           "OPENBLAS_CORETYPE=%s\n", (long long)o.threads, coretype());
+    printf("# fused %.3f ms (min %.3f); its 3 GEMMs alone %.3f ms; total/GEMMs %.2f; "
+           "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n", med, best, gmed, med / gmed,
+           flops / (med * 1e-3) * 1e-9, 100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
+    printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
+           "min_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f peak_fraction=%.3f "
+           "coretype=%s value=%.6g\n", otg_version(), (long long)o.n, (long long)o.d, (long long)o.L,
+           o.p, (long long)o.threads, (long long)o.chunk, med, best, gmed, med / gmed, peak,
+           flops / (med * 1e-3) * 1e-9 / peak, coretype(), b.value);
+    otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
+    otg_tensor_free(b.grad);
+    otg_sw_workspace_free(b.ws);
+    return OTG_EXIT_OK;
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        bench_help();
+        return argc < 2 ? OTG_EXIT_USAGE : OTG_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "gemm")) {
+        bench_opts o;
+        bench_parse(argc - 1, argv + 1, &o, 0);
+        otg_threads_set((int)o.threads);
+        double peak = gemm_peak(o.reps);
+        printf("tool=otgen bench=gemm size=2048 threads=%lld peak_gflops=%.1f coretype=%s\n",
+               (long long)o.threads, peak, coretype());
+        return OTG_EXIT_OK;
+    }
+    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, gemm)\n", argv[1]);
+    return OTG_EXIT_USAGE;
+}
