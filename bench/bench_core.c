@@ -22,9 +22,9 @@
 #define KEYS_LEN 4096
 
 typedef struct {
-    int threads; /* otg_threads_set (OpenMP pool shared with OpenBLAS) */
-    int reps;    /* timed samples per measurement; medians are reported */
-    int quick;   /* fewer reps, shorter samples, no 1024^3 GEMM */
+    int threads;     /* otg_threads_set (OpenMP pool shared with OpenBLAS) */
+    int reps;        /* timed samples per measurement; medians are reported */
+    int quick;       /* fewer reps, shorter samples, no 1024^3 GEMM */
     double sample_s; /* target length of one timed sample */
 } options;
 
@@ -52,7 +52,8 @@ static double median(double *x, int n) {
 /* Seconds for `calls` back-to-back calls of fn. */
 static double time_calls(bench_fn fn, void *ctx, int calls) {
     double t0 = now_s();
-    for (int i = 0; i < calls; i++) fn(ctx);
+    for (int i = 0; i < calls; i++)
+        fn(ctx);
     return now_s() - t0;
 }
 
@@ -60,7 +61,8 @@ static double time_calls(bench_fn fn, void *ctx, int calls) {
  * o->sample_s seconds, so short kernels are not timed at clock resolution. */
 static int calibrate(bench_fn fn, void *ctx, const options *o) {
     double t = time_calls(fn, ctx, 3) / 3.0;
-    for (double spent = 3.0 * t; spent < 0.05; spent += t) fn(ctx);
+    for (double spent = 3.0 * t; spent < 0.05; spent += t)
+        fn(ctx);
     t = time_calls(fn, ctx, 2) / 2.0;
     int calls = (int)ceil(o->sample_s / (t > 1e-9 ? t : 1e-9));
     return calls < 1 ? 1 : calls > 100000 ? 100000 : calls;
@@ -73,13 +75,15 @@ static void time_interleaved(int n_fn, bench_fn const *fn, void *const *ctx, con
                              double *sec) {
     int calls[4];
     static double samples[4][MAX_REPS];
-    for (int f = 0; f < n_fn; f++) calls[f] = calibrate(fn[f], ctx[f], o);
+    for (int f = 0; f < n_fn; f++)
+        calls[f] = calibrate(fn[f], ctx[f], o);
     for (int r = 0; r < o->reps; r++)
         for (int j = 0; j < n_fn; j++) {
             int f = (j + r) % n_fn;
             samples[f][r] = time_calls(fn[f], ctx[f], calls[f]) / calls[f];
         }
-    for (int f = 0; f < n_fn; f++) sec[f] = median(samples[f], o->reps);
+    for (int f = 0; f < n_fn; f++)
+        sec[f] = median(samples[f], o->reps);
 }
 
 /* ---- keys line -------------------------------------------------------------------------- */
@@ -127,10 +131,10 @@ static void run_tensor_gemm(void *p) {
 static void run_raw_gemm(void *p) {
     gemm_ctx *x = p;
     const gemm_shape *s = x->s;
-    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
-                s->tb ? CblasTrans : CblasNoTrans, (blasint)s->m, (blasint)s->n, (blasint)s->k,
-                1.0f, x->a->data, (blasint)x->a->shape[1], x->b->data, (blasint)x->b->shape[1],
-                0.0f, x->c_raw->data, (blasint)s->n);
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                (blasint)s->m, (blasint)s->n, (blasint)s->k, 1.0f, x->a->data,
+                (blasint)x->a->shape[1], x->b->data, (blasint)x->b->shape[1], 0.0f, x->c_raw->data,
+                (blasint)s->n);
 }
 
 static void gemm_ctx_free(gemm_ctx *x) {
@@ -156,14 +160,16 @@ static int gemm_ctx_init(gemm_ctx *x, const gemm_shape *s, otg_rng *rng) {
     for (int t = 0; t < 2; t++) {
         int64_t n = otg_tensor_numel(ab[t]);
         otg_rng_fill_uniform(rng, n, ab[t]->data);
-        for (int64_t i = 0; i < n; i++) ab[t]->data[i] = 2.0f * ab[t]->data[i] - 1.0f;
+        for (int64_t i = 0; i < n; i++)
+            ab[t]->data[i] = 2.0f * ab[t]->data[i] - 1.0f;
     }
     return 0;
 }
 
 static double max_abs_diff(const float *x, const float *y, int64_t n) {
     double d = 0.0;
-    for (int64_t i = 0; i < n; i++) d = fmax(d, fabs((double)x[i] - (double)y[i]));
+    for (int64_t i = 0; i < n; i++)
+        d = fmax(d, fabs((double)x[i] - (double)y[i]));
     return d;
 }
 
@@ -206,7 +212,7 @@ static int bench_gemm_shape(const gemm_shape *s, otg_rng *rng, const options *o)
 static int bench_gemm(const options *o) {
     otg_rng rng = otg_rng_make(42, 1);
     int bad = 0;
-    printf("SGEMM, GFLOP/s = 2mnk / median time (otg_tensor_gemm vs cblas_sgemm, same arguments)\n");
+    printf("SGEMM, GFLOP/s = 2mnk / median time (otg_tensor_gemm vs cblas_sgemm, same args)\n");
     printf("  %-20s %-32s %9s %9s %8s %10s\n", "m x n x k, op", "shape from", "tensor", "raw",
            "ratio", "max|diff|");
     for (int i = 0; i < N_GEMM_SHAPES; i++) {
@@ -294,18 +300,23 @@ static void floor_step(void *p) {
 /* One calloc'd block for all floor buffers (small values: only the time matters). */
 static float *floor_init(floor_ctx *f) {
     int64_t total = 0;
-    for (int l = 0; l <= MLP_LAYERS; l++) total += 2 * MLP_BATCH * mlp_widths[l];
-    for (int l = 0; l < MLP_LAYERS; l++) total += 2 * mlp_widths[l] * mlp_widths[l + 1];
+    for (int l = 0; l <= MLP_LAYERS; l++)
+        total += 2 * MLP_BATCH * mlp_widths[l];
+    for (int l = 0; l < MLP_LAYERS; l++)
+        total += 2 * mlp_widths[l] * mlp_widths[l + 1];
     float *block = calloc((size_t)total, sizeof(float)), *p = block;
     if (!block) return NULL;
-    for (int64_t i = 0; i < total; i++) block[i] = 1e-3f * (float)(i % 97);
+    for (int64_t i = 0; i < total; i++)
+        block[i] = 1e-3f * (float)(i % 97);
     for (int l = 0; l <= MLP_LAYERS; l++) {
-        f->h[l] = p, p += MLP_BATCH * mlp_widths[l];
-        f->gh[l] = p, p += MLP_BATCH * mlp_widths[l];
+        f->h[l] = p;
+        f->gh[l] = p + MLP_BATCH * mlp_widths[l];
+        p += 2 * MLP_BATCH * mlp_widths[l];
     }
     for (int l = 0; l < MLP_LAYERS; l++) {
-        f->w[l] = p, p += mlp_widths[l] * mlp_widths[l + 1];
-        f->gw[l] = p, p += mlp_widths[l] * mlp_widths[l + 1];
+        f->w[l] = p;
+        f->gw[l] = p + mlp_widths[l] * mlp_widths[l + 1];
+        p += 2 * mlp_widths[l] * mlp_widths[l + 1];
     }
     return block;
 }
@@ -314,7 +325,8 @@ static float *floor_init(floor_ctx *f) {
  * computed since x needs no gradient: the executed count is 0.4% lower). */
 static double mlp_flops(void) {
     double s = 0.0;
-    for (int l = 0; l < MLP_LAYERS; l++) s += (double)mlp_widths[l] * (double)mlp_widths[l + 1];
+    for (int l = 0; l < MLP_LAYERS; l++)
+        s += (double)mlp_widths[l] * (double)mlp_widths[l + 1];
     return 6.0 * MLP_BATCH * s;
 }
 
@@ -326,7 +338,8 @@ static int mlp_sanity(mlp_ctx *m) {
     otg_tensor gv = otg_tensor_view(gr, 1, &n);
     int finite = otg_tensor_check_finite(&gv, "grads") == OTG_OK;
     double gsq = 0.0;
-    for (int64_t i = 0; i < n; i++) gsq += (double)gr[i] * (double)gr[i];
+    for (int64_t i = 0; i < n; i++)
+        gsq += (double)gr[i] * (double)gr[i];
     printf("  loss %.6f, %lld parameters, |grad| %.4e, gradients %s\n",
            (double)otg_node_data(m->loss)[0], (long long)n, sqrt(gsq),
            finite ? "finite" : "NOT FINITE");
@@ -338,7 +351,7 @@ static int bench_mlp(const options *o) {
     floor_ctx f;
     float *block = floor_init(&f);
     if (mlp_build(&m) != 0 || !block) {
-        fprintf(stderr, "bench_core: mlp: %s\n", otg_last_error());
+        fprintf(stderr, "bench_core: mlp: %s\n", block ? otg_last_error() : "out of memory");
         otg_graph_free(m.g);
         free(block);
         return -1;
@@ -392,8 +405,7 @@ static int parse_options(int argc, char **argv, options *o) {
 int main(int argc, char **argv) {
     options o;
     if (parse_options(argc, argv, &o) != 0) {
-        fprintf(stderr, "usage: bench_core [--threads T] [--reps R (1..%d)] [--quick]\n",
-                MAX_REPS);
+        fprintf(stderr, "usage: bench_core [--threads T] [--reps R (1..%d)] [--quick]\n", MAX_REPS);
         return 2;
     }
     if (otg_threads_set(o.threads) != OTG_OK) {
@@ -405,7 +417,8 @@ int main(int argc, char **argv) {
            otg_threads_get(), o.reps, o.quick ? " (quick)" : "", coretype ? coretype : "(unset)");
     if (bench_gemm(&o) != 0) return 1;
     printf("MLP 32->512->512->784 (ReLU, sigmoid out), batch %d, loss mean(out^2), median per "
-           "step\n", MLP_BATCH);
+           "step\n",
+           MLP_BATCH);
     if (bench_mlp(&o) != 0) return 1;
     printf("threads=%d %s\n", otg_threads_get(), keys);
     return 0;
