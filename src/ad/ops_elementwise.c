@@ -33,7 +33,7 @@ static otg_status sub_forward(otg_node *n) {
 }
 
 /* d(a + sign b) = g, sign g. */
-static void add_signed_backward(otg_node *n, float sign) {
+static inline __attribute__((always_inline)) void add_signed_backward(otg_node *n, float sign) {
     const float *g = n->grad;
     float *ga = n->in[0]->grad, *gb = n->in[1]->grad;
     if (ga)
@@ -115,7 +115,8 @@ static float d_sigmoid(float x, float y, float c) { return y * (1.0f - y); }
 static float f_softplus(float x, float c) { return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); }
 static float d_softplus(float x, float y, float c) { return f_sigmoid(x, c); }
 
-static void unary_forward(otg_node *n, unary_fn f) {
+/* Always inlined so that each op's f and f' are known at compile time: no call per element. */
+static inline __attribute__((always_inline)) void unary_forward(otg_node *n, unary_fn f) {
     const float *x = n->in[0]->value;
     float *y = n->value;
     const float c = n->fattr[0];
@@ -123,7 +124,7 @@ static void unary_forward(otg_node *n, unary_fn f) {
     for (int64_t i = 0; i < n->numel; i++) y[i] = f(x[i], c);
 }
 
-static void unary_backward(otg_node *n, unary_deriv d) {
+static inline __attribute__((always_inline)) void unary_backward(otg_node *n, unary_deriv d) {
     const float *x = n->in[0]->value, *y = n->value, *g = n->grad;
     float *gx = n->in[0]->grad;
     const float c = n->fattr[0];

@@ -70,22 +70,31 @@ static otg_status bias_forward(otg_node *n) {
     return OTG_OK;
 }
 
+/* dx += g; db[j] += sum over rows and positions of g, accumulated in double in row order with
+ * contiguous reads (acc [c] is the node's aux workspace). */
 static otg_status bias_backward(otg_node *n) {
     otg_node *x = n->in[0], *b = n->in[1];
     int64_t rows = x->shape[0], c = x->shape[1], rest = x->numel / (rows * c);
     if (x->grad)
         for (int64_t i = 0; i < n->numel; i++) x->grad[i] += n->grad[i];
-    if (b->grad)
-        for (int64_t j = 0; j < c; j++) {
-            double s = 0.0;
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t t = 0; t < rest; t++) s += (double)n->grad[(r * c + j) * rest + t];
-            b->grad[j] += (float)s;
-        }
+    if (!b->grad) return OTG_OK;
+    double *acc = n->aux;
+    memset(acc, 0, (size_t)c * sizeof *acc);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *gr = n->grad + r * c * rest;
+        if (rest == 1)
+            for (int64_t j = 0; j < c; j++) acc[j] += (double)gr[j];
+        else
+            for (int64_t j = 0; j < c; j++)
+                for (int64_t t = 0; t < rest; t++) acc[j] += (double)gr[j * rest + t];
+    }
+    for (int64_t j = 0; j < c; j++) b->grad[j] += (float)acc[j];
     return OTG_OK;
 }
 
-const otgi_op_def otgi_op_bias = {"bias", bias_shape, bias_forward, bias_backward, NULL};
+static size_t bias_aux(const otg_node *n) { return (size_t)n->in[1]->numel * sizeof(double); }
+
+const otgi_op_def otgi_op_bias = {"bias", bias_shape, bias_forward, bias_backward, bias_aux};
 
 otg_node *otg_bias(otg_graph *g, otg_node *x, otg_node *b) {
     otg_node *in[2] = {x, b};

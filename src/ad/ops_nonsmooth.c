@@ -13,12 +13,16 @@ enum { SEL_NEG = 0, SEL_POS = 1, SEL_KINK = 2 };
 
 static size_t mask_bytes(const otg_node *n) { return (size_t)n->numel; }
 
-/* Records the side of 0 of each x[i] and returns the number at exactly 0. */
+#define PAR_MIN 32768 /* below this many elements a loop runs on one thread */
+
+/* Records the side of 0 of each x[i] (branch-free) and returns the number at exactly 0. */
 static int64_t record_sign(int64_t numel, const float *x, unsigned char *sel) {
     int64_t kinks = 0;
+#pragma omp parallel for reduction(+ : kinks) if (numel > PAR_MIN)
     for (int64_t i = 0; i < numel; i++) {
-        sel[i] = x[i] > 0.0f ? SEL_POS : x[i] == 0.0f ? SEL_KINK : SEL_NEG;
-        kinks += x[i] == 0.0f;
+        const int pos = x[i] > 0.0f, zero = x[i] == 0.0f;
+        sel[i] = (unsigned char)(pos * SEL_POS + zero * SEL_KINK);
+        kinks += zero;
     }
     return kinks;
 }
@@ -30,6 +34,7 @@ static void replay_slopes(otg_node *n, float neg, float kink, float pos) {
     float *gx = n->in[0]->grad;
     const float slope[3] = {[SEL_NEG] = neg, [SEL_POS] = pos, [SEL_KINK] = kink};
     if (!gx) return;
+#pragma omp parallel for if (n->numel > PAR_MIN)
     for (int64_t i = 0; i < n->numel; i++) gx[i] += g[i] * slope[sel[i]];
 }
 
@@ -37,7 +42,9 @@ static otg_status relu_forward(otg_node *n) {
     const float *x = n->in[0]->value;
     float *y = n->value;
     n->kinks = record_sign(n->numel, x, n->aux);
-    for (int64_t i = 0; i < n->numel; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] <= 0.0f ? 0.0f : x[i]);
+    /* x for x > 0 or NaN (so NaN propagates), else 0: a select the compiler vectorises */
+#pragma omp parallel for if (n->numel > PAR_MIN)
+    for (int64_t i = 0; i < n->numel; i++) y[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f;
     return OTG_OK;
 }
 
