@@ -91,10 +91,7 @@ otg_node *otg_mul(otg_graph *g, otg_node *a, otg_node *b) {
 
 /* ---- unary smooth ops: table of f and f' --------------------------------------------------- */
 
-/* f'(x) given x and y = f(x) (whichever is cheaper), and c the op's constant. */
-typedef float (*unary_fn)(float x, float c);
-typedef float (*unary_deriv)(float x, float y, float c);
-
+/* f(x, c) and f'(x, y = f(x), c) for each unary op, c the op's constant. */
 static float f_scale(float x, float c) { return c * x; }
 static float d_scale(float x, float y, float c) { return c; }
 static float f_square(float x, float c) { return x * x; }
@@ -115,31 +112,24 @@ static float d_sigmoid(float x, float y, float c) { return y * (1.0f - y); }
 static float f_softplus(float x, float c) { return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); }
 static float d_softplus(float x, float y, float c) { return f_sigmoid(x, c); }
 
-/* Always inlined so that each op's f and f' are known at compile time: no call per element. */
-static inline __attribute__((always_inline)) void unary_forward(otg_node *n, unary_fn f) {
-    const float *x = n->in[0]->value;
-    float *y = n->value;
-    const float c = n->fattr[0];
-#pragma omp parallel for if (n->numel > PAR_MIN)
-    for (int64_t i = 0; i < n->numel; i++) y[i] = f(x[i], c);
-}
-
-static inline __attribute__((always_inline)) void unary_backward(otg_node *n, unary_deriv d) {
-    const float *x = n->in[0]->value, *y = n->value, *g = n->grad;
-    float *gx = n->in[0]->grad;
-    const float c = n->fattr[0];
-    if (!gx) return;
-#pragma omp parallel for if (n->numel > PAR_MIN)
-    for (int64_t i = 0; i < n->numel; i++) gx[i] += g[i] * d(x[i], y[i], c);
-}
-
+/* Each op gets its own loops (not a shared helper taking a function pointer, which OpenMP's
+ * outlining would keep as one indirect call per element), so f and f' inline and vectorise. */
 #define UNARY_OP(name)                                                                             \
     static otg_status name##_forward(otg_node *n) {                                               \
-        unary_forward(n, f_##name);                                                                \
+        const float *x = n->in[0]->value;                                                          \
+        float *y = n->value;                                                                       \
+        const float c = n->fattr[0];                                                               \
+        _Pragma("omp parallel for if (n->numel > PAR_MIN)")                                       \
+        for (int64_t i = 0; i < n->numel; i++) y[i] = f_##name(x[i], c);                           \
         return OTG_OK;                                                                             \
     }                                                                                              \
     static otg_status name##_backward(otg_node *n) {                                              \
-        unary_backward(n, d_##name);                                                               \
+        const float *x = n->in[0]->value, *y = n->value, *g = n->grad;                             \
+        float *gx = n->in[0]->grad;                                                                \
+        const float c = n->fattr[0];                                                               \
+        if (!gx) return OTG_OK;                                                                    \
+        _Pragma("omp parallel for if (n->numel > PAR_MIN)")                                       \
+        for (int64_t i = 0; i < n->numel; i++) gx[i] += g[i] * d_##name(x[i], y[i], c);           \
         return OTG_OK;                                                                             \
     }                                                                                              \
     const otgi_op_def otgi_op_##name = {#name, otgi_shape_like_input, name##_forward,             \
