@@ -1,6 +1,7 @@
 /* Counter-based random streams on Random123's Philox4x32-10.
  * Key = the 64-bit seed; counter words = (block index lo, hi, stream id lo, hi). A fill of n values
  * maps element i to a fixed block (counter + i/4), so results never depend on the thread count. */
+#define _GNU_SOURCE /* sincos */
 #include "internal.h"
 
 #include <Random123/philox.h>
@@ -53,20 +54,27 @@ void otg_rng_fill_uniform(otg_rng *r, int64_t n, float *out) {
     r->counter = base + (uint64_t)nblocks;
 }
 
+/* Box-Muller in single precision for fills (float outputs): u from the top 24 bits of each word,
+ * so -2 log u is exact to float rounding and |z| <= 5.8. glibc's logf/sincosf are correctly
+ * rounded or nearly so, and identical on every run of the same binary. */
+static inline float u24_open01(uint32_t x) { return ((float)(x >> 8) + 0.5f) * 0x1p-24f; }
+
 void otg_rng_fill_normal(otg_rng *r, int64_t n, float *out) {
     if (n <= 0) return;
     r->buf_left = 0;
     const uint64_t base = r->counter;
     const int64_t nblocks = (n + 3) / 4;
+    const float two_pi = 6.28318530717958647692f;
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t b = 0; b < nblocks; b++) {
         philox4x32_ctr_t w = rng_block(r, base + (uint64_t)b);
         for (int pair = 0; pair < 2; pair++) {
-            double u1 = u32_to_open01(w.v[2 * pair]), u2 = u32_to_open01(w.v[2 * pair + 1]);
-            double rad = sqrt(-2.0 * log(u1));
+            float u1 = u24_open01(w.v[2 * pair]), u2 = u24_open01(w.v[2 * pair + 1]);
+            float rad = sqrtf(-2.0f * logf(u1)), sn, cs;
+            sincosf(two_pi * u2, &sn, &cs);
             int64_t i = 4 * b + 2 * pair;
-            if (i < n) out[i] = (float)(rad * cos(TWO_PI * u2));
-            if (i + 1 < n) out[i + 1] = (float)(rad * sin(TWO_PI * u2));
+            if (i < n) out[i] = rad * cs;
+            if (i + 1 < n) out[i + 1] = rad * sn;
         }
     }
     r->counter = base + (uint64_t)nblocks;
@@ -80,17 +88,24 @@ otg_status otg_rng_fill_sphere(otg_rng *r, int64_t d, int64_t k, float *out) {
     int64_t n;
     if (otgi_mul_i64(d, k, &n)) return otgi_fail(OTG_EINVAL, "rng_fill_sphere: d*k overflows");
     otg_rng_fill_normal(r, n, out);
-    for (int64_t c = 0; c < k; c++) {
-        double s = 0.0;
-        for (int64_t i = 0; i < d; i++) { double v = out[i * k + c]; s += v * v; }
-        /* A zero Gaussian vector has probability 0 (outputs of Box-Muller are never exactly 0
-         * together); guard anyway with the first basis vector. */
-        if (s == 0.0) {
-            out[c] = 1.0f;
-            continue;
-        }
-        double inv = 1.0 / sqrt(s);
-        for (int64_t i = 0; i < d; i++) out[i * k + c] = (float)((double)out[i * k + c] * inv);
+    /* normalise each column; columns in blocks of 256 so rows are read contiguously */
+    const int64_t nblk = (k + 255) / 256;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t blk = 0; blk < nblk; blk++) {
+        const int64_t c0 = blk * 256, w = k - c0 < 256 ? k - c0 : 256;
+        double acc[256] = {0};
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t c = 0; c < w; c++) {
+                double v = out[i * k + c0 + c];
+                acc[c] += v * v;
+            }
+        for (int64_t c = 0; c < w; c++) acc[c] = acc[c] > 0.0 ? 1.0 / sqrt(acc[c]) : 0.0;
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t c = 0; c < w; c++)
+                out[i * k + c0 + c] = (float)((double)out[i * k + c0 + c] * acc[c]);
+        /* a zero Gaussian vector has probability 0; guard anyway with the first basis vector */
+        for (int64_t c = 0; c < w; c++)
+            if (acc[c] == 0.0) out[c0 + c] = 1.0f;
     }
     return OTG_OK;
 }

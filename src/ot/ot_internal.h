@@ -5,10 +5,9 @@
 
 #include "internal.h"
 
-/* Scratch for sorting up to cap values: two key and two index arrays. */
+/* Scratch for sorting up to cap values: two arrays of packed (key, index) words. */
 typedef struct {
-    uint32_t *k0, *k1;
-    int32_t *i0, *i1;
+    uint64_t *w0, *w1;
     int64_t cap;
 } otgi_sort_scratch;
 

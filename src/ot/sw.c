@@ -2,9 +2,10 @@
  * Per chunk of directions: (A) projections P^T = Theta_c^T X^T and Q^T = Theta_c^T Y^T by GEMM,
  * (B) per direction two stable sorts, the 1-D matching, W_p^p and the residuals R^T written over
  * P^T, (C) grad_x += R Theta_c^T by GEMM. Every phase is an OpenMP loop over FIXED work items
- * (16-direction projection blocks, single directions, 128-row x 64-direction gradient blocks,
- * all aligned to global direction indices) and each item calls a single-threaded GEMM, so the
- * bits of the result depend neither on the thread count nor on the chunk size. */
+ * (projections: 256 directions x 512 points; single directions; gradient: a row block whose
+ * height depends on n only, times 256-direction K-blocks), all aligned to global direction
+ * indices with the chunk a multiple of 256, and each item calls a single-threaded GEMM: the bits
+ * of the result depend neither on the thread count nor on the chunk size. */
 #include "ot/ot_internal.h"
 #include "otgen/ot.h"
 
@@ -12,7 +13,13 @@
 #include <omp.h>
 #include <string.h>
 
-enum { PROJ_BLOCK = 16, GRAD_DIRS = 64, GRAD_ROWS = 128 };
+enum { DIR_BLOCK = 256, PROJ_ROWS = 512 };
+
+/* Rows per gradient item: about n/4 (4+ items to share), a multiple of 16, within [64, 1024]. */
+static int64_t grad_rows(int64_t n) {
+    int64_t r = (n / 4 + 15) / 16 * 16;
+    return r < 64 ? 64 : r > 1024 ? 1024 : r;
+}
 
 typedef struct {
     otgi_sort_scratch sc;
@@ -128,34 +135,47 @@ static int64_t sw_direction(otg_sw_workspace *ws, const sw_problem *q, thread_sc
     return ties;
 }
 
+/* Phase A item k of (directions block) x (row block of x, then of y): P^T or Q^T entries. */
+static void sw_project(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc, int64_t k,
+                       int64_t nb_x) {
+    const int64_t nb_dirs = (lc + DIR_BLOCK - 1) / DIR_BLOCK;
+    const int64_t blk = k % nb_dirs, rb = k / nb_dirs, on_y = rb >= nb_x;
+    const int64_t rows_total = on_y ? q->m : q->n, r0 = (on_y ? rb - nb_x : rb) * PROJ_ROWS;
+    const int64_t rows = rows_total - r0 < PROJ_ROWS ? rows_total - r0 : PROJ_ROWS;
+    const int64_t l0 = blk * DIR_BLOCK, ls = lc - l0 < DIR_BLOCK ? lc - l0 : DIR_BLOCK;
+    const float *pts = (on_y ? q->y : q->x) + r0 * q->d;
+    float *out = (on_y ? ws->proj_y : ws->proj_x) + l0 * rows_total + r0;
+    /* out [ls, rows] (row stride rows_total) = Theta[:, c0+l0 ...]^T [ls, d] pts^T [d, rows] */
+    otg_gemm(1, 1, ls, rows, q->d, 1.0f, q->theta + c0 + l0, q->L, pts, q->d, 0.0f, out, rows_total);
+}
+
+/* Phase C item r: grad rows [r0, r0 + rows) += R[rows, chunk] Theta_chunk^T, by K-blocks. */
+static void sw_gradient_rows(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc,
+                             int64_t r) {
+    const int64_t h = grad_rows(q->n), r0 = r * h, rows = q->n - r0 < h ? q->n - r0 : h;
+    for (int64_t b0 = 0; b0 < lc; b0 += DIR_BLOCK) {
+        int64_t lb = lc - b0 < DIR_BLOCK ? lc - b0 : DIR_BLOCK;
+        otg_gemm(1, 1, rows, q->d, lb, 1.0f, ws->proj_x + b0 * q->n + r0, q->n, q->theta + c0 + b0,
+                 q->L, 1.0f, q->grad + r0 * q->d, q->d);
+    }
+}
+
 /* Directions [c0, c0 + lc) of the problem: the three phases. Returns the ties met. */
 static int64_t sw_chunk(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc) {
-    const int64_t n = q->n, m = q->m, d = q->d, L = q->L;
-    const int64_t n_proj = (lc + PROJ_BLOCK - 1) / PROJ_BLOCK, n_rows = (n + GRAD_ROWS - 1) / GRAD_ROWS;
+    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS, nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
+    const int64_t n_proj = (lc + DIR_BLOCK - 1) / DIR_BLOCK * (nb_x + nb_y);
+    const int64_t n_rows = (q->n + grad_rows(q->n) - 1) / grad_rows(q->n);
     int64_t ties = 0;
 #pragma omp parallel reduction(+ : ties)
     {
         thread_scratch *t = &ws->ts[omp_get_thread_num()];
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < n_proj; s++) {
-            int64_t l0 = s * PROJ_BLOCK, ls = lc - l0 < PROJ_BLOCK ? lc - l0 : PROJ_BLOCK;
-            const float *th = q->theta + c0 + l0; /* columns of Theta: its transpose is [ls, d] */
-            otg_gemm(1, 1, ls, n, d, 1.0f, th, L, q->x, d, 0.0f, ws->proj_x + l0 * n, n);
-            otg_gemm(1, 1, ls, m, d, 1.0f, th, L, q->y, d, 0.0f, ws->proj_y + l0 * m, m);
-        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < n_proj; k++) sw_project(ws, q, c0, lc, k, nb_x);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t l = 0; l < lc; l++) ties += sw_direction(ws, q, t, c0, l);
         if (q->grad) {
-#pragma omp for schedule(static)
-            for (int64_t r = 0; r < n_rows; r++) {
-                int64_t r0 = r * GRAD_ROWS, rows = n - r0 < GRAD_ROWS ? n - r0 : GRAD_ROWS;
-                for (int64_t b0 = 0; b0 < lc; b0 += GRAD_DIRS) {
-                    int64_t lb = lc - b0 < GRAD_DIRS ? lc - b0 : GRAD_DIRS;
-                    /* grad[r0:r0+rows, :] += R[r0:, b0:b0+lb] Theta[:, c0+b0:...]^T */
-                    otg_gemm(1, 1, rows, d, lb, 1.0f, ws->proj_x + b0 * n + r0, n,
-                             q->theta + c0 + b0, L, 1.0f, q->grad + r0 * d, d);
-                }
-            }
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t r = 0; r < n_rows; r++) sw_gradient_rows(ws, q, c0, lc, r);
         }
     }
     return ties;
@@ -201,8 +221,8 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     if (st != OTG_OK) return st;
     sw_problem q = {x->data, y->data, theta->data, x->shape[0], y->shape[0], x->shape[1],
                     theta->shape[1], o.p, a || b || x->shape[0] != y->shape[0], grad_x};
-    int64_t chunk = (o.chunk + GRAD_DIRS - 1) / GRAD_DIRS * GRAD_DIRS;
-    if (chunk > q.L) chunk = (q.L + GRAD_DIRS - 1) / GRAD_DIRS * GRAD_DIRS;
+    int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    if (chunk > q.L) chunk = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     st = ws_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
     if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);
