@@ -85,13 +85,15 @@ typedef struct {
     otg_rng dirs;
     otg_sw_opts opts;
     double value;
+    int with_grad;
 } sw_bench;
 
 static void run_sw(void *vctx) {
     sw_bench *b = vctx;
     otg_sw_result res;
     otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1], b->th->data);
-    if (otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, b->grad->data, NULL) == OTG_OK)
+    float *grad = b->with_grad ? b->grad->data : NULL;
+    if (otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, grad, NULL) == OTG_OK)
         b->value = res.value;
 }
 
@@ -138,7 +140,7 @@ static int bench_sw(int argc, char **argv) {
     sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_tensor_new(2, (int64_t[]){o.n, o.d}),
                   otg_tensor_new(2, (int64_t[]){o.d, o.L}), otg_tensor_new(2, (int64_t[]){o.n, o.L}),
                   otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_sw_workspace_new(),
-                  otg_rng_make(1, 1), {o.p, o.chunk}, 0.0};
+                  otg_rng_make(1, 1), {o.p, o.chunk}, 0.0, 1};
     if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {
         fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n, (long long)o.d, (long long)o.L);
         return OTG_EXIT_FAIL;
@@ -147,20 +149,25 @@ static int bench_sw(int argc, char **argv) {
     otg_rng_fill_normal(&data, o.n * o.d, b.x->data);
     if (o.d == 784) otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
     else otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
-    double med, best, gmed, gbest;
+    double med, best, gmed, gbest, vmed, vbest;
     time_it(run_sw, &b, o.reps, &med, &best);
+    b.with_grad = 0;
+    time_it(run_sw, &b, o.reps, &vmed, &vbest); /* value only, what POT computes */
+    b.with_grad = 1;
     time_it(run_gemms, &b, o.reps, &gmed, &gbest);
     double peak = gemm_peak(o.reps);
     double flops = 6.0 * (double)o.n * (double)o.d * (double)o.L;
     printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
            "OPENBLAS_CORETYPE=%s\n", (long long)o.threads, coretype());
+    printf("# value only %.3f ms\n", vmed);
     printf("# fused %.3f ms (min %.3f); its 3 GEMMs alone %.3f ms; total/GEMMs %.2f; "
            "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n", med, best, gmed, med / gmed,
            flops / (med * 1e-3) * 1e-9, 100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
     printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
-           "min_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f peak_fraction=%.3f "
-           "coretype=%s value=%.6g\n", otg_version(), (long long)o.n, (long long)o.d, (long long)o.L,
-           o.p, (long long)o.threads, (long long)o.chunk, med, best, gmed, med / gmed, peak,
+           "min_ms=%.3f value_only_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f "
+           "peak_fraction=%.3f coretype=%s value=%.6g\n", otg_version(), (long long)o.n,
+           (long long)o.d, (long long)o.L, o.p, (long long)o.threads, (long long)o.chunk, med, best,
+           vmed, gmed, med / gmed, peak,
            flops / (med * 1e-3) * 1e-9 / peak, coretype(), b.value);
     otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
     otg_tensor_free(b.grad);
