@@ -63,9 +63,9 @@ double otg_rng_uniform(otg_rng *r);
 /* One standard normal draw (Box-Muller on two uniforms). */
 double otg_rng_normal(otg_rng *r);
 /* Fills out[n] with uniforms in (0, 1) / standard normals. Element i comes from Philox block
- * counter + i/4 (uniform) or counter + i/4 (normal, two Box-Muller pairs per block) whatever
- * the thread count; the stream then advances past the blocks used. Any buffered single-draw
- * words are discarded first. */
+ * counter + i/4 whatever the thread count (normals: two single-precision Box-Muller pairs per
+ * block); the stream then advances past the blocks used. Any buffered single-draw words are
+ * discarded first. */
 void otg_rng_fill_uniform(otg_rng *r, int64_t n, float *out);
 void otg_rng_fill_normal(otg_rng *r, int64_t n, float *out);
 /* Fills the k columns of out[d, k] (row-major, one direction per column, POT's orientation) with
