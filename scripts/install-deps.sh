@@ -13,6 +13,8 @@ PKGS=(
   librandom123-dev         # counter-based Philox streams (header-only)
   zlib1g-dev libpng-dev libcjson-dev
   libcmocka-dev            # unit tests
+  libplplot-dev plplot-driver-cairo   # charts (axes, ticks, log scales) rendered to PNG by cairo
+  dataset-fashion-mnist    # the real data set of the main job (/usr/share/datasets/fashion-mnist)
 )
 for arg in "$@"; do
   case "$arg" in

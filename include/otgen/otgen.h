@@ -4,8 +4,11 @@
 
 #include "otgen/ad.h"
 #include "otgen/core.h"
+#include "otgen/data.h"
 #include "otgen/io.h"
 #include "otgen/nn.h"
+#include "otgen/optim.h"
 #include "otgen/ot.h"
+#include "otgen/plot.h"
 
 #endif

@@ -1,0 +1,41 @@
+/* otgen plot: pictures people look at, written as PNG. Pixel grids of images through libpng;
+ * charts with axes, ticks, labels, legends and log scales through PLplot's cairo driver. Every
+ * writer writes a temporary file and renames it (a reader never sees half a picture) and refuses
+ * to replace an existing file unless overwrite is set. Not thread-safe (PLplot has global state). */
+#ifndef OTGEN_PLOT_H
+#define OTGEN_PLOT_H
+
+#include "otgen/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A grid of n grayscale images [n, h * w] with values in [0, 1] (clamped), `cols` per row, 1-pixel
+ * separators, each image scaled up by an integer `zoom` >= 1. */
+otg_status otg_png_write_grid(const char *path, const float *images, int64_t n, int64_t h,
+                              int64_t w, int64_t cols, int zoom, int overwrite);
+
+/* A 2-D scatter chart: points a [na, 2] (e.g. generated, drawn on top) over points b [nb, 2]
+ * (e.g. target), with a title and legend labels. */
+otg_status otg_plot_scatter(const char *path, const float *a, int64_t na, const char *label_a,
+                            const float *b, int64_t nb, const char *label_b, const char *title,
+                            int overwrite);
+
+/* One line of a line chart: n points (x[i], y[i]); non-finite and, on a log axis, non-positive
+ * points are skipped. */
+typedef struct {
+    const char *label;
+    const double *x, *y;
+    int64_t n;
+} otg_series;
+
+/* A line chart of several series with a legend; logx/logy select log10 axes. */
+otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
+                          const char *title, const char *xlabel, const char *ylabel, int logx,
+                          int logy, int overwrite);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
