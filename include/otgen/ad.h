@@ -148,6 +148,9 @@ float *otg_graph_params(otg_graph *g, int64_t *count);
 float *otg_graph_grads(otg_graph *g, int64_t *count);
 /* Number of nodes so far. */
 int64_t otg_graph_node_count(const otg_graph *g);
+/* The element counts of the parameter nodes in creation order (their slices of the flat buffer):
+ * writes up to max of them into sizes (may be NULL) and returns how many there are. */
+int64_t otg_graph_param_sizes(const otg_graph *g, int64_t *sizes, int64_t max);
 
 /* ---- nodes --------------------------------------------------------------------------------- */
 

@@ -22,6 +22,33 @@ otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out);
  * file. Refuses (OTG_EIO) to replace an existing file unless overwrite is nonzero. */
 otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite);
 
+/* ---- checkpoints (.otg) ---------------------------------------------------------------------
+ * Layout: "OTGCKPT\0", uint32 version (1), uint32 header length, the JSON header (model spec,
+ * step, RNG counters, ... as the caller writes it), uint64 n_params, float params[n_params],
+ * uint64 n_state, float state[n_state], uint32 CRC-32 (zlib) of every byte before it. All
+ * integers little-endian. */
+
+typedef struct {
+    char *header;   /* NUL-terminated JSON text */
+    float *params;  /* [n_params] */
+    int64_t n_params;
+    float *state;   /* [n_state] (optimiser state) */
+    int64_t n_state;
+} otg_checkpoint;
+
+/* Writes a checkpoint atomically: temporary file in the same directory, fsync, rename over path
+ * (an existing checkpoint is replaced only by a complete new one). */
+otg_status otg_checkpoint_write(const char *path, const char *header, const float *params,
+                                int64_t n_params, const float *state, int64_t n_state);
+/* Reads and fully validates a checkpoint (magic, version, lengths against the file size, CRC,
+ * finite parameters); on any failure nothing is returned and the reason names the file. */
+otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out);
+void otg_checkpoint_release(otg_checkpoint *c);
+
+/* Writes text to path atomically (temporary file, fsync, rename); refuses to replace an existing
+ * file unless overwrite is set. */
+otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,34 @@ otg_mlp_spec otg_mlp_spec_default(void);
  * appended to g's flat buffer and initialised from rng. NULL with the reason on a bad spec. */
 otg_node *otg_mlp_build(otg_graph *g, otg_node *x, const otg_mlp_spec *spec, otg_rng *rng);
 
+/* ---- generator models ------------------------------------------------------------------------ */
+
+typedef enum {
+    OTG_MODEL_MLP,    /* latent -> hidden... -> out_dim */
+    OTG_MODEL_CNN,    /* dense -> [C, h/4, w/4] -> (upsample x2, conv 3x3) twice -> image */
+    OTG_MODEL_RESCNN, /* the CNN with a residual block (x + conv(relu(conv(x)))) after each stage */
+    OTG_MODEL_COUNT
+} otg_model_kind;
+
+typedef struct {
+    otg_model_kind kind;
+    int64_t latent;           /* input dimension */
+    int64_t out_dim;          /* data dimension (img_h * img_w for the CNNs) */
+    int64_t hidden[8];        /* mlp hidden widths */
+    int n_hidden;
+    otg_activation activation; /* hidden activation */
+    otg_activation output;     /* output activation (sigmoid for images, none for 2-D) */
+    float leaky_alpha;
+    int64_t img_h, img_w;     /* cnn, rescnn: image size, divisible by 4 */
+    int64_t channels;         /* cnn, rescnn: channels after the dense layer */
+} otg_model_spec;
+
+otg_status otg_model_kind_parse(const char *name, otg_model_kind *out);
+const char *otg_model_kind_name(otg_model_kind k);
+/* Builds the generator on z [n, latent]; output [n, out_dim]. Parameters initialised from init.
+ * NULL with the reason on a bad spec. */
+otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init);
+
 #ifdef __cplusplus
 }
 #endif

@@ -87,6 +87,13 @@ otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tens
                              const float *b, double p, int64_t iters, double step, float *dir,
                              double *value);
 
+/* ---- evaluation metrics ---------------------------------------------------------------------- */
+
+/* Energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Euclidean norms; within-sample means over
+ * pairs i != j) between x [n, d] and y [m, d], n, m >= 2. O((n + m)^2 d); rows in parallel, sums in
+ * double in index order (same bits for any thread count). */
+otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out);
+
 /* ---- the SW loss as an ad op ---------------------------------------------------------------- */
 
 /* Context of an SW loss node: the caller sets theta (borrowed, [d, L]) before each forward, e.g.

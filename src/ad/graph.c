@@ -355,6 +355,16 @@ float *otg_graph_grads(otg_graph *g, int64_t *count) {
 
 int64_t otg_graph_node_count(const otg_graph *g) { return g ? g->n_nodes : 0; }
 
+int64_t otg_graph_param_sizes(const otg_graph *g, int64_t *sizes, int64_t max) {
+    int64_t k = 0;
+    for (int64_t i = 0; g && i < g->n_nodes; i++)
+        if (g->nodes[i]->param_off >= 0) {
+            if (sizes && k < max) sizes[k] = g->nodes[i]->numel;
+            k++;
+        }
+    return k;
+}
+
 float *otg_node_data(otg_node *n) {
     if (!n) return NULL;
     if (n->param_off >= 0) return n->graph->params + n->param_off;

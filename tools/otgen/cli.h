@@ -36,5 +36,8 @@ void cli_progress_end(cli_progress *p);
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

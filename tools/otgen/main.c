@@ -13,6 +13,9 @@ typedef struct {
 } subcommand;
 
 static const subcommand commands[] = {
+    {"train", cmd_train, "train a generator with an SW loss (SGD, npSGD, momentum, Adam)"},
+    {"sample", cmd_sample, "draw samples from a trained generator (NPY or PNG)"},
+    {"eval", cmd_eval, "SW and energy distance between samples and a data set"},
     {"demo", cmd_demo, "fit a small MLP to a 2-D target by SGD and show the loss falling"},
     {"sw", cmd_sw, "Sliced-Wasserstein distance between two NPY point clouds (POT conventions)"},
     {"bench", cmd_bench, "built-in benchmarks: bench sw (value+gradient), bench gemm"},

@@ -1,0 +1,505 @@
+/* Charts through PLplot's cairo driver ("pngcairo"): a 2-D scatter (generated points over target
+ * points, equal scales) and a line chart (several series, optional log10 axes, legend outside the
+ * plot box on the right). PLplot has global state, so calls must be serial. PLplot's fatal errors
+ * would call exit(); an exit handler longjmps back here instead and the call fails with OTG_EIO.
+ * The file appears atomically: PLplot writes "<path>.tmp.<pid>", which is fsync'ed and renamed. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+#include "otgen/plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <plplot.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHART_W 900
+#define CHART_H 700
+#define TEXT_MAX 256 /* labels longer than this are cut */
+
+/* cmap0 entries: 0 background, 1 axes and text, 2 grid, then the series palette. */
+enum { COL_BG = 0, COL_FG = 1, COL_GRID = 2, COL_LIGHT = 3, COL_STRONG = 4, COL_SERIES = 5 };
+#define N_SERIES_COLORS 10
+/* Tableau-10: distinct on white and for most colour-vision deficiencies. */
+static const unsigned char series_rgb[N_SERIES_COLORS][3] = {
+    {31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},   {148, 103, 189},
+    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+
+/* ---- PLplot session: error capture, palette, file handling ---------------------------------- */
+
+static jmp_buf pl_jump;
+static char pl_msg[256];
+
+/* plexit would print and exit(); unwind to run_chart instead. */
+static int pl_exit_cb(const char *msg) {
+    snprintf(pl_msg, sizeof pl_msg, "%s", msg && *msg ? msg : "fatal PLplot error");
+    longjmp(pl_jump, 1);
+}
+
+/* plabort reports a non-fatal error (a bad call): keep the first one, fail after plend. */
+static void pl_abort_cb(const char *msg) {
+    if (!pl_msg[0]) snprintf(pl_msg, sizeof pl_msg, "%s", msg && *msg ? msg : "PLplot error");
+}
+
+/* 1 if PLplot was built with the pngcairo file device (checked once). Without this check plinit
+ * would prompt for a device on stdin. */
+static int have_pngcairo(void) {
+    static int known = -1;
+    if (known >= 0) return known;
+    enum { MAX_DEVS = 128 };
+    const char *menu[MAX_DEVS], *names[MAX_DEVS];
+    const char **pm = menu, **pn = names; /* PLplot fills the caller's arrays */
+    int n = MAX_DEVS;
+    plgFileDevs(&pm, &pn, &n);
+    known = 0;
+    for (int i = 0; i < n && i < MAX_DEVS; i++)
+        if (names[i] && !strcmp(names[i], "pngcairo")) known = 1;
+    return known;
+}
+
+static void set_palette(void) {
+    plscmap0n(16);
+    plscol0(COL_BG, 255, 255, 255);
+    plscol0(COL_FG, 0, 0, 0);
+    plscol0(COL_GRID, 221, 221, 221);
+    plscol0(COL_LIGHT, 160, 190, 225); /* light blue: target points under generated ones */
+    plscol0(COL_STRONG, 214, 39, 40);  /* strong red: generated points */
+    for (int i = 0; i < N_SERIES_COLORS; i++)
+        plscol0(COL_SERIES + i, series_rgb[i][0], series_rgb[i][1], series_rgb[i][2]);
+}
+
+typedef void (*chart_fn)(const void *ctx);
+
+/* Runs one PLplot session that renders draw(ctx) to tmp. */
+static otg_status render(const char *path, const char *tmp, chart_fn draw, const void *ctx) {
+    pl_msg[0] = '\0';
+    plsexit(pl_exit_cb);
+    plsabort(pl_abort_cb);
+    if (setjmp(pl_jump)) {
+        plsexit(NULL); /* plend may fail again: let it take the default path, not loop */
+        plend();
+        plsabort(NULL);
+        return otgi_fail(OTG_EIO, "%s: PLplot: %s", path, pl_msg);
+    }
+    plsdev("pngcairo");
+    plsfnam(tmp);
+    plspage(0.0, 0.0, CHART_W, CHART_H, 0, 0);
+    set_palette();
+    plinit();
+    pladv(0);
+    draw(ctx);
+    plend();
+    plsexit(NULL);
+    plsabort(NULL);
+    if (pl_msg[0]) return otgi_fail(OTG_EIO, "%s: PLplot: %s", path, pl_msg);
+    return OTG_OK;
+}
+
+/* Checks that tmp holds a PNG and makes it durable. */
+static otg_status check_and_sync(const char *path, const char *tmp) {
+    unsigned char sig[8];
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0) return otgi_fail(OTG_EIO, "%s: PLplot wrote nothing: %s", path, strerror(errno));
+    ssize_t got = read(fd, sig, sizeof sig);
+    otg_status st = OTG_OK;
+    if (got != (ssize_t)sizeof sig || memcmp(sig, "\x89PNG\r\n\x1a\n", 8))
+        st = otgi_fail(OTG_EIO, "%s: PLplot did not write a PNG", path);
+    else if (fsync(fd) != 0)
+        st = otgi_fail(OTG_EIO, "%s: fsync failed: %s", path, strerror(errno));
+    close(fd);
+    return st;
+}
+
+/* Renders a chart to path through a temporary file, refusing to replace a file unless overwrite. */
+static otg_status write_chart(const char *path, int overwrite, chart_fn draw, const void *ctx) {
+    if (!overwrite && access(path, F_OK) == 0)
+        return otgi_fail(OTG_EIO, "%s: exists (pass --force to overwrite)", path);
+    if (!have_pngcairo())
+        return otgi_fail(OTG_EIO, "%s: PLplot has no pngcairo device (install "
+                         "plplot-driver-cairo)", path);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return otgi_fail(OTG_EINVAL, "%s: path too long", path);
+    /* Create the file first: PLplot would exit() if it could not open it. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    close(fd);
+    otg_status st = render(path, tmp, draw, ctx);
+    if (st == OTG_OK) st = check_and_sync(path, tmp);
+    if (st == OTG_OK && rename(tmp, path) != 0)
+        st = otgi_fail(OTG_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+    if (st != OTG_OK) unlink(tmp);
+    return st;
+}
+
+/* ---- text and layout ------------------------------------------------------------------------- */
+
+#define TEXT_SCALE 1.1     /* tick labels and axis labels, relative to PLplot's default size */
+#define TITLE_SCALE 1.3    /* the title */
+#define LEGEND_SCALE 0.9   /* legend text, relative to TEXT_SCALE */
+#define LEGEND_CHARS 28    /* legend labels are cut to this many characters */
+#define LEGEND_SAMPLE 0.04 /* length of a legend's line sample, in page widths */
+#define CHAR_ASPECT 0.62   /* mean glyph width / character height of the cairo font (measured) */
+
+/* Copies s into out[TEXT_MAX] as literal PLplot text ('#' is PLplot's escape: doubled), cut to
+ * max_chars UTF-8 characters with "..." appended when cut. */
+static const char *pl_text(const char *s, char *out, int max_chars) {
+    size_t j = 0;
+    int chars = 0;
+    for (; s && *s && j + 6 < TEXT_MAX; s++) {
+        int starts_char = ((unsigned char)*s & 0xC0) != 0x80;
+        if (starts_char && chars == max_chars) {
+            memcpy(out + j, "...", 3), j += 3;
+            break;
+        }
+        chars += starts_char;
+        if (*s == '#') out[j++] = '#';
+        out[j++] = *s;
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* Number of UTF-8 characters of s. */
+static int utf8_chars(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Character height as a fraction of the page width and height (after plschr). */
+static void char_size(double *cw, double *chh) {
+    PLFLT def, ht, x0, x1, y0, y1;
+    plgchr(&def, &ht);
+    plgspa(&x0, &x1, &y0, &y1);
+    *cw = ht / (x1 - x0), *chh = ht / (y1 - y0);
+}
+
+/* Axis range [lo, hi] widened by frac of its span on each side; a zero span gets a unit-ish one. */
+static void pad_range(double *lo, double *hi, double frac) {
+    double span = *hi - *lo;
+    if (span <= 0.0) span = fabs(*lo) > 0.0 ? fabs(*lo) : 1.0;
+    *lo -= frac * span;
+    *hi += frac * span;
+}
+
+/* A legend of n entries (texts already escaped), line samples or dots in the given colours. */
+typedef struct {
+    int n;
+    const char *const *text;
+    const PLINT *colors;
+    const PLINT *styles; /* line styles, or NULL for dots */
+} legend_spec;
+
+/* Width of the legend column (page units) for the longest label. */
+static double legend_width(const legend_spec *ls) {
+    int most = 1;
+    for (int i = 0; i < ls->n; i++)
+        if (utf8_chars(ls->text[i]) > most) most = utf8_chars(ls->text[i]);
+    double cw, chh;
+    char_size(&cw, &chh);
+    return LEGEND_SAMPLE + (1.0 + CHAR_ASPECT * LEGEND_SCALE * most) * cw;
+}
+
+/* Draws the legend in the page region [x0, x1] x [y0, y1] (outside the plot box): one entry a
+ * line at the region's top left, or all entries in one row centred at its top when row is set. */
+static void draw_legend(const legend_spec *ls, double x0, double x1, double y0, double y1,
+                        int row) {
+    enum { MAXL = 32 };
+    PLINT opt[MAXL], text_colors[MAXL], styles[MAXL], nsym[MAXL];
+    PLFLT widths[MAXL], sym_scales[MAXL];
+    const char *symbols[MAXL];
+    int n = ls->n < MAXL ? ls->n : MAXL;
+    for (int i = 0; i < n; i++) {
+        opt[i] = ls->styles ? PL_LEGEND_LINE : PL_LEGEND_SYMBOL;
+        text_colors[i] = COL_FG, styles[i] = ls->styles ? ls->styles[i] : 1, nsym[i] = 3;
+        widths[i] = 2.5, sym_scales[i] = 0.8, symbols[i] = "\xe2\x97\x8f"; /* U+25CF black circle */
+    }
+    PLINT pos = PL_POSITION_INSIDE | PL_POSITION_TOP | (row ? 0 : PL_POSITION_LEFT);
+    PLFLT lw, lh;
+    plvpor(x0, x1, y0, y1);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    pllegend(&lw, &lh, 0, pos, 0.0, 0.0, LEGEND_SAMPLE / (x1 - x0), COL_BG, COL_FG, 1,
+             row ? 1 : 0, row ? n : 0, n, opt, 0.6, LEGEND_SCALE, 2.0, 0.0, text_colors, ls->text,
+             NULL, NULL, NULL, NULL, ls->colors, styles, widths, ls->colors, sym_scales, nsym,
+             symbols);
+}
+
+/* The title, bigger than the other text, centred at page coordinates (xc, y). */
+static void draw_title(const char *title, double xc, double y) {
+    char t[TEXT_MAX];
+    if (!title || !*title) return;
+    plvpor(0.0, 1.0, 0.0, 1.0);
+    plwind(0.0, 1.0, 0.0, 1.0);
+    plcol0(COL_FG);
+    plschr(0.0, TITLE_SCALE);
+    plptex(xc, y, 1.0, 0.0, 0.5, pl_text(title, t, TEXT_MAX));
+    plschr(0.0, TEXT_SCALE);
+}
+
+/* Axis labels of the current viewport: x below it, y left of it at ydisp character heights. */
+static void draw_axis_labels(const char *xlabel, const char *ylabel, double ydisp) {
+    char t[TEXT_MAX];
+    plcol0(COL_FG);
+    if (xlabel && *xlabel) plmtex("b", 3.0, 0.5, 0.5, pl_text(xlabel, t, TEXT_MAX));
+    if (ylabel && *ylabel) plmtex("l", ydisp, 0.5, 0.5, pl_text(ylabel, t, TEXT_MAX));
+}
+
+/* ---- scatter --------------------------------------------------------------------------------- */
+
+typedef struct {
+    PLFLT *x, *y; /* finite points only */
+    PLINT n;
+} point_set;
+
+typedef struct {
+    point_set a, b;
+    const char *label_a, *label_b, *title;
+    double xlo, xhi, ylo, yhi;
+} scatter_ctx;
+
+/* Copies the finite points of p[n, 2] into s (x and y arrays owned by s). */
+static otg_status collect_points(const float *p, int64_t n, point_set *s) {
+    s->n = 0;
+    s->x = otgi_calloc((size_t)(n > 0 ? n : 1), sizeof(PLFLT));
+    s->y = otgi_calloc((size_t)(n > 0 ? n : 1), sizeof(PLFLT));
+    if (!s->x || !s->y) return OTG_ENOMEM;
+    for (int64_t i = 0; i < n; i++) {
+        float x = p[2 * i], y = p[2 * i + 1];
+        if (!isfinite(x) || !isfinite(y)) continue;
+        s->x[s->n] = (PLFLT)x, s->y[s->n] = (PLFLT)y, s->n++;
+    }
+    return OTG_OK;
+}
+
+static void extend_bounds(const point_set *s, scatter_ctx *c) {
+    for (PLINT i = 0; i < s->n; i++) {
+        c->xlo = fmin(c->xlo, s->x[i]), c->xhi = fmax(c->xhi, s->x[i]);
+        c->ylo = fmin(c->ylo, s->y[i]), c->yhi = fmax(c->yhi, s->y[i]);
+    }
+}
+
+/* Equal scales on both axes; the shorter span is widened (centred) so that the plot box is no
+ * flatter than 1:2, then both get a 5% margin. */
+static void scatter_window(scatter_ctx *c) {
+    c->xlo = c->ylo = INFINITY, c->xhi = c->yhi = -INFINITY;
+    extend_bounds(&c->a, c), extend_bounds(&c->b, c);
+    double sx = c->xhi - c->xlo, sy = c->yhi - c->ylo, s = fmax(sx, sy);
+    if (s <= 0.0) s = fmax(fabs(c->xlo), fabs(c->ylo)) > 0.0 ? fmax(fabs(c->xlo), fabs(c->ylo)) : 1.0;
+    double wx = fmax(sx, 0.5 * s), wy = fmax(sy, 0.5 * s);
+    double cx = 0.5 * (c->xlo + c->xhi), cy = 0.5 * (c->ylo + c->yhi);
+    c->xlo = cx - 0.5 * wx, c->xhi = cx + 0.5 * wx;
+    c->ylo = cy - 0.5 * wy, c->yhi = cy + 0.5 * wy;
+    pad_range(&c->xlo, &c->xhi, 0.05);
+    pad_range(&c->ylo, &c->yhi, 0.05);
+}
+
+/* Marker size falls with the number of points so that dense clouds stay readable. */
+static PLFLT marker_scale(PLINT n) {
+    if (n <= 200) return 1.0;
+    if (n <= 2000) return 0.7;
+    return 0.45;
+}
+
+static void draw_points(const point_set *s, PLINT color) {
+    if (s->n == 0) return;
+    plcol0(color);
+    plssym(0.0, marker_scale(s->n));
+    plpoin(s->n, s->x, s->y, 17);
+    plssym(0.0, 1.0);
+}
+
+/* Grid lines (light, under the data) for the current window. */
+static void draw_grid(const char *xopt, const char *yopt) {
+    plcol0(COL_GRID);
+    plwidth(1.0);
+    plbox(xopt, 0.0, 0, yopt, 0.0, 0);
+}
+
+/* Page-space right edge of the plot area, leaving the legend column at the right. */
+static double plot_right(const legend_spec *ls) { return 0.98 - legend_width(ls) - 0.03; }
+
+/* Layout: title, then the legend in one row, then the plot box with equal scales. */
+static void draw_scatter(const void *vctx) {
+    const scatter_ctx *c = vctx;
+    char ta[TEXT_MAX], tb[TEXT_MAX];
+    const char *text[2] = {pl_text(c->label_a, ta, LEGEND_CHARS),
+                           pl_text(c->label_b, tb, LEGEND_CHARS)};
+    PLINT colors[2] = {COL_STRONG, COL_LIGHT};
+    legend_spec ls = {2, text, colors, NULL};
+    plschr(0.0, TEXT_SCALE);
+    plvpas(0.08, 0.96, 0.07, c->title[0] ? 0.83 : 0.89, (c->yhi - c->ylo) / (c->xhi - c->xlo));
+    plwind(c->xlo, c->xhi, c->ylo, c->yhi);
+    draw_grid("g", "g");
+    draw_points(&c->b, COL_LIGHT);
+    draw_points(&c->a, COL_STRONG);
+    plcol0(COL_FG);
+    plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
+    PLFLT vx0, vx1, vy0, vy1; /* the box plvpas chose */
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    draw_legend(&ls, vx0, vx1, vy1 + 0.015, vy1 + 0.06, 1);
+    draw_title(c->title, 0.5 * (vx0 + vx1), vy1 + 0.095);
+}
+
+otg_status otg_plot_scatter(const char *path, const float *a, int64_t na, const char *label_a,
+                            const float *b, int64_t nb, const char *label_b, const char *title,
+                            int overwrite) {
+    if (!path || (na > 0 && !a) || (nb > 0 && !b))
+        return otgi_fail(OTG_EINVAL, "plot_scatter: NULL argument");
+    if (na < 0 || nb < 0 || na > INT32_MAX || nb > INT32_MAX)
+        return otgi_fail(OTG_EINVAL, "%s: scatter point counts %lld, %lld out of range", path,
+                         (long long)na, (long long)nb);
+    scatter_ctx c = {.label_a = label_a ? label_a : "generated",
+                     .label_b = label_b ? label_b : "target", .title = title ? title : ""};
+    otg_status st = collect_points(a, na, &c.a);
+    if (st == OTG_OK) st = collect_points(b, nb, &c.b);
+    if (st == OTG_OK && c.a.n + c.b.n == 0)
+        st = otgi_fail(OTG_EINVAL, "%s: scatter has no finite points", path);
+    if (st == OTG_OK) {
+        scatter_window(&c);
+        st = write_chart(path, overwrite, draw_scatter, &c);
+    }
+    free(c.a.x), free(c.a.y), free(c.b.x), free(c.b.y);
+    return st;
+}
+
+/* ---- line chart ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const otg_series *series;
+    int n_series, logx, logy;
+    const char *title, *xlabel, *ylabel;
+    double xlo, xhi, ylo, yhi; /* window, in log10 units on log axes */
+    PLFLT *bx, *by;            /* scratch [max n] for one run of valid points */
+} lines_ctx;
+
+/* Point i of series s on the plot's axes (log10 where the axis is logarithmic); 0 if invalid. */
+static int line_point(const lines_ctx *c, const otg_series *s, int64_t i, PLFLT *x, PLFLT *y) {
+    double xv = s->x[i], yv = s->y[i];
+    if (!isfinite(xv) || !isfinite(yv)) return 0;
+    if ((c->logx && xv <= 0.0) || (c->logy && yv <= 0.0)) return 0;
+    *x = c->logx ? log10(xv) : xv;
+    *y = c->logy ? log10(yv) : yv;
+    return 1;
+}
+
+/* A 4% margin; on a log axis (log10 units) the window is widened to whole decades when it would
+ * otherwise hold fewer than two powers of ten, as PLplot labels only those. */
+static void axis_window(double *lo, double *hi, int log_axis) {
+    pad_range(lo, hi, 0.04);
+    if (log_axis && floor(*hi) - ceil(*lo) < 1.0) {
+        *lo = floor(*lo), *hi = ceil(*hi);
+        if (*hi - *lo < 1.0) *hi = *lo + 1.0;
+    }
+}
+
+/* Sets the window from the valid points; returns the number of valid points. */
+static int64_t lines_window(lines_ctx *c) {
+    int64_t count = 0;
+    c->xlo = c->ylo = INFINITY, c->xhi = c->yhi = -INFINITY;
+    for (int k = 0; k < c->n_series; k++) {
+        const otg_series *s = &c->series[k];
+        for (int64_t i = 0; i < s->n; i++) {
+            PLFLT x, y;
+            if (!line_point(c, s, i, &x, &y)) continue;
+            c->xlo = fmin(c->xlo, x), c->xhi = fmax(c->xhi, x);
+            c->ylo = fmin(c->ylo, y), c->yhi = fmax(c->yhi, y);
+            count++;
+        }
+    }
+    if (count == 0) return 0;
+    axis_window(&c->xlo, &c->xhi, c->logx);
+    axis_window(&c->ylo, &c->yhi, c->logy);
+    return count;
+}
+
+/* Draws series s as polylines broken at invalid points; an isolated valid point gets a marker. */
+static void draw_series(const lines_ctx *c, const otg_series *s) {
+    PLINT m = 0;
+    for (int64_t i = 0; i <= s->n; i++) {
+        if (i < s->n && line_point(c, s, i, &c->bx[m], &c->by[m])) {
+            m++;
+            continue;
+        }
+        if (m == 1) plpoin(1, c->bx, c->by, 17);
+        if (m > 1) plline(m, c->bx, c->by);
+        m = 0;
+    }
+}
+
+static PLINT series_color(int k) { return COL_SERIES + k % N_SERIES_COLORS; }
+/* Solid for the first 10 series, then PLplot's dash patterns 2..8 for the next rounds. */
+static PLINT series_style(int k) { return 1 + (k / N_SERIES_COLORS) % 8; }
+
+#define LEGEND_MAX 32 /* series past this many are drawn but not listed in the legend */
+
+static void draw_lines(const void *vctx) {
+    const lines_ctx *c = vctx;
+    char text_buf[LEGEND_MAX][TEXT_MAX];
+    const char *text[LEGEND_MAX];
+    PLINT colors[LEGEND_MAX], styles[LEGEND_MAX];
+    int n = c->n_series < LEGEND_MAX ? c->n_series : LEGEND_MAX;
+    for (int k = 0; k < n; k++) {
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "series %d", k + 1);
+        const char *label = c->series[k].label ? c->series[k].label : fallback;
+        text[k] = pl_text(label, text_buf[k], LEGEND_CHARS);
+        colors[k] = series_color(k), styles[k] = series_style(k);
+    }
+    legend_spec ls = {n, text, colors, styles};
+    plschr(0.0, TEXT_SCALE);
+    double x1 = plot_right(&ls);
+    plvpor(0.125, x1, 0.12, 0.90);
+    plwind(c->xlo, c->xhi, c->ylo, c->yhi);
+    draw_grid(c->logx ? "gl" : "g", c->logy ? "gl" : "g");
+    plwidth(2.0);
+    for (int k = 0; k < c->n_series; k++) {
+        plcol0(series_color(k));
+        pllsty(series_style(k));
+        draw_series(c, &c->series[k]);
+    }
+    pllsty(1);
+    plwidth(1.0);
+    plcol0(COL_FG);
+    plbox(c->logx ? "bcnstl" : "bcnst", 0.0, 0, c->logy ? "bcnstlv" : "bcnstv", 0.0, 0);
+    draw_axis_labels(c->xlabel, c->ylabel, 5.0);
+    draw_legend(&ls, x1 + 0.03, 0.98, 0.12, 0.90, 0);
+    draw_title(c->title, 0.5 * (0.125 + x1), 0.95);
+}
+
+static otg_status check_series(const char *path, const otg_series *series, int n_series,
+                               int64_t *max_n) {
+    *max_n = 1;
+    for (int k = 0; k < n_series; k++) {
+        const otg_series *s = &series[k];
+        if (s->n < 0 || s->n > INT32_MAX)
+            return otgi_fail(OTG_EINVAL, "%s: series %d has %lld points", path, k, (long long)s->n);
+        if (s->n > 0 && (!s->x || !s->y))
+            return otgi_fail(OTG_EINVAL, "%s: series %d has NULL x or y", path, k);
+        if (s->n > *max_n) *max_n = s->n;
+    }
+    return OTG_OK;
+}
+
+otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
+                          const char *title, const char *xlabel, const char *ylabel, int logx,
+                          int logy, int overwrite) {
+    if (!path || !series) return otgi_fail(OTG_EINVAL, "plot_lines: NULL argument");
+    if (n_series < 1) return otgi_fail(OTG_EINVAL, "%s: no series to plot", path);
+    int64_t max_n;
+    otg_status st = check_series(path, series, n_series, &max_n);
+    if (st != OTG_OK) return st;
+    lines_ctx c = {.series = series, .n_series = n_series, .logx = logx, .logy = logy,
+                   .title = title ? title : "", .xlabel = xlabel ? xlabel : "",
+                   .ylabel = ylabel ? ylabel : ""};
+    if (lines_window(&c) == 0)
+        return otgi_fail(OTG_EINVAL, "%s: no point to plot (all non-finite%s)", path,
+                         logx || logy ? " or non-positive on a log axis" : "");
+    c.bx = otgi_calloc((size_t)max_n, sizeof(PLFLT));
+    c.by = otgi_calloc((size_t)max_n, sizeof(PLFLT));
+    st = c.bx && c.by ? write_chart(path, overwrite, draw_lines, &c) : OTG_ENOMEM;
+    free(c.bx), free(c.by);
+    return st;
+}

@@ -1,0 +1,82 @@
+/* Generator models built on the tape: the MLP, and two convolutional generators for images
+ * (dense -> [C, h/4, w/4] -> upsample + 3x3 conv, twice -> sigmoid image), one with residual
+ * blocks. The caller's spec says which; parameters land in the graph's flat buffer. */
+#include "internal.h"
+#include "otgen/nn.h"
+
+#include <string.h>
+
+static const char *const kind_names[OTG_MODEL_COUNT] = {"mlp", "cnn", "rescnn"};
+
+otg_status otg_model_kind_parse(const char *name, otg_model_kind *out) {
+    for (int k = 0; name && k < OTG_MODEL_COUNT; k++)
+        if (!strcmp(name, kind_names[k])) {
+            *out = (otg_model_kind)k;
+            return OTG_OK;
+        }
+    return otgi_fail(OTG_EINVAL, "unknown model '%s' (mlp, cnn, rescnn)", name ? name : "");
+}
+
+const char *otg_model_kind_name(otg_model_kind k) {
+    return (int)k >= 0 && k < OTG_MODEL_COUNT ? kind_names[k] : "unknown";
+}
+
+static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
+    int64_t widths[10];
+    widths[0] = s->latent;
+    for (int i = 0; i < s->n_hidden; i++) widths[1 + i] = s->hidden[i];
+    widths[1 + s->n_hidden] = s->out_dim;
+    otg_mlp_spec m = otg_mlp_spec_default();
+    m.widths = widths;
+    m.n_widths = s->n_hidden + 2;
+    m.activation = s->activation;
+    m.output = s->output;
+    m.leaky_alpha = s->leaky_alpha;
+    return otg_mlp_build(g, z, &m, init);
+}
+
+/* A 3x3 convolution with padding 1 and a channel bias, He-initialised: x [n, cin, h, w]. */
+static otg_node *conv3(otg_graph *g, otg_node *x, int64_t cout, otg_rng *init) {
+    if (!x) return NULL;
+    const int64_t cin = otg_node_shape(x)[1];
+    otg_node *w = otg_param(g, 4, (int64_t[]){cout, cin, 3, 3}), *b = otg_param(g, 1, (int64_t[]){cout});
+    if (!w || !b || otg_nn_init_fill(otg_node_data(w), cout * cin * 9, cin * 9, cout * 9, OTG_INIT_HE, init) != OTG_OK)
+        return NULL;
+    return otg_bias(g, otg_conv2d(g, x, w, 1, 1), b);
+}
+
+/* x + conv(act(conv(x))): a residual block keeping the shape. */
+static otg_node *residual(otg_graph *g, otg_node *x, const otg_model_spec *s, otg_rng *init) {
+    if (!x) return NULL;
+    const int64_t c = otg_node_shape(x)[1];
+    otg_node *h = otg_nn_activate(g, conv3(g, x, c, init), s->activation, s->leaky_alpha);
+    return otg_add(g, x, conv3(g, h, c, init));
+}
+
+static otg_node *build_cnn(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init, int res) {
+    const int64_t n = otg_node_shape(z)[0], c = s->channels, h4 = s->img_h / 4, w4 = s->img_w / 4;
+    otg_node *h = otg_nn_dense(g, z, c * h4 * w4, OTG_INIT_HE, init);
+    h = otg_reshape(g, otg_nn_activate(g, h, s->activation, s->leaky_alpha), 4, (int64_t[]){n, c, h4, w4});
+    h = h ? otg_upsample(g, h, 2) : NULL;
+    h = otg_nn_activate(g, conv3(g, h, c / 2 > 0 ? c / 2 : 1, init), s->activation, s->leaky_alpha);
+    if (res) h = residual(g, h, s, init);
+    h = h ? otg_upsample(g, h, 2) : NULL;
+    if (res) h = residual(g, h, s, init);
+    h = otg_nn_activate(g, conv3(g, h, 1, init), s->output, s->leaky_alpha);
+    return h ? otg_reshape(g, h, 2, (int64_t[]){n, s->img_h * s->img_w}) : NULL;
+}
+
+otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
+    if (!g || !z || !s || !init) return otgi_fail(OTG_EINVAL, "model: NULL argument"), NULL;
+    if (otg_node_ndim(z) != 2 || otg_node_shape(z)[1] != s->latent)
+        return otgi_fail(OTG_ESHAPE, "model: latent input must be [n, %lld]", (long long)s->latent), NULL;
+    if (s->n_hidden < 0 || s->n_hidden > 8) return otgi_fail(OTG_EINVAL, "model: 0 to 8 hidden widths"), NULL;
+    if (s->kind == OTG_MODEL_MLP) return build_mlp(g, z, s, init);
+    if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)
+        return otgi_fail(OTG_EINVAL, "model: unknown kind %d", (int)s->kind), NULL;
+    if (s->img_h < 4 || s->img_w < 4 || s->img_h % 4 || s->img_w % 4 || s->img_h * s->img_w != s->out_dim)
+        return otgi_fail(OTG_EINVAL, "model %s: needs image data with sides divisible by 4 (data dim %lld)",
+                         otg_model_kind_name(s->kind), (long long)s->out_dim), NULL;
+    if (s->channels < 2) return otgi_fail(OTG_EINVAL, "model: channels %lld < 2", (long long)s->channels), NULL;
+    return build_cnn(g, z, s, init, s->kind == OTG_MODEL_RESCNN);
+}

@@ -1,0 +1,76 @@
+/* Learning-rate schedules: constant, step decay (lr0 gamma^floor(step / every), floored at min_lr)
+ * and reduce-on-plateau (lr *= gamma after `patience` validations without a relative improvement
+ * of 1e-4 over the best metric). The schedule is a plain struct the run checkpoints as is. */
+#include "internal.h"
+#include "otgen/optim.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PLATEAU_REL_TOL 1e-4 /* a metric improves when it is below best (1 - this) */
+
+otg_status otg_sched_parse(const char *name, otg_sched_kind *out) {
+    if (!out) return otgi_fail(OTG_EINVAL, "schedule: out is NULL");
+    if (name && !strcmp(name, "constant"))
+        *out = OTG_SCHED_CONSTANT;
+    else if (name && !strcmp(name, "step"))
+        *out = OTG_SCHED_STEP;
+    else if (name && !strcmp(name, "plateau"))
+        *out = OTG_SCHED_PLATEAU;
+    else
+        return otgi_fail(OTG_EINVAL, "schedule: unknown kind '%s' (constant, step, plateau)",
+                         name ? name : "(null)");
+    return OTG_OK;
+}
+
+otg_schedule otg_schedule_make(otg_sched_kind kind, double lr0) {
+    otg_schedule s = {.kind = kind,
+                      .lr0 = lr0,
+                      .gamma = 0.5,
+                      .min_lr = 0.0,
+                      .every = 1000,
+                      .patience = 5,
+                      .lr = lr0,
+                      .best = INFINITY,
+                      .bad = 0};
+    return s;
+}
+
+/* lr0 gamma^floor(step / every), never below min_lr; every < 1 is taken as 1, step < 0 as 0. */
+static double step_lr(const otg_schedule *s, int64_t step) {
+    const int64_t every = s->every > 0 ? s->every : 1;
+    const int64_t k = step > 0 ? step / every : 0;
+    return fmax(s->lr0 * pow(s->gamma, (double)k), s->min_lr);
+}
+
+/* Counts a validation: a finite metric below best (1 - 1e-4) resets the count, otherwise after
+ * `patience` bad ones lr = max(lr gamma, min_lr). NaN (no validation at this step) changes
+ * nothing. */
+static void plateau_update(otg_schedule *s, double metric) {
+    if (!isfinite(metric)) return;
+    if (metric < s->best * (1.0 - PLATEAU_REL_TOL)) {
+        s->best = metric;
+        s->bad = 0;
+        return;
+    }
+    if (++s->bad >= s->patience) {
+        s->lr = fmax(s->lr * s->gamma, s->min_lr);
+        s->bad = 0;
+    }
+}
+
+double otg_schedule_lr(otg_schedule *s, int64_t step, double metric) {
+    if (!s) return NAN;
+    switch (s->kind) {
+    case OTG_SCHED_CONSTANT:
+        s->lr = s->lr0;
+        break;
+    case OTG_SCHED_STEP:
+        s->lr = step_lr(s, step);
+        break;
+    case OTG_SCHED_PLATEAU:
+        plateau_update(s, metric);
+        break;
+    }
+    return s->lr;
+}

@@ -1,0 +1,75 @@
+/* otgen sample: draw N points from a trained generator's checkpoint into an NPY array (images as
+ * flattened pixel rows in [0, 1]) or a PNG picture (an image grid, or a 2-D scatter). */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "generator.h"
+#include "options.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *checkpoint, *out;
+    int64_t n, seed, threads;
+    int force;
+} sample_opts;
+
+#define OFF(f) offsetof(sample_opts, f)
+static const opt_def defs[] = {
+    {"checkpoint", OPT_STR, OFF(checkpoint), "F", "checkpoint.otg of a training run (required)", 0, 0, 0},
+    {"n", OPT_INT, OFF(n), "N", "number of samples", 1, 1 << 26, 0},
+    {"out", OPT_STR, OFF(out), "F", "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
+    {"seed", OPT_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
+    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"force", OPT_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
+};
+static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static otg_status write_picture(const generator *g, const sample_opts *o, const float *x) {
+    const otg_model_spec *s = &g->spec;
+    if (s->img_h > 0 && s->img_w > 0) {
+        int64_t cols = (int64_t)ceil(sqrt((double)o->n));
+        return otg_png_write_grid(o->out, x, o->n, s->img_h, s->img_w, cols, 2, o->force);
+    }
+    if (s->out_dim == 2) return otg_plot_scatter(o->out, x, o->n, "samples", NULL, 0, NULL, "Generated samples", o->force);
+    return OTG_EINVAL;
+}
+
+int cmd_sample(int argc, char **argv) {
+    sample_opts o = {NULL, NULL, 1000, 0, 0, 0};
+    opts_parse_argv("sample", "usage: otgen sample --checkpoint F --n N --out F.npy|F.png [options]\n"
+                    "Draw samples from a trained generator.", defs, n_defs, &o, argc, argv, NULL);
+    if (!o.checkpoint || !o.out) cli_usage_error("sample", "--checkpoint and --out are required");
+    if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png")) cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
+    otg_threads_set((int)o.threads);
+    generator g;
+    int rc = generator_load(&g, "sample", o.checkpoint, o.n < 1024 ? o.n : 1024);
+    if (!rc) {
+        otg_tensor *x = otg_tensor_new(2, (int64_t[]){o.n, g.spec.out_dim});
+        generator_sample(&g, (uint64_t)o.seed, o.n, x->data);
+        int png = ends_with(o.out, ".png");
+        if (png && !(g.spec.img_h > 0 || g.spec.out_dim == 2))
+            cli_usage_error("sample", "--out %s: pictures are for images or 2-D data (this model gives %lld-D points; use .npy)",
+                            o.out, (long long)g.spec.out_dim);
+        otg_status st = png ? write_picture(&g, &o, x->data) : otg_npy_write(o.out, x, o.force);
+        if (st != OTG_OK) {
+            fprintf(stderr, "otgen sample: %s\n", otg_last_error());
+            rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
+        } else {
+            printf("samples=%s n=%lld d=%lld seed=%lld checkpoint=%s\n", o.out, (long long)o.n,
+                   (long long)g.spec.out_dim, (long long)o.seed, o.checkpoint);
+        }
+        otg_tensor_free(x);
+        generator_free(&g);
+    }
+    opts_free(defs, n_defs, &o);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* Table-driven options for the subcommands with many flags (train, sample, eval): one table
+ * gives the GNU long flags, the JSON keys of --config files and config.json, range checks and
+ * the --help text with the current defaults in brackets. */
+#ifndef OTGEN_OPTIONS_H
+#define OTGEN_OPTIONS_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { OPT_INT, OPT_REAL, OPT_STR, OPT_FLAG } opt_kind;
+
+typedef struct {
+    const char *name;   /* flag without dashes, and the JSON key */
+    opt_kind kind;
+    size_t offset;      /* of the int64_t / double / char * / int field in the options struct */
+    const char *meta;   /* "N", "A", "NAME" for the help text */
+    const char *help;
+    double lo, hi;      /* range of numbers */
+    int in_config;      /* written to config.json and accepted in --config files */
+} opt_def;
+
+/* Replaces every string field by its own heap copy (so all can be freed alike). */
+void opts_own_strings(const opt_def *defs, int n, void *o);
+void opts_free(const opt_def *defs, int n, void *o);
+/* Parses argv (after the subcommand); seen[i] is set for each flag given. Exits 2 on a bad flag
+ * or value, prints help and exits 0 on --help. Positional arguments are refused. */
+void opts_parse_argv(const char *cmd, const char *usage, const opt_def *defs, int n, void *o,
+                     int argc, char **argv, int *seen);
+/* Applies the keys of a JSON object (a --config file or a saved config.json) except those in
+ * skip[] (flags given on the command line win). Exits 2 naming the file on an unknown key or a
+ * value of the wrong type or range. */
+void opts_apply_json(const char *cmd, const opt_def *defs, int n, void *o, const cJSON *obj,
+                     const char *file, const int *skip);
+/* Reads a JSON file into a cJSON object; exits 2 naming the file when missing or malformed. */
+cJSON *opts_read_json_file(const char *cmd, const char *path);
+/* The in_config options as a JSON object. */
+cJSON *opts_to_json(const opt_def *defs, int n, const void *o);
+/* Index of the option called name, -1 if none. */
+int opts_find(const opt_def *defs, int n, const char *name);
+
+#endif
