@@ -20,11 +20,13 @@ otg_status otgi_data_read_fashion_mnist(const char *root, const char *split, con
 #define FM_CLASSES 10
 #define IDX_IMAGES 0x00000803u
 #define IDX_LABELS 0x00000801u
-#define READ_CHUNK (1 << 24) /* the buffer grows as bytes arrive, never to a header's bare claim */
+/* The pixel buffer grows as bytes arrive, never to a header's bare claim. */
+#define READ_CHUNK (1 << 24)
 
 /* keep[label] from the filter: all when classes is NULL. */
 static otg_status class_mask(const int *classes, int n_classes, bool keep[FM_CLASSES]) {
-    for (int c = 0; c < FM_CLASSES; c++) keep[c] = classes == NULL;
+    for (int c = 0; c < FM_CLASSES; c++)
+        keep[c] = classes == NULL;
     if (!classes) return OTG_OK;
     if (n_classes <= 0) return otgi_fail(OTG_EINVAL, "fashion-mnist: the classes filter is empty");
     for (int i = 0; i < n_classes; i++) {
@@ -54,8 +56,10 @@ static otg_status open_idx(const char *path, uint32_t magic, gzFile *f, uint32_t
     errno = 0;
     *f = gzopen(path, "rb");
     if (!*f)
-        return otgi_fail(OTG_EIO, "%s: cannot open (%s); install Debian's dataset-fashion-mnist "
-                         "or set the root directory", path, errno ? strerror(errno) : "gzopen failed");
+        return otgi_fail(OTG_EIO,
+                         "%s: cannot open (%s); install Debian's dataset-fashion-mnist "
+                         "or set the root directory",
+                         path, errno ? strerror(errno) : "gzopen failed");
     uint32_t w[4];
     const int nwords = magic == IDX_IMAGES ? 4 : 2;
     otg_status st = read_words(*f, path, w, nwords);
@@ -94,7 +98,9 @@ static otg_status read_growing(gzFile f, const char *path, int64_t want, uint8_t
             cap = cap == 0 ? READ_CHUNK : 2 * cap;
             if (cap > want) cap = want;
             uint8_t *p = realloc(*buf, (size_t)cap);
-            if (!p) return otgi_fail(OTG_ENOMEM, "%s: out of memory (%lld bytes)", path, (long long)cap);
+            if (!p)
+                return otgi_fail(OTG_ENOMEM, "%s: out of memory (%lld bytes)", path,
+                                 (long long)cap);
             *buf = p;
         }
         const int64_t room = cap - *got;
@@ -133,9 +139,11 @@ static otg_status check_labels(const char *path, const uint8_t *lab, int64_t n) 
 static otg_status keep_rows(const char *path, const uint8_t *pix, const uint8_t *lab, int64_t n,
                             const bool keep[FM_CLASSES], otg_tensor **images, uint8_t **labels) {
     int64_t m = 0;
-    for (int64_t i = 0; i < n; i++) m += keep[lab[i]];
+    for (int64_t i = 0; i < n; i++)
+        m += keep[lab[i]];
     if (m == 0)
-        return otgi_fail(OTG_EINVAL, "fashion-mnist: no image of the requested classes in %s", path);
+        return otgi_fail(OTG_EINVAL, "fashion-mnist: no image of the requested classes in %s",
+                         path);
     const int64_t shape[2] = {m, FM_PIXELS};
     *images = otg_tensor_new(2, shape);
     *labels = *images ? malloc((size_t)m) : NULL;
@@ -148,7 +156,8 @@ static otg_status keep_rows(const char *path, const uint8_t *pix, const uint8_t 
     for (int64_t i = 0, r = 0; i < n; i++) {
         if (!keep[lab[i]]) continue;
         const uint8_t *src = pix + i * FM_PIXELS;
-        for (int j = 0; j < FM_PIXELS; j++) out[r * FM_PIXELS + j] = (float)src[j] / 255.0f;
+        for (int j = 0; j < FM_PIXELS; j++)
+            out[r * FM_PIXELS + j] = (float)src[j] / 255.0f;
         (*labels)[r++] = lab[i];
     }
     return OTG_OK;

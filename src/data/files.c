@@ -15,7 +15,7 @@
 otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h, int64_t *img_w);
 otg_status otgi_data_read_csv(const char *path, otg_tensor **out);
 
-/* ---- NPY ---------------------------------------------------------------------------------------- */
+/* ---- NPY ------------------------------------------------------------------------------------- */
 
 otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h, int64_t *img_w) {
     otg_tensor *t = NULL;
@@ -25,14 +25,15 @@ otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h
     if (t->ndim == 3 || (t->ndim == 4 && t->shape[1] == 1))
         *img_h = t->shape[t->ndim - 2], *img_w = t->shape[t->ndim - 1];
     int64_t d = 1; /* no overflow: the reader checked the element count */
-    for (int i = 1; i < t->ndim; i++) d *= t->shape[i];
+    for (int i = 1; i < t->ndim; i++)
+        d *= t->shape[i];
     t->shape[1] = d, t->shape[2] = 0, t->shape[3] = 0;
     t->ndim = 2;
     *out = t;
     return OTG_OK;
 }
 
-/* ---- CSV ---------------------------------------------------------------------------------------- */
+/* ---- CSV ------------------------------------------------------------------------------------- */
 
 typedef struct {
     const char *path;
@@ -66,7 +67,8 @@ static const char *cell_text(const char *s) {
 /* Parses one number cell at *s, leaving *s on the ',' or the end. */
 static otg_status csv_cell(csv_reader *c, const char **s, int64_t line, int64_t col) {
     const char *p = *s;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     if (*p == ',' || *p == '\0')
         return otgi_fail(OTG_EFORMAT, "%s: line %lld, column %lld: empty cell", c->path,
                          (long long)line, (long long)col);
@@ -74,7 +76,8 @@ static otg_status csv_cell(csv_reader *c, const char **s, int64_t line, int64_t 
     errno = 0;
     const double v = strtod(p, &end);
     const char *q = end;
-    while (*q == ' ' || *q == '\t') q++;
+    while (*q == ' ' || *q == '\t')
+        q++;
     if (end == p || (*q != ',' && *q != '\0'))
         return otgi_fail(OTG_EFORMAT, "%s: line %lld, column %lld: not a number ('%s')", c->path,
                          (long long)line, (long long)col, cell_text(p));
@@ -95,11 +98,12 @@ static otg_status csv_row(csv_reader *c, const char *s, int64_t line) {
         if (*s == '\0') break;
         s++; /* the ',' */
     }
-    if (c->cols == 0) c->cols = col, c->col_line = line;
+    if (c->cols == 0)
+        c->cols = col, c->col_line = line;
     else if (col != c->cols)
-        return otgi_fail(OTG_EFORMAT, "%s: line %lld: %lld columns, expected %lld (as on line %lld)",
-                         c->path, (long long)line, (long long)col, (long long)c->cols,
-                         (long long)c->col_line);
+        return otgi_fail(
+            OTG_EFORMAT, "%s: line %lld: %lld columns, expected %lld (as on line %lld)", c->path,
+            (long long)line, (long long)col, (long long)c->cols, (long long)c->col_line);
     c->rows++;
     return OTG_OK;
 }
@@ -108,7 +112,8 @@ static otg_status csv_row(csv_reader *c, const char *s, int64_t line) {
 static int csv_is_header(const char *s) {
     for (;;) {
         char *end;
-        while (*s == ' ' || *s == '\t') s++;
+        while (*s == ' ' || *s == '\t')
+            s++;
         (void)strtod(s, &end);
         if (end != s) return 0;
         s = strchr(s, ',');
@@ -120,7 +125,8 @@ static int csv_is_header(const char *s) {
 /* Strips the line end and trailing blanks in place; returns 1 if nothing is left. */
 static int csv_trim(char *s) {
     size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
     for (size_t i = 0; i < n; i++)
         if (!isspace((unsigned char)s[i])) return 0;
     return 1;
@@ -166,8 +172,10 @@ otg_status otgi_data_read_csv(const char *path, otg_tensor **out) {
     if (!st) {
         const int64_t shape[2] = {c.rows, c.cols};
         *out = otg_tensor_new(2, shape);
-        if (*out) memcpy((*out)->data, c.vals, (size_t)c.nvals * sizeof *c.vals);
-        else st = OTG_ENOMEM;
+        if (*out)
+            memcpy((*out)->data, c.vals, (size_t)c.nvals * sizeof *c.vals);
+        else
+            st = OTG_ENOMEM;
     }
     free(c.vals);
     return st;

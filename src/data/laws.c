@@ -1,26 +1,28 @@
 /* Synthetic laws, sampled from an otg_rng stream only (serial loops: the thread count never
  * matters). A 2-D law's point is a clean point plus noise * N(0, I_2), the noise sd given in the
- * final coordinates; noise < 0 selects the law's default [in brackets], noise = 0 draws no normals.
+ * final coordinates; noise < 0 selects the law's default [in brackets]; noise = 0 draws no normal.
  *
- *   moons         sklearn's make_moons with t ~ U(0, pi) and the moon by a fair coin: outer
- *                 (cos t, sin t), inner (1 - cos t, 1/2 - sin t); then ((x - 1/2), (y - 1/4)) / 1.5,
+ *   moons         sklearn's make_moons, t ~ U(0, pi), the moon by a fair coin: outer
+ *                 (cos t, sin t), inner (1 - cos t, 1/2 - sin t); then (x - 1/2, y - 1/4) / 1.5,
  *                 so x in [-1, 1], y in [-1/2, 1/2], mean 0; each moon is an arc of radius 2/3
  *                 centred at -+(1/3, 1/6). noise [0.05].
- *   swiss-roll    t = 1.5 pi (1 + 2u), u ~ U(0, 1): (t cos t, t sin t) / (4.5 pi), a spiral of 1.5
- *                 turns in the unit disc, radius from 1/3 to 1 (sklearn's roll, 2-D). noise [0.025].
- *   gaussians8    centres 2 (cos(k pi/4), sin(k pi/4)), k uniform in 0..7 (radius 2). noise [0.02].
+ *   swiss-roll    t = 1.5 pi (1 + 2u), u ~ U(0, 1): (t cos t, t sin t) / (4.5 pi), a spiral of
+ *                 1.5 turns in the unit disc, radius 1/3 to 1 (sklearn's roll in 2-D).
+ *                 noise [0.025].
+ *   gaussians8    centres 2 (cos(k pi/4), sin(k pi/4)), k uniform in 0..7 (radius 2).
+ *                 noise [0.02].
  *   rings         circles of radius 1/3, 2/3 and 1, each with probability 1/3, angle uniform.
  *                 noise [0.02].
  *   checkerboard  uniform on the 8 squares (i + j even) of a 4 x 4 board of squares of side 1/2
- *                 covering [-1, 1]^2; square (i, j) = [-1 + i/2, -1/2 + i/2] x [-1 + j/2, ...], so
+ *                 covering [-1, 1]^2, square (i, j) = [-1 + i/2, -1/2 + i/2] x [-1 + j/2, ...]:
  *                 the bottom-left square is filled. noise [0].
- *   grid          discrete uniform on the k x k points (-1 + 2i/(k-1), -1 + 2j/(k-1)), k =
- *                 grid_side [5] in 1..4096 (k = 1: the origin). noise [0].
+ *   grid          discrete uniform on the k x k points (-1 + 2i/(k-1), -1 + 2j/(k-1)),
+ *                 k = grid_side [5] in 1..4096 (k = 1: the origin). noise [0].
  *   gaussian      N(0, I_dim), dim [2] >= 1 (otg_rng_fill_normal). noise ignored.
- *   uniform       U[-1, 1]^dim as 2u - 1 in float, dim [2] >= 1: closed, since u in (0, 1) may
- *                 round to 0 or 1 in float. noise ignored.
- * The 2-D laws ignore opts->dim. Draws per point are fixed per source (moons 2 words, swiss-roll
- * 1, gaussians8 1, rings 2, checkerboard 3, plus 4 per point when noise > 0), except that the
+ *   uniform       U[-1, 1]^dim as 2u - 1 in float, dim [2] >= 1: closed, since u in (0, 1)
+ *                 may round to 0 or 1 in float. noise ignored.
+ * The 2-D laws ignore opts->dim. Words drawn per point are fixed per source (moons 2, swiss-roll
+ * 1, gaussians8 1, rings 2, checkerboard 3, grid 1, plus 4 when noise > 0), except that the
  * unbiased index draw (rings, grid) rejects a word with probability < range / 2^32. */
 #include "internal.h"
 #include "otgen/data.h"
@@ -46,12 +48,13 @@ uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range) {
     uint64_t m = (uint64_t)otg_rng_u32(rng) * range;
     if ((uint32_t)m < range) {
         const uint32_t thresh = (uint32_t)(-range) % range;
-        while ((uint32_t)m < thresh) m = (uint64_t)otg_rng_u32(rng) * range;
+        while ((uint32_t)m < thresh)
+            m = (uint64_t)otg_rng_u32(rng) * range;
     }
     return (uint32_t)(m >> 32);
 }
 
-/* ---- clean 2-D points: p[2] from the law's parameters ----------------------------------------- */
+/* ---- clean 2-D points: p[2] from the law's parameters ---------------------------------------- */
 
 typedef void (*law_point_fn)(otg_rng *rng, const otg_source_opts *o, double p[2]);
 
@@ -96,7 +99,7 @@ static void grid_point(otg_rng *rng, const otg_source_opts *o, double p[2]) {
     p[1] = start + step * (double)(idx / k);
 }
 
-/* ---- the table ---------------------------------------------------------------------------------- */
+/* ---- the table ------------------------------------------------------------------------------- */
 
 typedef struct {
     const char *name;
@@ -122,7 +125,9 @@ int otgi_data_law_find(const char *name) {
     return -1;
 }
 
-const char *otgi_data_law_name(int law) { return law >= 0 && law < N_LAWS ? LAWS[law].name : NULL; }
+const char *otgi_data_law_name(int law) {
+    return law >= 0 && law < N_LAWS ? LAWS[law].name : NULL;
+}
 
 /* Checks o's fields for `law` and fills in the defaults: dim (2 for the 2-D laws), noise. */
 otg_status otgi_data_law_resolve(int law, otg_source_opts *o) {
@@ -167,7 +172,8 @@ otg_status otgi_data_law_sample(int law, const otg_source_opts *o, otg_rng *rng,
         otg_rng_fill_normal(rng, count, out);
     } else {
         otg_rng_fill_uniform(rng, count, out);
-        for (int64_t i = 0; i < count; i++) out[i] = 2.0f * out[i] - 1.0f;
+        for (int64_t i = 0; i < count; i++)
+            out[i] = 2.0f * out[i] - 1.0f;
     }
     return OTG_OK;
 }

@@ -50,8 +50,10 @@ static otg_status unknown_source(const char *spec) {
         strncat(names, otgi_data_law_name(i), sizeof names - strlen(names) - 1);
         strncat(names, ", ", sizeof names - strlen(names) - 1);
     }
-    return otgi_fail(OTG_EINVAL, "unknown data source '%s': expected %sfashion-mnist, or a path "
-                     "ending in .npy or .csv", spec, names);
+    return otgi_fail(OTG_EINVAL,
+                     "unknown data source '%s': expected %sfashion-mnist, or a path "
+                     "ending in .npy or .csv",
+                     spec, names);
 }
 
 static otg_status open_law(otg_source *s, const char *spec, const otg_source_opts *opts) {
@@ -78,8 +80,8 @@ static otg_status finish_finite(otg_source *s) {
 static otg_status open_fashion_mnist(otg_source *s, const otg_source_opts *o) {
     const char *split = o->split ? o->split : "train";
     const char *root = o->root ? o->root : OTG_FASHION_MNIST_DIR;
-    otg_status st = otgi_data_read_fashion_mnist(root, split, o->classes, o->n_classes, &s->data,
-                                                 &s->labels);
+    otg_status st =
+        otgi_data_read_fashion_mnist(root, split, o->classes, o->n_classes, &s->data, &s->labels);
     if (st) return st;
     snprintf(s->name, sizeof s->name, "fashion-mnist[%s]", split);
     s->img_h = 28, s->img_w = 28;
@@ -105,9 +107,12 @@ otg_source *otg_source_open(const char *spec, const otg_source_opts *opts) {
     if (!s) return NULL;
     s->law = -1;
     otg_status st;
-    if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv")) st = open_file(s, spec);
-    else if (strcmp(spec, "fashion-mnist") == 0) st = open_fashion_mnist(s, &o);
-    else st = open_law(s, spec, &o);
+    if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv"))
+        st = open_file(s, spec);
+    else if (strcmp(spec, "fashion-mnist") == 0)
+        st = open_fashion_mnist(s, &o);
+    else
+        st = open_law(s, spec, &o);
     if (st) {
         otg_source_free(s);
         return NULL;
@@ -122,13 +127,21 @@ void otg_source_free(otg_source *s) {
     free(s);
 }
 
-int64_t otg_source_dim(const otg_source *s) { return s ? s->dim : 0; }
+int64_t otg_source_dim(const otg_source *s) {
+    return s ? s->dim : 0;
+}
 
-int64_t otg_source_size(const otg_source *s) { return s && s->data ? s->data->shape[0] : 0; }
+int64_t otg_source_size(const otg_source *s) {
+    return s && s->data ? s->data->shape[0] : 0;
+}
 
-const otg_tensor *otg_source_data(const otg_source *s) { return s ? s->data : NULL; }
+const otg_tensor *otg_source_data(const otg_source *s) {
+    return s ? s->data : NULL;
+}
 
-const uint8_t *otg_source_labels(const otg_source *s) { return s ? s->labels : NULL; }
+const uint8_t *otg_source_labels(const otg_source *s) {
+    return s ? s->labels : NULL;
+}
 
 int otg_source_is_image(const otg_source *s, int64_t *h, int64_t *w) {
     const int image = s && s->img_h > 0;
@@ -137,7 +150,9 @@ int otg_source_is_image(const otg_source *s, int64_t *h, int64_t *w) {
     return image;
 }
 
-const char *otg_source_name(const otg_source *s) { return s ? s->name : ""; }
+const char *otg_source_name(const otg_source *s) {
+    return s ? s->name : "";
+}
 
 /* out[n, dim]: rows drawn uniformly with replacement (one unbiased 32-bit index per row). */
 static void sample_rows(const otg_source *s, otg_rng *rng, int64_t n, float *out) {
