@@ -25,9 +25,10 @@ typedef struct {
 static otg_status grid_geometry(const char *path, int64_t n, int64_t h, int64_t w, int64_t cols,
                                 int zoom, grid_geom *g) {
     if (n < 1 || h < 1 || w < 1 || cols < 1 || zoom < 1)
-        return otgi_fail(OTG_EINVAL, "%s: png grid needs n, h, w, cols, zoom >= 1 (got n=%lld "
-                         "h=%lld w=%lld cols=%lld zoom=%d)", path, (long long)n, (long long)h,
-                         (long long)w, (long long)cols, zoom);
+        return otgi_fail(OTG_EINVAL,
+                         "%s: png grid needs n, h, w, cols, zoom >= 1 (got n=%lld "
+                         "h=%lld w=%lld cols=%lld zoom=%d)",
+                         path, (long long)n, (long long)h, (long long)w, (long long)cols, zoom);
     g->n = n, g->h = h, g->w = w, g->zoom = zoom;
     g->cols = cols < n ? cols : n; /* no empty columns when there are fewer images than cols */
     g->rows = (n + g->cols - 1) / g->cols;
@@ -40,9 +41,10 @@ static otg_status grid_geometry(const char *path, int64_t n, int64_t h, int64_t 
     if (g->width > GRID_MAX_SIDE || g->height > GRID_MAX_SIDE) goto too_large;
     return OTG_OK;
 too_large:
-    return otgi_fail(OTG_EINVAL, "%s: png grid of %lld images of %lldx%lld at zoom %d exceeds "
-                     "%d pixels a side", path, (long long)n, (long long)h, (long long)w, zoom,
-                     GRID_MAX_SIDE);
+    return otgi_fail(OTG_EINVAL,
+                     "%s: png grid of %lld images of %lldx%lld at zoom %d exceeds "
+                     "%d pixels a side",
+                     path, (long long)n, (long long)h, (long long)w, zoom, GRID_MAX_SIDE);
 }
 
 /* One pixel value: clamped to [0, 1], NaN drawn as 0 (black). */
@@ -63,7 +65,8 @@ static void grid_row(const grid_geom *g, const float *images, int64_t y, png_byt
         if (k >= g->n) break; /* empty cells of the last row stay gray */
         const float *src = images + k * g->h * g->w + src_y * g->w;
         png_byte *dst = row + gc * (g->cell_w + 1);
-        for (int64_t x = 0; x < g->w; x++) memset(dst + x * g->zoom, gray_of(src[x]), (size_t)g->zoom);
+        for (int64_t x = 0; x < g->w; x++)
+            memset(dst + x * g->zoom, gray_of(src[x]), (size_t)g->zoom);
     }
 }
 
@@ -74,13 +77,16 @@ static void png_error_cb(png_structp png, png_const_charp msg) {
     png_longjmp(png, 1);
 }
 
-static void png_warning_cb(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
+static void png_warning_cb(png_structp png, png_const_charp msg) {
+    (void)png, (void)msg;
+}
 
 /* Encodes the grid to f. err[200] receives libpng's message; it lives in the caller's frame and
  * no local read after the longjmp is modified after setjmp, so nothing needs to be volatile. */
 static otg_status encode(FILE *f, const char *path, const grid_geom *g, const float *images,
                          png_byte *row, char *err) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, err, png_error_cb, png_warning_cb);
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, err, png_error_cb, png_warning_cb);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_write_struct(&png, NULL);
@@ -123,6 +129,10 @@ static otg_status write_tmp(const char *tmp, const char *path, const grid_geom *
     return st;
 }
 
+/* Details beyond plot.h: NaN is drawn black (+-Inf clamp to white/black); with cols > n the grid
+ * has n columns; cells after the last image are separator gray. OTG_EINVAL for NULL arguments,
+ * n, h, w, cols or zoom < 1, or more than 1,000,000 pixels a side; OTG_EIO if path exists and
+ * overwrite is 0, or on a failed write (the temporary file is removed); OTG_ENOMEM. */
 otg_status otg_png_write_grid(const char *path, const float *images, int64_t n, int64_t h,
                               int64_t w, int64_t cols, int zoom, int overwrite) {
     if (!path || !images) return otgi_fail(OTG_EINVAL, "png_write_grid: NULL argument");
