@@ -22,6 +22,7 @@ typedef struct {
 } bytes;
 
 static int put(bytes *b, const void *src, size_t n) {
+    if (n == 0) return 0; /* memcpy from a NULL source is undefined even for 0 bytes */
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n) cap *= 2;

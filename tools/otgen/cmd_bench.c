@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "otgen/otgen.h"
 
+
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ typedef struct {
 
 static void bench_help(void) {
     printf("usage: otgen bench sw --n N --d D --L L [options]\n"
+           "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
            "       otgen bench gemm [--threads T] [--reps R]\n"
            "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
            "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n\n"
@@ -181,6 +183,7 @@ int cmd_bench(int argc, char **argv) {
         return argc < 2 ? OTG_EXIT_USAGE : OTG_EXIT_OK;
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
     if (!strcmp(argv[1], "gemm")) {
         bench_opts o;
         bench_parse(argc - 1, argv + 1, &o, 0);
@@ -190,6 +193,6 @@ int cmd_bench(int argc, char **argv) {
                (long long)o.threads, peak, coretype());
         return OTG_EXIT_OK;
     }
-    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, gemm)\n", argv[1]);
+    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, train, gemm)\n", argv[1]);
     return OTG_EXIT_USAGE;
 }

@@ -121,8 +121,9 @@ static int run_loop(train_run *r, const char *dir, metrics_files *m) {
     cli_progress_start(&pg, o->steps, o->val_every);
     double t0 = cli_now();
     int64_t last_ckpt = r->step;
-    if (r->step == 0) { /* step 0: the initial generator's validation SW (the baseline) and a
-                           checkpoint, so a run that diverges early still has a good one */
+    if (r->step == 0 && !o->resume) { /* step 0: the initial generator's validation SW (the
+                                         baseline) and a checkpoint, so that a run diverging early
+                                         still has a good one (a resumed run already has both) */
         metrics_values v0 = {0, 0, 0.0, (double)NAN, (double)NAN, train_validate(r), (double)NAN, (double)NAN};
         metrics_row(m, &v0);
         if (train_save(r, ckpt) != OTG_OK) {
