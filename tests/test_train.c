@@ -265,6 +265,16 @@ static void test_fashion_mnist_smoke(void **state) {
     if (rc) fail_msg("exit %d: %s", rc, out);
     snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 16 --out %s/fm.png", dir, dir);
     assert_int_equal(run(args, out, sizeof out), 0);
+    /* the convolutional generators build, train and sample */
+    const char *models[2] = {"cnn", "rescnn"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "train --data fashion-mnist --model %s --channels 8 --steps 5 --batch 32 --val-n 32 --out %s/%s",
+                 models[k], dir, models[k]);
+        rc = run(args, out, sizeof out);
+        if (rc) fail_msg("%s: exit %d: %s", models[k], rc, out);
+        snprintf(args, sizeof args, "sample --checkpoint %s/%s/checkpoint.otg --n 4 --out %s/%s.npy", dir, models[k], dir, models[k]);
+        assert_int_equal(run(args, out, sizeof out), 0);
+    }
 }
 
 int main(void) {

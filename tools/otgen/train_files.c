@@ -140,7 +140,7 @@ otg_status draw_loss_chart(const char *dir, double p) {
     double *s, *l, *vs, *vv;
     int64_t nv, n = read_series(csv, &s, &l, &vs, &vv, &nv);
     snprintf(ylab, sizeof ylab, "SW (p = %g)", p);
-    otg_series ser[2] = {{"training loss SW_p^p (batch)", s, l, n}, {"validation SW_p (held-out)", vs, vv, nv}};
+    otg_series ser[2] = {{"train SW_p^p", s, l, n}, {"val SW_p", vs, vv, nv}};
     otg_status st = otg_plot_lines(png, ser, nv > 0 ? 2 : 1, "Training and validation SW", "step", ylab, 0, 1, 1);
     free(s), free(l), free(vs), free(vv);
     return st;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Tanguy (2023), 2-D experiments: an MLP generator pushes a 2-D Gaussian onto each target law by
+# minimising SW_2^2, with fixed-step SGD (Theorem 1) and with noised projected SGD (Theorem 2).
+# Each run writes runs/examples/2d/<law>-<optimiser>/samples.png (generated over target) and
+# loss.png; the table at the end gives the final validation SW_2 of every run.
+# Usage: examples/tanguy_2d.sh [STEPS]   (from the repository root, after `make`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STEPS=${1:-3000}
+OTGEN=./build/otgen
+OUT=runs/examples/2d
+COMMON="--steps $STEPS --hidden 128,128 --batch 256 --projections 64 --val-every 250 --force"
+printf '%-12s %-7s %10s\n' law optim val_sw
+for law in moons swiss-roll gaussian uniform grid; do
+  for opt in sgd npsgd; do
+    extra="--optimizer sgd --lr 0.2"
+    [ "$opt" = npsgd ] && extra="--optimizer npsgd --lr 0.2 --radius 50 --noise 0.01"
+    line=$($OTGEN train --data $law $COMMON $extra --out $OUT/$law-$opt 2>/dev/null)
+    printf '%-12s %-7s %10s\n' "$law" "$opt" "$(echo "$line" | tr ' ' '\n' | sed -n 's/^val_sw=//p')"
+  done
+done
+echo "pictures: $OUT/*/samples.png and loss.png"
