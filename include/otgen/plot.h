@@ -11,8 +11,8 @@
 extern "C" {
 #endif
 
-/* A grid of n grayscale images [n, h * w] with values in [0, 1] (clamped), `cols` per row, 1-pixel
- * separators, each image scaled up by an integer `zoom` >= 1. */
+/* A grid of n grayscale images [n, h * w] with values in [0, 1] (clamped; NaN drawn black), `cols`
+ * per row (at most n), 1-pixel gray separators, each image scaled up by an integer `zoom` >= 1. */
 otg_status otg_png_write_grid(const char *path, const float *images, int64_t n, int64_t h,
                               int64_t w, int64_t cols, int zoom, int overwrite);
 
@@ -30,7 +30,8 @@ typedef struct {
     int64_t n;
 } otg_series;
 
-/* A line chart of several series with a legend; logx/logy select log10 axes. */
+/* A line chart of several series with a legend (right of the plot; labels cut to 24 characters);
+ * logx/logy select log10 axes. OTG_EINVAL, and no file, when no series has a valid point. */
 otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
                           const char *title, const char *xlabel, const char *ylabel, int logx,
                           int logy, int overwrite);
