@@ -225,6 +225,7 @@ static void test_cli_errors(void **state) {
         {"train --model transformer", "unknown model 'transformer'"},
         {"train --resume /nonexistent-run", "cannot open"},
         {"train --batch 1", "--batch: 1 outside"},
+        {"train --loss mmd", "--loss: 'mmd'"},
         {"train --config /nonexistent.json", "cannot open"},
         {"train extra", "unexpected argument"},
         {"sample --n 5", "--checkpoint and --out are required"},

@@ -11,7 +11,7 @@
 
 typedef struct {
     char *data, *source, *model, *hidden, *activation, *output, *directions_kind, *optimizer,
-        *projection, *schedule, *classes, *out, *resume, *config;
+        *projection, *schedule, *classes, *out, *resume, *config, *loss;
     int64_t latent, channels, projections, batch, steps, epochs, seed, threads, val_every, val_n,
         val_projections, checkpoint_every, sched_every, patience;
     double p, lr, momentum, radius, noise, gamma, relu_prime;

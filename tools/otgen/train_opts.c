@@ -18,6 +18,7 @@ const opt_def train_opt_defs[] = {
     {"activation", OPT_STR, OFF(activation), "F", "hidden activation: relu, leaky_relu, tanh, sigmoid, softplus, abs", 0, 0, 1},
     {"output", OPT_STR, OFF(output), "F", "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
     {"channels", OPT_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
+    {"loss", OPT_STR, OFF(loss), "NAME", "training loss: sw (SW_p^p; the only one so far)", 0, 0, 1},
     {"p", OPT_REAL, OFF(p), "P", "order of the SW loss SW_p^p", 1, 100, 1},
     {"projections", OPT_INT, OFF(projections), "L", "directions per step (fresh each step)", 1, 1 << 24, 1},
     {"directions-kind", OPT_STR, OFF(directions_kind), "K", "gaussian or orthogonal", 0, 0, 1},
@@ -53,7 +54,7 @@ train_opts train_opts_default(void) {
     o.data = strdup("moons"), o.source = strdup("gaussian"), o.model = strdup("mlp");
     o.hidden = strdup("512,512"), o.activation = strdup("relu"), o.output = strdup("auto");
     o.directions_kind = strdup("gaussian"), o.optimizer = strdup("adam");
-    o.projection = strdup("whole"), o.schedule = strdup("constant");
+    o.projection = strdup("whole"), o.schedule = strdup("constant"), o.loss = strdup("sw");
     o.latent = 0, o.channels = 32, o.projections = 128, o.batch = 256, o.steps = 2000;
     o.seed = 0, o.threads = 0, o.val_every = 100, o.val_n = 2048, o.val_projections = 256;
     o.checkpoint_every = 500, o.sched_every = 1000, o.patience = 5;

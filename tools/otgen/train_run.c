@@ -141,6 +141,7 @@ int train_setup(train_run *r, train_opts *o) {
     r->o = o;
     otg_threads_set((int)o->threads);
     otg_dir_kind dk;
+    if (strcmp(o->loss, "sw")) cli_usage_error("train", "--loss: '%s' (only sw, the Sliced-Wasserstein loss)", o->loss);
     if (otg_dir_parse(o->directions_kind, &dk) != OTG_OK) return fail_input("--directions-kind");
     int rc = setup_sources(r, o);
     if (!rc) rc = setup_spec(r, o);
