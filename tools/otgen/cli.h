@@ -39,6 +39,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_game(int argc, char **argv);
+int cmd_particles(int argc, char **argv);
 /* otgen bench train (bench_train.c); peak(reps) measures the SGEMM peak in GFLOP/s. */
 int bench_train(int argc, char **argv, double (*peak)(int64_t));
 

@@ -18,6 +18,8 @@ static const subcommand commands[] = {
     {"eval", cmd_eval, "SW and energy distance between samples and a data set"},
     {"demo", cmd_demo, "fit a small MLP to a 2-D target by SGD and show the loss falling"},
     {"sw", cmd_sw, "Sliced-Wasserstein distance between two NPY point clouds (POT conventions)"},
+    {"particles", cmd_particles, "mean-field particle gradient flows (Chizat & Bach 2018)"},
+    {"game", cmd_game, "min-max dynamics: simGD, altGDA, optimistic, anchored, extragradient"},
     {"bench", cmd_bench, "built-in benchmarks: bench sw (value+gradient), bench gemm"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))

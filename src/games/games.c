@@ -1,0 +1,222 @@
+/* The deterministic and noisy test games of Ryu, Yuan & Yin (2019): the Dirac GAN L = xy, the
+ * strictly convex-concave quadratic, a random bilinear game of chosen condition number and a
+ * nonsmooth convex-concave game with |.| terms (subgradient sign(0) = 0). The oracle adds Gaussian
+ * noise from the caller's stream. See ALGORITHMS.md section 5. */
+#include "internal.h"
+#include "otgen/games.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { G_DIRAC, G_QUADRATIC, G_BILINEAR, G_NONSMOOTH } game_kind;
+
+struct otg_game_type {
+    const char *name;
+    game_kind kind;
+};
+
+struct otg_game {
+    const otg_game_type *type;
+    otg_game_params p;
+    int64_t d;      /* nx = ny = d */
+    double *a;      /* bilinear: A [d, d] row-major */
+    double *b, *c;  /* bilinear: [d] each */
+    double *zstar;  /* [2 d] */
+};
+
+static const otg_game_type types[] = {
+    {"dirac", G_DIRAC},
+    {"quadratic", G_QUADRATIC},
+    {"bilinear", G_BILINEAR},
+    {"nonsmooth", G_NONSMOOTH},
+};
+#define N_TYPES ((int)(sizeof types / sizeof types[0]))
+
+const otg_game_type *const otg_game_dirac = &types[0];
+const otg_game_type *const otg_game_quadratic = &types[1];
+const otg_game_type *const otg_game_bilinear = &types[2];
+const otg_game_type *const otg_game_nonsmooth = &types[3];
+
+const char *otg_game_names(void) {
+    return "dirac, quadratic, bilinear, nonsmooth";
+}
+
+const otg_game_type *otg_game_type_by_name(const char *name) {
+    for (int i = 0; name && i < N_TYPES; i++)
+        if (!strcmp(name, types[i].name)) return &types[i];
+    otgi_fail(OTG_EINVAL, "games: unknown game '%s' (expected one of %s)", name ? name : "",
+              otg_game_names());
+    return NULL;
+}
+
+const char *otg_game_type_name(const otg_game_type *t) {
+    return t ? t->name : "";
+}
+
+otg_game_params otg_game_params_default(void) {
+    otg_game_params p = {.dim = 1, .rho = 0.4, .cond = 10.0, .sigma = 0.0, .seed = 0};
+    return p;
+}
+
+/* Gram-Schmidt on a Gaussian matrix: q [d, d] with orthonormal columns (draws until full rank). */
+static void random_orthogonal(int64_t d, otg_rng *r, double *q) {
+    for (int64_t j = 0; j < d; j++) {
+        double norm = 0.0;
+        while (norm < 1e-6) {
+            for (int64_t i = 0; i < d; i++) q[i * d + j] = otg_rng_normal(r);
+            for (int64_t l = 0; l < j; l++) {
+                double dot = 0.0;
+                for (int64_t i = 0; i < d; i++) dot += q[i * d + j] * q[i * d + l];
+                for (int64_t i = 0; i < d; i++) q[i * d + j] -= dot * q[i * d + l];
+            }
+            norm = 0.0;
+            for (int64_t i = 0; i < d; i++) norm += q[i * d + j] * q[i * d + j];
+            norm = sqrt(norm);
+        }
+        for (int64_t i = 0; i < d; i++) q[i * d + j] /= norm;
+    }
+}
+
+/* A = U diag(s) V^T, s_j = cond^(-j/(d-1)); z* ~ N(0, I); b = -A y*, c = -A^T x*. */
+static otg_status bilinear_init(otg_game *g) {
+    int64_t d = g->d;
+    double *u = otgi_calloc((size_t)(d * d), sizeof(double));
+    double *v = otgi_calloc((size_t)(d * d), sizeof(double));
+    if (!u || !v) {
+        free(u), free(v);
+        return OTG_ENOMEM;
+    }
+    otg_rng r = otg_rng_make(g->p.seed, 0);
+    random_orthogonal(d, &r, u);
+    random_orthogonal(d, &r, v);
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double s = 0.0;
+            for (int64_t l = 0; l < d; l++)
+                s += u[i * d + l] * pow(g->p.cond, d > 1 ? -(double)l / (double)(d - 1) : 0.0) *
+                     v[j * d + l];
+            g->a[i * d + j] = s;
+        }
+    for (int64_t i = 0; i < 2 * d; i++) g->zstar[i] = otg_rng_normal(&r);
+    const double *xs = g->zstar, *ys = g->zstar + d;
+    for (int64_t i = 0; i < d; i++) {
+        double sb = 0.0, sc = 0.0;
+        for (int64_t j = 0; j < d; j++) sb += g->a[i * d + j] * ys[j], sc += g->a[j * d + i] * xs[j];
+        g->b[i] = -sb, g->c[i] = -sc;
+    }
+    free(u), free(v);
+    return OTG_OK;
+}
+
+static otg_status check_params(const otg_game_type *t, const otg_game_params *p) {
+    if (p->dim < 1 || p->dim > 4096)
+        return otgi_fail(OTG_EINVAL, "games: dim must be in [1, 4096] (got %lld)",
+                         (long long)p->dim);
+    if (t->kind == G_DIRAC && p->dim != 1)
+        return otgi_fail(OTG_EINVAL, "games: dirac is 1 + 1 dimensional (got dim %lld)",
+                         (long long)p->dim);
+    if (!(p->rho >= 0.0 && isfinite(p->rho)))
+        return otgi_fail(OTG_EINVAL, "games: rho must be >= 0 (got %g)", p->rho);
+    if (!(p->cond >= 1.0 && isfinite(p->cond)))
+        return otgi_fail(OTG_EINVAL, "games: cond must be >= 1 (got %g)", p->cond);
+    if (!(p->sigma >= 0.0 && isfinite(p->sigma)))
+        return otgi_fail(OTG_EINVAL, "games: noise sigma must be >= 0 (got %g)", p->sigma);
+    return OTG_OK;
+}
+
+otg_game *otg_game_new(const otg_game_type *t, const otg_game_params *p) {
+    if (!t || !p) {
+        otgi_fail(OTG_EINVAL, "games: need a game type and parameters");
+        return NULL;
+    }
+    if (check_params(t, p) != OTG_OK) return NULL;
+    otg_game *g = otgi_calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->type = t, g->p = *p, g->d = p->dim;
+    size_t d = (size_t)g->d;
+    if (!(g->zstar = otgi_calloc(2 * d, sizeof(double)))) goto fail;
+    if (t->kind == G_BILINEAR) {
+        g->a = otgi_calloc(d * d, sizeof(double));
+        g->b = otgi_calloc(d, sizeof(double));
+        g->c = otgi_calloc(d, sizeof(double));
+        if (!g->a || !g->b || !g->c || bilinear_init(g) != OTG_OK) goto fail;
+    }
+    return g;
+fail:
+    otg_game_free(g);
+    return NULL;
+}
+
+void otg_game_free(otg_game *g) {
+    if (!g) return;
+    free(g->a), free(g->b), free(g->c), free(g->zstar);
+    free(g);
+}
+
+const char *otg_game_name(const otg_game *g) {
+    return g ? g->type->name : "";
+}
+int64_t otg_game_nx(const otg_game *g) {
+    return g->d;
+}
+int64_t otg_game_ny(const otg_game *g) {
+    return g->d;
+}
+
+int otg_game_saddle(const otg_game *g, double *zstar) {
+    memcpy(zstar, g->zstar, (size_t)(2 * g->d) * sizeof(double));
+    return 1;
+}
+
+/* sign with the selection sign(0) = 0 */
+static double sgn0(double v) {
+    return (v > 0.0) - (v < 0.0);
+}
+
+double otg_game_loss(const otg_game *g, const double *z) {
+    int64_t d = g->d;
+    const double *x = z, *y = z + d;
+    double l = 0.0;
+    for (int64_t i = 0; i < d; i++) {
+        switch (g->type->kind) {
+        case G_QUADRATIC: l += 0.5 * g->p.rho * x[i] * x[i] + x[i] * y[i]; break;
+        case G_NONSMOOTH: l += fabs(x[i]) + x[i] * y[i] - fabs(y[i]); break;
+        case G_BILINEAR:
+            for (int64_t j = 0; j < d; j++) l += x[i] * g->a[i * d + j] * y[j];
+            l += g->b[i] * x[i] + g->c[i] * y[i];
+            break;
+        default: l += x[i] * y[i]; break;
+        }
+    }
+    return l;
+}
+
+void otg_game_operator(const otg_game *g, const double *z, double *out) {
+    int64_t d = g->d;
+    const double *x = z, *y = z + d;
+    double *gx = out, *gy = out + d; /* gy = -d_y L */
+    for (int64_t i = 0; i < d; i++) {
+        switch (g->type->kind) {
+        case G_QUADRATIC: gx[i] = g->p.rho * x[i] + y[i], gy[i] = -x[i]; break;
+        case G_NONSMOOTH: gx[i] = sgn0(x[i]) + y[i], gy[i] = sgn0(y[i]) - x[i]; break;
+        case G_BILINEAR: {
+            double ay = g->b[i], atx = g->c[i];
+            for (int64_t j = 0; j < d; j++) ay += g->a[i * d + j] * y[j], atx += g->a[j * d + i] * x[j];
+            gx[i] = ay, gy[i] = -atx;
+            break;
+        }
+        default: gx[i] = y[i], gy[i] = -x[i]; break;
+        }
+    }
+}
+
+otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rng) {
+    const otg_game *g = game;
+    otg_game_operator(g, z, out);
+    if (g->p.sigma == 0.0) return OTG_OK;
+    if (!rng) return otgi_fail(OTG_EINVAL, "games: %s: noise sigma > 0 needs an rng stream",
+                               g->type->name);
+    for (int64_t i = 0; i < 2 * g->d; i++) out[i] += g->p.sigma * otg_rng_normal(rng);
+    return OTG_OK;
+}

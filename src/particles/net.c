@@ -1,0 +1,229 @@
+/* particles: the two-layer teacher-student machinery of relu2 and sigmoid2. Data (fixed sample,
+ * fresh batches, or a fixed evaluation sample), the teacher, and F_m with its speed field
+ * m grad F_m: pre-activations by one GEMM, residuals per row, per-particle output-weight sums
+ * accumulated per fixed chunk of rows then added in chunk order, theta gradients by a second GEMM.
+ * Nothing depends on the thread count. */
+#include "particles_internal.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Streams derived from the seed. */
+enum { STREAM_TEACHER = 1, STREAM_TRAIN = 2, STREAM_EVAL = 3 };
+
+void otgi_sphere_rows(otg_rng *r, int64_t m, int64_t dim, int64_t c0, double radius, float *u) {
+    otg_rng_fill_normal(r, m * dim, u);
+    for (int64_t i = 0; i < m; i++) {
+        float *row = u + i * dim;
+        double s = 0.0;
+        for (int64_t c = c0; c < dim; c++) s += (double)row[c] * (double)row[c];
+        double k = s > 0.0 ? radius / sqrt(s) : 0.0;
+        for (int64_t c = 0; c < dim; c++) row[c] = c < c0 ? 0.0f : (float)((double)row[c] * k);
+    }
+}
+
+void otgi_collapse_rows(int64_t m, int64_t dim, float *u) {
+    for (int64_t i = 1; i < m; i++) memcpy(u + i * dim, u, (size_t)dim * sizeof *u);
+}
+
+static inline double act_f(otgi_act a, double z) {
+    return a == OTGI_ACT_RELU ? (z > 0.0 ? z : 0.0) : 1.0 / (1.0 + exp(-z));
+}
+
+/* Inputs x[rows, d1] (last column 1) from the input law, and the teacher's labels y[rows]. */
+static void draw_data(const otgi_net *s, otg_rng *r, int64_t rows, float *x, float *y) {
+    int64_t d = s->p.d, d1 = s->d1;
+    float *g = x; /* draw [rows, d] at the front, then spread backwards into rows of d1 */
+    otg_rng_fill_normal(r, rows * d, g);
+    for (int64_t i = rows - 1; i >= 0; i--) {
+        double n2 = 0.0;
+        for (int64_t c = 0; c < d; c++) n2 += (double)g[i * d + c] * (double)g[i * d + c];
+        double k = s->p.inputs == OTG_PARTICLES_X_SPHERE && n2 > 0.0 ? 1.0 / sqrt(n2) : 1.0;
+        for (int64_t c = d - 1; c >= 0; c--) x[i * d1 + c] = (float)((double)g[i * d + c] * k);
+        x[i * d1 + d] = 1.0f;
+    }
+    int64_t m0 = s->p.m0;
+    for (int64_t i = 0; i < rows; i++) {
+        double f = 0.0;
+        for (int64_t j = 0; j < m0; j++) {
+            const float *t = s->teacher + j * s->dim;
+            double z = 0.0;
+            for (int64_t c = 0; c < d1; c++) z += (double)t[1 + c] * (double)x[i * d1 + c];
+            f += (double)t[0] * act_f(s->act, z);
+        }
+        y[i] = (float)(f / (double)m0);
+    }
+}
+
+void otgi_net_destroy(void *state) {
+    otgi_net *s = state;
+    if (!s) return;
+    free(s->teacher), free(s->xtrain), free(s->ytrain), free(s->xeval), free(s->yeval);
+    free(s->xb), free(s->yb), free(s->z), free(s->r), free(s->part);
+    free(s);
+}
+
+void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, otgi_penalty pen,
+                      double teacher_scale, int alternate_signs) {
+    otgi_net *s = otgi_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->p = *p, s->act = act, s->pen = pen, s->m = m;
+    s->d1 = p->d + 1, s->dim = p->d + 2;
+    int64_t eval_rows = p->n > 0 ? p->n : p->n_eval, batch = p->n > 0 && p->batch > p->n ? p->n : p->batch;
+    s->rows_max = eval_rows > batch ? eval_rows : batch;
+    int64_t mm = m > p->m0 ? m : p->m0, chunks = (s->rows_max + OTGI_CHUNK - 1) / OTGI_CHUNK;
+    s->teacher = otgi_calloc((size_t)(p->m0 * s->dim), sizeof(float));
+    s->xb = otgi_calloc((size_t)(batch * s->d1 + batch * p->d), sizeof(float));
+    s->yb = otgi_calloc((size_t)batch, sizeof(float));
+    s->z = otgi_calloc((size_t)(s->rows_max * mm), sizeof(float));
+    s->r = otgi_calloc((size_t)s->rows_max, sizeof(double));
+    s->part = otgi_calloc((size_t)(chunks * mm), sizeof(double));
+    float **xs = p->n > 0 ? &s->xtrain : &s->xeval, **ys = p->n > 0 ? &s->ytrain : &s->yeval;
+    *xs = otgi_calloc((size_t)(eval_rows * s->d1 + eval_rows * p->d), sizeof(float));
+    *ys = otgi_calloc((size_t)eval_rows, sizeof(float));
+    if (!s->teacher || !s->xb || !s->yb || !s->z || !s->r || !s->part || !*xs || !*ys) {
+        otgi_net_destroy(s);
+        otgi_fail(OTG_ENOMEM, "particles: out of memory (m = %lld, rows = %lld)", (long long)m,
+                  (long long)s->rows_max);
+        return NULL;
+    }
+    /* Teacher: directions uniform on S^{d-1}, bias 0, scaled; weights 1 or alternating +-1. */
+    otg_rng rt = otg_rng_make(p->seed, STREAM_TEACHER);
+    for (int64_t j = 0; j < p->m0; j++) {
+        float *t = s->teacher + j * s->dim;
+        otg_rng_fill_normal(&rt, p->d, t + 1);
+        double n2 = 0.0;
+        for (int64_t c = 1; c <= p->d; c++) n2 += (double)t[c] * (double)t[c];
+        double k = n2 > 0.0 ? teacher_scale / sqrt(n2) : 0.0;
+        for (int64_t c = 1; c <= p->d; c++) t[c] = (float)((double)t[c] * k);
+        t[1 + p->d] = 0.0f;
+        t[0] = alternate_signs && (j % 2) ? -1.0f : 1.0f;
+    }
+    otg_rng rd = otg_rng_make(p->seed, p->n > 0 ? STREAM_TRAIN : STREAM_EVAL);
+    draw_data(s, &rd, eval_rows, *xs, *ys);
+    return s;
+}
+
+/* Penalty V(u) of one particle and its (sub)gradient added into g. */
+static double penalty(const otgi_net *s, const float *u, float *g) {
+    double lam = s->p.lambda, v = 0.0;
+    if (lam == 0.0) return 0.0;
+    if (s->pen == OTGI_V_DECAY) {
+        for (int64_t c = 0; c < s->dim; c++) {
+            v += (double)u[c] * (double)u[c];
+            if (g) g[c] = (float)((double)g[c] + lam * (double)u[c]);
+        }
+        return 0.5 * lam * v;
+    }
+    double w = (double)u[0];
+    if (g) g[0] = (float)((double)g[0] + lam * (double)((w > 0.0) - (w < 0.0)));
+    return lam * fabs(w);
+}
+
+/* F_m on rows (x, y) and optionally the speed g[m, dim]. */
+static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const float *x,
+                                const float *y, int64_t rows, double *F, float *g) {
+    int64_t d1 = s->d1, dim = s->dim;
+    float *z = s->z;
+    double *r = s->r, *part = s->part;
+    otgi_act act = s->act;
+    /* z[rows, m] = x theta^T. Own loops, not BLAS: OpenBLAS's results change in the last bit
+     * with its thread count, and otgen promises results independent of it. */
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < m; j++) {
+            const float *xi = x + i * d1, *tj = u + j * dim + 1;
+            float acc = 0.0f;
+            for (int64_t c = 0; c < d1; c++) acc += xi[c] * tj[c];
+            z[i * m + j] = acc;
+        }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < rows; i++) {
+        double f = 0.0;
+        const float *zi = z + i * m;
+        for (int64_t j = 0; j < m; j++) f += (double)u[j * dim] * act_f(act, (double)zi[j]);
+        r[i] = f / (double)m - (double)y[i];
+    }
+    double loss = 0.0, vsum = 0.0;
+    for (int64_t i = 0; i < rows; i++) loss += r[i] * r[i];
+    if (g) memset(g, 0, (size_t)(m * dim) * sizeof *g);
+    for (int64_t j = 0; j < m; j++) vsum += penalty(s, u + j * dim, NULL);
+    *F = 0.5 * loss / (double)rows + vsum / (double)m;
+    if (!isfinite(*F)) return otgi_fail(OTG_ENONFINITE, "particles: objective is not finite");
+    if (!g) return OTG_OK;
+    int64_t chunks = (rows + OTGI_CHUNK - 1) / OTGI_CHUNK;
+    double inv = 1.0 / (double)rows;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; c++) {
+        double *pc = part + c * m;
+        for (int64_t j = 0; j < m; j++) pc[j] = 0.0;
+        int64_t i1 = (c + 1) * OTGI_CHUNK < rows ? (c + 1) * OTGI_CHUNK : rows;
+        for (int64_t i = c * OTGI_CHUNK; i < i1; i++) {
+            float *zi = z + i * m;
+            double ri = r[i];
+            for (int64_t j = 0; j < m; j++) {
+                double a = (double)zi[j], h, dh;
+                if (act == OTGI_ACT_RELU) h = a > 0.0 ? a : 0.0, dh = a > 0.0 ? 1.0 : 0.0;
+                else h = 1.0 / (1.0 + exp(-a)), dh = h * (1.0 - h);
+                pc[j] += ri * h;
+                zi[j] = (float)(ri * dh * inv); /* backward signal D[rows, m] */
+            }
+        }
+    }
+    /* theta part: D^T x [m, d1] into columns 1.. of g */
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < m; j++) {
+        float *gj = g + j * dim + 1;
+        for (int64_t i = 0; i < rows; i++) {
+            float zij = z[i * m + j];
+            const float *xi = x + i * d1;
+            for (int64_t c = 0; c < d1; c++) gj[c] += zij * xi[c];
+        }
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < m; j++) {
+        double gw = 0.0;
+        for (int64_t c = 0; c < chunks; c++) gw += part[c * m + j];
+        float *gj = g + j * dim;
+        const float *uj = u + j * dim;
+        for (int64_t k = 1; k < dim; k++) gj[k] *= uj[0];
+        gj[0] = (float)(gw * inv);
+        penalty(s, uj, gj);
+    }
+    return OTG_OK;
+}
+
+otg_status otgi_net_eval(void *state, const float *u, int64_t m, otg_rng *batch, double *F,
+                         float *g) {
+    otgi_net *s = state;
+    OTG_ASSERT(m <= s->m || m <= s->p.m0);
+    const otg_particles_params *p = &s->p;
+    if (!batch) {
+        if (p->n > 0) return net_eval_rows(s, u, m, s->xtrain, s->ytrain, p->n, F, g);
+        return net_eval_rows(s, u, m, s->xeval, s->yeval, p->n_eval, F, g);
+    }
+    if (p->n > 0 && p->batch >= p->n) return net_eval_rows(s, u, m, s->xtrain, s->ytrain, p->n, F, g);
+    if (p->n == 0) {
+        draw_data(s, batch, p->batch, s->xb, s->yb);
+    } else {
+        for (int64_t i = 0; i < p->batch; i++) {
+            int64_t k = (int64_t)(otg_rng_u32(batch) % (uint32_t)p->n);
+            memcpy(s->xb + i * s->d1, s->xtrain + k * s->d1, (size_t)s->d1 * sizeof(float));
+            s->yb[i] = s->ytrain[k];
+        }
+    }
+    return net_eval_rows(s, u, m, s->xb, s->yb, p->batch, F, g);
+}
+
+const float *otgi_net_truth(const void *state, int64_t *n) {
+    const otgi_net *s = state;
+    *n = s->p.m0;
+    return s->teacher;
+}
+
+double otgi_net_minimum(const void *state) {
+    const otgi_net *s = state;
+    return s->p.lambda == 0.0 ? 0.0 : (double)NAN;
+}

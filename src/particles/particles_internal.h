@@ -1,0 +1,40 @@
+/* Private helpers of the particles module: the two-layer teacher-student machinery shared by
+ * relu2 and sigmoid2 (data, forward/backward with a fixed-order reduction), never installed. */
+#ifndef OTGEN_PARTICLES_INTERNAL_H
+#define OTGEN_PARTICLES_INTERNAL_H
+#include "otgen/particles.h"
+
+typedef enum { OTGI_ACT_RELU, OTGI_ACT_SIGMOID } otgi_act;
+typedef enum { OTGI_V_DECAY, OTGI_V_ABS_W } otgi_penalty;
+
+/* A two-layer network problem: particle u = (w, theta[d], bias), dim = d + 2. */
+typedef struct {
+    otg_particles_params p;
+    otgi_act act;
+    otgi_penalty pen;
+    int64_t d1, dim, m, rows_max;
+    float *teacher;        /* [m0, dim] */
+    float *xtrain, *ytrain; /* [n, d1], [n] (n > 0) */
+    float *xeval, *yeval;   /* [n_eval, d1] (n = 0) */
+    float *xb, *yb;         /* training batch [batch, d1] */
+    float *z;               /* pre-activations then backward signal [rows_max, m] */
+    double *r, *part;       /* residuals [rows_max]; per-chunk sums [chunks, m] */
+} otgi_net;
+
+/* Rows per fixed reduction chunk (independent of the thread count). */
+#define OTGI_CHUNK 64
+
+void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, otgi_penalty pen,
+                      double teacher_scale, int alternate_signs);
+void otgi_net_destroy(void *state);
+otg_status otgi_net_eval(void *state, const float *u, int64_t m, otg_rng *batch, double *F,
+                         float *g);
+const float *otgi_net_truth(const void *state, int64_t *n);
+double otgi_net_minimum(const void *state);
+/* Rows of u[m, dim] set to radius * (uniform on the sphere) over columns [c0, dim); columns before
+ * c0 set to 0. */
+void otgi_sphere_rows(otg_rng *r, int64_t m, int64_t dim, int64_t c0, double radius, float *u);
+/* Every row equal to the first (the ablation initialisation). */
+void otgi_collapse_rows(int64_t m, int64_t dim, float *u);
+
+#endif

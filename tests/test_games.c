@@ -1,0 +1,332 @@
+/* games + minimax: each method on each deterministic game against its known behaviour (Dirac GAN:
+ * simGD grows |z|^2 by exactly 1 + a^2 per step, altGDA stays bounded, optimistic, extragradient
+ * and anchored converge; anchored's log-log slope of |G|^2 near -(2 - 2p); the strictly convex
+ * quadratic makes simGD converge; the nonsmooth game with sign(0) = 0), noise from an explicit
+ * stream, bad parameters refused, and the `otgen game` command's files and usage errors. */
+// ctest-labels: unit converge cli
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs the three above first */
+#include <cmocka.h>
+
+#include "otgen/games.h"
+#include "otgen/minimax.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SEED 20190520
+#define MAXN 64
+
+static double norm_sq(int64_t n, const double *v) {
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += v[i] * v[i];
+    return s;
+}
+
+static double grad_sq(const otg_game *g, const double *z) {
+    double o[MAXN];
+    otg_game_operator(g, z, o);
+    return norm_sq(otg_game_nx(g) + otg_game_ny(g), o);
+}
+
+static double dist(const otg_game *g, const double *z) {
+    double zs[MAXN], s = 0.0;
+    otg_game_saddle(g, zs);
+    for (int64_t i = 0; i < otg_game_nx(g) + otg_game_ny(g); i++) s += (z[i] - zs[i]) * (z[i] - zs[i]);
+    return sqrt(s);
+}
+
+static otg_game *make_game(const char *name, int64_t dim) {
+    otg_game_params gp = otg_game_params_default();
+    gp.dim = dim, gp.seed = SEED, gp.cond = 4.0;
+    otg_game *g = otg_game_new(otg_game_type_by_name(name), &gp);
+    assert_non_null(g);
+    return g;
+}
+
+/* Runs `steps` steps of method on game from z = 1 (deterministic oracle); z [2 dim] out. */
+static void run(const char *method, otg_game *g, const otg_minimax_params *mp, int64_t steps,
+                double *z) {
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    otg_minimax *m = otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g),
+                                     otg_game_ny(g), mp);
+    assert_non_null(m);
+    for (int64_t i = 0; i < n; i++) z[i] = 1.0;
+    for (int64_t k = 0; k < steps; k++)
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
+    assert_int_equal(otg_minimax_steps(m), steps);
+    otg_minimax_free(m);
+}
+
+/* Least-squares slope of log |G(z_k)|^2 against log k over k in [k0, steps], 40 log-spaced k. */
+static double fitted_slope(const char *method, otg_game *g, const otg_minimax_params *mp,
+                           int64_t k0, int64_t steps) {
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    double z[MAXN], lx[40], ly[40];
+    int c = 0;
+    otg_minimax *m = otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g),
+                                     otg_game_ny(g), mp);
+    assert_non_null(m);
+    for (int64_t i = 0; i < n; i++) z[i] = 1.0;
+    for (int64_t k = 0; k <= steps && c < 40; k++) {
+        double target = k0 * pow((double)steps / k0, c / 39.0);
+        if (k >= (int64_t)target) lx[c] = log((double)k), ly[c] = log(grad_sq(g, z)), c++;
+        if (k < steps) assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
+    }
+    otg_minimax_free(m);
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (int i = 0; i < c; i++) mx += lx[i] / c, my += ly[i] / c;
+    for (int i = 0; i < c; i++) sxy += (lx[i] - mx) * (ly[i] - my), sxx += (lx[i] - mx) * (lx[i] - mx);
+    return sxy / sxx;
+}
+
+/* ---- Dirac GAN L = xy ----------------------------------------------------------------------- */
+
+static void test_dirac_simgd_grows_exactly(void **state) {
+    otg_game *g = make_game("dirac", 1);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 0.3;
+    otg_minimax *m = otg_minimax_new(otg_minimax_simgd, 1, 1, &mp);
+    double z[2] = {0.7, -0.2};
+    for (int k = 0; k < 200; k++) {
+        double before = norm_sq(2, z);
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
+        assert_true(fabs(norm_sq(2, z) / before - (1.0 + mp.lr * mp.lr)) < 1e-12);
+    }
+    otg_minimax_free(m);
+    otg_game_free(g);
+}
+
+static void test_dirac_altgda_bounded(void **state) {
+    otg_game *g = make_game("dirac", 1);
+    otg_minimax_params mp = otg_minimax_params_default();
+    double z[2];
+    run("altgda", g, &mp, 5000, z);
+    assert_true(norm_sq(2, z) > 0.5 && norm_sq(2, z) < 8.0); /* cycles: neither 0 nor infinity */
+    otg_game_free(g);
+}
+
+static void test_dirac_converging_methods(void **state) {
+    otg_game *g = make_game("dirac", 1);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 0.1, mp.optimism = 0.1; /* 0 < a < 2 b (1 - 2 b R) = 0.16 with R = 1 */
+    assert_true(mp.lr < 2 * mp.optimism * (1 - 2 * mp.optimism));
+    const char *methods[] = {"optimistic", "extragradient", "anchored"};
+    const double tol[] = {1e-4, 1e-4, 0.25}; /* anchored converges at a rate, not geometrically */
+    for (int i = 0; i < 3; i++) {
+        double z[2];
+        run(methods[i], g, &mp, 3000, z);
+        assert_true(dist(g, z) < tol[i]);
+    }
+    otg_game_free(g);
+}
+
+static void test_anchored_slope(void **state) {
+    otg_minimax_params mp = otg_minimax_params_default(); /* p = 2/3, gamma = 2 */
+    double want = -(2.0 - 2.0 * mp.p);
+    otg_game *dirac = make_game("dirac", 1), *bil = make_game("bilinear", 8);
+    double s1 = fitted_slope("anchored", dirac, &mp, 100, 20000);
+    double s2 = fitted_slope("anchored", bil, &mp, 100, 20000);
+    assert_true(fabs(s1 - want) < 0.1);
+    assert_true(fabs(s2 - want) < 0.1);
+    mp.gamma = 3.0, mp.p = 0.75, want = -0.5;
+    s1 = fitted_slope("anchored", dirac, &mp, 100, 20000);
+    assert_true(fabs(s1 - want) < 0.1);
+    otg_game_free(dirac), otg_game_free(bil);
+}
+
+/* ---- quadratic, bilinear, nonsmooth --------------------------------------------------------- */
+
+static void test_quadratic_simgd_converges(void **state) {
+    otg_game *g = make_game("quadratic", 3); /* rho = 0.4: L = 0.2|x|^2 + <x, y> */
+    otg_minimax_params mp = otg_minimax_params_default();
+    double z[6];
+    run("simgd", g, &mp, 2000, z);
+    assert_true(dist(g, z) < 1e-6);
+    assert_true(grad_sq(g, z) < 1e-12);
+    otg_game_free(g);
+}
+
+static void test_bilinear_methods(void **state) {
+    otg_game *g = make_game("bilinear", 6);
+    double zs[12];
+    assert_int_equal(otg_game_saddle(g, zs), 1);
+    assert_true(grad_sq(g, zs) < 1e-20);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 0.2, mp.optimism = 0.3; /* a < 2 b (1 - 2 b R) = 0.24 with R = 1 */
+    double z[12];
+    run("simgd", g, &mp, 500, z);
+    double d_sim = dist(g, z);
+    run("optimistic", g, &mp, 5000, z);
+    assert_true(dist(g, z) < 1e-3);
+    mp.lr = 0.5; /* extragradient needs a < 1/R */
+    run("extragradient", g, &mp, 5000, z);
+    assert_true(dist(g, z) < 1e-3);
+    for (int i = 0; i < 12; i++) z[i] = 1.0;
+    assert_true(d_sim > dist(g, z)); /* simGD moved away from the saddle */
+    otg_game_free(g);
+}
+
+static void test_nonsmooth(void **state) {
+    otg_game *g = make_game("nonsmooth", 2);
+    double zero[4] = {0, 0, 0, 0}, o[4];
+    otg_game_operator(g, zero, o); /* sign(0) = 0: the saddle has G = 0 exactly */
+    assert_true(norm_sq(4, o) == 0.0);
+    double zs[4] = {0.5, -1.0, 2.0, 0.0};
+    otg_game_operator(g, zs, o); /* (sign x + y, sign y - x) */
+    assert_true(o[0] == 3.0 && o[1] == -1.0 && o[2] == 0.5 && o[3] == 1.0);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 0.1, mp.lr_exp = 0.5; /* a subgradient method needs a decaying step */
+    const char *methods[] = {"simgd", "altgda", "optimistic", "extragradient", "anchored"};
+    for (int i = 0; i < 5; i++) {
+        double z[4];
+        run(methods[i], g, &mp, 5000, z);
+        assert_true(isfinite(norm_sq(4, z)));
+        assert_true(dist(g, z) < 0.5 * 2.0); /* closer than z_0 = 1 at distance 2 */
+    }
+    otg_game_free(g);
+}
+
+/* ---- noise ---------------------------------------------------------------------------------- */
+
+static void test_noise_stream(void **state) {
+    otg_game_params gp = otg_game_params_default();
+    gp.sigma = 0.1;
+    otg_game *g = otg_game_new(otg_game_dirac, &gp);
+    double z[2] = {1, 1}, o[2];
+    assert_int_equal(otg_game_oracle(g, z, o, NULL), OTG_EINVAL); /* noise needs a stream */
+    otg_minimax_params mp = otg_minimax_params_default();
+    double out[3][2];
+    for (int r = 0; r < 3; r++) {
+        otg_rng rng = otg_rng_make(SEED, r < 2 ? 7 : 8);
+        otg_minimax *m = otg_minimax_new(otg_minimax_anchored, 1, 1, &mp);
+        out[r][0] = out[r][1] = 1.0;
+        for (int k = 0; k < 3000; k++)
+            assert_int_equal(otg_minimax_step(m, out[r], otg_game_oracle, g, &rng), OTG_OK);
+        otg_minimax_free(m);
+        assert_true(sqrt(norm_sq(2, out[r])) < 0.5); /* anchored still converges under noise */
+    }
+    assert_memory_equal(out[0], out[1], sizeof out[0]);  /* same stream, same bits */
+    assert_true(out[0][0] != out[2][0]);                 /* another stream, another path */
+    otg_game_free(g);
+}
+
+/* ---- bad input ------------------------------------------------------------------------------ */
+
+static void test_bad_params(void **state) {
+    assert_null(otg_minimax_type_by_name("gda"));
+    assert_null(otg_game_type_by_name("wgan"));
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.p = 1.5;
+    assert_null(otg_minimax_new(otg_minimax_anchored, 1, 1, &mp));
+    assert_non_null(strstr(otg_last_error(), "p must be in (0, 1)"));
+    mp = otg_minimax_params_default();
+    mp.lr = 0.0;
+    assert_null(otg_minimax_new(otg_minimax_simgd, 1, 1, &mp));
+    assert_null(otg_minimax_new(otg_minimax_simgd, 0, 1, &mp));
+    otg_game_params gp = otg_game_params_default();
+    gp.dim = 2;
+    assert_null(otg_game_new(otg_game_dirac, &gp));
+    gp = otg_game_params_default();
+    gp.sigma = -1.0;
+    assert_null(otg_game_new(otg_game_quadratic, &gp));
+    gp = otg_game_params_default();
+    gp.cond = 0.5;
+    assert_null(otg_game_new(otg_game_bilinear, &gp));
+}
+
+/* ---- otgen game ----------------------------------------------------------------------------- */
+
+static const char *bin(void) {
+    const char *b = getenv("OTGEN_BINARY");
+    return b ? b : "./otgen";
+}
+
+/* Runs `otgen game <args>`; returns the exit status; stdout+stderr into out. */
+static int run_cli(const char *args, char *out, size_t cap) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s game %s 2>&1", bin(), args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_bad_flags(void **state) {
+    char out[8192];
+    const struct {
+        const char *args, *msg;
+    } cases[] = {
+        {"--game dirac --method gda --out /tmp/otg_game_bad", "unknown method 'gda'"},
+        {"--game wgan --method simgd --out /tmp/otg_game_bad", "unknown game 'wgan'"},
+        {"--game dirac --dim 2 --method simgd --out /tmp/otg_game_bad", "dirac is 1 + 1"},
+        {"--game dirac --method anchored --p 1.5 --out /tmp/otg_game_bad", "p must be in (0, 1)"},
+        {"--game dirac --method simgd --steps 0 --out /tmp/otg_game_bad", "--steps"},
+        {"--game dirac --method simgd --noise -1 --out /tmp/otg_game_bad", "--noise"},
+        {"--game dirac --method simgd,simgd --out /tmp/otg_game_bad", "given twice"},
+        {"--game dirac --method simgd", "--out DIR is required"},
+        {"--game dirac --method simgd --bogus 1 --out /tmp/otg_game_bad", "bogus"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(run_cli(cases[i].args, out, sizeof out), 2);
+        assert_non_null(strstr(out, cases[i].msg));
+        assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
+    }
+}
+
+static void test_cli_outputs(void **state) {
+    char out[16384], dir[256], path[512];
+    snprintf(dir, sizeof dir, "/tmp/otg_game_test_%d", (int)getpid());
+    char args[1024];
+    snprintf(args, sizeof args, "--game dirac --method simgd,anchored --steps 200 --repeat 3 "
+             "--noise 0.05 --out %s", dir);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "method=anchored"));
+    const char *files[] = {"metrics.csv", "metrics-simgd.csv", "metrics-anchored.csv",
+                           "convergence.png", "trajectory.png", "config.json"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_int_equal(access(path, R_OK), 0);
+    }
+    snprintf(path, sizeof path, "%s/metrics-simgd.csv", dir);
+    FILE *f = fopen(path, "r");
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "step,grad_sq,dist,loss,grad_sq_se,dist_se,loss_se\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_null(strstr(line, ",,")); /* with 3 seeds every standard error is there */
+    int rows = 2;
+    while (fgets(line, sizeof line, f)) rows++;
+    fclose(f);
+    assert_int_equal(rows, 1 + 201);
+    assert_int_equal(run_cli(args, out, sizeof out), 2); /* no overwrite without --force */
+    assert_non_null(strstr(out, "--force"));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dirac_simgd_grows_exactly),
+        cmocka_unit_test(test_dirac_altgda_bounded),
+        cmocka_unit_test(test_dirac_converging_methods),
+        cmocka_unit_test(test_anchored_slope),
+        cmocka_unit_test(test_quadratic_simgd_converges),
+        cmocka_unit_test(test_bilinear_methods),
+        cmocka_unit_test(test_nonsmooth),
+        cmocka_unit_test(test_noise_stream),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_cli_bad_flags),
+        cmocka_unit_test(test_cli_outputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+/* particles: each problem's speed field m grad F_m against central finite differences of F_m;
+ * deconv recovers the spikes (positions and weights) with a small lambda and m > m0; relu2
+ * teacher-student in d = 2 reaches a near-zero loss with m >> m0; the same seed gives identical
+ * particles, and 1 and 2 threads give identical particles; bad parameters and CLI options are
+ * refused with a clear message (exit 2). */
+// ctest-labels: unit grad converge cli
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs the three above first */
+#include <cmocka.h>
+
+#include "otgen/particles.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Central differences of F_m at random particles vs the speed divided by m. */
+static void check_grad(const char *name, otg_particles_params p, int64_t m, double tol) {
+    const otg_particles_type *t = otg_particles_type_find(name);
+    otg_particles *s = otg_particles_new(t, &p, m);
+    assert_non_null(s);
+    int64_t dim = otg_particles_dim(s), n = m * dim;
+    float *u = malloc((size_t)n * sizeof *u), *g = malloc((size_t)n * sizeof *g);
+    otg_rng r = otg_rng_make(7, 0);
+    otg_rng_fill_normal(&r, n, u);
+    if (!strcmp(name, "deconv"))
+        for (int64_t i = 0; i < m; i++) u[2 * i + 1] = (float)otg_rng_uniform(&r);
+    for (int64_t i = 0; i < m; i++) /* keep w away from the kink of |w| */
+        u[i * dim] = (float)((u[i * dim] >= 0.0f ? 0.3 : -0.3) + 0.5 * (double)u[i * dim]);
+    double F;
+    assert_int_equal(otg_particles_eval(s, u, &F, g), OTG_OK);
+    double worst = 0.0;
+    for (int64_t k = 0; k < n; k++) {
+        float keep = u[k];
+        double h = (strcmp(name, "deconv") ? 1e-2 : 1e-4) * fmax(1.0, fabs((double)keep)), Fp, Fm;
+        u[k] = (float)((double)keep + h);
+        double hp = (double)u[k] - (double)keep;
+        otg_particles_eval(s, u, &Fp, NULL);
+        u[k] = (float)((double)keep - h);
+        double hm = (double)keep - (double)u[k];
+        otg_particles_eval(s, u, &Fm, NULL);
+        u[k] = keep;
+        double fd = (Fp - Fm) / (hp + hm) * (double)m, an = (double)g[k];
+        if (!strcmp(name, "deconv") && k % 2) an *= 39.47841760435743 * (double)p.kernel_order * (double)p.kernel_order;
+        double err = fabs(fd - an) / fmax(1e-2, fabs(fd));
+        if (err > worst) worst = err;
+        if (err > tol) fail_msg("%s: component %lld: finite difference %g vs speed %g", name, (long long)k, fd, an);
+    }
+    print_message("%s: worst relative gradient error %.2e\n", name, worst);
+    free(u), free(g);
+    otg_particles_free(s);
+}
+
+static void test_grad_relu2(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.d = 3, p.m0 = 2, p.n = 16, p.batch = 16, p.lambda = 0.1;
+    check_grad("relu2", p, 5, 2e-2);
+}
+
+static void test_grad_sigmoid2(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.d = 3, p.m0 = 2, p.n = 32, p.batch = 32, p.lambda = 0.05;
+    check_grad("sigmoid2", p, 5, 1e-2);
+}
+
+static void test_grad_deconv(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.m0 = 3, p.lambda = 0.05;
+    check_grad("deconv", p, 6, 1e-2);
+}
+
+
+static double torus_dist(double a, double b) {
+    double d = fabs(a - b);
+    return d > 0.5 ? 1.0 - d : d;
+}
+
+/* Runs `steps` Euler steps; returns the system (caller frees). */
+static otg_particles *run(const char *name, otg_particles_params p, int64_t m, int steps, double lr) {
+    otg_particles *s = otg_particles_new(otg_particles_type_find(name), &p, m);
+    assert_non_null(s);
+    for (int k = 0; k < steps; k++) assert_int_equal(otg_particles_step(s, lr), OTG_OK);
+    return s;
+}
+
+static void test_deconv_recovers_spikes(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.m0 = 3, p.lambda = 0.01;
+    int64_t m = 16;
+    otg_particles *s = run("deconv", p, m, 3000, 0.03);
+    int64_t nt;
+    const float *truth = otg_particles_truth(s, &nt), *u = otg_particles_data(s);
+    double far = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        int near = 0;
+        for (int64_t j = 0; j < nt; j++) near |= torus_dist(u[2 * i + 1], truth[2 * j + 1]) < 0.03;
+        if (!near) far += fabs((double)u[2 * i]) / (double)m;
+    }
+    for (int64_t j = 0; j < nt; j++) {
+        double mass = 0.0, pos = 0.0, t0 = truth[2 * j + 1];
+        for (int64_t i = 0; i < m; i++) {
+            double dt = (double)u[2 * i + 1] - t0;
+            dt -= floor(dt + 0.5); /* signed torus offset */
+            if (fabs(dt) < 0.03) mass += (double)u[2 * i] / (double)m, pos += (double)u[2 * i] / (double)m * dt;
+        }
+        double want = (double)truth[2 * j] / (double)nt, off = pos / mass;
+        print_message("spike %lld: t* %.4f w*/m0 %.4f, recovered offset %.2e mass %.4f\n", (long long)j, t0, want, off, mass);
+        assert_true(fabs(off) < 0.01);
+        assert_true(fabs(mass - want) < 0.1 * fabs(want));
+    }
+    print_message("mass away from the spikes %.2e\n", far);
+    assert_true(far < 0.05); /* of a total mass ~1.4 */
+    otg_particles_free(s);
+}
+
+static void test_relu2_teacher_student(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.d = 2, p.m0 = 3;
+    otg_particles *s = run("relu2", p, 32, 3000, 0.2);
+    double F;
+    assert_int_equal(otg_particles_objective(s, &F), OTG_OK);
+    print_message("relu2 m = 32, m0 = 3: final loss %.3e (initial ~1e-1)\n", F);
+    assert_true(F < 1e-3);
+    otg_particles_free(s);
+}
+
+/* Same seed -> identical particles; 1 and 2 threads -> identical particles (minibatch relu2 with
+ * GEMMs and chunked sums large enough to be split across threads). */
+static void test_reproducible(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    p.d = 8, p.m0 = 4, p.batch = 512, p.lambda = 0.01;
+    int64_t m = 200, n = m * 10;
+    otg_threads_set(1);
+    otg_particles *a = run("relu2", p, m, 50, 0.2);
+    otg_particles *b = run("relu2", p, m, 50, 0.2);
+    otg_threads_set(2);
+    otg_particles *c = run("relu2", p, m, 50, 0.2);
+    otg_particles *d = run("sigmoid2", p, m, 50, 0.2);
+    otg_threads_set(1);
+    otg_particles *e = run("sigmoid2", p, m, 50, 0.2);
+    assert_memory_equal(otg_particles_data(a), otg_particles_data(b), (size_t)n * sizeof(float));
+    assert_memory_equal(otg_particles_data(a), otg_particles_data(c), (size_t)n * sizeof(float));
+    assert_memory_equal(otg_particles_data(d), otg_particles_data(e), (size_t)n * sizeof(float));
+    otg_particles_free(a), otg_particles_free(b), otg_particles_free(c), otg_particles_free(d), otg_particles_free(e);
+}
+
+static void test_bad_params(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    assert_null(otg_particles_new(&otg_particles_relu2, &p, 0));
+    assert_non_null(strstr(otg_last_error(), "m = 0"));
+    p.lambda = -1.0;
+    assert_null(otg_particles_new(&otg_particles_relu2, &p, 4));
+    assert_non_null(strstr(otg_last_error(), "lambda"));
+    assert_null(otg_particles_type_find("nope"));
+}
+
+/* Runs `otgen <args>`; exit status, output (stdout+stderr) into out. */
+static int cli(const char *args, char *out, size_t cap) {
+    const char *b = getenv("OTGEN_BINARY");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", b ? b : "./otgen", args);
+    FILE *f = popen(cmd, "r");
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int stt = pclose(f);
+    return WIFEXITED(stt) ? WEXITSTATUS(stt) : -1;
+}
+
+static void test_cli(void **st) {
+    char out[8192];
+    assert_int_equal(cli("particles --problem nope --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--problem"));
+    assert_int_equal(cli("particles --problem relu2 --m 0 --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--m"));
+    assert_int_equal(cli("particles --problem relu2 --lr -1 --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_int_equal(cli("particles --problem relu2 --init bogus --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--init"));
+    assert_int_equal(cli("particles --problem relu2", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--out"));
+    assert_int_equal(cli("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t", out, sizeof out), 0);
+    assert_non_null(strstr(out, "excess="));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grad_relu2),
+        cmocka_unit_test(test_grad_sigmoid2),
+        cmocka_unit_test(test_grad_deconv),
+        cmocka_unit_test(test_deconv_recovers_spikes),
+        cmocka_unit_test(test_relu2_teacher_student),
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
