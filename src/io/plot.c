@@ -1,7 +1,7 @@
 /* Charts through PLplot's cairo driver ("pngcairo"): a 2-D scatter (generated points over target
  * points, equal scales) and a line chart (several series, optional log10 axes, legend outside the
  * plot box on the right). PLplot has global state, so calls must be serial. PLplot's fatal errors
- * would call exit(); an exit handler longjmps back here instead and the call fails with OTG_EIO.
+ * would end the process; an exit handler longjmps back here instead and the call fails with OTG_EIO.
  * The file appears atomically: PLplot writes "<path>.tmp.<pid>", which is fsync'ed and renamed. */
 #define _POSIX_C_SOURCE 200809L
 #include "otgen/plot.h"
@@ -32,7 +32,7 @@ static const unsigned char series_rgb[N_SERIES_COLORS][3] = {
 static jmp_buf pl_jump;
 static char pl_msg[256];
 
-/* plexit would print and exit(); unwind to the setjmp in render() instead. */
+/* plexit would print and end the process; unwind to the setjmp in render() instead. */
 static int pl_exit_cb(const char *msg) {
     snprintf(pl_msg, sizeof pl_msg, "%s", msg && *msg ? msg : "fatal PLplot error");
     longjmp(pl_jump, 1);
@@ -124,7 +124,7 @@ static otg_status write_chart(const char *path, int overwrite, chart_fn draw, co
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return otgi_fail(OTG_EINVAL, "%s: path too long", path);
-    /* Create the file first: PLplot would exit() if it could not open it. */
+    /* Create the file first: PLplot would end the process if it could not open it. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     close(fd);
