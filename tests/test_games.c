@@ -2,7 +2,9 @@
  * simGD grows |z|^2 by exactly 1 + a^2 per step, altGDA stays bounded, optimistic, extragradient
  * and anchored converge; anchored's log-log slope of |G|^2 near -(2 - 2p); the strictly convex
  * quadratic makes simGD converge; the nonsmooth game with sign(0) = 0), noise from an explicit
- * stream, bad parameters refused, and the `otgen game` command's files and usage errors. */
+ * stream, bad parameters refused, and the `otgen game` command's files and usage errors. The
+ * one-layer generator game: its operator is the gradient field of its loss (finite differences),
+ * and SGDA drives cov_err down tenfold at d = 3. */
 // ctest-labels: unit converge cli
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +219,70 @@ static void test_noise_stream(void **state) {
     otg_game_free(g);
 }
 
+/* ---- onelayer -------------------------------------------------------------------------------- */
+
+static otg_game *make_onelayer(int64_t d, otg_game_act act, int64_t eval_n) {
+    otg_game_params gp = otg_game_params_default();
+    gp.dim = d, gp.seed = SEED, gp.cond = 2.0, gp.act = act, gp.batch = 32, gp.eval_n = eval_n;
+    otg_game *g = otg_game_new(otg_game_onelayer, &gp);
+    assert_non_null(g);
+    return g;
+}
+
+/* G = (d_W L, -d_(V,v) L) on the evaluation set, by central differences of L (tanh: smooth;
+ * leaky_relu at a random point: away from kinks with probability 1). */
+static void test_onelayer_operator_is_gradient(void **state) {
+    otg_game_act acts[] = {OTG_GAME_ACT_TANH, OTG_GAME_ACT_LEAKY_RELU};
+    for (int a = 0; a < 2; a++) {
+        otg_game *g = make_onelayer(3, acts[a], 64);
+        int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
+        assert_int_equal(nx, 9);
+        assert_int_equal(n, 9 + 12);
+        double z[MAXN], gz[MAXN], zs[MAXN];
+        otg_rng r = otg_rng_make(SEED, 9);
+        for (int64_t i = 0; i < n; i++) z[i] = 0.7 * otg_rng_normal(&r);
+        otg_game_operator(g, z, gz);
+        for (int64_t i = 0; i < n; i++) {
+            double h = 1e-6, zi = z[i];
+            z[i] = zi + h;
+            double lp = otg_game_loss(g, z);
+            z[i] = zi - h;
+            double lm = otg_game_loss(g, z);
+            z[i] = zi;
+            double fd = (lp - lm) / (2 * h) * (i < nx ? 1.0 : -1.0);
+            assert_true(fabs(fd - gz[i]) < 1e-6 * (1.0 + fabs(fd)));
+        }
+        assert_int_equal(otg_game_saddle(g, zs), 0); /* W is known only up to W Q */
+        otg_game_free(g);
+    }
+}
+
+static void test_onelayer_sgda_learns_covariance(void **state) {
+    otg_game *g = make_onelayer(3, OTG_GAME_ACT_RELU, 256);
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    assert_int_equal(otg_game_n_metrics(g), 2);
+    assert_string_equal(otg_game_metric_name(g, 0), "cov_err");
+    assert_string_equal(otg_game_metric_name(g, 1), "sw");
+    double z[MAXN], met0[2], met[2], zero[MAXN] = {0};
+    assert_int_equal(otg_game_metrics(g, zero, met), OTG_OK);
+    assert_true(fabs(met[0] - 1.0) < 1e-12); /* W = 0: |0 - C*| / |C*| */
+    assert_int_equal(otg_game_oracle(g, zero, z, NULL), OTG_EINVAL); /* samples need a stream */
+    otg_rng init = otg_rng_make(SEED, 1), batches = otg_rng_make(SEED, 2);
+    otg_game_initial_point(g, 1.0, &init, z);
+    assert_int_equal(otg_game_metrics(g, z, met0), OTG_OK);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 1.0, mp.lr_exp = 0.6; /* a_k = 1/(k+1)^0.6: the minibatch noise dies out */
+    otg_minimax *m = otg_minimax_new(otg_minimax_simgd, otg_game_nx(g), otg_game_ny(g), &mp);
+    for (int k = 0; k < 3000; k++)
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &batches), OTG_OK);
+    assert_int_equal(otg_game_metrics(g, z, met), OTG_OK);
+    assert_true(met[0] < met0[0] / 10.0);
+    assert_true(met[1] < met0[1]);
+    assert_true(isfinite(norm_sq(n, z)));
+    otg_minimax_free(m);
+    otg_game_free(g);
+}
+
 /* ---- bad input ------------------------------------------------------------------------------ */
 
 static void test_bad_params(void **state) {
@@ -239,6 +305,16 @@ static void test_bad_params(void **state) {
     gp = otg_game_params_default();
     gp.cond = 0.5;
     assert_null(otg_game_new(otg_game_bilinear, &gp));
+    gp = otg_game_params_default();
+    gp.dim = 65;
+    assert_null(otg_game_new(otg_game_onelayer, &gp));
+    gp.dim = 2, gp.lambda = 0.0;
+    assert_null(otg_game_new(otg_game_onelayer, &gp));
+    assert_non_null(strstr(otg_last_error(), "lambda"));
+    otg_game_act act;
+    assert_int_equal(otg_game_act_parse("sigmoid", &act), OTG_EINVAL);
+    assert_int_equal(otg_game_act_parse("leaky_relu", &act), OTG_OK);
+    assert_int_equal(act, OTG_GAME_ACT_LEAKY_RELU);
 }
 
 /* ---- otgen game ----------------------------------------------------------------------------- */
@@ -274,6 +350,8 @@ static void test_cli_bad_flags(void **state) {
         {"--game dirac --method simgd,simgd --out /tmp/otg_game_bad", "given twice"},
         {"--game dirac --method simgd", "--out DIR is required"},
         {"--game dirac --method simgd --bogus 1 --out /tmp/otg_game_bad", "bogus"},
+        {"--game onelayer --act sigmoid --method simgd --out /tmp/otg_game_bad", "unknown activation"},
+        {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad", "dim in [1, 64]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run_cli(cases[i].args, out, sizeof out), 2);
@@ -314,6 +392,30 @@ static void test_cli_outputs(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_cli_onelayer(void **state) {
+    char out[16384], dir[256], path[512], args[1024], line[1024];
+    snprintf(dir, sizeof dir, "/tmp/otg_game_onelayer_%d", (int)getpid());
+    snprintf(args, sizeof args, "--game onelayer --dim 2 --act tanh --batch 8 --method simgd,altgda "
+             "--steps 40 --every 10 --repeat 2 --out %s", dir);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "cov_err="));
+    assert_non_null(strstr(out, "samples=640")); /* altgda: 40 steps x 2 calls x 8 */
+    snprintf(path, sizeof path, "%s/metrics-simgd.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "step,samples,grad_sq,dist,loss,cov_err,sw,grad_sq_se,dist_se,"
+                              "loss_se,cov_err_se,sw_se\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "0,0,")); /* step 0, no samples yet, dist empty */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/cov_err.png", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dirac_simgd_grows_exactly),
@@ -324,9 +426,12 @@ int main(void) {
         cmocka_unit_test(test_bilinear_methods),
         cmocka_unit_test(test_nonsmooth),
         cmocka_unit_test(test_noise_stream),
+        cmocka_unit_test(test_onelayer_operator_is_gradient),
+        cmocka_unit_test(test_onelayer_sgda_learns_covariance),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_cli_bad_flags),
         cmocka_unit_test(test_cli_outputs),
+        cmocka_unit_test(test_cli_onelayer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,13 @@
  *              random z*, so |G| is 1-Lipschitz)
  *   nonsmooth  L = sum |x_i| + <x, y> - sum |y_i|       (dim + dim; saddle 0). Subgradients select
  *              sign(0) = 0, the minimal-norm element of [-1, 1], so G(z*) = 0 exactly.
+ *   onelayer   the one-layer generator of Kontonis, Liu & Tzamos (2020): target y = phi(W* x),
+ *              x ~ N(0, I_d); generator W [d, d] (x = W, the d*d minimising coordinates, row-major);
+ *              discriminator D(y) = <V, y y^T> + <v, y> (y = (V [d, d], v [d])) with
+ *              L = E D(y*) - E D(phi(W x)) - lambda/2 (|V|^2 + |v|^2). The oracle draws `batch`
+ *              target and `batch` generator samples from the caller's stream; loss and operator
+ *              use a fixed evaluation set instead (eval_n of each). No known saddle (W is defined
+ *              up to W Q, Q orthogonal); metrics cov_err and sw (otg_game_metrics).
  * See ALGORITHMS.md section 5 and docs/games.md. */
 #ifndef OTGEN_GAMES_H
 #define OTGEN_GAMES_H
@@ -27,19 +34,37 @@ extern const otg_game_type *const otg_game_dirac;
 extern const otg_game_type *const otg_game_quadratic;
 extern const otg_game_type *const otg_game_bilinear;
 extern const otg_game_type *const otg_game_nonsmooth;
+extern const otg_game_type *const otg_game_onelayer;
 
-/* "dirac", "quadratic", "bilinear", "nonsmooth"; NULL (error set, listing the names) otherwise. */
+/* "dirac", "quadratic", "bilinear", "nonsmooth", "onelayer"; NULL (error set, listing the names)
+ * otherwise. */
 const otg_game_type *otg_game_type_by_name(const char *name);
 const char *otg_game_type_name(const otg_game_type *t);
 /* The names above separated by ", " (for help texts). */
 const char *otg_game_names(void);
 
+/* onelayer's activation phi; derivatives at 0 select relu'(0) = 0, leaky_relu'(0) = alpha. */
+typedef enum { OTG_GAME_ACT_RELU, OTG_GAME_ACT_LEAKY_RELU, OTG_GAME_ACT_TANH } otg_game_act;
+
+/* Parses "relu", "leaky_relu", "tanh"; OTG_EINVAL (error set) otherwise. */
+otg_status otg_game_act_parse(const char *name, otg_game_act *out);
+const char *otg_game_act_name(otg_game_act a);
+
 typedef struct {
-    int64_t dim;  /* size of x and of y (dirac: must be 1) [1] */
+    int64_t dim;  /* size of x and of y (dirac: must be 1; onelayer: d in [1, 64]) [1] */
     double rho;   /* quadratic: curvature in x, >= 0 [0.4] */
-    double cond;  /* bilinear: condition number of A, >= 1 [10] */
+    double cond;  /* bilinear: condition number of A; onelayer: of W* = U diag(s) V^T (random
+                     orthogonal U, V, s log-spaced from 1 to 1/cond), >= 1 [10] */
     double sigma; /* standard deviation of the oracle's Gaussian noise, >= 0 [0] */
-    uint64_t seed; /* bilinear: A, b, c are drawn from stream (seed, 0) [0] */
+    uint64_t seed; /* bilinear: A, b, c are drawn from stream (seed, 0); onelayer: W* from stream
+                      (seed, 0), the evaluation set from (seed, 3), the SW directions from
+                      (seed, 4) [0] */
+    otg_game_act act;   /* onelayer: phi [OTG_GAME_ACT_RELU] */
+    double leaky_alpha; /* onelayer: slope of leaky_relu for negative inputs, in [0, 1) [0.2] */
+    double lambda;      /* onelayer: L2 penalty on the discriminator, > 0 [1] */
+    int64_t batch;      /* onelayer: target (and generator) samples per oracle call, >= 1 [64] */
+    int64_t eval_n;     /* onelayer: size of the fixed evaluation sets, >= 2 [1024] */
+    int64_t sw_dirs;    /* onelayer: fixed directions of the sw metric, >= 1 [64] */
 } otg_game_params;
 
 otg_game_params otg_game_params_default(void);
@@ -55,11 +80,26 @@ int64_t otg_game_ny(const otg_game *g);
 double otg_game_loss(const otg_game *g, const double *z);
 /* The exact operator out [nx + ny] = (d_x L, -d_y L) at z (subgradients as documented above). */
 void otg_game_operator(const otg_game *g, const double *z, double *out);
-/* Copies the saddle point into zstar [nx + ny] and returns 1 when it is known; 0 otherwise. */
+/* Copies the saddle point into zstar [nx + ny] and returns 1 when it is known; 0 (zstar
+ * untouched) otherwise (onelayer). */
 int otg_game_saddle(const otg_game *g, double *zstar);
+/* A starting point z [nx + ny] from rng: z* + scale u with u uniform on the unit sphere when the
+ * saddle is known; onelayer: W with i.i.d. N(0, scale^2 / d) entries and V = 0, v = 0. */
+void otg_game_initial_point(const otg_game *g, double scale, otg_rng *rng, double *z);
+/* Game-specific metrics: their number (onelayer 2, others 0) and names ("cov_err", "sw"). */
+int otg_game_n_metrics(const otg_game *g);
+const char *otg_game_metric_name(const otg_game *g, int i);
+/* Writes the metrics at z into out [otg_game_n_metrics(g)]. onelayer: cov_err =
+ * |W W^T - W* W*^T|_F / |W* W*^T|_F and sw = SW_2 between phi(W x) and phi(W* x') on the two
+ * evaluation sets along the fixed directions. Uses scratch held by g (a game is not shared
+ * between threads). OTG_ENOMEM, or OTG_OK. */
+otg_status otg_game_metrics(otg_game *g, const double *z, double *out);
+/* Target samples drawn per oracle call (onelayer: batch; others 0). */
+int64_t otg_game_samples_per_call(const otg_game *g);
 /* The stochastic oracle, in the otg_minimax_oracle signature (ctx is the otg_game *):
- * G(z) + sigma eps, eps ~ N(0, I) from rng (rng may be NULL only when sigma = 0).
- * OTG_EINVAL for a NULL rng when noise is needed. */
+ * G(z) + sigma eps, eps ~ N(0, I) from rng (rng may be NULL only when sigma = 0 and the game is
+ * not onelayer, whose oracle is the minibatch operator, drawing its samples from rng).
+ * OTG_EINVAL for a NULL rng when noise or samples are needed. */
 otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rng);
 
 #ifdef __cplusplus

@@ -1,15 +1,17 @@
 /* The deterministic and noisy test games of Ryu, Yuan & Yin (2019): the Dirac GAN L = xy, the
  * strictly convex-concave quadratic, a random bilinear game of chosen condition number and a
- * nonsmooth convex-concave game with |.| terms (subgradient sign(0) = 0). The oracle adds Gaussian
- * noise from the caller's stream. See ALGORITHMS.md section 5. */
+ * nonsmooth convex-concave game with |.| terms (subgradient sign(0) = 0); the oracle adds Gaussian
+ * noise from the caller's stream. Dispatches the one-layer generator game to onelayer.c. See
+ * ALGORITHMS.md section 5. */
 #include "internal.h"
+#include "onelayer.h"
 #include "otgen/games.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { G_DIRAC, G_QUADRATIC, G_BILINEAR, G_NONSMOOTH } game_kind;
+typedef enum { G_DIRAC, G_QUADRATIC, G_BILINEAR, G_NONSMOOTH, G_ONELAYER } game_kind;
 
 struct otg_game_type {
     const char *name;
@@ -23,6 +25,8 @@ struct otg_game {
     double *a;      /* bilinear: A [d, d] row-major */
     double *b, *c;  /* bilinear: [d] each */
     double *zstar;  /* [2 d] */
+    int64_t nx, ny; /* d + d; onelayer: d^2 + (d^2 + d) */
+    otgi_onelayer *ol;
 };
 
 static const otg_game_type types[] = {
@@ -30,6 +34,7 @@ static const otg_game_type types[] = {
     {"quadratic", G_QUADRATIC},
     {"bilinear", G_BILINEAR},
     {"nonsmooth", G_NONSMOOTH},
+    {"onelayer", G_ONELAYER},
 };
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
 
@@ -37,9 +42,23 @@ const otg_game_type *const otg_game_dirac = &types[0];
 const otg_game_type *const otg_game_quadratic = &types[1];
 const otg_game_type *const otg_game_bilinear = &types[2];
 const otg_game_type *const otg_game_nonsmooth = &types[3];
+const otg_game_type *const otg_game_onelayer = &types[4];
 
 const char *otg_game_names(void) {
-    return "dirac, quadratic, bilinear, nonsmooth";
+    return "dirac, quadratic, bilinear, nonsmooth, onelayer";
+}
+
+static const char *const act_names[] = {"relu", "leaky_relu", "tanh"};
+
+otg_status otg_game_act_parse(const char *name, otg_game_act *out) {
+    for (int i = 0; name && i < 3; i++)
+        if (!strcmp(name, act_names[i])) return *out = (otg_game_act)i, OTG_OK;
+    return otgi_fail(OTG_EINVAL, "games: unknown activation '%s' (expected relu, leaky_relu, tanh)",
+                     name ? name : "");
+}
+
+const char *otg_game_act_name(otg_game_act a) {
+    return (int)a >= 0 && (int)a < 3 ? act_names[a] : "";
 }
 
 const otg_game_type *otg_game_type_by_name(const char *name) {
@@ -55,12 +74,14 @@ const char *otg_game_type_name(const otg_game_type *t) {
 }
 
 otg_game_params otg_game_params_default(void) {
-    otg_game_params p = {.dim = 1, .rho = 0.4, .cond = 10.0, .sigma = 0.0, .seed = 0};
+    otg_game_params p = {.dim = 1, .rho = 0.4, .cond = 10.0, .sigma = 0.0, .seed = 0,
+                         .act = OTG_GAME_ACT_RELU, .leaky_alpha = 0.2, .lambda = 1.0,
+                         .batch = 64, .eval_n = 1024, .sw_dirs = 64};
     return p;
 }
 
 /* Gram-Schmidt on a Gaussian matrix: q [d, d] with orthonormal columns (draws until full rank). */
-static void random_orthogonal(int64_t d, otg_rng *r, double *q) {
+void otgi_game_random_orthogonal(int64_t d, otg_rng *r, double *q) {
     for (int64_t j = 0; j < d; j++) {
         double norm = 0.0;
         while (norm < 1e-6) {
@@ -88,8 +109,8 @@ static otg_status bilinear_init(otg_game *g) {
         return OTG_ENOMEM;
     }
     otg_rng r = otg_rng_make(g->p.seed, 0);
-    random_orthogonal(d, &r, u);
-    random_orthogonal(d, &r, v);
+    otgi_game_random_orthogonal(d, &r, u);
+    otgi_game_random_orthogonal(d, &r, v);
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = 0; j < d; j++) {
             double s = 0.0;
@@ -122,6 +143,26 @@ static otg_status check_params(const otg_game_type *t, const otg_game_params *p)
         return otgi_fail(OTG_EINVAL, "games: cond must be >= 1 (got %g)", p->cond);
     if (!(p->sigma >= 0.0 && isfinite(p->sigma)))
         return otgi_fail(OTG_EINVAL, "games: noise sigma must be >= 0 (got %g)", p->sigma);
+    if (t->kind != G_ONELAYER) return OTG_OK;
+    if (p->dim > 64)
+        return otgi_fail(OTG_EINVAL, "games: onelayer needs dim in [1, 64] (got %lld)",
+                         (long long)p->dim);
+    if ((int)p->act < 0 || (int)p->act > 2)
+        return otgi_fail(OTG_EINVAL, "games: onelayer: bad activation %d", (int)p->act);
+    if (!(p->leaky_alpha >= 0.0 && p->leaky_alpha < 1.0))
+        return otgi_fail(OTG_EINVAL, "games: leaky_alpha must be in [0, 1) (got %g)",
+                         p->leaky_alpha);
+    if (!(p->lambda > 0.0 && isfinite(p->lambda)))
+        return otgi_fail(OTG_EINVAL, "games: onelayer: lambda must be > 0 (got %g)", p->lambda);
+    if (p->batch < 1 || p->batch > 100000000)
+        return otgi_fail(OTG_EINVAL, "games: onelayer: batch must be in [1, 1e8] (got %lld)",
+                         (long long)p->batch);
+    if (p->eval_n < 2 || p->eval_n > 10000000)
+        return otgi_fail(OTG_EINVAL, "games: onelayer: eval_n must be in [2, 1e7] (got %lld)",
+                         (long long)p->eval_n);
+    if (p->sw_dirs < 1 || p->sw_dirs > 100000)
+        return otgi_fail(OTG_EINVAL, "games: onelayer: sw_dirs must be in [1, 1e5] (got %lld)",
+                         (long long)p->sw_dirs);
     return OTG_OK;
 }
 
@@ -133,8 +174,13 @@ otg_game *otg_game_new(const otg_game_type *t, const otg_game_params *p) {
     if (check_params(t, p) != OTG_OK) return NULL;
     otg_game *g = otgi_calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->type = t, g->p = *p, g->d = p->dim;
+    g->type = t, g->p = *p, g->d = p->dim, g->nx = g->ny = p->dim;
     size_t d = (size_t)g->d;
+    if (t->kind == G_ONELAYER) {
+        g->nx = p->dim * p->dim, g->ny = g->nx + p->dim;
+        if (!(g->ol = otgi_onelayer_new(p))) goto fail;
+        return g;
+    }
     if (!(g->zstar = otgi_calloc(2 * d, sizeof(double)))) goto fail;
     if (t->kind == G_BILINEAR) {
         g->a = otgi_calloc(d * d, sizeof(double));
@@ -151,6 +197,7 @@ fail:
 void otg_game_free(otg_game *g) {
     if (!g) return;
     free(g->a), free(g->b), free(g->c), free(g->zstar);
+    otgi_onelayer_free(g->ol);
     free(g);
 }
 
@@ -158,15 +205,44 @@ const char *otg_game_name(const otg_game *g) {
     return g ? g->type->name : "";
 }
 int64_t otg_game_nx(const otg_game *g) {
-    return g->d;
+    return g->nx;
 }
 int64_t otg_game_ny(const otg_game *g) {
-    return g->d;
+    return g->ny;
 }
 
 int otg_game_saddle(const otg_game *g, double *zstar) {
+    if (g->ol) return 0;
     memcpy(zstar, g->zstar, (size_t)(2 * g->d) * sizeof(double));
     return 1;
+}
+
+void otg_game_initial_point(const otg_game *g, double scale, otg_rng *rng, double *z) {
+    if (g->ol) {
+        otgi_onelayer_initial_point(g->ol, scale, rng, z);
+        return;
+    }
+    int64_t n = g->nx + g->ny;
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) z[i] = otg_rng_normal(rng), s += z[i] * z[i];
+    for (int64_t i = 0; i < n; i++) z[i] = g->zstar[i] + scale * z[i] / sqrt(s);
+}
+
+int otg_game_n_metrics(const otg_game *g) {
+    return g && g->ol ? 2 : 0;
+}
+
+const char *otg_game_metric_name(const otg_game *g, int i) {
+    static const char *const names[] = {"cov_err", "sw"};
+    return i >= 0 && i < otg_game_n_metrics(g) ? names[i] : "";
+}
+
+otg_status otg_game_metrics(otg_game *g, const double *z, double *out) {
+    return g->ol ? otgi_onelayer_metrics(g->ol, z, out) : OTG_OK;
+}
+
+int64_t otg_game_samples_per_call(const otg_game *g) {
+    return g->ol ? g->p.batch : 0;
 }
 
 /* sign with the selection sign(0) = 0 */
@@ -175,6 +251,7 @@ static double sgn0(double v) {
 }
 
 double otg_game_loss(const otg_game *g, const double *z) {
+    if (g->ol) return otgi_onelayer_loss(g->ol, z);
     int64_t d = g->d;
     const double *x = z, *y = z + d;
     double l = 0.0;
@@ -193,6 +270,10 @@ double otg_game_loss(const otg_game *g, const double *z) {
 }
 
 void otg_game_operator(const otg_game *g, const double *z, double *out) {
+    if (g->ol) {
+        otgi_onelayer_operator(g->ol, z, out);
+        return;
+    }
     int64_t d = g->d;
     const double *x = z, *y = z + d;
     double *gx = out, *gy = out + d; /* gy = -d_y L */
@@ -213,10 +294,15 @@ void otg_game_operator(const otg_game *g, const double *z, double *out) {
 
 otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rng) {
     const otg_game *g = game;
-    otg_game_operator(g, z, out);
+    if (g->ol) {
+        if (!rng) return otgi_fail(OTG_EINVAL, "games: onelayer: the oracle needs an rng stream");
+        otgi_onelayer_oracle(g->ol, z, out, rng);
+    } else {
+        otg_game_operator(g, z, out);
+    }
     if (g->p.sigma == 0.0) return OTG_OK;
     if (!rng) return otgi_fail(OTG_EINVAL, "games: %s: noise sigma > 0 needs an rng stream",
                                g->type->name);
-    for (int64_t i = 0; i < 2 * g->d; i++) out[i] += g->p.sigma * otg_rng_normal(rng);
+    for (int64_t i = 0; i < g->nx + g->ny; i++) out[i] += g->p.sigma * otg_rng_normal(rng);
     return OTG_OK;
 }

@@ -1,8 +1,8 @@
 /* particles: the two-layer teacher-student machinery of relu2 and sigmoid2. Data (fixed sample,
  * fresh batches, or a fixed evaluation sample), the teacher, and F_m with its speed field
- * m grad F_m: pre-activations by one GEMM, residuals per row, per-particle output-weight sums
- * accumulated per fixed chunk of rows then added in chunk order, theta gradients by a second GEMM.
- * Nothing depends on the thread count. */
+ * m grad F_m: pre-activations by GEMMs over fixed blocks of rows, residuals per row,
+ * per-particle output-weight sums accumulated per fixed chunk of rows then added in chunk order,
+ * theta gradients by GEMMs over fixed blocks of particles. Nothing depends on the thread count. */
 #include "particles_internal.h"
 #include "internal.h"
 
@@ -61,7 +61,7 @@ void otgi_net_destroy(void *state) {
     otgi_net *s = state;
     if (!s) return;
     free(s->teacher), free(s->xtrain), free(s->ytrain), free(s->xeval), free(s->yeval);
-    free(s->xb), free(s->yb), free(s->z), free(s->r), free(s->part);
+    free(s->xb), free(s->yb), free(s->z), free(s->r), free(s->part), free(s->w);
     free(s);
 }
 
@@ -80,10 +80,11 @@ void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, ot
     s->z = otgi_calloc((size_t)(s->rows_max * mm), sizeof(float));
     s->r = otgi_calloc((size_t)s->rows_max, sizeof(double));
     s->part = otgi_calloc((size_t)(chunks * mm), sizeof(double));
+    s->w = otgi_calloc((size_t)mm, sizeof(float));
     float **xs = p->n > 0 ? &s->xtrain : &s->xeval, **ys = p->n > 0 ? &s->ytrain : &s->yeval;
     *xs = otgi_calloc((size_t)(eval_rows * s->d1 + eval_rows * p->d), sizeof(float));
     *ys = otgi_calloc((size_t)eval_rows, sizeof(float));
-    if (!s->teacher || !s->xb || !s->yb || !s->z || !s->r || !s->part || !*xs || !*ys) {
+    if (!s->teacher || !s->xb || !s->yb || !s->z || !s->r || !s->part || !s->w || !*xs || !*ys) {
         otgi_net_destroy(s);
         otgi_fail(OTG_ENOMEM, "particles: out of memory (m = %lld, rows = %lld)", (long long)m,
                   (long long)s->rows_max);
@@ -122,75 +123,98 @@ static double penalty(const otgi_net *s, const float *u, float *g) {
     return lam * fabs(w);
 }
 
-/* F_m on rows (x, y) and optionally the speed g[m, dim]. */
+/* sum_j w_j act(z_j) over one row z[m], in four interleaved double accumulators (j mod 4) added
+ * in a fixed order: the same bits on any thread, without one long dependency chain. */
+static double row_output(otgi_act act, const float *w, const float *z, int64_t m) {
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    int64_t j = 0;
+    if (act == OTGI_ACT_RELU) {
+        for (; j + 4 <= m; j += 4)
+            for (int k = 0; k < 4; k++) {
+                float h = z[j + k] > 0.0f ? z[j + k] : 0.0f; /* maxss: no branch to mispredict */
+                acc[k] += (double)w[j + k] * (double)h;
+            }
+    } else {
+        for (; j + 4 <= m; j += 4)
+            for (int k = 0; k < 4; k++) acc[k] += (double)w[j + k] * act_f(act, (double)z[j + k]);
+    }
+    for (; j < m; j++) acc[j % 4] += (double)w[j] * act_f(act, (double)z[j]);
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+/* Forward and backward on the row chunk c (rows [c*CHUNK, +nr)): z[nr, m] = x theta^T by one
+ * single-threaded GEMM, residuals r = f(x) - y, and with g: the chunk's output-weight sums
+ * part[c, m] = sum_i r_i h_ij and the backward signal D_ij = r_i h'(z_ij) / rows written over z.
+ * w[m] holds the output weights contiguously. */
+static void net_chunk(otgi_net *s, const float *u, const float *w, int64_t m, const float *x,
+                      const float *y, int64_t rows, int64_t c, int grad) {
+    const int64_t d1 = s->d1, dim = s->dim, i0 = c * OTGI_CHUNK;
+    const int64_t nr = rows - i0 < OTGI_CHUNK ? rows - i0 : OTGI_CHUNK;
+    const otgi_act act = s->act;
+    const double inv = 1.0 / (double)rows;
+    float *zc = s->z + i0 * m;
+    otg_gemm(0, 1, nr, m, d1, 1.0f, x + i0 * d1, d1, u + 1, dim, 0.0f, zc, m);
+    double *pc = s->part + c * m;
+    if (grad)
+        for (int64_t j = 0; j < m; j++) pc[j] = 0.0;
+    for (int64_t i = 0; i < nr; i++) {
+        float *zi = zc + i * m;
+        double ri = row_output(act, w, zi, m) / (double)m - (double)y[i0 + i];
+        s->r[i0 + i] = ri;
+        if (!grad) continue;
+        if (act == OTGI_ACT_RELU) { /* h = relu(a), h' = 1 if a > 0 else 0 */
+            const float back = (float)(ri * inv);
+#pragma omp simd
+            for (int64_t j = 0; j < m; j++) { /* branch-free: the signs of z are random */
+                float h = zi[j] > 0.0f ? zi[j] : 0.0f;
+                pc[j] += ri * (double)h;
+                zi[j] = back * (float)(h > 0.0f);
+            }
+        } else {
+            for (int64_t j = 0; j < m; j++) {
+                double h = 1.0 / (1.0 + exp(-(double)zi[j]));
+                pc[j] += ri * h;
+                zi[j] = (float)(ri * h * (1.0 - h) * inv);
+            }
+        }
+    }
+}
+
+/* F_m on rows (x, y) and optionally the speed g[m, dim]. BLAS is called only inside OpenMP loops
+ * over FIXED blocks (OTGI_CHUNK data rows; OTGI_PBLOCK particles), where OpenBLAS runs
+ * single-threaded: each block's bits depend on its shape only, never on the thread count (a
+ * multithreaded OpenBLAS call may change the last bit with its thread count). */
 static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const float *x,
                                 const float *y, int64_t rows, double *F, float *g) {
-    int64_t d1 = s->d1, dim = s->dim;
-    float *z = s->z;
-    double *r = s->r, *part = s->part;
-    otgi_act act = s->act;
-    /* z[rows, m] = x theta^T. Own loops, not BLAS: OpenBLAS's results change in the last bit
-     * with its thread count, and otgen promises results independent of it. */
+    const int64_t d1 = s->d1, dim = s->dim, chunks = (rows + OTGI_CHUNK - 1) / OTGI_CHUNK;
+    const int64_t pblocks = (m + OTGI_PBLOCK - 1) / OTGI_PBLOCK;
+    float *z = s->z, *w = s->w;
+    double *part = s->part;
+    for (int64_t j = 0; j < m; j++) w[j] = u[j * dim];
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < m; j++) {
-            const float *xi = x + i * d1, *tj = u + j * dim + 1;
-            float acc = 0.0f;
-            for (int64_t c = 0; c < d1; c++) acc += xi[c] * tj[c];
-            z[i * m + j] = acc;
-        }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < rows; i++) {
-        double f = 0.0;
-        const float *zi = z + i * m;
-        for (int64_t j = 0; j < m; j++) f += (double)u[j * dim] * act_f(act, (double)zi[j]);
-        r[i] = f / (double)m - (double)y[i];
-    }
+    for (int64_t c = 0; c < chunks; c++) net_chunk(s, u, w, m, x, y, rows, c, g != NULL);
     double loss = 0.0, vsum = 0.0;
-    for (int64_t i = 0; i < rows; i++) loss += r[i] * r[i];
-    if (g) memset(g, 0, (size_t)(m * dim) * sizeof *g);
+    for (int64_t i = 0; i < rows; i++) loss += s->r[i] * s->r[i];
     for (int64_t j = 0; j < m; j++) vsum += penalty(s, u + j * dim, NULL);
     *F = 0.5 * loss / (double)rows + vsum / (double)m;
     if (!isfinite(*F)) return otgi_fail(OTG_ENONFINITE, "particles: objective is not finite");
     if (!g) return OTG_OK;
-    int64_t chunks = (rows + OTGI_CHUNK - 1) / OTGI_CHUNK;
-    double inv = 1.0 / (double)rows;
+    const double inv = 1.0 / (double)rows;
+    /* Per particle block: theta part D^T x [nb, d1] into columns 1.. of g, times w_j; the weight
+     * part sum_c part[c, j] / rows (chunk order); then the penalty's (sub)gradient. */
 #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < chunks; c++) {
-        double *pc = part + c * m;
-        for (int64_t j = 0; j < m; j++) pc[j] = 0.0;
-        int64_t i1 = (c + 1) * OTGI_CHUNK < rows ? (c + 1) * OTGI_CHUNK : rows;
-        for (int64_t i = c * OTGI_CHUNK; i < i1; i++) {
-            float *zi = z + i * m;
-            double ri = r[i];
-            for (int64_t j = 0; j < m; j++) {
-                double a = (double)zi[j], h, dh;
-                if (act == OTGI_ACT_RELU) h = a > 0.0 ? a : 0.0, dh = a > 0.0 ? 1.0 : 0.0;
-                else h = 1.0 / (1.0 + exp(-a)), dh = h * (1.0 - h);
-                pc[j] += ri * h;
-                zi[j] = (float)(ri * dh * inv); /* backward signal D[rows, m] */
-            }
+    for (int64_t b = 0; b < pblocks; b++) {
+        int64_t j0 = b * OTGI_PBLOCK, nb = m - j0 < OTGI_PBLOCK ? m - j0 : OTGI_PBLOCK;
+        otg_gemm(1, 0, nb, d1, rows, 1.0f, z + j0, m, x, d1, 0.0f, g + j0 * dim + 1, dim);
+        for (int64_t j = j0; j < j0 + nb; j++) {
+            double gw = 0.0;
+            for (int64_t c = 0; c < chunks; c++) gw += part[c * m + j];
+            float *gj = g + j * dim;
+            const float *uj = u + j * dim;
+            for (int64_t k = 1; k < dim; k++) gj[k] *= uj[0];
+            gj[0] = (float)(gw * inv);
+            penalty(s, uj, gj);
         }
-    }
-    /* theta part: D^T x [m, d1] into columns 1.. of g */
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < m; j++) {
-        float *gj = g + j * dim + 1;
-        for (int64_t i = 0; i < rows; i++) {
-            float zij = z[i * m + j];
-            const float *xi = x + i * d1;
-            for (int64_t c = 0; c < d1; c++) gj[c] += zij * xi[c];
-        }
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < m; j++) {
-        double gw = 0.0;
-        for (int64_t c = 0; c < chunks; c++) gw += part[c * m + j];
-        float *gj = g + j * dim;
-        const float *uj = u + j * dim;
-        for (int64_t k = 1; k < dim; k++) gj[k] *= uj[0];
-        gj[0] = (float)(gw * inv);
-        penalty(s, uj, gj);
     }
     return OTG_OK;
 }

@@ -19,10 +19,13 @@ typedef struct {
     float *xb, *yb;         /* training batch [batch, d1] */
     float *z;               /* pre-activations then backward signal [rows_max, m] */
     double *r, *part;       /* residuals [rows_max]; per-chunk sums [chunks, m] */
+    float *w;               /* output weights [m] gathered contiguously */
 } otgi_net;
 
 /* Rows per fixed reduction chunk (independent of the thread count). */
 #define OTGI_CHUNK 64
+/* Particles per fixed block of the theta-gradient GEMM. */
+#define OTGI_PBLOCK 64
 
 void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, otgi_penalty pen,
                       double teacher_scale, int alternate_signs);

@@ -2,6 +2,7 @@
  *   bench sw   the fused SW value+gradient on random clouds with fresh Gaussian directions per
  *              call (what ../shared/bench/torch_sw.py times), next to the time of its three GEMMs
  *              alone and the machine's SGEMM peak measured in the same run.
+ *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -22,6 +23,7 @@ typedef struct {
 static void bench_help(void) {
     printf("usage: otgen bench sw --n N --d D --L L [options]\n"
            "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+           "       otgen bench particles [--threads T] [--reps R]\n"
            "       otgen bench gemm [--threads T] [--reps R]\n"
            "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
            "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n\n"
@@ -184,6 +186,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
+    if (!strcmp(argv[1], "particles")) return bench_particles(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gemm")) {
         bench_opts o;
         bench_parse(argc - 1, argv + 1, &o, 0);
@@ -193,6 +196,6 @@ int cmd_bench(int argc, char **argv) {
                (long long)o.threads, peak, coretype());
         return OTG_EXIT_OK;
     }
-    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, train, gemm)\n", argv[1]);
+    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm)\n", argv[1]);
     return OTG_EXIT_USAGE;
 }

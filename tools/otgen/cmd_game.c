@@ -1,8 +1,9 @@
 /* otgen game: min-max dynamics (simGD, altGDA, optimistic, anchored, extragradient and the Adam
- * variants) on a test game (dirac, quadratic, bilinear, nonsmooth), R seeds each. Writes
+ * variants) on a test game (dirac, quadratic, bilinear, nonsmooth, onelayer), R seeds each. Writes
  * metrics.csv (or one metrics-<method>.csv per method plus a combined metrics.csv), config.json,
- * convergence.png (|G(z_k)|^2 on log-log axes, mean +- standard error over seeds) and, for 2-D
- * games, trajectory.png. Prints one result line per method on stdout. ALGORITHMS.md section 5. */
+ * convergence.png (|G(z_k)|^2 on log-log axes, mean +- standard error over seeds), for 2-D games
+ * trajectory.png, for onelayer cov_err.png (against target samples). Prints one result line per
+ * method on stdout. ALGORITHMS.md section 5. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
@@ -21,17 +22,18 @@
 #include <time.h>
 
 #define MAX_METHODS 8
+#define MAX_COLS 5 /* grad_sq, dist, loss and the game's metrics (onelayer: cov_err, sw) */
 
 typedef struct {
-    char *game, *method, *out;
-    int64_t steps, seed, repeat, every, dim, refresh;
-    double noise, lr, optimism, p, q, gamma, scale, rho, cond, init;
+    char *game, *method, *out, *act, *sweep;
+    int64_t steps, seed, repeat, every, dim, refresh, batch;
+    double noise, lr, optimism, p, q, gamma, scale, rho, cond, init, lambda;
     int force;
 } game_opts;
 
 #define OFF(f) offsetof(game_opts, f)
 static const opt_def defs[] = {
-    {"game", OPT_STR, OFF(game), "NAME", "dirac, quadratic, bilinear, nonsmooth", 0, 0, 1},
+    {"game", OPT_STR, OFF(game), "NAME", "dirac, quadratic, bilinear, nonsmooth, onelayer", 0, 0, 1},
     {"method", OPT_STR, OFF(method), "LIST", "comma-separated: simgd, altgda, optimistic, anchored, extragradient, optimistic-adam, anchored-adam", 0, 0, 1},
     {"steps", OPT_INT, OFF(steps), "N", "iterations", 1, 1e8, 1},
     {"seed", OPT_INT, OFF(seed), "S", "seed: the game's random matrix; repeat r uses seed + r for z_0 and the noise", 0, 9e15, 1},
@@ -46,9 +48,13 @@ static const opt_def defs[] = {
     {"refresh", OPT_INT, OFF(refresh), "K", "anchored: reset the anchor to z_k every K steps, 0 = never", 0, 1e8, 1},
     {"dim", OPT_INT, OFF(dim), "D", "size of x and of y (dirac: 1)", 1, 4096, 1},
     {"rho", OPT_REAL, OFF(rho), "R", "quadratic: L = rho/2 |x|^2 + <x,y>", 0, 1e6, 1},
-    {"cond", OPT_REAL, OFF(cond), "K", "bilinear: condition number of A", 1, 1e12, 1},
-    {"init", OPT_REAL, OFF(init), "S", "z_0 = z* + S u with u uniform on the unit sphere", 1e-12, 1e6, 1},
+    {"cond", OPT_REAL, OFF(cond), "K", "bilinear: condition number of A; onelayer: of W*", 1, 1e12, 1},
+    {"act", OPT_STR, OFF(act), "NAME", "onelayer: phi = relu, leaky_relu (slope 0.2) or tanh", 0, 0, 1},
+    {"batch", OPT_INT, OFF(batch), "B", "onelayer: target (and generator) samples per oracle call", 1, 1e8, 1},
+    {"lambda", OPT_REAL, OFF(lambda), "L", "onelayer: L2 penalty (L/2)(|V|^2 + |v|^2) on the discriminator", 1e-12, 1e6, 1},
+    {"init", OPT_REAL, OFF(init), "S", "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0)", 1e-12, 1e6, 1},
     {"every", OPT_INT, OFF(every), "K", "write a metrics row every K steps (and the last)", 1, 1e8, 1},
+    {"sweep", OPT_STR, OFF(sweep), "NAME=V1,V2,..", "one series per value of NAME (p, q, lr, optimism, gamma, scale, noise, dim, batch, lambda) and method, drawn together; at most 8 series", 0, 0, 1},
     {"out", OPT_STR, OFF(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OPT_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
 };
@@ -58,10 +64,15 @@ static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
     "usage: otgen game --game NAME --method LIST --out DIR [options]\n"                           \
     "Run min-max methods on a test game; write metrics.csv, convergence.png, trajectory.png."
 
-/* One method's logged series, mean and standard error over the repeats. */
+/* One series (a method, with one value of the swept option), mean and standard error over the
+ * repeats. */
 typedef struct {
     const otg_minimax_type *type;
-    double *sum[3], *sq[3]; /* grad_sq, dist, loss: [rows] */
+    char label[64];         /* "anchored" or "anchored p=0.6": legend, file and stdout name */
+    game_opts o;            /* the options with the swept value applied (strings shared) */
+    int p_given;            /* --p given or swept */
+    otg_game *g;            /* this series' game (owned) */
+    double *sum[MAX_COLS], *sq[MAX_COLS]; /* grad_sq, dist, loss, metrics...: [rows] */
     int64_t *count;         /* finite repeats per row */
     double *tx, *ty;        /* first repeat's trajectory (2-D games) [rows] */
     int64_t diverged_at;    /* first repeat's divergence step, -1 if none */
@@ -98,33 +109,46 @@ static otg_minimax_params method_params(const game_opts *o, const otg_minimax_ty
     return mp;
 }
 
-/* z_0 = z* + init u, u uniform on the sphere, from stream (seed, 1). */
-static void initial_point(const otg_game *g, const game_opts *o, uint64_t seed, double *z) {
-    int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    otg_rng r = otg_rng_make(seed, 1);
-    double s = 0.0;
-    otg_game_saddle(g, z + n); /* z + n: scratch for z* */
-    for (int64_t i = 0; i < n; i++) z[i] = otg_rng_normal(&r), s += z[i] * z[i];
-    for (int64_t i = 0; i < n; i++) z[i] = z[n + i] + o->init * z[i] / sqrt(s);
+static int n_cols(const otg_game *g) {
+    return 3 + otg_game_n_metrics(g);
 }
 
-/* Logs row values at z into lg (repeat rep); work [3 n]. */
-static void log_row(const otg_game *g, method_log *lg, int64_t row, int rep, const double *z,
+static int game_has_saddle(const otg_game *g) {
+    double *zs = malloc((size_t)(otg_game_nx(g) + otg_game_ny(g)) * sizeof(double));
+    int h = zs && otg_game_saddle(g, zs);
+    free(zs);
+    return h;
+}
+
+/* Target samples drawn by step k (onelayer), counting every oracle call. */
+static int64_t samples_at(const method_log *lg, int64_t k) {
+    return k * otg_minimax_oracle_calls(lg->type) * otg_game_samples_per_call(lg->g);
+}
+
+/* Logs row values at z into lg (repeat rep); work [3 n]. dist is 0 (and left out of the CSV)
+ * when the saddle is unknown. */
+static void log_row(otg_game *g, method_log *lg, int64_t row, int rep, const double *z,
                     double *work) {
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    double *gz = work, *zs = work + n, v[3] = {0, 0, otg_game_loss(g, z)};
+    double *gz = work, *zs = work + n, v[MAX_COLS] = {0, 0, otg_game_loss(g, z)};
+    int has_saddle = otg_game_saddle(g, zs), nc = n_cols(g);
     otg_game_operator(g, z, gz);
-    otg_game_saddle(g, zs);
-    for (int64_t i = 0; i < n; i++) v[0] += gz[i] * gz[i], v[1] += (z[i] - zs[i]) * (z[i] - zs[i]);
+    for (int64_t i = 0; i < n; i++)
+        v[0] += gz[i] * gz[i], v[1] += has_saddle ? (z[i] - zs[i]) * (z[i] - zs[i]) : 0.0;
     v[1] = sqrt(v[1]);
+    if (nc > 3 && otg_game_metrics(g, z, v + 3) != OTG_OK) v[3] = (double)NAN;
     if (rep == 0 && n == 2) lg->tx[row] = z[0], lg->ty[row] = z[1];
-    if (!(isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]))) return;
-    for (int c = 0; c < 3; c++) lg->sum[c][row] += v[c], lg->sq[c][row] += v[c] * v[c];
+    for (int c = 0; c < nc; c++)
+        if (!isfinite(v[c])) return;
+    for (int c = 0; c < nc; c++) lg->sum[c][row] += v[c], lg->sq[c][row] += v[c] * v[c];
     lg->count[row]++;
 }
 
 /* Runs one method for all repeats; 0 on success, exit status otherwise. */
-static int run_method(const otg_game *g, const game_opts *o, method_log *lg, int p_given) {
+static int run_method(method_log *lg) {
+    otg_game *g = lg->g;
+    const game_opts *o = &lg->o;
+    int p_given = lg->p_given;
     int64_t n = otg_game_nx(g) + otg_game_ny(g), rows = n_rows(o);
     otg_minimax_params mp = method_params(o, lg->type, p_given);
     otg_minimax *m = otg_minimax_new(lg->type, otg_game_nx(g), otg_game_ny(g), &mp);
@@ -134,15 +158,16 @@ static int run_method(const otg_game *g, const game_opts *o, method_log *lg, int
     for (int rep = 0; rep < o->repeat; rep++) {
         uint64_t seed = (uint64_t)o->seed + (uint64_t)rep;
         otg_rng noise = otg_rng_make(seed, 2);
+        otg_rng init = otg_rng_make(seed, 1);
         otg_minimax_reset(m);
-        initial_point(g, o, seed, z);
+        otg_game_initial_point(g, o->init, &init, z);
         log_row(g, lg, 0, rep, z, z + n);
         for (int64_t k = 1, row = 1; k <= o->steps; k++) {
-            otg_status st = otg_minimax_step(m, z, otg_game_oracle, (void *)g, &noise);
+            otg_status st = otg_minimax_step(m, z, otg_game_oracle, g, &noise);
             if (st == OTG_ENONFINITE) {
                 if (rep == 0) lg->diverged_at = k;
                 fprintf(stderr, "otgen game: %s diverged at step %lld (seed %llu): %s\n",
-                        otg_minimax_type_name(lg->type), (long long)k, (unsigned long long)seed,
+                        lg->label, (long long)k, (unsigned long long)seed,
                         otg_last_error());
                 break;
             }
@@ -168,38 +193,47 @@ static void stat_of(const method_log *lg, int c, int64_t row, double *mean, doub
 
 /* Appends method lg's rows as CSV to buf (growing it); with_method adds the method column. */
 static void csv_rows(char **buf, size_t *len, size_t *cap, const game_opts *o, const method_log *lg,
-                     int has_saddle, int with_method) {
+                     const otg_game *g, int with_method) {
+    int has_saddle = game_has_saddle(g), nc = n_cols(g);
     for (int64_t r = 0; r < n_rows(o); r++) {
         if (*cap - *len < 512) *buf = realloc(*buf, *cap *= 2);
         char *p = *buf + *len;
         size_t room = *cap - *len;
         int w = snprintf(p, room, "%lld", (long long)row_step(o, r));
-        for (int c = 0; c < 3; c++) {
+        if (otg_game_samples_per_call(g) > 0)
+            w += snprintf(p + w, room - (size_t)w, ",%lld",
+                          (long long)samples_at(lg, row_step(o, r)));
+        for (int c = 0; c < nc; c++) {
             double mean, se;
             stat_of(lg, c, r, &mean, &se);
             if (c == 1 && !has_saddle) w += snprintf(p + w, room - (size_t)w, ",");
             else w += snprintf(p + w, room - (size_t)w, ",%.10g", mean);
         }
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < nc; c++) {
             double mean, se;
             stat_of(lg, c, r, &mean, &se);
             if (isnan(se) || (c == 1 && !has_saddle)) w += snprintf(p + w, room - (size_t)w, ",");
             else w += snprintf(p + w, room - (size_t)w, ",%.10g", se);
         }
         if (with_method)
-            w += snprintf(p + w, room - (size_t)w, ",%s", otg_minimax_type_name(lg->type));
+            w += snprintf(p + w, room - (size_t)w, ",%s", lg->label);
         w += snprintf(p + w, room - (size_t)w, "\n");
         *len += (size_t)w;
     }
 }
 
 static int write_csv(const char *dir, const char *name, const game_opts *o, const method_log *lgs,
-                     int n_methods, int with_method) {
+                     int n_methods, int with_method, const otg_game *g) {
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap), path[4200];
-    len = (size_t)snprintf(buf, cap, "step,grad_sq,dist,loss,grad_sq_se,dist_se,loss_se%s\n",
-                           with_method ? ",method" : "");
-    for (int i = 0; i < n_methods; i++) csv_rows(&buf, &len, &cap, o, &lgs[i], 1, with_method);
+    const char *names[MAX_COLS] = {"grad_sq", "dist", "loss"};
+    int nc = n_cols(g);
+    for (int c = 3; c < nc; c++) names[c] = otg_game_metric_name(g, c - 3);
+    len = (size_t)snprintf(buf, cap, "step%s", otg_game_samples_per_call(g) > 0 ? ",samples" : "");
+    for (int c = 0; c < nc; c++) len += (size_t)snprintf(buf + len, cap - len, ",%s", names[c]);
+    for (int c = 0; c < nc; c++) len += (size_t)snprintf(buf + len, cap - len, ",%s_se", names[c]);
+    len += (size_t)snprintf(buf + len, cap - len, "%s\n", with_method ? ",method" : "");
+    for (int i = 0; i < n_methods; i++) csv_rows(&buf, &len, &cap, o, &lgs[i], g, with_method);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     otg_status st = otg_write_file_atomic(path, buf, len, o->force);
     free(buf);
@@ -229,7 +263,7 @@ static int write_convergence(const char *dir, const game_opts *o, const method_l
             y[rows + 1 + r] = mean + se, y[2 * rows + 2 + r] = mean - se;
         }
         if (o->repeat > 1) x[rows] = y[rows] = x[2 * rows + 1] = y[2 * rows + 1] = (double)NAN;
-        snprintf(labels[i], sizeof labels[i], "%s", otg_minimax_type_name(lgs[i].type));
+        snprintf(labels[i], sizeof labels[i], "%s", lgs[i].label);
         s[i] = (otg_series){labels[i], x, y, len};
     }
     snprintf(path, sizeof path, "%s/convergence.png", dir);
@@ -260,7 +294,7 @@ static int write_trajectory(const char *dir, const game_opts *o, const method_lo
             out = out || !(sqrt(dx * dx + dy * dy) <= lim);
             x[r] = out ? (double)NAN : lgs[i].tx[r], y[r] = out ? (double)NAN : lgs[i].ty[r];
         }
-        s[i] = (otg_series){otg_minimax_type_name(lgs[i].type), x, y, rows};
+        s[i] = (otg_series){lgs[i].label, x, y, rows};
     }
     s[n_methods] = (otg_series){"saddle z*", &zs[0], &zs[1], 1};
     char path[4200], title[256];
@@ -270,6 +304,33 @@ static int write_trajectory(const char *dir, const game_opts *o, const method_lo
     otg_status st = otg_plot_lines(path, s, n_methods + 1, title, "x", "y", 0, 0, o->force);
     free(buf);
     if (st != OTG_OK) fprintf(stderr, "otgen game: trajectory.png: %s\n", otg_last_error());
+    return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
+}
+
+/* cov_err.png (onelayer): mean cov_err per method against the target samples drawn, log-log. */
+static int write_cov_err(const char *dir, const game_opts *o, const method_log *lgs,
+                         int n_methods, const otg_game *g) {
+    int64_t rows = n_rows(o) - 1; /* row 0 has no samples: left out of the log axis */
+    otg_series s[MAX_METHODS];
+    double *buf = calloc((size_t)(2 * rows * n_methods), sizeof(double));
+    for (int i = 0; i < n_methods; i++) {
+        double *x = buf + 2 * rows * i, *y = x + rows, se;
+        for (int64_t r = 0; r < rows; r++) {
+            x[r] = (double)samples_at(&lgs[i], row_step(o, r + 1));
+            stat_of(&lgs[i], 3, r + 1, &y[r], &se);
+        }
+        s[i] = (otg_series){lgs[i].label, x, y, rows};
+    }
+    char path[4200], title[256];
+    snprintf(path, sizeof path, "%s/cov_err.png", dir);
+    if (strncmp(o->sweep, "dim=", 4) && strncmp(o->sweep, "batch=", 6))
+        snprintf(title, sizeof title, "onelayer d=%lld, batch %lld: mean over %lld seed(s)",
+                 (long long)o->dim, (long long)o->batch, (long long)o->repeat);
+    else snprintf(title, sizeof title, "onelayer: mean over %lld seed(s)", (long long)o->repeat);
+    otg_status st = otg_plot_lines(path, s, n_methods, title, "target samples",
+                                   "|WW^T - W*W*^T|_F / |W*W*^T|_F", 1, 1, o->force);
+    free(buf);
+    if (st != OTG_OK) fprintf(stderr, "otgen game: cov_err.png: %s\n", otg_last_error());
     return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
 }
 
@@ -305,6 +366,54 @@ static int parse_methods(const game_opts *o, method_log *lgs) {
     return n;
 }
 
+/* Copies the options into each method's series and, with --sweep NAME=V1,V2,..., makes one series
+ * per (method, value); returns the number of series. Exits 2 on a bad sweep. */
+static int expand_sweep(const game_opts *o, method_log *lgs, int nm, int p_given) {
+    static const char *const sweepable[] = {"p", "q", "lr", "optimism", "gamma", "scale",
+                                            "noise", "dim", "batch", "lambda"};
+    for (int i = 0; i < nm; i++) {
+        lgs[i].o = *o, lgs[i].p_given = p_given;
+        snprintf(lgs[i].label, sizeof lgs[i].label, "%s", otg_minimax_type_name(lgs[i].type));
+    }
+    if (!o->sweep[0]) return nm;
+    char *spec = strdup(o->sweep), *eq = strchr(spec, '='), *save = NULL;
+    if (!eq) cli_usage_error("game", "--sweep: expected NAME=V1,V2,... (got '%s')", o->sweep);
+    *eq = '\0';
+    int ok = 0, idx = opts_find(defs, n_defs, spec);
+    for (size_t k = 0; k < sizeof sweepable / sizeof sweepable[0]; k++) ok |= !strcmp(spec, sweepable[k]);
+    if (!ok || idx < 0)
+        cli_usage_error("game", "--sweep: cannot sweep '%s' (expected p, q, lr, optimism, gamma, "
+                        "scale, noise, dim, batch, lambda)", spec);
+    const opt_def *d = &defs[idx];
+    double vals[MAX_METHODS];
+    int nv = 0;
+    for (char *t = strtok_r(eq + 1, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        double v = strtod(t, &end);
+        if (*end || end == t || !(v >= d->lo && v <= d->hi) || (d->kind == OPT_INT && v != floor(v)))
+            cli_usage_error("game", "--sweep %s: bad value '%s' (range [%g, %g])", spec, t, d->lo, d->hi);
+        if (nv == MAX_METHODS || nv * nm >= MAX_METHODS)
+            cli_usage_error("game", "--sweep: at most %d series (methods x values)", MAX_METHODS);
+        vals[nv++] = v;
+    }
+    if (nv == 0) cli_usage_error("game", "--sweep %s: no values", spec);
+    method_log base[MAX_METHODS];
+    memcpy(base, lgs, sizeof base);
+    for (int i = 0; i < nm; i++)
+        for (int j = 0; j < nv; j++) {
+            method_log *lg = &lgs[i * nv + j];
+            *lg = base[i];
+            char *field = (char *)&lg->o + d->offset;
+            if (d->kind == OPT_INT) *(int64_t *)field = (int64_t)vals[j];
+            else *(double *)field = vals[j];
+            if (!strcmp(spec, "p")) lg->p_given = 1;
+            snprintf(lg->label, sizeof lg->label, "%s %s=%g", otg_minimax_type_name(lg->type),
+                     spec, vals[j]);
+        }
+    free(spec);
+    return nm * nv;
+}
+
 static void check_output(const game_opts *o, const char *name) {
     char path[4200];
     struct stat sb;
@@ -318,7 +427,8 @@ static otg_game *make_game(const game_opts *o) {
     if (!gt) cli_usage_error("game", "--game: unknown game '%s' (expected %s)", o->game, otg_game_names());
     otg_game_params gp = otg_game_params_default();
     gp.dim = o->dim, gp.rho = o->rho, gp.cond = o->cond, gp.sigma = o->noise;
-    gp.seed = (uint64_t)o->seed;
+    gp.seed = (uint64_t)o->seed, gp.batch = o->batch, gp.lambda = o->lambda;
+    if (otg_game_act_parse(o->act, &gp.act) != OTG_OK) cli_usage_error("game", "--act: %s", otg_last_error());
     otg_game *g = otg_game_new(gt, &gp);
     if (!g) cli_usage_error("game", "--game %s: %s", o->game, otg_last_error());
     return g;
@@ -327,14 +437,19 @@ static otg_game *make_game(const game_opts *o) {
 static int write_outputs(const game_opts *o, method_log *lgs, int nm, const otg_game *g) {
     int rc = 0;
     char name[128];
-    if (nm == 1) rc = write_csv(o->out, "metrics.csv", o, lgs, 1, 0);
+    if (nm == 1) rc = write_csv(o->out, "metrics.csv", o, lgs, 1, 0, g);
     for (int i = 0; nm > 1 && i < nm && !rc; i++) {
-        snprintf(name, sizeof name, "metrics-%s.csv", otg_minimax_type_name(lgs[i].type));
-        rc = write_csv(o->out, name, o, &lgs[i], 1, 0);
+        snprintf(name, sizeof name, "metrics-%s.csv", lgs[i].label);
+        for (char *c = name; *c; c++)
+            if (*c == ' ' || *c == '=') *c = *c == ' ' ? '-' : '_'; /* anchored-p_0.6 */
+        rc = write_csv(o->out, name, o, &lgs[i], 1, 0, g);
     }
-    if (!rc && nm > 1) rc = write_csv(o->out, "metrics.csv", o, lgs, nm, 1);
+    if (!rc && nm > 1) rc = write_csv(o->out, "metrics.csv", o, lgs, nm, 1, g);
     if (!rc) rc = write_convergence(o->out, o, lgs, nm, otg_game_name(g));
-    if (!rc && otg_game_nx(g) + otg_game_ny(g) == 2) rc = write_trajectory(o->out, o, lgs, nm, g);
+    int planar = 1;
+    for (int i = 0; i < nm; i++) planar = planar && otg_game_nx(lgs[i].g) + otg_game_ny(lgs[i].g) == 2;
+    if (!rc && planar) rc = write_trajectory(o->out, o, lgs, nm, g);
+    if (!rc && n_cols(g) > 3 && n_rows(o) > 1) rc = write_cov_err(o->out, o, lgs, nm, g);
     cJSON *cfg = opts_to_json(defs, n_defs, o);
     cJSON_AddStringToObject(cfg, "version", otg_version());
     char *text = cJSON_Print(cfg), path[4200];
@@ -357,38 +472,54 @@ static void print_results(const game_opts *o, const method_log *lgs, int nm, con
         double g0, d0, s0;
         stat_of(&lgs[i], 0, 0, &g0, &s0);
         stat_of(&lgs[i], 1, 0, &d0, &s0);
+        const otg_game *gi = lgs[i].g;
+        int ok = lgs[i].count[last] > 0, sad = game_has_saddle(gi);
         printf("game=%s method=%s steps=%lld repeat=%lld noise=%g grad_sq_0=%.6g grad_sq=%.6g "
-               "dist_0=%.6g dist=%.6g slope=%.4f diverged_at=%lld out=%s\n",
-               otg_game_name(g), otg_minimax_type_name(lgs[i].type), (long long)o->steps,
-               (long long)o->repeat, o->noise, g0, lgs[i].count[last] ? gm : (double)INFINITY, d0,
-               lgs[i].count[last] ? dm : (double)INFINITY, fitted_slope(o, &lgs[i]),
-               (long long)lgs[i].diverged_at, o->out);
+               "dist_0=%.6g dist=%.6g slope=%.4f diverged_at=%lld",
+               otg_game_name(gi), otg_minimax_type_name(lgs[i].type), (long long)o->steps,
+               (long long)o->repeat, o->noise, g0, ok ? gm : (double)INFINITY,
+               sad ? d0 : (double)NAN, !sad ? (double)NAN : ok ? dm : (double)INFINITY,
+               fitted_slope(o, &lgs[i]), (long long)lgs[i].diverged_at);
+        if (strchr(lgs[i].label, '=')) printf(" sweep=%s", strchr(lgs[i].label, ' ') + 1);
+        if (otg_game_samples_per_call(gi) > 0)
+            printf(" samples=%lld", (long long)samples_at(&lgs[i], o->steps));
+        for (int c = 3; c < n_cols(g); c++) {
+            double m0, mk, se;
+            stat_of(&lgs[i], c, 0, &m0, &se);
+            stat_of(&lgs[i], c, last, &mk, &se);
+            printf(" %s_0=%.6g %s=%.6g", otg_game_metric_name(g, c - 3), m0,
+                   otg_game_metric_name(g, c - 3), ok ? mk : (double)INFINITY);
+        }
+        printf(" out=%s\n", o->out);
     }
 }
 
 int cmd_game(int argc, char **argv) {
-    game_opts o = {.game = strdup("dirac"), .method = strdup("simgd"), .out = NULL, .steps = 1000, .seed = 0,
-                   .repeat = 1, .every = 1, .dim = 1, .refresh = 0, .noise = 0.0, .lr = 0.1,
-                   .optimism = 0.1, .p = 0.0, .q = 0.0, .gamma = 2.0, .scale = 1.0, .rho = 0.4,
-                   .cond = 10.0, .init = 1.0, .force = 0};
+    game_opts o = {.game = strdup("dirac"), .method = strdup("simgd"), .out = NULL,
+                   .act = strdup("relu"), .steps = 1000, .seed = 0, .repeat = 1, .every = 1,
+                   .dim = 1, .refresh = 0, .batch = 64, .noise = 0.0, .lr = 0.1, .optimism = 0.1,
+                   .p = 0.0, .q = 0.0, .gamma = 2.0, .scale = 1.0, .rho = 0.4, .cond = 10.0,
+                   .init = 1.0, .lambda = 1.0, .sweep = strdup(""), .force = 0};
     int seen[32] = {0};
     opts_parse_argv("game", USAGE, defs, n_defs, &o, argc, argv, seen);
     if (!o.out) cli_usage_error("game", "--out DIR is required");
     method_log lgs[MAX_METHODS] = {{0}};
     int nm = parse_methods(&o, lgs), p_given = seen[opts_find(defs, n_defs, "p")];
+    nm = expand_sweep(&o, lgs, nm, p_given);
     for (int i = 0; i < nm; i++) { /* parameter errors before any work */
-        otg_minimax_params mp = method_params(&o, lgs[i].type, p_given);
+        otg_minimax_params mp = method_params(&lgs[i].o, lgs[i].type, lgs[i].p_given);
         otg_minimax *m = otg_minimax_new(lgs[i].type, 1, 1, &mp);
-        if (!m) cli_usage_error("game", "--method %s: %s", otg_minimax_type_name(lgs[i].type), otg_last_error());
+        if (!m) cli_usage_error("game", "--method %s: %s", lgs[i].label, otg_last_error());
         otg_minimax_free(m);
     }
-    otg_game *g = make_game(&o);
+    for (int i = 0; i < nm; i++) lgs[i].g = make_game(&lgs[i].o);
+    otg_game *g = lgs[0].g;
     check_output(&o, "metrics.csv");
     check_output(&o, "convergence.png");
     if (mkdir_p(o.out)) cli_usage_error("game", "--out %s: cannot create the directory (%s)", o.out, strerror(errno));
     int64_t rows = n_rows(&o);
     for (int i = 0; i < nm; i++) {
-        for (int c = 0; c < 3; c++) lgs[i].sum[c] = calloc((size_t)rows, sizeof(double)), lgs[i].sq[c] = calloc((size_t)rows, sizeof(double));
+        for (int c = 0; c < MAX_COLS; c++) lgs[i].sum[c] = calloc((size_t)rows, sizeof(double)), lgs[i].sq[c] = calloc((size_t)rows, sizeof(double));
         lgs[i].count = calloc((size_t)rows, sizeof(int64_t));
         lgs[i].tx = calloc((size_t)rows, sizeof(double)), lgs[i].ty = calloc((size_t)rows, sizeof(double));
     }
@@ -396,17 +527,17 @@ int cmd_game(int argc, char **argv) {
     cli_progress pg;
     cli_progress_start(&pg, nm, 1);
     for (int i = 0; i < nm && !rc; i++) {
-        rc = run_method(g, &o, &lgs[i], p_given);
-        cli_progress_update(&pg, i + 1, otg_minimax_type_name(lgs[i].type));
+        rc = run_method(&lgs[i]);
+        cli_progress_update(&pg, i + 1, lgs[i].label);
     }
     cli_progress_end(&pg);
     if (!rc) rc = write_outputs(&o, lgs, nm, g);
     if (!rc) print_results(&o, lgs, nm, g);
     for (int i = 0; i < nm; i++) {
-        for (int c = 0; c < 3; c++) free(lgs[i].sum[c]), free(lgs[i].sq[c]);
+        for (int c = 0; c < MAX_COLS; c++) free(lgs[i].sum[c]), free(lgs[i].sq[c]);
         free(lgs[i].count), free(lgs[i].tx), free(lgs[i].ty);
+        otg_game_free(lgs[i].g);
     }
-    otg_game_free(g);
     opts_free(defs, n_defs, &o);
     return rc;
 }

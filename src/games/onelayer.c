@@ -1,0 +1,254 @@
+/* The one-layer generator game (Kontonis, Liu & Tzamos 2020): target y = phi(W* x), x ~ N(0, I_d),
+ * generator phi(W x), and otgen's discriminator D(y) = <V, y y^T> + <v, y>, linear in the first
+ * and second moments, with L = E D(y*) - E D(phi(W x)) - lambda/2 (|V|^2 + |v|^2). The paper's
+ * exact discriminator could not be retrieved; this one makes the inner max explicit
+ * (V = (M* - M(W)) / lambda) so min_W is moment matching. ALGORITHMS.md section 5. */
+#include "onelayer.h"
+
+#include "internal.h"
+#include "otgen/ot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct otgi_onelayer {
+    int64_t d, batch, eval_n, dirs;
+    otg_game_act act;
+    double alpha, lambda;
+    double *wstar;      /* W* [d, d] */
+    double *cstar;      /* W* W*^T [d, d] */
+    double cstar_norm;  /* |W* W*^T|_F */
+    double *ex;         /* generator inputs of the evaluation set [eval_n, d] */
+    float *ey;          /* target samples of the evaluation set [eval_n, d] */
+    double *emt, *emt1; /* their moments: mean y y^T [d, d], mean y [d] */
+    float *theta;       /* fixed SW directions [d, dirs] */
+    /* scratch (written through const pointers: a game is not shared between threads) */
+    double *mt, *mt1, *mg, *mg1, *vs, *x, *u, *yh, *s, *r; /* [d, d] or [d] */
+    float *gen;         /* phi(W ex) [eval_n, d] */
+    otg_sw_workspace *ws;
+};
+
+static double phi(const otgi_onelayer *o, double u) {
+    switch (o->act) {
+    case OTG_GAME_ACT_LEAKY_RELU: return u > 0.0 ? u : o->alpha * u;
+    case OTG_GAME_ACT_TANH: return tanh(u);
+    default: return u > 0.0 ? u : 0.0;
+    }
+}
+
+/* phi' with the selections relu'(0) = 0, leaky_relu'(0) = alpha */
+static double dphi(const otgi_onelayer *o, double u) {
+    switch (o->act) {
+    case OTG_GAME_ACT_LEAKY_RELU: return u > 0.0 ? 1.0 : o->alpha;
+    case OTG_GAME_ACT_TANH: {
+        double t = tanh(u);
+        return 1.0 - t * t;
+    }
+    default: return u > 0.0 ? 1.0 : 0.0;
+    }
+}
+
+/* y [d] = phi(W x), u [d] = W x (u may be NULL) */
+static void forward(const otgi_onelayer *o, const double *w, const double *x, double *u,
+                    double *y) {
+    int64_t d = o->d;
+    for (int64_t i = 0; i < d; i++) {
+        double a = 0.0;
+        for (int64_t j = 0; j < d; j++) a += w[i * d + j] * x[j];
+        if (u) u[i] = a;
+        y[i] = phi(o, a);
+    }
+}
+
+/* m [d, d] += y y^T, m1 [d] += y */
+static void add_moments(int64_t d, const double *y, double *m, double *m1) {
+    for (int64_t i = 0; i < d; i++) {
+        m1[i] += y[i];
+        for (int64_t j = 0; j < d; j++) m[i * d + j] += y[i] * y[j];
+    }
+}
+
+otgi_onelayer *otgi_onelayer_new(const otg_game_params *p) {
+    otgi_onelayer *o = otgi_calloc(1, sizeof *o);
+    if (!o) return NULL;
+    int64_t d = p->dim, n = p->eval_n;
+    size_t dd = (size_t)(d * d), du = (size_t)d;
+    o->d = d, o->batch = p->batch, o->eval_n = n, o->dirs = p->sw_dirs;
+    o->act = p->act, o->alpha = p->leaky_alpha, o->lambda = p->lambda;
+    o->wstar = otgi_calloc(dd, sizeof(double)), o->cstar = otgi_calloc(dd, sizeof(double));
+    o->ex = otgi_calloc((size_t)n * du, sizeof(double));
+    o->ey = otgi_calloc((size_t)n * du, sizeof(float));
+    o->gen = otgi_calloc((size_t)n * du, sizeof(float));
+    o->theta = otgi_calloc(du * (size_t)o->dirs, sizeof(float));
+    o->emt = otgi_calloc(dd, sizeof(double)), o->emt1 = otgi_calloc(du, sizeof(double));
+    o->mt = otgi_calloc(dd, sizeof(double)), o->mt1 = otgi_calloc(du, sizeof(double));
+    o->mg = otgi_calloc(dd, sizeof(double)), o->mg1 = otgi_calloc(du, sizeof(double));
+    o->vs = otgi_calloc(dd, sizeof(double));
+    o->x = otgi_calloc(du, sizeof(double)), o->u = otgi_calloc(du, sizeof(double));
+    o->yh = otgi_calloc(du, sizeof(double)), o->s = otgi_calloc(du, sizeof(double));
+    o->r = otgi_calloc(du, sizeof(double));
+    o->ws = otg_sw_workspace_new();
+    double *q1 = otgi_calloc(dd, sizeof(double)), *q2 = otgi_calloc(dd, sizeof(double));
+    if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt ||
+        !o->emt1 || !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u ||
+        !o->yh || !o->s || !o->r || !o->ws || !q1 || !q2)
+        goto fail;
+    /* W* = U diag(s) V^T, s_l = cond^(-l/(d-1)), from stream (seed, 0) */
+    otg_rng r = otg_rng_make(p->seed, 0);
+    otgi_game_random_orthogonal(d, &r, q1);
+    otgi_game_random_orthogonal(d, &r, q2);
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double a = 0.0;
+            for (int64_t l = 0; l < d; l++)
+                a += q1[i * d + l] * pow(p->cond, d > 1 ? -(double)l / (double)(d - 1) : 0.0) *
+                     q2[j * d + l];
+            o->wstar[i * d + j] = a;
+        }
+    double nrm = 0.0;
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double a = 0.0;
+            for (int64_t l = 0; l < d; l++) a += o->wstar[i * d + l] * o->wstar[j * d + l];
+            o->cstar[i * d + j] = a, nrm += a * a;
+        }
+    o->cstar_norm = sqrt(nrm);
+    /* evaluation sets from stream (seed, 3): n generator inputs, then n target samples */
+    r = otg_rng_make(p->seed, 3);
+    for (int64_t i = 0; i < n * d; i++) o->ex[i] = otg_rng_normal(&r);
+    for (int64_t k = 0; k < n; k++) {
+        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(&r);
+        forward(o, o->wstar, o->x, NULL, o->yh);
+        add_moments(d, o->yh, o->emt, o->emt1);
+        for (int64_t j = 0; j < d; j++) o->ey[k * d + j] = (float)o->yh[j];
+    }
+    for (size_t i = 0; i < dd; i++) o->emt[i] /= (double)n;
+    for (size_t i = 0; i < du; i++) o->emt1[i] /= (double)n;
+    r = otg_rng_make(p->seed, 4);
+    if (otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, o->dirs, o->theta) != OTG_OK) goto fail;
+    free(q1), free(q2);
+    return o;
+fail:
+    free(q1), free(q2);
+    otgi_onelayer_free(o);
+    return NULL;
+}
+
+void otgi_onelayer_free(otgi_onelayer *o) {
+    if (!o) return;
+    free(o->wstar), free(o->cstar), free(o->ex), free(o->ey), free(o->gen), free(o->theta);
+    free(o->emt), free(o->emt1), free(o->mt), free(o->mt1), free(o->mg), free(o->mg1);
+    free(o->vs), free(o->x), free(o->u), free(o->yh), free(o->s), free(o->r);
+    otg_sw_workspace_free(o->ws);
+    free(o);
+}
+
+/* One generator sample x [d]: mg += yh yh^T, mg1 += yh, gw [d, d] += ((V + V^T) yh + v) .
+ * phi'(W x) x^T, the gradient of D(phi(W x)) in W (vs = V + V^T precomputed). */
+static void generator_sample(const otgi_onelayer *o, const double *w, const double *v,
+                             const double *x, double *gw) {
+    int64_t d = o->d;
+    forward(o, w, x, o->u, o->yh);
+    add_moments(d, o->yh, o->mg, o->mg1);
+    for (int64_t i = 0; i < d; i++) {
+        double a = v[i];
+        for (int64_t j = 0; j < d; j++) a += o->vs[i * d + j] * o->yh[j];
+        a *= dphi(o, o->u[i]);
+        for (int64_t j = 0; j < d; j++) gw[i * d + j] += a * x[j];
+    }
+}
+
+/* Zeroes the generator accumulators and out's W block; vs = V + V^T. */
+static void begin(const otgi_onelayer *o, const double *z, double *out) {
+    int64_t d = o->d;
+    const double *vm = z + d * d;
+    memset(o->mg, 0, (size_t)(d * d) * sizeof(double));
+    memset(o->mg1, 0, (size_t)d * sizeof(double));
+    memset(out, 0, (size_t)(d * d) * sizeof(double));
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) o->vs[i * d + j] = vm[i * d + j] + vm[j * d + i];
+}
+
+/* G = (-(1/n) sum grad_W D, Mg - Mt + lambda V, mg - mt + lambda v) from the sums over n
+ * generator samples (out's W block, o->mg, o->mg1) and the target moments mt, mt1. */
+static void finish(const otgi_onelayer *o, const double *z, double n, const double *mt,
+                   const double *mt1, double *out) {
+    int64_t d = o->d, dd = d * d;
+    const double *vm = z + dd, *v = z + 2 * dd;
+    for (int64_t i = 0; i < dd; i++) out[i] = -out[i] / n;
+    for (int64_t i = 0; i < dd; i++) out[dd + i] = o->mg[i] / n - mt[i] + o->lambda * vm[i];
+    for (int64_t i = 0; i < d; i++) out[2 * dd + i] = o->mg1[i] / n - mt1[i] + o->lambda * v[i];
+}
+
+void otgi_onelayer_operator(const otgi_onelayer *o, const double *z, double *out) {
+    int64_t d = o->d;
+    begin(o, z, out);
+    for (int64_t k = 0; k < o->eval_n; k++)
+        generator_sample(o, z, z + 2 * d * d, o->ex + k * d, out);
+    finish(o, z, (double)o->eval_n, o->emt, o->emt1, out);
+}
+
+void otgi_onelayer_oracle(const otgi_onelayer *o, const double *z, double *out, otg_rng *rng) {
+    int64_t d = o->d, b = o->batch;
+    memset(o->mt, 0, (size_t)(d * d) * sizeof(double));
+    memset(o->mt1, 0, (size_t)d * sizeof(double));
+    for (int64_t k = 0; k < b; k++) { /* target samples phi(W* x') */
+        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(rng);
+        forward(o, o->wstar, o->x, NULL, o->yh);
+        add_moments(d, o->yh, o->mt, o->mt1);
+    }
+    for (int64_t i = 0; i < d * d; i++) o->mt[i] /= (double)b;
+    for (int64_t i = 0; i < d; i++) o->mt1[i] /= (double)b;
+    begin(o, z, out);
+    for (int64_t k = 0; k < b; k++) { /* generator samples phi(W x) */
+        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(rng);
+        generator_sample(o, z, z + 2 * d * d, o->x, out);
+    }
+    finish(o, z, (double)b, o->mt, o->mt1, out);
+}
+
+double otgi_onelayer_loss(const otgi_onelayer *o, const double *z) {
+    int64_t d = o->d, dd = d * d;
+    const double *vm = z + dd, *v = z + 2 * dd;
+    memset(o->mg, 0, (size_t)dd * sizeof(double));
+    memset(o->mg1, 0, (size_t)d * sizeof(double));
+    for (int64_t k = 0; k < o->eval_n; k++) {
+        forward(o, z, o->ex + k * d, NULL, o->yh);
+        add_moments(d, o->yh, o->mg, o->mg1);
+    }
+    double n = (double)o->eval_n, l = 0.0, pen = 0.0;
+    for (int64_t i = 0; i < dd; i++) l += vm[i] * (o->emt[i] - o->mg[i] / n), pen += vm[i] * vm[i];
+    for (int64_t i = 0; i < d; i++) l += v[i] * (o->emt1[i] - o->mg1[i] / n), pen += v[i] * v[i];
+    return l - 0.5 * o->lambda * pen;
+}
+
+void otgi_onelayer_initial_point(const otgi_onelayer *o, double scale, otg_rng *rng, double *z) {
+    int64_t d = o->d;
+    for (int64_t i = 0; i < d * d; i++) z[i] = scale * otg_rng_normal(rng) / sqrt((double)d);
+    memset(z + d * d, 0, (size_t)(d * d + d) * sizeof(double));
+}
+
+otg_status otgi_onelayer_metrics(otgi_onelayer *o, const double *z, double *out) {
+    int64_t d = o->d;
+    double num = 0.0;
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double a = 0.0;
+            for (int64_t l = 0; l < d; l++) a += z[i * d + l] * z[j * d + l];
+            num += (a - o->cstar[i * d + j]) * (a - o->cstar[i * d + j]);
+        }
+    out[0] = sqrt(num) / o->cstar_norm;
+    for (int64_t k = 0; k < o->eval_n; k++) {
+        forward(o, z, o->ex + k * d, NULL, o->yh);
+        for (int64_t j = 0; j < d; j++) o->gen[k * d + j] = (float)o->yh[j];
+    }
+    int64_t shape[2] = {o->eval_n, d}, tshape[2] = {d, o->dirs};
+    otg_tensor x = otg_tensor_view(o->gen, 2, shape), y = otg_tensor_view(o->ey, 2, shape);
+    otg_tensor th = otg_tensor_view(o->theta, 2, tshape);
+    otg_sw_opts opts = otg_sw_opts_default();
+    otg_sw_result res;
+    otg_status st = otg_sw(o->ws, &x, NULL, &y, NULL, &th, &opts, &res, NULL, NULL);
+    out[1] = st == OTG_OK ? res.distance : (double)NAN;
+    return st;
+}
