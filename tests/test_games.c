@@ -4,7 +4,9 @@
  * quadratic makes simGD converge; the nonsmooth game with sign(0) = 0), noise from an explicit
  * stream, bad parameters refused, and the `otgen game` command's files and usage errors. The
  * one-layer generator game: its operator is the gradient field of its loss (finite differences),
- * and SGDA drives cov_err down tenfold at d = 3. */
+ * and SGDA drives cov_err down tenfold at d = 3. The 2-D GAN: its operator against finite
+ * differences of L for each loss, the clipping projection, and optimistic Adam learning the
+ * mixture (SW to the target halved, modes covered). */
 // ctest-labels: unit converge cli
 #include <setjmp.h>
 #include <stdarg.h>
@@ -285,6 +287,101 @@ static void test_onelayer_sgda_learns_covariance(void **state) {
 
 /* ---- bad input ------------------------------------------------------------------------------ */
 
+
+/* ---- gan2d: MLP generator against MLP discriminator ------------------------------------------ */
+
+static otg_game *make_gan(otg_game_gan_loss loss, int64_t hidden, int64_t eval_n, double clip) {
+    otg_game_params gp = otg_game_params_default();
+    gp.seed = SEED, gp.hidden = hidden, gp.eval_n = eval_n, gp.gan_loss = loss, gp.clip = clip;
+    gp.batch = 64;
+    otg_game *g = otg_game_new(otg_game_gan2d, &gp);
+    assert_non_null(g);
+    return g;
+}
+
+/* Central differences of L against the operator (d_theta L, -d_phi L), coordinate by coordinate;
+ * nonsat's generator block is not d_theta L and is compared with standard's instead. */
+static void test_gan2d_operator_fd(void **state) {
+    for (int loss = 0; loss < 3; loss++) {
+        otg_game *g = make_gan((otg_game_gan_loss)loss, 6, 48, 10.0);
+        int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
+        assert_int_equal(nx, 6 * 2 + 6 + 36 + 6 + 2 * 6 + 2);
+        assert_int_equal(n - nx, 6 * 2 + 6 + 36 + 6 + 6 + 1);
+        double *z = malloc((size_t)n * sizeof(double)), *op = malloc((size_t)n * sizeof(double));
+        otg_rng r = otg_rng_make(SEED, 1);
+        otg_game_initial_point(g, 1.0, &r, z);
+        otg_game_operator(g, z, op);
+        double worst = 0.0;
+        for (int64_t i = loss == OTG_GAME_GAN_NONSAT ? nx : 0; i < n; i++) {
+            double h = 1e-6, zi = z[i];
+            z[i] = zi + h;
+            double lp = otg_game_loss(g, z);
+            z[i] = zi - h;
+            double lm = otg_game_loss(g, z);
+            z[i] = zi;
+            double fd = (lp - lm) / (2 * h) * (i < nx ? 1.0 : -1.0);
+            worst = fmax(worst, fabs(fd - op[i]) / (1e-4 + fabs(fd)));
+        }
+        assert_true(worst < 1e-4);
+        if (loss == OTG_GAME_GAN_NONSAT) { /* same discriminator block, other generator block */
+            otg_game *std = make_gan(OTG_GAME_GAN_STANDARD, 6, 48, 10.0);
+            double *o2 = malloc((size_t)n * sizeof(double)), diff = 0.0;
+            otg_game_operator(std, z, o2);
+            for (int64_t i = nx; i < n; i++) assert_true(o2[i] == op[i]);
+            for (int64_t i = 0; i < nx; i++) diff += fabs(o2[i] - op[i]);
+            assert_true(diff > 1e-3);
+            free(o2), otg_game_free(std);
+        }
+        free(z), free(op), otg_game_free(g);
+    }
+}
+
+static void test_gan2d_clip_projection(void **state) {
+    otg_game *g = make_gan(OTG_GAME_GAN_WASSERSTEIN, 8, 32, 0.05);
+    otg_game *s = make_gan(OTG_GAME_GAN_STANDARD, 8, 32, 0.05);
+    int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
+    double *z = malloc((size_t)n * sizeof(double)), *w = malloc((size_t)n * sizeof(double));
+    otg_rng r = otg_rng_make(SEED, 1);
+    for (int64_t i = 0; i < n; i++) z[i] = w[i] = 3.0 * otg_rng_normal(&r);
+    otg_game_project(s, w); /* standard: no constraint */
+    for (int64_t i = 0; i < n; i++) assert_true(w[i] == z[i]);
+    otg_game_project(g, w);
+    int clipped = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i < nx) assert_true(w[i] == z[i]); /* the generator is free */
+        else assert_true(fabs(w[i]) <= 0.05 && (fabs(z[i]) <= 0.05 ? w[i] == z[i] : 1));
+        clipped += w[i] != z[i];
+    }
+    assert_true(clipped > 0);
+    free(z), free(w), otg_game_free(g), otg_game_free(s);
+}
+
+/* Optimistic Adam from a He start: SW to the target at least halves in 2,000 steps and most
+ * modes get covered (the start covers at most one). */
+static void test_gan2d_optimistic_adam_learns(void **state) {
+    otg_game *g = make_gan(OTG_GAME_GAN_STANDARD, 32, 512, 0.1);
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    double *z = malloc((size_t)n * sizeof(double)), m0[3], m1[3];
+    otg_rng init = otg_rng_make(SEED, 1), batches = otg_rng_make(SEED, 2);
+    otg_game_initial_point(g, 1.0, &init, z);
+    assert_int_equal(otg_game_metrics(g, z, m0), OTG_OK);
+    otg_minimax_params mp = otg_minimax_params_default();
+    mp.lr = 0.002, mp.optimism = 0.002;
+    otg_minimax *m = otg_minimax_new(otg_minimax_optimistic_adam, otg_game_nx(g), otg_game_ny(g),
+                                     &mp);
+    for (int k = 0; k < 2000; k++)
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &batches), OTG_OK);
+    assert_int_equal(otg_game_metrics(g, z, m1), OTG_OK);
+    assert_true(m0[0] <= 1.0);
+    assert_true(m1[2] < 0.5 * m0[2]);
+    assert_true(m1[0] >= 6.0 && m1[1] > 0.3);
+    float gen[8], tgt[8];
+    assert_int_equal(otg_game_samples(g, z, 4, gen, tgt), OTG_OK);
+    otg_game *d = make_game("dirac", 1);
+    assert_int_equal(otg_game_samples(d, z, 4, gen, tgt), OTG_EINVAL);
+    otg_game_free(d), otg_minimax_free(m), free(z), otg_game_free(g);
+}
+
 static void test_bad_params(void **state) {
     assert_null(otg_minimax_type_by_name("gda"));
     assert_null(otg_game_type_by_name("wgan"));
@@ -352,6 +449,9 @@ static void test_cli_bad_flags(void **state) {
         {"--game dirac --method simgd --bogus 1 --out /tmp/otg_game_bad", "bogus"},
         {"--game onelayer --act sigmoid --method simgd --out /tmp/otg_game_bad", "unknown activation"},
         {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad", "dim in [1, 64]"},
+        {"--game gan2d --gan-loss hinge --method simgd --out /tmp/otg_game_bad", "unknown gan loss"},
+        {"--game gan2d --hidden 0 --method simgd --out /tmp/otg_game_bad", "--hidden"},
+        {"--game gan2d --clip 0 --method simgd --out /tmp/otg_game_bad", "--clip"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run_cli(cases[i].args, out, sizeof out), 2);
@@ -416,6 +516,30 @@ static void test_cli_onelayer(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_cli_gan2d(void **state) {
+    char out[16384], dir[256], path[512], args[1024], line[1024];
+    snprintf(dir, sizeof dir, "/tmp/otg_game_gan2d_%d", (int)getpid());
+    snprintf(args, sizeof args, "--game gan2d --hidden 8 --batch 16 --method optimistic-adam "
+             "--lr 0.002 --steps 30 --every 10 --out %s", dir);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "modes="));
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "step,samples,grad_sq,dist,loss,modes,hq,sw,grad_sq_se,dist_se,"
+                              "loss_se,modes_se,hq_se,sw_se\n");
+    fclose(f);
+    const char *files[] = {"samples.png", "modes.png", "convergence.png"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_int_equal(access(path, R_OK), 0);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dirac_simgd_grows_exactly),
@@ -428,10 +552,14 @@ int main(void) {
         cmocka_unit_test(test_noise_stream),
         cmocka_unit_test(test_onelayer_operator_is_gradient),
         cmocka_unit_test(test_onelayer_sgda_learns_covariance),
+        cmocka_unit_test(test_gan2d_operator_fd),
+        cmocka_unit_test(test_gan2d_clip_projection),
+        cmocka_unit_test(test_gan2d_optimistic_adam_learns),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_cli_bad_flags),
         cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_cli_onelayer),
+        cmocka_unit_test(test_cli_gan2d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

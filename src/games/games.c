@@ -1,9 +1,11 @@
 /* The deterministic and noisy test games of Ryu, Yuan & Yin (2019): the Dirac GAN L = xy, the
  * strictly convex-concave quadratic, a random bilinear game of chosen condition number and a
  * nonsmooth convex-concave game with |.| terms (subgradient sign(0) = 0); the oracle adds Gaussian
- * noise from the caller's stream. Dispatches the one-layer generator game to onelayer.c. See
+ * noise from the caller's stream. Dispatches the one-layer generator game to onelayer.c and the
+ * 2-D GAN to gan2d.c. See
  * ALGORITHMS.md section 5. */
 #include "internal.h"
+#include "gan2d.h"
 #include "onelayer.h"
 #include "otgen/games.h"
 
@@ -11,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { G_DIRAC, G_QUADRATIC, G_BILINEAR, G_NONSMOOTH, G_ONELAYER } game_kind;
+typedef enum { G_DIRAC, G_QUADRATIC, G_BILINEAR, G_NONSMOOTH, G_ONELAYER, G_GAN2D } game_kind;
 
 struct otg_game_type {
     const char *name;
@@ -27,6 +29,7 @@ struct otg_game {
     double *zstar;  /* [2 d] */
     int64_t nx, ny; /* d + d; onelayer: d^2 + (d^2 + d) */
     otgi_onelayer *ol;
+    otgi_gan2d *gan;
 };
 
 static const otg_game_type types[] = {
@@ -35,6 +38,7 @@ static const otg_game_type types[] = {
     {"bilinear", G_BILINEAR},
     {"nonsmooth", G_NONSMOOTH},
     {"onelayer", G_ONELAYER},
+    {"gan2d", G_GAN2D},
 };
 #define N_TYPES ((int)(sizeof types / sizeof types[0]))
 
@@ -43,9 +47,10 @@ const otg_game_type *const otg_game_quadratic = &types[1];
 const otg_game_type *const otg_game_bilinear = &types[2];
 const otg_game_type *const otg_game_nonsmooth = &types[3];
 const otg_game_type *const otg_game_onelayer = &types[4];
+const otg_game_type *const otg_game_gan2d = &types[5];
 
 const char *otg_game_names(void) {
-    return "dirac, quadratic, bilinear, nonsmooth, onelayer";
+    return "dirac, quadratic, bilinear, nonsmooth, onelayer, gan2d";
 }
 
 static const char *const act_names[] = {"relu", "leaky_relu", "tanh"};
@@ -59,6 +64,20 @@ otg_status otg_game_act_parse(const char *name, otg_game_act *out) {
 
 const char *otg_game_act_name(otg_game_act a) {
     return (int)a >= 0 && (int)a < 3 ? act_names[a] : "";
+}
+
+static const char *const gan_loss_names[] = {"standard", "nonsat", "wasserstein"};
+
+otg_status otg_game_gan_loss_parse(const char *name, otg_game_gan_loss *out) {
+    for (int i = 0; name && i < 3; i++)
+        if (!strcmp(name, gan_loss_names[i])) return *out = (otg_game_gan_loss)i, OTG_OK;
+    return otgi_fail(OTG_EINVAL,
+                     "games: unknown gan loss '%s' (expected standard, nonsat, wasserstein)",
+                     name ? name : "");
+}
+
+const char *otg_game_gan_loss_name(otg_game_gan_loss l) {
+    return (int)l >= 0 && (int)l < 3 ? gan_loss_names[l] : "";
 }
 
 const otg_game_type *otg_game_type_by_name(const char *name) {
@@ -76,7 +95,8 @@ const char *otg_game_type_name(const otg_game_type *t) {
 otg_game_params otg_game_params_default(void) {
     otg_game_params p = {.dim = 1, .rho = 0.4, .cond = 10.0, .sigma = 0.0, .seed = 0,
                          .act = OTG_GAME_ACT_RELU, .leaky_alpha = 0.2, .lambda = 1.0,
-                         .batch = 64, .eval_n = 1024, .sw_dirs = 64};
+                         .batch = 64, .eval_n = 1024, .sw_dirs = 64, .hidden = 32,
+                         .gan_loss = OTG_GAME_GAN_STANDARD, .clip = 0.1, .target_noise = 0.05};
     return p;
 }
 
@@ -130,6 +150,34 @@ static otg_status bilinear_init(otg_game *g) {
     return OTG_OK;
 }
 
+/* batch, eval_n and sw_dirs, shared by onelayer and gan2d */
+static otg_status check_sampled(const otg_game_params *p) {
+    if (p->batch < 1 || p->batch > 100000000)
+        return otgi_fail(OTG_EINVAL, "games: batch must be in [1, 1e8] (got %lld)",
+                         (long long)p->batch);
+    if (p->eval_n < 2 || p->eval_n > 10000000)
+        return otgi_fail(OTG_EINVAL, "games: eval_n must be in [2, 1e7] (got %lld)",
+                         (long long)p->eval_n);
+    if (p->sw_dirs < 1 || p->sw_dirs > 100000)
+        return otgi_fail(OTG_EINVAL, "games: sw_dirs must be in [1, 1e5] (got %lld)",
+                         (long long)p->sw_dirs);
+    return OTG_OK;
+}
+
+static otg_status check_gan2d(const otg_game_params *p) {
+    if (p->hidden < 1 || p->hidden > 1024)
+        return otgi_fail(OTG_EINVAL, "games: gan2d: hidden must be in [1, 1024] (got %lld)",
+                         (long long)p->hidden);
+    if ((int)p->gan_loss < 0 || (int)p->gan_loss > 2)
+        return otgi_fail(OTG_EINVAL, "games: gan2d: bad loss %d", (int)p->gan_loss);
+    if (!(p->clip > 0.0 && isfinite(p->clip)))
+        return otgi_fail(OTG_EINVAL, "games: gan2d: clip must be > 0 (got %g)", p->clip);
+    if (!(p->target_noise > 0.0 && isfinite(p->target_noise)))
+        return otgi_fail(OTG_EINVAL, "games: gan2d: target noise must be > 0 (got %g)",
+                         p->target_noise);
+    return check_sampled(p);
+}
+
 static otg_status check_params(const otg_game_type *t, const otg_game_params *p) {
     if (p->dim < 1 || p->dim > 4096)
         return otgi_fail(OTG_EINVAL, "games: dim must be in [1, 4096] (got %lld)",
@@ -143,6 +191,7 @@ static otg_status check_params(const otg_game_type *t, const otg_game_params *p)
         return otgi_fail(OTG_EINVAL, "games: cond must be >= 1 (got %g)", p->cond);
     if (!(p->sigma >= 0.0 && isfinite(p->sigma)))
         return otgi_fail(OTG_EINVAL, "games: noise sigma must be >= 0 (got %g)", p->sigma);
+    if (t->kind == G_GAN2D) return check_gan2d(p);
     if (t->kind != G_ONELAYER) return OTG_OK;
     if (p->dim > 64)
         return otgi_fail(OTG_EINVAL, "games: onelayer needs dim in [1, 64] (got %lld)",
@@ -154,16 +203,7 @@ static otg_status check_params(const otg_game_type *t, const otg_game_params *p)
                          p->leaky_alpha);
     if (!(p->lambda > 0.0 && isfinite(p->lambda)))
         return otgi_fail(OTG_EINVAL, "games: onelayer: lambda must be > 0 (got %g)", p->lambda);
-    if (p->batch < 1 || p->batch > 100000000)
-        return otgi_fail(OTG_EINVAL, "games: onelayer: batch must be in [1, 1e8] (got %lld)",
-                         (long long)p->batch);
-    if (p->eval_n < 2 || p->eval_n > 10000000)
-        return otgi_fail(OTG_EINVAL, "games: onelayer: eval_n must be in [2, 1e7] (got %lld)",
-                         (long long)p->eval_n);
-    if (p->sw_dirs < 1 || p->sw_dirs > 100000)
-        return otgi_fail(OTG_EINVAL, "games: onelayer: sw_dirs must be in [1, 1e5] (got %lld)",
-                         (long long)p->sw_dirs);
-    return OTG_OK;
+    return check_sampled(p);
 }
 
 otg_game *otg_game_new(const otg_game_type *t, const otg_game_params *p) {
@@ -179,6 +219,11 @@ otg_game *otg_game_new(const otg_game_type *t, const otg_game_params *p) {
     if (t->kind == G_ONELAYER) {
         g->nx = p->dim * p->dim, g->ny = g->nx + p->dim;
         if (!(g->ol = otgi_onelayer_new(p))) goto fail;
+        return g;
+    }
+    if (t->kind == G_GAN2D) {
+        if (!(g->gan = otgi_gan2d_new(p))) goto fail;
+        g->nx = otgi_gan2d_nx(g->gan), g->ny = otgi_gan2d_ny(g->gan);
         return g;
     }
     if (!(g->zstar = otgi_calloc(2 * d, sizeof(double)))) goto fail;
@@ -198,6 +243,7 @@ void otg_game_free(otg_game *g) {
     if (!g) return;
     free(g->a), free(g->b), free(g->c), free(g->zstar);
     otgi_onelayer_free(g->ol);
+    otgi_gan2d_free(g->gan);
     free(g);
 }
 
@@ -212,7 +258,7 @@ int64_t otg_game_ny(const otg_game *g) {
 }
 
 int otg_game_saddle(const otg_game *g, double *zstar) {
-    if (g->ol) return 0;
+    if (g->ol || g->gan) return 0;
     memcpy(zstar, g->zstar, (size_t)(2 * g->d) * sizeof(double));
     return 1;
 }
@@ -222,6 +268,10 @@ void otg_game_initial_point(const otg_game *g, double scale, otg_rng *rng, doubl
         otgi_onelayer_initial_point(g->ol, scale, rng, z);
         return;
     }
+    if (g->gan) {
+        otgi_gan2d_initial_point(g->gan, scale, rng, z);
+        return;
+    }
     int64_t n = g->nx + g->ny;
     double s = 0.0;
     for (int64_t i = 0; i < n; i++) z[i] = otg_rng_normal(rng), s += z[i] * z[i];
@@ -229,20 +279,22 @@ void otg_game_initial_point(const otg_game *g, double scale, otg_rng *rng, doubl
 }
 
 int otg_game_n_metrics(const otg_game *g) {
-    return g && g->ol ? 2 : 0;
+    return !g ? 0 : g->ol ? 2 : g->gan ? 3 : 0;
 }
 
 const char *otg_game_metric_name(const otg_game *g, int i) {
-    static const char *const names[] = {"cov_err", "sw"};
-    return i >= 0 && i < otg_game_n_metrics(g) ? names[i] : "";
+    static const char *const names[] = {"cov_err", "sw"}, *const gan[] = {"modes", "hq", "sw"};
+    if (!(i >= 0 && i < otg_game_n_metrics(g))) return "";
+    return g->gan ? gan[i] : names[i];
 }
 
 otg_status otg_game_metrics(otg_game *g, const double *z, double *out) {
+    if (g->gan) return otgi_gan2d_metrics(g->gan, z, out);
     return g->ol ? otgi_onelayer_metrics(g->ol, z, out) : OTG_OK;
 }
 
 int64_t otg_game_samples_per_call(const otg_game *g) {
-    return g->ol ? g->p.batch : 0;
+    return g->ol || g->gan ? g->p.batch : 0;
 }
 
 /* sign with the selection sign(0) = 0 */
@@ -252,6 +304,7 @@ static double sgn0(double v) {
 
 double otg_game_loss(const otg_game *g, const double *z) {
     if (g->ol) return otgi_onelayer_loss(g->ol, z);
+    if (g->gan) return otgi_gan2d_loss(g->gan, z);
     int64_t d = g->d;
     const double *x = z, *y = z + d;
     double l = 0.0;
@@ -272,6 +325,10 @@ double otg_game_loss(const otg_game *g, const double *z) {
 void otg_game_operator(const otg_game *g, const double *z, double *out) {
     if (g->ol) {
         otgi_onelayer_operator(g->ol, z, out);
+        return;
+    }
+    if (g->gan) {
+        otgi_gan2d_operator(g->gan, z, out);
         return;
     }
     int64_t d = g->d;
@@ -297,6 +354,9 @@ otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rn
     if (g->ol) {
         if (!rng) return otgi_fail(OTG_EINVAL, "games: onelayer: the oracle needs an rng stream");
         otgi_onelayer_oracle(g->ol, z, out, rng);
+    } else if (g->gan) {
+        if (!rng) return otgi_fail(OTG_EINVAL, "games: gan2d: the oracle needs an rng stream");
+        otgi_gan2d_oracle(g->gan, z, out, rng);
     } else {
         otg_game_operator(g, z, out);
     }
@@ -304,5 +364,16 @@ otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rn
     if (!rng) return otgi_fail(OTG_EINVAL, "games: %s: noise sigma > 0 needs an rng stream",
                                g->type->name);
     for (int64_t i = 0; i < g->nx + g->ny; i++) out[i] += g->p.sigma * otg_rng_normal(rng);
+    return OTG_OK;
+}
+
+void otg_game_project(const otg_game *g, double *z) {
+    if (g->gan) otgi_gan2d_project(g->gan, z);
+}
+
+otg_status otg_game_samples(otg_game *g, const double *z, int64_t n, float *gen, float *target) {
+    if (!g || !g->gan) return otgi_fail(OTG_EINVAL, "games: samples: only gan2d has a generator of "
+                                                    "planar samples");
+    otgi_gan2d_samples(g->gan, z, n, gen, target);
     return OTG_OK;
 }

@@ -1,8 +1,10 @@
 /* otgen game: min-max dynamics (simGD, altGDA, optimistic, anchored, extragradient and the Adam
- * variants) on a test game (dirac, quadratic, bilinear, nonsmooth, onelayer), R seeds each. Writes
+ * variants) on a test game (dirac, quadratic, bilinear, nonsmooth, onelayer, gan2d), R seeds each.
+ * Writes
  * metrics.csv (or one metrics-<method>.csv per method plus a combined metrics.csv), config.json,
  * convergence.png (|G(z_k)|^2 on log-log axes, mean +- standard error over seeds), for 2-D games
- * trajectory.png, for onelayer cov_err.png (against target samples). Prints one result line per
+ * trajectory.png, for onelayer cov_err.png (against target samples), for gan2d modes.png and
+ * samples.png (samples-<method>.png with several methods). Prints one result line per
  * method on stdout. ALGORITHMS.md section 5. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -22,18 +24,19 @@
 #include <time.h>
 
 #define MAX_METHODS 8
-#define MAX_COLS 5 /* grad_sq, dist, loss and the game's metrics (onelayer: cov_err, sw) */
+#define MAX_COLS 6 /* grad_sq, dist, loss and the game's metrics (onelayer: cov_err, sw; gan2d:
+                      modes, hq, sw) */
 
 typedef struct {
-    char *game, *method, *out, *act, *sweep;
-    int64_t steps, seed, repeat, every, dim, refresh, batch;
-    double noise, lr, optimism, p, q, gamma, scale, rho, cond, init, lambda;
+    char *game, *method, *out, *act, *sweep, *gan_loss;
+    int64_t steps, seed, repeat, every, dim, refresh, batch, hidden;
+    double noise, lr, optimism, p, q, gamma, scale, rho, cond, init, lambda, clip, target_noise;
     int force;
 } game_opts;
 
 #define OFF(f) offsetof(game_opts, f)
 static const opt_def defs[] = {
-    {"game", OPT_STR, OFF(game), "NAME", "dirac, quadratic, bilinear, nonsmooth, onelayer", 0, 0, 1},
+    {"game", OPT_STR, OFF(game), "NAME", "dirac, quadratic, bilinear, nonsmooth, onelayer, gan2d", 0, 0, 1},
     {"method", OPT_STR, OFF(method), "LIST", "comma-separated: simgd, altgda, optimistic, anchored, extragradient, optimistic-adam, anchored-adam", 0, 0, 1},
     {"steps", OPT_INT, OFF(steps), "N", "iterations", 1, 1e8, 1},
     {"seed", OPT_INT, OFF(seed), "S", "seed: the game's random matrix; repeat r uses seed + r for z_0 and the noise", 0, 9e15, 1},
@@ -50,9 +53,13 @@ static const opt_def defs[] = {
     {"rho", OPT_REAL, OFF(rho), "R", "quadratic: L = rho/2 |x|^2 + <x,y>", 0, 1e6, 1},
     {"cond", OPT_REAL, OFF(cond), "K", "bilinear: condition number of A; onelayer: of W*", 1, 1e12, 1},
     {"act", OPT_STR, OFF(act), "NAME", "onelayer: phi = relu, leaky_relu (slope 0.2) or tanh", 0, 0, 1},
-    {"batch", OPT_INT, OFF(batch), "B", "onelayer: target (and generator) samples per oracle call", 1, 1e8, 1},
+    {"batch", OPT_INT, OFF(batch), "B", "onelayer, gan2d: target (and generator) samples per oracle call", 1, 1e8, 1},
+    {"gan-loss", OPT_STR, OFF(gan_loss), "NAME", "gan2d: standard (zero-sum), nonsat (non-saturating generator) or wasserstein (clipped critic)", 0, 0, 1},
+    {"hidden", OPT_INT, OFF(hidden), "H", "gan2d: hidden width of both MLPs (2 hidden layers)", 1, 1024, 1},
+    {"clip", OPT_REAL, OFF(clip), "C", "gan2d, wasserstein: clip the discriminator's parameters to [-C, C] after each step", 1e-12, 1e6, 1},
+    {"target-noise", OPT_REAL, OFF(target_noise), "S", "gan2d: sd of each of the 8 modes on the circle of radius 2", 1e-6, 10, 1},
     {"lambda", OPT_REAL, OFF(lambda), "L", "onelayer: L2 penalty (L/2)(|V|^2 + |v|^2) on the discriminator", 1e-12, 1e6, 1},
-    {"init", OPT_REAL, OFF(init), "S", "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0)", 1e-12, 1e6, 1},
+    {"init", OPT_REAL, OFF(init), "S", "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0; gan2d: He init times S)", 1e-12, 1e6, 1},
     {"every", OPT_INT, OFF(every), "K", "write a metrics row every K steps (and the last)", 1, 1e8, 1},
     {"sweep", OPT_STR, OFF(sweep), "NAME=V1,V2,..", "one series per value of NAME (p, q, lr, optimism, gamma, scale, noise, dim, batch, lambda) and method, drawn together; at most 8 series", 0, 0, 1},
     {"out", OPT_STR, OFF(out), "DIR", "output directory (required)", 0, 0, 0},
@@ -76,6 +83,7 @@ typedef struct {
     int64_t *count;         /* finite repeats per row */
     double *tx, *ty;        /* first repeat's trajectory (2-D games) [rows] */
     int64_t diverged_at;    /* first repeat's divergence step, -1 if none */
+    double *zlast;          /* first repeat's last finite iterate [nx + ny] (gan2d samples) */
 } method_log;
 
 static int mkdir_p(const char *path) {
@@ -155,6 +163,7 @@ static int run_method(method_log *lg) {
     if (!m) cli_usage_error("game", "%s", otg_last_error());
     double *z = calloc((size_t)(5 * n), sizeof(double));
     lg->diverged_at = -1;
+    lg->zlast = calloc((size_t)n, sizeof(double));
     for (int rep = 0; rep < o->repeat; rep++) {
         uint64_t seed = (uint64_t)o->seed + (uint64_t)rep;
         otg_rng noise = otg_rng_make(seed, 2);
@@ -164,6 +173,7 @@ static int run_method(method_log *lg) {
         log_row(g, lg, 0, rep, z, z + n);
         for (int64_t k = 1, row = 1; k <= o->steps; k++) {
             otg_status st = otg_minimax_step(m, z, otg_game_oracle, g, &noise);
+            if (st == OTG_OK) otg_game_project(g, z);
             if (st == OTG_ENONFINITE) {
                 if (rep == 0) lg->diverged_at = k;
                 fprintf(stderr, "otgen game: %s diverged at step %lld (seed %llu): %s\n",
@@ -177,7 +187,9 @@ static int run_method(method_log *lg) {
                 return OTG_EXIT_FAIL;
             }
             if (row < rows && k == row_step(o, row)) log_row(g, lg, row++, rep, z, z + n);
+            if (rep == 0) memcpy(lg->zlast, z, (size_t)n * sizeof(double));
         }
+        if (rep == 0 && o->steps == 0) memcpy(lg->zlast, z, (size_t)n * sizeof(double));
     }
     free(z);
     otg_minimax_free(m);
@@ -428,10 +440,46 @@ static otg_game *make_game(const game_opts *o) {
     otg_game_params gp = otg_game_params_default();
     gp.dim = o->dim, gp.rho = o->rho, gp.cond = o->cond, gp.sigma = o->noise;
     gp.seed = (uint64_t)o->seed, gp.batch = o->batch, gp.lambda = o->lambda;
+    gp.hidden = o->hidden, gp.clip = o->clip, gp.target_noise = o->target_noise;
+    if (otg_game_gan_loss_parse(o->gan_loss, &gp.gan_loss) != OTG_OK)
+        cli_usage_error("game", "--gan-loss: %s", otg_last_error());
     if (otg_game_act_parse(o->act, &gp.act) != OTG_OK) cli_usage_error("game", "--act: %s", otg_last_error());
     otg_game *g = otg_game_new(gt, &gp);
     if (!g) cli_usage_error("game", "--game %s: %s", o->game, otg_last_error());
     return g;
+}
+
+/* gan2d: modes.png (mean modes covered against k per method) and, per method, the first seed's
+ * last generator samples over the target (samples.png, or samples-<method>.png with several). */
+static int write_gan_pictures(const game_opts *o, const method_log *lgs, int nm) {
+    int64_t rows = n_rows(o), n = 1024;
+    otg_series s[MAX_METHODS];
+    double *buf = calloc((size_t)(2 * rows * nm), sizeof(double)), se;
+    float *gen = calloc((size_t)(4 * n), sizeof(float)), *tgt = gen + 2 * n;
+    char path[4200], title[256];
+    for (int i = 0; i < nm; i++) {
+        double *x = buf + 2 * rows * i, *y = x + rows;
+        for (int64_t r = 0; r < rows; r++) x[r] = (double)row_step(o, r), stat_of(&lgs[i], 3, r, &y[r], &se);
+        s[i] = (otg_series){lgs[i].label, x, y, rows};
+    }
+    snprintf(path, sizeof path, "%s/modes.png", o->out);
+    snprintf(title, sizeof title, "gan2d (%s loss): modes covered of 8, mean over %lld seed(s)",
+             o->gan_loss, (long long)o->repeat);
+    otg_status st = otg_plot_lines(path, s, nm, title, "step k", "modes covered", 0, 0, o->force);
+    for (int i = 0; i < nm && st == OTG_OK; i++) {
+        st = otg_game_samples(lgs[i].g, lgs[i].zlast, n, gen, tgt);
+        if (nm == 1) snprintf(path, sizeof path, "%s/samples.png", o->out);
+        else snprintf(path, sizeof path, "%s/samples-%s.png", o->out, lgs[i].label);
+        for (char *c = path + strlen(o->out); *c; c++)
+            if (*c == ' ' || *c == '=') *c = *c == ' ' ? '-' : '_';
+        snprintf(title, sizeof title, "gan2d, %s, %s loss: step %lld, seed %lld", lgs[i].label,
+                 o->gan_loss, (long long)o->steps, (long long)o->seed);
+        if (st == OTG_OK)
+            st = otg_plot_scatter(path, gen, n, "generated", tgt, n, "target", title, o->force);
+    }
+    free(buf), free(gen);
+    if (st != OTG_OK) fprintf(stderr, "otgen game: gan2d pictures: %s\n", otg_last_error());
+    return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
 }
 
 static int write_outputs(const game_opts *o, method_log *lgs, int nm, const otg_game *g) {
@@ -449,7 +497,9 @@ static int write_outputs(const game_opts *o, method_log *lgs, int nm, const otg_
     int planar = 1;
     for (int i = 0; i < nm; i++) planar = planar && otg_game_nx(lgs[i].g) + otg_game_ny(lgs[i].g) == 2;
     if (!rc && planar) rc = write_trajectory(o->out, o, lgs, nm, g);
-    if (!rc && n_cols(g) > 3 && n_rows(o) > 1) rc = write_cov_err(o->out, o, lgs, nm, g);
+    int onelayer = !strcmp(otg_game_name(g), "onelayer"), gan = !strcmp(otg_game_name(g), "gan2d");
+    if (!rc && onelayer && n_rows(o) > 1) rc = write_cov_err(o->out, o, lgs, nm, g);
+    if (!rc && gan) rc = write_gan_pictures(o, lgs, nm);
     cJSON *cfg = opts_to_json(defs, n_defs, o);
     cJSON_AddStringToObject(cfg, "version", otg_version());
     char *text = cJSON_Print(cfg), path[4200];
@@ -499,8 +549,10 @@ int cmd_game(int argc, char **argv) {
                    .act = strdup("relu"), .steps = 1000, .seed = 0, .repeat = 1, .every = 1,
                    .dim = 1, .refresh = 0, .batch = 64, .noise = 0.0, .lr = 0.1, .optimism = 0.1,
                    .p = 0.0, .q = 0.0, .gamma = 2.0, .scale = 1.0, .rho = 0.4, .cond = 10.0,
-                   .init = 1.0, .lambda = 1.0, .sweep = strdup(""), .force = 0};
-    int seen[32] = {0};
+                   .init = 1.0, .lambda = 1.0, .sweep = strdup(""), .force = 0,
+                   .gan_loss = strdup("standard"), .hidden = 32, .clip = 0.1,
+                   .target_noise = 0.05};
+    int seen[64] = {0};
     opts_parse_argv("game", USAGE, defs, n_defs, &o, argc, argv, seen);
     if (!o.out) cli_usage_error("game", "--out DIR is required");
     method_log lgs[MAX_METHODS] = {{0}};
@@ -535,7 +587,7 @@ int cmd_game(int argc, char **argv) {
     if (!rc) print_results(&o, lgs, nm, g);
     for (int i = 0; i < nm; i++) {
         for (int c = 0; c < MAX_COLS; c++) free(lgs[i].sum[c]), free(lgs[i].sq[c]);
-        free(lgs[i].count), free(lgs[i].tx), free(lgs[i].ty);
+        free(lgs[i].count), free(lgs[i].tx), free(lgs[i].ty), free(lgs[i].zlast);
         otg_game_free(lgs[i].g);
     }
     opts_free(defs, n_defs, &o);
