@@ -5,9 +5,12 @@
 #include "otgen/ad.h"
 #include "otgen/core.h"
 #include "otgen/data.h"
+#include "otgen/games.h"
 #include "otgen/io.h"
+#include "otgen/minimax.h"
 #include "otgen/nn.h"
 #include "otgen/optim.h"
+#include "otgen/particles.h"
 #include "otgen/ot.h"
 #include "otgen/plot.h"
 

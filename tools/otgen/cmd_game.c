@@ -463,9 +463,9 @@ static int write_gan_pictures(const game_opts *o, const method_log *lgs, int nm)
         s[i] = (otg_series){lgs[i].label, x, y, rows};
     }
     snprintf(path, sizeof path, "%s/modes.png", o->out);
-    snprintf(title, sizeof title, "gan2d (%s loss): modes covered of 8, mean over %lld seed(s)",
-             o->gan_loss, (long long)o->repeat);
-    otg_status st = otg_plot_lines(path, s, nm, title, "step k", "modes covered", 0, 0, o->force);
+    snprintf(title, sizeof title, "gan2d, %s loss: mean of %lld seed(s)", o->gan_loss,
+             (long long)o->repeat);
+    otg_status st = otg_plot_lines(path, s, nm, title, "step k", "modes covered (of 8)", 0, 0, o->force);
     for (int i = 0; i < nm && st == OTG_OK; i++) {
         st = otg_game_samples(lgs[i].g, lgs[i].zlast, n, gen, tgt);
         if (nm == 1) snprintf(path, sizeof path, "%s/samples.png", o->out);
