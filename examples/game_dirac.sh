@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ryu, Yuan & Yin (2019), the Dirac GAN L = xy: simGD diverges (|z_k|^2 grows by 1 + a^2 per
-# step), alternating GDA cycles, optimistic simGD (a < 2b(1 - 2bR)), extragradient and anchored
+# step) while the continuous flow cycles, alternating GDA cycles, optimistic simGD (a < 2b(1 - 2bR)), extragradient and anchored
 # simGD converge, and anchored's |G(z_k)|^2 falls like k^-(2-2p) (p = 2/3: slope -2/3). Also the
 # strictly convex-concave L = 0.2x^2 + xy, where plain simGD converges. Prints a table; charts in
 # runs/examples/game_dirac/{methods,anchored,quadratic}/{convergence,trajectory}.png.
@@ -27,6 +27,11 @@ $OTGEN game --game dirac --method simgd,altgda,optimistic,anchored,extragradient
     esac
     row "dirac 2000 steps" "$exp" "$line"
   done
+# The continuous flow z' = -G(z) cycles: simGD with a tiny step follows it, |z|^2 grows only by
+# (1 + a^2)^k = 1.0063 over t = k a = 2 pi, and the trajectory is a circle.
+line=$($OTGEN game --game dirac --method simgd --lr 0.001 --steps 6283 --every 10 \
+  --out $OUT/flow --force 2>/dev/null)
+row "flow: a=1e-3, t=2pi" "cycles: |G|^2 x 1.0063" "$line"
 for p in 0.667 0.75 0.55; do
   line=$($OTGEN game --game dirac --method anchored --p $p --gamma 2 --steps 100000 --every 10 \
     --out $OUT/anchored-p$p --force 2>/dev/null)
@@ -39,4 +44,5 @@ line=$($OTGEN game --game quadratic --rho 0.4 --method simgd --steps 2000 --out 
   --force 2>/dev/null)
 row "0.2x^2+xy 2000 steps" "converges (strict convexity)" "$line"
 echo "slope: least squares of log |G|^2 on log k over k in [K/100, K]"
-echo "charts: $OUT/methods/convergence.png, $OUT/methods/trajectory.png, $OUT/anchored-p*/convergence.png"
+echo "charts: $OUT/methods/convergence.png, $OUT/methods/trajectory.png, $OUT/flow/trajectory.png,"
+echo "        $OUT/anchored-p*/convergence.png"
