@@ -10,6 +10,7 @@
  * would need a step thousands of times smaller than the weights. */
 #include "otgen/particles.h"
 #include "internal.h"
+#include "particles_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void deconv_destroy(void *state) {
 
 /* c_k = (1/n) sum_i w_i e^{-2 pi i k t_i} for k = 0..K (parallel over k, fixed order over i). */
 static void fourier(const float *u, int64_t n, int64_t K, double *re, double *im) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * (K + 1) >= OTGI_PAR_MIN_WORK / 16)
     for (int64_t k = 0; k <= K; k++) {
         double a = 0.0, b = 0.0;
         for (int64_t i = 0; i < n; i++) {
@@ -98,7 +99,7 @@ static otg_status deconv_eval(void *state, const float *u, int64_t m, otg_rng *b
     if (!g) return OTG_OK;
     /* m dR/dw_i = sum_k c_k Re(conj(rho_k) e^{-i phi}) = sum_k c_k (a cos phi - b sin phi);
      * m dR/dt_i = -w_i sum_k c_k 2 pi k (a sin phi + b cos phi); c_0 = 1, c_k = 2. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * (K + 1) >= OTGI_PAR_MIN_WORK / 16)
     for (int64_t i = 0; i < m; i++) {
         double w = (double)u[2 * i], t = (double)u[2 * i + 1], gw = 0.0, gt = 0.0;
         for (int64_t k = 0; k <= K; k++) {

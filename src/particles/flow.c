@@ -2,6 +2,7 @@
  * batch stream (seed, 5); one step is forward Euler u_i <- u_i - lr * m grad_{u_i} F_m. */
 #include "otgen/particles.h"
 #include "internal.h"
+#include "particles_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ otg_status otg_particles_step(otg_particles *s, double lr) {
     int64_t n = s->m * s->dim;
     float a = (float)lr;
     int bad = 0;
-#pragma omp parallel for schedule(static) reduction(| : bad)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (n >= OTGI_PAR_MIN_WORK)
     for (int64_t k = 0; k < n; k++) {
         s->u[k] -= a * s->g[k];
         bad |= !isfinite(s->u[k]);

@@ -190,8 +190,9 @@ static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const fl
     const int64_t pblocks = (m + OTGI_PBLOCK - 1) / OTGI_PBLOCK;
     float *z = s->z, *w = s->w;
     double *part = s->part;
+    const int par = rows * m * d1 >= OTGI_PAR_MIN_WORK;
     for (int64_t j = 0; j < m; j++) w[j] = u[j * dim];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
     for (int64_t c = 0; c < chunks; c++) net_chunk(s, u, w, m, x, y, rows, c, g != NULL);
     double loss = 0.0, vsum = 0.0;
     for (int64_t i = 0; i < rows; i++) loss += s->r[i] * s->r[i];
@@ -202,7 +203,7 @@ static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const fl
     const double inv = 1.0 / (double)rows;
     /* Per particle block: theta part D^T x [nb, d1] into columns 1.. of g, times w_j; the weight
      * part sum_c part[c, j] / rows (chunk order); then the penalty's (sub)gradient. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
     for (int64_t b = 0; b < pblocks; b++) {
         int64_t j0 = b * OTGI_PBLOCK, nb = m - j0 < OTGI_PBLOCK ? m - j0 : OTGI_PBLOCK;
         otg_gemm(1, 0, nb, d1, rows, 1.0f, z + j0, m, x, d1, 0.0f, g + j0 * dim + 1, dim);

@@ -26,6 +26,13 @@ typedef struct {
 #define OTGI_CHUNK 64
 /* Particles per fixed block of the theta-gradient GEMM. */
 #define OTGI_PBLOCK 64
+/* Below this much work per loop (multiply-adds: rows * m * (d + 1) for the networks, m * (K + 1)
+ * trigonometric terms for deconv, m * dim for the update) the loops run on one thread: a team's
+ * fork and barriers cost more than the work, many times more when other processes hold the cores.
+ * 2^18 is also OpenBLAS's own threshold (65536 * GEMM_MULTITHREAD_THRESHOLD 4) below which an
+ * sgemm runs single-threaded, so a block GEMM called outside a parallel region keeps the bits it
+ * has inside one, and results stay independent of the thread count. */
+#define OTGI_PAR_MIN_WORK (1 << 18)
 
 void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, otgi_penalty pen,
                       double teacher_scale, int alternate_signs);
