@@ -6,6 +6,7 @@
 
 #include "otgen/ad.h"
 #include "otgen/core.h"
+#include "otgen/implicit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,30 @@ otg_mlp_spec otg_mlp_spec_default(void);
 /* Builds the MLP on x [n, widths[0]] and returns its output [n, widths[last]]; parameters are
  * appended to g's flat buffer and initialised from rng. NULL with the reason on a bad spec. */
 otg_node *otg_mlp_build(otg_graph *g, otg_node *x, const otg_mlp_spec *spec, otg_rng *rng);
+
+/* ---- the deep-equilibrium layer (docs/implicit.md) ------------------------------------------- */
+
+/* Settings of otg_nn_deq; defaults in brackets (otg_deq_spec_default). */
+typedef struct {
+    float max_norm;              /* kappa in (0, 1): W is kept at |W|_2 <= kappa [0.9] */
+    int power_iters;             /* power iterations estimating |W|_2 [100] */
+    otg_fixed_point_opts solver; /* forward and adjoint solves [otg_fixed_point_opts_default] */
+} otg_deq_spec;
+
+otg_deq_spec otg_deq_spec_default(void);
+
+/* A deep-equilibrium layer x [n, in] -> z* [n, width], z* = relu(z* W + x U + b), solved by the
+ * fixed-point iteration and differentiated implicitly (otg_fixed_point). W [width, width],
+ * U [in, width], b [width] are appended to g's flat parameter buffer in that order: W from
+ * N(0, 1/width) rescaled to |W|_2 = kappa / 2, U He-initialised from rng, b zero.
+ * |W|_2 < 1 makes z -> relu(z W + c) a contraction (relu is 1-Lipschitz), so the forward
+ * converges and I - A is invertible. It is enforced by a projection before every forward solve:
+ * when the power-iteration estimate s of |W|_2 exceeds kappa, W <- (kappa / s) W in the flat
+ * buffer (a rescaling, not the exact spectral-norm projection; the optimiser's iterate is changed
+ * in place, as a projected method would). Backprop uses relu'(0) = s of g at exact zeros.
+ * NULL (reason in otg_last_error) on a bad shape or spec. */
+otg_node *otg_nn_deq(otg_graph *g, otg_node *x, int64_t width, const otg_deq_spec *spec,
+                     otg_rng *rng);
 
 /* ---- generator models ------------------------------------------------------------------------ */
 
