@@ -98,12 +98,16 @@ static double norm2(const float *v, int64_t n) {
     return sqrt(s);
 }
 
-/* The failure message of the adjoint solve, naming why it stopped. */
+/* The failure message of the adjoint solve: why it stopped, and what that says about A. */
 static otg_status fp_adjoint_fail(const fixed_point *f, const char *why, double r, int k) {
-    return otgi_fail(OTG_ENOCONV, "fixed_point: adjoint solve (I - A)^T w = g %s (residual "
-                     "%.3g |g| after %d iterations, tolerance %.1e): I - A is singular or nearly "
-                     "so at x* (A = dT/dx has an eigenvalue on or outside the unit circle)",
-                     why, r, k, f->opts.adjoint_tol);
+    const char *hint = strcmp(why, "diverged") == 0
+        ? "A = dT/dx has an eigenvalue of modulus > 1 at x*, so w <- g + A^T w cannot converge "
+          "(and I - A may be singular)"
+        : "A = dT/dx has an eigenvalue of modulus about 1 at x* (I - A is singular or nearly so "
+          "when it is 1), or adjoint_tol is below float32 precision";
+    return otgi_fail(OTG_ENOCONV, "fixed_point: adjoint solve (I - A)^T w = g %s (residual %.3g "
+                     "|g| after %d iterations, tolerance %.1e): %s", why, r, k,
+                     f->opts.adjoint_tol, hint);
 }
 
 /* w <- g + A^T w from w = g until |g + A^T w - w| <= adjoint_tol |g|. Stops early when the
@@ -130,7 +134,7 @@ static otg_status fp_adjoint(fixed_point *f, const float *g) {
         const double r = sqrt(r2) / gn;
         f->info.adjoint_iters = k;
         f->info.adjoint_residual = r;
-        if (!isfinite(r)) return fp_adjoint_fail(f, "diverged to a non-finite residual", r, k);
+        if (!isfinite(r)) return fp_adjoint_fail(f, "diverged", r, k);
         if (r <= f->opts.adjoint_tol) return OTG_OK;
         if (r > 1e3 * rmin) return fp_adjoint_fail(f, "diverged", r, k);
         if (k % 100 == 0) {
