@@ -5,6 +5,7 @@
 #include "otgen/ad.h"
 #include "otgen/core.h"
 #include "otgen/data.h"
+#include "otgen/implicit.h"
 #include "otgen/io.h"
 #include "otgen/nn.h"
 #include "otgen/optim.h"
