@@ -89,6 +89,8 @@ typedef enum {
     OTG_MODEL_MLP,    /* latent -> hidden... -> out_dim */
     OTG_MODEL_CNN,    /* dense -> [C, h/4, w/4] -> (upsample x2, conv 3x3) twice -> image */
     OTG_MODEL_RESCNN, /* the CNN with a residual block (x + conv(relu(conv(x)))) after each stage */
+    OTG_MODEL_DEQ,    /* latent -> deep-equilibrium layer (width hidden[0], otg_nn_deq) -> dense
+                       * layers for hidden[1..] -> out_dim */
     OTG_MODEL_COUNT
 } otg_model_kind;
 
