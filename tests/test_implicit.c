@@ -186,6 +186,32 @@ static void test_lasso_hypergradient_unrolled(void **state) {
     otg_graph_free(ri.g);
 }
 
+/* At |v| = t the soft-threshold's backprop uses relu'(0) = s: dS/dv = s, dS/dt = -sign(v) s. */
+static void test_soft_threshold_selection(void **state) {
+    const float ss[] = {0.0f, 0.5f, 1.0f};
+    for (int k = 0; k < 3; k++) {
+        otg_graph *g = otg_graph_new();
+        otg_node *v = otg_input(g, SHAPE(4, 1), 1), *t = otg_input(g, SHAPE(1), 1);
+        otg_node *y = otg_sum(g, otg_soft_threshold(g, v, t));
+        assert_int_equal(otg_graph_set_relu_prime(g, ss[k]), OTG_OK);
+        assert_int_equal(otg_graph_compile(g), OTG_OK);
+        const float vals[4] = {0.5f, -0.5f, 0.9f, 0.2f}; /* kink, kink, active, inactive */
+        memcpy(otg_node_data(v), vals, sizeof vals);
+        otg_node_data(t)[0] = 0.5f;
+        assert_int_equal(otg_graph_forward(g), OTG_OK);
+        otg_graph_zero_grad(g);
+        assert_int_equal(otg_graph_backward(g, y), OTG_OK);
+        const float *gv = otg_node_grad(v), *gt = otg_node_grad(t);
+        assert_float_equal(gv[0], ss[k], 0.0f);
+        assert_float_equal(gv[1], ss[k], 0.0f);
+        assert_float_equal(gv[2], 1.0f, 0.0f);
+        assert_float_equal(gv[3], 0.0f, 0.0f);
+        assert_float_equal(gt[0], -ss[k] + ss[k] - 1.0f, 0.0f); /* -s (v = t), +s (v = -t), -1 */
+        assert_float_equal(otg_node_data(y)[0], 0.4f, 1e-7f);
+        otg_graph_free(g);
+    }
+}
+
 /* ---- the deep-equilibrium layer ---------------------------------------------------------------- */
 
 enum { DN = 5, DIN = 3, DW = 8 };
@@ -528,6 +554,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lasso_hypergradient_fd),
         cmocka_unit_test(test_lasso_hypergradient_unrolled),
+        cmocka_unit_test(test_soft_threshold_selection),
         cmocka_unit_test(test_deq_gradient_fd),
         cmocka_unit_test(test_deq_gradient_unrolled),
         cmocka_unit_test(test_singular_and_divergent_adjoint),
