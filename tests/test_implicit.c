@@ -416,6 +416,7 @@ static void test_forward_failures(void **state) {
     for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_ENOCONV);
     HAS("did not converge in 50 iterations");
+    printf("oscillating T: %s\n", otg_last_error());
     otg_graph_free(g);
     /* T(x) = 2 x + th: grows to Inf */
     g = otg_graph_new();
@@ -429,6 +430,7 @@ static void test_forward_failures(void **state) {
     for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_ENONFINITE);
     HAS("not finite");
+    printf("T = 2 x + 1: %s\n", otg_last_error());
     otg_graph_free(g);
 }
 
