@@ -353,38 +353,106 @@ static void test_deq_gradient_unrolled(void **state) {
 /* ---- failures: singular I - A, divergence, non-convergence, non-finite, bad arguments --------- */
 
 /* T(x, th) = c x + (th - th), x [3]: x = 0 is a fixed point for every c; A = c I. */
-static otg_node *scaled_identity(otg_graph *g, otg_node *th, float c, int k) {
+static otg_node *scaled_identity(otg_graph *g, otg_node *th, float c, otg_adjoint_solver solver) {
     otg_graph *t = otg_graph_new();
     otg_node *x = otg_input(t, SHAPE(3), 1), *tth = otg_input(t, SHAPE(3), 1);
     otg_node *out = otg_add(t, otg_scale(t, x, c), otg_sub(t, tth, tth));
     otg_fixed_point_opts o = otg_fixed_point_opts_default();
-    o.max_iter = k;
+    o.adjoint_solver = solver;
     return otg_fixed_point(g, t, x, out, 1, &tth, &th, &o);
 }
 
-static otg_status backward_of(float c) {
+static otg_status backward_of(float c, otg_adjoint_solver solver) {
     otg_graph *g = otg_graph_new();
     otg_node *th = otg_input(g, SHAPE(3), 1);
-    otg_node *x = scaled_identity(g, th, c, 1000), *loss = otg_sum(g, x);
+    otg_node *x = scaled_identity(g, th, c, solver), *loss = otg_sum(g, x);
     assert_non_null(loss);
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     otg_status st = otg_graph_backward(g, loss);
     otg_fixed_point_info info;
     otg_fixed_point_stats(x, &info);
-    printf("T = %g x: backward %s after %d adjoint iterations: %s\n", (double)c,
-           otg_status_name(st), info.adjoint_iters, otg_last_error());
+    printf("T = %g x, %s: backward %s after %d adjoint iterations: %s\n", (double)c,
+           solver == OTG_ADJOINT_GMRES ? "GMRES" : "iterate", otg_status_name(st),
+           info.adjoint_iters, otg_last_error());
     otg_graph_free(g);
     return st;
 }
 
 static void test_singular_and_divergent_adjoint(void **state) {
-    assert_int_equal(backward_of(1.0f), OTG_ENOCONV); /* I - A = 0 */
+    assert_int_equal(backward_of(1.0f, OTG_ADJOINT_ITERATE), OTG_ENOCONV); /* I - A = 0 */
     HAS("stagnated");
     HAS("I - A is singular");
-    assert_int_equal(backward_of(2.0f), OTG_ENOCONV); /* rho(A) = 2 */
+    assert_int_equal(backward_of(2.0f, OTG_ADJOINT_ITERATE), OTG_ENOCONV); /* rho(A) = 2 */
     HAS("diverged");
     HAS("modulus > 1");
-    assert_int_equal(backward_of(0.5f), OTG_OK); /* a contraction: fine */
+    assert_int_equal(backward_of(0.5f, OTG_ADJOINT_ITERATE), OTG_OK); /* a contraction: fine */
+    assert_int_equal(backward_of(1.0f, OTG_ADJOINT_GMRES), OTG_ENOCONV);
+    HAS("zero pivot");
+    HAS("singular");
+    assert_int_equal(backward_of(2.0f, OTG_ADJOINT_GMRES), OTG_OK); /* invertible: GMRES solves */
+}
+
+/* T(x, th) = 2 x + th - 1 at th = 1: x* = 1 - th = 0 is reached from x = 0 at once, A = 2 I is not
+ * a contraction but I - A = -I is invertible, dx* / dth = -1. The iteration diverges; GMRES solves. */
+static otg_status expanding(otg_adjoint_solver solver, float *grad) {
+    otg_graph *g = otg_graph_new(), *t = otg_graph_new();
+    otg_node *th = otg_input(g, SHAPE(3), 1);
+    otg_node *x = otg_input(t, SHAPE(3), 1), *tth = otg_input(t, SHAPE(3), 1);
+    otg_node *one = otg_input(t, SHAPE(3), 0);
+    otg_node *out = otg_add(t, otg_scale(t, x, 2.0f), otg_sub(t, tth, one));
+    assert_int_equal(otg_graph_compile(t), OTG_OK);
+    for (int i = 0; i < 3; i++) otg_node_data(one)[i] = 1.0f;
+    otg_fixed_point_opts o = otg_fixed_point_opts_default();
+    o.adjoint_solver = solver;
+    otg_node *xs = otg_fixed_point(g, t, x, out, 1, &tth, &th, &o), *loss = otg_sum(g, xs);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    otg_graph_zero_grad(g);
+    otg_status st = otg_graph_backward(g, loss);
+    *grad = otg_node_grad(th)[0];
+    otg_graph_free(g);
+    return st;
+}
+
+static void test_gmres_adjoint(void **state) {
+    float gr = 0.0f;
+    assert_int_equal(expanding(OTG_ADJOINT_ITERATE, &gr), OTG_ENOCONV);
+    HAS("diverged");
+    assert_int_equal(expanding(OTG_ADJOINT_GMRES, &gr), OTG_OK);
+    assert_float_equal(gr, -1.0f, 1e-6f);
+    /* the lasso: the same hypergradient with fewer passes of T's tape */
+    lasso_data d;
+    lasso_data_make(&d, 7, 0);
+    otg_fixed_point_opts o = otg_fixed_point_opts_default();
+    o.tol = 1e-7, o.max_iter = 5000;
+    lasso_run ri = lasso_implicit(&d, &o);
+    o.adjoint_solver = OTG_ADJOINT_GMRES;
+    lasso_run rg = lasso_implicit(&d, &o);
+    for (size_t i = 0; i < sizeof LAMS / sizeof *LAMS; i++) {
+        double a = 0.0, b = 0.0;
+        otg_fixed_point_info ia, ib;
+        lasso_eval(&ri, LAMS[i], &a);
+        lasso_eval(&rg, LAMS[i], &b);
+        otg_fixed_point_stats(ri.x, &ia);
+        otg_fixed_point_stats(rg.x, &ib);
+        printf("lasso lam %.3f: iterate %.7e (%d passes), GMRES %.7e (%d passes), rel diff %.1e\n",
+               (double)LAMS[i], a, ia.adjoint_iters, b, ib.adjoint_iters, fabs(a - b) / fabs(a));
+        assert_true(fabs(a - b) <= 1e-4 * fabs(a));
+        assert_true(ib.adjoint_iters <= ia.adjoint_iters);
+    }
+    otg_graph_free(ri.g);
+    otg_graph_free(rg.g);
+    /* singular: the duplicated column, and T = x */
+    lasso_data_make(&d, 7, 1);
+    lasso_run rs = lasso_implicit(&d, &o);
+    otg_node_data(rs.lam)[0] = 0.02f;
+    assert_int_equal(otg_graph_forward(rs.g), OTG_OK);
+    otg_graph_zero_grad(rs.g);
+    assert_int_equal(otg_graph_backward(rs.g, rs.loss), OTG_ENOCONV);
+    printf("GMRES, lasso with a duplicated column: %s\n", otg_last_error());
+    HAS("singular");
+    otg_graph_free(rs.g);
 }
 
 static void test_lasso_duplicate_columns_singular(void **state) {
@@ -476,9 +544,13 @@ static void test_bad_arguments(void **state) {
 static void run_all_grads(double *lasso_g, double *deq_g) {
     lasso_data d;
     lasso_data_make(&d, 7, 0);
-    lasso_run r = lasso_implicit(&d, NULL);
-    lasso_eval(&r, 0.05f, lasso_g);
-    otg_graph_free(r.g);
+    otg_fixed_point_opts o = otg_fixed_point_opts_default();
+    for (int k = 0; k < 2; k++) { /* the iteration, then GMRES */
+        o.adjoint_solver = k ? OTG_ADJOINT_GMRES : OTG_ADJOINT_ITERATE;
+        lasso_run r = lasso_implicit(&d, &o);
+        lasso_eval(&r, 0.05f, &lasso_g[k]);
+        otg_graph_free(r.g);
+    }
     deq_run q = deq_make(11, NULL);
     deq_grads(&q, deq_g);
     otg_graph_free(q.g);
@@ -486,16 +558,16 @@ static void run_all_grads(double *lasso_g, double *deq_g) {
 
 static void test_bit_identical(void **state) {
     enum { NG = DW * DW + DIN * DW + DW + DN * DIN };
-    double l1, l2, l3, d1[NG], d2[NG], d3[NG];
+    double l1[2], l2[2], l3[2], d1[NG], d2[NG], d3[NG];
     const int threads = otg_threads_get();
     otg_threads_set(1);
-    run_all_grads(&l1, d1);
-    run_all_grads(&l2, d2);
+    run_all_grads(l1, d1);
+    run_all_grads(l2, d2);
     otg_threads_set(2);
-    run_all_grads(&l3, d3);
+    run_all_grads(l3, d3);
     otg_threads_set(threads);
-    assert_memory_equal(&l1, &l2, sizeof l1);
-    assert_memory_equal(&l1, &l3, sizeof l1);
+    assert_memory_equal(l1, l2, sizeof l1);
+    assert_memory_equal(l1, l3, sizeof l1);
     assert_memory_equal(d1, d2, sizeof d1);
     assert_memory_equal(d1, d3, sizeof d1);
 }
@@ -561,6 +633,7 @@ int main(void) {
         cmocka_unit_test(test_deq_gradient_unrolled),
         cmocka_unit_test(test_singular_and_divergent_adjoint),
         cmocka_unit_test(test_lasso_duplicate_columns_singular),
+        cmocka_unit_test(test_gmres_adjoint),
         cmocka_unit_test(test_forward_failures),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_bit_identical),

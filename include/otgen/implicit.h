@@ -15,6 +15,14 @@
 extern "C" {
 #endif
 
+/* How the backward solves the adjoint equation (I - A)^T w = g. */
+typedef enum {
+    OTG_ADJOINT_ITERATE, /* w <- g + A^T w from w = g: needs the spectral radius of A < 1 (as the
+                          * forward does); converges at the forward's rate */
+    OTG_ADJOINT_GMRES    /* restarted GMRES(m): any invertible I - A, usually far fewer passes
+                          * when A's spectral radius is near 1 */
+} otg_adjoint_solver;
+
 /* Settings of a fixed-point node; defaults in brackets (otg_fixed_point_opts_default). */
 typedef struct {
     int max_iter;         /* forward iterations x <- T(x, theta) at most [1000] */
@@ -23,6 +31,8 @@ typedef struct {
     double adjoint_tol;   /* backward stop: |g + A^T w - w|_2 <= adjoint_tol |g|_2 [1e-6] */
     int warm_start;       /* start each forward from the last solution instead of 0 [0]; with 0,
                            * a forward depends only on theta (bit-reproducible in isolation) */
+    otg_adjoint_solver adjoint_solver; /* [OTG_ADJOINT_ITERATE] */
+    int gmres_restart;    /* GMRES: Krylov vectors per restart cycle, 1..1000 [30] */
 } otg_fixed_point_opts;
 
 /* The defaults in brackets above. */
@@ -39,8 +49,9 @@ otg_fixed_point_opts otg_fixed_point_opts_default(void);
  * Returns NULL (reason in otg_last_error) on a bad argument or shape. At run time:
  *   otg_graph_forward returns OTG_ENOCONV when the iteration does not reach tol in max_iter,
  *   OTG_ENONFINITE when an iterate is NaN/Inf;
- *   otg_graph_backward returns OTG_ENOCONV when the adjoint solve diverges, stagnates or runs
- *   out of iterations — the symptom of a singular (or nearly singular) I - A. */
+ *   otg_graph_backward returns OTG_ENOCONV when the adjoint solve diverges, stagnates, hits a
+ *   zero pivot (GMRES) or runs out of iterations — the symptom of a singular (or nearly
+ *   singular) I - A, or for OTG_ADJOINT_ITERATE of a spectral radius of A >= 1. */
 otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t_out,
                           int n_theta, otg_node *const *t_theta, otg_node *const *theta,
                           const otg_fixed_point_opts *opts);
@@ -49,8 +60,8 @@ otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t
 typedef struct {
     int iters;               /* forward iterations used */
     double step;             /* last max|x_k+1 - x_k| */
-    int adjoint_iters;       /* backward iterations used (0 before a backward) */
-    double adjoint_residual; /* last |g + A^T w - w|_2 / |g|_2 */
+    int adjoint_iters;       /* backward passes of T in the last adjoint solve (0 before one) */
+    double adjoint_residual; /* last |g + A^T w - w|_2 / |g|_2 (GMRES: its estimate) */
 } otg_fixed_point_info;
 
 /* Fills *info for a node made by otg_fixed_point (OTG_EINVAL for any other node). */

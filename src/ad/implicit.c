@@ -1,8 +1,9 @@
 /* The fixed-point node x* = T(x*, theta) (implicit.h): a custom op whose forward iterates
  * x <- T(x, theta) on T's own graph and whose backward solves (I - A)^T w = g by the fixed-point
- * iteration w <- g + A^T w, each A^T w a backward pass of T's graph seeded with w, then returns
- * B^T w with one more such pass. Divergence, stagnation and exhausted iterations of either solve
- * are reported as OTG_ENOCONV (non-finite iterates as OTG_ENONFINITE) with the numbers. */
+ * iteration w <- g + A^T w (or restarted GMRES, implicit_gmres.c), each A^T w a backward pass of
+ * T's graph seeded with w, then returns B^T w with one more such pass. Divergence, stagnation and
+ * exhausted iterations of either solve are reported as OTG_ENOCONV (non-finite iterates as
+ * OTG_ENONFINITE) with the numbers. */
 #include "ad/ad_internal.h"
 #include "ad/implicit_internal.h"
 
@@ -17,6 +18,7 @@ typedef struct {
     int64_t n;                  /* numel(x) */
     otg_fixed_point_opts opts;
     float *w, *buf, *last;      /* [n] each: adjoint iterate, scratch, last solution */
+    double *gwork;              /* GMRES workspace, or NULL */
     int have_last;
     otg_fixed_point_info info;
     otgi_fixed_point_prepare prepare;
@@ -25,7 +27,7 @@ typedef struct {
 } fixed_point;
 
 otg_fixed_point_opts otg_fixed_point_opts_default(void) {
-    otg_fixed_point_opts o = {1000, 1e-6, 1000, 1e-6, 0};
+    otg_fixed_point_opts o = {1000, 1e-6, 1000, 1e-6, 0, OTG_ADJOINT_ITERATE, 30};
     return o;
 }
 
@@ -110,6 +112,29 @@ static otg_status fp_adjoint_fail(const fixed_point *f, const char *why, double 
                      f->opts.adjoint_tol, hint);
 }
 
+static otg_status fp_matvec(void *ctx, const float *v, const float **av) {
+    fixed_point *f = ctx;
+    otg_status st = fp_vjp(f, v);
+    *av = otg_node_grad(f->x);
+    return st;
+}
+
+/* The adjoint equation by GMRES (implicit_gmres.c) into f->w. */
+static otg_status fp_adjoint_gmres(fixed_point *f, const float *g) {
+    otgi_gmres_args a = {f->n, f->opts.gmres_restart, f->opts.adjoint_max_iter,
+                         f->opts.adjoint_tol, f->gwork, f->buf, fp_matvec, f};
+    const char *why = NULL;
+    otg_status st = otgi_gmres(&a, g, f->w, &f->info.adjoint_iters, &f->info.adjoint_residual,
+                               &why);
+    if (st != OTG_OK && why)
+        return otgi_fail(OTG_ENOCONV, "fixed_point: GMRES on the adjoint equation (I - A)^T w = g "
+                         "%s (residual %.3g |g| after %d passes, tolerance %.1e): I - A is "
+                         "singular or nearly so at x*, or adjoint_tol is below float32 precision",
+                         why, f->info.adjoint_residual, f->info.adjoint_iters,
+                         f->opts.adjoint_tol);
+    return st;
+}
+
 /* w <- g + A^T w from w = g until |g + A^T w - w| <= adjoint_tol |g|. Stops early when the
  * residual grows 1000-fold over its minimum (divergence) or fails to shrink by 0.1% over 100
  * iterations (stagnation: an eigenvalue 1 of A, as for a singular I - A). */
@@ -154,7 +179,8 @@ static otg_status fp_backward(void *ctx, int n_in, const otg_tensor *in, const o
     memcpy(otg_node_data(f->x), out->data, (size_t)f->n * sizeof(float));
     otg_graph_set_relu_prime(f->t, otgi_graph_relu_prime(f->outer));
     otg_status st = otg_graph_forward(f->t); /* T's tape (its selections) at x* */
-    if (st == OTG_OK) st = fp_adjoint(f, out_grad->data);
+    if (st == OTG_OK)
+        st = f->gwork ? fp_adjoint_gmres(f, out_grad->data) : fp_adjoint(f, out_grad->data);
     if (st == OTG_OK) st = fp_vjp(f, f->w);
     if (st != OTG_OK) return st;
     for (int i = 0; i < n_in; i++) {
@@ -175,6 +201,7 @@ static void fp_release(void *ctx) {
     free(f->w);
     free(f->buf);
     free(f->last);
+    free(f->gwork);
     free(f);
 }
 
@@ -226,8 +253,11 @@ otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t
     fixed_point *f = NULL;
     otg_fixed_point_opts o = opts ? *opts : otg_fixed_point_opts_default();
     if (fp_check(g, t, t_x, t_out, n_theta, t_theta, theta) != OTG_OK) goto fail;
-    if (o.max_iter < 1 || o.adjoint_max_iter < 1 || !(o.tol >= 0) || !(o.adjoint_tol >= 0)) {
-        otgi_fail(OTG_EINVAL, "fixed_point: iterations must be >= 1 and tolerances >= 0");
+    if (o.max_iter < 1 || o.adjoint_max_iter < 1 || !(o.tol >= 0) || !(o.adjoint_tol >= 0) ||
+        (o.adjoint_solver != OTG_ADJOINT_ITERATE && o.adjoint_solver != OTG_ADJOINT_GMRES) ||
+        (o.adjoint_solver == OTG_ADJOINT_GMRES && (o.gmres_restart < 1 || o.gmres_restart > 1000))) {
+        otgi_fail(OTG_EINVAL, "fixed_point: iterations must be >= 1, tolerances >= 0, the "
+                  "adjoint solver ITERATE or GMRES (restart 1..1000)");
         goto fail;
     }
     if (otg_graph_compile(t) != OTG_OK || !(f = otgi_calloc(1, sizeof *f))) goto fail;
@@ -243,6 +273,9 @@ otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t
     f->buf = otgi_calloc((size_t)f->n, sizeof(float));
     f->last = otgi_calloc((size_t)f->n, sizeof(float));
     if (!f->w || !f->buf || !f->last) goto fail;
+    if (o.adjoint_solver == OTG_ADJOINT_GMRES &&
+        !(f->gwork = otgi_calloc(otgi_gmres_work_doubles(f->n, o.gmres_restart), sizeof(double))))
+        goto fail;
     otg_node *n = otg_custom(g, &fp_op, f, n_theta, theta, t_x->ndim, t_x->shape);
     if (!n) goto fail;
     otgi_custom_adopt(n, fp_release);
