@@ -639,5 +639,6 @@ int main(void) {
         cmocka_unit_test(test_bit_identical),
         cmocka_unit_test(test_deq_generator_trains),
     };
+    if (getenv("OTGEN_TEST_FILTER")) cmocka_set_test_filter(getenv("OTGEN_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
