@@ -76,10 +76,12 @@ otg_deq_spec otg_deq_spec_default(void);
  * N(0, 1/width) rescaled to |W|_2 = kappa / 2, U He-initialised from rng, b zero.
  * |W|_2 < 1 makes z -> relu(z W + c) a contraction (relu is 1-Lipschitz), so the forward
  * converges and I - A is invertible. It is enforced by a projection before every forward solve:
- * when the power-iteration estimate s of |W|_2 exceeds kappa, W <- (kappa / s) W in the flat
+ * when the power-iteration estimate e of |W|_2 exceeds kappa, W <- (kappa / e) W in the flat
  * buffer (a rescaling, not the exact spectral-norm projection; the optimiser's iterate is changed
- * in place, as a projected method would). Backprop uses relu'(0) = s of g at exact zeros.
- * NULL (reason in otg_last_error) on a bad shape or spec. */
+ * in place, as a projected method would). At exact zeros of the preactivation backprop uses g's
+ * relu'(0) (otg_graph_set_relu_prime). Errors at run time as otg_fixed_point's (OTG_ENOCONV,
+ * OTG_ENONFINITE, also for a non-finite W). NULL (reason in otg_last_error) on a bad shape or
+ * spec. */
 otg_node *otg_nn_deq(otg_graph *g, otg_node *x, int64_t width, const otg_deq_spec *spec,
                      otg_rng *rng);
 
