@@ -502,6 +502,25 @@ static void test_forward_failures(void **state) {
     otg_graph_free(g);
 }
 
+/* warm_start: a second forward at the same theta starts at x* and stops after one step. */
+static void test_warm_start(void **state) {
+    lasso_data d;
+    lasso_data_make(&d, 7, 0);
+    otg_fixed_point_opts o = otg_fixed_point_opts_default();
+    o.warm_start = 1;
+    lasso_run r = lasso_implicit(&d, &o);
+    otg_fixed_point_info a, b;
+    const double l1 = lasso_eval(&r, 0.05f, NULL);
+    otg_fixed_point_stats(r.x, &a);
+    const double l2 = lasso_eval(&r, 0.05f, NULL);
+    otg_fixed_point_stats(r.x, &b);
+    printf("warm start: %d then %d iterations, L %.9f then %.9f; %lld kinks in T at x*\n", a.iters,
+           b.iters, l1, l2, (long long)b.kinks);
+    assert_true(a.iters > 5 && b.iters <= 2);
+    assert_true(fabs(l1 - l2) <= 1e-5 * fabs(l1));
+    otg_graph_free(r.g);
+}
+
 static void test_bad_arguments(void **state) {
     otg_graph *g = otg_graph_new();
     otg_node *th = otg_input(g, SHAPE(3), 1), *th2 = otg_input(g, SHAPE(2), 1);
@@ -635,6 +654,7 @@ int main(void) {
         cmocka_unit_test(test_lasso_duplicate_columns_singular),
         cmocka_unit_test(test_gmres_adjoint),
         cmocka_unit_test(test_forward_failures),
+        cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_bit_identical),
         cmocka_unit_test(test_deq_generator_trains),

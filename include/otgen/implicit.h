@@ -62,6 +62,8 @@ typedef struct {
     double step;             /* last max|x_k+1 - x_k| */
     int adjoint_iters;       /* backward passes of T in the last adjoint solve (0 before one) */
     double adjoint_residual; /* last |g + A^T w - w|_2 / |g|_2 (GMRES: its estimate) */
+    int64_t kinks;           /* nonsmooth-op inputs of T's graph exactly at a kink in the last
+                              * evaluation of T (otg_graph_kink_count of T at x*) */
 } otg_fixed_point_info;
 
 /* Fills *info for a node made by otg_fixed_point (OTG_EINVAL for any other node). */

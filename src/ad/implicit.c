@@ -76,6 +76,7 @@ static otg_status fp_forward(void *ctx, int n_in, const otg_tensor *in, otg_tens
         if (st != OTG_OK) return st;
         f->info.iters = k;
         f->info.step = step;
+        f->info.kinks = otg_graph_kink_count(f->t);
         if (step <= f->opts.tol * (1.0 + big)) {
             memcpy(out->data, x, (size_t)f->n * sizeof *x);
             memcpy(f->last, x, (size_t)f->n * sizeof *x);
