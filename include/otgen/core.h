@@ -21,7 +21,8 @@ typedef enum {
     OTG_EIO,        /* a read or write failed */
     OTG_EFORMAT,    /* malformed file or header */
     OTG_ENONFINITE, /* NaN or Inf where a finite value is required */
-    OTG_CONTINUE    /* an iteration is not finished (convergence tests) */
+    OTG_CONTINUE,   /* an iteration is not finished (convergence tests) */
+    OTG_ENOCONV     /* an iterative solve failed to converge (or its linear system is singular) */
 } otg_status;
 
 /* The detail of the last error set on this thread ("dense: input dim 784 != 512"); "" if none. */

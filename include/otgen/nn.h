@@ -6,6 +6,7 @@
 
 #include "otgen/ad.h"
 #include "otgen/core.h"
+#include "otgen/implicit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,12 +59,40 @@ otg_mlp_spec otg_mlp_spec_default(void);
  * appended to g's flat buffer and initialised from rng. NULL with the reason on a bad spec. */
 otg_node *otg_mlp_build(otg_graph *g, otg_node *x, const otg_mlp_spec *spec, otg_rng *rng);
 
+/* ---- the deep-equilibrium layer (docs/implicit.md) ------------------------------------------- */
+
+/* Settings of otg_nn_deq; defaults in brackets (otg_deq_spec_default). */
+typedef struct {
+    float max_norm;              /* kappa in (0, 1): W is kept at |W|_2 <= kappa [0.9] */
+    int power_iters;             /* power iterations estimating |W|_2 [100] */
+    otg_fixed_point_opts solver; /* forward and adjoint solves [otg_fixed_point_opts_default] */
+} otg_deq_spec;
+
+otg_deq_spec otg_deq_spec_default(void);
+
+/* A deep-equilibrium layer x [n, in] -> z* [n, width], z* = relu(z* W + x U + b), solved by the
+ * fixed-point iteration and differentiated implicitly (otg_fixed_point). W [width, width],
+ * U [in, width], b [width] are appended to g's flat parameter buffer in that order: W from
+ * N(0, 1/width) rescaled to |W|_2 = kappa / 2, U He-initialised from rng, b zero.
+ * |W|_2 < 1 makes z -> relu(z W + c) a contraction (relu is 1-Lipschitz), so the forward
+ * converges and I - A is invertible. It is enforced by a projection before every forward solve:
+ * when the power-iteration estimate e of |W|_2 exceeds kappa, W <- (kappa / e) W in the flat
+ * buffer (a rescaling, not the exact spectral-norm projection; the optimiser's iterate is changed
+ * in place, as a projected method would). At exact zeros of the preactivation backprop uses g's
+ * relu'(0) (otg_graph_set_relu_prime). Errors at run time as otg_fixed_point's (OTG_ENOCONV,
+ * OTG_ENONFINITE, also for a non-finite W). NULL (reason in otg_last_error) on a bad shape or
+ * spec. */
+otg_node *otg_nn_deq(otg_graph *g, otg_node *x, int64_t width, const otg_deq_spec *spec,
+                     otg_rng *rng);
+
 /* ---- generator models ------------------------------------------------------------------------ */
 
 typedef enum {
     OTG_MODEL_MLP,    /* latent -> hidden... -> out_dim */
     OTG_MODEL_CNN,    /* dense -> [C, h/4, w/4] -> (upsample x2, conv 3x3) twice -> image */
     OTG_MODEL_RESCNN, /* the CNN with a residual block (x + conv(relu(conv(x)))) after each stage */
+    OTG_MODEL_DEQ,    /* latent -> deep-equilibrium layer (width hidden[0], otg_nn_deq) -> dense
+                       * layers for hidden[1..] -> out_dim */
     OTG_MODEL_COUNT
 } otg_model_kind;
 

@@ -6,6 +6,7 @@
 #include "otgen/core.h"
 #include "otgen/data.h"
 #include "otgen/games.h"
+#include "otgen/implicit.h"
 #include "otgen/io.h"
 #include "otgen/minimax.h"
 #include "otgen/nn.h"

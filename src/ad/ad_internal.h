@@ -28,6 +28,7 @@ struct otg_node {
     int64_t kinks;                  /* inputs at a kink in the last forward */
     const otg_custom_op *custom;
     void *custom_ctx;
+    void (*custom_release)(void *ctx); /* non-NULL: the graph owns custom_ctx and frees it so */
 };
 
 /* One row of the op table. shape() validates inputs and sets ndim/shape (called at build);
@@ -55,6 +56,8 @@ extern const otgi_op_def otgi_op_input, otgi_op_param, otgi_op_add, otgi_op_sub,
  * shape check. NULL (error set) on a NULL graph/input or a failed check. */
 otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in,
                         const float *fattr, const int64_t *iattr);
+/* Hands ownership of a custom node's ctx to its graph: otg_graph_free calls release(ctx). */
+void otgi_custom_adopt(otg_node *n, void (*release)(void *ctx));
 /* The graph's relu'(0) selection. */
 float otgi_graph_relu_prime(const otg_graph *g);
 /* Shape helpers for shape(): same shape as in[0], and equality of two nodes' shapes. */

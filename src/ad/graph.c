@@ -35,7 +35,11 @@ static void graph_free_buffers(otg_graph *g) {
 
 void otg_graph_free(otg_graph *g) {
     if (!g) return;
-    for (int64_t i = 0; i < g->n_nodes; i++) free(g->nodes[i]->in);
+    for (int64_t i = 0; i < g->n_nodes; i++) {
+        otg_node *n = g->nodes[i];
+        if (n->custom_release) n->custom_release(n->custom_ctx);
+        free(n->in);
+    }
     for (int64_t b = 0; b < g->n_blocks; b++) free(g->blocks[b]);
     graph_free_buffers(g);
     free(g->blocks);

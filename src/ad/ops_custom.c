@@ -71,3 +71,8 @@ otg_node *otg_custom(otg_graph *g, const otg_custom_op *op, void *ctx, int n_in,
     }
     return n;
 }
+
+void otgi_custom_adopt(otg_node *n, void (*release)(void *ctx)) {
+    OTG_ASSERT(n && n->op == OTG_OP_CUSTOM);
+    n->custom_release = release;
+}

@@ -34,6 +34,7 @@ const char *otg_status_name(otg_status s) {
     case OTG_EFORMAT: return "OTG_EFORMAT";
     case OTG_ENONFINITE: return "OTG_ENONFINITE";
     case OTG_CONTINUE: return "OTG_CONTINUE";
+    case OTG_ENOCONV: return "OTG_ENOCONV";
     }
     return "OTG_UNKNOWN";
 }

@@ -1,12 +1,13 @@
-/* Generator models built on the tape: the MLP, and two convolutional generators for images
- * (dense -> [C, h/4, w/4] -> upsample + 3x3 conv, twice -> sigmoid image), one with residual
- * blocks. The caller's spec says which; parameters land in the graph's flat buffer. */
+/* Generator models built on the tape: the MLP, a deep-equilibrium generator (an equilibrium layer
+ * then dense layers), and two convolutional generators for images (dense -> [C, h/4, w/4] ->
+ * upsample + 3x3 conv, twice -> sigmoid image), one with residual blocks. The caller's spec says
+ * which; parameters land in the graph's flat buffer. */
 #include "internal.h"
 #include "otgen/nn.h"
 
 #include <string.h>
 
-static const char *const kind_names[OTG_MODEL_COUNT] = {"mlp", "cnn", "rescnn"};
+static const char *const kind_names[OTG_MODEL_COUNT] = {"mlp", "cnn", "rescnn", "deq"};
 
 otg_status otg_model_kind_parse(const char *name, otg_model_kind *out) {
     for (int k = 0; name && k < OTG_MODEL_COUNT; k++)
@@ -14,7 +15,7 @@ otg_status otg_model_kind_parse(const char *name, otg_model_kind *out) {
             *out = (otg_model_kind)k;
             return OTG_OK;
         }
-    return otgi_fail(OTG_EINVAL, "unknown model '%s' (mlp, cnn, rescnn)", name ? name : "");
+    return otgi_fail(OTG_EINVAL, "unknown model '%s' (mlp, cnn, rescnn, deq)", name ? name : "");
 }
 
 const char *otg_model_kind_name(otg_model_kind k) {
@@ -33,6 +34,19 @@ static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, o
     m.output = s->output;
     m.leaky_alpha = s->leaky_alpha;
     return otg_mlp_build(g, z, &m, init);
+}
+
+/* latent -> deq(hidden[0]) -> dense + activation for hidden[1..] -> dense -> output activation. */
+static otg_node *build_deq(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
+    if (s->n_hidden < 1)
+        return otgi_fail(OTG_EINVAL, "model deq: needs a hidden width (the equilibrium layer's)"),
+               NULL;
+    otg_node *h = otg_nn_deq(g, z, s->hidden[0], NULL, init);
+    for (int i = 1; i < s->n_hidden && h; i++)
+        h = otg_nn_activate(g, otg_nn_dense(g, h, s->hidden[i], OTG_INIT_HE, init), s->activation,
+                            s->leaky_alpha);
+    h = h ? otg_nn_dense(g, h, s->out_dim, OTG_INIT_XAVIER, init) : NULL;
+    return h ? otg_nn_activate(g, h, s->output, s->leaky_alpha) : NULL;
 }
 
 /* A 3x3 convolution with padding 1 and a channel bias, He-initialised: x [n, cin, h, w]. */
@@ -72,6 +86,7 @@ otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, ot
         return otgi_fail(OTG_ESHAPE, "model: latent input must be [n, %lld]", (long long)s->latent), NULL;
     if (s->n_hidden < 0 || s->n_hidden > 8) return otgi_fail(OTG_EINVAL, "model: 0 to 8 hidden widths"), NULL;
     if (s->kind == OTG_MODEL_MLP) return build_mlp(g, z, s, init);
+    if (s->kind == OTG_MODEL_DEQ) return build_deq(g, z, s, init);
     if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)
         return otgi_fail(OTG_EINVAL, "model: unknown kind %d", (int)s->kind), NULL;
     if (s->img_h < 4 || s->img_w < 4 || s->img_h % 4 || s->img_w % 4 || s->img_h * s->img_w != s->out_dim)

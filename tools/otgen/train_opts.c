@@ -13,7 +13,7 @@ const opt_def train_opt_defs[] = {
     {"classes", OPT_STR, OFF(classes), "L,L", "fashion-mnist labels to keep (default all)", 0, 0, 1},
     {"source", OPT_STR, OFF(source), "NAME", "latent law: gaussian, uniform or a 2-D law", 0, 0, 1},
     {"latent", OPT_INT, OFF(latent), "N", "latent dimension, 0 = 2 for 2-D data, 32 otherwise", 0, 65536, 1},
-    {"model", OPT_STR, OFF(model), "NAME", "generator: mlp, cnn, rescnn", 0, 0, 1},
+    {"model", OPT_STR, OFF(model), "NAME", "generator: mlp, cnn, rescnn, deq", 0, 0, 1},
     {"hidden", OPT_STR, OFF(hidden), "W,W", "mlp hidden widths", 0, 0, 1},
     {"activation", OPT_STR, OFF(activation), "F", "hidden activation: relu, leaky_relu, tanh, sigmoid, softplus, abs", 0, 0, 1},
     {"output", OPT_STR, OFF(output), "F", "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
