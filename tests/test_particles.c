@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 /* Central differences of F_m at random particles vs the speed divided by m. */
@@ -184,6 +185,26 @@ static void test_cli(void **st) {
     assert_non_null(strstr(out, "--out"));
     assert_int_equal(cli("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t", out, sizeof out), 0);
     assert_non_null(strstr(out, "excess="));
+    FILE *f = fopen("/tmp/otg_particles_t/metrics.csv", "r");
+    char line[256];
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "step,objective,excess\n");
+    fclose(f);
+    assert_int_equal(access("/tmp/otg_particles_t/particles.npy", R_OK), 0);
+    assert_int_equal(access("/tmp/otg_particles_t/particles.png", R_OK), 0);
+    /* no overwrite without --force */
+    assert_int_equal(cli("particles --problem deconv --m 8 --steps 20 --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_int_equal(cli("particles --problem deconv --sweep-m 2,4 --seeds 2 --steps 20 --force "
+                         "--out /tmp/otg_particles_t", out, sizeof out), 0);
+    assert_non_null(strstr(out, "sweep=2,4"));
+    const char *files[] = {"excess_vs_m.csv", "excess_vs_m.png", "mass_vs_t.png"};
+    for (int i = 0; i < 3; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/tmp/otg_particles_t/%s", files[i]);
+        assert_int_equal(access(path, R_OK), 0);
+    }
+    assert_int_equal(system("rm -rf /tmp/otg_particles_t"), 0);
 }
 
 int main(void) {

@@ -2,7 +2,8 @@
  * m particles of a problem (relu2, sigmoid2, deconv) and writes metrics.csv (step, objective,
  * excess over the known global minimum or empty), particles.npy (final particles, one row each)
  * and particles.png (trajectories with the truth marked); --sweep-m runs several m and seeds and
- * writes excess_vs_m.csv and excess_vs_m.png. */
+ * writes excess_vs_m.csv and excess_vs_m.png (for deconv also mass_vs_t.png, the cumulative mass
+ * of the final particles per m against the truth's). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
@@ -84,6 +85,7 @@ static void coords(int deconv, const float *u, int64_t dim, int64_t count, float
 
 typedef struct {
     double objective, excess;
+    float *final; /* if not NULL, receives the final particles [m, dim] */
 } run_result;
 
 /* One run; when out_dir is set, writes the run's files. Returns an exit code. */
@@ -137,6 +139,7 @@ static int run_one(const part_opts *o, int64_t m, uint64_t seed, const char *out
     }
     if (!quiet) cli_progress_end(&prog);
     res->objective = F, res->excess = isnan(Fstar) ? (double)NAN : F - Fstar;
+    if (res->final) memcpy(res->final, otg_particles_data(s), (size_t)(m * dim) * sizeof(float));
     if (out_dir && rc == OTG_EXIT_OK) {
         char path[4200];
         otg_status st;
@@ -171,12 +174,58 @@ static int run_one(const part_opts *o, int64_t m, uint64_t seed, const char *out
     return rc;
 }
 
+#define MASS_GRID 1001
+/* deconv: the signed mass on [0, t], M(t) = (1/n) sum_{t_i <= t} w_i, on MASS_GRID points of
+ * [0, 1) for particles u [n, 2] (w, t) with normaliser n; out [MASS_GRID]. */
+static void cumulative_mass(const float *u, int64_t n, int64_t norm, double *out) {
+    for (int g = 0; g < MASS_GRID; g++) out[g] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int g0 = (int)ceil((double)u[2 * i + 1] * (MASS_GRID - 1));
+        for (int g = g0 < 0 ? 0 : g0; g < MASS_GRID; g++) out[g] += (double)u[2 * i] / (double)norm;
+    }
+}
+
+/* mass_vs_t.png for a deconv sweep: M(t) of the first seed's final particles for each m, and of
+ * the true spikes: the measures mu_m approach one limit as m grows. finals [nm][m_i * 2]. */
+static otg_status write_mass_chart(const part_opts *o, const int64_t *ms, int nm, float **finals) {
+    int ns = nm < 8 ? nm : 8;
+    double *buf = malloc((size_t)(ns + 2) * MASS_GRID * sizeof(double)), *t = buf;
+    char labels[9][32], path[4200], title[160];
+    otg_series ser[9];
+    for (int g = 0; g < MASS_GRID; g++) t[g] = (double)g / (MASS_GRID - 1);
+    for (int i = 0; i < ns; i++) { /* the last (largest) ns values of m */
+        int j = nm - ns + i;
+        cumulative_mass(finals[j], ms[j], ms[j], buf + (size_t)(i + 1) * MASS_GRID);
+        snprintf(labels[i], sizeof labels[i], "m = %lld", (long long)ms[j]);
+        ser[i] = (otg_series){labels[i], t, buf + (size_t)(i + 1) * MASS_GRID, MASS_GRID};
+    }
+    otg_particles_params p = otg_particles_params_default();
+    p.m0 = o->m0, p.lambda = o->lambda, p.kernel_order = o->K, p.seed = (uint64_t)o->seed;
+    otg_particles *s = otg_particles_new(otg_particles_type_find("deconv"), &p, 1);
+    int64_t nt = 0;
+    const float *tu = s ? otg_particles_truth(s, &nt) : NULL;
+    if (tu) {
+        cumulative_mass(tu, nt, nt, buf + (size_t)(ns + 1) * MASS_GRID);
+        snprintf(labels[ns], sizeof labels[ns], "true spikes");
+        ser[ns] = (otg_series){labels[ns], t, buf + (size_t)(ns + 1) * MASS_GRID, MASS_GRID};
+    }
+    snprintf(title, sizeof title, "deconv, m0=%lld, lambda=%g, seed %lld: mass on [0, t]",
+             (long long)o->m0, o->lambda, (long long)o->seed);
+    snprintf(path, sizeof path, "%s/mass_vs_t.png", o->out);
+    otg_status st = otg_plot_lines(path, ser, ns + (tu != NULL), title, "position t",
+                                   "(1/m) sum of w_i over t_i <= t", 0, 0, o->force);
+    otg_particles_free(s), free(buf);
+    return st;
+}
+
 static int run_sweep(const part_opts *o) {
     int64_t ms[64];
     int nm = cli_parse_int_list("particles", "--sweep-m", o->sweep_m, ms, 64);
     for (int i = 0; i < nm; i++)
         if (ms[i] < 1 || ms[i] > (1 << 20)) cli_usage_error("particles", "--sweep-m: m = %lld out of 1..2^20", (long long)ms[i]);
     int64_t ns = o->seeds;
+    int deconv = !strcmp(o->problem, "deconv");
+    float *finals[64] = {0};
     double *x = malloc((size_t)nm * sizeof(double)), *y = malloc((size_t)(nm * ns) * sizeof(double));
     size_t cap = 64 + (size_t)(nm * ns) * 96, len = 0;
     char *csv = malloc(cap);
@@ -185,7 +234,8 @@ static int run_sweep(const part_opts *o) {
     for (int i = 0; i < nm && !rc; i++) {
         x[i] = (double)ms[i];
         for (int64_t k = 0; k < ns && !rc; k++) {
-            run_result r;
+            run_result r = {0};
+            if (deconv && k == 0) r.final = finals[i] = malloc((size_t)ms[i] * 2 * sizeof(float));
             rc = run_one(o, ms[i], (uint64_t)(o->seed + k), NULL, 1, &r);
             known = !isnan(r.excess);
             y[k * nm + i] = known ? r.excess : r.objective;
@@ -211,6 +261,7 @@ static int run_sweep(const part_opts *o) {
         snprintf(path, sizeof path, "%s/excess_vs_m.png", o->out);
         if (st == OTG_OK)
             st = otg_plot_lines(path, ser, nser, title, "particles m", known ? "excess objective" : "objective", 1, 1, o->force);
+        if (st == OTG_OK && deconv) st = write_mass_chart(o, ms, nm, finals);
         if (st != OTG_OK) {
             fprintf(stderr, "otgen particles: %s\n", otg_last_error());
             rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
@@ -219,6 +270,7 @@ static int run_sweep(const part_opts *o) {
                    o->problem, (long long)o->m0, (long long)ns, (long long)o->steps, o->out);
         }
     }
+    for (int i = 0; i < nm; i++) free(finals[i]);
     free(x), free(y), free(csv);
     return rc;
 }
@@ -248,7 +300,7 @@ int cmd_particles(int argc, char **argv) {
     if (o.sweep_m) {
         rc = run_sweep(&o);
     } else {
-        run_result r;
+        run_result r = {0};
         rc = run_one(&o, o.m, (uint64_t)o.seed, o.out, 0, &r);
         if (!rc) {
             char ex[64] = "";
