@@ -90,6 +90,17 @@ static double fitted_slope(const char *method, otg_game *g, const otg_minimax_pa
     return sxy / sxx;
 }
 
+/* Central difference (step 1e-6) of coordinate i of G = (d_x L, -d_y L) at z (z restored). */
+static double fd_operator(const otg_game *g, double *z, int64_t i) {
+    double h = 1e-6, zi = z[i];
+    z[i] = zi + h;
+    double lp = otg_game_loss(g, z);
+    z[i] = zi - h;
+    double lm = otg_game_loss(g, z);
+    z[i] = zi;
+    return (lp - lm) / (2 * h) * (i < otg_game_nx(g) ? 1.0 : -1.0);
+}
+
 /* ---- Dirac GAN L = xy ----------------------------------------------------------------------- */
 
 static void test_dirac_simgd_grows_exactly(void **state) {
@@ -245,13 +256,7 @@ static void test_onelayer_operator_is_gradient(void **state) {
         for (int64_t i = 0; i < n; i++) z[i] = 0.7 * otg_rng_normal(&r);
         otg_game_operator(g, z, gz);
         for (int64_t i = 0; i < n; i++) {
-            double h = 1e-6, zi = z[i];
-            z[i] = zi + h;
-            double lp = otg_game_loss(g, z);
-            z[i] = zi - h;
-            double lm = otg_game_loss(g, z);
-            z[i] = zi;
-            double fd = (lp - lm) / (2 * h) * (i < nx ? 1.0 : -1.0);
+            double fd = fd_operator(g, z, i);
             assert_true(fabs(fd - gz[i]) < 1e-6 * (1.0 + fabs(fd)));
         }
         assert_int_equal(otg_game_saddle(g, zs), 0); /* W is known only up to W Q */
@@ -313,13 +318,7 @@ static void test_gan2d_operator_fd(void **state) {
         otg_game_operator(g, z, op);
         double worst = 0.0;
         for (int64_t i = loss == OTG_GAME_GAN_NONSAT ? nx : 0; i < n; i++) {
-            double h = 1e-6, zi = z[i];
-            z[i] = zi + h;
-            double lp = otg_game_loss(g, z);
-            z[i] = zi - h;
-            double lm = otg_game_loss(g, z);
-            z[i] = zi;
-            double fd = (lp - lm) / (2 * h) * (i < nx ? 1.0 : -1.0);
+            double fd = fd_operator(g, z, i);
             worst = fmax(worst, fabs(fd - op[i]) / (1e-4 + fabs(fd)));
         }
         assert_true(worst < 1e-4);
