@@ -337,10 +337,18 @@ static void draw_points(const point_set *s, PLINT color) {
 }
 
 /* Grid lines (light, under the data) for the current window. */
-static void draw_grid(const char *xopt, double xtick, const char *yopt) {
+/* PLplot custom label for a log axis: "10^n" on every k-th decade (k = *data), blank between. */
+static void decade_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data) {
+    int every = *(const int *)data;
+    long n = lround(value);
+    if (fabs(value - (double)n) > 1e-6 || n % every) label[0] = '\0';
+    else snprintf(label, (size_t)length, "10#u%ld#d", n);
+}
+
+static void draw_grid(const char *xopt, double xtick, const char *yopt, double ytick) {
     plcol0(COL_GRID);
     plwidth(1.0);
-    plbox(xopt, xtick, 0, yopt, 0.0, 0);
+    plbox(xopt, xtick, 0, yopt, ytick, 0);
 }
 
 /* Page-space right edge of the plot area, leaving the legend column at the right. */
@@ -360,7 +368,7 @@ static void draw_scatter(const void *vctx) {
     plschr(0.0, TEXT_SCALE);
     plvpas(0.08, 0.96, 0.07, c->title[0] ? 0.83 : 0.89, (c->yhi - c->ylo) / (c->xhi - c->xlo));
     plwind(c->xlo, c->xhi, c->ylo, c->yhi);
-    draw_grid("g", 0.0, "g");
+    draw_grid("g", 0.0, "g", 0.0);
     draw_points(&c->b, COL_LIGHT);
     draw_points(&c->a, COL_STRONG);
     plcol0(COL_FG);
@@ -498,9 +506,12 @@ static void draw_lines(const void *vctx) {
     double x0 = 0.125, x1 = plot_right(&ls), cw, chh;
     char_size(&cw, &chh);
     double xtick = c->logx ? 0.0 : tick_step(c->xlo, c->xhi, (x1 - x0) / cw);
+    /* a log y axis over many decades labels every k-th decade (at most 8 labels), not all */
+    int every = c->logy && c->yhi - c->ylo > 8.0 ? (int)ceil((c->yhi - c->ylo) / 8.0) : 1;
+    double ytick = 0.0;
     plvpor(x0, x1, 0.13, 0.90);
     plwind(c->xlo, c->xhi, c->ylo, c->yhi);
-    draw_grid(c->logx ? "gl" : "g", xtick, c->logy ? "gl" : "g");
+    draw_grid(c->logx ? "gl" : "g", xtick, c->logy ? "gl" : "g", ytick);
     plwidth(2.0);
     for (int k = 0; k < c->n_series; k++) {
         plcol0(series_color(k));
@@ -510,7 +521,10 @@ static void draw_lines(const void *vctx) {
     pllsty(1);
     plwidth(1.0);
     plcol0(COL_FG);
-    plbox(c->logx ? "bcnstl" : "bcnst", xtick, 0, c->logy ? "bcnstlv" : "bcnstv", 0.0, 0);
+    plslabelfunc(every > 1 ? decade_label : NULL, &every);
+    plbox(c->logx ? "bcnstl" : "bcnst", xtick, 0, c->logy ? (every > 1 ? "bcnstlvo" : "bcnstlv")
+                                                           : "bcnstv", ytick, 0);
+    plslabelfunc(NULL, NULL);
     draw_axis_labels(c->xlabel, c->ylabel, 5.0);
     draw_legend(&ls, x1 + 0.03, 0.98, 0.13, 0.90, 0);
     draw_title(c->title, 0.5 * (x0 + x1), x0, 0.95);
