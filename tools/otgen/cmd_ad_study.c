@@ -296,14 +296,15 @@ static void draw_charts(char (*paths)[4200], const int64_t *widths, int nw, cons
         snprintf(labels[d], sizeof labels[d], "depth %lld", (long long)depths[d]);
         s[d] = (otg_series){labels[d], x, frac + d * nw, nw};
     }
-    snprintf(title, sizeof title, "relu'(0) = 0 vs 1: runs whose training differs (%lld steps, %lld seeds)",
-             (long long)o->steps, (long long)o->seeds);
-    if (otg_plot_lines(paths[1], s, nd, title, "hidden width", "fraction of runs affected", 1, 0, 1) != OTG_OK)
+    char ylab[96];
+    snprintf(title, sizeof title, "relu'(0) = 0 vs 1: runs whose training differs");
+    snprintf(ylab, sizeof ylab, "fraction of %lld runs (%lld steps each)", (long long)o->seeds, (long long)o->steps);
+    if (otg_plot_lines_ylim(paths[1], s, nd, title, "hidden width", ylab, 1, -0.02, 1.02, 1) != OTG_OK)
         fprintf(stderr, "otgen ad-study: %s: %s\n", paths[1], otg_last_error());
     for (int d = 0; d < nd; d++) s[d].y = kinks + d * nw;
-    snprintf(title, sizeof title, "ReLU inputs exactly 0 per run, float32 (%lld steps, batch %lld)",
-             (long long)o->steps, (long long)o->batch);
-    if (otg_plot_lines(paths[2], s, nd, title, "hidden width", "kink hits per run", 1, 1, 1) != OTG_OK)
+    snprintf(title, sizeof title, "ReLU inputs exactly 0 (float32 tape)");
+    snprintf(ylab, sizeof ylab, "kink hits per run (%lld steps, batch %lld)", (long long)o->steps, (long long)o->batch);
+    if (otg_plot_lines(paths[2], s, nd, title, "hidden width", ylab, 1, 1, 1) != OTG_OK)
         fprintf(stderr, "otgen ad-study: %s: %s (no kink hit at all?)\n", paths[2], otg_last_error());
     free(x);
 }
