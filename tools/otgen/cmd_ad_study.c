@@ -201,6 +201,15 @@ static void parse_args(study_opts *o, int64_t *widths, int *nw, int64_t *depths,
 /* DIR exists or is created; its outputs are not overwritten without --force. */
 static void prepare_dir(const study_opts *o, char (*paths)[4200]) {
     const char *names[3] = {"study.csv", "affected.png", "kinks.png"};
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", o->out);
+    for (char *p = tmp + 1; *p; p++) /* mkdir -p */
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) && errno != EEXIST)
+                cli_usage_error("ad-study", "--out %s: cannot create %s: %s", o->out, tmp, strerror(errno));
+            *p = '/';
+        }
     if (mkdir(o->out, 0755) && errno != EEXIST)
         cli_usage_error("ad-study", "--out %s: cannot create: %s", o->out, strerror(errno));
     for (int i = 0; i < 3; i++) {
