@@ -217,6 +217,10 @@ int cmd_ad_check(int argc, char **argv) {
     }
     double *base = malloc((size_t)c.n_u * sizeof *base), *v[3];
     for (int i = 0; i < 3; i++) v[i] = malloc((size_t)c.n_u * sizeof *v[i]);
+    if (!base || !v[0] || !v[1] || !v[2]) {
+        fprintf(stderr, "otgen ad-check: out of memory for %lld variables\n", (long long)c.n_u);
+        exit(OTG_EXIT_FAIL);
+    }
     get_state(&c, base);
     otg_rng r = otg_rng_make((uint64_t)o.seed, 2);
     double worst = 0.0, mean = 0.0, worst8 = 0.0, worst_lhs = 0.0;

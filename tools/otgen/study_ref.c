@@ -75,7 +75,9 @@ static void forward(study_ref *r) {
     }
 }
 
-/* Sorts idx[n] by (key, index): the stable order of the tape's sorts. */
+/* Sorts idx[n] by (key, index): the stable order of the tape's sorts. qsort has no context
+ * argument, so the keys pass through a file-scope pointer: one sort at a time (the CLI is
+ * single-threaded here). */
 static const double *sort_keys;
 static int by_key(const void *p, const void *q) {
     int64_t i = *(const int64_t *)p, j = *(const int64_t *)q;
