@@ -5,10 +5,12 @@
  * charts, refuses to overwrite them, and repeats itself bit for bit; bad flags exit 2. */
 // ctest-labels: cli grad
 #define _POSIX_C_SOURCE 200809L
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,8 @@ static char dir[128];
 static int run(const char *args, int merge, char *out, size_t cap) {
     const char *bin = getenv("OTGEN_BINARY");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s %s", bin ? bin : "./otgen", args, merge ? "2>&1" : "2>/dev/null");
+    snprintf(cmd, sizeof cmd, "%s %s %s", bin ? bin : "./otgen", args,
+             merge ? "2>&1" : "2>/dev/null");
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, cap - 1, f);
@@ -34,10 +37,12 @@ static int run(const char *args, int merge, char *out, size_t cap) {
 /* The value of key= in the last line of text (-1 if absent). */
 static double last_value(const char *text, const char *key) {
     const char *end = text + strlen(text), *line = end - 1;
-    while (line > text && line[-1] != '\n') line--;
+    while (line > text && line[-1] != '\n')
+        line--;
     if (line == end - 1 && line > text) { /* text ends with '\n': step back one more line */
         line--;
-        while (line > text && line[-1] != '\n') line--;
+        while (line > text && line[-1] != '\n')
+            line--;
     }
     const char *p = strstr(line, key);
     return p ? atof(p + strlen(key)) : -1.0;
@@ -52,7 +57,8 @@ static void test_ad_check_passes_on_relu_mlp(void **state) {
         snprintf(args, sizeof args, "%s --activation %s", CHECK, acts[i]);
         assert_int_equal(run(args, 0, out, sizeof out), 0);
         double r = last_value(out, " residual=");
-        print_message("ad-check %s: residual %.3g, kink hits %g\n", acts[i], r, last_value(out, " kink_hits="));
+        print_message("ad-check %s: residual %.3g, kink hits %g\n", acts[i], r,
+                      last_value(out, " kink_hits="));
         assert_true(r >= 0.0 && r < 2e-3);
         assert_non_null(strstr(out, "verdict=pass"));
     }
@@ -71,7 +77,8 @@ static void test_ad_check_catches_a_wrong_derivative(void **state) {
     snprintf(args, sizeof args, "%s --activation broken_relu", CHECK);
     assert_int_equal(run(args, 0, out, sizeof out), 0);
     double r = last_value(out, " residual="), coarse = last_value(out, "residual_coarse=");
-    print_message("ad-check broken_relu (derivative 1.1 above 0): residual %.3g (coarse %.3g)\n", r, coarse);
+    print_message("ad-check broken_relu (derivative 1.1 above 0): residual %.3g (coarse %.3g)\n", r,
+                  coarse);
     assert_true(r > 0.02);
     assert_non_null(strstr(out, "verdict=fail"));
     /* refining the grid does not make it go away, unlike a correct op's quadrature error */
@@ -85,8 +92,9 @@ static void test_ad_check_reproducible(void **state) {
     assert_string_equal(a, b);
 }
 
-static const char *STUDY = "ad-study --widths 8,16 --depths 1,2 --seeds 2 --steps 30 --batch 32 --projections 8 "
-                           "--val-n 64 --ref-width 8 --ref-depth 1 --threads 1";
+static const char *STUDY =
+    "ad-study --widths 8,16 --depths 1,2 --seeds 2 --steps 30 --batch 32 --projections 8 "
+    "--val-n 64 --ref-width 8 --ref-depth 1 --threads 1";
 
 static void test_ad_study_gaussian_and_grid(void **state) {
     static char out[16384], args[1024], again[16384];
@@ -127,7 +135,8 @@ static void test_ad_study_gaussian_and_grid(void **state) {
         if (strncmp(line, "path,", 5)) {
             /* path,width,depth,seed,steps,first_diff,... */
             const char *c = line;
-            for (int k = 0; k < 5; k++) c = strchr(c, ',') + 1;
+            for (int k = 0; k < 5; k++)
+                c = strchr(c, ',') + 1;
             assert_int_equal(atoi(c), 1);
             rows++;
         }
@@ -137,7 +146,9 @@ static void test_ad_study_gaussian_and_grid(void **state) {
 
 static void test_ad_bad_flags_exit_2(void **state) {
     static char out[4096];
-    struct { const char *args, *msg; } bad[] = {
+    struct {
+        const char *args, *msg;
+    } bad[] = {
         {"ad-check --bogus", "unknown or incomplete option '--bogus'"},
         {"ad-check --wrt weights", "--wrt: 'weights' (params, input or both)"},
         {"ad-check --loss l2", "--loss: 'l2' (sum or sw)"},
@@ -157,7 +168,8 @@ static void test_ad_bad_flags_exit_2(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = run(bad[i].args, 1, out, sizeof out);
-        if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output '%s'", bad[i].args, rc, out);
+        if (rc != 2 || !strstr(out, bad[i].msg))
+            fail_msg("'%s': exit %d, output '%s'", bad[i].args, rc, out);
         assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
     }
     assert_int_equal(run("ad-check --help", 0, out, sizeof out), 0);

@@ -8,7 +8,8 @@
 static otg_status relu_fwd(void *ctx, int n_in, const otg_tensor *in, otg_tensor *out) {
     (void)ctx, (void)n_in;
     const int64_t n = otg_tensor_numel(&in[0]);
-    for (int64_t i = 0; i < n; i++) out->data[i] = in[0].data[i] > 0.0f ? in[0].data[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++)
+        out->data[i] = in[0].data[i] > 0.0f ? in[0].data[i] : 0.0f;
     return OTG_OK;
 }
 

@@ -24,18 +24,29 @@ typedef struct {
 static const opt_def defs[] = {
     {"model", OPT_STR, OFF(model), "NAME", "mlp, cnn (8x8 images) or rescnn", 0, 0, 0},
     {"hidden", OPT_STR, OFF(hidden), "W,W", "mlp hidden widths", 0, 0, 0},
-    {"activation", OPT_STR, OFF(activation), "F", "relu, leaky_relu, tanh, sigmoid, softplus, abs, or the custom ops custom_relu, broken_relu (mlp only)", 0, 0, 0},
+    {"activation", OPT_STR, OFF(activation), "F",
+     "relu, leaky_relu, tanh, sigmoid, softplus, abs, or the custom ops custom_relu, broken_relu "
+     "(mlp only)",
+     0, 0, 0},
     {"latent", OPT_INT, OFF(latent), "N", "input dimension of the model", 1, 4096, 0},
     {"batch", OPT_INT, OFF(batch), "N", "input rows", 1, 4096, 0},
-    {"loss", OPT_STR, OFF(loss), "NAME", "f: sum (fixed random weights on the output) or sw (SW_2^2 to fixed points along fixed directions)", 0, 0, 0},
-    {"wrt", OPT_STR, OFF(wrt), "W", "the variables the curves move: params, input or both", 0, 0, 0},
-    {"curves", OPT_INT, OFF(curves), "N", "random curves (two straight segments each)", 1, 100000, 0},
+    {"loss", OPT_STR, OFF(loss), "NAME",
+     "f: sum (fixed random weights on the output) or sw (SW_2^2 to fixed points along fixed "
+     "directions)",
+     0, 0, 0},
+    {"wrt", OPT_STR, OFF(wrt), "W", "the variables the curves move: params, input or both", 0, 0,
+     0},
+    {"curves", OPT_INT, OFF(curves), "N", "random curves (two straight segments each)", 1, 100000,
+     0},
     {"points", OPT_INT, OFF(points), "M", "trapezoid intervals per segment", 1, 10000000, 0},
-    {"through-origin", OPT_REAL, OFF(through_origin), "F", "fraction of curves whose middle vertex is the origin (exact kinks)", 0, 1, 0},
-    {"radius", OPT_REAL, OFF(radius), "R", "vertex spread, relative to the size of the moved variables", 1e-6, 1e6, 0},
+    {"through-origin", OPT_REAL, OFF(through_origin), "F",
+     "fraction of curves whose middle vertex is the origin (exact kinks)", 0, 1, 0},
+    {"radius", OPT_REAL, OFF(radius), "R",
+     "vertex spread, relative to the size of the moved variables", 1e-6, 1e6, 0},
     {"relu-prime", OPT_REAL, OFF(relu_prime), "S", "relu'(0) used by backprop, in [0, 1]", 0, 1, 0},
     {"tol", OPT_REAL, OFF(tol), "T", "verdict=pass when residual <= T", 0, 1e300, 0},
-    {"seed", OPT_INT, OFF(seed), "N", "seed of the model, the curves and the fixed data", 0, 9e15, 0},
+    {"seed", OPT_INT, OFF(seed), "N", "seed of the model, the curves and the fixed data", 0, 9e15,
+     0},
     {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
@@ -43,9 +54,11 @@ static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 static const char *USAGE =
     "usage: otgen ad-check [options]\n"
     "Checks the path identity f(g(1)) - f(g(0)) = int_0^1 <D_f(g(t)), g'(t)> dt that backprop's\n"
-    "output D_f (a conservative field, Bolte & Pauwels 2021) must satisfy along any curve g, kinks\n"
+    "output D_f (a conservative field, Bolte & Pauwels 2021) must satisfy along any curve g, "
+    "kinks\n"
     "included. One row per curve on stdout, then a key=value line with residual= (the worst over\n"
-    "the curves of |lhs - rhs| / V, V = max(|lhs|, int |<D_f, g'>| dt) the variation of f along the\n"
+    "the curves of |lhs - rhs| / V, V = max(|lhs|, int |<D_f, g'>| dt) the variation of f along "
+    "the\n"
     "curve), residual_vs_lhs= (the same over |lhs|) and verdict=pass|fail against --tol.\n"
     "Example: otgen ad-check --model mlp --activation relu --seed 1\n";
 
@@ -80,7 +93,8 @@ static void parse_args(check_opts *o, int argc, char **argv) {
 }
 
 /* An MLP whose hidden activation is the custom ReLU op: dense (He) + custom_relu, last dense. */
-static otg_node *custom_mlp(checker *c, const int64_t *hidden, int nh, int64_t out_dim, otg_rng *rng) {
+static otg_node *custom_mlp(checker *c, const int64_t *hidden, int nh, int64_t out_dim,
+                            otg_rng *rng) {
     otg_node *h = c->x;
     for (int l = 0; l < nh && h; l++)
         h = adcheck_custom_relu(c->g, otg_nn_dense(c->g, h, hidden[l], OTG_INIT_HE, rng), &c->act);
@@ -140,20 +154,25 @@ static void get_state(checker *c, double *u) {
     int64_t k = 0, nx = otg_node_numel(c->x);
     const float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
     if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++) u[k++] = p[i];
+        for (int64_t i = 0; i < c->n_params; i++)
+            u[k++] = p[i];
     if (c->move_input)
-        for (int64_t i = 0; i < nx; i++) u[k++] = x[i];
+        for (int64_t i = 0; i < nx; i++)
+            u[k++] = x[i];
 }
 
 /* Evaluates f and backprop at the point (1 - t) a + t b; returns f, adds <D_f, b - a> into *dot
  * and the kink hits into *kinks. */
-static double eval_at(checker *c, const double *a, const double *b, double t, double *dot, int64_t *kinks) {
+static double eval_at(checker *c, const double *a, const double *b, double t, double *dot,
+                      int64_t *kinks) {
     int64_t k = 0, nx = otg_node_numel(c->x);
     float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
     if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++, k++) p[i] = (float)((1.0 - t) * a[k] + t * b[k]);
+        for (int64_t i = 0; i < c->n_params; i++, k++)
+            p[i] = (float)((1.0 - t) * a[k] + t * b[k]);
     if (c->move_input)
-        for (int64_t i = 0; i < nx; i++, k++) x[i] = (float)((1.0 - t) * a[k] + t * b[k]);
+        for (int64_t i = 0; i < nx; i++, k++)
+            x[i] = (float)((1.0 - t) * a[k] + t * b[k]);
     otg_graph_forward(c->g);
     *kinks += otg_graph_kink_count(c->g) + (c->sw.ws ? c->sw.result.ties : 0);
     otg_graph_zero_grad(c->g);
@@ -162,9 +181,11 @@ static double eval_at(checker *c, const double *a, const double *b, double t, do
     double s = 0.0;
     k = 0;
     if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++, k++) s += (double)gp[i] * (b[k] - a[k]);
+        for (int64_t i = 0; i < c->n_params; i++, k++)
+            s += (double)gp[i] * (b[k] - a[k]);
     if (c->move_input)
-        for (int64_t i = 0; i < nx; i++, k++) s += (double)gx[i] * (b[k] - a[k]);
+        for (int64_t i = 0; i < nx; i++, k++)
+            s += (double)gx[i] * (b[k] - a[k]);
     *dot = s;
     return (double)otg_node_data(c->f)[0];
 }
@@ -196,12 +217,15 @@ static double curve_residual(checker *c, double *const v[3], int64_t M, double *
 }
 
 /* Vertex = base + radius * scale * N(0, 1), scale = the RMS of each moved part (1 for inputs). */
-static void random_vertex(const checker *c, const double *base, double radius, otg_rng *r, double *v) {
+static void random_vertex(const checker *c, const double *base, double radius, otg_rng *r,
+                          double *v) {
     double ss = 0.0;
     int64_t np = c->move_params ? c->n_params : 0;
-    for (int64_t i = 0; i < np; i++) ss += base[i] * base[i];
+    for (int64_t i = 0; i < np; i++)
+        ss += base[i] * base[i];
     double sp = np ? sqrt(ss / (double)np) : 1.0;
-    for (int64_t i = 0; i < c->n_u; i++) v[i] = base[i] + radius * (i < np ? sp : 1.0) * otg_rng_normal(r);
+    for (int64_t i = 0; i < c->n_u; i++)
+        v[i] = base[i] + radius * (i < np ? sp : 1.0) * otg_rng_normal(r);
 }
 
 int cmd_ad_check(int argc, char **argv) {
@@ -216,7 +240,8 @@ int cmd_ad_check(int argc, char **argv) {
         return OTG_EXIT_FAIL;
     }
     double *base = malloc((size_t)c.n_u * sizeof *base), *v[3];
-    for (int i = 0; i < 3; i++) v[i] = malloc((size_t)c.n_u * sizeof *v[i]);
+    for (int i = 0; i < 3; i++)
+        v[i] = malloc((size_t)c.n_u * sizeof *v[i]);
     if (!base || !v[0] || !v[1] || !v[2]) {
         fprintf(stderr, "otgen ad-check: out of memory for %lld variables\n", (long long)c.n_u);
         exit(OTG_EXIT_FAIL);
@@ -225,20 +250,24 @@ int cmd_ad_check(int argc, char **argv) {
     otg_rng r = otg_rng_make((uint64_t)o.seed, 2);
     double worst = 0.0, mean = 0.0, worst8 = 0.0, worst_lhs = 0.0;
     int64_t total_kinks = 0;
-    printf("# otgen ad-check: %s %s, activation %s, loss %s, moving %s (%lld variables), relu'(0)=%g, "
-           "%lld trapezoid intervals per segment\n", o.model, o.hidden, o.activation, o.loss, o.wrt,
-           (long long)c.n_u, o.relu_prime, (long long)o.points);
-    printf("%6s %8s %14s %14s %12s %12s %12s %10s\n", "curve", "origin", "lhs", "rhs", "residual", "coarse_M/8",
-           "vs_lhs", "kinks");
+    printf(
+        "# otgen ad-check: %s %s, activation %s, loss %s, moving %s (%lld variables), relu'(0)=%g, "
+        "%lld trapezoid intervals per segment\n",
+        o.model, o.hidden, o.activation, o.loss, o.wrt, (long long)c.n_u, o.relu_prime,
+        (long long)o.points);
+    printf("%6s %8s %14s %14s %12s %12s %12s %10s\n", "curve", "origin", "lhs", "rhs", "residual",
+           "coarse_M/8", "vs_lhs", "kinks");
     for (int64_t k = 0; k < o.curves; k++) {
-        int origin = floor((double)(k + 1) * o.through_origin) > floor((double)k * o.through_origin);
-        for (int i = 0; i < 3; i++) random_vertex(&c, base, o.radius, &r, v[i]);
+        int origin =
+            floor((double)(k + 1) * o.through_origin) > floor((double)k * o.through_origin);
+        for (int i = 0; i < 3; i++)
+            random_vertex(&c, base, o.radius, &r, v[i]);
         if (origin) memset(v[1], 0, (size_t)c.n_u * sizeof *v[1]);
         double lhs, rhs, res8, res_lhs;
         int64_t kinks;
         double res = curve_residual(&c, v, o.points, &lhs, &rhs, &res_lhs, &res8, &kinks);
-        printf("%6lld %8s %14.7g %14.7g %12.4g %12.4g %12.4g %10lld\n", (long long)k, origin ? "yes" : "no", lhs,
-               rhs, res, res8, res_lhs, (long long)kinks);
+        printf("%6lld %8s %14.7g %14.7g %12.4g %12.4g %12.4g %10lld\n", (long long)k,
+               origin ? "yes" : "no", lhs, rhs, res, res8, res_lhs, (long long)kinks);
         worst_lhs = res_lhs > worst_lhs || isnan(res_lhs) ? res_lhs : worst_lhs;
         worst = res > worst || isnan(res) ? res : worst;
         worst8 = res8 > worst8 || isnan(res8) ? res8 : worst8;
@@ -246,12 +275,15 @@ int cmd_ad_check(int argc, char **argv) {
         total_kinks += kinks;
     }
     int pass = worst <= o.tol;
-    printf("model=%s activation=%s loss=%s wrt=%s relu_prime=%g curves=%lld points=%lld kink_hits=%lld "
-           "mean_residual=%.4g residual_coarse=%.4g residual_vs_lhs=%.4g residual=%.4g tol=%g verdict=%s\n",
-           o.model, o.activation, o.loss, o.wrt, o.relu_prime, (long long)o.curves, (long long)o.points,
-           (long long)total_kinks, mean, worst8, worst_lhs, worst, o.tol,
+    printf("model=%s activation=%s loss=%s wrt=%s relu_prime=%g curves=%lld points=%lld "
+           "kink_hits=%lld "
+           "mean_residual=%.4g residual_coarse=%.4g residual_vs_lhs=%.4g residual=%.4g tol=%g "
+           "verdict=%s\n",
+           o.model, o.activation, o.loss, o.wrt, o.relu_prime, (long long)o.curves,
+           (long long)o.points, (long long)total_kinks, mean, worst8, worst_lhs, worst, o.tol,
            pass ? "pass" : "fail");
-    for (int i = 0; i < 3; i++) free(v[i]);
+    for (int i = 0; i < 3; i++)
+        free(v[i]);
     free(base);
     release(&c);
     opts_free(defs, n_defs, &o);

@@ -10,18 +10,18 @@
 #define STUDY_MAX_LAYERS 9
 
 typedef struct {
-    int n_layers;                          /* dense layers (hidden layers + 1) */
-    int64_t widths[STUDY_MAX_LAYERS + 1];  /* widths[0] = latent dim, widths[n_layers] = data dim */
+    int n_layers;                         /* dense layers (hidden layers + 1) */
+    int64_t widths[STUDY_MAX_LAYERS + 1]; /* widths[0] = latent dim, widths[n_layers] = data dim */
     int64_t batch, L;
     double relu_prime;
     int64_t n_params;
-    double *u, *g;                         /* [n_params]: W0 [w0, w1], b0 [w1], W1, b1, ... */
-    double *h[STUDY_MAX_LAYERS + 1];       /* h[l] [batch, widths[l]]: h[0] = z, h[l] = relu(a[l]) */
-    double *a[STUDY_MAX_LAYERS + 1];       /* a[l] [batch, widths[l]], l >= 1: preactivations */
-    double *da, *dh;                       /* [batch, max width] scratch */
-    double *px, *py, *gp;                  /* [L, batch] projections and d loss / d px */
-    int64_t *perm;                         /* [batch] */
-    int64_t kinks;                         /* relu inputs exactly 0 in the last evaluation */
+    double *u, *g;                   /* [n_params]: W0 [w0, w1], b0 [w1], W1, b1, ... */
+    double *h[STUDY_MAX_LAYERS + 1]; /* h[l] [batch, widths[l]]: h[0] = z, h[l] = relu(a[l]) */
+    double *a[STUDY_MAX_LAYERS + 1]; /* a[l] [batch, widths[l]], l >= 1: preactivations */
+    double *da, *dh;                 /* [batch, max width] scratch */
+    double *px, *py, *gp;            /* [L, batch] projections and d loss / d px */
+    int64_t *perm;                   /* [batch] */
+    int64_t kinks;                   /* relu inputs exactly 0 in the last evaluation */
 } study_ref;
 
 /* A reference MLP widths[0] -> ... -> widths[n_widths - 1] (relu on hidden layers) for batches of

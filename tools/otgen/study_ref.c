@@ -12,7 +12,8 @@ void study_ref_free(study_ref *r) {
     if (!r) return;
     free(r->u), free(r->g), free(r->da), free(r->dh), free(r->px), free(r->py), free(r->gp);
     free(r->perm);
-    for (int l = 0; l <= STUDY_MAX_LAYERS; l++) free(r->h[l]), free(r->a[l]);
+    for (int l = 0; l <= STUDY_MAX_LAYERS; l++)
+        free(r->h[l]), free(r->a[l]);
     free(r);
 }
 
@@ -50,7 +51,8 @@ study_ref *study_ref_new(const int64_t *widths, int n_widths, int64_t batch, int
 /* Offsets of layer l's W [w_{l-1}, w_l] and b [w_l] in u. */
 static int64_t w_off(const study_ref *r, int l) {
     int64_t o = 0;
-    for (int k = 1; k < l; k++) o += r->widths[k - 1] * r->widths[k] + r->widths[k];
+    for (int k = 1; k < l; k++)
+        o += r->widths[k - 1] * r->widths[k] + r->widths[k];
     return o;
 }
 
@@ -64,7 +66,8 @@ static void forward(study_ref *r) {
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < out; j++) {
                 double s = 0.0;
-                for (int64_t k = 0; k < in; k++) s += x[i * in + k] * W[k * out + j];
+                for (int64_t k = 0; k < in; k++)
+                    s += x[i * in + k] * W[k * out + j];
                 a[i * out + j] = s + b[j];
             }
         const int hidden = l < r->n_layers;
@@ -86,7 +89,8 @@ static int by_key(const void *p, const void *q) {
 }
 
 static void sort_index(const double *keys, int64_t n, int64_t *idx) {
-    for (int64_t i = 0; i < n; i++) idx[i] = i;
+    for (int64_t i = 0; i < n; i++)
+        idx[i] = i;
     sort_keys = keys;
     qsort(idx, (size_t)n, sizeof *idx, by_key);
 }
@@ -124,7 +128,8 @@ static double sw_loss(study_ref *r, const float *y, const float *theta) {
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = 0; k < d; k++) {
             double s = 0.0;
-            for (int64_t l = 0; l < L; l++) s += r->gp[l * n + i] * (double)theta[k * L + l];
+            for (int64_t l = 0; l < L; l++)
+                s += r->gp[l * n + i] * (double)theta[k * L + l];
             r->dh[i * d + k] = s;
         }
     return v;
@@ -146,20 +151,23 @@ static void backward(study_ref *r) {
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < out; j++) {
                 gb[j] += r->da[i * out + j];
-                for (int64_t k = 0; k < in; k++) gW[k * out + j] += x[i * in + k] * r->da[i * out + j];
+                for (int64_t k = 0; k < in; k++)
+                    gW[k * out + j] += x[i * in + k] * r->da[i * out + j];
             }
         if (l == 1) break;
         for (int64_t i = 0; i < n; i++)
             for (int64_t k = 0; k < in; k++) {
                 double s = 0.0;
-                for (int64_t j = 0; j < out; j++) s += r->da[i * out + j] * W[k * out + j];
+                for (int64_t j = 0; j < out; j++)
+                    s += r->da[i * out + j] * W[k * out + j];
                 r->dh[i * in + k] = s;
             }
     }
 }
 
 double study_ref_loss_grad(study_ref *r, const float *z, const float *y, const float *theta) {
-    for (int64_t i = 0; i < r->batch * r->widths[0]; i++) r->h[0][i] = (double)z[i];
+    for (int64_t i = 0; i < r->batch * r->widths[0]; i++)
+        r->h[0][i] = (double)z[i];
     forward(r);
     double v = sw_loss(r, y, theta);
     backward(r);

@@ -47,7 +47,8 @@ double study_f32_step(study_f32 *m, const float *z, const float *y, double lr, i
     otg_graph_backward(m->g, m->loss);
     float *u = otg_graph_params(m->g, NULL), *g = otg_graph_grads(m->g, NULL);
     const float a = (float)lr;
-    for (int64_t i = 0; i < m->n_params; i++) u[i] -= a * g[i];
+    for (int64_t i = 0; i < m->n_params; i++)
+        u[i] -= a * g[i];
     return (double)otg_node_data(m->loss)[0];
 }
 
@@ -77,10 +78,12 @@ double study_val_sw(study_val *v, study_f32 *m) {
     for (int64_t i0 = 0; i0 + b <= v->n; i0 += b) {
         memcpy(otg_node_data(m->z), v->z->data + i0 * lat, (size_t)(b * lat) * sizeof(float));
         otg_graph_forward(m->g);
-        memcpy(v->x->data + i0 * v->dim, otg_node_data(m->out), (size_t)(b * v->dim) * sizeof(float));
+        memcpy(v->x->data + i0 * v->dim, otg_node_data(m->out),
+               (size_t)(b * v->dim) * sizeof(float));
     }
     otg_sw_opts so = otg_sw_opts_default();
     otg_sw_result res;
-    if (otg_sw(v->ws, v->x, NULL, v->y, NULL, v->theta, &so, &res, NULL, NULL) != OTG_OK) return (double)NAN;
+    if (otg_sw(v->ws, v->x, NULL, v->y, NULL, v->theta, &so, &res, NULL, NULL) != OTG_OK)
+        return (double)NAN;
     return res.distance;
 }
