@@ -141,7 +141,7 @@ static void test_ad_study_gaussian_and_grid(void **state) {
             rows++;
         }
     fclose(f);
-    assert_int_equal(rows, 4 * 2 + 2);
+    assert_int_equal(rows, 4 * 2 + 2 + 2); /* the sweep, f32-ref and f64 rows */
 }
 
 static void test_ad_bad_flags_exit_2(void **state) {

@@ -299,24 +299,30 @@ static int sweep_config(study_ctx *c, FILE *csv, int64_t w, int64_t d, double *f
     return 0;
 }
 
-/* The float64 reference pairs; worst grad_rel and drift, affected runs and kink hits. */
+/* The reference model's pairs on both paths: the float32 pair (csv rows f32-ref) and the float64
+ * pair (rows f64); worst grad_rel and drift, float64 runs affected and kink hits. */
 static int reference(study_ctx *c, FILE *csv, totals *t, double *grad_rel, double *drift) {
     const study_opts *o = c->o;
-    printf("# float64 reference path: width %lld, depth %lld (the same batches; float32 drift = "
-           "|u32 - u64| / |u64| "
-           "at the end, grad_rel at step 1)\n",
-           (long long)o->ref_width, (long long)o->ref_depth);
-    printf("%6s %11s %9s %12s %12s %12s %12s\n", "seed", "first_diff", "kinks", "val_sw_s0",
-           "val_sw_s1", "f32_drift", "grad_rel");
+    printf(
+        "# reference model: width %lld, depth %lld, the same batches on both paths (first_diff and "
+        "kinks of the s = 0 / 1 pair; f32_drift = |u32 - u64| / |u64| at the end, grad_rel = "
+        "|g32 - g64| / |g64| at step 1)\n",
+        (long long)o->ref_width, (long long)o->ref_depth);
+    printf("%6s %14s %10s %14s %10s %12s %12s %12s %12s\n", "seed", "f32_first_diff", "f32_kinks",
+           "f64_first_diff", "f64_kinks", "f64_val_s0", "f64_val_s1", "f32_drift", "grad_rel");
     *grad_rel = *drift = 0.0;
     for (int64_t k = 0; k < o->seeds; k++) {
-        pair_result r;
+        pair_result r, r32;
+        if (pair_f32(c, o->ref_width, o->ref_depth, (uint64_t)(o->seed + k), &r32)) return -1;
         if (pair_f64(c, (uint64_t)(o->seed + k), &r)) return -1;
+        csv_row(csv, "f32-ref", o->ref_width, o->ref_depth, o->seed + k, o->steps, &r32);
         csv_row(csv, "f64", o->ref_width, o->ref_depth, o->seed + k, o->steps, &r);
-        char fd[32] = "-";
+        char fd[32] = "-", fd32[32] = "-";
         if (r.first_diff) snprintf(fd, sizeof fd, "%lld", (long long)r.first_diff);
-        printf("%6lld %11s %9lld %12.6g %12.6g %12.4g %12.4g\n", (long long)(o->seed + k), fd,
-               (long long)r.kinks, r.val0, r.val1, r.drift, r.grad_rel);
+        if (r32.first_diff) snprintf(fd32, sizeof fd32, "%lld", (long long)r32.first_diff);
+        printf("%6lld %14s %10lld %14s %10lld %12.6g %12.6g %12.4g %12.4g\n",
+               (long long)(o->seed + k), fd32, (long long)r32.kinks, fd, (long long)r.kinks, r.val0,
+               r.val1, r.drift, r.grad_rel);
         t->runs++, t->affected += r.first_diff != 0, t->kinks += r.kinks;
         *grad_rel = fmax(*grad_rel, r.grad_rel), *drift = fmax(*drift, r.drift);
     }
