@@ -200,12 +200,65 @@ static void test_path_identity_through_kinks(void **state) {
     }
 }
 
+/* ---- kink statistics ------------------------------------------------------------------------ */
+
+/* Constructed inputs: each op counts its own inputs at a kink, and the total is their sum. */
+static void test_kink_count_per_op(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *a = otg_input(g, SHAPE(6), 1), *b = otg_input(g, SHAPE(6), 1);
+    otg_node *r = otg_relu(g, a), *l = otg_leaky_relu(g, b, 0.1f), *ab = otg_abs(g, b);
+    otg_node *mx = otg_max(g, a, b), *mn = otg_min(g, r, l);
+    otg_node *loss = otg_sum(g, otg_add(g, otg_add(g, mx, mn), ab));
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    const float av[6] = {0.0f, -0.0f, 1.0f, -2.0f, 3.0f, 0.5f};
+    const float bv[6] = {0.0f, 1.0f, 0.0f, -2.0f, -3.0f, 0.25f};
+    for (int i = 0; i < 6; i++) otg_node_data(a)[i] = av[i], otg_node_data(b)[i] = bv[i];
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_RELU), 2);       /* 0 and -0 */
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_LEAKY_RELU), 2); /* b = 0 twice */
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_ABS), 2);
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_MAX), 2); /* a = b at 0 and at -2 */
+    /* min(relu(a), leaky(b)): relu = [0, 0, 1, 0, 3, .5], leaky = [0, 1, 0, -.2, -.3, .25] */
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_MIN), 1);
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_MATMUL), 0);
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_COUNT), 0);
+    assert_int_equal(otg_graph_kink_count_op(NULL, OTG_OP_RELU), 0);
+    assert_int_equal(otg_graph_kink_count(g), 9);
+    /* the counts are those of the last forward, not accumulated */
+    for (int i = 0; i < 6; i++) otg_node_data(a)[i] = 1.0f + (float)i, otg_node_data(b)[i] = -1.0f;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(otg_graph_kink_count(g), 0);
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
+    otg_graph_free(g);
+}
+
+/* A ReLU MLP with zero biases: an input row of zeros puts every preactivation of every layer
+ * exactly at 0 (widths 8 + 8 kink hits per zero row); random rows hit none. */
+static void test_mlp_zero_rows_hit_every_unit(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(5, 3), 0);
+    otg_mlp_spec spec = otg_mlp_spec_default();
+    spec.widths = (const int64_t[]){3, 8, 8, 2};
+    spec.n_widths = 4;
+    otg_rng rng = otg_rng_make(5, 7);
+    assert_non_null(otg_mlp_build(g, x, &spec, &rng));
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    otg_rng_fill_normal(&rng, 15, otg_node_data(x));
+    for (int d = 0; d < 3; d++) otg_node_data(x)[1 * 3 + d] = 0.0f, otg_node_data(x)[4 * 3 + d] = 0.0f;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_RELU), 2 * (8 + 8));
+    otg_graph_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relu_family_selection_in_clarke_set),
         cmocka_unit_test(test_max_min_ties_in_clarke_set),
         cmocka_unit_test(test_relu_artefact_gives_2s),
         cmocka_unit_test(test_path_identity_through_kinks),
+        cmocka_unit_test(test_kink_count_per_op),
+        cmocka_unit_test(test_mlp_zero_rows_hit_every_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

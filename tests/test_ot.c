@@ -441,6 +441,39 @@ static void test_sw_loss_op(void **state) {
     otg_tensor_free(th);
 }
 
+/* Kink statistics of the SW sorts: equal projections of generated points are counted (adjacent
+ * equal pairs per direction), equal target points are not. Directions with exact projections. */
+static void test_sw_ties_counted(void **state) {
+    const float xv[10] = {1, 2, 1, 2, 3, -1, 1, 2, 0.5f, 0};  /* rows 0, 1, 3 equal */
+    const float yv[10] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 2};      /* ties in y: not counted */
+    const float tv[6] = {1, 0, -1, 0, 1, 0};                  /* columns e1, e2, -e1 */
+    otg_tensor x = otg_tensor_view((float *)xv, 2, (int64_t[]){5, 2});
+    otg_tensor y = otg_tensor_view((float *)yv, 2, (int64_t[]){5, 2});
+    otg_tensor th = otg_tensor_view((float *)tv, 2, (int64_t[]){2, 3});
+    otg_sw_workspace *ws = otg_sw_workspace_new();
+    otg_sw_opts o = otg_sw_opts_default();
+    otg_sw_result res;
+    float grad[10];
+    assert_int_equal(otg_sw(ws, &x, NULL, &y, NULL, &th, &o, &res, grad, NULL), OTG_OK);
+    assert_int_equal(res.ties, 3 * 2);
+    assert_int_equal(otg_sw(ws, &y, NULL, &x, NULL, &th, &o, &res, NULL, NULL), OTG_OK);
+    assert_int_equal(res.ties, 2 + 2 + 2); /* y as the generated side: 0, 0, 0, 1, 2 on e1 ... */
+    /* the loss node reports them in its context after each forward */
+    otg_graph *g = otg_graph_new();
+    otg_node *xn = otg_input(g, 2, (int64_t[]){5, 2}, 1), *yn = otg_input(g, 2, (int64_t[]){5, 2}, 0);
+    otg_sw_loss_ctx ctx = {0};
+    ctx.ws = ws, ctx.opts = o, ctx.theta = &th;
+    assert_non_null(otg_sw_loss(g, xn, yn, &ctx));
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    memcpy(otg_node_data(xn), xv, sizeof xv), memcpy(otg_node_data(yn), yv, sizeof yv);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_int_equal(ctx.result.ties, 6);
+    assert_int_equal(otg_graph_kink_count(g), 0); /* the tape counts its own ops only */
+    otg_graph_free(g);
+    otg_sw_loss_release(&ctx);
+    otg_sw_workspace_free(ws);
+}
+
 static void test_sw_bad_input(void **state) {
     cloud c = cloud_make(5, 5, 3, 4, 1, OTG_DIR_GAUSSIAN);
     otg_tensor *y2 = otg_tensor_new(2, (int64_t[]){5, 2});
@@ -479,6 +512,7 @@ int main(void) {
         cmocka_unit_test(test_sw_bits_independent_of_chunk_and_threads),
         cmocka_unit_test(test_max_sliced),
         cmocka_unit_test(test_sw_loss_op),
+        cmocka_unit_test(test_sw_ties_counted),
         cmocka_unit_test(test_sw_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

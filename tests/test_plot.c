@@ -283,6 +283,22 @@ static void test_lines_log(void **state) {
     free(check_chart(p).px);
 }
 
+/* A fixed y window: a constant series at 0 is drawn on [0, 1] (not zoomed into); bad windows
+ * are refused without a file. */
+static void test_lines_ylim(void **state) {
+    double x[3] = {16, 64, 256}, y[3] = {0, 0, 0};
+    otg_series s = {"depth 1", x, y, 3};
+    const char *p = path_of("ylim.png");
+    assert_int_equal(otg_plot_lines_ylim(p, &s, 1, "Fraction", "width", "fraction", 1, 0.0, 1.0, 0), OTG_OK);
+    picture pic = check_chart(p);
+    assert_true(has_colour(&pic, 31, 119, 180));
+    free(pic.px);
+    const char *q = path_of("ylim_bad.png");
+    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 1.0, 1.0, 0), OTG_EINVAL, "y window");
+    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 0.0, INFINITY, 0), OTG_EINVAL, "y window");
+    assert_false(exists(q));
+}
+
 static void test_chart_bad_arguments(void **state) {
     float a[4] = {NAN, 0, 1, NAN};
     double x[2] = {0, 1}, y[2] = {-1, 0};
@@ -323,7 +339,8 @@ int main(void) {
         cmocka_unit_test(test_grid_layout),    cmocka_unit_test(test_grid_few_images),
         cmocka_unit_test(test_grid_overwrite), cmocka_unit_test(test_grid_bad_arguments),
         cmocka_unit_test(test_scatter),        cmocka_unit_test(test_lines),
-        cmocka_unit_test(test_lines_log),      cmocka_unit_test(test_chart_bad_arguments),
+        cmocka_unit_test(test_lines_log),      cmocka_unit_test(test_lines_ylim),
+        cmocka_unit_test(test_chart_bad_arguments),
         cmocka_unit_test(test_no_temp_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

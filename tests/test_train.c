@@ -116,7 +116,8 @@ static void test_2d_run_learns_and_writes_its_files(void **state) {
     snprintf(p, sizeof p, "%s/moons/metrics.csv", dir);
     size_t len;
     char *csv = slurp(p, &len);
-    assert_true(!strncmp(csv, "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks\n", 55));
+    const char *header = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties\n";
+    assert_true(!strncmp(csv, header, strlen(header)));
     char *row0 = strchr(csv, '\n') + 1, *last = csv + len - 2;
     while (last > csv && *last != '\n') last--;
     double v0 = column(row0, 4), v1 = column(last + 1, 4);
@@ -181,6 +182,43 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
     char *ma = metrics_without_time(a), *mb = metrics_without_time(b);
     assert_same_text(ma, mb);
     free(ma), free(mb);
+}
+
+/* The metrics' kink columns and --relu-prime: grid latents contain (0, 0), where every ReLU
+ * input of the zero-bias generator is exactly 0 at step 1, and equal latents give equal outputs,
+ * hence ties in the SW sorts. relu'(0) = 0 and 1 then agree on step 1's loss and part after it. */
+static void test_kink_columns_and_relu_prime(void **state) {
+    static char out[65536], args[1024];
+    char *rows[2][3], *csvs[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "train --data moons --source grid --steps 3 --hidden 32,32 --batch 64 --val-n 64 "
+                 "--threads 1 --seed 1 --relu-prime %d --out %s/kinks%d", k, dir, k);
+        assert_int_equal(run(args, out, sizeof out), 0);
+        char p[512];
+        snprintf(p, sizeof p, "%s/kinks%d/metrics.csv", dir, k);
+        size_t len;
+        char *csv = csvs[k] = slurp(p, &len);
+        assert_non_null(csv);
+        char *line = strchr(csv, '\n') + 1; /* row 0 */
+        for (int r = 0; r < 3; r++) {
+            line = strchr(line, '\n') + 1;
+            rows[k][r] = line;
+        }
+        double kinks = column(rows[k][0], 7), relu = column(rows[k][0], 8), ties = column(rows[k][0], 9);
+        print_message("relu'(0)=%d step 1: kinks %g = relu %g + sort ties %g\n", k, kinks, relu, ties);
+        assert_true(relu > 0 && ties > 0 && kinks == relu + ties);
+        assert_true(column(rows[k][1], 8) == 0); /* the biases have moved off 0 */
+        snprintf(p, sizeof p, "%s/kinks%d/config.json", dir, k);
+        char *cfg = slurp(p, &len);
+        assert_non_null(strstr(cfg, k ? "\"relu-prime\":\t1" : "\"relu-prime\":\t0"));
+        free(cfg);
+    }
+    assert_true(column(rows[0][0], 2) == column(rows[1][0], 2)); /* step 1: the same forward */
+    assert_true(column(rows[0][0], 5) != column(rows[1][0], 5)); /* but another gradient */
+    assert_true(column(rows[0][1], 2) != column(rows[1][1], 2)); /* and so another step 2 */
+    free(csvs[0]), free(csvs[1]);
+    assert_int_equal(run("train --relu-prime 2", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--relu-prime: 2 outside [0, 1]"));
 }
 
 static void test_bad_checkpoints_are_refused(void **state) {
@@ -283,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_2d_run_learns_and_writes_its_files),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_killed_and_resumed_run_ends_identical),
+        cmocka_unit_test(test_kink_columns_and_relu_prime),
         cmocka_unit_test(test_bad_checkpoints_are_refused),
         cmocka_unit_test(test_divergence_stops_and_keeps_a_checkpoint),
         cmocka_unit_test(test_cli_errors),

@@ -140,6 +140,11 @@ otg_status otg_graph_backward_seed(otg_graph *g, otg_node *node, const float *se
 /* Number of nonsmooth-op inputs exactly at a kink (relu/leaky input == 0, |x| at 0, max/min
  * ties) during the last forward. */
 int64_t otg_graph_kink_count(const otg_graph *g);
+/* The part of otg_graph_kink_count from nodes of one op (OTG_OP_RELU: relu inputs exactly 0 in
+ * the last forward, the hits where relu'(0) = s is used; OTG_OP_MAX: ties of max; ...). 0 for an
+ * op outside the table or a NULL graph. Kinks met by a custom op (e.g. the SW sorts' ties) are
+ * reported by that op itself (otg_sw_result.ties), not here. */
+int64_t otg_graph_kink_count_op(const otg_graph *g, otg_op op);
 
 /* The flat parameter / gradient buffers and their length (all parameters, creation order). The
  * gradient buffer exists after compile; the parameter buffer's address changes when a parameter

@@ -35,6 +35,12 @@ typedef struct {
 otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
                           const char *title, const char *xlabel, const char *ylabel, int logx,
                           int logy, int overwrite);
+/* The same line chart on a linear y axis fixed to [ylo, yhi] (e.g. [0, 1] for a fraction), so
+ * that constant series are not zoomed into. OTG_EINVAL unless ylo < yhi are finite, and as
+ * otg_plot_lines. */
+otg_status otg_plot_lines_ylim(const char *path, const otg_series *series, int n_series,
+                               const char *title, const char *xlabel, const char *ylabel,
+                               int logx, double ylo, double yhi, int overwrite);
 
 #ifdef __cplusplus
 }

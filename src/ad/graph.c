@@ -282,6 +282,14 @@ int64_t otg_graph_kink_count(const otg_graph *g) {
     return k;
 }
 
+int64_t otg_graph_kink_count_op(const otg_graph *g, otg_op op) {
+    if (!g || (int)op < 0 || op >= OTG_OP_COUNT) return 0;
+    int64_t k = 0;
+    for (int64_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->op == op) k += g->nodes[i]->kinks;
+    return k;
+}
+
 void otg_graph_zero_grad(otg_graph *g) {
     if (!g || g->compiled_nodes == 0) return;
     memset(g->grads, 0, (size_t)g->n_params * sizeof(float));

@@ -550,9 +550,11 @@ static otg_status check_series(const char *path, const otg_series *series, int n
  * whole decades if it would hold fewer than two powers of ten. OTG_EINVAL for NULL arguments,
  * n_series < 1, a series with n < 0 or NULL x/y, or no valid point in any series (no file is
  * written); OTG_EIO if path exists and overwrite is 0, or if writing fails; OTG_ENOMEM. */
-otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
-                          const char *title, const char *xlabel, const char *ylabel, int logx,
-                          int logy, int overwrite) {
+/* The line chart with an optional fixed y window [ylo, yhi] (both finite, ylo < yhi, linear y
+ * axis); NaN bounds select the automatic window. */
+static otg_status plot_lines(const char *path, const otg_series *series, int n_series,
+                             const char *title, const char *xlabel, const char *ylabel, int logx,
+                             int logy, double ylo, double yhi, int overwrite) {
     if (!path || !series) return otgi_fail(OTG_EINVAL, "plot_lines: NULL argument");
     if (n_series < 1) return otgi_fail(OTG_EINVAL, "%s: no series to plot", path);
     int64_t max_n;
@@ -568,9 +570,29 @@ otg_status otg_plot_lines(const char *path, const otg_series *series, int n_seri
     if (lines_window(&c) == 0)
         return otgi_fail(OTG_EINVAL, "%s: no point to plot (all non-finite%s)", path,
                          logx || logy ? " or non-positive on a log axis" : "");
+    if (!isnan(ylo) || !isnan(yhi)) {
+        if (!(isfinite(ylo) && isfinite(yhi) && ylo < yhi) || logy)
+            return otgi_fail(OTG_EINVAL, "%s: y window [%g, %g] needs finite ylo < yhi on a linear "
+                             "axis", path, ylo, yhi);
+        c.ylo = ylo, c.yhi = yhi;
+    }
     c.bx = otgi_calloc((size_t)max_n, sizeof(PLFLT));
     c.by = otgi_calloc((size_t)max_n, sizeof(PLFLT));
     st = c.bx && c.by ? write_chart(path, overwrite, draw_lines, &c) : OTG_ENOMEM;
     free(c.bx), free(c.by);
     return st;
+}
+
+otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
+                          const char *title, const char *xlabel, const char *ylabel, int logx,
+                          int logy, int overwrite) {
+    return plot_lines(path, series, n_series, title, xlabel, ylabel, logx, logy, (double)NAN,
+                      (double)NAN, overwrite);
+}
+
+otg_status otg_plot_lines_ylim(const char *path, const otg_series *series, int n_series,
+                               const char *title, const char *xlabel, const char *ylabel,
+                               int logx, double ylo, double yhi, int overwrite) {
+    return plot_lines(path, series, n_series, title, xlabel, ylabel, logx, 0, ylo, yhi,
+                      overwrite);
 }

@@ -41,6 +41,8 @@ int cmd_sample(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_game(int argc, char **argv);
 int cmd_particles(int argc, char **argv);
+int cmd_ad_check(int argc, char **argv);
+int cmd_ad_study(int argc, char **argv);
 /* otgen bench train (bench_train.c); peak(reps) measures the SGEMM peak in GFLOP/s. */
 int bench_train(int argc, char **argv, double (*peak)(int64_t));
 /* otgen bench particles (bench_particles.c): relu2 forward Euler steps per second. */

@@ -124,7 +124,7 @@ static int run_loop(train_run *r, const char *dir, metrics_files *m) {
     if (r->step == 0 && !o->resume) { /* step 0: the initial generator's validation SW (the
                                          baseline) and a checkpoint, so that a run diverging early
                                          still has a good one (a resumed run already has both) */
-        metrics_values v0 = {0, 0, 0.0, (double)NAN, (double)NAN, train_validate(r), (double)NAN, (double)NAN};
+        metrics_values v0 = {0, 0, 0.0, (double)NAN, (double)NAN, train_validate(r), (double)NAN, (double)NAN, 0, 0};
         metrics_row(m, &v0);
         if (train_save(r, ckpt) != OTG_OK) {
             fprintf(stderr, "otgen train: %s\n", otg_last_error());
@@ -141,7 +141,7 @@ static int run_loop(train_run *r, const char *dir, metrics_files *m) {
         }
         double val = r->step % o->val_every == 0 || r->step == o->steps ? train_validate(r) : (double)NAN;
         metrics_values v = {r->step, r->last_kinks, m->time_offset + cli_now() - t0, r->last_loss, r->last_stderr,
-                            val, r->last_grad_norm, r->last_lr};
+                            val, r->last_grad_norm, r->last_lr, r->last_relu_kinks, r->last_ties};
         metrics_row(m, &v);
         if (r->step % o->checkpoint_every == 0 || r->step == o->steps) {
             if (train_save(r, ckpt) != OTG_OK) {

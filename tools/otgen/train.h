@@ -40,7 +40,8 @@ typedef struct {
     otg_tensor *val_z, *val_y, *val_x, *val_theta;
     otg_sw_workspace *val_ws;
     double last_loss, last_stderr, last_grad_norm, last_lr, last_val;
-    int64_t last_kinks;
+    int64_t last_kinks, last_relu_kinks, last_ties; /* kink hits of the last step: all, relu and
+                                                       leaky_relu inputs exactly 0, SW sort ties */
 } train_run;
 
 /* Builds everything from resolved options; returns 0, or prints the reason and returns the exit

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const METRICS_HEADER = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks";
+const char *const METRICS_HEADER = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties";
 
 /* Reads a whole text file (NULL if absent). */
 static char *read_text(const char *path, size_t *len) {
@@ -91,14 +91,15 @@ void metrics_row(metrics_files *m, const metrics_values *v) {
     if (isfinite(v->grad_norm)) snprintf(gn, sizeof gn, "%.9g", v->grad_norm);
     if (isfinite(v->lr)) snprintf(lr, sizeof lr, "%.9g", v->lr);
     /* empty cells: no validation at this step, or the initial row (step 0: validation only) */
-    fprintf(m->csv, "%lld,%.3f,%s,%s,%s,%s,%s,%lld\n", (long long)v->step, v->time_s, loss, se, val, gn, lr,
-            (long long)v->kinks);
+    fprintf(m->csv, "%lld,%.3f,%s,%s,%s,%s,%s,%lld,%lld,%lld\n", (long long)v->step, v->time_s, loss, se, val, gn,
+            lr, (long long)v->kinks, (long long)v->relu_kinks, (long long)v->sort_ties);
     fflush(m->csv);
     fprintf(m->jsonl, "{\"step\":%lld,", (long long)v->step);
     json_num(m->jsonl, "time_s", v->time_s, 0), json_num(m->jsonl, "loss", v->loss, 0);
     json_num(m->jsonl, "loss_stderr", v->loss_stderr, 0), json_num(m->jsonl, "val_sw", v->val_sw, 0);
     json_num(m->jsonl, "grad_norm", v->grad_norm, 0), json_num(m->jsonl, "lr", v->lr, 0);
-    fprintf(m->jsonl, "\"kinks\":%lld}\n", (long long)v->kinks);
+    fprintf(m->jsonl, "\"kinks\":%lld,\"relu_kinks\":%lld,\"sort_ties\":%lld}\n", (long long)v->kinks,
+            (long long)v->relu_kinks, (long long)v->sort_ties);
     fflush(m->jsonl);
 }
 

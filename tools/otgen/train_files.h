@@ -15,6 +15,8 @@ typedef struct {
 typedef struct {
     int64_t step, kinks;
     double time_s, loss, loss_stderr, val_sw, grad_norm, lr;
+    int64_t relu_kinks, sort_ties; /* the parts of kinks: relu/leaky_relu inputs exactly 0 (where
+                                      --relu-prime is used) and ties in the SW sorts */
 } metrics_values;
 
 extern const char *const METRICS_HEADER;

@@ -176,7 +176,9 @@ int train_step(train_run *r) {
     otg_status st = otg_graph_forward(r->g);
     r->last_loss = st == OTG_OK ? (double)otg_node_data(r->loss)[0] : (double)NAN;
     r->last_stderr = r->sw.result.stderr_value;
-    r->last_kinks = otg_graph_kink_count(r->g) + r->sw.result.ties;
+    r->last_relu_kinks = otg_graph_kink_count_op(r->g, OTG_OP_RELU) + otg_graph_kink_count_op(r->g, OTG_OP_LEAKY_RELU);
+    r->last_ties = r->sw.result.ties;
+    r->last_kinks = otg_graph_kink_count(r->g) + r->last_ties;
     if (!isfinite(r->last_loss)) return 1;
     otg_graph_zero_grad(r->g);
     otg_graph_backward(r->g, r->loss);

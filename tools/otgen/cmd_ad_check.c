@@ -1,0 +1,291 @@
+/* otgen ad-check: the conservative-field path identity as a user command (docs/autodiff.md).
+ * Along random piecewise-linear curves g through a model's parameters and/or inputs (half of
+ * them through the origin, where with zero biases every ReLU input is exactly 0), it compares
+ * f(g(1)) - f(g(0)) with the trapezoid integral of <backprop f(g(t)), g'(t)> accumulated in
+ * double, and reports the worst relative residual. A wrong derivative shows as a large one. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include "adcheck.h"
+#include "cli.h"
+#include "options.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *model, *hidden, *activation, *wrt, *loss;
+    int64_t latent, batch, curves, points, seed, threads;
+    double relu_prime, radius, through_origin, tol;
+} check_opts;
+
+#define OFF(f) offsetof(check_opts, f)
+static const opt_def defs[] = {
+    {"model", OPT_STR, OFF(model), "NAME", "mlp, cnn (8x8 images) or rescnn", 0, 0, 0},
+    {"hidden", OPT_STR, OFF(hidden), "W,W", "mlp hidden widths", 0, 0, 0},
+    {"activation", OPT_STR, OFF(activation), "F",
+     "relu, leaky_relu, tanh, sigmoid, softplus, abs, or the custom ops custom_relu, broken_relu "
+     "(mlp only)",
+     0, 0, 0},
+    {"latent", OPT_INT, OFF(latent), "N", "input dimension of the model", 1, 4096, 0},
+    {"batch", OPT_INT, OFF(batch), "N", "input rows", 1, 4096, 0},
+    {"loss", OPT_STR, OFF(loss), "NAME",
+     "f: sum (fixed random weights on the output) or sw (SW_2^2 to fixed points along fixed "
+     "directions)",
+     0, 0, 0},
+    {"wrt", OPT_STR, OFF(wrt), "W", "the variables the curves move: params, input or both", 0, 0,
+     0},
+    {"curves", OPT_INT, OFF(curves), "N", "random curves (two straight segments each)", 1, 100000,
+     0},
+    {"points", OPT_INT, OFF(points), "M", "trapezoid intervals per segment", 1, 10000000, 0},
+    {"through-origin", OPT_REAL, OFF(through_origin), "F",
+     "fraction of curves whose middle vertex is the origin (exact kinks)", 0, 1, 0},
+    {"radius", OPT_REAL, OFF(radius), "R",
+     "vertex spread, relative to the size of the moved variables", 1e-6, 1e6, 0},
+    {"relu-prime", OPT_REAL, OFF(relu_prime), "S", "relu'(0) used by backprop, in [0, 1]", 0, 1, 0},
+    {"tol", OPT_REAL, OFF(tol), "T", "verdict=pass when residual <= T", 0, 1e300, 0},
+    {"seed", OPT_INT, OFF(seed), "N", "seed of the model, the curves and the fixed data", 0, 9e15,
+     0},
+    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+};
+static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
+
+static const char *USAGE =
+    "usage: otgen ad-check [options]\n"
+    "Checks the path identity f(g(1)) - f(g(0)) = int_0^1 <D_f(g(t)), g'(t)> dt that backprop's\n"
+    "output D_f (a conservative field, Bolte & Pauwels 2021) must satisfy along any curve g, "
+    "kinks\n"
+    "included. One row per curve on stdout, then a key=value line with residual= (the worst over\n"
+    "the curves of |lhs - rhs| / V, V = max(|lhs|, int |<D_f, g'>| dt) the variation of f along "
+    "the\n"
+    "curve), residual_vs_lhs= (the same over |lhs|) and verdict=pass|fail against --tol.\n"
+    "Example: otgen ad-check --model mlp --activation relu --seed 1\n";
+
+typedef struct {
+    otg_graph *g;
+    otg_node *x, *out, *f;
+    otg_sw_loss_ctx sw;
+    otg_tensor *theta;
+    adcheck_act_ctx act;
+    int move_params, move_input;
+    int64_t n_params, n_u;
+} checker;
+
+static void parse_args(check_opts *o, int argc, char **argv) {
+    *o = (check_opts){NULL, NULL, NULL, NULL, NULL, 3, 4, 8, 2000, 1, 1, 0.0, 1.0, 0.5, 1e-2};
+    o->model = strdup("mlp"), o->hidden = strdup("16,16"), o->activation = strdup("relu");
+    o->wrt = strdup("both"), o->loss = strdup("sum");
+    opts_parse_argv("ad-check", USAGE, defs, n_defs, o, argc, argv, NULL);
+    if (strcmp(o->wrt, "params") && strcmp(o->wrt, "input") && strcmp(o->wrt, "both"))
+        cli_usage_error("ad-check", "--wrt: '%s' (params, input or both)", o->wrt);
+    if (strcmp(o->loss, "sum") && strcmp(o->loss, "sw"))
+        cli_usage_error("ad-check", "--loss: '%s' (sum or sw)", o->loss);
+    otg_model_kind k;
+    if (otg_model_kind_parse(o->model, &k) != OTG_OK)
+        cli_usage_error("ad-check", "--model: %s", otg_last_error());
+    otg_activation a;
+    int custom = !strcmp(o->activation, "custom_relu") || !strcmp(o->activation, "broken_relu");
+    if (!custom && otg_activation_parse(o->activation, &a) != OTG_OK)
+        cli_usage_error("ad-check", "--activation: %s", otg_last_error());
+    if (custom && k != OTG_MODEL_MLP)
+        cli_usage_error("ad-check", "--activation %s: only with --model mlp", o->activation);
+}
+
+/* An MLP whose hidden activation is the custom ReLU op: dense (He) + custom_relu, last dense. */
+static otg_node *custom_mlp(checker *c, const int64_t *hidden, int nh, int64_t out_dim,
+                            otg_rng *rng) {
+    otg_node *h = c->x;
+    for (int l = 0; l < nh && h; l++)
+        h = adcheck_custom_relu(c->g, otg_nn_dense(c->g, h, hidden[l], OTG_INIT_HE, rng), &c->act);
+    return h ? otg_nn_dense(c->g, h, out_dim, OTG_INIT_XAVIER, rng) : NULL;
+}
+
+static int build(checker *c, const check_opts *o) {
+    memset(c, 0, sizeof *c);
+    otg_rng init = otg_rng_make((uint64_t)o->seed, 0), data = otg_rng_make((uint64_t)o->seed, 1);
+    c->move_params = strcmp(o->wrt, "input") != 0;
+    c->move_input = strcmp(o->wrt, "params") != 0;
+    c->act.relu_prime = (float)o->relu_prime;
+    c->act.slope_error = !strcmp(o->activation, "broken_relu") ? 1.1f : 1.0f;
+    c->g = otg_graph_new();
+    if (!c->g || otg_graph_set_relu_prime(c->g, (float)o->relu_prime) != OTG_OK) return -1;
+    otg_model_spec s;
+    memset(&s, 0, sizeof s);
+    otg_model_kind_parse(o->model, &s.kind);
+    s.n_hidden = cli_parse_int_list("ad-check", "--hidden", o->hidden, s.hidden, 8);
+    s.latent = o->latent, s.leaky_alpha = 0.2f, s.output = OTG_ACT_NONE;
+    s.img_h = s.img_w = 8, s.channels = 4;
+    s.out_dim = s.kind == OTG_MODEL_MLP ? 2 : 64;
+    c->x = otg_input(c->g, 2, (int64_t[]){o->batch, o->latent}, c->move_input);
+    if (otg_activation_parse(o->activation, &s.activation) == OTG_OK)
+        c->out = otg_model_build(c->g, c->x, &s, &init);
+    else
+        c->out = custom_mlp(c, s.hidden, s.n_hidden, s.out_dim, &init);
+    otg_node *fix = otg_input(c->g, 2, (int64_t[]){o->batch, s.out_dim}, 0); /* fixed N(0, 1) */
+    if (!strcmp(o->loss, "sum")) {
+        c->f = otg_sum(c->g, otg_mul(c->g, c->out, fix));
+    } else {
+        c->sw.ws = otg_sw_workspace_new();
+        c->sw.opts = otg_sw_opts_default();
+        c->theta = otg_tensor_new(2, (int64_t[]){s.out_dim, 16});
+        c->sw.theta = c->theta;
+        if (!c->sw.ws || !c->theta) return -1;
+        otg_sw_directions(&data, OTG_DIR_GAUSSIAN, s.out_dim, 16, c->theta->data);
+        c->f = otg_sw_loss(c->g, c->out, fix, &c->sw);
+    }
+    if (!c->f || otg_graph_compile(c->g) != OTG_OK) return -1;
+    otg_rng_fill_normal(&data, otg_node_numel(fix), otg_node_data(fix));
+    otg_rng_fill_normal(&data, otg_node_numel(c->x), otg_node_data(c->x));
+    otg_graph_params(c->g, &c->n_params);
+    c->n_u = (c->move_params ? c->n_params : 0) + (c->move_input ? otg_node_numel(c->x) : 0);
+    return 0;
+}
+
+static void release(checker *c) {
+    otg_graph_free(c->g);
+    otg_sw_loss_release(&c->sw);
+    otg_sw_workspace_free(c->sw.ws);
+    otg_tensor_free(c->theta);
+}
+
+/* The moved variables [n_u]: parameters first, then the input. */
+static void get_state(checker *c, double *u) {
+    int64_t k = 0, nx = otg_node_numel(c->x);
+    const float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
+    if (c->move_params)
+        for (int64_t i = 0; i < c->n_params; i++)
+            u[k++] = p[i];
+    if (c->move_input)
+        for (int64_t i = 0; i < nx; i++)
+            u[k++] = x[i];
+}
+
+/* Evaluates f and backprop at the point (1 - t) a + t b; returns f, adds <D_f, b - a> into *dot
+ * and the kink hits into *kinks. */
+static double eval_at(checker *c, const double *a, const double *b, double t, double *dot,
+                      int64_t *kinks) {
+    int64_t k = 0, nx = otg_node_numel(c->x);
+    float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
+    if (c->move_params)
+        for (int64_t i = 0; i < c->n_params; i++, k++)
+            p[i] = (float)((1.0 - t) * a[k] + t * b[k]);
+    if (c->move_input)
+        for (int64_t i = 0; i < nx; i++, k++)
+            x[i] = (float)((1.0 - t) * a[k] + t * b[k]);
+    otg_graph_forward(c->g);
+    *kinks += otg_graph_kink_count(c->g) + (c->sw.ws ? c->sw.result.ties : 0);
+    otg_graph_zero_grad(c->g);
+    otg_graph_backward(c->g, c->f);
+    const float *gp = otg_graph_grads(c->g, NULL), *gx = otg_node_grad(c->x);
+    double s = 0.0;
+    k = 0;
+    if (c->move_params)
+        for (int64_t i = 0; i < c->n_params; i++, k++)
+            s += (double)gp[i] * (b[k] - a[k]);
+    if (c->move_input)
+        for (int64_t i = 0; i < nx; i++, k++)
+            s += (double)gx[i] * (b[k] - a[k]);
+    *dot = s;
+    return (double)otg_node_data(c->f)[0];
+}
+
+/* One curve v[0] -> v[1] -> v[2]. Returns the residual |lhs - rhs| relative to the variation of
+ * f along the curve, V = max(|lhs|, int |<D_f, g'>| dt, 1e-30) (so that a curve whose end values
+ * happen to be close does not inflate it); *vs_lhs receives |lhs - rhs| / max(|lhs|, 1e-30).
+ * *coarse: the residual of the same quadrature on every 8th point (M / 8 intervals; NaN unless 8
+ * divides M): a correct derivative's residual shrinks with the grid, a wrong one's does not. */
+static double curve_residual(checker *c, double *const v[3], int64_t M, double *lhs, double *rhs,
+                             double *vs_lhs, double *coarse, int64_t *kinks) {
+    double integral = 0.0, integral8 = 0.0, variation = 0.0, f0 = 0.0, f1 = 0.0;
+    *kinks = 0;
+    for (int seg = 0; seg < 2; seg++)
+        for (int64_t j = 0; j <= M; j++) {
+            double dot, f = eval_at(c, v[seg], v[seg + 1], (double)j / (double)M, &dot, kinks);
+            double w = j == 0 || j == M ? 0.5 : 1.0;
+            integral += w * dot / (double)M;
+            variation += w * fabs(dot) / (double)M;
+            if (j % 8 == 0) integral8 += w * dot * 8.0 / (double)M;
+            if (seg == 0 && j == 0) f0 = f;
+            if (seg == 1 && j == M) f1 = f;
+        }
+    *lhs = f1 - f0, *rhs = integral;
+    const double den = fmax(fmax(fabs(*lhs), variation), 1e-30);
+    *vs_lhs = fabs(*lhs - *rhs) / fmax(fabs(*lhs), 1e-30);
+    *coarse = M % 8 == 0 ? fabs(*lhs - integral8) / den : (double)NAN;
+    return fabs(*lhs - *rhs) / den;
+}
+
+/* Vertex = base + radius * scale * N(0, 1), scale = the RMS of each moved part (1 for inputs). */
+static void random_vertex(const checker *c, const double *base, double radius, otg_rng *r,
+                          double *v) {
+    double ss = 0.0;
+    int64_t np = c->move_params ? c->n_params : 0;
+    for (int64_t i = 0; i < np; i++)
+        ss += base[i] * base[i];
+    double sp = np ? sqrt(ss / (double)np) : 1.0;
+    for (int64_t i = 0; i < c->n_u; i++)
+        v[i] = base[i] + radius * (i < np ? sp : 1.0) * otg_rng_normal(r);
+}
+
+int cmd_ad_check(int argc, char **argv) {
+    check_opts o;
+    parse_args(&o, argc, argv);
+    otg_threads_set((int)o.threads);
+    checker c;
+    if (build(&c, &o) != 0) {
+        fprintf(stderr, "otgen ad-check: %s\n", otg_last_error());
+        release(&c);
+        opts_free(defs, n_defs, &o);
+        return OTG_EXIT_FAIL;
+    }
+    double *base = malloc((size_t)c.n_u * sizeof *base), *v[3];
+    for (int i = 0; i < 3; i++)
+        v[i] = malloc((size_t)c.n_u * sizeof *v[i]);
+    if (!base || !v[0] || !v[1] || !v[2]) {
+        fprintf(stderr, "otgen ad-check: out of memory for %lld variables\n", (long long)c.n_u);
+        exit(OTG_EXIT_FAIL);
+    }
+    get_state(&c, base);
+    otg_rng r = otg_rng_make((uint64_t)o.seed, 2);
+    double worst = 0.0, mean = 0.0, worst8 = 0.0, worst_lhs = 0.0;
+    int64_t total_kinks = 0;
+    printf(
+        "# otgen ad-check: %s %s, activation %s, loss %s, moving %s (%lld variables), relu'(0)=%g, "
+        "%lld trapezoid intervals per segment\n",
+        o.model, o.hidden, o.activation, o.loss, o.wrt, (long long)c.n_u, o.relu_prime,
+        (long long)o.points);
+    printf("%6s %8s %14s %14s %12s %12s %12s %10s\n", "curve", "origin", "lhs", "rhs", "residual",
+           "coarse_M/8", "vs_lhs", "kinks");
+    for (int64_t k = 0; k < o.curves; k++) {
+        int origin =
+            floor((double)(k + 1) * o.through_origin) > floor((double)k * o.through_origin);
+        for (int i = 0; i < 3; i++)
+            random_vertex(&c, base, o.radius, &r, v[i]);
+        if (origin) memset(v[1], 0, (size_t)c.n_u * sizeof *v[1]);
+        double lhs, rhs, res8, res_lhs;
+        int64_t kinks;
+        double res = curve_residual(&c, v, o.points, &lhs, &rhs, &res_lhs, &res8, &kinks);
+        printf("%6lld %8s %14.7g %14.7g %12.4g %12.4g %12.4g %10lld\n", (long long)k,
+               origin ? "yes" : "no", lhs, rhs, res, res8, res_lhs, (long long)kinks);
+        worst_lhs = res_lhs > worst_lhs || isnan(res_lhs) ? res_lhs : worst_lhs;
+        worst = res > worst || isnan(res) ? res : worst;
+        worst8 = res8 > worst8 || isnan(res8) ? res8 : worst8;
+        mean += res / (double)o.curves;
+        total_kinks += kinks;
+    }
+    int pass = worst <= o.tol;
+    printf("model=%s activation=%s loss=%s wrt=%s relu_prime=%g curves=%lld points=%lld "
+           "kink_hits=%lld "
+           "mean_residual=%.4g residual_coarse=%.4g residual_vs_lhs=%.4g residual=%.4g tol=%g "
+           "verdict=%s\n",
+           o.model, o.activation, o.loss, o.wrt, o.relu_prime, (long long)o.curves,
+           (long long)o.points, (long long)total_kinks, mean, worst8, worst_lhs, worst, o.tol,
+           pass ? "pass" : "fail");
+    for (int i = 0; i < 3; i++)
+        free(v[i]);
+    free(base);
+    release(&c);
+    opts_free(defs, n_defs, &o);
+    return OTG_EXIT_OK;
+}
