@@ -85,9 +85,9 @@ void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, ot
     *xs = otgi_calloc((size_t)(eval_rows * s->d1 + eval_rows * p->d), sizeof(float));
     *ys = otgi_calloc((size_t)eval_rows, sizeof(float));
     if (!s->teacher || !s->xb || !s->yb || !s->z || !s->r || !s->part || !s->w || !*xs || !*ys) {
-        otgi_net_destroy(s);
         otgi_fail(OTG_ENOMEM, "particles: out of memory (m = %lld, rows = %lld)", (long long)m,
                   (long long)s->rows_max);
+        otgi_net_destroy(s);
         return NULL;
     }
     /* Teacher: directions uniform on S^{d-1}, bias 0, scaled; weights 1 or alternating +-1. */
