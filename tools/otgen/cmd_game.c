@@ -152,8 +152,9 @@ static void log_row(otg_game *g, method_log *lg, int64_t row, int rep, const dou
     lg->count[row]++;
 }
 
-/* Runs one method for all repeats; 0 on success, exit status otherwise. */
-static int run_method(method_log *lg) {
+/* Runs one method for all repeats, reporting step base + rep * steps + k to pg; 0 on success,
+ * exit status otherwise. */
+static int run_method(method_log *lg, cli_progress *pg, int64_t base) {
     otg_game *g = lg->g;
     const game_opts *o = &lg->o;
     int p_given = lg->p_given;
@@ -188,6 +189,7 @@ static int run_method(method_log *lg) {
             }
             if (row < rows && k == row_step(o, row)) log_row(g, lg, row++, rep, z, z + n);
             if (rep == 0) memcpy(lg->zlast, z, (size_t)n * sizeof(double));
+            cli_progress_update(pg, base + rep * o->steps + k, lg->label);
         }
         if (rep == 0 && o->steps == 0) memcpy(lg->zlast, z, (size_t)n * sizeof(double));
     }
@@ -577,11 +579,9 @@ int cmd_game(int argc, char **argv) {
     }
     int rc = 0;
     cli_progress pg;
-    cli_progress_start(&pg, nm, 1);
-    for (int i = 0; i < nm && !rc; i++) {
-        rc = run_method(&lgs[i]);
-        cli_progress_update(&pg, i + 1, lgs[i].label);
-    }
+    int64_t per = o.repeat * o.steps; /* steps of one series, over its repeats */
+    cli_progress_start(&pg, nm * per, (nm * per + 19) / 20);
+    for (int i = 0; i < nm && !rc; i++) rc = run_method(&lgs[i], &pg, i * per);
     cli_progress_end(&pg);
     if (!rc) rc = write_outputs(&o, lgs, nm, g);
     if (!rc) print_results(&o, lgs, nm, g);
