@@ -60,7 +60,7 @@ static const opt_def defs[] = {
     {"target-noise", OPT_REAL, OFF(target_noise), "S", "gan2d: sd of each of the 8 modes on the circle of radius 2", 1e-6, 10, 1},
     {"lambda", OPT_REAL, OFF(lambda), "L", "onelayer: L2 penalty (L/2)(|V|^2 + |v|^2) on the discriminator", 1e-12, 1e6, 1},
     {"init", OPT_REAL, OFF(init), "S", "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0; gan2d: He init times S)", 1e-12, 1e6, 1},
-    {"every", OPT_INT, OFF(every), "K", "write a metrics row every K steps (and the last)", 1, 1e8, 1},
+    {"every", OPT_INT, OFF(every), "K", "write a metrics row every K steps (and the last); gan2d, where a row costs 8 minibatch steps: steps/500 unless given", 1, 1e8, 1},
     {"sweep", OPT_STR, OFF(sweep), "NAME=V1,V2,..", "one series per value of NAME (p, q, lr, optimism, gamma, scale, noise, dim, batch, lambda) and method, drawn together; at most 8 series", 0, 0, 1},
     {"out", OPT_STR, OFF(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OPT_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
@@ -558,6 +558,8 @@ int cmd_game(int argc, char **argv) {
     opts_parse_argv("game", USAGE, defs, n_defs, &o, argc, argv, seen);
     if (!o.out) cli_usage_error("game", "--out DIR is required");
     method_log lgs[MAX_METHODS] = {{0}};
+    if (!seen[opts_find(defs, n_defs, "every")] && !strcmp(o.game, "gan2d"))
+        o.every = o.steps >= 1000 ? o.steps / 500 : 1; /* a row evaluates G on 1024 + 1024 points */
     int nm = parse_methods(&o, lgs), p_given = seen[opts_find(defs, n_defs, "p")];
     nm = expand_sweep(&o, lgs, nm, p_given);
     for (int i = 0; i < nm; i++) { /* parameter errors before any work */
