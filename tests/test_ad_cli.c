@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+
+#include "clirun.h"
 // clang-format on
 
 #include <stdio.h>
@@ -20,19 +22,6 @@
 
 static char dir[128];
 
-/* Runs `otgen <args>` capturing stdout (and stderr when merge is set); returns the exit status. */
-static int run(const char *args, int merge, char *out, size_t cap) {
-    const char *bin = getenv("OTGEN_BINARY");
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s %s", bin ? bin : "./otgen", args,
-             merge ? "2>&1" : "2>/dev/null");
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* The value of key= in the last line of text (-1 if absent). */
 static double last_value(const char *text, const char *key) {
@@ -55,7 +44,7 @@ static void test_ad_check_passes_on_relu_mlp(void **state) {
     const char *acts[] = {"relu", "custom_relu", "leaky_relu", "tanh"};
     for (int i = 0; i < 4; i++) {
         snprintf(args, sizeof args, "%s --activation %s", CHECK, acts[i]);
-        assert_int_equal(run(args, 0, out, sizeof out), 0);
+        assert_int_equal(otgen_run(args, 0, out, sizeof out), 0);
         double r = last_value(out, " residual=");
         print_message("ad-check %s: residual %.3g, kink hits %g\n", acts[i], r,
                       last_value(out, " kink_hits="));
@@ -64,18 +53,18 @@ static void test_ad_check_passes_on_relu_mlp(void **state) {
     }
     /* the tape's relu meets kinks on the curves through the origin (custom ops count their own) */
     snprintf(args, sizeof args, "%s --activation relu", CHECK);
-    run(args, 0, out, sizeof out);
+    otgen_run(args, 0, out, sizeof out);
     assert_true(last_value(out, " kink_hits=") > 0);
     /* the same with relu'(0) = 1, through parameters only, and through the SW loss */
     snprintf(args, sizeof args, "%s --relu-prime 1 --wrt params --loss sw", CHECK);
-    assert_int_equal(run(args, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 0, out, sizeof out), 0);
     assert_true(last_value(out, " residual=") < 5e-3);
 }
 
 static void test_ad_check_catches_a_wrong_derivative(void **state) {
     static char out[16384], args[512];
     snprintf(args, sizeof args, "%s --activation broken_relu", CHECK);
-    assert_int_equal(run(args, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 0, out, sizeof out), 0);
     double r = last_value(out, " residual="), coarse = last_value(out, "residual_coarse=");
     print_message("ad-check broken_relu (derivative 1.1 above 0): residual %.3g (coarse %.3g)\n", r,
                   coarse);
@@ -87,8 +76,8 @@ static void test_ad_check_catches_a_wrong_derivative(void **state) {
 
 static void test_ad_check_reproducible(void **state) {
     static char a[16384], b[16384];
-    assert_int_equal(run(CHECK, 0, a, sizeof a), 0);
-    assert_int_equal(run(CHECK, 0, b, sizeof b), 0);
+    assert_int_equal(otgen_run(CHECK, 0, a, sizeof a), 0);
+    assert_int_equal(otgen_run(CHECK, 0, b, sizeof b), 0);
     assert_string_equal(a, b);
 }
 
@@ -99,7 +88,7 @@ static const char *STUDY =
 static void test_ad_study_gaussian_and_grid(void **state) {
     static char out[16384], args[1024], again[16384];
     snprintf(args, sizeof args, "%s --out %s/g", STUDY, dir);
-    assert_int_equal(run(args, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 0, out, sizeof out), 0);
     print_message("%s", out);
     /* the float64 path reproduces the tape's gradient and stays near the float32 trajectory */
     assert_true(last_value(out, "f64_grad_rel=") < 1e-5);
@@ -114,15 +103,15 @@ static void test_ad_study_gaussian_and_grid(void **state) {
         if (access(p, F_OK)) fail_msg("missing %s", p);
     }
     /* same command, same stdout (timings go to stderr); no overwrite without --force */
-    assert_int_equal(run(args, 1, again, sizeof again), 2);
+    assert_int_equal(otgen_run(args, 1, again, sizeof again), 2);
     assert_non_null(strstr(again, "exists (pass --force to overwrite)"));
     strcat(args, " --force");
-    assert_int_equal(run(args, 0, again, sizeof again), 0);
+    assert_int_equal(otgen_run(args, 0, again, sizeof again), 0);
     assert_string_equal(out, again);
     /* grid latents contain (0, 0): with zero biases every ReLU input is 0 at step 1, so s = 0 and
      * s = 1 part at step 1 in float32 and in float64 alike */
     snprintf(args, sizeof args, "%s --batch 128 --source grid --out %s/grid", STUDY, dir);
-    assert_int_equal(run(args, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 0, out, sizeof out), 0);
     assert_true(last_value(out, "fraction=") == 1.0);
     assert_true(last_value(out, "f64_affected=") == 2.0);
     char p[512];
@@ -167,15 +156,15 @@ static void test_ad_bad_flags_exit_2(void **state) {
         {"ad-study --lr -1", "--lr: -1 outside"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = run(bad[i].args, 1, out, sizeof out);
+        int rc = otgen_run(bad[i].args, 1, out, sizeof out);
         if (rc != 2 || !strstr(out, bad[i].msg))
             fail_msg("'%s': exit %d, output '%s'", bad[i].args, rc, out);
         assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
     }
-    assert_int_equal(run("ad-check --help", 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run("ad-check --help", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "--points M"));
     assert_non_null(strstr(out, "[2000]"));
-    assert_int_equal(run("ad-study --help", 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run("ad-study --help", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "[16,32,64,128,256]"));
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "clirun.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +18,6 @@
 
 #include "otgen/otgen.h"
 
-/* Runs `otgen <args>` capturing stdout (and stderr when merge is set); returns the exit status. */
-static int run(const char *args, int merge, char *out, size_t cap) {
-    const char *bin = getenv("OTGEN_BINARY");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s %s", bin ? bin : "./otgen", args,
-             merge ? "2>&1" : "2>/dev/null");
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static double value_of(const char *text, const char *key) {
     const char *p = strstr(text, key);
@@ -37,33 +26,33 @@ static double value_of(const char *text, const char *key) {
 
 static void test_usage_errors_exit_2(void **state) {
     static char out[4096];
-    assert_int_equal(run("", 1, out, sizeof out), 2);
-    assert_int_equal(run("frobnicate", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("frobnicate", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown command 'frobnicate'"));
-    assert_int_equal(run("demo --lr abc", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --lr abc", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--lr: 'abc' is not a finite number"));
-    assert_int_equal(run("demo --lr -1", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo --steps 0", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo --hidden 64,,3", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo --activation gelu", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --lr -1", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --steps 0", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --hidden 64,,3", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --activation gelu", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown activation 'gelu'"));
-    assert_int_equal(run("demo --relu-prime 2", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo --bogus", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo extra", 1, out, sizeof out), 2);
-    assert_int_equal(run("demo --help", 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run("demo --relu-prime 2", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --bogus", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo extra", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("demo --help", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "--steps N         SGD steps [3000]"));
-    assert_int_equal(run("--version", 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run("--version", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "otgen "));
 }
 
 static void test_demo_loss_falls_and_is_reproducible(void **state) {
     static char a[8192], b[8192];
     const char *args = "demo --steps 400 --log-every 100 --seed 3 --threads 1";
-    assert_int_equal(run(args, 0, a, sizeof a), 0);
+    assert_int_equal(otgen_run(args, 0, a, sizeof a), 0);
     double v0 = value_of(a, "initial_val_mse="), v1 = value_of(a, "final_val_mse=");
     assert_true(v0 > 0 && v1 > 0);
     assert_true(v1 < 0.2 * v0);
-    assert_int_equal(run(args, 0, b, sizeof b), 0);
+    assert_int_equal(otgen_run(args, 0, b, sizeof b), 0);
     /* identical apart from the timing field */
     char *ta = strstr(a, "seconds="), *tb = strstr(b, "seconds=");
     assert_non_null(ta), assert_non_null(tb);
@@ -93,32 +82,32 @@ static void test_sw_command(void **state) {
     const char *pa = npy("a", 4, 3, a), *pb = npy("b", 4, 3, b);
     /* SW(A, A) = 0 */
     snprintf(cmd, sizeof cmd, "sw %s %s", pa, pa);
-    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     assert_true(value_of(out, "sw=") == 0.0);
     assert_non_null(strstr(out, "quantity=SW_p p=2 projections=256 directions=gaussian"));
     /* one point each, one full orthonormal block: SW_2^2 = |x - y|^2 / d (Parseval) */
     const float x1[3] = {1, 2, 3}, y1[3] = {0, -1, 5};
     snprintf(cmd, sizeof cmd, "sw %s %s --kind orthogonal --projections 3 --squared --seed 9",
              npy("x1", 1, 3, x1), npy("y1", 1, 3, y1));
-    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     assert_true(fabs(value_of(out, "sw=") - 14.0 / 3.0) < 1e-5);
     /* outputs: gradient and per-direction values; no overwrite without --force */
     char grad[256], per[256];
     snprintf(grad, sizeof grad, "%s/g.npy", tmpdir);
     snprintf(per, sizeof per, "%s/w.npy", tmpdir);
     snprintf(cmd, sizeof cmd, "sw %s %s --grad %s --per-direction %s --projections 10", pa, pb, grad, per);
-    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     otg_tensor *g, *w;
     assert_int_equal(otg_npy_read(grad, 1, &g), OTG_OK);
     assert_int_equal(otg_npy_read(per, 1, &w), OTG_OK);
     assert_true(g->shape[0] == 4 && g->shape[1] == 3 && w->shape[0] == 10);
     otg_tensor_free(g), otg_tensor_free(w);
-    assert_int_equal(run(cmd, 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "exists (pass --force to overwrite)"));
     strcat(cmd, " --force");
-    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     snprintf(cmd, sizeof cmd, "sw %s %s --max ascent --ascent-iters 20", pa, pb);
-    assert_int_equal(run(cmd, 0, out, sizeof out), 0);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     assert_true(value_of(out, "sw=") >= value_of(out, "sampled_value="));
 }
 
@@ -145,12 +134,12 @@ static void test_sw_bad_input_exits_2(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "sw %s %s %s", bad[i].a, bad[i].b, bad[i].extra);
-        int rc = run(cmd, 1, out, sizeof out);
+        int rc = otgen_run(cmd, 1, out, sizeof out);
         if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output '%s'", cmd, rc, out);
         assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
     }
     snprintf(cmd, sizeof cmd, "sw %s %s", pn, p2);
-    assert_int_equal(run(cmd, 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "element 5 is NaN"));
 }
 

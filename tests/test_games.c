@@ -14,6 +14,8 @@
 /* cmocka.h needs the three above first */
 #include <cmocka.h>
 
+#include "clirun.h"
+
 #include "otgen/games.h"
 #include "otgen/minimax.h"
 
@@ -415,21 +417,11 @@ static void test_bad_params(void **state) {
 
 /* ---- otgen game ----------------------------------------------------------------------------- */
 
-static const char *bin(void) {
-    const char *b = getenv("OTGEN_BINARY");
-    return b ? b : "./otgen";
-}
-
 /* Runs `otgen game <args>`; returns the exit status; stdout+stderr into out. */
 static int run_cli(const char *args, char *out, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s game %s 2>&1", bin(), args);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char full[4096];
+    snprintf(full, sizeof full, "game %s", args);
+    return otgen_run(full, 1, out, cap);
 }
 
 static void test_cli_bad_flags(void **state) {

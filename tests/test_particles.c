@@ -11,6 +11,8 @@
 /* cmocka.h needs the three above first */
 #include <cmocka.h>
 
+#include "clirun.h"
+
 #include "otgen/particles.h"
 
 #include <math.h>
@@ -160,30 +162,19 @@ static void test_bad_params(void **st) {
     assert_null(otg_particles_type_find("nope"));
 }
 
-/* Runs `otgen <args>`; exit status, output (stdout+stderr) into out. */
-static int cli(const char *args, char *out, size_t cap) {
-    const char *b = getenv("OTGEN_BINARY");
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", b ? b : "./otgen", args);
-    FILE *f = popen(cmd, "r");
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int stt = pclose(f);
-    return WIFEXITED(stt) ? WEXITSTATUS(stt) : -1;
-}
 
 static void test_cli(void **st) {
     char out[8192];
-    assert_int_equal(cli("particles --problem nope --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem nope --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--problem"));
-    assert_int_equal(cli("particles --problem relu2 --m 0 --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem relu2 --m 0 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--m"));
-    assert_int_equal(cli("particles --problem relu2 --lr -1 --out /tmp/otg_particles_t", out, sizeof out), 2);
-    assert_int_equal(cli("particles --problem relu2 --init bogus --out /tmp/otg_particles_t", out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem relu2 --lr -1 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem relu2 --init bogus --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--init"));
-    assert_int_equal(cli("particles --problem relu2", out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem relu2", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--out"));
-    assert_int_equal(cli("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t", out, sizeof out), 0);
+    assert_int_equal(otgen_run("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t", 1, out, sizeof out), 0);
     assert_non_null(strstr(out, "excess="));
     FILE *f = fopen("/tmp/otg_particles_t/metrics.csv", "r");
     char line[256];
@@ -194,9 +185,9 @@ static void test_cli(void **st) {
     assert_int_equal(access("/tmp/otg_particles_t/particles.npy", R_OK), 0);
     assert_int_equal(access("/tmp/otg_particles_t/particles.png", R_OK), 0);
     /* no overwrite without --force */
-    assert_int_equal(cli("particles --problem deconv --m 8 --steps 20 --out /tmp/otg_particles_t", out, sizeof out), 2);
-    assert_int_equal(cli("particles --problem deconv --sweep-m 2,4 --seeds 2 --steps 20 --force "
-                         "--out /tmp/otg_particles_t", out, sizeof out), 0);
+    assert_int_equal(otgen_run("particles --problem deconv --m 8 --steps 20 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem deconv --sweep-m 2,4 --seeds 2 --steps 20 --force "
+                         "--out /tmp/otg_particles_t", 1, out, sizeof out), 0);
     assert_non_null(strstr(out, "sweep=2,4"));
     const char *files[] = {"excess_vs_m.csv", "excess_vs_m.png", "mass_vs_t.png"};
     for (int i = 0; i < 3; i++) {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "clirun.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +24,6 @@
 static char dir[128];
 static const char *SMALL = "--hidden 64,64 --batch 128 --projections 32 --val-n 512 --val-projections 64 --threads 2";
 
-static const char *bin(void) {
-    const char *b = getenv("OTGEN_BINARY");
-    return b ? b : "./otgen";
-}
-
-/* Runs `otgen <args>`; returns the exit status; output (stdout+stderr) into out. */
-static int run(const char *args, char *out, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    FILE *f = popen(cmd, "r");
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -105,7 +92,7 @@ static int teardown(void **state) {
 static void test_2d_run_learns_and_writes_its_files(void **state) {
     static char out[65536], args[1024];
     snprintf(args, sizeof args, "train --data moons --steps 600 --hidden 128,128 --threads 2 --out %s/moons", dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     const char *files[] = {"config.json", "metrics.csv", "metrics.jsonl", "checkpoint.otg", "samples.png", "loss.png"};
     for (int i = 0; i < 6; i++) {
         char p[512];
@@ -126,9 +113,9 @@ static void test_2d_run_learns_and_writes_its_files(void **state) {
     free(csv);
     /* sample and eval read the checkpoint */
     snprintf(args, sizeof args, "sample --checkpoint %s/moons/checkpoint.otg --n 300 --out %s/s.npy", dir, dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     snprintf(args, sizeof args, "eval --samples %s/s.npy --data moons --n 300 --projections 200", dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     assert_non_null(strstr(out, "energy="));
 }
 
@@ -136,7 +123,7 @@ static void test_same_seed_same_bits(void **state) {
     static char out[65536], args[1024];
     for (int k = 0; k < 2; k++) {
         snprintf(args, sizeof args, "train --data swiss-roll --optimizer npsgd --lr 0.01 --radius 50 --steps 150 %s --seed 7 --out %s/rep%d", SMALL, dir, k);
-        assert_int_equal(run(args, out, sizeof out), 0);
+        assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     }
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/rep0/checkpoint.otg", dir);
@@ -153,9 +140,9 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
     static char out[65536], args[1024];
     const char *common = "train --data moons --steps 3000 --checkpoint-every 250 --val-every 100 --seed 3";
     snprintf(args, sizeof args, "%s %s --out %s/whole", common, SMALL, dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "exec %s %s %s --out %s/killed >/dev/null 2>&1", bin(), common, SMALL, dir);
+    snprintf(cmd, sizeof cmd, "exec %s %s %s --out %s/killed >/dev/null 2>&1", otgen_bin(), common, SMALL, dir);
     pid_t pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -172,7 +159,7 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
     waitpid(pid, &st, 0);
     print_message("killed run: %s\n", WIFSIGNALED(st) ? "killed by SIGKILL" : "finished before the kill");
     snprintf(args, sizeof args, "train --resume %s/killed", dir);
-    int rc = run(args, out, sizeof out);
+    int rc = otgen_run(args, 1, out, sizeof out);
     if (rc) fail_msg("resume failed (%d): %s", rc, out);
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/whole/checkpoint.otg", dir);
@@ -193,7 +180,7 @@ static void test_kink_columns_and_relu_prime(void **state) {
     for (int k = 0; k < 2; k++) {
         snprintf(args, sizeof args, "train --data moons --source grid --steps 3 --hidden 32,32 --batch 64 --val-n 64 "
                  "--threads 1 --seed 1 --relu-prime %d --out %s/kinks%d", k, dir, k);
-        assert_int_equal(run(args, out, sizeof out), 0);
+        assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
         char p[512];
         snprintf(p, sizeof p, "%s/kinks%d/metrics.csv", dir, k);
         size_t len;
@@ -217,7 +204,7 @@ static void test_kink_columns_and_relu_prime(void **state) {
     assert_true(column(rows[0][0], 5) != column(rows[1][0], 5)); /* but another gradient */
     assert_true(column(rows[0][1], 2) != column(rows[1][1], 2)); /* and so another step 2 */
     free(csvs[0]), free(csvs[1]);
-    assert_int_equal(run("train --relu-prime 2", out, sizeof out), 2);
+    assert_int_equal(otgen_run("train --relu-prime 2", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--relu-prime: 2 outside [0, 1]"));
 }
 
@@ -233,12 +220,12 @@ static void test_bad_checkpoints_are_refused(void **state) {
     FILE *f = fopen(bad, "wb");
     fwrite(c, 1, len, f), fclose(f);
     snprintf(args, sizeof args, "sample --checkpoint %s --n 10 --out %s/x.npy", bad, dir);
-    assert_int_equal(run(args, out, sizeof out), 2);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "corrupted checkpoint (CRC-32"));
     c[len / 2] ^= 0x10;
     f = fopen(bad, "wb");
     fwrite(c, 1, len - 100, f), fclose(f);
-    assert_int_equal(run(args, out, sizeof out), 2);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "truncated"));
     free(c);
 }
@@ -246,11 +233,11 @@ static void test_bad_checkpoints_are_refused(void **state) {
 static void test_divergence_stops_and_keeps_a_checkpoint(void **state) {
     static char out[65536], args[1024];
     snprintf(args, sizeof args, "train --data gaussians8 --optimizer sgd --lr 1e5 --steps 200 %s --out %s/div", SMALL, dir);
-    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 1);
     assert_non_null(strstr(out, "diverged at step"));
     assert_non_null(strstr(out, "last good checkpoint"));
     snprintf(args, sizeof args, "sample --checkpoint %s/div/checkpoint.otg --n 5 --out %s/div.npy", dir, dir);
-    assert_int_equal(run(args, out, sizeof out), 0); /* the kept checkpoint is valid */
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0); /* the kept checkpoint is valid */
 }
 
 static void test_cli_errors(void **state) {
@@ -270,7 +257,7 @@ static void test_cli_errors(void **state) {
         {"eval --samples x.npy", "--samples needs --data"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = run(bad[i].args, out, sizeof out);
+        int rc = otgen_run(bad[i].args, 1, out, sizeof out);
         if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output: %s", bad[i].args, rc, out);
     }
     /* a config file with an unknown key, then a good one whose values the flags override */
@@ -279,18 +266,18 @@ static void test_cli_errors(void **state) {
     FILE *f = fopen(cfg, "w");
     fputs("{\"data\": \"rings\", \"stepz\": 3}", f), fclose(f);
     snprintf(args, sizeof args, "train --config %s --out %s/cfg", cfg, dir);
-    assert_int_equal(run(args, out, sizeof out), 2);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown option \"stepz\""));
     f = fopen(cfg, "w");
     fputs("{\"data\": \"rings\", \"steps\": 1000, \"hidden\": \"32\"}", f), fclose(f);
     snprintf(args, sizeof args, "train --config %s --steps 20 --out %s/cfg", cfg, dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     assert_non_null(strstr(out, "steps=20"));
     /* the run directory is not overwritten without --force */
-    assert_int_equal(run(args, out, sizeof out), 2);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "pass --force"));
     strcat(args, " --force");
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
 }
 
 static void test_fashion_mnist_smoke(void **state) {
@@ -300,19 +287,19 @@ static void test_fashion_mnist_smoke(void **state) {
     }
     static char out[65536], args[1024];
     snprintf(args, sizeof args, "train --data fashion-mnist --classes 1,7 --steps 30 --batch 64 --hidden 64 --val-n 64 --out %s/fm", dir);
-    int rc = run(args, out, sizeof out);
+    int rc = otgen_run(args, 1, out, sizeof out);
     if (rc) fail_msg("exit %d: %s", rc, out);
     snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 16 --out %s/fm.png", dir, dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     /* the convolutional generators build, train and sample */
     const char *models[2] = {"cnn", "rescnn"};
     for (int k = 0; k < 2; k++) {
         snprintf(args, sizeof args, "train --data fashion-mnist --model %s --channels 8 --steps 5 --batch 32 --val-n 32 --out %s/%s",
                  models[k], dir, models[k]);
-        rc = run(args, out, sizeof out);
+        rc = otgen_run(args, 1, out, sizeof out);
         if (rc) fail_msg("%s: exit %d: %s", models[k], rc, out);
         snprintf(args, sizeof args, "sample --checkpoint %s/%s/checkpoint.otg --n 4 --out %s/%s.npy", dir, models[k], dir, models[k]);
-        assert_int_equal(run(args, out, sizeof out), 0);
+        assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     }
 }
 
