@@ -119,26 +119,34 @@ void otgi_game_random_orthogonal(int64_t d, otg_rng *r, double *q) {
     }
 }
 
-/* A = U diag(s) V^T, s_j = cond^(-j/(d-1)); z* ~ N(0, I); b = -A y*, c = -A^T x*. */
-static otg_status bilinear_init(otg_game *g) {
-    int64_t d = g->d;
+/* a [d, d] = U diag(s) V^T with U, V random orthogonal (drawn from r in that order) and
+ * s_l = cond^(-l/(d-1)): a matrix of condition number cond and largest singular value 1. */
+otg_status otgi_game_random_conditioned(int64_t d, double cond, otg_rng *r, double *a) {
     double *u = otgi_calloc((size_t)(d * d), sizeof(double));
     double *v = otgi_calloc((size_t)(d * d), sizeof(double));
     if (!u || !v) {
         free(u), free(v);
         return OTG_ENOMEM;
     }
-    otg_rng r = otg_rng_make(g->p.seed, 0);
-    otgi_game_random_orthogonal(d, &r, u);
-    otgi_game_random_orthogonal(d, &r, v);
+    otgi_game_random_orthogonal(d, r, u);
+    otgi_game_random_orthogonal(d, r, v);
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = 0; j < d; j++) {
             double s = 0.0;
             for (int64_t l = 0; l < d; l++)
-                s += u[i * d + l] * pow(g->p.cond, d > 1 ? -(double)l / (double)(d - 1) : 0.0) *
+                s += u[i * d + l] * pow(cond, d > 1 ? -(double)l / (double)(d - 1) : 0.0) *
                      v[j * d + l];
-            g->a[i * d + j] = s;
+            a[i * d + j] = s;
         }
+    free(u), free(v);
+    return OTG_OK;
+}
+
+/* A = U diag(s) V^T (otgi_game_random_conditioned); z* ~ N(0, I); b = -A y*, c = -A^T x*. */
+static otg_status bilinear_init(otg_game *g) {
+    int64_t d = g->d;
+    otg_rng r = otg_rng_make(g->p.seed, 0);
+    if (otgi_game_random_conditioned(d, g->p.cond, &r, g->a) != OTG_OK) return OTG_ENOMEM;
     for (int64_t i = 0; i < 2 * d; i++) g->zstar[i] = otg_rng_normal(&r);
     const double *xs = g->zstar, *ys = g->zstar + d;
     for (int64_t i = 0; i < d; i++) {
@@ -146,7 +154,6 @@ static otg_status bilinear_init(otg_game *g) {
         for (int64_t j = 0; j < d; j++) sb += g->a[i * d + j] * ys[j], sc += g->a[j * d + i] * xs[j];
         g->b[i] = -sb, g->c[i] = -sc;
     }
-    free(u), free(v);
     return OTG_OK;
 }
 

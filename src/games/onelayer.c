@@ -89,23 +89,13 @@ otgi_onelayer *otgi_onelayer_new(const otg_game_params *p) {
     o->yh = otgi_calloc(du, sizeof(double)), o->s = otgi_calloc(du, sizeof(double));
     o->r = otgi_calloc(du, sizeof(double));
     o->ws = otg_sw_workspace_new();
-    double *q1 = otgi_calloc(dd, sizeof(double)), *q2 = otgi_calloc(dd, sizeof(double));
     if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt ||
         !o->emt1 || !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u ||
-        !o->yh || !o->s || !o->r || !o->ws || !q1 || !q2)
+        !o->yh || !o->s || !o->r || !o->ws)
         goto fail;
     /* W* = U diag(s) V^T, s_l = cond^(-l/(d-1)), from stream (seed, 0) */
     otg_rng r = otg_rng_make(p->seed, 0);
-    otgi_game_random_orthogonal(d, &r, q1);
-    otgi_game_random_orthogonal(d, &r, q2);
-    for (int64_t i = 0; i < d; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double a = 0.0;
-            for (int64_t l = 0; l < d; l++)
-                a += q1[i * d + l] * pow(p->cond, d > 1 ? -(double)l / (double)(d - 1) : 0.0) *
-                     q2[j * d + l];
-            o->wstar[i * d + j] = a;
-        }
+    if (otgi_game_random_conditioned(d, p->cond, &r, o->wstar) != OTG_OK) goto fail;
     double nrm = 0.0;
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = 0; j < d; j++) {
@@ -127,10 +117,8 @@ otgi_onelayer *otgi_onelayer_new(const otg_game_params *p) {
     for (size_t i = 0; i < du; i++) o->emt1[i] /= (double)n;
     r = otg_rng_make(p->seed, 4);
     if (otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, o->dirs, o->theta) != OTG_OK) goto fail;
-    free(q1), free(q2);
     return o;
 fail:
-    free(q1), free(q2);
     otgi_onelayer_free(o);
     return NULL;
 }

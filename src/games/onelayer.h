@@ -10,6 +10,9 @@ typedef struct otgi_onelayer otgi_onelayer;
 
 /* Q [d, d] with orthonormal columns from rng (Gram-Schmidt on a Gaussian matrix); games.c. */
 void otgi_game_random_orthogonal(int64_t d, otg_rng *r, double *q);
+/* a [d, d] = U diag(s) V^T, U, V random orthogonal from r, s log-spaced from 1 to 1/cond; games.c.
+ * OTG_ENOMEM or OTG_OK. */
+otg_status otgi_game_random_conditioned(int64_t d, double cond, otg_rng *r, double *a);
 
 /* W*, the evaluation sets and the SW directions from p (already checked); NULL on ENOMEM. */
 otgi_onelayer *otgi_onelayer_new(const otg_game_params *p);
