@@ -86,6 +86,8 @@ static void coords(int deconv, const float *u, int64_t dim, int64_t count, float
 typedef struct {
     double objective, excess;
     float *final; /* if not NULL, receives the final particles [m, dim] */
+    float *truth; /* with final: set to a malloc'd copy of the truth [n_truth, dim] */
+    int64_t n_truth;
 } run_result;
 
 /* One run; when out_dir is set, writes the run's files. Returns an exit code. */
@@ -139,7 +141,12 @@ static int run_one(const part_opts *o, int64_t m, uint64_t seed, const char *out
     }
     if (!quiet) cli_progress_end(&prog);
     res->objective = F, res->excess = isnan(Fstar) ? (double)NAN : F - Fstar;
-    if (res->final) memcpy(res->final, otg_particles_data(s), (size_t)(m * dim) * sizeof(float));
+    if (res->final) {
+        memcpy(res->final, otg_particles_data(s), (size_t)(m * dim) * sizeof(float));
+        const float *tu = otg_particles_truth(s, &res->n_truth);
+        res->truth = malloc((size_t)(res->n_truth * dim) * sizeof(float));
+        if (res->truth) memcpy(res->truth, tu, (size_t)(res->n_truth * dim) * sizeof(float));
+    }
     if (out_dir && rc == OTG_EXIT_OK) {
         char path[4200];
         otg_status st;
@@ -186,8 +193,10 @@ static void cumulative_mass(const float *u, int64_t n, int64_t norm, double *out
 }
 
 /* mass_vs_t.png for a deconv sweep: M(t) of the first seed's final particles for each m, and of
- * the true spikes: the measures mu_m approach one limit as m grows. finals [nm][m_i * 2]. */
-static otg_status write_mass_chart(const part_opts *o, const int64_t *ms, int nm, float **finals) {
+ * the true spikes truth [nt, 2]: the measures mu_m approach one limit as m grows.
+ * finals [nm][m_i * 2]. */
+static otg_status write_mass_chart(const part_opts *o, const int64_t *ms, int nm, float **finals,
+                                   const float *truth, int64_t nt) {
     int ns = nm < 8 ? nm : 8;
     double *buf = malloc((size_t)(ns + 2) * MASS_GRID * sizeof(double)), *t = buf;
     char labels[9][32], path[4200], title[160];
@@ -199,22 +208,15 @@ static otg_status write_mass_chart(const part_opts *o, const int64_t *ms, int nm
         snprintf(labels[i], sizeof labels[i], "m = %lld", (long long)ms[j]);
         ser[i] = (otg_series){labels[i], t, buf + (size_t)(i + 1) * MASS_GRID, MASS_GRID};
     }
-    otg_particles_params p = otg_particles_params_default();
-    p.m0 = o->m0, p.lambda = o->lambda, p.kernel_order = o->K, p.seed = (uint64_t)o->seed;
-    otg_particles *s = otg_particles_new(otg_particles_type_find("deconv"), &p, 1);
-    int64_t nt = 0;
-    const float *tu = s ? otg_particles_truth(s, &nt) : NULL;
-    if (tu) {
-        cumulative_mass(tu, nt, nt, buf + (size_t)(ns + 1) * MASS_GRID);
-        snprintf(labels[ns], sizeof labels[ns], "true spikes");
-        ser[ns] = (otg_series){labels[ns], t, buf + (size_t)(ns + 1) * MASS_GRID, MASS_GRID};
-    }
+    cumulative_mass(truth, nt, nt, buf + (size_t)(ns + 1) * MASS_GRID);
+    snprintf(labels[ns], sizeof labels[ns], "true spikes");
+    ser[ns] = (otg_series){labels[ns], t, buf + (size_t)(ns + 1) * MASS_GRID, MASS_GRID};
     snprintf(title, sizeof title, "deconv, m0=%lld, lambda=%g, seed %lld: mass on [0, t]",
              (long long)o->m0, o->lambda, (long long)o->seed);
     snprintf(path, sizeof path, "%s/mass_vs_t.png", o->out);
-    otg_status st = otg_plot_lines(path, ser, ns + (tu != NULL), title, "position t",
+    otg_status st = otg_plot_lines(path, ser, ns + 1, title, "position t",
                                    "(1/m) sum of w_i over t_i <= t", 0, 0, o->force);
-    otg_particles_free(s), free(buf);
+    free(buf);
     return st;
 }
 
@@ -225,7 +227,8 @@ static int run_sweep(const part_opts *o) {
         if (ms[i] < 1 || ms[i] > (1 << 20)) cli_usage_error("particles", "--sweep-m: m = %lld out of 1..2^20", (long long)ms[i]);
     int64_t ns = o->seeds;
     int deconv = !strcmp(o->problem, "deconv");
-    float *finals[64] = {0};
+    float *finals[64] = {0}, *truth = NULL;
+    int64_t n_truth = 0;
     double *x = malloc((size_t)nm * sizeof(double)), *y = malloc((size_t)(nm * ns) * sizeof(double));
     size_t cap = 64 + (size_t)(nm * ns) * 96, len = 0;
     char *csv = malloc(cap);
@@ -237,6 +240,7 @@ static int run_sweep(const part_opts *o) {
             run_result r = {0};
             if (deconv && k == 0) r.final = finals[i] = malloc((size_t)ms[i] * 2 * sizeof(float));
             rc = run_one(o, ms[i], (uint64_t)(o->seed + k), NULL, 1, &r);
+            if (r.truth) free(truth), truth = r.truth, n_truth = r.n_truth; /* the same each m */
             known = !isnan(r.excess);
             y[k * nm + i] = known ? r.excess : r.objective;
             char ex[64] = "";
@@ -261,7 +265,8 @@ static int run_sweep(const part_opts *o) {
         snprintf(path, sizeof path, "%s/excess_vs_m.png", o->out);
         if (st == OTG_OK)
             st = otg_plot_lines(path, ser, nser, title, "particles m", known ? "excess objective" : "objective", 1, 1, o->force);
-        if (st == OTG_OK && deconv) st = write_mass_chart(o, ms, nm, finals);
+        if (st == OTG_OK && deconv && truth)
+            st = write_mass_chart(o, ms, nm, finals, truth, n_truth);
         if (st != OTG_OK) {
             fprintf(stderr, "otgen particles: %s\n", otg_last_error());
             rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
@@ -271,6 +276,7 @@ static int run_sweep(const part_opts *o) {
         }
     }
     for (int i = 0; i < nm; i++) free(finals[i]);
+    free(truth);
     free(x), free(y), free(csv);
     return rc;
 }
