@@ -284,11 +284,14 @@ void otgi_gan2d_samples(otgi_gan2d *q, const double *z, int64_t n, float *gen, f
 static void mode_metrics(const otgi_gan2d *q, const float *x, int64_t n, double *modes,
                          double *hq) {
     int64_t count[N_MODES] = {0}, good = 0;
-    double r = fmax(3.0 * q->noise, 0.05);
+    double r = fmax(3.0 * q->noise, 0.05), cx[N_MODES], cy[N_MODES];
+    for (int k = 0; k < N_MODES; k++) {
+        double a = (double)k * (3.14159265358979323846 / 4.0);
+        cx[k] = 2.0 * cos(a), cy[k] = 2.0 * sin(a);
+    }
     for (int64_t i = 0; i < n; i++)
         for (int k = 0; k < N_MODES; k++) {
-            double a = (double)k * (3.14159265358979323846 / 4.0);
-            double dx = (double)x[2 * i] - 2.0 * cos(a), dy = (double)x[2 * i + 1] - 2.0 * sin(a);
+            double dx = (double)x[2 * i] - cx[k], dy = (double)x[2 * i + 1] - cy[k];
             if (dx * dx + dy * dy <= r * r) count[k]++, good++;
         }
     *modes = 0.0;
