@@ -23,4 +23,12 @@ void *otgi_calloc(size_t n, size_t size);
 /* n * m with overflow detection: returns 0 and sets *out, or -1 on overflow / negative input. */
 int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
 
+/* Named parameters (core.h) through cJSON objects, for library modules that add members of their
+ * own around a params table (a training config adds "version"). */
+struct cJSON;
+struct cJSON *otgi_params_to_cjson(const otg_param_def *defs, int n, const void *obj);
+otg_status otgi_params_apply_cjson(const otg_param_def *defs, int n, void *obj,
+                                   const struct cJSON *o, const char *what, const int *skip,
+                                   const char *const *ignore);
+
 #endif

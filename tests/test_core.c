@@ -175,6 +175,57 @@ static void test_status_and_threads(void **state) {
     assert_true(strlen(otg_version()) > 0);
 }
 
+/* Named parameters: text and JSON set fields with type and range checks; JSON round-trips. */
+typedef struct {
+    int64_t n;
+    double lr;
+    char name[8];
+    int on;
+} toy_params;
+
+static const otg_param_def toy_defs[] = {
+    {"n", OTG_PARAM_INT, offsetof(toy_params, n), 0, "N", "count", 1, 100, 1},
+    {"lr", OTG_PARAM_REAL, offsetof(toy_params, lr), 0, "A", "rate", 0, 1, 1},
+    {"name", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(toy_params, name), "S", "name", 0, 0, 1},
+    {"on", OTG_PARAM_FLAG, offsetof(toy_params, on), 0, NULL, "flag", 0, 0, 1},
+};
+
+static void test_params_text_and_json(void **state) {
+    toy_params p = {5, 0.5, "ab", 0}, q = {1, 0.0, "", 1};
+    assert_int_equal(otg_params_find(toy_defs, 4, "lr"), 1);
+    assert_int_equal(otg_params_find(toy_defs, 4, "nope"), -1);
+    assert_int_equal(otg_param_set_text(&toy_defs[0], &p, "42"), OTG_OK);
+    assert_int_equal(p.n, 42);
+    assert_int_equal(otg_param_set_text(&toy_defs[0], &p, "101"), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "--n: 101 outside [1, 100]"));
+    assert_int_equal(otg_param_set_text(&toy_defs[0], &p, "4x"), OTG_EINVAL);
+    assert_int_equal(otg_param_set_text(&toy_defs[1], &p, "nan"), OTG_EINVAL);
+    assert_int_equal(otg_param_set_text(&toy_defs[2], &p, "toolong!"), OTG_EINVAL);
+    assert_int_equal(otg_param_set_text(&toy_defs[2], &p, "seven77"), OTG_OK);
+    assert_int_equal(p.n, 42); /* unchanged by the failures */
+    char buf[32];
+    otg_param_format(&toy_defs[1], &p, buf, sizeof buf);
+    assert_string_equal(buf, "0.5");
+    char *json = otg_params_to_json(toy_defs, 4, &p);
+    assert_non_null(json);
+    assert_int_equal(otg_params_apply_json(toy_defs, 4, &q, json, "t.json", NULL, NULL), OTG_OK);
+    assert_memory_equal(&p, &q, sizeof p);
+    free(json);
+    const char *bad[] = {"{\"n\": null}", "{\"n\": 2.5}", "{\"lr\": \"x\"}", "{\"zz\": 1}",
+                         "{\"on\": 1}", "[1]", "{\"n\": 3"};
+    for (int i = 0; i < 7; i++) {
+        otg_status st = otg_params_apply_json(toy_defs, 4, &q, bad[i], "t.json", NULL, NULL);
+        assert_int_equal(st, i == 6 ? OTG_EFORMAT : OTG_EINVAL);
+        assert_non_null(strstr(otg_last_error(), "t.json"));
+    }
+    const char *ignore[] = {"version", NULL};
+    int skip[4] = {1, 0, 0, 0};
+    assert_int_equal(otg_params_apply_json(toy_defs, 4, &q, "{\"version\": \"x\", \"n\": 7, \"name\": null}",
+                                           "t.json", skip, ignore), OTG_OK);
+    assert_int_equal(q.n, 42);
+    assert_string_equal(q.name, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rng_same_bits_for_any_thread_count),
@@ -183,6 +234,7 @@ int main(void) {
         cmocka_unit_test(test_rng_sphere_uniform),
         cmocka_unit_test(test_tensor_and_gemm),
         cmocka_unit_test(test_status_and_threads),
+        cmocka_unit_test(test_params_text_and_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,51 @@ void otg_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc);
 
+
+/* ---- named parameters ----------------------------------------------------------------------
+ * A table of otg_param_def describes the fields of a by-value params struct (a training config,
+ * a game's knobs): one table gives the command-line flags, the JSON keys of config files, the
+ * range checks and the --help text with the current defaults. Strings are fixed-size char arrays
+ * inside the struct, so a params struct is a plain value (copy it; nothing to free). */
+
+typedef enum { OTG_PARAM_INT, OTG_PARAM_REAL, OTG_PARAM_STR, OTG_PARAM_FLAG } otg_param_kind;
+
+typedef struct {
+    const char *name;    /* flag name without dashes, and JSON key ("val-every") */
+    otg_param_kind kind; /* field type: int64_t (INT), double (REAL), char[size] (STR), int (FLAG) */
+    size_t offset;       /* of the field in the struct */
+    size_t size;         /* STR: capacity of the char array, NUL included; 0 otherwise */
+    const char *meta;    /* "N", "A", "NAME" in help texts; NULL for FLAG */
+    const char *help;    /* one line; the default comes from the struct, not from here */
+    double lo, hi;       /* inclusive range of INT and REAL values */
+    int in_config;       /* 1: part of the config JSON; 0: run-time only (threads, output paths) */
+} otg_param_def;
+
+/* Offset and capacity of a char-array field, for STR rows: {"data", OTG_PARAM_STR,
+ * OTG_PARAM_STR_FIELD(my_config, data), "NAME", "target law", 0, 0, 1}. */
+#define OTG_PARAM_STR_FIELD(type, field) offsetof(type, field), sizeof(((type *)0)->field)
+
+/* Index of the row called name, -1 if none. */
+int otg_params_find(const otg_param_def *defs, int n, const char *name);
+/* Sets the field of row d in obj from text: the whole string must parse (INT: decimal integer,
+ * REAL: finite number, both within [lo, hi]; STR: shorter than size; FLAG: 1/0/true/false).
+ * OTG_EINVAL with "--name: 'text' is not an integer" style messages; obj unchanged on error. */
+otg_status otg_param_set_text(const otg_param_def *d, void *obj, const char *text);
+/* The current value of row d as text ("128", "0.001", "moons", "true"), into buf[cap]. */
+void otg_param_format(const otg_param_def *d, const void *obj, char *buf, size_t cap);
+/* Applies the members of a JSON object (text) to obj: every key must name an in_config row
+ * (except those listed in `ignore`, a NULL-terminated list, or NULL) and have that row's type:
+ * a string (or null, which sets "") for STR, a number in range (integral for INT) for INT/REAL,
+ * true/false for FLAG. Rows with skip[i] set are left alone (flags given on the command line
+ * win); skip may be NULL. `what` names the source in messages ("run.json: \"lr\" must be a
+ * number"). OTG_EFORMAT on malformed JSON (with the byte offset), OTG_EINVAL on an unknown key, a
+ * wrong type or an out-of-range value; on error obj may be partly updated. */
+otg_status otg_params_apply_json(const otg_param_def *defs, int n, void *obj, const char *json,
+                                 const char *what, const int *skip, const char *const *ignore);
+/* The in_config rows of obj as a JSON object, pretty-printed in table order (an empty STR is
+ * written as null). Caller frees with free(); NULL on out of memory. */
+char *otg_params_to_json(const otg_param_def *defs, int n, const void *obj);
+
 #ifdef __cplusplus
 }
 #endif

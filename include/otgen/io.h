@@ -49,6 +49,11 @@ void otg_checkpoint_release(otg_checkpoint *c);
  * file unless overwrite is set. */
 otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite);
 
+
+/* Creates dir and its missing parents (mode 0755), as `mkdir -p`; an existing directory is fine.
+ * OTG_EIO naming the path and the reason otherwise. */
+otg_status otg_mkdir_p(const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

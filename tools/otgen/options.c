@@ -5,6 +5,7 @@
 
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -165,4 +166,64 @@ cJSON *opts_to_json(const opt_def *defs, int n, const void *o) {
         }
     }
     return obj;
+}
+
+void params_print_help(const char *usage, const otg_param_def *defs, int n, const void *obj) {
+    printf("%s\n", usage);
+    for (int i = 0; i < n; i++) {
+        const otg_param_def *d = &defs[i];
+        char left[64], val[256] = "", def[300] = "";
+        snprintf(left, sizeof left, "--%s%s%s", d->name, d->meta ? " " : "", d->meta ? d->meta : "");
+        if (d->kind != OTG_PARAM_FLAG) otg_param_format(d, obj, val, sizeof val);
+        if (*val) snprintf(def, sizeof def, " [%s]", val);
+        printf("  %-26s %s%s\n", left, d->help, def);
+    }
+}
+
+void params_parse_argv(const char *cmd, const char *usage, const otg_param_def *defs, int n,
+                       void *obj, int argc, char **argv, int *seen) {
+    struct option *lo = calloc((size_t)n + 2, sizeof *lo);
+    if (!lo) cli_usage_error(cmd, "out of memory");
+    for (int i = 0; i < n; i++)
+        lo[i] = (struct option){defs[i].name, defs[i].kind == OTG_PARAM_FLAG ? no_argument : required_argument, 0, 1000 + i};
+    lo[n] = (struct option){"help", no_argument, 0, 'h'};
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c == 'h') {
+            params_print_help(usage, defs, n, obj);
+            free(lo);
+            exit(OTG_EXIT_OK);
+        }
+        if (c < 1000) {
+            free(lo);
+            cli_usage_error(cmd, "unknown or incomplete option '%s' (otgen %s --help)", argv[optind - 1], cmd);
+        }
+        const otg_param_def *d = &defs[c - 1000];
+        if (otg_param_set_text(d, obj, d->kind == OTG_PARAM_FLAG ? "1" : optarg) != OTG_OK) {
+            free(lo);
+            cli_usage_error(cmd, "%s", otg_last_error());
+        }
+        if (seen) seen[c - 1000] = 1;
+    }
+    free(lo);
+    if (optind < argc) cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+}
+
+char *opts_read_text_file(const char *cmd, const char *path) {
+    enum { MAX_BYTES = 16 << 20 };
+    FILE *f = fopen(path, "rb");
+    if (!f) cli_usage_error(cmd, "%s: cannot open: %s", path, strerror(errno));
+    char *text = malloc(MAX_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_BYTES + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!text) cli_usage_error(cmd, "%s: out of memory", path);
+    if (err || len == 0 || len > MAX_BYTES) {
+        free(text);
+        cli_usage_error(cmd, "%s: %s", path, err ? "read error" : len ? "larger than 16 MiB" : "empty file");
+    }
+    text[len] = '\0';
+    return text;
 }

@@ -39,4 +39,17 @@ cJSON *opts_to_json(const opt_def *defs, int n, const void *o);
 /* Index of the option called name, -1 if none. */
 int opts_find(const opt_def *defs, int n, const char *name);
 
+/* ---- the same on the library's otg_param_def tables (core.h), whose strings are char arrays ---- */
+#include "otgen/core.h"
+/* Parses argv (after the subcommand) against defs; seen[i] is set for each flag given (seen may be
+ * NULL). Exits 2 on a bad flag or value (the library's message), prints --help with the current
+ * values as defaults and exits 0. Positional arguments are refused. */
+void params_parse_argv(const char *cmd, const char *usage, const otg_param_def *defs, int n,
+                       void *obj, int argc, char **argv, int *seen);
+/* The --help text of defs with obj's values as defaults, on stdout. */
+void params_print_help(const char *usage, const otg_param_def *defs, int n, const void *obj);
+/* Reads a JSON file (at most 16 MiB) into a NUL-terminated string; exits 2 naming the file when
+ * missing, empty, too large or unreadable. Caller frees. */
+char *opts_read_text_file(const char *cmd, const char *path);
+
 #endif
