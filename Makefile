@@ -4,11 +4,14 @@
 #   make test   install missing packages, build, run the test suite
 #   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make bench  build and run the benchmarks
+#   make install PREFIX=DIR   headers, libotgen.so/.a, otgen.pc, otgenConfig.cmake, bin/otgen
+#   make format-check         clang-format --dry-run on the files kept clang-formatted
 BUILD ?= build
+PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure demo test asan bench clean
+.PHONY: all deps configure demo test asan bench clean install format-check
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -40,3 +43,11 @@ bench: all
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
+	@echo "installed into $(PREFIX): build with  cc app.c \$$(pkg-config --cflags --libs otgen)" \
+	      "(PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig if that is not a system prefix)"
+
+format-check: deps
+	@scripts/check-format.sh

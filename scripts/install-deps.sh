@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format
   libopenblas-openmp-dev   # CBLAS, OpenMP threading variant
   librandom123-dev         # counter-based Philox streams (header-only)
   zlib1g-dev libpng-dev libcjson-dev

@@ -1,0 +1,32 @@
+# Install rules: `make install PREFIX=/some/where` (or `cmake --install build --prefix DIR`) puts
+#   include/otgen/*.h                       the public headers
+#   lib/libotgen.so.0.1.0, .so.0, .so, .a  the shared library (SONAME libotgen.so.0) and the archive
+#   lib/pkgconfig/otgen.pc                  for `cc app.c $(pkg-config --cflags --libs otgen)`
+#   lib/cmake/otgen/otgenConfig.cmake       for find_package(otgen): targets otgen::otgen (shared)
+#                                           and otgen::otgen_static
+#   bin/otgen                               the command-line tool
+# The .pc file locates the prefix from its own path (${pcfiledir}), so the tree is relocatable.
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY include/otgen DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+set(OTGEN_INSTALL_TARGETS otgen_lib)
+if(OTGEN_SHARED)
+  list(APPEND OTGEN_INSTALL_TARGETS otgen_shared)
+endif()
+install(TARGETS ${OTGEN_INSTALL_TARGETS} EXPORT otgenTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT Development
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS otgen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+set(OTGEN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/otgen)
+install(EXPORT otgenTargets NAMESPACE otgen:: DESTINATION ${OTGEN_CMAKE_DIR})
+configure_package_config_file(cmake/otgenConfig.cmake.in ${CMAKE_BINARY_DIR}/otgenConfig.cmake
+                              INSTALL_DESTINATION ${OTGEN_CMAKE_DIR})
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/otgenConfigVersion.cmake
+                                 VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/otgenConfig.cmake ${CMAKE_BINARY_DIR}/otgenConfigVersion.cmake
+        DESTINATION ${OTGEN_CMAKE_DIR})
+
+configure_file(cmake/otgen.pc.in ${CMAKE_BINARY_DIR}/otgen.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/otgen.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
