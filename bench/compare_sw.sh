@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compares otgen's fused SW value+gradient with the anchors in ../shared/bench (PyTorch value+
-# gradient, POT value only) on the sizes of the SW issue, in one run, and prints the ratios.
+# Compares otgen's fused SW value+gradient with the anchors bench/torch_sw.py (PyTorch value+
+# gradient) and bench/pot_sw.py (POT value only) on the sizes of the SW issue, in one run, and
+# prints the ratios.
 # Usage: bench/compare_sw.sh [--threads T] [--reps R] [--quick]   (run from the repository root
 # after `make`; the anchors need `scripts/install-deps.sh --anchors`).
 set -euo pipefail
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
     *) echo "compare_sw: unknown option $1" >&2; exit 2 ;;
   esac
 done
-ANCHORS=../shared/bench
+ANCHORS=bench   # the anchor scripts, next to this one (bench/common.py sets their threads)
 OTGEN=./build/otgen
 [ -x "$OTGEN" ] || { echo "compare_sw: build first (make)" >&2; exit 2; }
 /usr/bin/python3 -c 'import torch, ot' 2>/dev/null || { echo "compare_sw: needs python3-torch and python3-pot (scripts/install-deps.sh --anchors)" >&2; exit 2; }

@@ -3,12 +3,10 @@
 update) of the MLP 32->512->512->784, ReLU hidden, sigmoid output, batch 256, loss mean(out^2), in
 PyTorch on the CPU, on a fixed input that needs no gradient (as in bench_core).
 Usage: /usr/bin/python3 bench/torch_mlp.py [--threads 2] [--reps 15]
-Reuses ../../shared/bench/common.py (thread variables, OMP_WAIT_POLICY=PASSIVE, median timing).
+Uses bench/common.py (thread variables, OMP_WAIT_POLICY=PASSIVE, median timing).
 Last line: key=value pairs, including median_ms (median over timed blocks of 10 steps, per step)."""
-import os, sys
+import os
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                                "bench"))
 from common import parse, time_it  # noqa: E402  (sets thread variables before torch loads)
 
 args = parse()

@@ -7,12 +7,10 @@ neurons; F_m = 0.5 mean((f(x) - f*(x))^2) + (1/m) sum_i (lambda/2)(w_i^2 + |thet
 f(x) = (1/m) sum_i w_i relu(theta_i . [x, 1]), lambda = 1e-3; the step is u <- u - lr * m grad F_m
 with lr = 0.05 (autograd for the gradient, the update under no_grad).
 Usage: /usr/bin/python3 bench/torch_particles.py [--threads 2] [--reps 15]
-Reuses ../../shared/bench/common.py (thread variables, OMP_WAIT_POLICY=PASSIVE, median timing).
+Uses bench/common.py (thread variables, OMP_WAIT_POLICY=PASSIVE, median timing).
 Last line: key=value pairs, including steps_per_s (median over timed blocks of 10 steps)."""
-import os, sys
+import os
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                                "bench"))
 from common import parse, time_it  # noqa: E402  (sets thread variables before torch loads)
 
 args = parse()

@@ -1,5 +1,5 @@
 /* Hyperparameter descent for the lasso through implicit differentiation (docs/implicit.md,
- * ALGORITHMS.md section 4). x*(lam) = argmin 1/2 |A x - b|^2 + lam |x|_1 is a fixed-point node of
+ * docs/algorithms.md §4). x*(lam) = argmin 1/2 |A x - b|^2 + lam |x|_1 is a fixed-point node of
  * forward-backward (ISTA); the validation loss L(lam) = mean((V x*(lam) - c)^2) / 2 is
  * differentiated with respect to lam by solving (I - A_T)^T w = g on T's tape. Gradient descent on
  * log lam, mu <- mu - eta lam dL/dlam, from lam_max / 2 and from lam_max / 100 (L is not convex

@@ -1,4 +1,4 @@
-/* Tanguy (2023), Theorem 1, as an experiment (ALGORITHMS.md section 7): on a discrete problem
+/* Tanguy (2023), Theorem 1, as an experiment (docs/algorithms.md section 7): on a discrete problem
  * (16 latent points pushed onto a 4 x 4 grid by an MLP 2-32-32-2 with ReLU), run fixed-step SGD on
  * SW_2^2 with fresh directions at steps a, a/2, a/4, a/8, and compare each interpolated trajectory
  * t -> u_floor(t/a) with a reference flow (step a/64, 1024 directions per step) at equal times

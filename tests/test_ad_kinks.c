@@ -1,4 +1,4 @@
-/* Nonsmooth autodiff (ALGORITHMS.md section 3): selections at kinks lie in the Clarke set and
+/* Nonsmooth autodiff (docs/algorithms.md section 3): selections at kinks lie in the Clarke set and
  * follow relu'(0) = s; the relu(x) - relu(-x) artefact gives 2s at 0; the conservative-field path
  * identity f(g(1)) - f(g(0)) = int <D_f(g(t)), g'(t)> dt holds along piecewise-linear curves
  * through a ReLU MLP, including curves through kinks, with error shrinking as the grid refines. */

@@ -1,5 +1,5 @@
 /* otgen train / sample / eval end to end: the validation SW of a short 2-D run falls tenfold; the
- * promises of DESIGN.md section 5 — same seed and threads give bit-identical metrics and
+ * promises of docs/design.md section 5 — same seed and threads give bit-identical metrics and
  * checkpoints, a run killed with SIGKILL and resumed ends bit-identical, a corrupted or truncated
  * checkpoint is refused with its reason, a diverging run stops naming the step and keeps its last
  * good checkpoint, a run directory is not overwritten without --force; the CLI's errors; a

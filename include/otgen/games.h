@@ -24,7 +24,7 @@
  *              E log(1 - sigma(D(G(x))))), nonsat (the generator minimises -E log sigma(D(G(x))))
  *              or wasserstein (E D(y) - E D(G(x)), the discriminator clipped to [-clip, clip]
  *              by otg_game_project). Minibatch oracle as onelayer's; metrics modes, hq, sw.
- * See ALGORITHMS.md section 5 and docs/games.md. */
+ * See docs/algorithms.md section 5 and docs/games.md. */
 #ifndef OTGEN_GAMES_H
 #define OTGEN_GAMES_H
 

@@ -1,5 +1,5 @@
 /* otgen implicit: nodes defined by a fixed point x* = T(x*, theta), differentiated implicitly
- * (Bolte, Le, Pauwels & Silveti-Falls 2021; ALGORITHMS.md section 4). T is an ordinary graph of
+ * (Bolte, Le, Pauwels & Silveti-Falls 2021; docs/algorithms.md §4). T is an ordinary graph of
  * its own (inputs x and theta, output T(x, theta)); the node's forward iterates x <- T(x, theta)
  * to a tolerance, its backward solves (I - A)^T w = g matrix-free with vector-Jacobian products of
  * T's tape (A = dT/dx, the tape's conservative Jacobian at x*) and returns B^T w (B = dT/dtheta).

@@ -9,7 +9,7 @@
  *   extragradient  w = z - a_k g(z);  z <- z - a_k g(w)
  *   optimistic-adam, anchored-adam: the same updates with g_k replaced by Adam's preconditioned
  *   direction m_hat / (sqrt(v_hat) + eps).
- * with a_k = lr / (k+1)^lr_exp and b_k = optimism / (k+1)^opt_exp. See ALGORITHMS.md section 5. */
+ * with a_k = lr / (k+1)^lr_exp and b_k = optimism / (k+1)^opt_exp. See docs/algorithms.md §5. */
 #ifndef OTGEN_MINIMAX_H
 #define OTGEN_MINIMAX_H
 

@@ -5,7 +5,7 @@
  *   adam      Kingma & Ba with bias correction
  *   npsgd     u <- Proj_B(0,r)(u - lr g + lr a eps), eps ~ N(0, I_P) (Tanguy 2023, Thm 2); the ball is
  *             in the WHOLE parameter space unless per-tensor projection is asked for by name.
- * See ALGORITHMS.md section 2. */
+ * See docs/algorithms.md section 2. */
 #ifndef OTGEN_OPTIM_H
 #define OTGEN_OPTIM_H
 

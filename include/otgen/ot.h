@@ -2,7 +2,7 @@
  * value-and-gradient kernel, direction samplers, max-sliced variants, and the SW loss as an ad
  * op. Conventions follow POT: directions Theta [d, L] hold one direction per column; the
  * estimator is SW_p^p = (1/L) sum_l W_p^p(theta_l # mu, theta_l # nu), always divided by the
- * number of directions used; the reported distance is (SW_p^p)^(1/p). See ALGORITHMS.md 1. */
+ * number of directions used; the reported distance is (SW_p^p)^(1/p). See docs/algorithms.md §1. */
 #ifndef OTGEN_OT_H
 #define OTGEN_OT_H
 

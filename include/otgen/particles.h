@@ -1,4 +1,4 @@
-/* otgen particles: mean-field particle gradient flows (Chizat & Bach 2018, ALGORITHMS.md §6).
+/* otgen particles: mean-field particle gradient flows (Chizat & Bach 2018, docs/algorithms.md §6).
  * F(mu) = R(∫Phi dmu) + ∫V dmu discretised as mu_m = (1/m) sum_i delta_{u_i}; each particle moves
  * along the speed field m grad_{u_i} F_m (forward Euler, a step that does not shrink with m).
  * A problem is a type object (otg_particles_type); the solver (otg_particles) owns the particles,

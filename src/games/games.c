@@ -3,7 +3,7 @@
  * nonsmooth convex-concave game with |.| terms (subgradient sign(0) = 0); the oracle adds Gaussian
  * noise from the caller's stream. Dispatches the one-layer generator game to onelayer.c and the
  * 2-D GAN to gan2d.c. See
- * ALGORITHMS.md section 5. */
+ * docs/algorithms.md section 5. */
 #include "internal.h"
 #include "gan2d.h"
 #include "onelayer.h"

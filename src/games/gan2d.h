@@ -1,7 +1,7 @@
 /* Private interface between games.c and gan2d.c: a GAN on the plane, an MLP generator G_theta
  * (latent N(0, I_2) -> R^2) against an MLP discriminator D_phi (R^2 -> R), on the gaussians8
  * mixture of src/data (8 modes on the circle of radius 2). z = (theta, phi), both the
- * parameters of 2 -> h -> h -> out MLPs (layout in gan2d.c). ALGORITHMS.md section 5. */
+ * parameters of 2 -> h -> h -> out MLPs (layout in gan2d.c). docs/algorithms.md section 5. */
 #ifndef OTGEN_GAMES_GAN2D_H
 #define OTGEN_GAMES_GAN2D_H
 

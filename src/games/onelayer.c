@@ -2,7 +2,7 @@
  * generator phi(W x), and otgen's discriminator D(y) = <V, y y^T> + <v, y>, linear in the first
  * and second moments, with L = E D(y*) - E D(phi(W x)) - lambda/2 (|V|^2 + |v|^2). The paper's
  * exact discriminator could not be retrieved; this one makes the inner max explicit
- * (V = (M* - M(W)) / lambda) so min_W is moment matching. ALGORITHMS.md section 5. */
+ * (V = (M* - M(W)) / lambda) so min_W is moment matching. docs/algorithms.md section 5. */
 #include "onelayer.h"
 
 #include "internal.h"

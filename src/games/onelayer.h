@@ -1,5 +1,5 @@
 /* Private interface between games.c and onelayer.c: the one-layer generator game of Kontonis,
- * Liu & Tzamos (2020) with otgen's moment-matching discriminator (ALGORITHMS.md section 5).
+ * Liu & Tzamos (2020) with otgen's moment-matching discriminator (docs/algorithms.md section 5).
  * z = (W [d, d] row-major, V [d, d] row-major, v [d]); nx = d^2, ny = d^2 + d. */
 #ifndef OTGEN_GAMES_ONELAYER_H
 #define OTGEN_GAMES_ONELAYER_H

@@ -2,7 +2,7 @@
  * alternating gradient descent-ascent, optimistic simGD with its own optimism rate (Ryu, Yuan &
  * Yin 2019), anchored simGD, extragradient, and the Adam-preconditioned optimistic and anchored
  * variants used in the paper's GAN experiments. Serial loops in index order: bit-reproducible.
- * See ALGORITHMS.md section 5. */
+ * See docs/algorithms.md section 5. */
 #include "internal.h"
 #include "otgen/minimax.h"
 

@@ -2,7 +2,7 @@
  * with bias correction from the step count) and npsgd (Tanguy 2023: noised step, then projection
  * onto the ball B(0, r) of the whole vector, or of each segment when asked). Updates are computed
  * per element in double and stored as float; loops are elementwise (the threads never change a
- * bit) and the projection norm is a serial sum in index order. See ALGORITHMS.md section 2. */
+ * bit) and the projection norm is a serial sum in index order. See docs/algorithms.md section 2. */
 #include "internal.h"
 #include "otgen/optim.h"
 

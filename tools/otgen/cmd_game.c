@@ -5,7 +5,7 @@
  * convergence.png (|G(z_k)|^2 on log-log axes, mean +- standard error over seeds), for 2-D games
  * trajectory.png, for onelayer cov_err.png (against target samples), for gan2d modes.png and
  * samples.png (samples-<method>.png with several methods). Prints one result line per
- * method on stdout. ALGORITHMS.md section 5. */
+ * method on stdout. docs/algorithms.md section 5. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
