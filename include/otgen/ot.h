@@ -48,7 +48,7 @@ void otg_sw_workspace_free(otg_sw_workspace *ws);
 
 typedef struct {
     double p;      /* the order, >= 1 [2] */
-    int64_t chunk; /* directions held in memory at once (rounded up to 64) [256]: peak memory is
+    int64_t chunk; /* directions held in memory at once (rounded up to a multiple of 256) [256]: peak memory is
                       O((n + m) chunk) floats; results do not depend on it, nor on the threads */
 } otg_sw_opts;
 
