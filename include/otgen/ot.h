@@ -48,8 +48,9 @@ void otg_sw_workspace_free(otg_sw_workspace *ws);
 
 typedef struct {
     double p;      /* the order, >= 1 [2] */
-    int64_t chunk; /* directions held in memory at once (rounded up to a multiple of 256) [256]: peak memory is
-                      O((n + m) chunk) floats; results do not depend on it, nor on the threads */
+    int64_t chunk; /* directions held in memory at once (rounded up to a multiple of 256) [256]:
+                      peak memory is O((n + m) chunk) floats; results do not depend on it, nor
+                      on the threads */
 } otg_sw_opts;
 
 otg_sw_opts otg_sw_opts_default(void);
