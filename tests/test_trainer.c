@@ -4,10 +4,12 @@
  * deterministic, divergence reported with the step not applied. */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+// clang-format on
 
 #include "otgen/otgen.h"
 #include "otgen/train.h"
