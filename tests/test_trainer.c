@@ -197,7 +197,8 @@ static void test_divergence_is_reported_and_not_applied(void **state) {
     int64_t done = 0;
     for (int k = 0; k < 50 && st == OTG_OK; k++) {
         done = otg_trainer_steps_done(t);
-        memcpy(before, otg_trainer_params(t, &n), (size_t)n * sizeof(float));
+        const float *u = otg_trainer_params(t, &n);
+        memcpy(before, u, (size_t)n * sizeof(float));
         st = otg_trainer_step(t, &row);
     }
     assert_int_equal(st, OTG_ENONFINITE);

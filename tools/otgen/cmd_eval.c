@@ -44,17 +44,13 @@ static otg_tensor *points(eval_opts *o) {
         return t;
     }
     otg_trainer *t = NULL;
-    otg_status st = otg_trainer_load(o->checkpoint, &t);
-    if (st != OTG_OK) {
-        fprintf(stderr, "otgen eval: %s\n", otg_last_error());
-        exit(st == OTG_ENOMEM ? OTG_EXIT_FAIL : OTG_EXIT_USAGE);
-    }
+    if (otg_trainer_load(o->checkpoint, &t) != OTG_OK) cli_usage_error("eval", "%s", otg_last_error());
     const otg_train_config *c = otg_trainer_config(t);
     if (!o->data) o->data = strdup(c->data);
     if (!o->classes && c->classes[0]) o->classes = strdup(c->classes);
     if (o->p <= 0) o->p = c->p;
     otg_tensor *x = otg_tensor_new(2, (int64_t[]){o->n, otg_trainer_dim(t)});
-    st = x ? otg_trainer_sample(t, (uint64_t)o->seed, o->n, x->data) : OTG_ENOMEM;
+    otg_status st = x ? otg_trainer_sample(t, (uint64_t)o->seed, o->n, x->data) : OTG_ENOMEM;
     otg_trainer_free(t);
     if (st != OTG_OK) {
         fprintf(stderr, "otgen eval: %s\n", otg_last_error());
