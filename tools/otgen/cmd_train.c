@@ -18,8 +18,10 @@
 
 static const char *USAGE =
     "usage: otgen train [options]\n"
-    "Train a generator by minimising the Sliced-Wasserstein loss SW_p^p (mean over fresh directions\n"
-    "each step) between its samples and the target. Writes DIR/config.json, metrics.csv (+ .jsonl),\n"
+    "Train a generator by minimising the Sliced-Wasserstein loss SW_p^p (mean over fresh "
+    "directions\n"
+    "each step) between its samples and the target. Writes DIR/config.json, metrics.csv (+ "
+    ".jsonl),\n"
     "checkpoint.otg, samples.png and loss.png. Progress on stderr; a summary line on stdout.\n"
     "Example: otgen train --data moons --steps 2000 --out runs/moons\n";
 
@@ -36,9 +38,12 @@ typedef struct {
 static const otg_param_def cli_rows[] = {
     {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
     {"out", OTG_PARAM_STR, STR(out), "DIR", "run directory (default runs/<UTC time>)", 0, 0, 0},
-    {"resume", OTG_PARAM_STR, STR(resume), "DIR", "continue the run in DIR from its checkpoint", 0, 0, 0},
-    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite an existing run directory's files", 0, 0, 0},
-    {"config", OTG_PARAM_STR, STR(config), "FILE", "JSON file with the same keys as the flags (flags win)", 0, 0, 0},
+    {"resume", OTG_PARAM_STR, STR(resume), "DIR", "continue the run in DIR from its checkpoint", 0,
+     0, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite an existing run directory's files", 0, 0,
+     0},
+    {"config", OTG_PARAM_STR, STR(config), "FILE",
+     "JSON file with the same keys as the flags (flags win)", 0, 0, 0},
 };
 enum { N_CLI = (int)(sizeof cli_rows / sizeof cli_rows[0]), MAX_ROWS = 64 };
 static otg_param_def defs[MAX_ROWS];
@@ -75,8 +80,10 @@ static void resolve_options(train_cli *o, int argc, char **argv) {
         for (int i = 0; i < n_defs; i++)
             if (seen[i] && strcmp(defs[i].name, "resume") && strcmp(defs[i].name, "steps") &&
                 strcmp(defs[i].name, "threads"))
-                cli_usage_error("train", "--%s: a resumed run keeps its options (only --steps and "
-                                "--threads may change)", defs[i].name);
+                cli_usage_error("train",
+                                "--%s: a resumed run keeps its options (only --steps and "
+                                "--threads may change)",
+                                defs[i].name);
         char path[4200];
         snprintf(path, sizeof path, "%s/config.json", o->resume);
         apply_file(o, path, seen);
@@ -102,8 +109,10 @@ static void choose_dir(const train_cli *o, char *dir, size_t cap) {
     char p[4200];
     snprintf(p, sizeof p, "%s/config.json", dir);
     if (access(p, F_OK) == 0 && !o->force)
-        cli_usage_error("train", "%s: a run exists there (pass --force to overwrite, --resume to "
-                        "continue)", dir);
+        cli_usage_error("train",
+                        "%s: a run exists there (pass --force to overwrite, --resume to "
+                        "continue)",
+                        dir);
     if (otg_mkdir_p(dir) != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
 }
 
@@ -131,7 +140,9 @@ static void on_row(void *user, const otg_train_row *row) {
     cli_progress_update(&p->pg, row->step, status);
 }
 
-static void on_warning(void *user, const char *msg) { fprintf(stderr, "otgen train: %s\n", msg); }
+static void on_warning(void *user, const char *msg) {
+    fprintf(stderr, "otgen train: %s\n", msg);
+}
 
 static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     const otg_train_config *c = otg_trainer_config(t);
@@ -146,8 +157,8 @@ static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     cli_progress_end(&p.pg);
     if (st != OTG_OK) return fail(st);
     printf("run=%s steps=%lld loss=%.6g val_sw=%.6g p=%g optimizer=%s samples=%s/samples.png "
-           "loss_chart=%s/loss.png\n", dir, (long long)otg_trainer_steps_done(t), p.loss, p.val,
-           c->p, c->optimizer, dir, dir);
+           "loss_chart=%s/loss.png\n",
+           dir, (long long)otg_trainer_steps_done(t), p.loss, p.val, c->p, c->optimizer, dir, dir);
     return OTG_EXIT_OK;
 }
 
