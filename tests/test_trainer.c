@@ -181,6 +181,17 @@ static void test_load_and_sample_are_deterministic(void **state) {
     assert_null(t);
     snprintf(p, sizeof p, "%s/run/config.json", dir);
     assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    /* a valid container with a foreign header, or a schema from a newer otgen */
+    float w = 1.0f;
+    snprintf(p, sizeof p, "%s/foreign.otg", dir);
+    assert_int_equal(otg_checkpoint_write(p, "{\"format\":\"other\"}", &w, 1, NULL, 0), OTG_OK);
+    assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "not a training checkpoint"));
+    assert_int_equal(otg_checkpoint_write(p, "{\"format\":\"otgen-train-checkpoint\",\"schema\":9}",
+                                          &w, 1, NULL, 0),
+                     OTG_OK);
+    assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "newer otgen"));
 }
 
 static void test_divergence_is_reported_and_not_applied(void **state) {
