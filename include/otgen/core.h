@@ -11,6 +11,13 @@
 extern "C" {
 #endif
 
+/* Marks a function whose status must be checked (GCC/Clang warn when it is dropped). */
+#if defined(__GNUC__) || defined(__clang__)
+#define OTG_NODISCARD __attribute__((warn_unused_result))
+#else
+#define OTG_NODISCARD
+#endif
+
 /* ---- status and errors ---------------------------------------------------------------------- */
 
 typedef enum {
@@ -31,6 +38,9 @@ const char *otg_last_error(void);
 const char *otg_status_name(otg_status s);
 /* Clears this thread's last-error text. */
 void otg_clear_error(void);
+/* Sets this thread's last-error text (printf-style) and returns s: for code built on the public
+ * API that reports errors the library's way (src/train/run.c). */
+otg_status otg_set_error(otg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The library version string ("0.1.0"). */
 const char *otg_version(void);
 

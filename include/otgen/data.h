@@ -59,6 +59,9 @@ const uint8_t *otg_source_labels(const otg_source *s);
 /* 1 when points are images (fashion-mnist: 28 x 28), with *h, *w set (0 otherwise; either may
  * be NULL). */
 int otg_source_is_image(const otg_source *s, int64_t *h, int64_t *w);
+/* 1 when the source is the train split of a data set that also has a held-out test split
+ * (fashion-mnist), which otg_source_open(spec, {.split = "test"}) opens; 0 otherwise. */
+int otg_source_has_test_split(const otg_source *s);
 /* A short name ("moons", "fashion-mnist[train]", "data.npy"). */
 const char *otg_source_name(const otg_source *s);
 

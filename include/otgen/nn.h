@@ -109,6 +109,9 @@ typedef struct {
     int64_t channels;         /* cnn, rescnn: channels after the dense layer */
 } otg_model_spec;
 
+/* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden
+ * activation, no output activation, leaky_alpha 0.2, no image size, 32 channels. */
+otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64_t out_dim);
 otg_status otg_model_kind_parse(const char *name, otg_model_kind *out);
 const char *otg_model_kind_name(otg_model_kind k);
 /* Builds the generator on z [n, latent]; output [n, out_dim]. Parameters initialised from init.

@@ -24,6 +24,16 @@ otg_status otgi_fail(otg_status s, const char *fmt, ...) {
     return s;
 }
 
+otg_status otg_set_error(otg_status s, const char *fmt, ...) {
+    char msg[sizeof last_error]; /* fmt's arguments may point into last_error */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
+    return s;
+}
+
 const char *otg_status_name(otg_status s) {
     switch (s) {
     case OTG_OK: return "OTG_OK";

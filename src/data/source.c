@@ -26,6 +26,7 @@ struct otg_source {
     otg_tensor *data;     /* finite: [size, dim] */
     uint8_t *labels;      /* fashion-mnist: [size] */
     int64_t img_h, img_w; /* > 0 when the points are images */
+    int has_test;         /* a train split whose data set has a test split */
 };
 
 otg_source_opts otg_source_opts_default(void) {
@@ -85,6 +86,7 @@ static otg_status open_fashion_mnist(otg_source *s, const otg_source_opts *o) {
     if (st) return st;
     snprintf(s->name, sizeof s->name, "fashion-mnist[%s]", split);
     s->img_h = 28, s->img_w = 28;
+    s->has_test = strcmp(split, "test") != 0;
     return finish_finite(s);
 }
 
@@ -148,6 +150,10 @@ int otg_source_is_image(const otg_source *s, int64_t *h, int64_t *w) {
     if (h) *h = image ? s->img_h : 0;
     if (w) *w = image ? s->img_w : 0;
     return image;
+}
+
+int otg_source_has_test_split(const otg_source *s) {
+    return s ? s->has_test : 0;
 }
 
 const char *otg_source_name(const otg_source *s) {

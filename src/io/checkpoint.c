@@ -2,7 +2,7 @@
  * optimiser state, closed by a CRC-32. Written atomically; read all at once and validated before
  * anything is handed back, so a truncated or corrupted file is refused with its reason. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io_internal.h"
 #include "otgen/io.h"
 
 #include <errno.h>
@@ -50,25 +50,6 @@ static uint32_t get_u32(const unsigned char *c) {
 
 static uint64_t get_u64(const unsigned char *c) { return get_u32(c) | (uint64_t)get_u32(c + 4) << 32; }
 
-otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite) {
-    if (!path || (!text && len)) return otgi_fail(OTG_EINVAL, "write: NULL argument");
-    if (!overwrite && access(path, F_OK) == 0)
-        return otgi_fail(OTG_EIO, "%s: exists (pass --force to overwrite)", path);
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return otgi_fail(OTG_EINVAL, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    int ok = fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(e));
-    }
-    return OTG_OK;
-}
-
 otg_status otg_checkpoint_write(const char *path, const char *header, const float *params,
                                 int64_t n_params, const float *state, int64_t n_state) {
     if (!path || !header || (!params && n_params) || (!state && n_state) || n_params < 0 || n_state < 0)
@@ -81,7 +62,7 @@ otg_status otg_checkpoint_write(const char *path, const char *header, const floa
               put(&b, state, (size_t)n_state * sizeof(float));
     if (!bad) bad = put_u32(&b, (uint32_t)crc32(0L, b.p, (uInt)b.len));
     otg_status st = bad ? otgi_fail(OTG_ENOMEM, "%s: out of memory", path)
-                        : otg_write_file_atomic(path, (const char *)b.p, b.len, 1);
+                        : otgi_atomic_write(path, b.p, b.len, 1);
     free(b.p);
     return st;
 }

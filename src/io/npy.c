@@ -2,7 +2,7 @@
  * for v2/v3), then an ASCII dict {'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }
  * padded with spaces to a 16- (v1: 64-) byte boundary and a newline, then the raw data. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io_internal.h"
 #include "otgen/io.h"
 
 #include <errno.h>
@@ -190,22 +190,16 @@ static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
 
 otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite) {
     if (!path || !t || !t->data || t->ndim < 1) return otgi_fail(OTG_EINVAL, "npy_write: NULL argument");
-    if (!overwrite && access(path, F_OK) == 0)
-        return otgi_fail(OTG_EIO, "%s: exists (pass --force to overwrite)", path);
     char h[256], tmp[4096];
+    otg_status st = otgi_atomic_begin(path, overwrite, tmp, sizeof tmp);
+    if (st != OTG_OK) return st;
     size_t hlen = format_header(t, h, sizeof h);
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return otgi_fail(OTG_EINVAL, "%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     int64_t n = otg_tensor_numel(t);
     int ok = fwrite(h, 1, hlen, f) == hlen && fwrite(t->data, 4, (size_t)n, f) == (size_t)n;
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = fflush(f) == 0 && ok;
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(e));
-    }
-    return OTG_OK;
+    if (!ok) st = otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(errno));
+    return otgi_atomic_commit(path, tmp, st);
 }

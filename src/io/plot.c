@@ -2,10 +2,11 @@
  * points, equal scales) and a line chart (several series, optional log10 axes, legend outside the
  * plot box on the right). PLplot has global state, so calls must be serial. PLplot's fatal errors
  * would end the process; an exit handler longjmps back here instead and the call fails with OTG_EIO.
- * The file appears atomically: PLplot writes "<path>.tmp.<pid>", which is fsync'ed and renamed. */
+ * The file appears atomically: PLplot writes "<path>.tmp.<pid>", committed by io_internal.h's
+ * writer (fsync, rename, directory fsync). */
 #define _POSIX_C_SOURCE 200809L
 #include "otgen/plot.h"
-#include "internal.h"
+#include "io_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,8 +98,8 @@ static otg_status render(const char *path, const char *tmp, chart_fn draw, const
     return OTG_OK;
 }
 
-/* Checks that tmp holds a PNG and makes it durable. */
-static otg_status check_and_sync(const char *path, const char *tmp) {
+/* Checks that tmp holds a PNG. */
+static otg_status check_png(const char *path, const char *tmp) {
     unsigned char sig[8];
     int fd = open(tmp, O_RDONLY);
     if (fd < 0) return otgi_fail(OTG_EIO, "%s: PLplot wrote nothing: %s", path, strerror(errno));
@@ -106,34 +107,27 @@ static otg_status check_and_sync(const char *path, const char *tmp) {
     otg_status st = OTG_OK;
     if (got != (ssize_t)sizeof sig || memcmp(sig, "\x89PNG\r\n\x1a\n", 8))
         st = otgi_fail(OTG_EIO, "%s: PLplot did not write a PNG", path);
-    else if (fsync(fd) != 0)
-        st = otgi_fail(OTG_EIO, "%s: fsync failed: %s", path, strerror(errno));
     close(fd);
     return st;
 }
 
 /* Renders a chart to path through a temporary file, refusing to replace a file unless overwrite. */
 static otg_status write_chart(const char *path, int overwrite, chart_fn draw, const void *ctx) {
-    if (!overwrite && access(path, F_OK) == 0)
-        return otgi_fail(OTG_EIO, "%s: exists (pass --force to overwrite)", path);
+    char tmp[4096];
+    otg_status st = otgi_atomic_begin(path, overwrite, tmp, sizeof tmp);
+    if (st != OTG_OK) return st;
     if (!have_pngcairo())
         return otgi_fail(OTG_EIO,
                          "%s: PLplot has no pngcairo device (install "
                          "plplot-driver-cairo)",
                          path);
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return otgi_fail(OTG_EINVAL, "%s: path too long", path);
     /* Create the file first: PLplot would end the process if it could not open it. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     close(fd);
-    otg_status st = render(path, tmp, draw, ctx);
-    if (st == OTG_OK) st = check_and_sync(path, tmp);
-    if (st == OTG_OK && rename(tmp, path) != 0)
-        st = otgi_fail(OTG_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-    if (st != OTG_OK) unlink(tmp);
-    return st;
+    st = render(path, tmp, draw, ctx);
+    if (st == OTG_OK) st = check_png(path, tmp);
+    return otgi_atomic_commit(path, tmp, st);
 }
 
 /* ---- text and layout ------------------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /* PNG grid writer: n grayscale images [n, h * w] tiled `cols` per row, each scaled up by pixel
  * replication, separated by 1-pixel gray lines, written as an 8-bit grayscale PNG with libpng.
- * The file appears atomically: written to "<path>.tmp.<pid>", fsync'ed, then renamed. */
+ * The file appears atomically (io_internal.h: temporary file, fsync, rename, directory fsync). */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "io_internal.h"
 #include "otgen/plot.h"
 
 #include <errno.h>
@@ -109,7 +109,7 @@ static otg_status encode(FILE *f, const char *path, const grid_geom *g, const fl
     return OTG_OK;
 }
 
-/* Writes the grid to tmp, then fsyncs it; tmp is left for the caller to rename or unlink. */
+/* Writes the grid to tmp; the caller commits or removes it (otgi_atomic_commit). */
 static otg_status write_tmp(const char *tmp, const char *path, const grid_geom *g,
                             const float *images) {
     png_byte *row = otgi_calloc((size_t)g->width, 1);
@@ -121,7 +121,7 @@ static otg_status write_tmp(const char *tmp, const char *path, const grid_geom *
     }
     char err[200] = "unknown libpng error";
     otg_status st = encode(f, path, g, images, row, err);
-    if (st == OTG_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+    if (st == OTG_OK && fflush(f) != 0)
         st = otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(errno));
     if (fclose(f) != 0 && st == OTG_OK)
         st = otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(errno));
@@ -139,14 +139,7 @@ otg_status otg_png_write_grid(const char *path, const float *images, int64_t n, 
     grid_geom g;
     otg_status st = grid_geometry(path, n, h, w, cols, zoom, &g);
     if (st != OTG_OK) return st;
-    if (!overwrite && access(path, F_OK) == 0)
-        return otgi_fail(OTG_EIO, "%s: exists (pass --force to overwrite)", path);
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return otgi_fail(OTG_EINVAL, "%s: path too long", path);
-    st = write_tmp(tmp, path, &g, images);
-    if (st == OTG_OK && rename(tmp, path) != 0)
-        st = otgi_fail(OTG_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-    if (st != OTG_OK) unlink(tmp);
-    return st;
+    if ((st = otgi_atomic_begin(path, overwrite, tmp, sizeof tmp)) != OTG_OK) return st;
+    return otgi_atomic_commit(path, tmp, write_tmp(tmp, path, &g, images));
 }

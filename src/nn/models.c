@@ -22,6 +22,18 @@ const char *otg_model_kind_name(otg_model_kind k) {
     return (int)k >= 0 && k < OTG_MODEL_COUNT ? kind_names[k] : "unknown";
 }
 
+otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64_t out_dim) {
+    otg_model_spec s = {.kind = kind,
+                        .latent = latent,
+                        .out_dim = out_dim,
+                        .n_hidden = 0,
+                        .activation = OTG_ACT_RELU,
+                        .output = OTG_ACT_NONE,
+                        .leaky_alpha = 0.2f,
+                        .channels = 32};
+    return s;
+}
+
 static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
     int64_t widths[10];
     widths[0] = s->latent;

@@ -2,6 +2,7 @@
  * and reduce-on-plateau (lr *= gamma after `patience` validations without a relative improvement
  * of 1e-4 over the best metric). The schedule is a plain struct the run checkpoints as is. */
 #include "internal.h"
+#include "internal_state.h"
 #include "otgen/optim.h"
 
 #include <math.h>
@@ -73,4 +74,26 @@ double otg_schedule_lr(otg_schedule *s, int64_t step, double metric) {
         break;
     }
     return s->lr;
+}
+
+/* ---- checkpoint state (internal_state.h) ---- */
+
+int otgi_schedule_state_write(cJSON *parent, const char *key, const otg_schedule *s) {
+    cJSON *o = cJSON_AddObjectToObject(parent, key);
+    return o && cJSON_AddNumberToObject(o, "lr", s->lr) &&
+           cJSON_AddNumberToObject(o, "best", isinf(s->best) ? 1e308 : s->best) &&
+           otgi_cjson_add_u64(o, "bad", (uint64_t)s->bad);
+}
+
+otg_status otgi_schedule_state_read(const cJSON *parent, const char *key, otg_schedule *s) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+    const cJSON *lr = cJSON_GetObjectItemCaseSensitive(o, "lr");
+    const cJSON *best = cJSON_GetObjectItemCaseSensitive(o, "best");
+    uint64_t bad;
+    if (!o || !cJSON_IsNumber(lr) || !cJSON_IsNumber(best) || otgi_cjson_get_u64(o, "bad", &bad))
+        return otgi_fail(OTG_EFORMAT, "schedule state \"%s\": missing or malformed", key);
+    s->lr = lr->valuedouble;
+    s->best = best->valuedouble >= 1e308 ? (double)INFINITY : best->valuedouble;
+    s->bad = (int64_t)bad;
+    return OTG_OK;
 }

@@ -5,7 +5,10 @@
  * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "train.h"
+#include "otgen/otgen.h"
+#include "otgen/train.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,25 +18,39 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Options of the model as torch_train.py defines it. */
-static void model_options(train_opts *o, int fmnist, int64_t threads) {
-    *o = train_opts_default();
-    free(o->data), free(o->hidden), free(o->optimizer), free(o->output);
-    o->data = strdup(fmnist ? "fashion-mnist" : "gaussians8");
-    o->hidden = strdup(fmnist ? "512,512" : "128,128");
-    o->optimizer = strdup("sgd");
-    o->output = strdup(fmnist ? "sigmoid" : "none");
-    o->latent = fmnist ? 32 : 2, o->batch = fmnist ? 256 : 512, o->projections = fmnist ? 128 : 64;
-    o->val_n = o->batch, o->val_projections = 8, o->threads = threads;
+/* The config of the model as torch_train.py defines it. */
+static otg_train_config model_config(int fmnist) {
+    otg_train_config c = otg_train_config_default();
+    snprintf(c.data, sizeof c.data, "%s", fmnist ? "fashion-mnist" : "gaussians8");
+    snprintf(c.hidden, sizeof c.hidden, "%s", fmnist ? "512,512" : "128,128");
+    snprintf(c.optimizer, sizeof c.optimizer, "sgd");
+    snprintf(c.output, sizeof c.output, "%s", fmnist ? "sigmoid" : "none");
+    c.latent = fmnist ? 32 : 2, c.batch = fmnist ? 256 : 512, c.projections = fmnist ? 128 : 64;
+    c.val_n = c.batch, c.val_projections = 8;
+    return c;
 }
 
 /* GEMM FLOPs of one step: the MLP forward and backward and the SW kernel's three products. */
-static double step_flops(const train_run *r) {
-    const otg_model_spec *s = &r->spec;
+static double step_flops(const otg_trainer *t) {
+    const otg_model_spec *s = otg_trainer_spec(t);
+    const otg_train_config *c = otg_trainer_config(t);
     double mac = (double)s->latent * (double)s->hidden[0];
     for (int i = 0; i + 1 < s->n_hidden; i++) mac += (double)s->hidden[i] * (double)s->hidden[i + 1];
     mac += (double)s->hidden[s->n_hidden - 1] * (double)s->out_dim;
-    return 6.0 * (double)r->o->batch * mac + 6.0 * (double)r->o->batch * (double)r->dim * (double)r->o->projections;
+    return 6.0 * (double)c->batch * mac + 6.0 * (double)c->batch * (double)s->out_dim * (double)c->projections;
+}
+
+/* reps timed blocks of 10 steps after 3 warm-up blocks, into t[reps]. */
+static otg_status time_blocks(otg_trainer *tr, int64_t reps, double *t) {
+    for (int64_t b = -3; b < reps; b++) {
+        double t0 = cli_now();
+        for (int k = 0; k < 10; k++) {
+            otg_status st = otg_trainer_step(tr, NULL);
+            if (st != OTG_OK) return st;
+        }
+        if (b >= 0) t[b] = cli_now() - t0;
+    }
+    return OTG_OK;
 }
 
 int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
@@ -47,29 +64,27 @@ int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = cli_parse_int("bench", "--reps", argv[++i], 1, 100000);
         else cli_usage_error("bench", "train: unknown option '%s' (--model fmnist|2d, --threads, --reps)", argv[i]);
     }
-    train_opts o;
-    model_options(&o, fmnist, threads);
-    train_run r;
-    int rc = train_setup(&r, &o);
-    if (rc) return rc;
+    otg_threads_set((int)threads);
+    otg_train_config c = model_config(fmnist);
+    otg_trainer *tr = otg_trainer_new(&c);
     double *t = malloc((size_t)reps * sizeof *t);
-    for (int64_t b = -3; b < reps; b++) { /* 3 warm-up blocks, then timed blocks of 10 steps */
-        double t0 = cli_now();
-        for (int k = 0; k < 10; k++) train_step(&r);
-        if (b >= 0) t[b] = cli_now() - t0;
+    otg_status st = tr && t ? time_blocks(tr, reps, t) : OTG_ENOMEM;
+    if (st != OTG_OK) {
+        fprintf(stderr, "otgen bench: train: %s\n", otg_last_error());
+        free(t), otg_trainer_free(tr);
+        return OTG_EXIT_FAIL;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp_double);
     double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]), pk = peak(5);
-    double flops = step_flops(&r), limit = pk * 1e9 / flops, sps = 10.0 / med;
+    double flops = step_flops(tr), limit = pk * 1e9 / flops, sps = 10.0 / med;
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step at %.1f GFLOP/s): %.0f%%\n",
            fmnist ? "fmnist" : "2d", sps, limit, flops * 1e-9, pk, 100.0 * sps / limit);
     printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f best_steps_per_s=%.2f "
            "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f coretype=%s\n",
-           otg_version(), fmnist ? "fmnist" : "2d", (long long)o.batch, (long long)o.projections, (long long)threads, sps,
+           otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections, (long long)threads, sps,
            10.0 / t[0], limit, sps / limit, flops * 1e-9, pk, ct && *ct ? ct : "auto");
     free(t);
-    train_release(&r);
-    opts_free(train_opt_defs, train_n_opts, &o);
+    otg_trainer_free(tr);
     return OTG_EXIT_OK;
 }

@@ -3,8 +3,9 @@
  * distance. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "generator.h"
 #include "options.h"
+#include "otgen/otgen.h"
+#include "otgen/train.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -42,15 +43,19 @@ static otg_tensor *points(eval_opts *o) {
         if (t->shape[0] < o->n) o->n = t->shape[0];
         return t;
     }
-    generator g;
-    int rc = generator_load(&g, "eval", o->checkpoint, o->n < 1024 ? o->n : 1024);
-    if (rc) exit(rc);
-    if (!o->data) o->data = strdup(g.data);
-    if (!o->classes && g.classes[0]) o->classes = strdup(g.classes);
-    if (o->p <= 0) o->p = g.p;
-    otg_tensor *x = otg_tensor_new(2, (int64_t[]){o->n, g.spec.out_dim});
-    generator_sample(&g, (uint64_t)o->seed, o->n, x->data);
-    generator_free(&g);
+    otg_trainer *t = NULL;
+    if (otg_trainer_load(o->checkpoint, &t) != OTG_OK) cli_usage_error("eval", "%s", otg_last_error());
+    const otg_train_config *c = otg_trainer_config(t);
+    if (!o->data) o->data = strdup(c->data);
+    if (!o->classes && c->classes[0]) o->classes = strdup(c->classes);
+    if (o->p <= 0) o->p = c->p;
+    otg_tensor *x = otg_tensor_new(2, (int64_t[]){o->n, otg_trainer_dim(t)});
+    otg_status st = x ? otg_trainer_sample(t, (uint64_t)o->seed, o->n, x->data) : OTG_ENOMEM;
+    otg_trainer_free(t);
+    if (st != OTG_OK) {
+        fprintf(stderr, "otgen eval: %s\n", otg_last_error());
+        exit(OTG_EXIT_FAIL);
+    }
     return x;
 }
 

@@ -2,8 +2,9 @@
  * flattened pixel rows in [0, 1]) or a PNG picture (an image grid, or a 2-D scatter). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "generator.h"
 #include "options.h"
+#include "otgen/otgen.h"
+#include "otgen/train.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -33,8 +34,7 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-static otg_status write_picture(const generator *g, const sample_opts *o, const float *x) {
-    const otg_model_spec *s = &g->spec;
+static otg_status write_picture(const otg_model_spec *s, const sample_opts *o, const float *x) {
     if (s->img_h > 0 && s->img_w > 0) {
         int64_t cols = (int64_t)ceil(sqrt((double)o->n));
         return otg_png_write_grid(o->out, x, o->n, s->img_h, s->img_w, cols, 2, o->force);
@@ -50,26 +50,24 @@ int cmd_sample(int argc, char **argv) {
     if (!o.checkpoint || !o.out) cli_usage_error("sample", "--checkpoint and --out are required");
     if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png")) cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
     otg_threads_set((int)o.threads);
-    generator g;
-    int rc = generator_load(&g, "sample", o.checkpoint, o.n < 1024 ? o.n : 1024);
-    if (!rc) {
-        otg_tensor *x = otg_tensor_new(2, (int64_t[]){o.n, g.spec.out_dim});
-        generator_sample(&g, (uint64_t)o.seed, o.n, x->data);
-        int png = ends_with(o.out, ".png");
-        if (png && !(g.spec.img_h > 0 || g.spec.out_dim == 2))
-            cli_usage_error("sample", "--out %s: pictures are for images or 2-D data (this model gives %lld-D points; use .npy)",
-                            o.out, (long long)g.spec.out_dim);
-        otg_status st = png ? write_picture(&g, &o, x->data) : otg_npy_write(o.out, x, o.force);
-        if (st != OTG_OK) {
-            fprintf(stderr, "otgen sample: %s\n", otg_last_error());
-            rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
-        } else {
-            printf("samples=%s n=%lld d=%lld seed=%lld checkpoint=%s\n", o.out, (long long)o.n,
-                   (long long)g.spec.out_dim, (long long)o.seed, o.checkpoint);
-        }
-        otg_tensor_free(x);
-        generator_free(&g);
-    }
+    otg_trainer *t = NULL;
+    otg_tensor *x = NULL;
+    otg_status st = otg_trainer_load(o.checkpoint, &t);
+    int rc = st == OTG_OK ? 0 : st == OTG_ENOMEM ? OTG_EXIT_FAIL : OTG_EXIT_USAGE;
+    const otg_model_spec *s = otg_trainer_spec(t);
+    int png = ends_with(o.out, ".png");
+    if (!rc && png && !(s->img_h > 0 || s->out_dim == 2))
+        cli_usage_error("sample", "--out %s: pictures are for images or 2-D data (this model gives %lld-D points; use .npy)",
+                        o.out, (long long)s->out_dim);
+    if (!rc && !(x = otg_tensor_new(2, (int64_t[]){o.n, s->out_dim}))) st = OTG_ENOMEM, rc = OTG_EXIT_FAIL;
+    if (!rc && (st = otg_trainer_sample(t, (uint64_t)o.seed, o.n, x->data)) != OTG_OK) rc = OTG_EXIT_FAIL;
+    if (!rc && (st = png ? write_picture(s, &o, x->data) : otg_npy_write(o.out, x, o.force)) != OTG_OK)
+        rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
+    if (rc) fprintf(stderr, "otgen sample: %s\n", otg_last_error());
+    else printf("samples=%s n=%lld d=%lld seed=%lld checkpoint=%s\n", o.out, (long long)o.n,
+                (long long)s->out_dim, (long long)o.seed, o.checkpoint);
+    otg_tensor_free(x);
+    otg_trainer_free(t);
     opts_free(defs, n_defs, &o);
     return rc;
 }

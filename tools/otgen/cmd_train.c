@@ -1,195 +1,175 @@
 /* otgen train: train a generator T(u, z) by minimising SW_p^p between its samples and a target,
- * with fixed-step SGD, noised projected SGD, momentum or Adam. The command owns the loop: it
- * calls the run's step, validates, checkpoints atomically, writes one metrics row per step, and
- * draws the pictures at the end. Resumed runs end bit-identical to uninterrupted ones. */
+ * with fixed-step SGD, noised projected SGD, momentum or Adam. Options (the library's config
+ * table plus the command's own rows) -> config -> otg_train_run with a progress hook, then the
+ * summary line. The run itself (files, checkpoints, resume) is the library's (src/train). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "train.h"
-#include "train_files.h"
+#include "options.h"
+#include "otgen/otgen.h"
+#include "otgen/train.h"
 
-#include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *USAGE =
     "usage: otgen train [options]\n"
-    "Train a generator by minimising the Sliced-Wasserstein loss SW_p^p (mean over fresh directions\n"
-    "each step) between its samples and the target. Writes DIR/config.json, metrics.csv (+ .jsonl),\n"
+    "Train a generator by minimising the Sliced-Wasserstein loss SW_p^p (mean over fresh "
+    "directions\n"
+    "each step) between its samples and the target. Writes DIR/config.json, metrics.csv (+ "
+    ".jsonl),\n"
     "checkpoint.otg, samples.png and loss.png. Progress on stderr; a summary line on stdout.\n"
     "Example: otgen train --data moons --steps 2000 --out runs/moons\n";
 
-static int path_exists(const char *p) { return access(p, F_OK) == 0; }
+/* The command's options: the library config plus rows of its own. */
+typedef struct {
+    otg_train_config c;
+    int64_t threads;
+    char out[4096], resume[4096], config[4096];
+    int force;
+} train_cli;
 
-/* mkdir -p */
-static int make_dirs(const char *dir) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+#define OFF(f) offsetof(train_cli, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(train_cli, f)
+static const otg_param_def cli_rows[] = {
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"out", OTG_PARAM_STR, STR(out), "DIR", "run directory (default runs/<UTC time>)", 0, 0, 0},
+    {"resume", OTG_PARAM_STR, STR(resume), "DIR", "continue the run in DIR from its checkpoint", 0,
+     0, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite an existing run directory's files", 0, 0,
+     0},
+    {"config", OTG_PARAM_STR, STR(config), "FILE",
+     "JSON file with the same keys as the flags (flags win)", 0, 0, 0},
+};
+enum { N_CLI = (int)(sizeof cli_rows / sizeof cli_rows[0]), MAX_ROWS = 64 };
+static otg_param_def defs[MAX_ROWS];
+static int n_defs, n_lib;
+
+/* The library's rows, moved to the config inside train_cli, then the command's rows. */
+static void build_defs(void) {
+    const otg_param_def *lib = otg_train_config_params(&n_lib);
+    if (n_lib + N_CLI > MAX_ROWS) cli_usage_error("train", "internal: too many options");
+    for (int i = 0; i < n_lib; i++) {
+        defs[i] = lib[i];
+        defs[i].offset += offsetof(train_cli, c);
+    }
+    memcpy(defs + n_lib, cli_rows, sizeof cli_rows);
+    n_defs = n_lib + N_CLI;
 }
 
-static void join(char *out, size_t cap, const char *dir, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
+static void apply_file(train_cli *o, const char *path, const int *seen) {
+    static const char *const ignore[] = {"version", "resolved", NULL};
+    char *text = opts_read_text_file("train", path);
+    otg_status st = otg_params_apply_json(defs, n_lib, o, text, path, seen, ignore);
+    free(text);
+    if (st != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
+}
 
 /* Options: defaults, then --config or the resumed run's config.json, then flags (which win). */
-static void resolve_options(train_opts *o, int argc, char **argv) {
-    *o = train_opts_default();
-    int seen[64] = {0};
-    opts_parse_argv("train", USAGE, train_opt_defs, train_n_opts, o, argc, argv, seen);
-    if (o->resume) {
-        for (int i = 0; i < train_n_opts; i++)
-            if (seen[i] && strcmp(train_opt_defs[i].name, "resume") && strcmp(train_opt_defs[i].name, "steps") &&
-                strcmp(train_opt_defs[i].name, "threads"))
-                cli_usage_error("train", "--%s: a resumed run keeps its options (only --steps and --threads may change)",
-                                train_opt_defs[i].name);
+static void resolve_options(train_cli *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    o->c = otg_train_config_default();
+    build_defs();
+    int seen[MAX_ROWS] = {0};
+    params_parse_argv("train", USAGE, defs, n_defs, o, argc, argv, seen);
+    if (o->resume[0]) {
+        for (int i = 0; i < n_defs; i++)
+            if (seen[i] && strcmp(defs[i].name, "resume") && strcmp(defs[i].name, "steps") &&
+                strcmp(defs[i].name, "threads"))
+                cli_usage_error("train",
+                                "--%s: a resumed run keeps its options (only --steps and "
+                                "--threads may change)",
+                                defs[i].name);
         char path[4200];
-        join(path, sizeof path, o->resume, "config.json");
-        cJSON *c = opts_read_json_file("train", path);
-        opts_apply_json("train", train_opt_defs, train_n_opts, o, c, path, seen);
-        cJSON_Delete(c);
-    } else if (o->config) {
-        cJSON *c = opts_read_json_file("train", o->config);
-        opts_apply_json("train", train_opt_defs, train_n_opts, o, c, o->config, seen);
-        cJSON_Delete(c);
+        snprintf(path, sizeof path, "%s/config.json", o->resume);
+        apply_file(o, path, seen);
+    } else if (o->config[0]) {
+        apply_file(o, o->config, seen);
     }
 }
 
 /* The run directory: the resumed one, --out, or runs/<UTC time>; refuses to overwrite. */
-static void choose_dir(train_opts *o, char *dir, size_t cap) {
-    if (o->resume) {
+static void choose_dir(const train_cli *o, char *dir, size_t cap) {
+    if (o->resume[0]) {
         snprintf(dir, cap, "%s", o->resume);
         return;
     }
-    if (o->out) snprintf(dir, cap, "%s", o->out);
-    else {
+    if (o->out[0]) {
+        snprintf(dir, cap, "%s", o->out);
+    } else {
         time_t t = time(NULL);
         struct tm tmv;
         gmtime_r(&t, &tmv);
         strftime(dir, cap, "runs/%Y%m%d-%H%M%S", &tmv);
     }
     char p[4200];
-    join(p, sizeof p, dir, "config.json");
-    if (path_exists(p) && !o->force) cli_usage_error("train", "%s: a run exists there (pass --force to overwrite, --resume to continue)", dir);
-    if (make_dirs(dir)) cli_usage_error("train", "%s: cannot create: %s", dir, strerror(errno));
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    if (access(p, F_OK) == 0 && !o->force)
+        cli_usage_error("train",
+                        "%s: a run exists there (pass --force to overwrite, --resume to "
+                        "continue)",
+                        dir);
+    if (otg_mkdir_p(dir) != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
 }
 
-static void write_config(const train_opts *o, const char *dir) {
-    char p[4200];
-    join(p, sizeof p, dir, "config.json");
-    cJSON *c = train_config_json(o);
-    char *text = cJSON_Print(c);
-    size_t len = strlen(text);
-    text = realloc(text, len + 2);
-    text[len] = '\n', text[len + 1] = '\0';
-    if (otg_write_file_atomic(p, text, len + 1, 1) != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
-    free(text);
-    cJSON_Delete(c);
+/* Exit status for a library failure, after printing its message. */
+static int fail(otg_status st) {
+    const char *e = otg_last_error();
+    fprintf(stderr, "otgen %s%s\n", strncmp(e, "train: ", 7) ? "train: " : "", e);
+    return st == OTG_EINVAL || st == OTG_EFORMAT || st == OTG_ESHAPE || st == OTG_EIO
+               ? OTG_EXIT_USAGE
+               : OTG_EXIT_FAIL;
 }
 
-/* samples.png: an image grid of 64 samples, or generated points over target points (2-D). */
-static void draw_samples(train_run *r, const char *dir) {
-    char p[4200];
-    join(p, sizeof p, dir, "samples.png");
-    train_generate_val(r);
-    otg_status st;
-    if (r->is_image) {
-        int64_t n = r->val_n < 64 ? r->val_n : 64;
-        st = otg_png_write_grid(p, r->val_x->data, n, r->img_h, r->img_w, 8, 2, 1);
-    } else if (r->dim == 2) {
-        st = otg_plot_scatter(p, r->val_x->data, r->val_n, "generated", r->val_y->data, r->val_n, "target",
-                              "Generated samples over the target", 1);
-    } else {
-        return; /* no picture for other dimensions */
-    }
-    if (st != OTG_OK) fprintf(stderr, "otgen train: samples.png: %s\n", otg_last_error());
-}
-
-/* The loop. Returns the exit status. */
-static int run_loop(train_run *r, const char *dir, metrics_files *m) {
-    const train_opts *o = r->o;
-    char ckpt[4200];
-    join(ckpt, sizeof ckpt, dir, "checkpoint.otg");
+typedef struct {
     cli_progress pg;
-    cli_progress_start(&pg, o->steps, o->val_every);
-    double t0 = cli_now();
-    int64_t last_ckpt = r->step;
-    if (r->step == 0 && !o->resume) { /* step 0: the initial generator's validation SW (the
-                                         baseline) and a checkpoint, so that a run diverging early
-                                         still has a good one (a resumed run already has both) */
-        metrics_values v0 = {0, 0, 0.0, (double)NAN, (double)NAN, train_validate(r), (double)NAN, (double)NAN, 0, 0};
-        metrics_row(m, &v0);
-        if (train_save(r, ckpt) != OTG_OK) {
-            fprintf(stderr, "otgen train: %s\n", otg_last_error());
-            return OTG_EXIT_FAIL;
-        }
-    }
-    while (r->step < o->steps) {
-        if (train_step(r)) {
-            cli_progress_end(&pg);
-            fprintf(stderr, "otgen train: diverged at step %lld (loss %g, gradient norm %g); the last good "
-                    "checkpoint is %s (step %lld); try a smaller --lr\n", (long long)(r->step + 1), r->last_loss,
-                    r->last_grad_norm, ckpt, (long long)last_ckpt);
-            return OTG_EXIT_FAIL;
-        }
-        double val = r->step % o->val_every == 0 || r->step == o->steps ? train_validate(r) : (double)NAN;
-        metrics_values v = {r->step, r->last_kinks, m->time_offset + cli_now() - t0, r->last_loss, r->last_stderr,
-                            val, r->last_grad_norm, r->last_lr, r->last_relu_kinks, r->last_ties};
-        metrics_row(m, &v);
-        if (r->step % o->checkpoint_every == 0 || r->step == o->steps) {
-            if (train_save(r, ckpt) != OTG_OK) {
-                fprintf(stderr, "otgen train: %s\n", otg_last_error());
-                return OTG_EXIT_FAIL;
-            }
-            last_ckpt = r->step;
-        }
-        char status[96];
-        snprintf(status, sizeof status, "loss %.4g  val_sw %.4g", r->last_loss, r->last_val);
-        cli_progress_update(&pg, r->step, status);
-    }
-    cli_progress_end(&pg);
+    double loss, val;
+} progress;
+
+static void on_row(void *user, const otg_train_row *row) {
+    progress *p = user;
+    if (row->step == 0) return; /* the initial validation */
+    p->loss = row->loss;
+    if (!isnan(row->val_sw)) p->val = row->val_sw;
+    char status[96];
+    snprintf(status, sizeof status, "loss %.4g  val_sw %.4g", p->loss, p->val);
+    cli_progress_update(&p->pg, row->step, status);
+}
+
+static void on_warning(void *user, const char *msg) {
+    fprintf(stderr, "otgen train: %s\n", msg);
+}
+
+static int train(otg_trainer *t, const train_cli *o, const char *dir) {
+    const otg_train_config *c = otg_trainer_config(t);
+    fprintf(stderr, "otgen train: %s -> %s, %s %s, %lld parameters, %s, %lld steps%s\n",
+            otg_source_name(otg_trainer_data(t)), dir, c->model, c->hidden,
+            (long long)otg_trainer_n_params(t), c->optimizer, (long long)c->steps,
+            o->resume[0] ? " (resumed)" : "");
+    progress p = {.loss = 0.0, .val = (double)NAN};
+    cli_progress_start(&p.pg, c->steps, c->val_every);
+    otg_train_hooks hooks = {.on_row = on_row, .user = &p, .on_warning = on_warning};
+    otg_status st = otg_train_run(t, dir, o->resume[0] != 0, &hooks);
+    cli_progress_end(&p.pg);
+    if (st != OTG_OK) return fail(st);
+    printf("run=%s steps=%lld loss=%.6g val_sw=%.6g p=%g optimizer=%s samples=%s/samples.png "
+           "loss_chart=%s/loss.png\n",
+           dir, (long long)otg_trainer_steps_done(t), p.loss, p.val, c->p, c->optimizer, dir, dir);
     return OTG_EXIT_OK;
 }
 
 int cmd_train(int argc, char **argv) {
-    train_opts o;
+    static train_cli o; /* 16 KiB of paths: not on the stack */
     resolve_options(&o, argc, argv);
     char dir[4096];
     choose_dir(&o, dir, sizeof dir);
-    train_run r;
-    int rc = train_setup(&r, &o);
-    char ckpt[4200];
-    join(ckpt, sizeof ckpt, dir, "checkpoint.otg");
-    if (!rc && o.resume) rc = train_restore(&r, ckpt);
-    metrics_files m = {0};
-    if (!rc) {
-        write_config(&o, dir);
-        if (metrics_open(&m, dir, o.resume ? r.step : -1) != OTG_OK) {
-            fprintf(stderr, "otgen train: %s: cannot write metrics: %s\n", dir, otg_last_error());
-            rc = OTG_EXIT_FAIL;
-        }
-    }
-    if (!rc) {
-        fprintf(stderr, "otgen train: %s -> %s, %s %s, %lld parameters, %s, %lld steps%s\n", otg_source_name(r.target), dir,
-                o.model, o.hidden, (long long)r.n_params, o.optimizer, (long long)o.steps,
-                o.resume ? " (resumed)" : "");
-        rc = run_loop(&r, dir, &m);
-    }
-    metrics_close(&m);
-    if (!rc) {
-        draw_samples(&r, dir);
-        if (draw_loss_chart(dir, o.p) != OTG_OK) fprintf(stderr, "otgen train: loss.png: %s\n", otg_last_error());
-        printf("run=%s steps=%lld loss=%.6g val_sw=%.6g p=%g optimizer=%s samples=%s/samples.png loss_chart=%s/loss.png\n",
-               dir, (long long)r.step, r.last_loss, r.last_val, o.p, o.optimizer, dir, dir);
-    }
-    train_release(&r);
-    opts_free(train_opt_defs, train_n_opts, &o);
+    otg_threads_set((int)o.threads);
+    otg_trainer *t = otg_trainer_new(&o.c);
+    int rc = t ? train(t, &o, dir) : fail(OTG_EINVAL);
+    otg_trainer_free(t);
     return rc;
 }

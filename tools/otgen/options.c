@@ -89,68 +89,6 @@ void opts_parse_argv(const char *cmd, const char *usage, const opt_def *defs, in
     if (optind < argc) cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 }
 
-/* Sets option d from a JSON value, exiting 2 on a wrong type or range. */
-static void set_from_json(const char *cmd, const opt_def *d, void *o, const cJSON *v, const char *file) {
-    if (d->kind == OPT_STR) {
-        if (cJSON_IsNull(v)) {
-            free(*FIELD(o, d, char *));
-            *FIELD(o, d, char *) = NULL;
-            return;
-        }
-        if (!cJSON_IsString(v)) cli_usage_error(cmd, "%s: \"%s\" must be a string", file, d->name);
-        set_from_text(cmd, d, o, v->valuestring);
-        return;
-    }
-    if (d->kind == OPT_FLAG) {
-        if (!cJSON_IsBool(v)) cli_usage_error(cmd, "%s: \"%s\" must be true or false", file, d->name);
-        *FIELD(o, d, int) = cJSON_IsTrue(v);
-        return;
-    }
-    if (!cJSON_IsNumber(v)) cli_usage_error(cmd, "%s: \"%s\" must be a number", file, d->name);
-    double x = v->valuedouble;
-    if (!isfinite(x) || x < d->lo || x > d->hi || (d->kind == OPT_INT && x != floor(x)))
-        cli_usage_error(cmd, "%s: \"%s\" = %g outside [%g, %g]%s", file, d->name, x, d->lo, d->hi,
-                        d->kind == OPT_INT ? " or not an integer" : "");
-    if (d->kind == OPT_INT) *FIELD(o, d, int64_t) = (int64_t)x;
-    else *FIELD(o, d, double) = x;
-}
-
-void opts_apply_json(const char *cmd, const opt_def *defs, int n, void *o, const cJSON *obj,
-                     const char *file, const int *skip) {
-    if (!cJSON_IsObject(obj)) cli_usage_error(cmd, "%s: expected a JSON object of options", file);
-    for (const cJSON *v = obj->child; v; v = v->next) {
-        int i = opts_find(defs, n, v->string);
-        if (i < 0 || !defs[i].in_config) {
-            if (!strcmp(v->string, "version") || !strcmp(v->string, "resolved")) continue;
-            cli_usage_error(cmd, "%s: unknown option \"%s\"", file, v->string);
-        }
-        if (!skip || !skip[i]) set_from_json(cmd, &defs[i], o, v, file);
-    }
-}
-
-cJSON *opts_read_json_file(const char *cmd, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) cli_usage_error(cmd, "%s: cannot open", path);
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (int ch; (ch = fgetc(f)) != EOF;) {
-        if (len + 1 >= cap) text = realloc(text, cap = cap ? 2 * cap : 4096);
-        text[len++] = (char)ch;
-    }
-    fclose(f);
-    if (!text) cli_usage_error(cmd, "%s: empty file", path);
-    text[len] = '\0';
-    const char *end = NULL;
-    cJSON *obj = cJSON_ParseWithOpts(text, &end, 1);
-    if (!obj) {
-        long at = end ? (long)(end - text) : -1;
-        free(text);
-        cli_usage_error(cmd, "%s: malformed JSON near byte %ld", path, at);
-    }
-    free(text);
-    return obj;
-}
-
 cJSON *opts_to_json(const opt_def *defs, int n, const void *o) {
     cJSON *obj = cJSON_CreateObject();
     for (int i = 0; i < n; i++) {

@@ -27,13 +27,6 @@ void opts_free(const opt_def *defs, int n, void *o);
  * or value, prints help and exits 0 on --help. Positional arguments are refused. */
 void opts_parse_argv(const char *cmd, const char *usage, const opt_def *defs, int n, void *o,
                      int argc, char **argv, int *seen);
-/* Applies the keys of a JSON object (a --config file or a saved config.json) except those in
- * skip[] (flags given on the command line win). Exits 2 naming the file on an unknown key or a
- * value of the wrong type or range. */
-void opts_apply_json(const char *cmd, const opt_def *defs, int n, void *o, const cJSON *obj,
-                     const char *file, const int *skip);
-/* Reads a JSON file into a cJSON object; exits 2 naming the file when missing or malformed. */
-cJSON *opts_read_json_file(const char *cmd, const char *path);
 /* The in_config options as a JSON object. */
 cJSON *opts_to_json(const opt_def *defs, int n, const void *o);
 /* Index of the option called name, -1 if none. */

@@ -1,0 +1,182 @@
+/* otgen train: the training run of `otgen train` as a library object. A config (every option of
+ * the command, the same names as its flags), a trainer built from it (sources, generator, SW loss,
+ * optimiser, schedule, validation set, random streams), one step at a time, validation,
+ * checkpoints that resume bit-identically, sampling; and, on top, otg_train_run, which writes the
+ * run directory exactly as the command does and uses only the public calls of this header (it
+ * can be copied and adapted). docs/library.md shows a complete program. */
+#ifndef OTGEN_TRAIN_H
+#define OTGEN_TRAIN_H
+
+#include "otgen/core.h"
+#include "otgen/data.h"
+#include "otgen/nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- configuration ---------------------------------------------------------------------------
+ * Every field is a plain value (strings are char arrays): copy the struct freely. Defaults are
+ * those of `otgen train --help`, in brackets. String fields take the names of the CLI values. */
+typedef struct {
+    char data[4096];           /* target: a 2-D law, gaussian, uniform, grid, fashion-mnist, FILE.npy,
+                                * FILE.csv ["moons"] */
+    char classes[64];          /* fashion-mnist labels to keep, "0,7"; "" = all [""] */
+    char source[64];           /* latent law: gaussian, uniform or a 2-D law ["gaussian"] */
+    int64_t latent;            /* latent dimension; 0 = 2 for 2-D data, 32 otherwise [0] */
+    char model[16];            /* mlp, cnn, rescnn, deq ["mlp"] */
+    char hidden[128];          /* hidden widths ["512,512"] */
+    char activation[16];       /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
+    char output[16];           /* output activation; auto = sigmoid for images, else none ["auto"] */
+    int64_t channels;          /* cnn/rescnn channels [32] */
+    char loss[16];             /* "sw" (SW_p^p, the only one) ["sw"] */
+    double p;                  /* order of the SW loss [2] */
+    int64_t projections;       /* fresh directions per step [128] */
+    char directions_kind[16];  /* gaussian or orthogonal ["gaussian"] */
+    int64_t batch;             /* generated and target points per step [256] */
+    int64_t steps;             /* training steps [2000] */
+    int64_t epochs;            /* > 0: steps = epochs x data size / batch (finite data) [0] */
+    char optimizer[16];        /* sgd, momentum, adam, npsgd ["adam"] */
+    double lr;                 /* step size [1e-3] */
+    double momentum;           /* [0.9] */
+    double radius;             /* npsgd ball radius [100] */
+    double noise;              /* npsgd noise level [0.01] */
+    char projection[16];       /* npsgd ball: whole or per-tensor ["whole"] */
+    char schedule[16];         /* constant, step, plateau ["constant"] */
+    double gamma;              /* step/plateau decay [0.5] */
+    int64_t sched_every;       /* step schedule period [1000] */
+    int64_t patience;          /* plateau patience in validations [5] */
+    double relu_prime;         /* relu'(0) in backprop, in [0, 1] [0] */
+    int64_t seed;              /* seed of every random stream [0] */
+    int64_t val_every;         /* validation period [100] */
+    int64_t val_n;             /* validation points (rounded up to a multiple of batch) [2048] */
+    int64_t val_projections;   /* fixed validation directions [256] */
+    int64_t checkpoint_every;  /* checkpoint period of otg_train_run [500] */
+} otg_train_config;
+
+/* The defaults above. */
+otg_train_config otg_train_config_default(void);
+/* The table of the config's fields (name = flag = JSON key, kind, range, help), in the order of
+ * `otgen train --help`; *n receives the row count (may be NULL). Static storage. */
+const otg_param_def *otg_train_config_params(int *n);
+/* Applies the members of a JSON object to c (fields not named keep their value). Keys "version"
+ * and "resolved" (written by otg_train_config_to_json) are ignored. OTG_EFORMAT on malformed
+ * JSON; OTG_EINVAL naming the key on an unknown key, a wrong type (null is accepted only for
+ * strings, as ""), or a value out of range; c may then be partly updated. */
+OTG_NODISCARD otg_status otg_train_config_from_json(const char *json, otg_train_config *c);
+/* c as a pretty-printed JSON object (the run directory's config.json without its final newline):
+ * every field, then "version" and "resolved" (what loss and val_sw mean). Caller frees with
+ * free(); NULL on out of memory. */
+char *otg_train_config_to_json(const otg_train_config *c);
+
+/* ---- the trainer ------------------------------------------------------------------------------ */
+typedef struct otg_trainer otg_trainer;
+
+/* Builds a trainer at step 0: opens the sources (the held-out validation points come from the
+ * data's test split when it has one, otherwise from the training source), resolves latent = 0,
+ * output = auto and epochs into the stored config, builds the generator (initialised from stream
+ * (seed, 0)), the optimiser and the schedule, and draws the fixed validation set. NULL with the
+ * reason (naming the option, "--data: ...") on a bad config or missing data. Does not change the
+ * thread count (otg_threads_set is the caller's). Free with otg_trainer_free. */
+otg_trainer *otg_trainer_new(const otg_train_config *c);
+/* Rebuilds a trainer from a checkpoint written by otg_trainer_save: the config stored in its
+ * header (the data sources are opened again), then the saved state. OTG_EIO / OTG_EFORMAT naming
+ * the file (missing, truncated, corrupted, not a training checkpoint, written by a newer otgen),
+ * or otg_trainer_new's errors. *out is NULL on error. */
+OTG_NODISCARD otg_status otg_trainer_load(const char *checkpoint_path, otg_trainer **out);
+/* Loads the state of a checkpoint (parameters, optimiser state and steps, schedule state, step,
+ * every random stream) into t, which must have been built with the same config (steps may
+ * differ). OTG_EINVAL when the checkpoint's sizes do not match t's; t is unchanged on error. */
+OTG_NODISCARD otg_status otg_trainer_restore(otg_trainer *t, const char *checkpoint_path);
+/* Accepts NULL. */
+void otg_trainer_free(otg_trainer *t);
+
+/* One row of metrics. A step fills every field but val_sw (NaN) and time_s (0); otg_train_run
+ * sets them. Step 0 of a run is the initial validation: loss, loss_stderr, grad_norm and lr NaN. */
+typedef struct {
+    int64_t step;           /* steps done after this one */
+    double loss;            /* the batch's SW_p^p */
+    double val_sw;          /* validation SW_p, NaN when not validated at this step */
+    double grad_norm;       /* Euclidean norm of the gradient */
+    double lr;              /* step size used */
+    int64_t kinks;          /* nonsmooth inputs exactly at a kink in the step (relu_kinks + ties
+                             * + other ops' kinks) */
+    int64_t relu_kinks;     /* relu / leaky_relu inputs exactly 0 */
+    int64_t sort_ties;      /* ties in the SW sorts */
+    double loss_stderr;     /* Monte-Carlo standard error of loss over the directions */
+    double time_s;          /* seconds since the run started (otg_train_run) */
+} otg_train_row;
+
+/* One step: draws latents (stream 1), data (stream 2) and directions (stream 3), forward,
+ * backward, optimiser update (npsgd noise: stream 5). row (may be NULL) is filled in every case
+ * where the forward ran. OTG_ENONFINITE when the loss or the gradient is not finite: the update
+ * is not applied and the step count does not advance (the random streams have advanced: restore
+ * a checkpoint to continue). Other statuses from the sources, the graph or the optimiser. */
+OTG_NODISCARD otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row);
+/* SW_p between the generator's samples of the fixed validation latents and the fixed held-out
+ * points along the fixed validation directions. Also feeds the plateau schedule. */
+OTG_NODISCARD otg_status otg_trainer_validate(otg_trainer *t, double *val_sw);
+/* Generates the samples of the fixed validation latents; *gen and *target (either may be NULL)
+ * then point to [*n, dim] generated and held-out points, borrowed until the next call on t. */
+OTG_NODISCARD otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen,
+                                                  const float **target, int64_t *n);
+/* Writes a checkpoint (src/io's container; header: docs/training.md) atomically. */
+OTG_NODISCARD otg_status otg_trainer_save(const otg_trainer *t, const char *path);
+/* n samples of the generator into out [n, dim]: latents from stream (seed, 1), drawn in batches
+ * of min(n, 1024) rows (the same numbers as `otgen sample --seed`). Does not touch the training
+ * streams. */
+OTG_NODISCARD otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n,
+                                            float *out);
+
+int64_t otg_trainer_dim(const otg_trainer *t);        /* dimension of a generated point */
+int64_t otg_trainer_steps_done(const otg_trainer *t); /* steps applied */
+int64_t otg_trainer_n_params(const otg_trainer *t);   /* generator parameters */
+/* The flat parameters [*n] (borrowed; n may be NULL). */
+const float *otg_trainer_params(const otg_trainer *t, int64_t *n);
+/* The resolved config (latent, output and steps as used), borrowed. */
+const otg_train_config *otg_trainer_config(const otg_trainer *t);
+/* The generator's model spec, borrowed. */
+const otg_model_spec *otg_trainer_spec(const otg_trainer *t);
+/* The training data source, borrowed (otg_source_name, otg_source_is_image, ...). */
+const otg_source *otg_trainer_data(const otg_trainer *t);
+
+/* ---- the run directory's metrics files -------------------------------------------------------
+ * dir/metrics.csv (header step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,
+ * sort_ties; empty cells for non-finite values) and dir/metrics.jsonl (the same rows, null for
+ * non-finite), flushed row by row. */
+typedef struct otg_metrics otg_metrics;
+/* New files (resume_step < 0), or the existing ones cut to their rows of step <= resume_step and
+ * opened for appending. NULL-safe close. */
+OTG_NODISCARD otg_status otg_metrics_open(const char *dir, int64_t resume_step, otg_metrics **out);
+OTG_NODISCARD otg_status otg_metrics_write(otg_metrics *m, const otg_train_row *row);
+/* time_s of the last row kept on resume (0 for new files). */
+double otg_metrics_time_offset(const otg_metrics *m);
+void otg_metrics_close(otg_metrics *m);
+/* dir/loss.png from dir/metrics.csv: training loss and validation SW against step, log y. */
+OTG_NODISCARD otg_status otg_metrics_plot(const char *dir, double p);
+
+/* ---- the whole run: built only on the calls above; copy and adapt it (src/train/run.c) ---- */
+typedef struct {
+    void (*on_row)(void *user, const otg_train_row *row); /* after each metrics row (row 0 too) */
+    void *user;
+    void (*on_warning)(void *user, const char *message);  /* a picture could not be drawn */
+} otg_train_hooks;
+
+/* Trains t to its config's steps in run_dir (created if missing) and writes there config.json,
+ * metrics.csv/.jsonl, checkpoint.otg (every checkpoint_every steps and at the end), samples.png
+ * (64 images or a 2-D scatter; none for other data) and loss.png.
+ * resume = 0: a new run; the files in run_dir are replaced without asking (`otgen train` refuses
+ * an existing run without --force: check first if that matters). A trainer at step 0 first writes
+ * row 0 (initial validation) and a checkpoint. resume = 1: t (built with the run's config, steps
+ * may be larger) takes the state of run_dir/checkpoint.otg, the metrics rows after its step are
+ * dropped, and the run continues: it ends bit-identical to an uninterrupted one. hooks may be NULL.
+ * OTG_ENONFINITE when a step diverges (the message names the step and the last good checkpoint),
+ * otherwise the first failing call's status. Pictures that cannot be drawn are reported through
+ * on_warning and do not fail the run. */
+OTG_NODISCARD otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
+                                       const otg_train_hooks *hooks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

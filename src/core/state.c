@@ -1,0 +1,55 @@
+/* Checkpoint state of an RNG stream as a cJSON object, and the decimal-string 64-bit integers of
+ * every checkpoint header (cJSON numbers are doubles, exact only up to 2^53). */
+#include "internal.h"
+#include "internal_state.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int otgi_cjson_add_u64(cJSON *o, const char *key, uint64_t v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return cJSON_AddStringToObject(o, key, buf) != NULL;
+}
+
+int otgi_cjson_get_u64(const cJSON *o, const char *key, uint64_t *v) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(x) || !x->valuestring[0]) return -1;
+    char *end;
+    *v = strtoull(x->valuestring, &end, 10);
+    return *end ? -1 : 0;
+}
+
+int otgi_rng_state_write(cJSON *parent, const char *key, const otg_rng *r) {
+    cJSON *o = cJSON_AddObjectToObject(parent, key), *b = NULL;
+    int ok = o && otgi_cjson_add_u64(o, "seed", r->seed) &&
+             otgi_cjson_add_u64(o, "stream", r->stream) &&
+             otgi_cjson_add_u64(o, "counter", r->counter) &&
+             cJSON_AddNumberToObject(o, "buf_left", r->buf_left) &&
+             (b = cJSON_AddArrayToObject(o, "buf"));
+    for (int i = 0; ok && i < 4; i++) {
+        cJSON *x = cJSON_CreateNumber((double)r->buf[i]);
+        ok = x && cJSON_AddItemToArray(b, x);
+    }
+    return ok;
+}
+
+otg_status otgi_rng_state_read(const cJSON *parent, const char *key, otg_rng *r) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+    const cJSON *bl = cJSON_GetObjectItemCaseSensitive(o, "buf_left");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "buf");
+    if (!o || otgi_cjson_get_u64(o, "seed", &r->seed) ||
+        otgi_cjson_get_u64(o, "stream", &r->stream) ||
+        otgi_cjson_get_u64(o, "counter", &r->counter) || !cJSON_IsNumber(bl) || !cJSON_IsArray(b) ||
+        cJSON_GetArraySize(b) != 4 || bl->valueint < 0 || bl->valueint > 4)
+        return otgi_fail(OTG_EFORMAT, "rng state \"%s\": missing or malformed", key);
+    r->buf_left = bl->valueint;
+    for (int i = 0; i < 4; i++) {
+        const cJSON *x = cJSON_GetArrayItem(b, i);
+        if (!cJSON_IsNumber(x))
+            return otgi_fail(OTG_EFORMAT, "rng state \"%s\": malformed buffer", key);
+        r->buf[i] = (uint32_t)x->valuedouble;
+    }
+    return OTG_OK;
+}

@@ -1,0 +1,183 @@
+/* The checkpoint schema of a training run, in one place: the JSON header (format, schema, step,
+ * model spec, optimiser, schedule state, every random stream, the resolved config) beside the
+ * flat parameters and optimiser state of src/io's container. Save, restore into a trainer of the
+ * same config, and load (rebuild the trainer from the header's config alone). */
+#include "internal.h"
+#include "internal_state.h"
+#include "otgen/io.h"
+#include "train_internal.h"
+
+#include <string.h>
+
+#define FORMAT "otgen-train-checkpoint"
+/* 1: otgen 0.1.0 before the library trainer (no "schema" member, no leaky_alpha: 0.2);
+ * 2: + "schema" and the model's "leaky_alpha". Both are read. */
+#define SCHEMA 2
+
+static int add_model(cJSON *h, const otg_trainer *t) {
+    const otg_model_spec *s = &t->spec;
+    cJSON *m = cJSON_AddObjectToObject(h, "model"), *hid = NULL;
+    int ok = m && cJSON_AddStringToObject(m, "kind", otg_model_kind_name(s->kind)) &&
+             cJSON_AddNumberToObject(m, "latent", (double)s->latent) &&
+             cJSON_AddNumberToObject(m, "out_dim", (double)s->out_dim) &&
+             (hid = cJSON_AddArrayToObject(m, "hidden"));
+    for (int i = 0; ok && i < s->n_hidden; i++) {
+        cJSON *x = cJSON_CreateNumber((double)s->hidden[i]);
+        ok = x && cJSON_AddItemToArray(hid, x);
+    }
+    return ok && cJSON_AddStringToObject(m, "activation", otg_activation_name(s->activation)) &&
+           cJSON_AddStringToObject(m, "output", otg_activation_name(s->output)) &&
+           cJSON_AddNumberToObject(m, "leaky_alpha", (double)s->leaky_alpha) &&
+           cJSON_AddNumberToObject(m, "img_h", (double)s->img_h) &&
+           cJSON_AddNumberToObject(m, "img_w", (double)s->img_w) &&
+           cJSON_AddNumberToObject(m, "channels", (double)s->channels) &&
+           cJSON_AddNumberToObject(m, "params", (double)t->n_params);
+}
+
+static int add_run_state(cJSON *h, const otg_trainer *t) {
+    cJSON *op = cJSON_AddObjectToObject(h, "optimizer"), *rng = NULL;
+    return op && cJSON_AddStringToObject(op, "name", t->c.optimizer) &&
+           otgi_cjson_add_u64(op, "steps", (uint64_t)otg_optim_steps(t->opt)) &&
+           cJSON_AddNumberToObject(op, "state_size", (double)otg_optim_state_size(t->opt)) &&
+           otgi_schedule_state_write(h, "schedule", &t->sched) &&
+           (rng = cJSON_AddObjectToObject(h, "rng")) &&
+           otgi_rng_state_write(rng, "latent", &t->r_latent) &&
+           otgi_rng_state_write(rng, "data", &t->r_data) &&
+           otgi_rng_state_write(rng, "directions", &t->r_dirs) &&
+           otgi_rng_state_write(rng, "noise", &t->r_noise);
+}
+
+/* The header as text (caller frees); NULL on out of memory. */
+static char *header_text(const otg_trainer *t) {
+    char *config = otg_train_config_to_json(&t->c), *text = NULL;
+    cJSON *h = cJSON_CreateObject(), *cj = config ? cJSON_Parse(config) : NULL;
+    int ok = h && cj && cJSON_AddStringToObject(h, "format", FORMAT) &&
+             cJSON_AddNumberToObject(h, "schema", SCHEMA) &&
+             cJSON_AddStringToObject(h, "otgen", otg_version()) &&
+             otgi_cjson_add_u64(h, "step", (uint64_t)t->step) && add_model(h, t) &&
+             add_run_state(h, t) && cJSON_AddItemToObject(h, "config", cj);
+    if (ok)
+        text = cJSON_PrintUnformatted(h);
+    else
+        cJSON_Delete(cj);
+    cJSON_Delete(h);
+    free(config);
+    if (!text) otgi_fail(OTG_ENOMEM, "train: out of memory writing the checkpoint header");
+    return text;
+}
+
+otg_status otg_trainer_save(const otg_trainer *t, const char *path) {
+    if (!t || !path) return otgi_fail(OTG_EINVAL, "train: save: NULL argument");
+    char *text = header_text(t);
+    if (!text) return OTG_ENOMEM;
+    otg_optim *opt = t->opt;
+    otg_status st = otg_checkpoint_write(path, text, otg_graph_params(t->g, NULL), t->n_params,
+                                         otg_optim_state(opt), otg_optim_state_size(opt));
+    free(text);
+    return st;
+}
+
+/* The parsed header of a training checkpoint, checked for its format and schema. */
+static otg_status parse_header(const char *path, const otg_checkpoint *ck, cJSON **out) {
+    cJSON *h = cJSON_Parse(ck->header);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "format");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(h, "schema");
+    *out = NULL;
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, FORMAT)) {
+        cJSON_Delete(h);
+        return otgi_fail(OTG_EFORMAT, "%s: not a training checkpoint (header format is not \"%s\")",
+                         path, FORMAT);
+    }
+    int schema = cJSON_IsNumber(sc) ? sc->valueint : 1;
+    if (schema < 1 || schema > SCHEMA) {
+        cJSON_Delete(h);
+        return otgi_fail(OTG_EFORMAT,
+                         "%s: training checkpoint schema %d (this otgen %s reads 1 "
+                         "to %d): written by a newer otgen",
+                         path, schema, otg_version(), SCHEMA);
+    }
+    *out = h;
+    return OTG_OK;
+}
+
+/* Applies the header's run state and the buffers of ck to t, or changes nothing. */
+static otg_status apply(otg_trainer *t, const char *path, const otg_checkpoint *ck,
+                        const cJSON *h) {
+    const int64_t ns = otg_optim_state_size(t->opt);
+    if (ck->n_params != t->n_params || ck->n_state != ns)
+        return otgi_fail(OTG_EINVAL,
+                         "train: %s: holds %lld parameters and %lld optimiser values, "
+                         "this model has %lld and %lld",
+                         path, (long long)ck->n_params, (long long)ck->n_state,
+                         (long long)t->n_params, (long long)ns);
+    otg_trainer s = *t; /* the new state is built on a copy, then committed */
+    uint64_t step, osteps;
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(h, "optimizer");
+    const cJSON *rng = cJSON_GetObjectItemCaseSensitive(h, "rng");
+    if (otgi_cjson_get_u64(h, "step", &step) || otgi_cjson_get_u64(op, "steps", &osteps) ||
+        otgi_schedule_state_read(h, "schedule", &s.sched) != OTG_OK ||
+        otgi_rng_state_read(rng, "latent", &s.r_latent) != OTG_OK ||
+        otgi_rng_state_read(rng, "data", &s.r_data) != OTG_OK ||
+        otgi_rng_state_read(rng, "directions", &s.r_dirs) != OTG_OK ||
+        otgi_rng_state_read(rng, "noise", &s.r_noise) != OTG_OK)
+        return otgi_fail(OTG_EFORMAT, "train: %s: malformed checkpoint header", path);
+    t->step = (int64_t)step, t->sched = s.sched;
+    t->r_latent = s.r_latent, t->r_data = s.r_data, t->r_dirs = s.r_dirs, t->r_noise = s.r_noise;
+    otg_optim_set_steps(t->opt, (int64_t)osteps);
+    memcpy(otg_graph_params(t->g, NULL), ck->params, (size_t)ck->n_params * sizeof(float));
+    if (ns) memcpy(otg_optim_state(t->opt), ck->state, (size_t)ns * sizeof(float));
+    return OTG_OK;
+}
+
+otg_status otg_trainer_restore(otg_trainer *t, const char *path) {
+    if (!t || !path) return otgi_fail(OTG_EINVAL, "train: restore: NULL argument");
+    otg_checkpoint ck;
+    otg_status st = otg_checkpoint_read(path, &ck);
+    if (st != OTG_OK) return st;
+    cJSON *h = NULL;
+    st = parse_header(path, &ck, &h);
+    if (st == OTG_OK) st = apply(t, path, &ck, h);
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    return st;
+}
+
+/* The config stored in the header. */
+static otg_status header_config(const char *path, const cJSON *h, otg_train_config *c) {
+    const cJSON *cj = cJSON_GetObjectItemCaseSensitive(h, "config");
+    char *text = cJSON_IsObject(cj) ? cJSON_PrintUnformatted(cj) : NULL;
+    if (!text) return otgi_fail(OTG_EFORMAT, "%s: not a training checkpoint (no config)", path);
+    *c = otg_train_config_default();
+    otg_status st = otg_train_config_from_json(text, c);
+    free(text);
+    if (st != OTG_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", otg_last_error());
+        return otgi_fail(OTG_EFORMAT, "%s: checkpoint config: %s", path, msg);
+    }
+    return OTG_OK;
+}
+
+otg_status otg_trainer_load(const char *path, otg_trainer **out) {
+    if (!out) return otgi_fail(OTG_EINVAL, "train: load: NULL output");
+    *out = NULL;
+    if (!path) return otgi_fail(OTG_EINVAL, "train: load: NULL path");
+    otg_checkpoint ck;
+    otg_status st = otg_checkpoint_read(path, &ck);
+    if (st != OTG_OK) return st;
+    cJSON *h = NULL;
+    otg_train_config c;
+    otg_trainer *t = NULL;
+    st = parse_header(path, &ck, &h);
+    if (st == OTG_OK) st = header_config(path, h, &c);
+    if (st == OTG_OK && !(t = otg_trainer_new(&c))) st = OTG_EINVAL;
+    if (st == OTG_OK) st = apply(t, path, &ck, h);
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    if (st != OTG_OK) {
+        otg_trainer_free(t);
+        return st;
+    }
+    *out = t;
+    return OTG_OK;
+}

@@ -1,0 +1,120 @@
+/* The training config: one table of named parameters (core.h) gives the fields' names (the
+ * flags of `otgen train` and the JSON keys of config files), ranges and help texts; the defaults
+ * are those of the command; JSON in and out. */
+#include "internal.h"
+#include "otgen/train.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <string.h>
+
+#define C otg_train_config
+#define OFF(f) offsetof(C, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(C, f)
+#define BIG 1e15
+
+static const otg_param_def defs[] = {
+    {"data", OTG_PARAM_STR, STR(data), "NAME",
+     "target: moons, swiss-roll, gaussians8, rings, checkerboard, gaussian, uniform, grid, "
+     "fashion-mnist, FILE.npy, FILE.csv",
+     0, 0, 1},
+    {"classes", OTG_PARAM_STR, STR(classes), "L,L", "fashion-mnist labels to keep (default all)", 0,
+     0, 1},
+    {"source", OTG_PARAM_STR, STR(source), "NAME", "latent law: gaussian, uniform or a 2-D law", 0,
+     0, 1},
+    {"latent", OTG_PARAM_INT, OFF(latent), "N",
+     "latent dimension, 0 = 2 for 2-D data, 32 otherwise", 0, 65536, 1},
+    {"model", OTG_PARAM_STR, STR(model), "NAME", "generator: mlp, cnn, rescnn, deq", 0, 0, 1},
+    {"hidden", OTG_PARAM_STR, STR(hidden), "W,W", "mlp hidden widths", 0, 0, 1},
+    {"activation", OTG_PARAM_STR, STR(activation), "F",
+     "hidden activation: relu, leaky_relu, tanh, sigmoid, softplus, abs", 0, 0, 1},
+    {"output", OTG_PARAM_STR, STR(output), "F",
+     "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
+    {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
+    {"loss", OTG_PARAM_STR, STR(loss), "NAME", "training loss: sw (SW_p^p; the only one so far)", 0,
+     0, 1},
+    {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the SW loss SW_p^p", 1, 100, 1},
+    {"projections", OTG_PARAM_INT, OFF(projections), "L", "directions per step (fresh each step)",
+     1, 1 << 24, 1},
+    {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K", "gaussian or orthogonal", 0, 0,
+     1},
+    {"batch", OTG_PARAM_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 24,
+     1},
+    {"steps", OTG_PARAM_INT, OFF(steps), "N", "training steps", 1, BIG, 1},
+    {"epochs", OTG_PARAM_INT, OFF(epochs), "E",
+     "if > 0: steps = E x data size / batch (finite data)", 0, 1e9, 1},
+    {"optimizer", OTG_PARAM_STR, STR(optimizer), "NAME",
+     "sgd (fixed step), momentum, adam, npsgd (noised projected SGD)", 0, 0, 1},
+    {"lr", OTG_PARAM_REAL, OFF(lr), "A", "step size alpha", 1e-12, 1e6, 1},
+    {"momentum", OTG_PARAM_REAL, OFF(momentum), "MU", "momentum coefficient", 0, 0.999999, 1},
+    {"radius", OTG_PARAM_REAL, OFF(radius), "R", "npsgd: radius of the ball in parameter space",
+     1e-12, BIG, 1},
+    {"noise", OTG_PARAM_REAL, OFF(noise), "A", "npsgd: noise level a (update noise lr * a * eps)",
+     0, 1e6, 1},
+    {"projection", OTG_PARAM_STR, STR(projection), "P",
+     "npsgd ball: whole (all parameters, as the theorem) or per-tensor", 0, 0, 1},
+    {"schedule", OTG_PARAM_STR, STR(schedule), "S", "learning rate: constant, step, plateau", 0, 0,
+     1},
+    {"gamma", OTG_PARAM_REAL, OFF(gamma), "G", "step/plateau decay factor", 1e-9, 1, 1},
+    {"sched-every", OTG_PARAM_INT, OFF(sched_every), "N", "step schedule period", 1, BIG, 1},
+    {"patience", OTG_PARAM_INT, OFF(patience), "N", "plateau: validations without progress", 1, BIG,
+     1},
+    {"relu-prime", OTG_PARAM_REAL, OFF(relu_prime), "S", "relu'(0) used by backprop, in [0, 1]", 0,
+     1, 1},
+    {"seed", OTG_PARAM_INT, OFF(seed), "N", "seed of every random stream", 0, 9e15, 1},
+    {"val-every", OTG_PARAM_INT, OFF(val_every), "N",
+     "validation every N steps (held-out data, fixed directions)", 1, BIG, 1},
+    {"val-n", OTG_PARAM_INT, OFF(val_n), "N",
+     "validation points (rounded up to a multiple of --batch)", 2, 1 << 24, 1},
+    {"val-projections", OTG_PARAM_INT, OFF(val_projections), "L", "fixed validation directions", 1,
+     1 << 24, 1},
+    {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), "N", "checkpoint every N steps", 1,
+     BIG, 1},
+};
+enum { N_DEFS = (int)(sizeof defs / sizeof defs[0]) };
+
+const otg_param_def *otg_train_config_params(int *n) {
+    if (n) *n = N_DEFS;
+    return defs;
+}
+
+#define SET(field, text) snprintf(c.field, sizeof c.field, "%s", text)
+
+otg_train_config otg_train_config_default(void) {
+    otg_train_config c;
+    memset(&c, 0, sizeof c);
+    SET(data, "moons"), SET(source, "gaussian"), SET(model, "mlp"), SET(hidden, "512,512");
+    SET(activation, "relu"), SET(output, "auto"), SET(directions_kind, "gaussian");
+    SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "constant"), SET(loss, "sw");
+    c.latent = 0, c.channels = 32, c.projections = 128, c.batch = 256, c.steps = 2000;
+    c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;
+    c.checkpoint_every = 500, c.sched_every = 1000, c.patience = 5;
+    c.p = 2.0, c.lr = 1e-3, c.momentum = 0.9, c.radius = 100.0, c.noise = 0.01, c.gamma = 0.5;
+    c.relu_prime = 0.0;
+    return c;
+}
+
+static const char *const IGNORED[] = {"version", "resolved", NULL};
+
+otg_status otg_train_config_from_json(const char *json, otg_train_config *c) {
+    if (!json || !c) return otgi_fail(OTG_EINVAL, "train: config_from_json: NULL argument");
+    return otg_params_apply_json(defs, N_DEFS, c, json, "config", NULL, IGNORED);
+}
+
+char *otg_train_config_to_json(const otg_train_config *c) {
+    if (!c) return otgi_fail(OTG_EINVAL, "train: config_to_json: NULL config"), NULL;
+    cJSON *o = otgi_params_to_cjson(defs, N_DEFS, c), *r = NULL;
+    int ok = o && cJSON_AddStringToObject(o, "version", otg_version()) &&
+             (r = cJSON_AddObjectToObject(o, "resolved")) &&
+             cJSON_AddStringToObject(r, "loss",
+                                     "SW_p^p: (1/L) sum_l W_p^p along --projections fresh "
+                                     "gaussian/orthogonal directions, on each batch") &&
+             cJSON_AddStringToObject(
+                 r, "val_sw",
+                 "SW_p = (SW_p^p)^(1/p) between --val-n generated points (fixed latents) and "
+                 "--val-n held-out points, along --val-projections fixed directions");
+    char *text = ok ? cJSON_Print(o) : NULL;
+    cJSON_Delete(o);
+    if (!text) otgi_fail(OTG_ENOMEM, "train: out of memory writing the config");
+    return text;
+}

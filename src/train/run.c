@@ -1,0 +1,153 @@
+/* otg_train_run: the whole training run of `otgen train` (run directory, metrics, checkpoints,
+ * pictures, resume). It uses only the public calls of otgen/train.h, io.h and plot.h, no private
+ * header or struct, so it can be copied into a program and adapted (another checkpoint policy,
+ * other files, early stopping). */
+#define _POSIX_C_SOURCE 200809L
+#include "otgen/io.h"
+#include "otgen/plot.h"
+#include "otgen/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    otg_trainer *t;
+    const otg_train_hooks *hooks;
+    otg_metrics *m;
+    char *ckpt, *path; /* run_dir/checkpoint.otg, and a scratch path */
+    const char *dir;
+    double t0;
+    int64_t last_ckpt;
+} run_state;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const char *join(run_state *r, const char *name) {
+    snprintf(r->path, strlen(r->dir) + 32, "%s/%s", r->dir, name);
+    return r->path;
+}
+
+static void warn(run_state *r, const char *what) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s: %s", what, otg_last_error());
+    if (r->hooks && r->hooks->on_warning) r->hooks->on_warning(r->hooks->user, msg);
+}
+
+static otg_status emit(run_state *r, const otg_train_row *row) {
+    otg_status st = otg_metrics_write(r->m, row);
+    if (st == OTG_OK && r->hooks && r->hooks->on_row) r->hooks->on_row(r->hooks->user, row);
+    return st;
+}
+
+/* config.json: the resolved config, as the command writes it (with a final newline). */
+static otg_status write_config(run_state *r) {
+    char *text = otg_train_config_to_json(otg_trainer_config(r->t));
+    if (!text) return OTG_ENOMEM;
+    size_t len = strlen(text);
+    char *line = malloc(len + 2);
+    otg_status st = OTG_ENOMEM;
+    if (line) {
+        memcpy(line, text, len);
+        line[len] = '\n', line[len + 1] = '\0';
+        st = otg_write_file_atomic(join(r, "config.json"), line, len + 1, 1);
+    }
+    free(line), free(text);
+    return st;
+}
+
+/* Step 0: the initial generator's validation SW (the baseline) and a checkpoint, so that a run
+ * diverging early still has a good one. */
+static otg_status initial_row(run_state *r) {
+    otg_train_row row = {.step = 0,
+                         .loss = NAN,
+                         .val_sw = NAN,
+                         .grad_norm = NAN,
+                         .lr = NAN,
+                         .loss_stderr = NAN,
+                         .time_s = 0.0};
+    otg_status st = otg_trainer_validate(r->t, &row.val_sw);
+    if (st == OTG_OK) st = emit(r, &row);
+    return st == OTG_OK ? otg_trainer_save(r->t, r->ckpt) : st;
+}
+
+static otg_status diverged(run_state *r, const otg_train_row *row) {
+    return otg_set_error(OTG_ENONFINITE,
+                         "train: diverged at step %lld (loss %g, gradient norm %g); the last good "
+                         "checkpoint is %s (step %lld); try a smaller --lr",
+                         (long long)row->step, row->loss, row->grad_norm, r->ckpt,
+                         (long long)r->last_ckpt);
+}
+
+static otg_status loop(run_state *r) {
+    const otg_train_config *c = otg_trainer_config(r->t);
+    otg_status st = OTG_OK;
+    while (st == OTG_OK && otg_trainer_steps_done(r->t) < c->steps) {
+        otg_train_row row;
+        st = otg_trainer_step(r->t, &row);
+        if (st == OTG_ENONFINITE) return diverged(r, &row);
+        if (st != OTG_OK) return st;
+        int64_t k = otg_trainer_steps_done(r->t);
+        row.time_s = otg_metrics_time_offset(r->m) + now() - r->t0;
+        if (k % c->val_every == 0 || k == c->steps) st = otg_trainer_validate(r->t, &row.val_sw);
+        if (st == OTG_OK) st = emit(r, &row);
+        if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps)) {
+            st = otg_trainer_save(r->t, r->ckpt);
+            r->last_ckpt = k;
+        }
+    }
+    return st;
+}
+
+/* samples.png: a grid of 64 images, or generated points over held-out points (2-D data). */
+static void draw_samples(run_state *r) {
+    const float *gen, *target;
+    int64_t n, h, w;
+    if (otg_trainer_generate_val(r->t, &gen, &target, &n) != OTG_OK) return warn(r, "samples.png");
+    otg_status st = OTG_OK;
+    if (otg_source_is_image(otg_trainer_data(r->t), &h, &w))
+        st = otg_png_write_grid(join(r, "samples.png"), gen, n < 64 ? n : 64, h, w, 8, 2, 1);
+    else if (otg_trainer_dim(r->t) == 2)
+        st = otg_plot_scatter(join(r, "samples.png"), gen, n, "generated", target, n, "target",
+                              "Generated samples over the target", 1);
+    if (st != OTG_OK) warn(r, "samples.png");
+}
+
+static otg_status run(run_state *r, int resume) {
+    otg_status st = otg_mkdir_p(r->dir);
+    if (st == OTG_OK && resume) st = otg_trainer_restore(r->t, r->ckpt);
+    if (st == OTG_OK) st = write_config(r);
+    if (st == OTG_OK)
+        st = otg_metrics_open(r->dir, resume ? otg_trainer_steps_done(r->t) : -1, &r->m);
+    r->t0 = now();
+    r->last_ckpt = otg_trainer_steps_done(r->t);
+    if (st == OTG_OK && !resume && otg_trainer_steps_done(r->t) == 0) st = initial_row(r);
+    if (st == OTG_OK) st = loop(r);
+    otg_metrics_close(r->m);
+    r->m = NULL;
+    if (st != OTG_OK) return st;
+    draw_samples(r);
+    if (otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK) warn(r, "loss.png");
+    return OTG_OK;
+}
+
+otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
+                         const otg_train_hooks *hooks) {
+    if (!t || !run_dir || !*run_dir) return otg_set_error(OTG_EINVAL, "train: run: NULL argument");
+    run_state r = {.t = t, .hooks = hooks, .dir = run_dir};
+    size_t cap = strlen(run_dir) + 32;
+    r.ckpt = malloc(cap), r.path = malloc(cap);
+    otg_status st = r.ckpt && r.path ? OTG_OK : OTG_ENOMEM;
+    if (st == OTG_OK) {
+        snprintf(r.ckpt, cap, "%s/checkpoint.otg", run_dir);
+        st = run(&r, resume);
+    }
+    free(r.ckpt), free(r.path);
+    return st;
+}

@@ -1,0 +1,368 @@
+/* The trainer: set-up from a config (sources, generator, SW loss, optimiser, schedule, fixed
+ * validation set, random streams), one step (draw, forward, backward, update, with every status
+ * checked), validation, and sampling from a graph of its own. */
+#include "internal.h"
+#include "train_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Prefixes the current error with what ("--data"), keeping its status. */
+static otg_status wrap(otg_status st, const char *what) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", otg_last_error());
+    return otgi_fail(st, "train: %s: %s", what, msg);
+}
+
+/* "0,7" -> labels; returns the count, or -1. */
+static int parse_classes(const char *s, int *out, int max) {
+    int n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 9 || n == max || (*end != ',' && *end)) return -1;
+        out[n++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+/* "512,512" -> widths in out[max]; returns the count, or -1 (error set). */
+static int parse_widths(const char *s, int64_t *out, int max) {
+    int n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || (*end != ',' && *end) || v <= 0 || v > 1000000)
+            return otgi_fail(OTG_EINVAL,
+                             "train: --hidden: '%s' is not a comma-separated list of "
+                             "positive widths",
+                             s),
+                   -1;
+        if (n == max)
+            return otgi_fail(OTG_EINVAL, "train: --hidden: more than %d entries", max), -1;
+        out[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (n == 0) return otgi_fail(OTG_EINVAL, "train: --hidden: empty list"), -1;
+    return n;
+}
+
+static otg_status open_target(otg_trainer *t) {
+    otg_train_config *c = &t->c;
+    otg_source_opts so = otg_source_opts_default();
+    int classes[10];
+    if (c->classes[0]) {
+        so.n_classes = parse_classes(c->classes, classes, 10);
+        if (so.n_classes <= 0)
+            return otgi_fail(OTG_EINVAL, "train: --classes: '%s' is not a list of labels 0..9",
+                             c->classes);
+        so.classes = classes;
+    }
+    if (!(t->target = otg_source_open(c->data, &so))) return wrap(OTG_EINVAL, "--data");
+    t->dim = otg_source_dim(t->target);
+    otg_source_is_image(t->target, &t->img_h, &t->img_w);
+    if (otg_source_has_test_split(t->target)) { /* held-out validation data */
+        so.split = "test";
+        if (!(t->val_target = otg_source_open(c->data, &so)))
+            return wrap(OTG_EINVAL, "--data (test split)");
+    }
+    return OTG_OK;
+}
+
+static otg_status open_sources(otg_trainer *t) {
+    otg_train_config *c = &t->c;
+    otg_status st = open_target(t);
+    if (st != OTG_OK) return st;
+    if (c->latent == 0) c->latent = t->dim == 2 && t->img_h == 0 ? 2 : 32;
+    otg_source_opts lo = otg_source_opts_default();
+    lo.dim = c->latent;
+    if (!(t->latent = otg_source_open(c->source, &lo))) return wrap(OTG_EINVAL, "--source");
+    if (otg_source_size(t->latent) > 0 || otg_source_dim(t->latent) != c->latent)
+        return otgi_fail(OTG_EINVAL,
+                         "train: --source %s gives %lld-D points, --latent is %lld "
+                         "(2-D laws need --latent 2)",
+                         c->source, (long long)otg_source_dim(t->latent), (long long)c->latent);
+    if (c->epochs > 0 && otg_source_size(t->target) > 0)
+        c->steps = (c->epochs * otg_source_size(t->target) + c->batch - 1) / c->batch;
+    return OTG_OK;
+}
+
+static otg_status make_spec(otg_trainer *t) {
+    otg_train_config *c = &t->c;
+    otg_model_kind kind;
+    if (otg_model_kind_parse(c->model, &kind) != OTG_OK) return wrap(OTG_EINVAL, "--model");
+    otg_model_spec *s = &t->spec;
+    *s = otg_model_spec_default(kind, c->latent, t->dim);
+    if ((s->n_hidden = parse_widths(c->hidden, s->hidden, 8)) < 0) return OTG_EINVAL;
+    if (otg_activation_parse(c->activation, &s->activation) != OTG_OK)
+        return wrap(OTG_EINVAL, "--activation");
+    if (!strcmp(c->output, "auto"))
+        snprintf(c->output, sizeof c->output, "%s", t->img_h > 0 ? "sigmoid" : "none");
+    if (otg_activation_parse(c->output, &s->output) != OTG_OK) return wrap(OTG_EINVAL, "--output");
+    s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
+    return OTG_OK;
+}
+
+static otg_status build_graph(otg_trainer *t) {
+    const otg_train_config *c = &t->c;
+    otg_rng init = otg_rng_make((uint64_t)c->seed, OTGI_S_INIT);
+    if (!(t->g = otg_graph_new())) return OTG_ENOMEM;
+    if (otg_graph_set_relu_prime(t->g, (float)c->relu_prime) != OTG_OK)
+        return wrap(OTG_EINVAL, "--relu-prime");
+    t->z = otg_input(t->g, 2, (int64_t[]){c->batch, c->latent}, 0);
+    t->y = otg_input(t->g, 2, (int64_t[]){c->batch, t->dim}, 0);
+    t->out = otg_model_build(t->g, t->z, &t->spec, &init);
+    if (!t->out) return wrap(OTG_EINVAL, "--model");
+    t->sw.ws = otg_sw_workspace_new();
+    t->sw.opts = otg_sw_opts_default();
+    t->sw.opts.p = c->p;
+    t->theta = otg_tensor_new(2, (int64_t[]){t->dim, c->projections});
+    t->sw.theta = t->theta;
+    if (!t->sw.ws || !t->theta) return OTG_ENOMEM;
+    if (!(t->loss = otg_sw_loss(t->g, t->out, t->y, &t->sw))) return wrap(OTG_EINVAL, "loss");
+    otg_status st = otg_graph_compile(t->g);
+    if (st != OTG_OK) return st;
+    otg_graph_params(t->g, &t->n_params);
+    return OTG_OK;
+}
+
+static otg_status set_segments(otg_trainer *t) {
+    int64_t k = otg_graph_param_sizes(t->g, NULL, 0);
+    int64_t *sizes = otgi_calloc((size_t)k, sizeof *sizes);
+    if (!sizes) return OTG_ENOMEM;
+    otg_graph_param_sizes(t->g, sizes, k);
+    otg_status st = otg_optim_set_segments(t->opt, (int)k, sizes);
+    free(sizes);
+    return st == OTG_OK ? st : wrap(st, "--projection");
+}
+
+static otg_status make_optim(otg_trainer *t) {
+    const otg_train_config *c = &t->c;
+    if (!(t->optim_type = otg_optim_type_by_name(c->optimizer)))
+        return wrap(OTG_EINVAL, "--optimizer");
+    otg_optim_params p = otg_optim_params_default();
+    p.momentum = c->momentum, p.radius = c->radius, p.noise = c->noise;
+    if (strcmp(c->projection, "whole") && strcmp(c->projection, "per-tensor"))
+        return otgi_fail(OTG_EINVAL, "train: --projection: '%s' (whole or per-tensor)",
+                         c->projection);
+    p.per_tensor = !strcmp(c->projection, "per-tensor");
+    if (!(t->opt = otg_optim_new(t->optim_type, t->n_params, &p)))
+        return wrap(OTG_EINVAL, "optimizer");
+    otg_status st = p.per_tensor ? set_segments(t) : OTG_OK;
+    if (st != OTG_OK) return st;
+    otg_sched_kind sk;
+    if (otg_sched_parse(c->schedule, &sk) != OTG_OK) return wrap(OTG_EINVAL, "--schedule");
+    t->sched = otg_schedule_make(sk, c->lr);
+    t->sched.gamma = c->gamma, t->sched.every = c->sched_every, t->sched.patience = c->patience;
+    return OTG_OK;
+}
+
+/* Fixed validation latents, held-out points and directions. */
+static otg_status make_validation(otg_trainer *t) {
+    const otg_train_config *c = &t->c;
+    t->val_n = (c->val_n + c->batch - 1) / c->batch * c->batch;
+    t->val_z = otg_tensor_new(2, (int64_t[]){t->val_n, c->latent});
+    t->val_y = otg_tensor_new(2, (int64_t[]){t->val_n, t->dim});
+    t->val_x = otg_tensor_new(2, (int64_t[]){t->val_n, t->dim});
+    t->val_theta = otg_tensor_new(2, (int64_t[]){t->dim, c->val_projections});
+    t->val_ws = otg_sw_workspace_new();
+    if (!t->val_z || !t->val_y || !t->val_x || !t->val_theta || !t->val_ws) return OTG_ENOMEM;
+    otg_rng rz = otg_rng_make((uint64_t)c->seed, OTGI_S_VAL_Z);
+    otg_rng ry = otg_rng_make((uint64_t)c->seed, OTGI_S_VAL_Y);
+    otg_rng rd = otg_rng_make((uint64_t)c->seed, OTGI_S_VAL_DIRS);
+    otg_source *vt = t->val_target ? t->val_target : t->target;
+    otg_status st = otg_source_sample(t->latent, &rz, t->val_n, t->val_z->data);
+    if (st == OTG_OK) st = otg_source_sample(vt, &ry, t->val_n, t->val_y->data);
+    if (st == OTG_OK)
+        st = otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, t->dim, c->val_projections,
+                               t->val_theta->data);
+    return st == OTG_OK ? st : wrap(st, "validation");
+}
+
+otg_trainer *otg_trainer_new(const otg_train_config *c) {
+    if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config"), NULL;
+    otg_trainer *t = otgi_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->c = *c;
+    otg_status st = OTG_OK;
+    if (strcmp(c->loss, "sw"))
+        st = otgi_fail(OTG_EINVAL, "train: --loss: '%s' (only sw, the Sliced-Wasserstein loss)",
+                       c->loss);
+    if (st == OTG_OK && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
+        st = wrap(OTG_EINVAL, "--directions-kind");
+    if (st == OTG_OK) st = open_sources(t);
+    if (st == OTG_OK) st = make_spec(t);
+    if (st == OTG_OK) st = build_graph(t);
+    if (st == OTG_OK) st = make_optim(t);
+    if (st == OTG_OK) st = make_validation(t);
+    if (st != OTG_OK) {
+        otg_trainer_free(t);
+        return NULL;
+    }
+    const uint64_t seed = (uint64_t)c->seed;
+    t->r_latent = otg_rng_make(seed, OTGI_S_LATENT), t->r_data = otg_rng_make(seed, OTGI_S_DATA);
+    t->r_dirs = otg_rng_make(seed, OTGI_S_DIRS), t->r_noise = otg_rng_make(seed, OTGI_S_NOISE);
+    return t;
+}
+
+void otg_trainer_free(otg_trainer *t) {
+    if (!t) return;
+    otg_graph_free(t->g);
+    otg_graph_free(t->sg);
+    otg_sw_loss_release(&t->sw);
+    otg_sw_workspace_free(t->sw.ws);
+    otg_sw_workspace_free(t->val_ws);
+    otg_optim_free(t->opt);
+    otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
+    otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
+    otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
+    free(t);
+}
+
+/* Draws the step's latents, data and directions, and runs the forward pass. */
+static otg_status forward(otg_trainer *t) {
+    const otg_train_config *c = &t->c;
+    otg_status st = otg_source_sample(t->latent, &t->r_latent, c->batch, otg_node_data(t->z));
+    if (st == OTG_OK) st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
+    if (st == OTG_OK)
+        st = otg_sw_directions(&t->r_dirs, t->dirs, t->dim, c->projections, t->theta->data);
+    return st == OTG_OK ? otg_graph_forward(t->g) : st;
+}
+
+static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, double lr) {
+    const int64_t ties = t->sw.result.ties;
+    *row = (otg_train_row){
+        .step = t->step + 1,
+        .loss = loss,
+        .val_sw = (double)NAN,
+        .grad_norm = (double)NAN,
+        .lr = lr,
+        .kinks = otg_graph_kink_count(t->g) + ties,
+        .relu_kinks = otg_graph_kink_count_op(t->g, OTG_OP_RELU) +
+                      otg_graph_kink_count_op(t->g, OTG_OP_LEAKY_RELU),
+        .sort_ties = ties,
+        .loss_stderr = t->sw.result.stderr_value,
+        .time_s = 0.0,
+    };
+}
+
+otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
+    if (!t) return otgi_fail(OTG_EINVAL, "train: step: NULL trainer");
+    otg_train_row local;
+    row = row ? row : &local;
+    double lr = otg_schedule_lr(&t->sched, t->step, (double)NAN);
+    otg_status st = forward(t);
+    if (st != OTG_OK) return wrap(st, "forward");
+    fill_row(t, row, (double)otg_node_data(t->loss)[0], lr);
+    if (!isfinite(row->loss))
+        return otgi_fail(OTG_ENONFINITE, "train: loss %g at step %lld", row->loss,
+                         (long long)row->step);
+    otg_graph_zero_grad(t->g);
+    if ((st = otg_graph_backward(t->g, t->loss)) != OTG_OK) return wrap(st, "backward");
+    int64_t n;
+    float *u = otg_graph_params(t->g, &n), *g = otg_graph_grads(t->g, NULL);
+    double gn = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        gn += (double)g[i] * (double)g[i];
+    row->grad_norm = sqrt(gn);
+    if (!isfinite(gn))
+        return otgi_fail(OTG_ENONFINITE, "train: gradient norm %g at step %lld", row->grad_norm,
+                         (long long)row->step);
+    if ((st = otg_optim_step(t->opt, u, g, lr, &t->r_noise)) != OTG_OK)
+        return wrap(st, "optimizer");
+    t->step++;
+    return OTG_OK;
+}
+
+otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
+                                    int64_t *n) {
+    if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
+    const int64_t b = t->c.batch, lat = t->c.latent;
+    for (int64_t i0 = 0; i0 < t->val_n; i0 += b) {
+        memcpy(otg_node_data(t->z), t->val_z->data + i0 * lat, (size_t)(b * lat) * sizeof(float));
+        otg_status st = otg_graph_forward(t->g);
+        if (st != OTG_OK) return wrap(st, "validation forward");
+        memcpy(t->val_x->data + i0 * t->dim, otg_node_data(t->out),
+               (size_t)(b * t->dim) * sizeof(float));
+    }
+    if (gen) *gen = t->val_x->data;
+    if (target) *target = t->val_y->data;
+    if (n) *n = t->val_n;
+    return OTG_OK;
+}
+
+otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
+    otg_status st = otg_trainer_generate_val(t, NULL, NULL, NULL);
+    if (st != OTG_OK) return st;
+    otg_sw_opts so = otg_sw_opts_default();
+    so.p = t->c.p;
+    otg_sw_result res;
+    st = otg_sw(t->val_ws, t->val_x, NULL, t->val_y, NULL, t->val_theta, &so, &res, NULL, NULL);
+    if (st != OTG_OK) return wrap(st, "validation");
+    otg_schedule_lr(&t->sched, t->step, res.distance); /* the plateau schedule reads it */
+    if (val_sw) *val_sw = res.distance;
+    return OTG_OK;
+}
+
+/* The sampling graph for batches of b rows, with the trainer's current parameters. */
+static otg_status sampling_graph(otg_trainer *t, int64_t b) {
+    if (!t->sg || t->sb != b) {
+        otg_graph_free(t->sg);
+        otg_rng unused = otg_rng_make(0, 0);
+        t->sb = b;
+        t->sg = otg_graph_new();
+        t->sz = t->sg ? otg_input(t->sg, 2, (int64_t[]){b, t->c.latent}, 0) : NULL;
+        t->sout = t->sz ? otg_model_build(t->sg, t->sz, &t->spec, &unused) : NULL;
+        otg_status st = t->sout ? otg_graph_compile(t->sg) : OTG_ENOMEM;
+        if (st != OTG_OK) {
+            otg_graph_free(t->sg);
+            t->sg = NULL;
+            return wrap(st, "sampling graph");
+        }
+    }
+    int64_t n;
+    memcpy(otg_graph_params(t->sg, &n), otg_graph_params(t->g, NULL),
+           (size_t)t->n_params * sizeof(float));
+    return OTG_OK;
+}
+
+otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *out) {
+    if (!t || !out || n < 1) return otgi_fail(OTG_EINVAL, "train: sample: bad argument");
+    const int64_t b = n < 1024 ? n : 1024, d = t->dim;
+    otg_status st = sampling_graph(t, b);
+    otg_rng r = otg_rng_make(seed, OTGI_S_LATENT);
+    for (int64_t i0 = 0; st == OTG_OK && i0 < n; i0 += b) {
+        st = otg_source_sample(t->latent, &r, b, otg_node_data(t->sz));
+        if (st == OTG_OK) st = otg_graph_forward(t->sg);
+        int64_t k = n - i0 < b ? n - i0 : b;
+        if (st == OTG_OK)
+            memcpy(out + i0 * d, otg_node_data(t->sout), (size_t)(k * d) * sizeof(float));
+    }
+    return st == OTG_OK ? st : wrap(st, "sample");
+}
+
+int64_t otg_trainer_dim(const otg_trainer *t) {
+    return t ? t->dim : 0;
+}
+int64_t otg_trainer_steps_done(const otg_trainer *t) {
+    return t ? t->step : 0;
+}
+int64_t otg_trainer_n_params(const otg_trainer *t) {
+    return t ? t->n_params : 0;
+}
+const otg_train_config *otg_trainer_config(const otg_trainer *t) {
+    return t ? &t->c : NULL;
+}
+const otg_model_spec *otg_trainer_spec(const otg_trainer *t) {
+    return t ? &t->spec : NULL;
+}
+const otg_source *otg_trainer_data(const otg_trainer *t) {
+    return t ? t->target : NULL;
+}
+
+const float *otg_trainer_params(const otg_trainer *t, int64_t *n) {
+    if (n) *n = t ? t->n_params : 0;
+    return t ? otg_graph_params(t->g, NULL) : NULL;
+}

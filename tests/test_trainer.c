@@ -1,0 +1,240 @@
+/* The library trainer (otgen/train.h) in-process: config defaults and JSON round trip, the
+ * config's errors naming their key, otg_train_run equal to a hand loop of the primitives
+ * (bit-identical parameters and checkpoint), resume equal to an uninterrupted run, load + sample
+ * deterministic, divergence reported with the step not applied. */
+// ctest-labels: unit converge
+#define _POSIX_C_SOURCE 200809L
+// clang-format off
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+// clang-format on
+
+#include "otgen/otgen.h"
+#include "otgen/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[128];
+
+static int setup(void **state) {
+    snprintf(dir, sizeof dir, "/tmp/otgen-trainer-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    *len = fread(p, 1, (size_t)n, f);
+    fclose(f);
+    return p;
+}
+
+static void assert_same_file(const char *a, const char *b) {
+    size_t la = 0, lb = 0;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    assert_non_null(x), assert_non_null(y);
+    if (la != lb || memcmp(x, y, la)) fail_msg("%s and %s differ", a, b);
+    free(x), free(y);
+}
+
+/* A small 2-D run: a few seconds at most. */
+static otg_train_config small(int64_t steps) {
+    otg_train_config c = otg_train_config_default();
+    snprintf(c.hidden, sizeof c.hidden, "16,16");
+    c.steps = steps, c.batch = 64, c.val_n = 128, c.projections = 8, c.val_projections = 16;
+    c.val_every = 10, c.checkpoint_every = 20, c.seed = 4;
+    return c;
+}
+
+static void test_config_default_and_json_round_trip(void **state) {
+    otg_train_config d = otg_train_config_default();
+    assert_string_equal(d.data, "moons"), assert_string_equal(d.optimizer, "adam");
+    assert_int_equal(d.steps, 2000), assert_int_equal(d.batch, 256);
+    assert_true(d.lr == 1e-3 && d.p == 2.0);
+    d.seed = 12345, d.relu_prime = 0.5, d.lr = 0.1 / 3.0;
+    snprintf(d.classes, sizeof d.classes, "0,7");
+    char *json = otg_train_config_to_json(&d);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"val-every\""));
+    otg_train_config e = otg_train_config_default();
+    assert_int_equal(otg_train_config_from_json(json, &e), OTG_OK);
+    assert_memory_equal(&d, &e, sizeof d);
+    free(json);
+    int n = 0;
+    const otg_param_def *defs = otg_train_config_params(&n);
+    assert_true(n > 30 && otg_params_find(defs, n, "checkpoint-every") >= 0);
+}
+
+static void test_config_errors_name_the_key(void **state) {
+    struct {
+        const char *json, *key;
+        otg_status st;
+    } bad[] = {
+        {"{\"lr\": null}", "lr", OTG_EINVAL},
+        {"{\"steps\": \"ten\"}", "steps", OTG_EINVAL},
+        {"{\"stepz\": 3}", "stepz", OTG_EINVAL},
+        {"{\"batch\": 1}", "batch", OTG_EINVAL},
+        {"{\"relu-prime\": 2}", "relu-prime", OTG_EINVAL},
+        {"{\"data\": 3}", "data", OTG_EINVAL},
+        {"{\"lr\": 0.1,", "malformed", OTG_EFORMAT},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        otg_train_config c = otg_train_config_default();
+        otg_status st = otg_train_config_from_json(bad[i].json, &c);
+        if (st != bad[i].st || !strstr(otg_last_error(), bad[i].key))
+            fail_msg("%s: %s, '%s'", bad[i].json, otg_status_name(st), otg_last_error());
+    }
+    otg_train_config c = small(5);
+    snprintf(c.data, sizeof c.data, "nowhere");
+    assert_null(otg_trainer_new(&c));
+    assert_non_null(strstr(otg_last_error(), "--data"));
+}
+
+static otg_status hand_loop(otg_trainer *t, const char *ckpt) {
+    const otg_train_config *c = otg_trainer_config(t);
+    double v;
+    otg_status st = otg_trainer_validate(t, &v);
+    if (st == OTG_OK) st = otg_trainer_save(t, ckpt);
+    while (st == OTG_OK && otg_trainer_steps_done(t) < c->steps) {
+        otg_train_row row;
+        st = otg_trainer_step(t, &row);
+        int64_t k = otg_trainer_steps_done(t);
+        if (st == OTG_OK && (k % c->val_every == 0 || k == c->steps))
+            st = otg_trainer_validate(t, &v);
+        if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps))
+            st = otg_trainer_save(t, ckpt);
+    }
+    return st;
+}
+
+static int rows_seen;
+static void count_row(void *user, const otg_train_row *row) {
+    rows_seen++;
+}
+
+static void test_run_equals_hand_loop_and_resume(void **state) {
+    char a[256], b[256], ca[300], cb[300], cc[300];
+    snprintf(a, sizeof a, "%s/run", dir), snprintf(b, sizeof b, "%s/hand", dir);
+    snprintf(ca, sizeof ca, "%s/checkpoint.otg", a), snprintf(cb, sizeof cb, "%s/h.otg", dir);
+    otg_train_config c = small(40);
+    otg_trainer *t = otg_trainer_new(&c), *h = otg_trainer_new(&c);
+    assert_non_null(t), assert_non_null(h);
+    otg_train_hooks hooks = {.on_row = count_row};
+    assert_int_equal(otg_train_run(t, a, 0, &hooks), OTG_OK);
+    assert_int_equal(rows_seen, 41); /* row 0 and one per step */
+    assert_int_equal(hand_loop(h, cb), OTG_OK);
+    int64_t n;
+    const float *pt = otg_trainer_params(t, &n), *ph = otg_trainer_params(h, NULL);
+    assert_memory_equal(pt, ph, (size_t)n * sizeof(float));
+    assert_same_file(ca, cb);
+    otg_trainer_free(h);
+    /* 20 steps, then resumed to 40 in a new trainer: the same checkpoint bytes */
+    snprintf(cc, sizeof cc, "%s/half/checkpoint.otg", dir);
+    snprintf(b, sizeof b, "%s/half", dir);
+    otg_train_config c20 = small(20);
+    otg_trainer *r = otg_trainer_new(&c20);
+    assert_int_equal(otg_train_run(r, b, 0, NULL), OTG_OK);
+    otg_trainer_free(r);
+    r = otg_trainer_new(&c);
+    assert_int_equal(otg_train_run(r, b, 1, NULL), OTG_OK);
+    assert_int_equal(otg_trainer_steps_done(r), 40);
+    assert_same_file(ca, cc);
+    otg_trainer_free(r);
+    otg_trainer_free(t);
+}
+
+static void test_load_and_sample_are_deterministic(void **state) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/run/checkpoint.otg", dir); /* written by the test above */
+    otg_trainer *t = NULL, *u = NULL;
+    assert_int_equal(otg_trainer_load(p, &t), OTG_OK);
+    assert_int_equal(otg_trainer_load(p, &u), OTG_OK);
+    assert_int_equal(otg_trainer_steps_done(t), 40);
+    assert_int_equal(otg_trainer_dim(t), 2);
+    float x[2 * 50], y[2 * 50], z[2 * 50];
+    assert_int_equal(otg_trainer_sample(t, 5, 50, x), OTG_OK);
+    assert_int_equal(otg_trainer_sample(u, 5, 50, y), OTG_OK);
+    assert_memory_equal(x, y, sizeof x);
+    assert_int_equal(otg_trainer_sample(t, 6, 50, z), OTG_OK);
+    assert_memory_not_equal(x, z, sizeof x);
+    for (int i = 0; i < 100; i++)
+        assert_true(isfinite(x[i]));
+    otg_trainer_free(t), otg_trainer_free(u);
+    /* a foreign or missing file is refused with its reason */
+    assert_int_equal(otg_trainer_load("/nonexistent.otg", &t), OTG_EIO);
+    assert_null(t);
+    snprintf(p, sizeof p, "%s/run/config.json", dir);
+    assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    /* a valid container with a foreign header, or a schema from a newer otgen */
+    float w = 1.0f;
+    snprintf(p, sizeof p, "%s/foreign.otg", dir);
+    assert_int_equal(otg_checkpoint_write(p, "{\"format\":\"other\"}", &w, 1, NULL, 0), OTG_OK);
+    assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "not a training checkpoint"));
+    assert_int_equal(otg_checkpoint_write(p, "{\"format\":\"otgen-train-checkpoint\",\"schema\":9}",
+                                          &w, 1, NULL, 0),
+                     OTG_OK);
+    assert_int_equal(otg_trainer_load(p, &t), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "newer otgen"));
+}
+
+static void test_divergence_is_reported_and_not_applied(void **state) {
+    otg_train_config c = small(50);
+    snprintf(c.data, sizeof c.data, "gaussians8");
+    snprintf(c.optimizer, sizeof c.optimizer, "sgd");
+    c.lr = 1e5;
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    int64_t n;
+    float *before = malloc((size_t)otg_trainer_n_params(t) * sizeof(float));
+    otg_status st = OTG_OK;
+    otg_train_row row;
+    int64_t done = 0;
+    for (int k = 0; k < 50 && st == OTG_OK; k++) {
+        done = otg_trainer_steps_done(t);
+        const float *u = otg_trainer_params(t, &n);
+        memcpy(before, u, (size_t)n * sizeof(float));
+        st = otg_trainer_step(t, &row);
+    }
+    assert_int_equal(st, OTG_ENONFINITE);
+    assert_int_equal(otg_trainer_steps_done(t), done);
+    assert_int_equal(row.step, done + 1);
+    assert_memory_equal(before, otg_trainer_params(t, NULL), (size_t)n * sizeof(float));
+    free(before);
+    otg_trainer_free(t);
+    /* otg_train_run stops with the step and the last good checkpoint named */
+    char d[256];
+    snprintf(d, sizeof d, "%s/div", dir);
+    t = otg_trainer_new(&c);
+    assert_int_equal(otg_train_run(t, d, 0, NULL), OTG_ENONFINITE);
+    assert_non_null(strstr(otg_last_error(), "diverged at step"));
+    assert_non_null(strstr(otg_last_error(), "last good checkpoint"));
+    otg_trainer_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_default_and_json_round_trip),
+        cmocka_unit_test(test_config_errors_name_the_key),
+        cmocka_unit_test(test_run_equals_hand_loop_and_resume),
+        cmocka_unit_test(test_load_and_sample_are_deterministic),
+        cmocka_unit_test(test_divergence_is_reported_and_not_applied),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
