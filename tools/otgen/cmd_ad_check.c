@@ -73,9 +73,22 @@ typedef struct {
 } checker;
 
 static void parse_args(check_opts *o, int argc, char **argv) {
-    *o = (check_opts){NULL, NULL, NULL, NULL, NULL, 3, 4, 8, 2000, 1, 1, 0.0, 1.0, 0.5, 1e-2};
+    *o = (check_opts){.latent = 3,
+                      .batch = 4,
+                      .curves = 8,
+                      .points = 2000,
+                      .seed = 1,
+                      .threads = 1,
+                      .relu_prime = 0.0,
+                      .radius = 1.0,
+                      .through_origin = 0.5,
+                      .tol = 1e-2};
     o->model = strdup("mlp"), o->hidden = strdup("16,16"), o->activation = strdup("relu");
     o->wrt = strdup("both"), o->loss = strdup("sum");
+    if (!o->model || !o->hidden || !o->activation || !o->wrt || !o->loss) {
+        fprintf(stderr, "otgen ad-check: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
     opts_parse_argv("ad-check", USAGE, defs, n_defs, o, argc, argv, NULL);
     if (strcmp(o->wrt, "params") && strcmp(o->wrt, "input") && strcmp(o->wrt, "both"))
         cli_usage_error("ad-check", "--wrt: '%s' (params, input or both)", o->wrt);

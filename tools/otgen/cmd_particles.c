@@ -436,6 +436,10 @@ int cmd_particles(int argc, char **argv) {
     int seen[sizeof defs / sizeof defs[0]] = {0};
     static char usage[4096];
     opts_own_strings(defs, n_defs, &o);
+    if (!o.inputs || !o.init) {
+        fprintf(stderr, "otgen particles: out of memory\n");
+        return OTG_EXIT_FAIL;
+    }
     opts_parse_argv("particles", usage_text(usage, sizeof usage), defs, n_defs, &o, argc, argv,
                     seen);
     const otg_particles_type *t = check_opts(&o);
