@@ -175,6 +175,8 @@ static void test_registry(void **st) {
         assert_non_null(t->summary);
         assert_true(t->default_steps > 0 && t->default_lr > 0.0);
         assert_ptr_equal(otg_particles_type_by_name(t->name), t);
+        assert_string_equal(otg_particles_type_name(t), t->name);
+        assert_string_equal(otg_particles_type_summary(t), t->summary);
         otg_particles_run_opts o = otg_particles_run_opts_default(t);
         assert_int_equal(o.steps, t->default_steps);
         assert_null(otg_particles_type_by_name("nope"));

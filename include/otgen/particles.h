@@ -115,6 +115,9 @@ const otg_particles_type *otg_particles_type_by_name(const char *name);
 /* The built-in types: count, and the i-th for 0 <= i < count (NULL outside), in a fixed order. */
 int otg_particles_type_count(void);
 const otg_particles_type *otg_particles_type_at(int i);
+/* t->name and t->summary (the accessors every registry family has; NULL for a NULL t). */
+const char *otg_particles_type_name(const otg_particles_type *t);
+const char *otg_particles_type_summary(const otg_particles_type *t);
 /* The type's chart coordinates of particle u[dim] (t->xy or its default), xy[2]. */
 void otg_particles_type_xy(const otg_particles_type *t, const float *u, int64_t dim, int64_t m,
                            float *xy);

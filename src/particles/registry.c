@@ -31,6 +31,14 @@ const otg_particles_type *otg_particles_type_by_name(const char *name) {
     return NULL;
 }
 
+const char *otg_particles_type_name(const otg_particles_type *t) {
+    return t ? t->name : NULL;
+}
+
+const char *otg_particles_type_summary(const otg_particles_type *t) {
+    return t ? t->summary : NULL;
+}
+
 void otg_particles_type_xy(const otg_particles_type *t, const float *u, int64_t dim, int64_t m,
                            float *xy) {
     if (t->xy) {
