@@ -2,7 +2,8 @@
  * central finite differences of a weighted sum of a node (away from kinks); otg_ad_check_path
  * checks the conservative-field path identity along random piecewise-linear curves (through
  * kinks). Both move leaf values in place and restore them; neither prints. */
-#include "ad/ad_internal.h"
+#include "internal.h"
+#include "otgen/ad.h"
 
 #include <math.h>
 #include <string.h>

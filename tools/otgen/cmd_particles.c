@@ -107,9 +107,13 @@ static int report_failure(int rc) {
     return rc;
 }
 
-/* The exit code of a failed write: I/O errors (an existing file, a bad path) are the user's. */
-static int write_rc(otg_status st) {
-    return st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
+/* Reports a failed write; I/O errors (an existing file, a bad path) are the user's. */
+static int write_failure(otg_status st) {
+    if (st == OTG_ENOMEM) { /* from this file's own allocations: no library message */
+        fprintf(stderr, "otgen particles: out of memory\n");
+        return OTG_EXIT_FAIL;
+    }
+    return report_failure(st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL);
 }
 
 static otg_particles_params make_params(const part_opts *o) {
@@ -230,7 +234,7 @@ static int run_single(const part_opts *o, const otg_particles_type *t) {
                     otg_last_error());
             rc = OTG_EXIT_FAIL;
         } else if ((st = write_run(o, &c, s)) != OTG_OK) {
-            rc = report_failure(write_rc(st));
+            rc = write_failure(st);
         } else {
             print_run(o, &r);
         }
@@ -359,7 +363,7 @@ static int sweep_finish(sweep_ctx *c, otg_status st, const otg_particles_result 
         return OTG_EXIT_FAIL;
     }
     if (c->oom) st = OTG_ENOMEM, fprintf(stderr, "otgen particles: out of memory\n");
-    if (st == OTG_OK && (st = write_sweep(c, x)) != OTG_OK) return report_failure(write_rc(st));
+    if (st == OTG_OK && (st = write_sweep(c, x)) != OTG_OK) return write_failure(st);
     if (st != OTG_OK) return OTG_EXIT_FAIL;
     printf("sweep=%s problem=%s m0=%lld seeds=%lld steps=%lld csv=%s/excess_vs_m.csv\n", o->sweep_m,
            o->problem, (long long)o->m0, (long long)o->seeds, (long long)o->steps, o->out);
