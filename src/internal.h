@@ -11,6 +11,13 @@
 /* Sets this thread's last-error text (printf-style) and returns s. */
 otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Reads an NPY file (float32 or float64, converted) into a new float32 tensor *out of its shape
+ * (caller frees; NULL on error). require_finite: OTG_ENONFINITE on a NaN or Inf element. OTG_EIO
+ * (cannot open), OTG_EFORMAT (bad magic, header, dtype, order, shape or size), OTG_ENOMEM.
+ * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
+ * does not depend on io); io's otg_npy_read is the public face of the same format. */
+otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out);
+
 /* Broken invariant: print file:line and abort, in release builds too. Keep out of inner loops. */
 #define OTG_ASSERT(cond)                                                                           \
     do {                                                                                           \

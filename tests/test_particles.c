@@ -24,7 +24,7 @@
 
 /* Central differences of F_m at random particles vs the speed divided by m. */
 static void check_grad(const char *name, otg_particles_params p, int64_t m, double tol) {
-    const otg_particles_type *t = otg_particles_type_find(name);
+    const otg_particles_type *t = otg_particles_type_by_name(name);
     otg_particles *s = otg_particles_new(t, &p, m);
     assert_non_null(s);
     int64_t dim = otg_particles_dim(s), n = m * dim;
@@ -85,7 +85,7 @@ static double torus_dist(double a, double b) {
 
 /* Runs `steps` Euler steps; returns the system (caller frees). */
 static otg_particles *run(const char *name, otg_particles_params p, int64_t m, int steps, double lr) {
-    otg_particles *s = otg_particles_new(otg_particles_type_find(name), &p, m);
+    otg_particles *s = otg_particles_new(otg_particles_type_by_name(name), &p, m);
     assert_non_null(s);
     for (int k = 0; k < steps; k++) assert_int_equal(otg_particles_step(s, lr), OTG_OK);
     return s;
@@ -159,7 +159,116 @@ static void test_bad_params(void **st) {
     p.lambda = -1.0;
     assert_null(otg_particles_new(&otg_particles_relu2, &p, 4));
     assert_non_null(strstr(otg_last_error(), "lambda"));
-    assert_null(otg_particles_type_find("nope"));
+    assert_null(otg_particles_type_by_name("nope"));
+}
+
+
+/* The registry: every type has a name, a summary and run defaults, is found by its name, and a
+ * miss lists the names; every built-in type passes the finite-difference check of its speed. */
+static void test_registry(void **st) {
+    assert_true(otg_particles_type_count() >= 3);
+    assert_null(otg_particles_type_at(-1));
+    assert_null(otg_particles_type_at(otg_particles_type_count()));
+    for (int i = 0; i < otg_particles_type_count(); i++) {
+        const otg_particles_type *t = otg_particles_type_at(i);
+        assert_non_null(t->name);
+        assert_non_null(t->summary);
+        assert_true(t->default_steps > 0 && t->default_lr > 0.0);
+        assert_ptr_equal(otg_particles_type_by_name(t->name), t);
+        assert_string_equal(otg_particles_type_name(t), t->name);
+        assert_string_equal(otg_particles_type_summary(t), t->summary);
+        otg_particles_run_opts o = otg_particles_run_opts_default(t);
+        assert_int_equal(o.steps, t->default_steps);
+        assert_null(otg_particles_type_by_name("nope"));
+        assert_non_null(strstr(otg_last_error(), t->name));
+        otg_particles_params p = otg_particles_params_default();
+        p.d = 3, p.m0 = 2, p.n = 32, p.batch = 32, p.lambda = 0.05;
+        check_grad(t->name, p, 5, 2e-2);
+    }
+    assert_non_null(strstr(otg_last_error(), "particles: unknown problem 'nope' ("));
+}
+
+/* otg_particles_run equals the hand loop of otg_particles_step, and reports its rows. */
+static void count_row(void *user, const otg_particles_row *row) {
+    int64_t *n = user;
+    assert_int_equal(row->step, *n * 7 > 20 ? 20 : *n * 7);
+    ++*n;
+}
+
+static void test_run_equals_step_loop(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    otg_particles *a = run("relu2", p, 8, 20, 0.2);
+    otg_particles *b = otg_particles_new(&otg_particles_relu2, &p, 8);
+    otg_particles_run_opts o = otg_particles_run_opts_default(&otg_particles_relu2);
+    o.steps = 20, o.log_every = 7;
+    int64_t rows = 0;
+    otg_particles_hooks h = {.on_row = count_row, .user = &rows};
+    otg_particles_result r;
+    assert_int_equal(otg_particles_run(b, &o, &h, &r), OTG_OK);
+    assert_int_equal(rows, 4); /* steps 0, 7, 14 and 20 */
+    assert_int_equal(r.steps_done, 20);
+    assert_memory_equal(otg_particles_data(a), otg_particles_data(b), 8 * 4 * sizeof(float));
+    double F;
+    assert_int_equal(otg_particles_objective(a, &F), OTG_OK);
+    assert_true(F == r.objective && F == r.excess); /* lambda = 0: F* = 0 */
+    o.lr = 0.0;
+    assert_int_equal(otg_particles_run(b, &o, NULL, NULL), OTG_EINVAL);
+    otg_particles_free(a), otg_particles_free(b);
+}
+
+/* A problem defined outside the library: F = (1/2m) sum_i |u_i - 1|^2, dim 1, only the required
+ * entries, so the optional ones take their defaults (no truth, F* unknown). */
+static int64_t quad_dim(const otg_particles_params *p) { return 1; }
+static void *quad_create(const otg_particles_params *p, int64_t m) { return malloc(1); }
+static void quad_init(void *state, int64_t m, float *u) {
+    for (int64_t i = 0; i < m; i++) u[i] = (float)i;
+}
+static otg_status quad_eval(void *state, const float *u, int64_t m, otg_rng *batch, double *F,
+                            float *g) {
+    double s = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        s += 0.5 * ((double)u[i] - 1.0) * ((double)u[i] - 1.0) / (double)m;
+        if (g) g[i] = u[i] - 1.0f;
+    }
+    *F = s;
+    return OTG_OK;
+}
+static const otg_particles_type quad = {.name = "quad", .summary = "a user's quadratic",
+                                        .default_steps = 50, .default_lr = 0.5,
+                                        .dim = quad_dim, .create = quad_create, .destroy = free,
+                                        .init = quad_init, .eval = quad_eval};
+
+static void sweep_seen(void *user, int im, int64_t k, otg_particles *s,
+                       const otg_particles_result *r) {
+    ++*(int *)user;
+    assert_int_equal(otg_particles_count(s), im + 2);
+}
+
+static void test_user_problem(void **st) {
+    otg_particles_params p = otg_particles_params_default();
+    otg_particles *s = otg_particles_new(&quad, &p, 4);
+    assert_non_null(s);
+    int64_t nt = 5;
+    assert_null(otg_particles_truth(s, &nt));
+    assert_int_equal(nt, 0);
+    assert_true(isnan(otg_particles_minimum(s)));
+    otg_particles_run_opts o = otg_particles_run_opts_default(&quad);
+    otg_particles_result r;
+    assert_int_equal(otg_particles_run(s, &o, NULL, &r), OTG_OK);
+    assert_true(r.objective < 1e-12 && isnan(r.excess));
+    float xy[2];
+    otg_particles_type_xy(&quad, otg_particles_data(s), 1, 4, xy);
+    assert_true(xy[0] == xy[1]);
+    otg_particles_free(s);
+    int64_t ms[] = {2, 3};
+    otg_particles_result res[4];
+    int seen = 0;
+    assert_int_equal(otg_particles_sweep(&quad, &p, ms, 2, 2, &o, sweep_seen, &seen, res), OTG_OK);
+    assert_int_equal(seen, 4);
+    otg_particles_type broken = quad;
+    broken.eval = NULL;
+    assert_null(otg_particles_new(&broken, &p, 4));
+    assert_non_null(strstr(otg_last_error(), "required"));
 }
 
 
@@ -207,6 +316,9 @@ int main(void) {
         cmocka_unit_test(test_relu2_teacher_student),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_run_equals_step_loop),
+        cmocka_unit_test(test_user_problem),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,6 +171,100 @@ const int64_t *otg_node_shape(const otg_node *n);
 int64_t otg_node_numel(const otg_node *n);
 otg_op otg_node_op(const otg_node *n);
 
+/* ---- checkers (src/ad/check.c): is backprop right on this graph? ------------------------------
+ * Both work on any compiled graph, the caller's own ops included; they move leaf values, run
+ * forward and backward, restore the values and end with a forward at the original point. They
+ * never print: the caller prints the report. */
+
+/* Finite-difference check of the gradient of L = sum_k w_k out_k (fixed weights w uniform in
+ * [-1, 1) from otg_rng_make(seed, 999)), evaluated in double from the float32 forward, against
+ * otg_graph_backward_seed(out, w). Central differences use the step actually representable in
+ * float ((x + h) - (x - h) after rounding). */
+typedef struct {
+    float h;       /* finite-difference step [1e-3] */
+    double rtol;   /* relative tolerance [1e-2] */
+    double atol;   /* absolute tolerance, times max |fd| over the checked elements [2e-3] */
+    uint64_t seed; /* of the weights w [1] */
+} otg_ad_fd_opts;
+/* The defaults in brackets above. */
+otg_ad_fd_opts otg_ad_fd_opts_default(void);
+
+typedef struct {
+    double max_err;    /* worst |ad - fd| / (rtol |fd| + atol max|fd| + 1e-12); <= 1 to pass */
+    double wrong2_err; /* the same measure for 2 ad: > 1 means the check could fail (not vacuous) */
+    double max_fd;     /* max |fd| over the checked elements */
+    double max_abs_err, max_rel_err; /* worst |ad - fd| and |ad - fd| / |fd| (fd != 0) */
+    int64_t worst;   /* flat index of max_err over the checked elements (wrt order), -1 if none */
+    int64_t checked; /* elements checked */
+    int pass;        /* max_err <= 1 and wrong2_err > 1 */
+} otg_ad_fd_report;
+
+/* Checks d L / d wrt[i] for i < n_wrt (inputs created with requires_grad, or parameters); with
+ * wrt == NULL (n_wrt ignored) the whole flat parameter buffer. out: any node [numel] (compiled by
+ * the first forward if need be).
+ * opts NULL = defaults. OTG_EINVAL on NULL g/out/report or a wrt node
+ * without a gradient; OTG_ENOMEM; the status of a failing forward or backward (then
+ * report->max_err = INFINITY). */
+otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *const *wrt, int n_wrt,
+                           const otg_ad_fd_opts *opts, otg_ad_fd_report *report);
+
+/* The conservative-field path identity f(c(1)) - f(c(0)) = int_0^1 <D_f(c(t)), c'(t)> dt, which
+ * backprop's output D_f must satisfy along every curve c, kinks included (Bolte & Pauwels 2021),
+ * checked along random piecewise-linear curves v0 -> v1 -> v2 by the trapezoid rule (f and D_f
+ * from the float32 tape, products and sums in double). Vertices are the starting point plus
+ * radius * N(0, 1) noise, scaled by the RMS of the parameters for the parameter part (1 for
+ * inputs); a fraction through_origin of the curves has v1 = 0 (exact kinks with zero biases). */
+typedef struct {
+    int params;                    /* move the graph's whole flat parameter buffer */
+    otg_node *const *inputs;       /* and these input nodes (requires_grad), [n_inputs] */
+    int n_inputs;
+} otg_ad_wrt; /* the moved variables: parameters first, then the inputs in order */
+
+/* One curve's figures. residual = |lhs - rhs| / V, V = max(|lhs|, int |<D_f, c'>| dt, 1e-30) the
+ * variation of f along the curve; coarse: the same quadrature on every 8th point (NAN unless 8
+ * divides points): a correct derivative's residual shrinks with the grid, a wrong one's does not;
+ * vs_lhs = |lhs - rhs| / max(|lhs|, 1e-30). */
+typedef struct {
+    int64_t index;
+    int origin; /* v1 = 0 */
+    double lhs, rhs, residual, coarse, vs_lhs;
+    int64_t kinks; /* kink hits over the curve's evaluations */
+} otg_ad_path_curve;
+
+typedef struct {
+    int64_t curves;        /* [8] */
+    int64_t points;        /* trapezoid intervals per segment [2000] */
+    double through_origin; /* fraction of curves with v1 = 0, in [0, 1] [0.5] */
+    double radius;         /* vertex spread [1] */
+    double tol;            /* pass when the worst residual <= tol [1e-2] */
+    uint64_t seed;         /* the vertices come from otg_rng_make(seed, 2) [1] */
+    /* Kink hits of the evaluation just run; NULL: otg_graph_kink_count(g). (otgen ad-check adds
+     * the SW sort ties.) */
+    int64_t (*kinks)(void *user, otg_graph *g);
+    /* Called after each curve (NULL: not called). */
+    void (*on_curve)(void *user, const otg_ad_path_curve *c);
+    void *user;
+} otg_ad_path_opts;
+/* The defaults in brackets above. */
+otg_ad_path_opts otg_ad_path_opts_default(void);
+
+typedef struct {
+    int64_t variables;      /* moved variables */
+    int64_t curves, kink_hits;
+    double mean_residual;   /* over the curves */
+    double residual;        /* the worst (NaN-sticky) */
+    double residual_coarse; /* the worst coarse */
+    double residual_vs_lhs; /* the worst vs_lhs */
+    int pass;               /* residual <= tol */
+} otg_ad_path_report;
+
+/* Checks the path identity of the scalar node f of g (compiled here if need be) over wrt.
+ * opts NULL = defaults. OTG_EINVAL on NULL arguments, an empty wrt, an input without a gradient,
+ * a non-scalar f, curves < 1 or points < 1; OTG_ENOMEM; the status of a failing forward or
+ * backward. */
+otg_status otg_ad_check_path(otg_graph *g, otg_node *f, const otg_ad_wrt *wrt,
+                             const otg_ad_path_opts *opts, otg_ad_path_report *report);
+
 #ifdef __cplusplus
 }
 #endif

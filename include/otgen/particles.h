@@ -56,38 +56,77 @@ typedef struct {
 /* The defaults shown in brackets above. */
 otg_particles_params otg_particles_params_default(void);
 
-/* A problem type: add one file defining one of these and list it in otg_particles_type_find. */
+/* Picture coordinates of one particle u[dim] for 2-D charts, xy[2]; m is the number of particles
+ * in the measure (the mass normaliser). */
+typedef void (*otg_particles_xy_fn)(const float *u, int64_t dim, int64_t m, float *xy);
+
+/* An optional chart of a measure: out[g] = P(u)(x_g) on the grid x_g = g / (n_grid - 1) of [0, 1]
+ * for particles u[n, dim] with mass normaliser norm (deconv: the cumulative signed mass
+ * M(t) = (1/norm) sum_{t_i <= t} w_i, which identifies the measure). */
+typedef struct {
+    const char *file;   /* chart file name in a sweep's output directory ("mass_vs_t.png") */
+    const char *what;   /* end of the chart title ("mass on [0, t]") */
+    const char *xlabel; /* "position t" */
+    const char *ylabel; /* "(1/m) sum of w_i over t_i <= t" */
+    void (*eval)(const float *u, int64_t n, int64_t dim, int64_t norm, int n_grid, double *out);
+} otg_particles_profile;
+
+/* A problem type. Define one in your own file (every entry marked "required" filled, the others
+ * may be NULL / 0) and pass its address to otg_particles_new; the built-in ones are also found by
+ * name through otg_particles_type_by_name (to add one to the library, append it to the list in
+ * src/particles/registry.c). docs/contributing-particles.md walks through it. */
 typedef struct otg_particles_type {
-    const char *name;
-    const char *summary;
-    /* Floats per particle. */
+    const char *name;    /* required: the --problem name */
+    const char *summary; /* required: one line for help texts */
+    int64_t default_steps; /* Euler steps used when a run asks for 0 (> 0) */
+    double default_lr;     /* step size used when a run asks for 0 (> 0) */
+    double default_r0;     /* the init radius used for r0 <= 0 (help text only; 0: no radius) */
+    /* Required. Floats per particle. */
     int64_t (*dim)(const otg_particles_params *p);
-    /* Builds the problem state (teacher, data) for up to m particles; NULL + error on failure. */
+    /* Required. Builds the problem state (teacher, data) for up to m particles; NULL + error on
+     * failure. */
     void *(*create)(const otg_particles_params *p, int64_t m);
-    void (*destroy)(void *state);
-    /* Initial particles u[m, dim] (spread as the theorems need, or all at one point). */
+    void (*destroy)(void *state); /* required; called with the state of create */
+    /* Required. Initial particles u[m, dim] (spread as the theorems need, or all at one point). */
     void (*init)(void *state, int64_t m, float *u);
-    /* F_m(u) into *F and, when g != NULL, g[m, dim] = m grad_{u_i} F_m (the speed field). With
-     * batch == NULL the evaluation data (exact / fixed sample); otherwise a training batch drawn
-     * from *batch. */
+    /* Required. F_m(u) into *F and, when g != NULL, g[m, dim] = m grad_{u_i} F_m (the speed
+     * field). With batch == NULL the evaluation data (exact / fixed sample); otherwise a training
+     * batch drawn from *batch. */
     otg_status (*eval)(void *state, const float *u, int64_t m, otg_rng *batch, double *F, float *g);
-    /* Keeps particles in the domain after a step (deconv: positions modulo 1); may be NULL. */
+    /* Keeps particles in the domain after a step (deconv: positions modulo 1); NULL: none. */
     void (*project)(void *state, int64_t m, float *u);
     /* The ground-truth particles [*n, dim] (teacher neurons / spikes) in the student's
-     * parameterisation, owned by the state. */
+     * parameterisation, owned by the state; NULL: no truth is known. */
     const float *(*truth)(const void *state, int64_t *n);
-    /* F* (the minimum over measures) or NAN when unknown. */
+    /* F* (the minimum over measures) or NAN when unknown; NULL: always unknown. */
     double (*minimum)(const void *state);
+    /* Chart coordinates of a particle; NULL: its first two floats (u[0], u[1]) (u[0], u[0] when
+     * dim = 1). */
+    otg_particles_xy_fn xy;
+    const char *xy_title;    /* what the trajectory chart shows ["first 2 coords over time"] */
+    const char *truth_label; /* legend of the truth in the chart ["truth"] */
+    const otg_particles_profile *profile; /* an extra chart of the measure; NULL: none */
 } otg_particles_type;
 
 extern const otg_particles_type otg_particles_relu2, otg_particles_sigmoid2, otg_particles_deconv;
-/* The type called name ("relu2", "sigmoid2", "deconv") or NULL. */
-const otg_particles_type *otg_particles_type_find(const char *name);
+/* The built-in type called name ("relu2", "sigmoid2", "deconv"). NULL on a miss, with
+ * otg_last_error() = "particles: unknown problem 'x' (relu2, sigmoid2, deconv)". */
+const otg_particles_type *otg_particles_type_by_name(const char *name);
+/* The built-in types: count, and the i-th for 0 <= i < count (NULL outside), in a fixed order. */
+int otg_particles_type_count(void);
+const otg_particles_type *otg_particles_type_at(int i);
+/* t->name and t->summary (the accessors every registry family has; NULL for a NULL t). */
+const char *otg_particles_type_name(const otg_particles_type *t);
+const char *otg_particles_type_summary(const otg_particles_type *t);
+/* The type's chart coordinates of particle u[dim] (t->xy or its default), xy[2]. */
+void otg_particles_type_xy(const otg_particles_type *t, const float *u, int64_t dim, int64_t m,
+                           float *xy);
 
 /* A particle system: problem state, m particles [m, dim], speed buffer and batch stream. */
 typedef struct otg_particles otg_particles;
 /* New system with initialised particles; NULL with the reason in otg_last_error() on bad params
- * (m < 1, d < 1, m0 < 1, lambda < 0, batch < 1, K < 1) or out of memory. Free with
+ * (m < 1, d < 1, m0 < 1, lambda < 0, batch < 1, K < 1), a type missing a required entry, or out
+ * of memory. Free with
  * otg_particles_free. */
 otg_particles *otg_particles_new(const otg_particles_type *t, const otg_particles_params *p,
                                  int64_t m);
@@ -102,12 +141,65 @@ const otg_particles_type *otg_particles_get_type(const otg_particles *s);
 otg_status otg_particles_step(otg_particles *s, double lr);
 /* F_m on the evaluation data. */
 otg_status otg_particles_objective(otg_particles *s, double *F);
-/* F* or NAN when unknown. */
+/* F* or NAN when unknown (or the type has no minimum entry). */
 double otg_particles_minimum(const otg_particles *s);
-/* Ground-truth particles [*n, dim]. */
+/* Ground-truth particles [*n, dim] (owned by s); NULL with *n = 0 when the type has none. */
 const float *otg_particles_truth(const otg_particles *s, int64_t *n);
 /* F_m and the speed g[m, dim] at arbitrary particles u[m, dim] on the evaluation data (tests). */
 otg_status otg_particles_eval(otg_particles *s, const float *u, double *F, float *g);
+
+/* ---- a whole run, built only on the calls above: copy and adapt it to own the loop ---------- */
+
+/* Settings of otg_particles_run; the defaults come from the problem type. */
+typedef struct {
+    int64_t steps;     /* forward Euler steps [t->default_steps] */
+    double lr;         /* step size [t->default_lr] */
+    int64_t log_every; /* an objective row every N steps and at the last one; 0 = ceil(steps/200) */
+} otg_particles_run_opts;
+/* {t->default_steps, t->default_lr, 0}. */
+otg_particles_run_opts otg_particles_run_opts_default(const otg_particles_type *t);
+
+/* One objective row: F_m on the evaluation data after `step` steps, and F - F* (NAN when F* is
+ * unknown). */
+typedef struct {
+    int64_t step;
+    double objective, excess;
+} otg_particles_row;
+
+/* Optional callbacks (each may be NULL): on_particles at every k = 0..steps with the particles
+ * after k steps (before row k), on_row for each row. They must not free s. */
+typedef struct {
+    void (*on_particles)(void *user, otg_particles *s, int64_t k);
+    void (*on_row)(void *user, const otg_particles_row *row);
+    void *user;
+} otg_particles_hooks;
+
+/* The result of a run: steps taken and the last row (objective NAN before the first row). */
+typedef struct {
+    int64_t steps_done;
+    double objective, excess;
+} otg_particles_result;
+
+/* Runs o->steps Euler steps of lr from the current particles, with a row at k = 0, every
+ * log_every steps and at the end: for k in 0..steps { on_particles(k); row if due; step }.
+ * hooks may be NULL; res (may be NULL) is filled on success and on failure (steps_done = the
+ * steps that succeeded). OTG_EINVAL on steps < 1 or lr <= 0; the status of
+ * otg_particles_step (OTG_ENONFINITE) or otg_particles_objective otherwise. */
+otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
+                             const otg_particles_hooks *hooks, otg_particles_result *res);
+
+/* Called after each run of a sweep with the finished system (freed after the call): m = ms[im],
+ * seed = p->seed + k. */
+typedef void (*otg_particles_sweep_fn)(void *user, int im, int64_t k, otg_particles *s,
+                                       const otg_particles_result *r);
+/* For each m of ms[nm] (outer) and k = 0..seeds-1 (inner): a new system with seed p->seed + k,
+ * otg_particles_run(o), then on_run (may be NULL). results (may be NULL) [seeds, nm] gets
+ * results[k * nm + im]. Stops at the first failure and returns its status: the run's, or
+ * OTG_EINVAL when otg_particles_new refuses (its reason in otg_last_error()). */
+otg_status otg_particles_sweep(const otg_particles_type *t, const otg_particles_params *p,
+                               const int64_t *ms, int nm, int64_t seeds,
+                               const otg_particles_run_opts *o, otg_particles_sweep_fn on_run,
+                               void *user, otg_particles_result *results);
 
 #ifdef __cplusplus
 }

@@ -3,17 +3,12 @@
  * and cols (28, 28), then one unsigned byte per pixel / label. Everything is checked (magic, sizes,
  * matching counts, truncation, trailing bytes, labels in 0..9) and nothing is half-loaded. Pixels
  * become float32 in [0, 1] (p / 255), rows [n, 784]. */
-#include "internal.h"
-#include "otgen/data.h"
+#include "data/data_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <zlib.h>
-
-/* Cross-file interface of src/data (also declared in source.c). */
-otg_status otgi_data_read_fashion_mnist(const char *root, const char *split, const int *classes,
-                                        int n_classes, otg_tensor **images, uint8_t **labels);
 
 #define FM_SIDE 28
 #define FM_PIXELS (FM_SIDE * FM_SIDE)

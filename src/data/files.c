@@ -1,25 +1,20 @@
-/* Finite data sets from files, as [n, d] float32 tensors. NPY through the io module (finite values
+/* Finite data sets from files, as [n, d] float32 tensors. NPY through core's reader (finite values
  * required; 1-D arrays become [n, 1], [n, h, w] and [n, 1, h, w] become [n, h*w] images, other
  * trailing dimensions are flattened). CSV: comma-separated numbers, the same count on every row;
  * a first line with no number in it is a header and skipped; blank lines only at the end. */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
-#include "otgen/io.h"
+#include "data/data_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
-/* Cross-file interface of src/data (also declared in source.c). */
-otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h, int64_t *img_w);
-otg_status otgi_data_read_csv(const char *path, otg_tensor **out);
-
 /* ---- NPY ------------------------------------------------------------------------------------- */
 
 otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h, int64_t *img_w) {
     otg_tensor *t = NULL;
-    otg_status st = otg_npy_read(path, 1, &t);
+    otg_status st = otgi_npy_read(path, 1, &t);
     *out = NULL, *img_h = 0, *img_w = 0;
     if (st) return st;
     if (t->ndim == 3 || (t->ndim == 4 && t->shape[1] == 1))

@@ -24,19 +24,10 @@
  * The 2-D laws ignore opts->dim. Words drawn per point are fixed per source (moons 2, swiss-roll
  * 1, gaussians8 1, rings 2, checkerboard 3, grid 1, plus 4 when noise > 0), except that the
  * unbiased index draw (rings, grid) rejects a word with probability < range / 2^32. */
-#include "internal.h"
-#include "otgen/data.h"
+#include "data/data_internal.h"
 
 #include <math.h>
 #include <string.h>
-
-/* Cross-file interface of src/data (also declared in source.c). */
-int otgi_data_law_find(const char *name);
-const char *otgi_data_law_name(int law);
-otg_status otgi_data_law_resolve(int law, otg_source_opts *o);
-otg_status otgi_data_law_sample(int law, const otg_source_opts *o, otg_rng *rng, int64_t n,
-                                float *out);
-uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
 
 static const double PI = 3.14159265358979323846;
 

@@ -1,22 +1,9 @@
 /* Sources: a law sampled afresh (laws.c) or a finite data set (fashion_mnist.c, files.c) whose
  * rows are drawn uniformly with replacement. otg_source_open dispatches by name, or by the path
  * suffix .npy / .csv; every draw consumes the caller's rng only. */
-#include "internal.h"
-#include "otgen/data.h"
+#include "data/data_internal.h"
 
 #include <string.h>
-
-/* Cross-file interface of src/data, defined in laws.c, files.c and fashion_mnist.c. */
-int otgi_data_law_find(const char *name);
-const char *otgi_data_law_name(int law);
-otg_status otgi_data_law_resolve(int law, otg_source_opts *o);
-otg_status otgi_data_law_sample(int law, const otg_source_opts *o, otg_rng *rng, int64_t n,
-                                float *out);
-uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
-otg_status otgi_data_read_npy(const char *path, otg_tensor **out, int64_t *img_h, int64_t *img_w);
-otg_status otgi_data_read_csv(const char *path, otg_tensor **out);
-otg_status otgi_data_read_fashion_mnist(const char *root, const char *split, const int *classes,
-                                        int n_classes, otg_tensor **images, uint8_t **labels);
 
 struct otg_source {
     char name[256];

@@ -1,7 +1,7 @@
 /* The deep-equilibrium layer (nn.h): z* = relu(z* W + x U + b) as a fixed-point node whose T is
  * built on its own graph, with W, U, b in the model's flat parameter buffer, and the projection
  * that keeps |W|_2 <= kappa < 1 (power-iteration estimate, then a rescaling) before each solve. */
-#include "ad/implicit_internal.h"
+#include "implicit/implicit_hooks.h"
 #include "otgen/nn.h"
 
 #include <math.h>

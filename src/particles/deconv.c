@@ -132,7 +132,49 @@ static double deconv_minimum(const void *state) {
     return s->p.lambda == 0.0 ? 0.0 : (double)NAN;
 }
 
+/* Chart coordinates of a spike u = (w, t): (t, w / m), the position and the mass. */
+static void deconv_xy(const float *u, int64_t dim, int64_t m, float *xy) {
+    (void)dim;
+    xy[0] = u[1], xy[1] = (float)((double)u[0] / (double)m);
+}
+
+/* The signed mass on [0, x_g], M(x_g) = (1/norm) sum_{t_i <= x_g} w_i, on the grid
+ * x_g = g / (n_grid - 1), for spikes u[n, 2] = (w, t); out[n_grid]. */
+static void deconv_mass(const float *u, int64_t n, int64_t dim, int64_t norm, int n_grid,
+                        double *out) {
+    (void)dim;
+    for (int g = 0; g < n_grid; g++)
+        out[g] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int g0 = (int)ceil((double)u[2 * i + 1] * (n_grid - 1));
+        for (int g = g0 < 0 ? 0 : g0; g < n_grid; g++)
+            out[g] += (double)u[2 * i] / (double)norm;
+    }
+}
+
+static const otg_particles_profile deconv_mass_chart = {
+    .file = "mass_vs_t.png",
+    .what = "mass on [0, t]",
+    .xlabel = "position t",
+    .ylabel = "(1/m) sum of w_i over t_i <= t",
+    .eval = deconv_mass,
+};
+
 const otg_particles_type otg_particles_deconv = {
-    "deconv", "sparse spikes on the torus, Dirichlet kernel, exact Fourier loss, V = lambda|w|",
-    deconv_dim, deconv_create, deconv_destroy, deconv_init, deconv_eval, deconv_project,
-    deconv_truth, deconv_minimum};
+    .name = "deconv",
+    .summary = "sparse spikes on the torus, Dirichlet kernel, exact Fourier loss, V = lambda|w|",
+    .default_steps = 3000,
+    .default_lr = 0.03,
+    .dim = deconv_dim,
+    .create = deconv_create,
+    .destroy = deconv_destroy,
+    .init = deconv_init,
+    .eval = deconv_eval,
+    .project = deconv_project,
+    .truth = deconv_truth,
+    .minimum = deconv_minimum,
+    .xy = deconv_xy,
+    .xy_title = "position t vs mass w/m over time",
+    .truth_label = "true spikes",
+    .profile = &deconv_mass_chart,
+};

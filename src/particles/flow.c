@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct otg_particles {
     const otg_particles_type *type;
@@ -24,14 +23,6 @@ otg_particles_params otg_particles_params_default(void) {
                                   .kernel_order = 7, .seed = 1};
 }
 
-const otg_particles_type *otg_particles_type_find(const char *name) {
-    static const otg_particles_type *all[] = {&otg_particles_relu2, &otg_particles_sigmoid2,
-                                              &otg_particles_deconv};
-    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->name, name)) return all[i];
-    return NULL;
-}
-
 void otg_particles_free(otg_particles *s) {
     if (!s) return;
     if (s->state) s->type->destroy(s->state);
@@ -41,6 +32,8 @@ void otg_particles_free(otg_particles *s) {
 otg_particles *otg_particles_new(const otg_particles_type *t, const otg_particles_params *p,
                                  int64_t m) {
     if (!t || !p) return otgi_fail(OTG_EINVAL, "particles: NULL type or params"), NULL;
+    if (!t->name || !t->dim || !t->create || !t->destroy || !t->init || !t->eval)
+        return otgi_fail(OTG_EINVAL, "particles: type '%s' lacks a required entry (name, dim, create, destroy, init, eval)", t->name ? t->name : "?"), NULL;
     if (m < 1 || m > (1 << 24)) return otgi_fail(OTG_EINVAL, "particles: m = %lld must be in 1..2^24", (long long)m), NULL;
     if (p->d < 1 || p->d > 4096) return otgi_fail(OTG_EINVAL, "particles: d = %lld must be in 1..4096", (long long)p->d), NULL;
     if (p->m0 < 1 || p->m0 > 4096) return otgi_fail(OTG_EINVAL, "particles: m0 = %lld must be in 1..4096", (long long)p->m0), NULL;
@@ -65,10 +58,14 @@ int64_t otg_particles_count(const otg_particles *s) { return s->m; }
 int64_t otg_particles_dim(const otg_particles *s) { return s->dim; }
 float *otg_particles_data(otg_particles *s) { return s->u; }
 const otg_particles_type *otg_particles_get_type(const otg_particles *s) { return s->type; }
-double otg_particles_minimum(const otg_particles *s) { return s->type->minimum(s->state); }
+double otg_particles_minimum(const otg_particles *s) {
+    return s->type->minimum ? s->type->minimum(s->state) : (double)NAN;
+}
 
 const float *otg_particles_truth(const otg_particles *s, int64_t *n) {
-    return s->type->truth(s->state, n);
+    if (s->type->truth) return s->type->truth(s->state, n);
+    *n = 0;
+    return NULL;
 }
 
 otg_status otg_particles_step(otg_particles *s, double lr) {

@@ -41,6 +41,10 @@ otg_status otgi_net_eval(void *state, const float *u, int64_t m, otg_rng *batch,
                          float *g);
 const float *otgi_net_truth(const void *state, int64_t *n);
 double otgi_net_minimum(const void *state);
+/* Chart coordinates of a neuron u = (w, theta, bias)[dim]: (w theta_0, w theta_1), theta_1 = the
+ * bias when d = 1; xy[2]. */
+void otgi_net_xy(const float *u, int64_t dim, int64_t m, float *xy);
+#define OTGI_NET_XY_TITLE "w*theta (first 2 coords) over time"
 /* Rows of u[m, dim] set to radius * (uniform on the sphere) over columns [c0, dim); columns before
  * c0 set to 0. */
 void otgi_sphere_rows(otg_rng *r, int64_t m, int64_t dim, int64_t c0, double radius, float *u);

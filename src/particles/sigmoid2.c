@@ -5,6 +5,8 @@
 #include "particles_internal.h"
 #include "internal.h"
 
+#define SIGMOID2_R0 4.0 /* the default init radius of theta */
+
 static int64_t sigmoid2_dim(const otg_particles_params *p) { return p->d + 2; }
 
 static void *sigmoid2_create(const otg_particles_params *p, int64_t m) {
@@ -14,11 +16,24 @@ static void *sigmoid2_create(const otg_particles_params *p, int64_t m) {
 static void sigmoid2_init(void *state, int64_t m, float *u) {
     otgi_net *s = state;
     otg_rng r = otg_rng_make(s->p.seed, 4);
-    otgi_sphere_rows(&r, m, s->dim, 1, s->p.r0 > 0.0 ? s->p.r0 : 4.0, u);
+    otgi_sphere_rows(&r, m, s->dim, 1, s->p.r0 > 0.0 ? s->p.r0 : SIGMOID2_R0, u);
     if (s->p.init == OTG_PARTICLES_INIT_POINT) otgi_collapse_rows(m, s->dim, u);
 }
 
 const otg_particles_type otg_particles_sigmoid2 = {
-    "sigmoid2", "two-layer sigmoid network (V = lambda|w|, w = 0 init) vs a teacher",
-    sigmoid2_dim, sigmoid2_create, otgi_net_destroy, sigmoid2_init, otgi_net_eval, NULL,
-    otgi_net_truth, otgi_net_minimum};
+    .name = "sigmoid2",
+    .summary = "two-layer sigmoid network (V = lambda|w|, w = 0 init) vs a teacher",
+    .default_steps = 3000,
+    .default_lr = 0.5,
+    .default_r0 = SIGMOID2_R0,
+    .dim = sigmoid2_dim,
+    .create = sigmoid2_create,
+    .destroy = otgi_net_destroy,
+    .init = sigmoid2_init,
+    .eval = otgi_net_eval,
+    .truth = otgi_net_truth,
+    .minimum = otgi_net_minimum,
+    .xy = otgi_net_xy,
+    .xy_title = OTGI_NET_XY_TITLE,
+    .truth_label = "teacher",
+};

@@ -1,8 +1,8 @@
 /* otgen ad-check: the conservative-field path identity as a user command (docs/autodiff.md).
- * Along random piecewise-linear curves g through a model's parameters and/or inputs (half of
- * them through the origin, where with zero biases every ReLU input is exactly 0), it compares
- * f(g(1)) - f(g(0)) with the trapezoid integral of <backprop f(g(t)), g'(t)> accumulated in
- * double, and reports the worst relative residual. A wrong derivative shows as a large one. */
+ * Builds a model and a loss f from the flags, runs the library's otg_ad_check_path along random
+ * piecewise-linear curves through the parameters and/or inputs (half of them through the origin,
+ * where with zero biases every ReLU input is exactly 0) and prints its per-curve rows and report.
+ * A wrong derivative shows as a large residual. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "adcheck.h"
 #include "cli.h"
@@ -73,9 +73,22 @@ typedef struct {
 } checker;
 
 static void parse_args(check_opts *o, int argc, char **argv) {
-    *o = (check_opts){NULL, NULL, NULL, NULL, NULL, 3, 4, 8, 2000, 1, 1, 0.0, 1.0, 0.5, 1e-2};
+    *o = (check_opts){.latent = 3,
+                      .batch = 4,
+                      .curves = 8,
+                      .points = 2000,
+                      .seed = 1,
+                      .threads = 1,
+                      .relu_prime = 0.0,
+                      .radius = 1.0,
+                      .through_origin = 0.5,
+                      .tol = 1e-2};
     o->model = strdup("mlp"), o->hidden = strdup("16,16"), o->activation = strdup("relu");
     o->wrt = strdup("both"), o->loss = strdup("sum");
+    if (!o->model || !o->hidden || !o->activation || !o->wrt || !o->loss) {
+        fprintf(stderr, "otgen ad-check: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
     opts_parse_argv("ad-check", USAGE, defs, n_defs, o, argc, argv, NULL);
     if (strcmp(o->wrt, "params") && strcmp(o->wrt, "input") && strcmp(o->wrt, "both"))
         cli_usage_error("ad-check", "--wrt: '%s' (params, input or both)", o->wrt);
@@ -112,7 +125,7 @@ static int build(checker *c, const check_opts *o) {
     if (!c->g || otg_graph_set_relu_prime(c->g, (float)o->relu_prime) != OTG_OK) return -1;
     otg_model_spec s;
     memset(&s, 0, sizeof s);
-    otg_model_kind_parse(o->model, &s.kind);
+    if (otg_model_kind_parse(o->model, &s.kind) != OTG_OK) return -1;
     s.n_hidden = cli_parse_int_list("ad-check", "--hidden", o->hidden, s.hidden, 8);
     s.latent = o->latent, s.leaky_alpha = 0.2f, s.output = OTG_ACT_NONE;
     s.img_h = s.img_w = 8, s.channels = 4;
@@ -123,6 +136,7 @@ static int build(checker *c, const check_opts *o) {
     else
         c->out = custom_mlp(c, s.hidden, s.n_hidden, s.out_dim, &init);
     otg_node *fix = otg_input(c->g, 2, (int64_t[]){o->batch, s.out_dim}, 0); /* fixed N(0, 1) */
+    if (!c->x || !c->out || !fix) return -1;
     if (!strcmp(o->loss, "sum")) {
         c->f = otg_sum(c->g, otg_mul(c->g, c->out, fix));
     } else {
@@ -131,7 +145,8 @@ static int build(checker *c, const check_opts *o) {
         c->theta = otg_tensor_new(2, (int64_t[]){s.out_dim, 16});
         c->sw.theta = c->theta;
         if (!c->sw.ws || !c->theta) return -1;
-        otg_sw_directions(&data, OTG_DIR_GAUSSIAN, s.out_dim, 16, c->theta->data);
+        if (otg_sw_directions(&data, OTG_DIR_GAUSSIAN, s.out_dim, 16, c->theta->data) != OTG_OK)
+            return -1;
         c->f = otg_sw_loss(c->g, c->out, fix, &c->sw);
     }
     if (!c->f || otg_graph_compile(c->g) != OTG_OK) return -1;
@@ -149,83 +164,47 @@ static void release(checker *c) {
     otg_tensor_free(c->theta);
 }
 
-/* The moved variables [n_u]: parameters first, then the input. */
-static void get_state(checker *c, double *u) {
-    int64_t k = 0, nx = otg_node_numel(c->x);
-    const float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
-    if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++)
-            u[k++] = p[i];
-    if (c->move_input)
-        for (int64_t i = 0; i < nx; i++)
-            u[k++] = x[i];
+/* Kink hits of one evaluation: the tape's, plus the SW sorts' ties with --loss sw. */
+static int64_t count_kinks(void *user, otg_graph *g) {
+    const checker *c = user;
+    return otg_graph_kink_count(g) + (c->sw.ws ? c->sw.result.ties : 0);
 }
 
-/* Evaluates f and backprop at the point (1 - t) a + t b; returns f, adds <D_f, b - a> into *dot
- * and the kink hits into *kinks. */
-static double eval_at(checker *c, const double *a, const double *b, double t, double *dot,
-                      int64_t *kinks) {
-    int64_t k = 0, nx = otg_node_numel(c->x);
-    float *p = otg_graph_params(c->g, NULL), *x = otg_node_data(c->x);
-    if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++, k++)
-            p[i] = (float)((1.0 - t) * a[k] + t * b[k]);
-    if (c->move_input)
-        for (int64_t i = 0; i < nx; i++, k++)
-            x[i] = (float)((1.0 - t) * a[k] + t * b[k]);
-    otg_graph_forward(c->g);
-    *kinks += otg_graph_kink_count(c->g) + (c->sw.ws ? c->sw.result.ties : 0);
-    otg_graph_zero_grad(c->g);
-    otg_graph_backward(c->g, c->f);
-    const float *gp = otg_graph_grads(c->g, NULL), *gx = otg_node_grad(c->x);
-    double s = 0.0;
-    k = 0;
-    if (c->move_params)
-        for (int64_t i = 0; i < c->n_params; i++, k++)
-            s += (double)gp[i] * (b[k] - a[k]);
-    if (c->move_input)
-        for (int64_t i = 0; i < nx; i++, k++)
-            s += (double)gx[i] * (b[k] - a[k]);
-    *dot = s;
-    return (double)otg_node_data(c->f)[0];
+static void print_curve(void *user, const otg_ad_path_curve *k) {
+    (void)user;
+    printf("%6lld %8s %14.7g %14.7g %12.4g %12.4g %12.4g %10lld\n", (long long)k->index,
+           k->origin ? "yes" : "no", k->lhs, k->rhs, k->residual, k->coarse, k->vs_lhs,
+           (long long)k->kinks);
 }
 
-/* One curve v[0] -> v[1] -> v[2]. Returns the residual |lhs - rhs| relative to the variation of
- * f along the curve, V = max(|lhs|, int |<D_f, g'>| dt, 1e-30) (so that a curve whose end values
- * happen to be close does not inflate it); *vs_lhs receives |lhs - rhs| / max(|lhs|, 1e-30).
- * *coarse: the residual of the same quadrature on every 8th point (M / 8 intervals; NaN unless 8
- * divides M): a correct derivative's residual shrinks with the grid, a wrong one's does not. */
-static double curve_residual(checker *c, double *const v[3], int64_t M, double *lhs, double *rhs,
-                             double *vs_lhs, double *coarse, int64_t *kinks) {
-    double integral = 0.0, integral8 = 0.0, variation = 0.0, f0 = 0.0, f1 = 0.0;
-    *kinks = 0;
-    for (int seg = 0; seg < 2; seg++)
-        for (int64_t j = 0; j <= M; j++) {
-            double dot, f = eval_at(c, v[seg], v[seg + 1], (double)j / (double)M, &dot, kinks);
-            double w = j == 0 || j == M ? 0.5 : 1.0;
-            integral += w * dot / (double)M;
-            variation += w * fabs(dot) / (double)M;
-            if (j % 8 == 0) integral8 += w * dot * 8.0 / (double)M;
-            if (seg == 0 && j == 0) f0 = f;
-            if (seg == 1 && j == M) f1 = f;
-        }
-    *lhs = f1 - f0, *rhs = integral;
-    const double den = fmax(fmax(fabs(*lhs), variation), 1e-30);
-    *vs_lhs = fabs(*lhs - *rhs) / fmax(fabs(*lhs), 1e-30);
-    *coarse = M % 8 == 0 ? fabs(*lhs - integral8) / den : (double)NAN;
-    return fabs(*lhs - *rhs) / den;
+static void print_report(const check_opts *o, const otg_ad_path_report *r) {
+    printf("model=%s activation=%s loss=%s wrt=%s relu_prime=%g curves=%lld points=%lld "
+           "kink_hits=%lld "
+           "mean_residual=%.4g residual_coarse=%.4g residual_vs_lhs=%.4g residual=%.4g tol=%g "
+           "verdict=%s\n",
+           o->model, o->activation, o->loss, o->wrt, o->relu_prime, (long long)o->curves,
+           (long long)o->points, (long long)r->kink_hits, r->mean_residual, r->residual_coarse,
+           r->residual_vs_lhs, r->residual, o->tol, r->pass ? "pass" : "fail");
 }
 
-/* Vertex = base + radius * scale * N(0, 1), scale = the RMS of each moved part (1 for inputs). */
-static void random_vertex(const checker *c, const double *base, double radius, otg_rng *r,
-                          double *v) {
-    double ss = 0.0;
-    int64_t np = c->move_params ? c->n_params : 0;
-    for (int64_t i = 0; i < np; i++)
-        ss += base[i] * base[i];
-    double sp = np ? sqrt(ss / (double)np) : 1.0;
-    for (int64_t i = 0; i < c->n_u; i++)
-        v[i] = base[i] + radius * (i < np ? sp : 1.0) * otg_rng_normal(r);
+/* The library's path check of c with the options of o, printing as it goes. */
+static otg_status check(checker *c, const check_opts *o) {
+    otg_ad_path_opts po = otg_ad_path_opts_default();
+    po.curves = o->curves, po.points = o->points, po.through_origin = o->through_origin;
+    po.radius = o->radius, po.tol = o->tol, po.seed = (uint64_t)o->seed;
+    po.kinks = count_kinks, po.on_curve = print_curve, po.user = c;
+    otg_ad_wrt wrt = {.params = c->move_params, .inputs = &c->x, .n_inputs = c->move_input};
+    printf(
+        "# otgen ad-check: %s %s, activation %s, loss %s, moving %s (%lld variables), relu'(0)=%g, "
+        "%lld trapezoid intervals per segment\n",
+        o->model, o->hidden, o->activation, o->loss, o->wrt, (long long)c->n_u, o->relu_prime,
+        (long long)o->points);
+    printf("%6s %8s %14s %14s %12s %12s %12s %10s\n", "curve", "origin", "lhs", "rhs", "residual",
+           "coarse_M/8", "vs_lhs", "kinks");
+    otg_ad_path_report r;
+    otg_status st = otg_ad_check_path(c->g, c->f, &wrt, &po, &r);
+    if (st == OTG_OK) print_report(o, &r);
+    return st;
 }
 
 int cmd_ad_check(int argc, char **argv) {
@@ -233,59 +212,12 @@ int cmd_ad_check(int argc, char **argv) {
     parse_args(&o, argc, argv);
     otg_threads_set((int)o.threads);
     checker c;
-    if (build(&c, &o) != 0) {
+    int rc = OTG_EXIT_OK;
+    if (build(&c, &o) != 0 || check(&c, &o) != OTG_OK) {
         fprintf(stderr, "otgen ad-check: %s\n", otg_last_error());
-        release(&c);
-        opts_free(defs, n_defs, &o);
-        return OTG_EXIT_FAIL;
+        rc = OTG_EXIT_FAIL;
     }
-    double *base = malloc((size_t)c.n_u * sizeof *base), *v[3];
-    for (int i = 0; i < 3; i++)
-        v[i] = malloc((size_t)c.n_u * sizeof *v[i]);
-    if (!base || !v[0] || !v[1] || !v[2]) {
-        fprintf(stderr, "otgen ad-check: out of memory for %lld variables\n", (long long)c.n_u);
-        exit(OTG_EXIT_FAIL);
-    }
-    get_state(&c, base);
-    otg_rng r = otg_rng_make((uint64_t)o.seed, 2);
-    double worst = 0.0, mean = 0.0, worst8 = 0.0, worst_lhs = 0.0;
-    int64_t total_kinks = 0;
-    printf(
-        "# otgen ad-check: %s %s, activation %s, loss %s, moving %s (%lld variables), relu'(0)=%g, "
-        "%lld trapezoid intervals per segment\n",
-        o.model, o.hidden, o.activation, o.loss, o.wrt, (long long)c.n_u, o.relu_prime,
-        (long long)o.points);
-    printf("%6s %8s %14s %14s %12s %12s %12s %10s\n", "curve", "origin", "lhs", "rhs", "residual",
-           "coarse_M/8", "vs_lhs", "kinks");
-    for (int64_t k = 0; k < o.curves; k++) {
-        int origin =
-            floor((double)(k + 1) * o.through_origin) > floor((double)k * o.through_origin);
-        for (int i = 0; i < 3; i++)
-            random_vertex(&c, base, o.radius, &r, v[i]);
-        if (origin) memset(v[1], 0, (size_t)c.n_u * sizeof *v[1]);
-        double lhs, rhs, res8, res_lhs;
-        int64_t kinks;
-        double res = curve_residual(&c, v, o.points, &lhs, &rhs, &res_lhs, &res8, &kinks);
-        printf("%6lld %8s %14.7g %14.7g %12.4g %12.4g %12.4g %10lld\n", (long long)k,
-               origin ? "yes" : "no", lhs, rhs, res, res8, res_lhs, (long long)kinks);
-        worst_lhs = res_lhs > worst_lhs || isnan(res_lhs) ? res_lhs : worst_lhs;
-        worst = res > worst || isnan(res) ? res : worst;
-        worst8 = res8 > worst8 || isnan(res8) ? res8 : worst8;
-        mean += res / (double)o.curves;
-        total_kinks += kinks;
-    }
-    int pass = worst <= o.tol;
-    printf("model=%s activation=%s loss=%s wrt=%s relu_prime=%g curves=%lld points=%lld "
-           "kink_hits=%lld "
-           "mean_residual=%.4g residual_coarse=%.4g residual_vs_lhs=%.4g residual=%.4g tol=%g "
-           "verdict=%s\n",
-           o.model, o.activation, o.loss, o.wrt, o.relu_prime, (long long)o.curves,
-           (long long)o.points, (long long)total_kinks, mean, worst8, worst_lhs, worst, o.tol,
-           pass ? "pass" : "fail");
-    for (int i = 0; i < 3; i++)
-        free(v[i]);
-    free(base);
     release(&c);
     opts_free(defs, n_defs, &o);
-    return OTG_EXIT_OK;
+    return rc;
 }

@@ -1,23 +1,11 @@
-/* Private hooks of the fixed-point node (src/ad/implicit.c) for builders in other modules: the
- * deep-equilibrium layer (src/nn/deq.c) projects its W onto a spectral-norm ball before each
- * forward solve through the prepare hook. */
+/* Private helpers of the implicit module (src/implicit/), never included outside it: the GMRES
+ * solver of the adjoint equation. The hook other modules may use is in implicit_hooks.h. */
 #ifndef OTGEN_IMPLICIT_INTERNAL_H
 #define OTGEN_IMPLICIT_INTERNAL_H
 
-#include "internal.h"
-#include "otgen/implicit.h"
+#include "implicit/implicit_hooks.h"
 
-/* Called at the start of every forward of the fixed-point node with the node's inputs (the
- * theta values, writable: a parameter's slice of the flat buffer), before they are copied into
- * T's graph. An error status aborts the forward. */
-typedef otg_status (*otgi_fixed_point_prepare)(void *user, int n_theta, const otg_tensor *theta);
-
-/* Installs the hook on a node made by otg_fixed_point; user is owned by the node when release
- * is non-NULL (called when the graph is freed). OTG_EINVAL for any other node. */
-otg_status otgi_fixed_point_set_prepare(otg_node *n, otgi_fixed_point_prepare prepare, void *user,
-                                        void (*release)(void *user));
-
-/* ---- GMRES for the adjoint equation (implicit_gmres.c) ---- */
+/* ---- GMRES for the adjoint equation (gmres.c) ---- */
 
 /* v -> A^T v: *av points to the result (valid until the next call). */
 typedef otg_status (*otgi_matvec)(void *ctx, const float *v, const float **av);

@@ -1,11 +1,11 @@
 /* The fixed-point node x* = T(x*, theta) (implicit.h): a custom op whose forward iterates
  * x <- T(x, theta) on T's own graph and whose backward solves (I - A)^T w = g by the fixed-point
- * iteration w <- g + A^T w (or restarted GMRES, implicit_gmres.c), each A^T w a backward pass of
+ * iteration w <- g + A^T w (or restarted GMRES, gmres.c), each A^T w a backward pass of
  * T's graph seeded with w, then returns B^T w with one more such pass. Divergence, stagnation and
  * exhausted iterations of either solve are reported as OTG_ENOCONV (non-finite iterates as
  * OTG_ENONFINITE) with the numbers. */
 #include "ad/ad_internal.h"
-#include "ad/implicit_internal.h"
+#include "implicit/implicit_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -120,7 +120,7 @@ static otg_status fp_matvec(void *ctx, const float *v, const float **av) {
     return st;
 }
 
-/* The adjoint equation by GMRES (implicit_gmres.c) into f->w. */
+/* The adjoint equation by GMRES (gmres.c) into f->w. */
 static otg_status fp_adjoint_gmres(fixed_point *f, const float *g) {
     otgi_gmres_args a = {f->n, f->opts.gmres_restart, f->opts.adjoint_max_iter,
                          f->opts.adjoint_tol, f->gwork, f->buf, fp_matvec, f};

@@ -3,7 +3,7 @@
  * and Givens rotations in double; the operator is applied to the float rounding of each Krylov
  * vector, so an exactly singular I - A stays exactly singular. Stops on the tolerance, on a zero
  * pivot (singular), on a restart cycle that gains < 0.1% (stagnation) or on max_iter. */
-#include "ad/implicit_internal.h"
+#include "implicit/implicit_internal.h"
 
 #include <math.h>
 #include <string.h>
