@@ -1,5 +1,5 @@
 /* otgen bench train: training steps per second of the SW generator step that
- * ../shared/bench/torch_train.py times, with the same definitions:
+ * bench/torch_train.py times, with the same definitions:
  *   fmnist  MLP 32-512-512-784 (relu, sigmoid out), batch 256, L = 128, Fashion-MNIST, SGD
  *   2d      MLP 2-128-128-2 (relu, linear out), batch 512, L = 64, 8 Gaussians, SGD
  * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run). */

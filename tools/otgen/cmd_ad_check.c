@@ -123,13 +123,11 @@ static int build(checker *c, const check_opts *o) {
     c->act.slope_error = !strcmp(o->activation, "broken_relu") ? 1.1f : 1.0f;
     c->g = otg_graph_new();
     if (!c->g || otg_graph_set_relu_prime(c->g, (float)o->relu_prime) != OTG_OK) return -1;
-    otg_model_spec s;
-    memset(&s, 0, sizeof s);
-    if (otg_model_kind_parse(o->model, &s.kind) != OTG_OK) return -1;
+    otg_model_kind kind;
+    if (otg_model_kind_parse(o->model, &kind) != OTG_OK) return -1;
+    otg_model_spec s = otg_model_spec_default(kind, o->latent, kind == OTG_MODEL_MLP ? 2 : 64);
     s.n_hidden = cli_parse_int_list("ad-check", "--hidden", o->hidden, s.hidden, 8);
-    s.latent = o->latent, s.leaky_alpha = 0.2f, s.output = OTG_ACT_NONE;
     s.img_h = s.img_w = 8, s.channels = 4;
-    s.out_dim = s.kind == OTG_MODEL_MLP ? 2 : 64;
     c->x = otg_input(c->g, 2, (int64_t[]){o->batch, o->latent}, c->move_input);
     if (otg_activation_parse(o->activation, &s.activation) == OTG_OK)
         c->out = otg_model_build(c->g, c->x, &s, &init);

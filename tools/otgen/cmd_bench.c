@@ -1,6 +1,6 @@
 /* otgen bench: built-in benchmarks (measurements, never pass/fail).
  *   bench sw   the fused SW value+gradient on random clouds with fresh Gaussian directions per
- *              call (what ../shared/bench/torch_sw.py times), next to the time of its three GEMMs
+ *              call (what bench/torch_sw.py times), next to the time of its three GEMMs
  *              alone and the machine's SGEMM peak measured in the same run.
  *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */

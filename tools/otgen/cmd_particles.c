@@ -12,13 +12,11 @@
 #include "otgen/particles.h"
 #include "otgen/plot.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
     char *problem, *out, *inputs, *init, *sweep_m;
@@ -87,18 +85,6 @@ static const char *usage_text(char *buf, size_t cap) {
         if (len < cap) len += (size_t)snprintf(buf + len, cap - len, "]");
     }
     return buf;
-}
-
-static int mkdir_p(const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *q = tmp + 1; *q; q++)
-        if (*q == '/') {
-            *q = '\0';
-            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-            *q = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 /* Prints the library's error and returns the exit code rc. */
@@ -448,9 +434,7 @@ int cmd_particles(int argc, char **argv) {
                     seen);
     const otg_particles_type *t = check_opts(&o);
     otg_threads_set((int)o.threads);
-    if (mkdir_p(o.out))
-        cli_usage_error("particles", "--out %s: cannot create the directory (%s)", o.out,
-                        strerror(errno));
+    if (otg_mkdir_p(o.out) != OTG_OK) cli_usage_error("particles", "--out: %s", otg_last_error());
     int rc = o.sweep_m ? run_sweep(&o, t) : run_single(&o, t);
     opts_free(defs, n_defs, &o);
     return rc;
