@@ -14,5 +14,6 @@
 #include "otgen/particles.h"
 #include "otgen/ot.h"
 #include "otgen/plot.h"
+#include "otgen/study.h"
 
 #endif

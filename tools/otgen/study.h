@@ -2,8 +2,8 @@
  * loss with their backward written out in double precision, the same maths as the float32 tape
  * (otg_mlp_build's parameter layout, relu'(0) = s, stable sorts, SW normalised by n L) — and the
  * float32 run pair (study_run.c). */
-#ifndef OTGEN_STUDY_H
-#define OTGEN_STUDY_H
+#ifndef OTGEN_TOOLS_STUDY_H
+#define OTGEN_TOOLS_STUDY_H
 
 #include "otgen/otgen.h"
 
