@@ -6,6 +6,8 @@
 #define OTGEN_STUDY_H
 
 #include "otgen/core.h"
+#include "otgen/games.h"
+#include "otgen/minimax.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +55,45 @@ otg_status otg_series_stats_write_csv(const otg_series_stats *s, const char *con
 otg_status otg_series_stats_write_csv_ex(const otg_series_stats *const *s, int n,
                                          const otg_series_csv *spec, const char *path,
                                          int overwrite);
+
+/* ---- one method on one game, over repeats ------------------------------------------------- */
+
+typedef struct {
+    int64_t steps;  /* iterations per repeat, >= 1 */
+    int64_t every;  /* a row every `every` steps, and the last, >= 1 */
+    int64_t repeat; /* repeats, >= 1 */
+    uint64_t seed;  /* repeat r: z_0 from stream (seed + r, 1), the oracle from (seed + r, 2) */
+    double init;    /* scale of otg_game_initial_point, > 0 */
+    /* optional: called after each step k (1-based) of repeat rep */
+    void (*on_step)(void *user, int rep, int64_t k);
+    /* optional: repeat rep stopped at step k, its iterate not finite (otg_last_error says why);
+     * the repeat's later rows are not logged and the study goes on with the next repeat */
+    void (*on_diverge)(void *user, int rep, int64_t k, uint64_t seed);
+    void *user;
+} otg_game_study_opts;
+
+/* What a study logs: rows = steps / every + 1 (+ 1 when every does not divide steps). */
+typedef struct {
+    int64_t rows;
+    int64_t *steps;          /* [rows] the step of each row: 0, every, 2 every, ..., steps */
+    int64_t *samples;        /* [rows] target samples drawn by that step (every oracle call) */
+    otg_series_stats *stats; /* [rows, 3 + n_metrics]: grad_sq = |G(z_k)|^2, dist = |z_k - z*|
+                                (0 without a saddle), loss, then otg_game_metrics */
+    double *path;            /* games with nx + ny = 2: the first repeat's z per row [rows, 2];
+                                NULL otherwise */
+    double *zlast;           /* the first repeat's last finite iterate [nx + ny] */
+    int64_t diverged_at;     /* the first repeat's divergence step, -1 if none */
+} otg_game_study;
+
+/* Runs method t with parameters mp on g for o->repeat repeats: each repeat resets the method,
+ * draws z_0 with otg_game_initial_point, then steps with otg_game_oracle, projecting after every
+ * step, and logs a row of statistics every o->every steps. Fills *out (free with
+ * otg_game_study_free, also on error). OTG_EINVAL on bad options or method parameters, OTG_ENOMEM,
+ * or the oracle's status. */
+otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t,
+                              const otg_minimax_params *mp, const otg_game_study_opts *o,
+                              otg_game_study *out);
+void otg_game_study_free(otg_game_study *s);
 
 #ifdef __cplusplus
 }

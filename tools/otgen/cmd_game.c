@@ -144,67 +144,33 @@ static otg_minimax_params method_params(const common_opts *o, const otg_minimax_
     return mp;
 }
 
-/* Logs grad_sq, dist (0 without a saddle), loss and the metrics at z into row `row`; work [2 n].
- * The first repeat's iterate also goes to the trajectory of 2-D games. */
-static void log_row(game_series *s, int64_t row, int rep, const double *z, double *work) {
-    otg_game *g = s->g;
-    int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    double *gz = work, *zs = work + n, v[64] = {0, 0, otg_game_loss(g, z)};
-    int has_saddle = otg_game_saddle(g, zs), nc = 3 + otg_game_n_metrics(g);
-    otg_game_operator(g, z, gz);
-    for (int64_t i = 0; i < n; i++)
-        v[0] += gz[i] * gz[i], v[1] += has_saddle ? (z[i] - zs[i]) * (z[i] - zs[i]) : 0.0;
-    v[1] = sqrt(v[1]);
-    if (nc > 3 && otg_game_metrics(g, z, v + 3) != OTG_OK) v[3] = (double)NAN;
-    if (rep == 0 && s->path) s->path[2 * row] = z[0], s->path[2 * row + 1] = z[1];
-    otg_series_stats_add(s->st, row, v);
+typedef struct {
+    cli_progress *pg;
+    const game_series *s;
+    int64_t base, steps;
+} progress;
+
+static void on_step(void *user, int rep, int64_t k) {
+    progress *p = user;
+    cli_progress_update(p->pg, p->base + rep * p->steps + k, p->s->label);
 }
 
-/* One repeat from z_0 (streams (seed + rep, 1) and (seed + rep, 2)); 0 or an exit status. */
-static int run_repeat(game_series *s, otg_minimax *m, int rep, double *z, cli_progress *pg,
-                      int64_t base) {
-    const common_opts *o = s->opts;
-    otg_game *g = s->g;
-    int64_t n = otg_game_nx(g) + otg_game_ny(g), rows = n_rows(o);
-    uint64_t seed = (uint64_t)o->seed + (uint64_t)rep;
-    otg_rng noise = otg_rng_make(seed, 2), init = otg_rng_make(seed, 1);
-    otg_minimax_reset(m);
-    otg_game_initial_point(g, o->init, &init, z);
-    log_row(s, 0, rep, z, z + n);
-    for (int64_t k = 1, row = 1; k <= o->steps; k++) {
-        otg_status st = otg_minimax_step(m, z, otg_game_oracle, g, &noise);
-        if (st == OTG_OK) otg_game_project(g, z);
-        if (st == OTG_ENONFINITE) {
-            if (rep == 0) s->diverged_at = k;
-            fprintf(stderr, "otgen game: %s diverged at step %lld (seed %llu): %s\n", s->label,
-                    (long long)k, (unsigned long long)seed, otg_last_error());
-            break;
-        }
-        if (st != OTG_OK) {
-            fprintf(stderr, "otgen game: %s\n", otg_last_error());
-            return OTG_EXIT_FAIL;
-        }
-        if (row < rows && k == row_step(o, row)) log_row(s, row++, rep, z, z + n);
-        if (rep == 0) memcpy(s->zlast, z, (size_t)n * sizeof(double));
-        cli_progress_update(pg, base + rep * o->steps + k, s->label);
-    }
-    return 0;
+static void on_diverge(void *user, int rep, int64_t k, uint64_t seed) {
+    (void)rep;
+    fprintf(stderr, "otgen game: %s diverged at step %lld (seed %llu): %s\n",
+            ((progress *)user)->s->label, (long long)k, (unsigned long long)seed, otg_last_error());
 }
 
 /* Runs one series for all repeats, reporting step base + rep * steps + k to pg. */
 static int run_series(game_series *s, cli_progress *pg, int64_t base) {
     const common_opts *o = s->opts;
-    otg_game *g = s->g;
-    int64_t n = otg_game_nx(g) + otg_game_ny(g);
     otg_minimax_params mp = method_params(o, s->type, s->p_given);
-    otg_minimax *m = otg_minimax_new(s->type, otg_game_nx(g), otg_game_ny(g), &mp);
-    if (!m) cli_usage_error("game", "%s", otg_last_error());
-    double *z = xcalloc((size_t)(3 * n), sizeof(double));
-    int rc = 0;
-    for (int rep = 0; rep < o->repeat && !rc; rep++) rc = run_repeat(s, m, rep, z, pg, base);
-    free(z);
-    otg_minimax_free(m);
-    return rc;
+    progress p = {pg, s, base, o->steps};
+    otg_game_study_opts so = {o->steps, o->every, o->repeat, (uint64_t)o->seed, o->init,
+                              on_step, on_diverge, &p};
+    otg_status st = otg_game_study_run(s->g, s->type, &mp, &so, &s->res);
+    if (st != OTG_OK) fprintf(stderr, "otgen game: %s\n", otg_last_error());
+    return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
 }
 
 static int parse_methods(const common_opts *o, game_series *s) {
@@ -307,7 +273,7 @@ static int write_csvs(const common_opts *o, game_series *s, int n, const int64_t
     blank[1] = !otg_game_saddle(g, zs);
     free(zs);
     for (int c = 0; c < otg_game_n_metrics(g); c++) cols[3 + c] = otg_game_metric_name(g, c);
-    for (int i = 0; i < n; i++) st[i] = s[i].st, samples[i] = s[i].samples, labels[i] = s[i].label;
+    for (int i = 0; i < n; i++) st[i] = s[i].res.stats, samples[i] = s[i].res.samples, labels[i] = s[i].label;
     otg_series_csv spec = {cols, steps, otg_game_samples_per_call(g) > 0 ? samples : NULL, NULL, blank};
     char path[4400];
     otg_status rc = OTG_OK;
@@ -347,26 +313,26 @@ static void print_results(const common_opts *o, const game_series *s, int n, con
     for (int i = 0; i < n; i++) {
         otg_game *gi = s[i].g;
         double gk, dk, g0, d0, se, *zs = xcalloc((size_t)(otg_game_nx(gi) + otg_game_ny(gi)), sizeof(double));
-        int ok = otg_series_stats_count(s[i].st, last) > 0, sad = otg_game_saddle(gi, zs);
+        int ok = otg_series_stats_count(s[i].res.stats, last) > 0, sad = otg_game_saddle(gi, zs);
         free(zs);
-        otg_series_stats_get(s[i].st, 0, last, &gk, &se);
-        otg_series_stats_get(s[i].st, 1, last, &dk, &se);
-        otg_series_stats_get(s[i].st, 0, 0, &g0, &se);
-        otg_series_stats_get(s[i].st, 1, 0, &d0, &se);
-        for (int64_t r = 0; r < rows; r++) kk[r] = (double)steps[r], otg_series_stats_get(s[i].st, 0, r, &gm[r], &se);
+        otg_series_stats_get(s[i].res.stats, 0, last, &gk, &se);
+        otg_series_stats_get(s[i].res.stats, 1, last, &dk, &se);
+        otg_series_stats_get(s[i].res.stats, 0, 0, &g0, &se);
+        otg_series_stats_get(s[i].res.stats, 1, 0, &d0, &se);
+        for (int64_t r = 0; r < rows; r++) kk[r] = (double)steps[r], otg_series_stats_get(s[i].res.stats, 0, r, &gm[r], &se);
         printf("game=%s method=%s steps=%lld repeat=%lld noise=%g grad_sq_0=%.6g grad_sq=%.6g "
                "dist_0=%.6g dist=%.6g slope=%.4f diverged_at=%lld",
                otg_game_name(gi), otg_minimax_type_name(s[i].type), (long long)o->steps,
                (long long)o->repeat, o->noise, g0, ok ? gk : (double)INFINITY,
                sad ? d0 : (double)NAN, !sad ? (double)NAN : ok ? dk : (double)INFINITY,
-               otg_loglog_slope(kk, gm, rows, o->steps / 100.0), (long long)s[i].diverged_at);
+               otg_loglog_slope(kk, gm, rows, o->steps / 100.0), (long long)s[i].res.diverged_at);
         if (strchr(s[i].label, '=')) printf(" sweep=%s", strchr(s[i].label, ' ') + 1);
-        if (otg_game_samples_per_call(gi) > 0) printf(" samples=%lld", (long long)s[i].samples[last]);
+        if (otg_game_samples_per_call(gi) > 0) printf(" samples=%lld", (long long)s[i].res.samples[last]);
         for (int c = 0; c < otg_game_n_metrics(s[0].g); c++) {
             double m0, mk;
             const char *name = otg_game_metric_name(s[0].g, c);
-            otg_series_stats_get(s[i].st, 3 + c, 0, &m0, &se);
-            otg_series_stats_get(s[i].st, 3 + c, last, &mk, &se);
+            otg_series_stats_get(s[i].res.stats, 3 + c, 0, &m0, &se);
+            otg_series_stats_get(s[i].res.stats, 3 + c, last, &mk, &se);
             printf(" %s_0=%.6g %s=%.6g", name, m0, name, ok ? mk : (double)INFINITY);
         }
         printf(" out=%s\n", o->out);
@@ -391,7 +357,7 @@ static void knob_text(const otg_game_type *t, const void *o, const int *seen, ch
 }
 
 /* Games, statistics and row buffers of every series; exits 2 on bad parameters. */
-static void setup_series(game_series *s, int n, const otg_game_type *t, const int64_t *steps) {
+static void setup_series(game_series *s, int n, const otg_game_type *t) {
     for (int i = 0; i < n; i++) { /* parameter errors before any work */
         const common_opts *o = s[i].opts;
         otg_minimax_params mp = method_params(o, s[i].type, s[i].p_given);
@@ -403,22 +369,13 @@ static void setup_series(game_series *s, int n, const otg_game_type *t, const in
         const common_opts *o = s[i].opts;
         s[i].g = otg_game_new(t, KNOB_PTR(o), (uint64_t)o->seed, o->noise);
         if (!s[i].g) cli_usage_error("game", "--game %s: %s", t->name, otg_last_error());
-        int64_t rows = n_rows(o), nz = otg_game_nx(s[i].g) + otg_game_ny(s[i].g);
-        if (!(s[i].st = otg_series_stats_new(rows, 3 + otg_game_n_metrics(s[i].g))))
-            cli_usage_error("game", "%s", otg_last_error());
-        s[i].samples = xcalloc((size_t)rows, sizeof(int64_t));
-        for (int64_t r = 0; r < rows; r++)
-            s[i].samples[r] = steps[r] * otg_minimax_oracle_calls(s[i].type) * otg_game_samples_per_call(s[i].g);
-        s[i].path = nz == 2 ? xcalloc((size_t)(2 * rows), sizeof(double)) : NULL;
-        s[i].zlast = xcalloc((size_t)nz, sizeof(double));
-        s[i].diverged_at = -1;
     }
 }
 
 static void free_series(game_series *s, int n) {
     for (int i = 0; i < n; i++) {
-        otg_series_stats_free(s[i].st), otg_game_free(s[i].g);
-        free(s[i].samples), free(s[i].path), free(s[i].zlast), free(s[i].opts);
+        otg_game_study_free(&s[i].res), otg_game_free(s[i].g);
+        free(s[i].opts);
     }
 }
 
@@ -460,7 +417,7 @@ int cmd_game(int argc, char **argv) {
     nm = expand_sweep(o, size, d, nd, s, nm, seen[otg_params_find(d, nd, "p")]);
     int64_t rows = n_rows(o), *steps = xcalloc((size_t)rows, sizeof(int64_t));
     for (int64_t r = 0; r < rows; r++) steps[r] = row_step(o, r);
-    setup_series(s, nm, t, steps);
+    setup_series(s, nm, t);
     check_output(o, "metrics.csv");
     check_output(o, "convergence.png");
     if (otg_mkdir_p(o->out) != OTG_OK) cli_usage_error("game", "--out %s: %s", o->out, otg_last_error());

@@ -36,7 +36,7 @@ static int convergence(const game_run *r, const game_series *s, int n) {
         double *x = buf + 2 * len * i, *y = x + len;
         for (int64_t k = 0; k < rows; k++) {
             double mean, se, step = (double)r->step_at[k];
-            otg_series_stats_get(s[i].st, 0, k, &mean, &se);
+            otg_series_stats_get(s[i].res.stats, 0, k, &mean, &se);
             x[k] = step, y[k] = mean;
             if (r->repeat == 1) continue;
             x[rows + 1 + k] = x[2 * rows + 2 + k] = step;
@@ -67,7 +67,7 @@ static int trajectory(const game_run *r, const game_series *s, int n) {
         double *x = buf + 2 * rows * i, *y = x + rows;
         int out = 0;
         for (int64_t k = 0; k < rows; k++) {
-            double px = s[i].path[2 * k], py = s[i].path[2 * k + 1];
+            double px = s[i].res.path[2 * k], py = s[i].res.path[2 * k + 1];
             double dx = px - zs[0], dy = py - zs[1];
             out = out || !(sqrt(dx * dx + dy * dy) <= lim);
             x[k] = out ? (double)NAN : px, y[k] = out ? (double)NAN : py;
@@ -97,8 +97,8 @@ static int metric_chart(const game_run *r, const game_series *s, int n, int m,
     for (int i = 0; i < n; i++) {
         double *x = buf + 2 * rows * i, *y = x + rows;
         for (int64_t k = 0; k < rows; k++) {
-            x[k] = vs ? (double)s[i].samples[k + first] : (double)r->step_at[k];
-            otg_series_stats_get(s[i].st, 3 + m, k + first, &y[k], &se);
+            x[k] = vs ? (double)s[i].res.samples[k + first] : (double)r->step_at[k];
+            otg_series_stats_get(s[i].res.stats, 3 + m, k + first, &y[k], &se);
         }
         ser[i] = (otg_series){s[i].label, x, y, rows};
     }
@@ -120,7 +120,7 @@ static int samples_pictures(const game_run *r, const game_series *s, int n) {
     char path[4200], title[256];
     otg_status st = OTG_OK;
     for (int i = 0; i < n && st == OTG_OK; i++) {
-        st = otg_game_samples(s[i].g, s[i].zlast, m, gen, tgt);
+        st = otg_game_samples(s[i].g, s[i].res.zlast, m, gen, tgt);
         if (n == 1) snprintf(path, sizeof path, "%s/samples.png", r->out);
         else snprintf(path, sizeof path, "%s/samples-%s.png", r->out, s[i].label);
         for (char *c = path + strlen(r->out); *c; c++)
@@ -136,7 +136,7 @@ static int samples_pictures(const game_run *r, const game_series *s, int n) {
 
 int game_charts_write(const game_run *r, game_series *s, int n) {
     int rc = convergence(r, s, n), planar = 1;
-    for (int i = 0; i < n; i++) planar = planar && s[i].path;
+    for (int i = 0; i < n; i++) planar = planar && s[i].res.path;
     if (!rc && planar) rc = trajectory(r, s, n);
     const otg_game_type *t = otg_game_type_of(s[0].g);
     for (int m = 0; !rc && m < otg_game_n_metrics(s[0].g); m++)

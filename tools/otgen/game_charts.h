@@ -15,11 +15,7 @@ typedef struct {
     void *opts;            /* this series' options with the swept value applied (owned) */
     int p_given;           /* --p given or swept */
     otg_game *g;           /* this series' game (owned) */
-    otg_series_stats *st;  /* grad_sq, dist, loss, metrics... over the repeats */
-    int64_t *samples;      /* target samples drawn by each row's step [rows] */
-    double *path;          /* first repeat's (x_k, y_k) per row when nx + ny = 2 [rows, 2] */
-    int64_t diverged_at;   /* first repeat's divergence step, -1 if none */
-    double *zlast;         /* first repeat's last finite iterate [nx + ny] */
+    otg_game_study res;    /* its statistics over the repeats (owned) */
 } game_series;
 
 typedef struct {
