@@ -90,11 +90,23 @@ static study_streams streams_make(uint64_t seed) {
     return (study_streams){otg_rng_make(seed, 1), otg_rng_make(seed, 2), otg_rng_make(seed, 3)};
 }
 
-static void draw(study_ctx *c, study_streams *s) {
+/* One step's latents, data and directions; 0 or -1 (error set). */
+static int draw(study_ctx *c, study_streams *s) {
     const int64_t b = c->o->batch;
-    otg_source_sample(c->latent, &s->lat, b, c->z);
-    otg_source_sample(c->target, &s->data, b, c->y);
-    otg_sw_directions(&s->dirs, OTG_DIR_GAUSSIAN, 2, c->o->projections, c->theta->data);
+    if (otg_source_sample(c->latent, &s->lat, b, c->z) != OTG_OK) return -1;
+    if (otg_source_sample(c->target, &s->data, b, c->y) != OTG_OK) return -1;
+    return otg_sw_directions(&s->dirs, OTG_DIR_GAUSSIAN, 2, c->o->projections, c->theta->data)
+               ? -1
+               : 0;
+}
+
+/* p, or exit 1 when an allocation failed */
+static void *need(void *p) {
+    if (!p) {
+        fprintf(stderr, "otgen ad-study: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
+    return p;
 }
 
 static int make_widths(int64_t w, int64_t depth, int64_t *widths) {
@@ -117,10 +129,11 @@ static int pair_f32(study_ctx *c, int64_t w, int64_t depth, uint64_t seed, pair_
     study_streams s = streams_make(seed);
     const size_t bytes = rc ? 0 : (size_t)m0.n_params * sizeof(float);
     for (int64_t k = 1; !rc && k <= c->o->steps; k++) {
-        draw(c, &s);
+        if ((rc = draw(c, &s)) != 0) break;
         int64_t k0, k1, t0, t1;
-        res->loss0 = study_f32_step(&m0, c->z, c->y, c->o->lr, &k0, &t0);
-        res->loss1 = study_f32_step(&m1, c->z, c->y, c->o->lr, &k1, &t1);
+        if ((rc = study_f32_step(&m0, c->z, c->y, c->o->lr, &res->loss0, &k0, &t0)) ||
+            (rc = study_f32_step(&m1, c->z, c->y, c->o->lr, &res->loss1, &k1, &t1)))
+            break;
         res->kinks += k0, res->ties += t0;
         if (!isfinite(res->loss0) || !isfinite(res->loss1)) {
             res->diverged = k;
@@ -168,9 +181,10 @@ static int pair_f64(study_ctx *c, uint64_t seed, pair_result *res) {
         r0->u[i] = r1->u[i] = (double)u32[i];
     study_streams s = streams_make(seed);
     for (int64_t k = 1; !rc && k <= c->o->steps; k++) {
-        draw(c, &s);
         int64_t kk, tt;
-        study_f32_step(&m, c->z, c->y, c->o->lr, &kk, &tt);
+        double l32;
+        if ((rc = draw(c, &s)) != 0 || (rc = study_f32_step(&m, c->z, c->y, c->o->lr, &l32, &kk, &tt)))
+            break;
         res->loss0 = study_ref_loss_grad(r0, c->z, c->y, c->theta->data);
         res->loss1 = study_ref_loss_grad(r1, c->z, c->y, c->theta->data);
         if (k == 1) res->grad_rel = rel_dist_f32_f64(otg_graph_grads(m.g, NULL), r0->g, m.n_params);
@@ -219,18 +233,7 @@ static void parse_args(study_opts *o, int64_t *widths, int *nw, int64_t *depths,
 /* DIR exists or is created; its outputs are not overwritten without --force. */
 static void prepare_dir(const study_opts *o, char (*paths)[4200]) {
     const char *names[3] = {"study.csv", "affected.png", "kinks.png"};
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", o->out);
-    for (char *p = tmp + 1; *p; p++) /* mkdir -p */
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) && errno != EEXIST)
-                cli_usage_error("ad-study", "--out %s: cannot create %s: %s", o->out, tmp,
-                                strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(o->out, 0755) && errno != EEXIST)
-        cli_usage_error("ad-study", "--out %s: cannot create: %s", o->out, strerror(errno));
+    if (otg_mkdir_p(o->out) != OTG_OK) cli_usage_error("ad-study", "--out %s: %s", o->out, otg_last_error());
     for (int i = 0; i < 3; i++) {
         snprintf(paths[i], 4200, "%s/%s", o->out, names[i]);
         if (!o->force && access(paths[i], F_OK) == 0)
@@ -266,7 +269,7 @@ typedef struct {
 static int sweep_config(study_ctx *c, FILE *csv, int64_t w, int64_t d, double *frac,
                         double *kinks_per_run, totals *t) {
     const study_opts *o = c->o;
-    int64_t affected = 0, diverged = 0, kinks = 0, *diffs = calloc((size_t)o->seeds, sizeof *diffs);
+    int64_t affected = 0, diverged = 0, kinks = 0, *diffs = need(calloc((size_t)o->seeds, sizeof *diffs));
     double dval = 0.0, t0 = cli_now();
     for (int64_t k = 0; k < o->seeds; k++) {
         pair_result r;
@@ -334,7 +337,7 @@ static void draw_charts(char (*paths)[4200], const int64_t *widths, int nw, cons
                         int nd, const double *frac, const double *kinks, const study_opts *o) {
     otg_series s[16];
     char labels[16][32], title[160];
-    double *x = malloc((size_t)nw * sizeof *x);
+    double *x = need(malloc((size_t)nw * sizeof *x));
     for (int i = 0; i < nw; i++)
         x[i] = (double)widths[i];
     for (int d = 0; d < nd; d++) {
@@ -374,8 +377,8 @@ static int run_study(study_ctx *c, char (*paths)[4200], const int64_t *widths, i
            (long long)o->steps);
     printf("%6s %6s %5s %9s %9s %11s %11s %12s %9s\n", "width", "depth", "runs", "affected",
            "fraction", "kinks/run", "first_diff", "|dval_sw|", "diverged");
-    double *frac = calloc((size_t)(nw * nd), sizeof *frac),
-           *kinks = calloc((size_t)(nw * nd), sizeof *kinks);
+    double *frac = need(calloc((size_t)(nw * nd), sizeof *frac)),
+           *kinks = need(calloc((size_t)(nw * nd), sizeof *kinks));
     totals t32 = {0, 0, 0}, t64 = {0, 0, 0};
     double grad_rel = 0.0, drift = 0.0;
     int rc = 0;
