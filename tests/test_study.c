@@ -34,7 +34,8 @@ static void test_stats(void **state) {
 
 static void test_slope(void **state) {
     double k[200], y[200];
-    for (int i = 0; i < 200; i++) k[i] = i, y[i] = 3.0 * pow(i + 0.0, -1.5);
+    for (int i = 0; i < 200; i++)
+        k[i] = i, y[i] = 3.0 * pow(i + 0.0, -1.5);
     assert_true(fabs(otg_loglog_slope(k, y, 200, 2.0) + 1.5) < 1e-12); /* k = 0 skipped */
     assert_true(isnan(otg_loglog_slope(k, y, 3, 0.0)));                /* 2 usable entries */
 }

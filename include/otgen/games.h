@@ -15,14 +15,13 @@
  *   nonsmooth  L = sum |x_i| + <x, y> - sum |y_i|       (dim + dim; saddle 0). Subgradients select
  *              sign(0) = 0, the minimal-norm element of [-1, 1], so G(z*) = 0 exactly.
  *   onelayer   the one-layer generator of Kontonis, Liu & Tzamos (2020): target y = phi(W* x),
- *              x ~ N(0, I_d); generator W [d, d] (x = W, the d*d minimising coordinates, row-major);
- *              discriminator D(y) = <V, y y^T> + <v, y> (y = (V [d, d], v [d])) with
- *              L = E D(y*) - E D(phi(W x)) - lambda/2 (|V|^2 + |v|^2). The oracle draws `batch`
- *              target and `batch` generator samples from the caller's stream; loss and operator
- *              use a fixed evaluation set instead (eval_n of each). No known saddle (W is defined
- *              up to W Q, Q orthogonal); metrics cov_err and sw (otg_game_metrics).
- *   gan2d      a GAN on the plane: generator G_theta, an MLP 2 -> h -> h -> 2 (ReLU) of a
- *              N(0, I_2) latent, against discriminator D_phi, an MLP 2 -> h -> h -> 1 (leaky ReLU
+ *              x ~ N(0, I_d); generator W [d, d] (x = W, the d*d minimising coordinates,
+ * row-major); discriminator D(y) = <V, y y^T> + <v, y> (y = (V [d, d], v [d])) with L = E D(y*) - E
+ * D(phi(W x)) - lambda/2 (|V|^2 + |v|^2). The oracle draws `batch` target and `batch` generator
+ * samples from the caller's stream; loss and operator use a fixed evaluation set instead (eval_n of
+ * each). No known saddle (W is defined up to W Q, Q orthogonal); metrics cov_err and sw
+ * (otg_game_metrics). gan2d      a GAN on the plane: generator G_theta, an MLP 2 -> h -> h -> 2
+ * (ReLU) of a N(0, I_2) latent, against discriminator D_phi, an MLP 2 -> h -> h -> 1 (leaky ReLU
  *              0.2), on the gaussians8 mixture (8 modes on the circle of radius 2, sd
  *              target_noise); z = (theta, phi). Loss standard (zero-sum, E log sigma(D(y)) +
  *              E log(1 - sigma(D(G(x))))), nonsat (the generator minimises -E log sigma(D(G(x))))
@@ -60,8 +59,8 @@ typedef struct otg_game_type {
      * dimensions. NULL with the reason (otgi_fail / otg_last_error) on bad parameters or ENOMEM. */
     void *(*create)(const void *params, uint64_t seed, int64_t *nx, int64_t *ny);
     void (*destroy)(void *state);
-    double (*loss)(void *state, const double *z);              /* L(z) */
-    void (*field)(void *state, const double *z, double *out);  /* out [nx + ny] = G(z) */
+    double (*loss)(void *state, const double *z);             /* L(z) */
+    void (*field)(void *state, const double *z, double *out); /* out [nx + ny] = G(z) */
     /* optional: a stochastic estimate of G(z) drawing from rng (never NULL when called).
      * NULL: the exact field (the dispatcher adds the Gaussian noise sigma for every type). */
     otg_status (*oracle)(void *state, const double *z, double *out, otg_rng *rng);
@@ -113,7 +112,8 @@ typedef struct {
     double cond; /* bilinear: condition number of A, >= 1 [10] */
 } otg_game_classic_params;
 
-/* Knobs of onelayer (flags --dim --cond --act --leaky-alpha --lambda --batch --eval-n --sw-dirs). */
+/* Knobs of onelayer (flags --dim --cond --act --leaky-alpha --lambda --batch --eval-n --sw-dirs).
+ */
 typedef struct {
     int64_t dim;        /* d, in [1, 64] [1] */
     double cond;        /* condition number of W* = U diag(s) V^T, >= 1 [10] */

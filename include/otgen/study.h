@@ -90,9 +90,8 @@ typedef struct {
  * step, and logs a row of statistics every o->every steps. Fills *out (free with
  * otg_game_study_free, also on error). OTG_EINVAL on bad options or method parameters, OTG_ENOMEM,
  * or the oracle's status. */
-otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t,
-                              const otg_minimax_params *mp, const otg_game_study_opts *o,
-                              otg_game_study *out);
+otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t, const otg_minimax_params *mp,
+                              const otg_game_study_opts *o, otg_game_study *out);
 void otg_game_study_free(otg_game_study *s);
 
 #ifdef __cplusplus

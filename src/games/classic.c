@@ -22,7 +22,8 @@ typedef struct {
 static const otg_param_def dim1_knobs[] = {
     {"dim", OTG_PARAM_INT, OFF(dim), 0, "D", "size of x and of y (dirac: 1)", 1, 1, 1},
 };
-#define DIM_KNOB {"dim", OTG_PARAM_INT, OFF(dim), 0, "D", "size of x and of y", 1, 4096, 1}
+#define DIM_KNOB                                                                                   \
+    { "dim", OTG_PARAM_INT, OFF(dim), 0, "D", "size of x and of y", 1, 4096, 1 }
 static const otg_param_def quadratic_knobs[] = {
     DIM_KNOB,
     {"rho", OTG_PARAM_REAL, OFF(rho), 0, "R", "L = rho/2 |x|^2 + <x,y>", 0, 1e6, 1},
@@ -36,8 +37,8 @@ static const otg_param_def nonsmooth_knobs[] = {DIM_KNOB};
 #undef OFF
 
 static void classic_defaults(void *params) {
-    *(otg_game_classic_params *)params = (otg_game_classic_params){.dim = 1, .rho = 0.4,
-                                                                   .cond = 10.0};
+    *(otg_game_classic_params *)params =
+        (otg_game_classic_params){.dim = 1, .rho = 0.4, .cond = 10.0};
 }
 
 static void classic_destroy(void *state) {
@@ -71,11 +72,13 @@ static otg_status bilinear_init(classic *g, uint64_t seed) {
     int64_t d = g->d;
     otg_rng r = otg_rng_make(seed, 0);
     if (otgi_game_random_conditioned(d, g->p.cond, &r, g->a) != OTG_OK) return OTG_ENOMEM;
-    for (int64_t i = 0; i < 2 * d; i++) g->zstar[i] = otg_rng_normal(&r);
+    for (int64_t i = 0; i < 2 * d; i++)
+        g->zstar[i] = otg_rng_normal(&r);
     const double *xs = g->zstar, *ys = g->zstar + d;
     for (int64_t i = 0; i < d; i++) {
         double sb = 0.0, sc = 0.0;
-        for (int64_t j = 0; j < d; j++) sb += g->a[i * d + j] * ys[j], sc += g->a[j * d + i] * xs[j];
+        for (int64_t j = 0; j < d; j++)
+            sb += g->a[i * d + j] * ys[j], sc += g->a[j * d + i] * xs[j];
         g->b[i] = -sb, g->c[i] = -sc;
     }
     return OTG_OK;
@@ -121,21 +124,24 @@ static double quadratic_loss(void *state, const double *z) {
     const classic *c = state;
     const double *x = z, *y = z + c->d;
     double l = 0.0;
-    for (int64_t i = 0; i < c->d; i++) l += 0.5 * c->p.rho * x[i] * x[i] + x[i] * y[i];
+    for (int64_t i = 0; i < c->d; i++)
+        l += 0.5 * c->p.rho * x[i] * x[i] + x[i] * y[i];
     return l;
 }
 
 static void quadratic_field(void *state, const double *z, double *out) {
     const classic *c = state;
     const double *x = z, *y = z + c->d;
-    for (int64_t i = 0; i < c->d; i++) out[i] = c->p.rho * x[i] + y[i], out[c->d + i] = -x[i];
+    for (int64_t i = 0; i < c->d; i++)
+        out[i] = c->p.rho * x[i] + y[i], out[c->d + i] = -x[i];
 }
 
 static double nonsmooth_loss(void *state, const double *z) {
     const classic *c = state;
     const double *x = z, *y = z + c->d;
     double l = 0.0;
-    for (int64_t i = 0; i < c->d; i++) l += fabs(x[i]) + x[i] * y[i] - fabs(y[i]);
+    for (int64_t i = 0; i < c->d; i++)
+        l += fabs(x[i]) + x[i] * y[i] - fabs(y[i]);
     return l;
 }
 
@@ -152,7 +158,8 @@ static double bilinear_loss(void *state, const double *z) {
     const double *x = z, *y = z + d;
     double l = 0.0;
     for (int64_t i = 0; i < d; i++) {
-        for (int64_t j = 0; j < d; j++) l += x[i] * c->a[i * d + j] * y[j];
+        for (int64_t j = 0; j < d; j++)
+            l += x[i] * c->a[i * d + j] * y[j];
         l += c->b[i] * x[i] + c->c[i] * y[i];
     }
     return l;
@@ -165,29 +172,49 @@ static void bilinear_field(void *state, const double *z, double *out) {
     const double *x = z, *y = z + d;
     for (int64_t i = 0; i < d; i++) {
         double ay = c->b[i], atx = c->c[i];
-        for (int64_t j = 0; j < d; j++) ay += c->a[i * d + j] * y[j], atx += c->a[j * d + i] * x[j];
+        for (int64_t j = 0; j < d; j++)
+            ay += c->a[i * d + j] * y[j], atx += c->a[j * d + i] * x[j];
         out[i] = ay, out[d + i] = -atx;
     }
 }
 
-#define CLASSIC(knobs) knobs, (int)(sizeof knobs / sizeof knobs[0]), \
-                       sizeof(otg_game_classic_params), classic_defaults
-static const otg_game_type dirac_type = {
-    .name = "dirac", .summary = "the Dirac GAN L = x y (1 + 1, saddle 0)",
-    .params = CLASSIC(dim1_knobs), .create = classic_create, .destroy = classic_destroy,
-    .loss = dirac_loss, .field = dirac_field, .saddle = classic_saddle};
-static const otg_game_type quadratic_type = {
-    .name = "quadratic", .summary = "L = rho/2 |x|^2 + <x, y> (dim + dim, saddle 0)",
-    .params = CLASSIC(quadratic_knobs), .create = classic_create, .destroy = classic_destroy,
-    .loss = quadratic_loss, .field = quadratic_field, .saddle = classic_saddle};
+#define CLASSIC(knobs)                                                                             \
+    knobs, (int)(sizeof knobs / sizeof knobs[0]), sizeof(otg_game_classic_params), classic_defaults
+static const otg_game_type dirac_type = {.name = "dirac",
+                                         .summary = "the Dirac GAN L = x y (1 + 1, saddle 0)",
+                                         .params = CLASSIC(dim1_knobs),
+                                         .create = classic_create,
+                                         .destroy = classic_destroy,
+                                         .loss = dirac_loss,
+                                         .field = dirac_field,
+                                         .saddle = classic_saddle};
+static const otg_game_type quadratic_type = {.name = "quadratic",
+                                             .summary =
+                                                 "L = rho/2 |x|^2 + <x, y> (dim + dim, saddle 0)",
+                                             .params = CLASSIC(quadratic_knobs),
+                                             .create = classic_create,
+                                             .destroy = classic_destroy,
+                                             .loss = quadratic_loss,
+                                             .field = quadratic_field,
+                                             .saddle = classic_saddle};
 static const otg_game_type bilinear_type = {
-    .name = "bilinear", .summary = "L = x^T A y + b^T x + c^T y, A of condition number cond",
-    .params = CLASSIC(bilinear_knobs), .create = bilinear_create, .destroy = classic_destroy,
-    .loss = bilinear_loss, .field = bilinear_field, .saddle = classic_saddle};
-static const otg_game_type nonsmooth_type = {
-    .name = "nonsmooth", .summary = "L = sum |x_i| + <x, y> - sum |y_i| (sign(0) = 0)",
-    .params = CLASSIC(nonsmooth_knobs), .create = classic_create, .destroy = classic_destroy,
-    .loss = nonsmooth_loss, .field = nonsmooth_field, .saddle = classic_saddle};
+    .name = "bilinear",
+    .summary = "L = x^T A y + b^T x + c^T y, A of condition number cond",
+    .params = CLASSIC(bilinear_knobs),
+    .create = bilinear_create,
+    .destroy = classic_destroy,
+    .loss = bilinear_loss,
+    .field = bilinear_field,
+    .saddle = classic_saddle};
+static const otg_game_type nonsmooth_type = {.name = "nonsmooth",
+                                             .summary =
+                                                 "L = sum |x_i| + <x, y> - sum |y_i| (sign(0) = 0)",
+                                             .params = CLASSIC(nonsmooth_knobs),
+                                             .create = classic_create,
+                                             .destroy = classic_destroy,
+                                             .loss = nonsmooth_loss,
+                                             .field = nonsmooth_field,
+                                             .saddle = classic_saddle};
 #undef CLASSIC
 
 const otg_game_type *const otg_game_dirac = &dirac_type;

@@ -3,8 +3,8 @@
  * to the type's entries and fall back to one generic default where an optional entry is NULL
  * (oracle: the exact field; initial point: z* + scale u; saddle: unknown; project: identity).
  * The Gaussian noise of the oracle is added here, for every type. */
-#include "internal.h"
 #include "otgen/games.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,12 +65,15 @@ static otg_status check_knobs(const otg_game_type *t, const void *params) {
         const otg_param_def *d = &t->params[i];
         const char *f = (const char *)params + d->offset;
         double v;
-        if (d->kind == OTG_PARAM_INT) v = (double)*(const int64_t *)f;
-        else if (d->kind == OTG_PARAM_REAL) v = *(const double *)f;
-        else continue;
+        if (d->kind == OTG_PARAM_INT)
+            v = (double)*(const int64_t *)f;
+        else if (d->kind == OTG_PARAM_REAL)
+            v = *(const double *)f;
+        else
+            continue;
         if (!(v >= d->lo && v <= d->hi))
-            return otgi_fail(OTG_EINVAL, "games: %s: %s = %g outside [%g, %g]", t->name, d->name,
-                             v, d->lo, d->hi);
+            return otgi_fail(OTG_EINVAL, "games: %s: %s = %g outside [%g, %g]", t->name, d->name, v,
+                             d->lo, d->hi);
     }
     return OTG_OK;
 }
@@ -85,8 +88,7 @@ static otg_status game_create(otg_game *g, const void *params, uint64_t seed) {
         params = own;
     }
     otg_status st = params ? check_knobs(t, params) : OTG_OK;
-    if (st == OTG_OK && !(g->state = t->create(params, seed, &g->nx, &g->ny)))
-        st = OTG_EINVAL;
+    if (st == OTG_OK && !(g->state = t->create(params, seed, &g->nx, &g->ny))) st = OTG_EINVAL;
     if (st == OTG_OK && (g->nx < 1 || g->ny < 1))
         st = otgi_fail(OTG_EINVAL, "games: %s: create gave nx = %lld, ny = %lld", t->name,
                        (long long)g->nx, (long long)g->ny);
@@ -148,16 +150,20 @@ int otg_game_saddle(otg_game *g, double *zstar) {
 static void sphere_point(otg_game *g, double scale, otg_rng *rng, double *z) {
     int64_t n = g->nx + g->ny;
     double s = 0.0;
-    for (int64_t i = 0; i < n; i++) z[i] = otg_rng_normal(rng), s += z[i] * z[i];
+    for (int64_t i = 0; i < n; i++)
+        z[i] = otg_rng_normal(rng), s += z[i] * z[i];
     double *zs = otgi_calloc((size_t)n, sizeof(double));
     int known = zs && otg_game_saddle(g, zs);
-    for (int64_t i = 0; i < n; i++) z[i] = (known ? zs[i] : 0.0) + scale * z[i] / sqrt(s);
+    for (int64_t i = 0; i < n; i++)
+        z[i] = (known ? zs[i] : 0.0) + scale * z[i] / sqrt(s);
     free(zs);
 }
 
 void otg_game_initial_point(otg_game *g, double scale, otg_rng *rng, double *z) {
-    if (g->type->initial_point) g->type->initial_point(g->state, scale, rng, z);
-    else sphere_point(g, scale, rng, z);
+    if (g->type->initial_point)
+        g->type->initial_point(g->state, scale, rng, z);
+    else
+        sphere_point(g, scale, rng, z);
 }
 
 int otg_game_n_metrics(const otg_game *g) {
@@ -192,7 +198,8 @@ otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rn
     if (!rng)
         return otgi_fail(OTG_EINVAL, "games: %s: noise sigma > 0 needs an rng stream",
                          g->type->name);
-    for (int64_t i = 0; i < g->nx + g->ny; i++) out[i] += g->sigma * otg_rng_normal(rng);
+    for (int64_t i = 0; i < g->nx + g->ny; i++)
+        out[i] += g->sigma * otg_rng_normal(rng);
     return OTG_OK;
 }
 

@@ -28,37 +28,42 @@ typedef struct {
     float *theta;       /* fixed SW directions [d, dirs] */
     /* scratch of every call (a game is not shared between threads) */
     double *mt, *mt1, *mg, *mg1, *vs, *x, *u, *yh, *s, *r; /* [d, d] or [d] */
-    float *gen;         /* phi(W ex) [eval_n, d] */
+    float *gen;                                            /* phi(W ex) [eval_n, d] */
     otg_sw_workspace *ws;
 } onelayer;
 
 static double phi(onelayer *o, double u) {
     switch (o->act) {
-    case ACT_LEAKY_RELU: return u > 0.0 ? u : o->alpha * u;
-    case ACT_TANH: return tanh(u);
-    default: return u > 0.0 ? u : 0.0;
+    case ACT_LEAKY_RELU:
+        return u > 0.0 ? u : o->alpha * u;
+    case ACT_TANH:
+        return tanh(u);
+    default:
+        return u > 0.0 ? u : 0.0;
     }
 }
 
 /* phi' with the selections relu'(0) = 0, leaky_relu'(0) = alpha */
 static double dphi(onelayer *o, double u) {
     switch (o->act) {
-    case ACT_LEAKY_RELU: return u > 0.0 ? 1.0 : o->alpha;
+    case ACT_LEAKY_RELU:
+        return u > 0.0 ? 1.0 : o->alpha;
     case ACT_TANH: {
         double t = tanh(u);
         return 1.0 - t * t;
     }
-    default: return u > 0.0 ? 1.0 : 0.0;
+    default:
+        return u > 0.0 ? 1.0 : 0.0;
     }
 }
 
 /* y [d] = phi(W x), u [d] = W x (u may be NULL) */
-static void forward(onelayer *o, const double *w, const double *x, double *u,
-                    double *y) {
+static void forward(onelayer *o, const double *w, const double *x, double *u, double *y) {
     int64_t d = o->d;
     for (int64_t i = 0; i < d; i++) {
         double a = 0.0;
-        for (int64_t j = 0; j < d; j++) a += w[i * d + j] * x[j];
+        for (int64_t j = 0; j < d; j++)
+            a += w[i * d + j] * x[j];
         if (u) u[i] = a;
         y[i] = phi(o, a);
     }
@@ -68,7 +73,8 @@ static void forward(onelayer *o, const double *w, const double *x, double *u,
 static void add_moments(int64_t d, const double *y, double *m, double *m1) {
     for (int64_t i = 0; i < d; i++) {
         m1[i] += y[i];
-        for (int64_t j = 0; j < d; j++) m[i * d + j] += y[i] * y[j];
+        for (int64_t j = 0; j < d; j++)
+            m[i * d + j] += y[i] * y[j];
     }
 }
 
@@ -95,9 +101,9 @@ static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, u
     o->yh = otgi_calloc(du, sizeof(double)), o->s = otgi_calloc(du, sizeof(double));
     o->r = otgi_calloc(du, sizeof(double));
     o->ws = otg_sw_workspace_new();
-    if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt ||
-        !o->emt1 || !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u ||
-        !o->yh || !o->s || !o->r || !o->ws)
+    if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt || !o->emt1 ||
+        !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u || !o->yh || !o->s ||
+        !o->r || !o->ws)
         goto fail;
     /* W* = U diag(s) V^T, s_l = cond^(-l/(d-1)), from stream (seed, 0) */
     otg_rng r = otg_rng_make(seed, 0);
@@ -106,21 +112,27 @@ static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, u
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = 0; j < d; j++) {
             double a = 0.0;
-            for (int64_t l = 0; l < d; l++) a += o->wstar[i * d + l] * o->wstar[j * d + l];
+            for (int64_t l = 0; l < d; l++)
+                a += o->wstar[i * d + l] * o->wstar[j * d + l];
             o->cstar[i * d + j] = a, nrm += a * a;
         }
     o->cstar_norm = sqrt(nrm);
     /* evaluation sets from stream (seed, 3): n generator inputs, then n target samples */
     r = otg_rng_make(seed, 3);
-    for (int64_t i = 0; i < n * d; i++) o->ex[i] = otg_rng_normal(&r);
+    for (int64_t i = 0; i < n * d; i++)
+        o->ex[i] = otg_rng_normal(&r);
     for (int64_t k = 0; k < n; k++) {
-        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(&r);
+        for (int64_t j = 0; j < d; j++)
+            o->x[j] = otg_rng_normal(&r);
         forward(o, o->wstar, o->x, NULL, o->yh);
         add_moments(d, o->yh, o->emt, o->emt1);
-        for (int64_t j = 0; j < d; j++) o->ey[k * d + j] = (float)o->yh[j];
+        for (int64_t j = 0; j < d; j++)
+            o->ey[k * d + j] = (float)o->yh[j];
     }
-    for (size_t i = 0; i < dd; i++) o->emt[i] /= (double)n;
-    for (size_t i = 0; i < du; i++) o->emt1[i] /= (double)n;
+    for (size_t i = 0; i < dd; i++)
+        o->emt[i] /= (double)n;
+    for (size_t i = 0; i < du; i++)
+        o->emt1[i] /= (double)n;
     r = otg_rng_make(seed, 4);
     if (otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, o->dirs, o->theta) != OTG_OK) goto fail;
     return o;
@@ -142,16 +154,18 @@ static void onelayer_destroy(void *state) {
 
 /* One generator sample x [d]: mg += yh yh^T, mg1 += yh, gw [d, d] += ((V + V^T) yh + v) .
  * phi'(W x) x^T, the gradient of D(phi(W x)) in W (vs = V + V^T precomputed). */
-static void generator_sample(onelayer *o, const double *w, const double *v,
-                             const double *x, double *gw) {
+static void generator_sample(onelayer *o, const double *w, const double *v, const double *x,
+                             double *gw) {
     int64_t d = o->d;
     forward(o, w, x, o->u, o->yh);
     add_moments(d, o->yh, o->mg, o->mg1);
     for (int64_t i = 0; i < d; i++) {
         double a = v[i];
-        for (int64_t j = 0; j < d; j++) a += o->vs[i * d + j] * o->yh[j];
+        for (int64_t j = 0; j < d; j++)
+            a += o->vs[i * d + j] * o->yh[j];
         a *= dphi(o, o->u[i]);
-        for (int64_t j = 0; j < d; j++) gw[i * d + j] += a * x[j];
+        for (int64_t j = 0; j < d; j++)
+            gw[i * d + j] += a * x[j];
     }
 }
 
@@ -163,18 +177,22 @@ static void begin(onelayer *o, const double *z, double *out) {
     memset(o->mg1, 0, (size_t)d * sizeof(double));
     memset(out, 0, (size_t)(d * d) * sizeof(double));
     for (int64_t i = 0; i < d; i++)
-        for (int64_t j = 0; j < d; j++) o->vs[i * d + j] = vm[i * d + j] + vm[j * d + i];
+        for (int64_t j = 0; j < d; j++)
+            o->vs[i * d + j] = vm[i * d + j] + vm[j * d + i];
 }
 
 /* G = (-(1/n) sum grad_W D, Mg - Mt + lambda V, mg - mt + lambda v) from the sums over n
  * generator samples (out's W block, o->mg, o->mg1) and the target moments mt, mt1. */
-static void finish(onelayer *o, const double *z, double n, const double *mt,
-                   const double *mt1, double *out) {
+static void finish(onelayer *o, const double *z, double n, const double *mt, const double *mt1,
+                   double *out) {
     int64_t d = o->d, dd = d * d;
     const double *vm = z + dd, *v = z + 2 * dd;
-    for (int64_t i = 0; i < dd; i++) out[i] = -out[i] / n;
-    for (int64_t i = 0; i < dd; i++) out[dd + i] = o->mg[i] / n - mt[i] + o->lambda * vm[i];
-    for (int64_t i = 0; i < d; i++) out[2 * dd + i] = o->mg1[i] / n - mt1[i] + o->lambda * v[i];
+    for (int64_t i = 0; i < dd; i++)
+        out[i] = -out[i] / n;
+    for (int64_t i = 0; i < dd; i++)
+        out[dd + i] = o->mg[i] / n - mt[i] + o->lambda * vm[i];
+    for (int64_t i = 0; i < d; i++)
+        out[2 * dd + i] = o->mg1[i] / n - mt1[i] + o->lambda * v[i];
 }
 
 static void onelayer_field(void *state, const double *z, double *out) {
@@ -192,15 +210,19 @@ static otg_status onelayer_oracle(void *state, const double *z, double *out, otg
     memset(o->mt, 0, (size_t)(d * d) * sizeof(double));
     memset(o->mt1, 0, (size_t)d * sizeof(double));
     for (int64_t k = 0; k < b; k++) { /* target samples phi(W* x') */
-        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(rng);
+        for (int64_t j = 0; j < d; j++)
+            o->x[j] = otg_rng_normal(rng);
         forward(o, o->wstar, o->x, NULL, o->yh);
         add_moments(d, o->yh, o->mt, o->mt1);
     }
-    for (int64_t i = 0; i < d * d; i++) o->mt[i] /= (double)b;
-    for (int64_t i = 0; i < d; i++) o->mt1[i] /= (double)b;
+    for (int64_t i = 0; i < d * d; i++)
+        o->mt[i] /= (double)b;
+    for (int64_t i = 0; i < d; i++)
+        o->mt1[i] /= (double)b;
     begin(o, z, out);
     for (int64_t k = 0; k < b; k++) { /* generator samples phi(W x) */
-        for (int64_t j = 0; j < d; j++) o->x[j] = otg_rng_normal(rng);
+        for (int64_t j = 0; j < d; j++)
+            o->x[j] = otg_rng_normal(rng);
         generator_sample(o, z, z + 2 * d * d, o->x, out);
     }
     finish(o, z, (double)b, o->mt, o->mt1, out);
@@ -218,15 +240,18 @@ static double onelayer_loss(void *state, const double *z) {
         add_moments(d, o->yh, o->mg, o->mg1);
     }
     double n = (double)o->eval_n, l = 0.0, pen = 0.0;
-    for (int64_t i = 0; i < dd; i++) l += vm[i] * (o->emt[i] - o->mg[i] / n), pen += vm[i] * vm[i];
-    for (int64_t i = 0; i < d; i++) l += v[i] * (o->emt1[i] - o->mg1[i] / n), pen += v[i] * v[i];
+    for (int64_t i = 0; i < dd; i++)
+        l += vm[i] * (o->emt[i] - o->mg[i] / n), pen += vm[i] * vm[i];
+    for (int64_t i = 0; i < d; i++)
+        l += v[i] * (o->emt1[i] - o->mg1[i] / n), pen += v[i] * v[i];
     return l - 0.5 * o->lambda * pen;
 }
 
 static void onelayer_initial_point(void *state, double scale, otg_rng *rng, double *z) {
     const onelayer *o = state;
     int64_t d = o->d;
-    for (int64_t i = 0; i < d * d; i++) z[i] = scale * otg_rng_normal(rng) / sqrt((double)d);
+    for (int64_t i = 0; i < d * d; i++)
+        z[i] = scale * otg_rng_normal(rng) / sqrt((double)d);
     memset(z + d * d, 0, (size_t)(d * d + d) * sizeof(double));
 }
 
@@ -237,13 +262,15 @@ static otg_status onelayer_metrics(void *state, const double *z, double *out) {
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = 0; j < d; j++) {
             double a = 0.0;
-            for (int64_t l = 0; l < d; l++) a += z[i * d + l] * z[j * d + l];
+            for (int64_t l = 0; l < d; l++)
+                a += z[i * d + l] * z[j * d + l];
             num += (a - o->cstar[i * d + j]) * (a - o->cstar[i * d + j]);
         }
     out[0] = sqrt(num) / o->cstar_norm;
     for (int64_t k = 0; k < o->eval_n; k++) {
         forward(o, z, o->ex + k * d, NULL, o->yh);
-        for (int64_t j = 0; j < d; j++) o->gen[k * d + j] = (float)o->yh[j];
+        for (int64_t j = 0; j < d; j++)
+            o->gen[k * d + j] = (float)o->yh[j];
     }
     int64_t shape[2] = {o->eval_n, d}, tshape[2] = {d, o->dirs};
     otg_tensor x = otg_tensor_view(o->gen, 2, shape), y = otg_tensor_view(o->ey, 2, shape);
@@ -274,8 +301,14 @@ static void *onelayer_create(const void *params, uint64_t seed, int64_t *nx, int
 
 static void onelayer_defaults(void *params) {
     otg_game_onelayer_params *p = params;
-    *p = (otg_game_onelayer_params){.dim = 1, .cond = 10.0, .act = "relu", .leaky_alpha = 0.2,
-                                    .lambda = 1.0, .batch = 64, .eval_n = 1024, .sw_dirs = 64};
+    *p = (otg_game_onelayer_params){.dim = 1,
+                                    .cond = 10.0,
+                                    .act = "relu",
+                                    .leaky_alpha = 0.2,
+                                    .lambda = 1.0,
+                                    .batch = 64,
+                                    .eval_n = 1024,
+                                    .sw_dirs = 64};
 }
 
 #define OFF(f) offsetof(otg_game_onelayer_params, f)
@@ -288,8 +321,8 @@ static const otg_param_def knobs[] = {
      "slope of leaky_relu for negative inputs", 0, 0.999999, 1},
     {"lambda", OTG_PARAM_REAL, OFF(lambda), 0, "L",
      "L2 penalty (L/2)(|V|^2 + |v|^2) on the discriminator", 1e-12, 1e6, 1},
-    {"batch", OTG_PARAM_INT, OFF(batch), 0, "B",
-     "target (and generator) samples per oracle call", 1, 1e8, 1},
+    {"batch", OTG_PARAM_INT, OFF(batch), 0, "B", "target (and generator) samples per oracle call",
+     1, 1e8, 1},
     {"eval-n", OTG_PARAM_INT, OFF(eval_n), 0, "N",
      "size of the fixed evaluation sets (loss, G, metrics)", 2, 1e7, 1},
     {"sw-dirs", OTG_PARAM_INT, OFF(sw_dirs), 0, "L", "fixed directions of the sw metric", 1, 1e5,

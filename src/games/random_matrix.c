@@ -10,17 +10,22 @@ void otgi_game_random_orthogonal(int64_t d, otg_rng *r, double *q) {
     for (int64_t j = 0; j < d; j++) {
         double norm = 0.0;
         while (norm < 1e-6) {
-            for (int64_t i = 0; i < d; i++) q[i * d + j] = otg_rng_normal(r);
+            for (int64_t i = 0; i < d; i++)
+                q[i * d + j] = otg_rng_normal(r);
             for (int64_t l = 0; l < j; l++) {
                 double dot = 0.0;
-                for (int64_t i = 0; i < d; i++) dot += q[i * d + j] * q[i * d + l];
-                for (int64_t i = 0; i < d; i++) q[i * d + j] -= dot * q[i * d + l];
+                for (int64_t i = 0; i < d; i++)
+                    dot += q[i * d + j] * q[i * d + l];
+                for (int64_t i = 0; i < d; i++)
+                    q[i * d + j] -= dot * q[i * d + l];
             }
             norm = 0.0;
-            for (int64_t i = 0; i < d; i++) norm += q[i * d + j] * q[i * d + j];
+            for (int64_t i = 0; i < d; i++)
+                norm += q[i * d + j] * q[i * d + j];
             norm = sqrt(norm);
         }
-        for (int64_t i = 0; i < d; i++) q[i * d + j] /= norm;
+        for (int64_t i = 0; i < d; i++)
+            q[i * d + j] /= norm;
     }
 }
 

@@ -4,8 +4,8 @@
  * variants used in the paper's GAN experiments. Each method is a type object {name, step, optional
  * check and init}; the registry at the end enumerates them. Serial loops in index order:
  * bit-reproducible. See docs/games.md. */
-#include "internal.h"
 #include "otgen/minimax.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -152,7 +152,8 @@ static otg_status step_simgd(otg_minimax *m, double *z, otg_minimax_oracle f, vo
                              otg_rng *rng, double a) {
     otg_status st = f(ctx, z, m->g, rng);
     if (st != OTG_OK) return st;
-    for (int64_t i = 0; i < m->n; i++) z[i] -= a * m->g[i];
+    for (int64_t i = 0; i < m->n; i++)
+        z[i] -= a * m->g[i];
     return OTG_OK;
 }
 
@@ -161,9 +162,11 @@ static otg_status step_altgda(otg_minimax *m, double *z, otg_minimax_oracle f, v
                               otg_rng *rng, double a) {
     otg_status st = f(ctx, z, m->g, rng);
     if (st != OTG_OK) return st;
-    for (int64_t i = 0; i < m->nx; i++) z[i] -= a * m->g[i];
+    for (int64_t i = 0; i < m->nx; i++)
+        z[i] -= a * m->g[i];
     if ((st = f(ctx, z, m->g, rng)) != OTG_OK) return st;
-    for (int64_t i = m->nx; i < m->n; i++) z[i] -= a * m->g[i];
+    for (int64_t i = m->nx; i < m->n; i++)
+        z[i] -= a * m->g[i];
     return OTG_OK;
 }
 
@@ -172,9 +175,11 @@ static otg_status step_extragradient(otg_minimax *m, double *z, otg_minimax_orac
                                      otg_rng *rng, double a) {
     otg_status st = f(ctx, z, m->g, rng);
     if (st != OTG_OK) return st;
-    for (int64_t i = 0; i < m->n; i++) m->w[i] = z[i] - a * m->g[i];
+    for (int64_t i = 0; i < m->n; i++)
+        m->w[i] = z[i] - a * m->g[i];
     if ((st = f(ctx, m->w, m->g, rng)) != OTG_OK) return st;
-    for (int64_t i = 0; i < m->n; i++) z[i] -= a * m->g[i];
+    for (int64_t i = 0; i < m->n; i++)
+        z[i] -= a * m->g[i];
     return OTG_OK;
 }
 
@@ -198,8 +203,8 @@ static otg_status step_optimistic(otg_minimax *m, double *z, otg_minimax_oracle 
     return optimistic_update(m, z, f, ctx, rng, a, 0);
 }
 
-static otg_status step_optimistic_adam(otg_minimax *m, double *z, otg_minimax_oracle f,
-                                       void *ctx, otg_rng *rng, double a) {
+static otg_status step_optimistic_adam(otg_minimax *m, double *z, otg_minimax_oracle f, void *ctx,
+                                       otg_rng *rng, double a) {
     return optimistic_update(m, z, f, ctx, rng, a, 1);
 }
 
@@ -217,7 +222,8 @@ static otg_status anchored_update(otg_minimax *m, double *z, otg_minimax_oracle 
     double k1 = (double)(m->k_rel + 1);
     double step = p->scale * (1.0 - p->p) / pow(k1, p->p);
     double pull = (1.0 - p->p) * p->gamma / k1;
-    for (int64_t i = 0; i < m->n; i++) z[i] += -step * m->g[i] + pull * (m->anchor[i] - z[i]);
+    for (int64_t i = 0; i < m->n; i++)
+        z[i] += -step * m->g[i] + pull * (m->anchor[i] - z[i]);
     m->k_rel++;
     return OTG_OK;
 }

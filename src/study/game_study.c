@@ -50,8 +50,8 @@ static otg_status run_repeat(otg_game *g, otg_minimax *m, const otg_game_study_o
 }
 
 /* The rows, their steps and samples, the statistics and the first repeat's buffers. */
-static otg_status study_alloc(otg_game *g, const otg_minimax_type *t,
-                              const otg_game_study_opts *o, otg_game_study *s) {
+static otg_status study_alloc(otg_game *g, const otg_minimax_type *t, const otg_game_study_opts *o,
+                              otg_game_study *s) {
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
     s->rows = o->steps / o->every + 1 + (o->steps % o->every != 0), s->diverged_at = -1;
     s->steps = otgi_calloc((size_t)s->rows, sizeof(int64_t));
@@ -69,13 +69,11 @@ static otg_status study_alloc(otg_game *g, const otg_minimax_type *t,
     return OTG_OK;
 }
 
-otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t,
-                              const otg_minimax_params *mp, const otg_game_study_opts *o,
-                              otg_game_study *out) {
+otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t, const otg_minimax_params *mp,
+                              const otg_game_study_opts *o, otg_game_study *out) {
     if (!out) return otgi_fail(OTG_EINVAL, "study: need an output");
     memset(out, 0, sizeof *out);
-    if (!g || !t || !mp || !o || o->steps < 1 || o->every < 1 || o->repeat < 1 ||
-        !(o->init > 0.0))
+    if (!g || !t || !mp || !o || o->steps < 1 || o->every < 1 || o->repeat < 1 || !(o->init > 0.0))
         return otgi_fail(OTG_EINVAL, "study: need a game, a method, parameters and steps, "
                                      "every, repeat >= 1, init > 0");
     otg_status st = study_alloc(g, t, o, out);

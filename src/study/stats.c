@@ -56,7 +56,8 @@ void otg_series_stats_add(otg_series_stats *s, int64_t row, const double *v) {
     for (int c = 0; c < s->cols; c++)
         if (!isfinite(v[c])) return;
     double *sum = s->sum + row * s->cols, *sq = s->sq + row * s->cols;
-    for (int c = 0; c < s->cols; c++) sum[c] += v[c], sq[c] += v[c] * v[c];
+    for (int c = 0; c < s->cols; c++)
+        sum[c] += v[c], sq[c] += v[c] * v[c];
     s->count[row]++;
 }
 
@@ -108,14 +109,18 @@ static void put(text *t, const char *fmt, ...) {
     va_start(ap, fmt);
     int w = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
     va_end(ap);
-    if (w < 0 || (size_t)w >= t->cap - t->len) t->ok = 0;
-    else t->len += (size_t)w;
+    if (w < 0 || (size_t)w >= t->cap - t->len)
+        t->ok = 0;
+    else
+        t->len += (size_t)w;
 }
 
 static void csv_header(text *t, int cols, const otg_series_csv *spec) {
     put(t, "%s", spec->samples ? "step,samples" : "step");
-    for (int c = 0; c < cols; c++) put(t, ",%s", spec->cols[c]);
-    for (int c = 0; c < cols; c++) put(t, ",%s_se", spec->cols[c]);
+    for (int c = 0; c < cols; c++)
+        put(t, ",%s", spec->cols[c]);
+    for (int c = 0; c < cols; c++)
+        put(t, ",%s_se", spec->cols[c]);
     put(t, "%s", spec->labels ? ",method\n" : "\n");
 }
 
@@ -129,8 +134,10 @@ static void csv_series(text *t, const otg_series_stats *s, int i, const otg_seri
                 double mean, se;
                 otg_series_stats_get(s, c, r, &mean, &se);
                 double v = pass ? se : mean;
-                if ((spec->blank && spec->blank[c]) || (pass && isnan(v))) put(t, ",");
-                else put(t, ",%.10g", v);
+                if ((spec->blank && spec->blank[c]) || (pass && isnan(v)))
+                    put(t, ",");
+                else
+                    put(t, ",%.10g", v);
             }
         if (spec->labels) put(t, ",%s", spec->labels[i]);
         put(t, "\n");
@@ -148,7 +155,8 @@ otg_status otg_series_stats_write_csv_ex(const otg_series_stats *const *s, int n
     text t = {malloc(1 << 16), 0, 1 << 16, 1};
     t.ok = t.p != NULL;
     csv_header(&t, s[0]->cols, spec);
-    for (int i = 0; i < n; i++) csv_series(&t, s[i], i, spec);
+    for (int i = 0; i < n; i++)
+        csv_series(&t, s[i], i, spec);
     otg_status st = t.ok ? otg_write_file_atomic(path, t.p, t.len, overwrite)
                          : otgi_fail(OTG_ENOMEM, "study: out of memory writing %s", path);
     free(t.p);

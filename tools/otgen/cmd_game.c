@@ -33,19 +33,37 @@ static const otg_param_def common_defs[] = {
     {"game", OTG_PARAM_STR, STR(game), "NAME", "the game (below)", 0, 0, 1},
     {"method", OTG_PARAM_STR, STR(method), "LIST", "comma-separated methods (below)", 0, 0, 1},
     {"steps", OTG_PARAM_INT, OFF(steps), 0, "N", "iterations", 1, 1e8, 1},
-    {"seed", OTG_PARAM_INT, OFF(seed), 0, "S", "seed: the game's random parts; repeat r uses seed + r for z_0 and the noise", 0, 9e15, 1},
-    {"repeat", OTG_PARAM_INT, OFF(repeat), 0, "R", "seeds to average (mean +- standard error)", 1, 10000, 1},
-    {"noise", OTG_PARAM_REAL, OFF(noise), 0, "SIGMA", "std of the Gaussian noise added to G(z)", 0, 1e6, 1},
-    {"lr", OTG_PARAM_REAL, OFF(lr), 0, "A", "learning rate alpha (all but anchored)", 1e-12, 1e6, 1},
-    {"p", OTG_PARAM_REAL, OFF(p), 0, "P", "anchored: p in (0,1) [2/3]; others: alpha_k = alpha/(k+1)^p [0]", 0, 10, 1},
-    {"optimism", OTG_PARAM_REAL, OFF(optimism), 0, "B", "optimistic: optimism rate beta", 0, 1e6, 1},
+    {"seed", OTG_PARAM_INT, OFF(seed), 0, "S",
+     "seed: the game's random parts; repeat r uses seed + r for z_0 and the noise", 0, 9e15, 1},
+    {"repeat", OTG_PARAM_INT, OFF(repeat), 0, "R", "seeds to average (mean +- standard error)", 1,
+     10000, 1},
+    {"noise", OTG_PARAM_REAL, OFF(noise), 0, "SIGMA", "std of the Gaussian noise added to G(z)", 0,
+     1e6, 1},
+    {"lr", OTG_PARAM_REAL, OFF(lr), 0, "A", "learning rate alpha (all but anchored)", 1e-12, 1e6,
+     1},
+    {"p", OTG_PARAM_REAL, OFF(p), 0, "P",
+     "anchored: p in (0,1) [2/3]; others: alpha_k = alpha/(k+1)^p [0]", 0, 10, 1},
+    {"optimism", OTG_PARAM_REAL, OFF(optimism), 0, "B", "optimistic: optimism rate beta", 0, 1e6,
+     1},
     {"q", OTG_PARAM_REAL, OFF(q), 0, "Q", "optimistic: beta_k = beta/(k+1)^q", 0, 10, 1},
-    {"gamma", OTG_PARAM_REAL, OFF(gamma), 0, "G", "anchored: anchor pull gamma (theorem: >= 2)", 0, 1e6, 1},
-    {"scale", OTG_PARAM_REAL, OFF(scale), 0, "C", "anchored: step scale c of c(1-p)/(k+1)^p", 1e-12, 1e6, 1},
-    {"refresh", OTG_PARAM_INT, OFF(refresh), 0, "K", "anchored: reset the anchor to z_k every K steps, 0 = never", 0, 1e8, 1},
-    {"init", OTG_PARAM_REAL, OFF(init), 0, "S", "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0; gan2d: He init times S)", 1e-12, 1e6, 1},
-    {"every", OTG_PARAM_INT, OFF(every), 0, "K", "write a metrics row every K steps (and the last); games with a row budget: steps/budget unless given", 1, 1e8, 1},
-    {"sweep", OTG_PARAM_STR, STR(sweep), "NAME=V1,V2,..", "one series per value of a numeric option or knob and method, drawn together; at most 8 series", 0, 0, 1},
+    {"gamma", OTG_PARAM_REAL, OFF(gamma), 0, "G", "anchored: anchor pull gamma (theorem: >= 2)", 0,
+     1e6, 1},
+    {"scale", OTG_PARAM_REAL, OFF(scale), 0, "C", "anchored: step scale c of c(1-p)/(k+1)^p", 1e-12,
+     1e6, 1},
+    {"refresh", OTG_PARAM_INT, OFF(refresh), 0, "K",
+     "anchored: reset the anchor to z_k every K steps, 0 = never", 0, 1e8, 1},
+    {"init", OTG_PARAM_REAL, OFF(init), 0, "S",
+     "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0; "
+     "gan2d: He init times S)",
+     1e-12, 1e6, 1},
+    {"every", OTG_PARAM_INT, OFF(every), 0, "K",
+     "write a metrics row every K steps (and the last); games with a row budget: steps/budget "
+     "unless given",
+     1, 1e8, 1},
+    {"sweep", OTG_PARAM_STR, STR(sweep), "NAME=V1,V2,..",
+     "one series per value of a numeric option or knob and method, drawn together; at most 8 "
+     "series",
+     0, 0, 1},
     {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OTG_PARAM_FLAG, OFF(force), 0, NULL, "overwrite existing outputs", 0, 0, 0},
 };
@@ -54,12 +72,20 @@ static const otg_param_def common_defs[] = {
 enum { N_COMMON = (int)(sizeof common_defs / sizeof common_defs[0]) };
 
 #define USAGE                                                                                      \
-    "usage: otgen game --game NAME --method LIST --out DIR [options] [game knobs]\n"              \
-    "Run min-max methods on a test game; write metrics.csv, convergence.png and the game's charts."
+    "usage: otgen game --game NAME --method LIST --out DIR [options] [game knobs]\n"               \
+    "Run min-max methods on a test game; write metrics.csv, convergence.png and the game's "       \
+    "charts."
 
-static const common_opts defaults = {.game = "dirac", .method = "simgd", .steps = 1000,
-                                     .repeat = 1, .every = 1, .lr = 0.1, .optimism = 0.1,
-                                     .gamma = 2.0, .scale = 1.0, .init = 1.0};
+static const common_opts defaults = {.game = "dirac",
+                                     .method = "simgd",
+                                     .steps = 1000,
+                                     .repeat = 1,
+                                     .every = 1,
+                                     .lr = 0.1,
+                                     .optimism = 0.1,
+                                     .gamma = 2.0,
+                                     .scale = 1.0,
+                                     .init = 1.0};
 
 static void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);
@@ -72,7 +98,8 @@ static otg_param_def *all_defs(const otg_game_type *t, int *n) {
     *n = N_COMMON + t->n_params;
     otg_param_def *d = xcalloc((size_t)*n, sizeof *d);
     memcpy(d, common_defs, sizeof common_defs);
-    for (int i = 0; i < t->n_params; i++) d[N_COMMON + i] = t->params[i], d[N_COMMON + i].offset += KNOBS;
+    for (int i = 0; i < t->n_params; i++)
+        d[N_COMMON + i] = t->params[i], d[N_COMMON + i].offset += KNOBS;
     return d;
 }
 
@@ -100,8 +127,10 @@ static const otg_game_type *find_game(int argc, char **argv) {
     const char *name = defaults.game;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) print_help();
-        if (!strcmp(argv[i], "--game") && i + 1 < argc) name = argv[++i];
-        else if (!strncmp(argv[i], "--game=", 7)) name = argv[i] + 7;
+        if (!strcmp(argv[i], "--game") && i + 1 < argc)
+            name = argv[++i];
+        else if (!strncmp(argv[i], "--game=", 7))
+            name = argv[i] + 7;
     }
     const otg_game_type *t = otg_game_type_by_name(name);
     if (!t) cli_usage_error("game", "--game: %s", otg_last_error());
@@ -120,8 +149,10 @@ static void check_foreign_knobs(const otg_game_type *t, const otg_param_def *d, 
         for (int j = 0; j < otg_game_type_count(); j++) {
             const otg_game_type *u = otg_game_type_at(j);
             if (otg_params_find(u->params, u->n_params, name) >= 0)
-                cli_usage_error("game", "--%s: game %s has no such knob (it is one of %s's; "
-                                "otgen game --help)", name, t->name, u->name);
+                cli_usage_error("game",
+                                "--%s: game %s has no such knob (it is one of %s's; "
+                                "otgen game --help)",
+                                name, t->name, u->name);
         }
     }
 }
@@ -139,8 +170,10 @@ static otg_minimax_params method_params(const common_opts *o, const otg_minimax_
     otg_minimax_params mp = otg_minimax_params_default();
     mp.lr = o->lr, mp.optimism = o->optimism, mp.opt_exp = o->q;
     mp.gamma = o->gamma, mp.scale = o->scale, mp.refresh = o->refresh;
-    if (!otg_minimax_type_uses_lr(t)) mp.p = p_given ? o->p : 2.0 / 3.0; /* anchored */
-    else mp.lr_exp = p_given ? o->p : 0.0;
+    if (!otg_minimax_type_uses_lr(t))
+        mp.p = p_given ? o->p : 2.0 / 3.0; /* anchored */
+    else
+        mp.lr_exp = p_given ? o->p : 0.0;
     return mp;
 }
 
@@ -166,8 +199,8 @@ static int run_series(game_series *s, cli_progress *pg, int64_t base) {
     const common_opts *o = s->opts;
     otg_minimax_params mp = method_params(o, s->type, s->p_given);
     progress p = {pg, s, base, o->steps};
-    otg_game_study_opts so = {o->steps, o->every, o->repeat, (uint64_t)o->seed, o->init,
-                              on_step, on_diverge, &p};
+    otg_game_study_opts so = {o->steps, o->every, o->repeat,  (uint64_t)o->seed,
+                              o->init,  on_step,  on_diverge, &p};
     otg_status st = otg_game_study_run(s->g, s->type, &mp, &so, &s->res);
     if (st != OTG_OK) fprintf(stderr, "otgen game: %s\n", otg_last_error());
     return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
@@ -178,7 +211,8 @@ static int parse_methods(const common_opts *o, game_series *s) {
     int n = 0;
     memcpy(list, o->method, sizeof list);
     for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (n == GAME_MAX_SERIES) cli_usage_error("game", "--method: at most %d methods", GAME_MAX_SERIES);
+        if (n == GAME_MAX_SERIES)
+            cli_usage_error("game", "--method: at most %d methods", GAME_MAX_SERIES);
         const otg_minimax_type *mt = otg_minimax_type_by_name(t);
         if (!mt) cli_usage_error("game", "--method: %s", otg_last_error());
         for (int i = 0; i < n; i++)
@@ -199,7 +233,8 @@ static const otg_param_def *sweep_def(const otg_param_def *d, int n, const char 
     for (int j = 0; j < n; j++)
         if ((d[j].kind == OTG_PARAM_INT || d[j].kind == OTG_PARAM_REAL) &&
             strcmp(d[j].name, "steps") && strcmp(d[j].name, "every") && strcmp(d[j].name, "repeat"))
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", d[j].name);
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
+                     d[j].name);
     cli_usage_error("game", "--sweep: cannot sweep '%s' (expected %s)", name, list);
 }
 
@@ -211,10 +246,13 @@ static int sweep_values(const common_opts *o, const otg_param_def *d, int nm, do
     for (char *t = strtok_r(strchr(spec, '=') + 1, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         char *end;
         double v = strtod(t, &end);
-        if (*end || end == t || !(v >= d->lo && v <= d->hi) || (d->kind == OTG_PARAM_INT && v != floor(v)))
-            cli_usage_error("game", "--sweep %s: bad value '%s' (range [%g, %g])", d->name, t, d->lo, d->hi);
+        if (*end || end == t || !(v >= d->lo && v <= d->hi) ||
+            (d->kind == OTG_PARAM_INT && v != floor(v)))
+            cli_usage_error("game", "--sweep %s: bad value '%s' (range [%g, %g])", d->name, t,
+                            d->lo, d->hi);
         if (nv == GAME_MAX_SERIES || nv * nm >= GAME_MAX_SERIES)
-            cli_usage_error("game", "--sweep: at most %d series (methods x values)", GAME_MAX_SERIES);
+            cli_usage_error("game", "--sweep: at most %d series (methods x values)",
+                            GAME_MAX_SERIES);
         vals[nv++] = v;
     }
     if (nv == 0) cli_usage_error("game", "--sweep %s: no values", d->name);
@@ -223,8 +261,8 @@ static int sweep_values(const common_opts *o, const otg_param_def *d, int nm, do
 
 /* Gives each method's series its own copy of the options and, with --sweep NAME=V1,V2,..., makes
  * one series per (method, value); returns the number of series. Exits 2 on a bad sweep. */
-static int expand_sweep(const void *o, size_t size, const otg_param_def *d, int n,
-                        game_series *s, int nm, int p_given) {
+static int expand_sweep(const void *o, size_t size, const otg_param_def *d, int n, game_series *s,
+                        int nm, int p_given) {
     const common_opts *c = o;
     for (int i = 0; i < nm; i++) {
         s[i].opts = memcpy(xcalloc(1, size), o, size), s[i].p_given = p_given;
@@ -233,7 +271,8 @@ static int expand_sweep(const void *o, size_t size, const otg_param_def *d, int 
     if (!c->sweep[0]) return nm;
     char name[sizeof c->sweep];
     memcpy(name, c->sweep, sizeof name);
-    if (!strchr(name, '=')) cli_usage_error("game", "--sweep: expected NAME=V1,V2,... (got '%s')", c->sweep);
+    if (!strchr(name, '='))
+        cli_usage_error("game", "--sweep: expected NAME=V1,V2,... (got '%s')", c->sweep);
     *strchr(name, '=') = '\0';
     const otg_param_def *sd = sweep_def(d, n, name);
     double vals[GAME_MAX_SERIES];
@@ -246,10 +285,13 @@ static int expand_sweep(const void *o, size_t size, const otg_param_def *d, int 
             *t = base[i];
             if (j > 0) t->opts = memcpy(xcalloc(1, size), base[i].opts, size);
             char *field = (char *)t->opts + sd->offset;
-            if (sd->kind == OTG_PARAM_INT) *(int64_t *)field = (int64_t)vals[j];
-            else *(double *)field = vals[j];
+            if (sd->kind == OTG_PARAM_INT)
+                *(int64_t *)field = (int64_t)vals[j];
+            else
+                *(double *)field = vals[j];
             if (!strcmp(name, "p")) t->p_given = 1;
-            snprintf(t->label, sizeof t->label, "%s %s=%g", otg_minimax_type_name(t->type), sd->name, vals[j]);
+            snprintf(t->label, sizeof t->label, "%s %s=%g", otg_minimax_type_name(t->type),
+                     sd->name, vals[j]);
         }
     return nm * nv;
 }
@@ -272,9 +314,12 @@ static int write_csvs(const common_opts *o, game_series *s, int n, const int64_t
     double *zs = xcalloc((size_t)(otg_game_nx(g) + otg_game_ny(g)), sizeof(double));
     blank[1] = !otg_game_saddle(g, zs);
     free(zs);
-    for (int c = 0; c < otg_game_n_metrics(g); c++) cols[3 + c] = otg_game_metric_name(g, c);
-    for (int i = 0; i < n; i++) st[i] = s[i].res.stats, samples[i] = s[i].res.samples, labels[i] = s[i].label;
-    otg_series_csv spec = {cols, steps, otg_game_samples_per_call(g) > 0 ? samples : NULL, NULL, blank};
+    for (int c = 0; c < otg_game_n_metrics(g); c++)
+        cols[3 + c] = otg_game_metric_name(g, c);
+    for (int i = 0; i < n; i++)
+        st[i] = s[i].res.stats, samples[i] = s[i].res.samples, labels[i] = s[i].label;
+    otg_series_csv spec = {cols, steps, otg_game_samples_per_call(g) > 0 ? samples : NULL, NULL,
+                           blank};
     char path[4400];
     otg_status rc = OTG_OK;
     for (int i = 0; n > 1 && i < n && rc == OTG_OK; i++) {
@@ -300,9 +345,9 @@ static int write_config(const common_opts *o, const otg_param_def *d, int n) {
     text = cfg && cJSON_AddStringToObject(cfg, "version", otg_version()) ? cJSON_Print(cfg) : NULL;
     cJSON_Delete(cfg);
     snprintf(path, sizeof path, "%s/config.json", o->out);
-    otg_status st = text ? otg_write_file_atomic(path, text, strlen(text), o->force)
-                         : OTG_ENOMEM;
-    if (st != OTG_OK) fprintf(stderr, "otgen game: config.json: %s\n", text ? otg_last_error() : "out of memory");
+    otg_status st = text ? otg_write_file_atomic(path, text, strlen(text), o->force) : OTG_ENOMEM;
+    if (st != OTG_OK)
+        fprintf(stderr, "otgen game: config.json: %s\n", text ? otg_last_error() : "out of memory");
     free(text);
     return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
 }
@@ -312,22 +357,28 @@ static void print_results(const common_opts *o, const game_series *s, int n, con
     double *kk = xcalloc((size_t)(2 * rows), sizeof(double)), *gm = kk + rows;
     for (int i = 0; i < n; i++) {
         otg_game *gi = s[i].g;
-        double gk, dk, g0, d0, se, *zs = xcalloc((size_t)(otg_game_nx(gi) + otg_game_ny(gi)), sizeof(double));
+        double gk, dk, g0, d0, se,
+            *zs = xcalloc((size_t)(otg_game_nx(gi) + otg_game_ny(gi)), sizeof(double));
         int ok = otg_series_stats_count(s[i].res.stats, last) > 0, sad = otg_game_saddle(gi, zs);
         free(zs);
         otg_series_stats_get(s[i].res.stats, 0, last, &gk, &se);
         otg_series_stats_get(s[i].res.stats, 1, last, &dk, &se);
         otg_series_stats_get(s[i].res.stats, 0, 0, &g0, &se);
         otg_series_stats_get(s[i].res.stats, 1, 0, &d0, &se);
-        for (int64_t r = 0; r < rows; r++) kk[r] = (double)steps[r], otg_series_stats_get(s[i].res.stats, 0, r, &gm[r], &se);
+        for (int64_t r = 0; r < rows; r++)
+            kk[r] = (double)steps[r], otg_series_stats_get(s[i].res.stats, 0, r, &gm[r], &se);
         printf("game=%s method=%s steps=%lld repeat=%lld noise=%g grad_sq_0=%.6g grad_sq=%.6g "
                "dist_0=%.6g dist=%.6g slope=%.4f diverged_at=%lld",
                otg_game_name(gi), otg_minimax_type_name(s[i].type), (long long)o->steps,
                (long long)o->repeat, o->noise, g0, ok ? gk : (double)INFINITY,
-               sad ? d0 : (double)NAN, !sad ? (double)NAN : ok ? dk : (double)INFINITY,
+               sad ? d0 : (double)NAN,
+               !sad ? (double)NAN
+               : ok ? dk
+                    : (double)INFINITY,
                otg_loglog_slope(kk, gm, rows, o->steps / 100.0), (long long)s[i].res.diverged_at);
         if (strchr(s[i].label, '=')) printf(" sweep=%s", strchr(s[i].label, ' ') + 1);
-        if (otg_game_samples_per_call(gi) > 0) printf(" samples=%lld", (long long)s[i].res.samples[last]);
+        if (otg_game_samples_per_call(gi) > 0)
+            printf(" samples=%lld", (long long)s[i].res.samples[last]);
         for (int c = 0; c < otg_game_n_metrics(s[0].g); c++) {
             double m0, mk;
             const char *name = otg_game_metric_name(s[0].g, c);
@@ -342,13 +393,15 @@ static void print_results(const common_opts *o, const game_series *s, int n, con
 
 /* The game's STR knobs and the knobs given on the command line, except the swept one, for chart
  * titles: " gan-loss=standard batch=128". */
-static void knob_text(const otg_game_type *t, const void *o, const int *seen, char *buf, size_t cap) {
+static void knob_text(const otg_game_type *t, const void *o, const int *seen, char *buf,
+                      size_t cap) {
     const char *swept = ((const common_opts *)o)->sweep;
     buf[0] = '\0';
     for (int i = 0; i < t->n_params; i++) {
         const otg_param_def *d = &t->params[i];
         size_t len = strlen(d->name), at = strlen(buf);
-        if (!(d->kind == OTG_PARAM_STR || seen[N_COMMON + i]) || (!strncmp(swept, d->name, len) && swept[len] == '='))
+        if (!(d->kind == OTG_PARAM_STR || seen[N_COMMON + i]) ||
+            (!strncmp(swept, d->name, len) && swept[len] == '='))
             continue;
         char val[64];
         otg_param_format(d, KNOB_PTR(o), val, sizeof val);
@@ -386,10 +439,15 @@ static int run_all(const common_opts *o, game_series *s, int nm, const int64_t *
     cli_progress pg;
     int64_t per = o->repeat * o->steps; /* steps of one series, over its repeats */
     cli_progress_start(&pg, nm * per, (nm * per + 19) / 20);
-    for (int i = 0; i < nm && !rc; i++) rc = run_series(&s[i], &pg, i * per);
+    for (int i = 0; i < nm && !rc; i++)
+        rc = run_series(&s[i], &pg, i * per);
     cli_progress_end(&pg);
-    game_run r = {o->out, otg_game_name(s[0].g), o->force, o->steps, o->repeat, o->seed,
-                  n_rows(o), steps, o->noise, o->init, ""};
+    game_run r = {o->out,    otg_game_name(s[0].g),
+                  o->force,  o->steps,
+                  o->repeat, o->seed,
+                  n_rows(o), steps,
+                  o->noise,  o->init,
+                  ""};
     knob_text(otg_game_type_of(s[0].g), o, seen, r.knobs, sizeof r.knobs);
     if (!rc) rc = write_csvs(o, s, nm, steps);
     if (!rc) rc = game_charts_write(&r, s, nm);
@@ -416,11 +474,13 @@ int cmd_game(int argc, char **argv) {
     int nm = parse_methods(o, s);
     nm = expand_sweep(o, size, d, nd, s, nm, seen[otg_params_find(d, nd, "p")]);
     int64_t rows = n_rows(o), *steps = xcalloc((size_t)rows, sizeof(int64_t));
-    for (int64_t r = 0; r < rows; r++) steps[r] = row_step(o, r);
+    for (int64_t r = 0; r < rows; r++)
+        steps[r] = row_step(o, r);
     setup_series(s, nm, t);
     check_output(o, "metrics.csv");
     check_output(o, "convergence.png");
-    if (otg_mkdir_p(o->out) != OTG_OK) cli_usage_error("game", "--out %s: %s", o->out, otg_last_error());
+    if (otg_mkdir_p(o->out) != OTG_OK)
+        cli_usage_error("game", "--out %s: %s", o->out, otg_last_error());
     int rc = run_all(o, s, nm, steps, d, nd, seen);
     free_series(s, nm);
     free(steps), free(seen), free(d), free(o);

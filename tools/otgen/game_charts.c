@@ -47,9 +47,11 @@ static int convergence(const game_run *r, const game_series *s, int n) {
     }
     snprintf(path, sizeof path, "%s/convergence.png", r->out);
     if (r->repeat > 1)
-        snprintf(title, sizeof title, "%s, noise %g: mean +- se over %lld seeds", r->game,
-                 r->noise, (long long)r->repeat);
-    else snprintf(title, sizeof title, "%s, noise %g, seed %lld", r->game, r->noise, (long long)r->seed);
+        snprintf(title, sizeof title, "%s, noise %g: mean +- se over %lld seeds", r->game, r->noise,
+                 (long long)r->repeat);
+    else
+        snprintf(title, sizeof title, "%s, noise %g, seed %lld", r->game, r->noise,
+                 (long long)r->seed);
     otg_status st = otg_plot_lines(path, ser, n, title, "step k", "|G(z_k)|^2", 1, 1, r->force);
     free(buf);
     return done(st, "convergence.png");
@@ -121,8 +123,10 @@ static int samples_pictures(const game_run *r, const game_series *s, int n) {
     otg_status st = OTG_OK;
     for (int i = 0; i < n && st == OTG_OK; i++) {
         st = otg_game_samples(s[i].g, s[i].res.zlast, m, gen, tgt);
-        if (n == 1) snprintf(path, sizeof path, "%s/samples.png", r->out);
-        else snprintf(path, sizeof path, "%s/samples-%s.png", r->out, s[i].label);
+        if (n == 1)
+            snprintf(path, sizeof path, "%s/samples.png", r->out);
+        else
+            snprintf(path, sizeof path, "%s/samples-%s.png", r->out, s[i].label);
         for (char *c = path + strlen(r->out); *c; c++)
             if (*c == ' ' || *c == '=') *c = *c == ' ' ? '-' : '_';
         snprintf(title, sizeof title, "%s, %s%s: step %lld, seed %lld", r->game, s[i].label,
@@ -136,7 +140,8 @@ static int samples_pictures(const game_run *r, const game_series *s, int n) {
 
 int game_charts_write(const game_run *r, game_series *s, int n) {
     int rc = convergence(r, s, n), planar = 1;
-    for (int i = 0; i < n; i++) planar = planar && s[i].res.path;
+    for (int i = 0; i < n; i++)
+        planar = planar && s[i].res.path;
     if (!rc && planar) rc = trajectory(r, s, n);
     const otg_game_type *t = otg_game_type_of(s[0].g);
     for (int m = 0; !rc && m < otg_game_n_metrics(s[0].g); m++)

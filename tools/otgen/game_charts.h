@@ -11,11 +11,11 @@
 
 typedef struct {
     const otg_minimax_type *type;
-    char label[64];        /* "anchored" or "anchored p=0.6": legend, file and stdout name */
-    void *opts;            /* this series' options with the swept value applied (owned) */
-    int p_given;           /* --p given or swept */
-    otg_game *g;           /* this series' game (owned) */
-    otg_game_study res;    /* its statistics over the repeats (owned) */
+    char label[64];     /* "anchored" or "anchored p=0.6": legend, file and stdout name */
+    void *opts;         /* this series' options with the swept value applied (owned) */
+    int p_given;        /* --p given or swept */
+    otg_game *g;        /* this series' game (owned) */
+    otg_game_study res; /* its statistics over the repeats (owned) */
 } game_series;
 
 typedef struct {
@@ -24,7 +24,7 @@ typedef struct {
     int64_t steps, repeat, seed, rows;
     const int64_t *step_at; /* [rows] */
     double noise, init;
-    char knobs[160];        /* " gan-loss=standard batch=128": the knobs for chart titles */
+    char knobs[160]; /* " gan-loss=standard batch=128": the knobs for chart titles */
 } game_run;
 
 /* convergence.png, trajectory.png (2-D games), one chart per metric with a label (against the
