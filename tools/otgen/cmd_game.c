@@ -157,14 +157,6 @@ static void check_foreign_knobs(const otg_game_type *t, const otg_param_def *d, 
     }
 }
 
-static int64_t n_rows(const common_opts *o) {
-    return o->steps / o->every + 1 + (o->steps % o->every != 0);
-}
-static int64_t row_step(const common_opts *o, int64_t r) {
-    int64_t s = r * o->every;
-    return s > o->steps ? o->steps : s;
-}
-
 static otg_minimax_params method_params(const common_opts *o, const otg_minimax_type *t,
                                         int p_given) {
     otg_minimax_params mp = otg_minimax_params_default();
@@ -305,7 +297,8 @@ static void check_output(const common_opts *o, const char *name) {
 }
 
 /* metrics.csv, or one file per series plus the combined metrics.csv with a method column */
-static int write_csvs(const common_opts *o, game_series *s, int n, const int64_t *steps) {
+static int write_csvs(const common_opts *o, game_series *s, int n) {
+    const int64_t *steps = s[0].res.steps;
     otg_game *g = s[0].g;
     const otg_series_stats *st[GAME_MAX_SERIES];
     const int64_t *samples[GAME_MAX_SERIES];
@@ -352,8 +345,8 @@ static int write_config(const common_opts *o, const otg_param_def *d, int n) {
     return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
 }
 
-static void print_results(const common_opts *o, const game_series *s, int n, const int64_t *steps) {
-    int64_t last = n_rows(o) - 1, rows = last + 1;
+static void print_results(const common_opts *o, const game_series *s, int n) {
+    const int64_t *steps = s[0].res.steps, rows = s[0].res.rows, last = rows - 1;
     double *kk = xcalloc((size_t)(2 * rows), sizeof(double)), *gm = kk + rows;
     for (int i = 0; i < n; i++) {
         otg_game *gi = s[i].g;
@@ -433,8 +426,8 @@ static void free_series(game_series *s, int n) {
 }
 
 /* Runs the series and writes the outputs; 0 or an exit status. */
-static int run_all(const common_opts *o, game_series *s, int nm, const int64_t *steps,
-                   const otg_param_def *d, int nd, const int *seen) {
+static int run_all(const common_opts *o, game_series *s, int nm, const otg_param_def *d, int nd,
+                   const int *seen) {
     int rc = 0;
     cli_progress pg;
     int64_t per = o->repeat * o->steps; /* steps of one series, over its repeats */
@@ -442,17 +435,13 @@ static int run_all(const common_opts *o, game_series *s, int nm, const int64_t *
     for (int i = 0; i < nm && !rc; i++)
         rc = run_series(&s[i], &pg, i * per);
     cli_progress_end(&pg);
-    game_run r = {o->out,    otg_game_name(s[0].g),
-                  o->force,  o->steps,
-                  o->repeat, o->seed,
-                  n_rows(o), steps,
-                  o->noise,  o->init,
-                  ""};
+    game_run r = {o->out,        otg_game_name(s[0].g), o->force, o->steps, o->repeat, o->seed,
+                  s[0].res.rows, s[0].res.steps,        o->noise, o->init,  ""};
     knob_text(otg_game_type_of(s[0].g), o, seen, r.knobs, sizeof r.knobs);
-    if (!rc) rc = write_csvs(o, s, nm, steps);
+    if (!rc) rc = write_csvs(o, s, nm);
     if (!rc) rc = game_charts_write(&r, s, nm);
     if (!rc) rc = write_config(o, d, nd);
-    if (!rc) print_results(o, s, nm, steps);
+    if (!rc) print_results(o, s, nm);
     return rc;
 }
 
@@ -473,16 +462,13 @@ int cmd_game(int argc, char **argv) {
     game_series s[GAME_MAX_SERIES] = {{0}};
     int nm = parse_methods(o, s);
     nm = expand_sweep(o, size, d, nd, s, nm, seen[otg_params_find(d, nd, "p")]);
-    int64_t rows = n_rows(o), *steps = xcalloc((size_t)rows, sizeof(int64_t));
-    for (int64_t r = 0; r < rows; r++)
-        steps[r] = row_step(o, r);
     setup_series(s, nm, t);
     check_output(o, "metrics.csv");
     check_output(o, "convergence.png");
     if (otg_mkdir_p(o->out) != OTG_OK)
         cli_usage_error("game", "--out %s: %s", o->out, otg_last_error());
-    int rc = run_all(o, s, nm, steps, d, nd, seen);
+    int rc = run_all(o, s, nm, d, nd, seen);
     free_series(s, nm);
-    free(steps), free(seen), free(d), free(o);
+    free(seen), free(d), free(o);
     return rc;
 }
