@@ -42,7 +42,7 @@ static const otg_param_def common_defs[] = {
     {"lr", OTG_PARAM_REAL, OFF(lr), 0, "A", "learning rate alpha (all but anchored)", 1e-12, 1e6,
      1},
     {"p", OTG_PARAM_REAL, OFF(p), 0, "P",
-     "anchored: p in (0,1) [2/3]; others: alpha_k = alpha/(k+1)^p [0]", 0, 10, 1},
+     "anchored: p in (0,1), 2/3 unless given; others: alpha_k = alpha/(k+1)^p", 0, 10, 1},
     {"optimism", OTG_PARAM_REAL, OFF(optimism), 0, "B", "optimistic: optimism rate beta", 0, 1e6,
      1},
     {"q", OTG_PARAM_REAL, OFF(q), 0, "Q", "optimistic: beta_k = beta/(k+1)^q", 0, 10, 1},
@@ -53,8 +53,8 @@ static const otg_param_def common_defs[] = {
     {"refresh", OTG_PARAM_INT, OFF(refresh), 0, "K",
      "anchored: reset the anchor to z_k every K steps, 0 = never", 0, 1e8, 1},
     {"init", OTG_PARAM_REAL, OFF(init), 0, "S",
-     "z_0 = z* + S u with u uniform on the unit sphere (onelayer: W_0 ~ N(0, S^2/d), V = v = 0; "
-     "gan2d: He init times S)",
+     "z_0 = z* + S u with u uniform on the unit sphere, or the game's own initialisation "
+     "scaled by S (docs/games.md)",
      1e-12, 1e6, 1},
     {"every", OTG_PARAM_INT, OFF(every), 0, "K",
      "write a metrics row every K steps (and the last); games with a row budget: steps/budget "
