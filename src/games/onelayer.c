@@ -80,14 +80,10 @@ static void add_moments(int64_t d, const double *y, double *m, double *m1) {
 
 static void onelayer_destroy(void *state);
 
-/* W*, the evaluation sets and the SW directions; NULL on ENOMEM. */
-static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, uint64_t seed) {
-    onelayer *o = otgi_calloc(1, sizeof *o);
-    if (!o) return NULL;
-    int64_t d = p->dim, n = p->eval_n;
+/* The buffers of o (d, eval_n and dirs set). OTG_ENOMEM or OTG_OK. */
+static otg_status onelayer_alloc(onelayer *o) {
+    int64_t d = o->d, n = o->eval_n;
     size_t dd = (size_t)(d * d), du = (size_t)d;
-    o->d = d, o->batch = p->batch, o->eval_n = n, o->dirs = p->sw_dirs;
-    o->act = act, o->alpha = p->leaky_alpha, o->lambda = p->lambda;
     o->wstar = otgi_calloc(dd, sizeof(double)), o->cstar = otgi_calloc(dd, sizeof(double));
     o->ex = otgi_calloc((size_t)n * du, sizeof(double));
     o->ey = otgi_calloc((size_t)n * du, sizeof(float));
@@ -104,7 +100,20 @@ static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, u
     if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt || !o->emt1 ||
         !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u || !o->yh || !o->s ||
         !o->r || !o->ws)
-        goto fail;
+        return OTG_ENOMEM;
+    return OTG_OK;
+}
+
+/* W* from stream (seed, 0), the evaluation sets from (seed, 3), the SW directions from (seed, 4).
+ * NULL on ENOMEM. */
+static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, uint64_t seed) {
+    onelayer *o = otgi_calloc(1, sizeof *o);
+    if (!o) return NULL;
+    int64_t d = p->dim, n = p->eval_n;
+    size_t dd = (size_t)(d * d), du = (size_t)d;
+    o->d = d, o->batch = p->batch, o->eval_n = n, o->dirs = p->sw_dirs;
+    o->act = act, o->alpha = p->leaky_alpha, o->lambda = p->lambda;
+    if (onelayer_alloc(o) != OTG_OK) goto fail;
     /* W* = U diag(s) V^T, s_l = cond^(-l/(d-1)), from stream (seed, 0) */
     otg_rng r = otg_rng_make(seed, 0);
     if (otgi_game_random_conditioned(d, p->cond, &r, o->wstar) != OTG_OK) goto fail;
