@@ -585,6 +585,35 @@ static void test_user_game(void **state) {
     assert_null(otg_game_new(&broken, NULL, 0, 0.0));
 }
 
+/* otg_game_study_run against a hand loop of the public calls with the same streams: the same
+ * bits in the last row; rows, steps and samples as documented. */
+static void test_study_equals_hand_loop(void **state) {
+    otg_game *g = small_game(otg_game_bilinear);
+    otg_minimax_params mp = otg_minimax_params_default();
+    otg_game_study_opts so = {.steps = 50, .every = 7, .repeat = 1, .seed = 3, .init = 1.0};
+    otg_game_study st;
+    assert_int_equal(otg_game_study_run(g, otg_minimax_extragradient, &mp, &so, &st), OTG_OK);
+    assert_int_equal(st.rows, 50 / 7 + 2);
+    assert_int_equal(st.steps[st.rows - 1], 50);
+    assert_int_equal(st.steps[1], 7);
+    assert_int_equal(st.samples[st.rows - 1], 0); /* bilinear draws no samples */
+    assert_int_equal(st.diverged_at, -1);
+    double z[MAXN], mean, se;
+    otg_rng init = otg_rng_make(3, 1), noise = otg_rng_make(3, 2);
+    otg_minimax *m = otg_minimax_new(otg_minimax_extragradient, otg_game_nx(g), otg_game_ny(g), &mp);
+    otg_game_initial_point(g, 1.0, &init, z);
+    for (int k = 0; k < 50; k++)
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &noise), OTG_OK);
+    otg_series_stats_get(st.stats, 0, st.rows - 1, &mean, &se);
+    assert_true(mean == grad_sq(g, z) && isnan(se));
+    otg_minimax_free(m);
+    otg_game_study_free(&st);
+    so.every = 0;
+    assert_int_equal(otg_game_study_run(g, otg_minimax_simgd, &mp, &so, &st), OTG_EINVAL);
+    otg_game_study_free(&st);
+    otg_game_free(g);
+}
+
 /* ---- otgen game ----------------------------------------------------------------------------- */
 
 /* Runs `otgen game <args>`; returns the exit status; stdout+stderr into out. */
@@ -723,6 +752,7 @@ int main(void) {
         cmocka_unit_test(test_every_game_field_is_gradient),
         cmocka_unit_test(test_every_method_on_every_game),
         cmocka_unit_test(test_user_game),
+        cmocka_unit_test(test_study_equals_hand_loop),
         cmocka_unit_test(test_cli_bad_flags),
         cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_cli_onelayer),
