@@ -209,7 +209,9 @@ static void test_params_text_and_json(void **state) {
     char *json = otg_params_to_json(toy_defs, 4, &p);
     assert_non_null(json);
     assert_int_equal(otg_params_apply_json(toy_defs, 4, &q, json, "t.json", NULL, NULL), OTG_OK);
-    assert_memory_equal(&p, &q, sizeof p);
+    /* field by field: the struct's tail padding is indeterminate */
+    assert_true(p.n == q.n && p.lr == q.lr && p.on == q.on);
+    assert_string_equal(p.name, q.name);
     free(json);
     const char *bad[] = {"{\"n\": null}", "{\"n\": 2.5}", "{\"lr\": \"x\"}", "{\"zz\": 1}",
                          "{\"on\": 1}", "[1]", "{\"n\": 3"};
