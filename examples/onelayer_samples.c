@@ -23,9 +23,11 @@ static const int64_t dims[N_DIMS] = {2, 3, 4, 6, 8, 12};
 
 /* Target samples after which this seed's cov_err stays below eps; NAN if never. */
 static double samples_to_eps(int64_t d, uint64_t seed, double eps, int64_t steps) {
-    otg_game_params gp = otg_game_params_default();
-    gp.dim = d, gp.cond = 2.0, gp.batch = 32, gp.seed = 0; /* W* depends on d only */
-    otg_game *g = otg_game_new(otg_game_onelayer, &gp);
+    otg_game_onelayer_params gp;
+    otg_game_type_defaults(otg_game_onelayer, &gp);
+    gp.dim = d, gp.cond = 2.0, gp.batch = 32;
+    otg_game *g = otg_game_new(otg_game_onelayer, &gp, 0, 0.0); /* seed 0: W* depends on d only */
+    if (!g) return NAN;
     otg_minimax_params mp = otg_minimax_params_default();
     mp.lr = 1.0, mp.lr_exp = 0.6;
     otg_minimax *m = otg_minimax_new(otg_minimax_simgd, otg_game_nx(g), otg_game_ny(g), &mp);

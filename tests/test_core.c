@@ -191,7 +191,7 @@ static const otg_param_def toy_defs[] = {
 };
 
 static void test_params_text_and_json(void **state) {
-    toy_params p, q; /* memset: assert_memory_equal compares the padding too */
+    toy_params p, q;
     memset(&p, 0, sizeof p), memset(&q, 0, sizeof q);
     p.n = 5, p.lr = 0.5, p.on = 0, q.n = 1, q.lr = 0.0, q.on = 1;
     memcpy(p.name, "ab", 3);
@@ -212,7 +212,9 @@ static void test_params_text_and_json(void **state) {
     char *json = otg_params_to_json(toy_defs, 4, &p);
     assert_non_null(json);
     assert_int_equal(otg_params_apply_json(toy_defs, 4, &q, json, "t.json", NULL, NULL), OTG_OK);
-    assert_memory_equal(&p, &q, sizeof p);
+    /* field by field: the struct's tail padding is indeterminate */
+    assert_true(p.n == q.n && p.lr == q.lr && p.on == q.on);
+    assert_string_equal(p.name, q.name);
     free(json);
     const char *bad[] = {"{\"n\": null}", "{\"n\": 2.5}", "{\"lr\": \"x\"}", "{\"zz\": 1}",
                          "{\"on\": 1}", "[1]", "{\"n\": 3"};

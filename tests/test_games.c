@@ -18,6 +18,7 @@
 
 #include "otgen/games.h"
 #include "otgen/minimax.h"
+#include "otgen/study.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,13 +36,17 @@ static double norm_sq(int64_t n, const double *v) {
     return s;
 }
 
-static double grad_sq(const otg_game *g, const double *z) {
-    double o[MAXN];
+static double grad_sq(otg_game *g, const double *z) {
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    double *o = malloc((size_t)n * sizeof(double));
+    assert_non_null(o);
     otg_game_operator(g, z, o);
-    return norm_sq(otg_game_nx(g) + otg_game_ny(g), o);
+    double s = norm_sq(n, o);
+    free(o);
+    return s;
 }
 
-static double dist(const otg_game *g, const double *z) {
+static double dist(otg_game *g, const double *z) {
     double zs[MAXN], s = 0.0;
     otg_game_saddle(g, zs);
     for (int64_t i = 0; i < otg_game_nx(g) + otg_game_ny(g); i++) s += (z[i] - zs[i]) * (z[i] - zs[i]);
@@ -49,9 +54,12 @@ static double dist(const otg_game *g, const double *z) {
 }
 
 static otg_game *make_game(const char *name, int64_t dim) {
-    otg_game_params gp = otg_game_params_default();
-    gp.dim = dim, gp.seed = SEED, gp.cond = 4.0;
-    otg_game *g = otg_game_new(otg_game_type_by_name(name), &gp);
+    otg_game_classic_params gp;
+    const otg_game_type *t = otg_game_type_by_name(name);
+    assert_non_null(t);
+    assert_int_equal(otg_game_type_defaults(t, &gp), OTG_OK);
+    gp.dim = dim, gp.cond = 4.0;
+    otg_game *g = otg_game_new(t, &gp, SEED, 0.0);
     assert_non_null(g);
     return g;
 }
@@ -70,30 +78,29 @@ static void run(const char *method, otg_game *g, const otg_minimax_params *mp, i
     otg_minimax_free(m);
 }
 
-/* Least-squares slope of log |G(z_k)|^2 against log k over k in [k0, steps], 40 log-spaced k. */
+/* The library's slope (otg_loglog_slope, 1/k weights, as otgen game) of log |G(z_k)|^2 against
+ * log k over k in [k0, steps]. */
 static double fitted_slope(const char *method, otg_game *g, const otg_minimax_params *mp,
                            int64_t k0, int64_t steps) {
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    double z[MAXN], lx[40], ly[40];
-    int c = 0;
+    double z[MAXN], *k = malloc((size_t)(2 * (steps + 1)) * sizeof(double)), *y = k + steps + 1;
+    assert_non_null(k);
     otg_minimax *m = otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g),
                                      otg_game_ny(g), mp);
     assert_non_null(m);
     for (int64_t i = 0; i < n; i++) z[i] = 1.0;
-    for (int64_t k = 0; k <= steps && c < 40; k++) {
-        double target = k0 * pow((double)steps / k0, c / 39.0);
-        if (k >= (int64_t)target) lx[c] = log((double)k), ly[c] = log(grad_sq(g, z)), c++;
-        if (k < steps) assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
+    for (int64_t i = 0; i <= steps; i++) {
+        k[i] = (double)i, y[i] = grad_sq(g, z);
+        if (i < steps) assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
     }
     otg_minimax_free(m);
-    double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (int i = 0; i < c; i++) mx += lx[i] / c, my += ly[i] / c;
-    for (int i = 0; i < c; i++) sxy += (lx[i] - mx) * (ly[i] - my), sxx += (lx[i] - mx) * (lx[i] - mx);
-    return sxy / sxx;
+    double slope = otg_loglog_slope(k, y, steps + 1, (double)k0);
+    free(k);
+    return slope;
 }
 
 /* Central difference (step 1e-6) of coordinate i of G = (d_x L, -d_y L) at z (z restored). */
-static double fd_operator(const otg_game *g, double *z, int64_t i) {
+static double fd_operator(otg_game *g, double *z, int64_t i) {
     double h = 1e-6, zi = z[i];
     z[i] = zi + h;
     double lp = otg_game_loss(g, z);
@@ -213,9 +220,7 @@ static void test_nonsmooth(void **state) {
 /* ---- noise ---------------------------------------------------------------------------------- */
 
 static void test_noise_stream(void **state) {
-    otg_game_params gp = otg_game_params_default();
-    gp.sigma = 0.1;
-    otg_game *g = otg_game_new(otg_game_dirac, &gp);
+    otg_game *g = otg_game_new(otg_game_dirac, NULL, 0, 0.1);
     double z[2] = {1, 1}, o[2];
     assert_int_equal(otg_game_oracle(g, z, o, NULL), OTG_EINVAL); /* noise needs a stream */
     otg_minimax_params mp = otg_minimax_params_default();
@@ -236,10 +241,12 @@ static void test_noise_stream(void **state) {
 
 /* ---- onelayer -------------------------------------------------------------------------------- */
 
-static otg_game *make_onelayer(int64_t d, otg_game_act act, int64_t eval_n) {
-    otg_game_params gp = otg_game_params_default();
-    gp.dim = d, gp.seed = SEED, gp.cond = 2.0, gp.act = act, gp.batch = 32, gp.eval_n = eval_n;
-    otg_game *g = otg_game_new(otg_game_onelayer, &gp);
+static otg_game *make_onelayer(int64_t d, const char *act, int64_t eval_n) {
+    otg_game_onelayer_params gp;
+    otg_game_type_defaults(otg_game_onelayer, &gp);
+    gp.dim = d, gp.cond = 2.0, gp.batch = 32, gp.eval_n = eval_n;
+    snprintf(gp.act, sizeof gp.act, "%s", act);
+    otg_game *g = otg_game_new(otg_game_onelayer, &gp, SEED, 0.0);
     assert_non_null(g);
     return g;
 }
@@ -247,7 +254,7 @@ static otg_game *make_onelayer(int64_t d, otg_game_act act, int64_t eval_n) {
 /* G = (d_W L, -d_(V,v) L) on the evaluation set, by central differences of L (tanh: smooth;
  * leaky_relu at a random point: away from kinks with probability 1). */
 static void test_onelayer_operator_is_gradient(void **state) {
-    otg_game_act acts[] = {OTG_GAME_ACT_TANH, OTG_GAME_ACT_LEAKY_RELU};
+    const char *acts[] = {"tanh", "leaky_relu"};
     for (int a = 0; a < 2; a++) {
         otg_game *g = make_onelayer(3, acts[a], 64);
         int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
@@ -267,7 +274,7 @@ static void test_onelayer_operator_is_gradient(void **state) {
 }
 
 static void test_onelayer_sgda_learns_covariance(void **state) {
-    otg_game *g = make_onelayer(3, OTG_GAME_ACT_RELU, 256);
+    otg_game *g = make_onelayer(3, "relu", 256);
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
     assert_int_equal(otg_game_n_metrics(g), 2);
     assert_string_equal(otg_game_metric_name(g, 0), "cov_err");
@@ -297,11 +304,15 @@ static void test_onelayer_sgda_learns_covariance(void **state) {
 
 /* ---- gan2d: MLP generator against MLP discriminator ------------------------------------------ */
 
-static otg_game *make_gan(otg_game_gan_loss loss, int64_t hidden, int64_t eval_n, double clip) {
-    otg_game_params gp = otg_game_params_default();
-    gp.seed = SEED, gp.hidden = hidden, gp.eval_n = eval_n, gp.gan_loss = loss, gp.clip = clip;
-    gp.batch = 64;
-    otg_game *g = otg_game_new(otg_game_gan2d, &gp);
+enum { GAN_STANDARD, GAN_NONSAT, GAN_WASSERSTEIN };
+
+static otg_game *make_gan(int loss, int64_t hidden, int64_t eval_n, double clip) {
+    static const char *const names[] = {"standard", "nonsat", "wasserstein"};
+    otg_game_gan2d_params gp;
+    otg_game_type_defaults(otg_game_gan2d, &gp);
+    gp.hidden = hidden, gp.eval_n = eval_n, gp.clip = clip, gp.batch = 64;
+    snprintf(gp.gan_loss, sizeof gp.gan_loss, "%s", names[loss]);
+    otg_game *g = otg_game_new(otg_game_gan2d, &gp, SEED, 0.0);
     assert_non_null(g);
     return g;
 }
@@ -310,7 +321,7 @@ static otg_game *make_gan(otg_game_gan_loss loss, int64_t hidden, int64_t eval_n
  * nonsat's generator block is not d_theta L and is compared with standard's instead. */
 static void test_gan2d_operator_fd(void **state) {
     for (int loss = 0; loss < 3; loss++) {
-        otg_game *g = make_gan((otg_game_gan_loss)loss, 6, 48, 10.0);
+        otg_game *g = make_gan(loss, 6, 48, 10.0);
         int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
         assert_int_equal(nx, 6 * 2 + 6 + 36 + 6 + 2 * 6 + 2);
         assert_int_equal(n - nx, 6 * 2 + 6 + 36 + 6 + 6 + 1);
@@ -319,13 +330,13 @@ static void test_gan2d_operator_fd(void **state) {
         otg_game_initial_point(g, 1.0, &r, z);
         otg_game_operator(g, z, op);
         double worst = 0.0;
-        for (int64_t i = loss == OTG_GAME_GAN_NONSAT ? nx : 0; i < n; i++) {
+        for (int64_t i = loss == GAN_NONSAT ? nx : 0; i < n; i++) {
             double fd = fd_operator(g, z, i);
             worst = fmax(worst, fabs(fd - op[i]) / (1e-4 + fabs(fd)));
         }
         assert_true(worst < 1e-4);
-        if (loss == OTG_GAME_GAN_NONSAT) { /* same discriminator block, other generator block */
-            otg_game *std = make_gan(OTG_GAME_GAN_STANDARD, 6, 48, 10.0);
+        if (loss == GAN_NONSAT) { /* same discriminator block, other generator block */
+            otg_game *std = make_gan(GAN_STANDARD, 6, 48, 10.0);
             double *o2 = malloc((size_t)n * sizeof(double)), diff = 0.0;
             otg_game_operator(std, z, o2);
             for (int64_t i = nx; i < n; i++) assert_true(o2[i] == op[i]);
@@ -338,8 +349,8 @@ static void test_gan2d_operator_fd(void **state) {
 }
 
 static void test_gan2d_clip_projection(void **state) {
-    otg_game *g = make_gan(OTG_GAME_GAN_WASSERSTEIN, 8, 32, 0.05);
-    otg_game *s = make_gan(OTG_GAME_GAN_STANDARD, 8, 32, 0.05);
+    otg_game *g = make_gan(GAN_WASSERSTEIN, 8, 32, 0.05);
+    otg_game *s = make_gan(GAN_STANDARD, 8, 32, 0.05);
     int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
     double *z = malloc((size_t)n * sizeof(double)), *w = malloc((size_t)n * sizeof(double));
     otg_rng r = otg_rng_make(SEED, 1);
@@ -360,7 +371,7 @@ static void test_gan2d_clip_projection(void **state) {
 /* Optimistic Adam from a He start: SW to the target at least halves in 2,000 steps and most
  * modes get covered (the start covers at most one). */
 static void test_gan2d_optimistic_adam_learns(void **state) {
-    otg_game *g = make_gan(OTG_GAME_GAN_STANDARD, 32, 512, 0.1);
+    otg_game *g = make_gan(GAN_STANDARD, 32, 512, 0.1);
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
     double *z = malloc((size_t)n * sizeof(double)), m0[3], m1[3];
     otg_rng init = otg_rng_make(SEED, 1), batches = otg_rng_make(SEED, 2);
@@ -394,25 +405,213 @@ static void test_bad_params(void **state) {
     mp.lr = 0.0;
     assert_null(otg_minimax_new(otg_minimax_simgd, 1, 1, &mp));
     assert_null(otg_minimax_new(otg_minimax_simgd, 0, 1, &mp));
-    otg_game_params gp = otg_game_params_default();
+    otg_game_classic_params gp;
+    otg_game_type_defaults(otg_game_dirac, &gp);
     gp.dim = 2;
-    assert_null(otg_game_new(otg_game_dirac, &gp));
-    gp = otg_game_params_default();
-    gp.sigma = -1.0;
-    assert_null(otg_game_new(otg_game_quadratic, &gp));
-    gp = otg_game_params_default();
+    assert_null(otg_game_new(otg_game_dirac, &gp, 0, 0.0));
+    assert_null(otg_game_new(otg_game_quadratic, NULL, 0, -1.0));
+    otg_game_type_defaults(otg_game_bilinear, &gp);
     gp.cond = 0.5;
-    assert_null(otg_game_new(otg_game_bilinear, &gp));
-    gp = otg_game_params_default();
-    gp.dim = 65;
-    assert_null(otg_game_new(otg_game_onelayer, &gp));
-    gp.dim = 2, gp.lambda = 0.0;
-    assert_null(otg_game_new(otg_game_onelayer, &gp));
+    assert_null(otg_game_new(otg_game_bilinear, &gp, 0, 0.0));
+    otg_game_onelayer_params op;
+    otg_game_type_defaults(otg_game_onelayer, &op);
+    op.dim = 65;
+    assert_null(otg_game_new(otg_game_onelayer, &op, 0, 0.0));
+    op.dim = 2, op.lambda = 0.0;
+    assert_null(otg_game_new(otg_game_onelayer, &op, 0, 0.0));
     assert_non_null(strstr(otg_last_error(), "lambda"));
-    otg_game_act act;
-    assert_int_equal(otg_game_act_parse("sigmoid", &act), OTG_EINVAL);
-    assert_int_equal(otg_game_act_parse("leaky_relu", &act), OTG_OK);
-    assert_int_equal(act, OTG_GAME_ACT_LEAKY_RELU);
+    snprintf(op.act, sizeof op.act, "sigmoid");
+    op.lambda = 1.0;
+    assert_null(otg_game_new(otg_game_onelayer, &op, 0, 0.0));
+    assert_non_null(strstr(otg_last_error(), "unknown activation"));
+    assert_null(otg_game_new(NULL, NULL, 0, 0.0));
+}
+
+/* ---- every type, by enumeration --------------------------------------------------------------- */
+
+/* Small knobs for any type, set by name where the type has them (a new game is picked up as is). */
+static void *small_params(const otg_game_type *t) {
+    static const char *const knobs[][2] = {{"dim", "2"},   {"eval-n", "48"}, {"batch", "16"},
+                                           {"hidden", "6"}, {"sw-dirs", "8"}};
+    void *p = calloc(1, t->params_size ? t->params_size : 1);
+    assert_non_null(p);
+    assert_int_equal(otg_game_type_defaults(t, p), OTG_OK);
+    for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
+        int i = otg_params_find(t->params, t->n_params, knobs[k][0]);
+        if (i >= 0) (void)otg_param_set_text(&t->params[i], p, knobs[k][1]); /* dirac: dim 1 */
+    }
+    return p;
+}
+
+static otg_game *small_game(const otg_game_type *t) {
+    void *p = small_params(t);
+    otg_game *g = otg_game_new(t, p, SEED, 0.0);
+    free(p);
+    assert_non_null(g);
+    return g;
+}
+
+static void test_registries(void **state) {
+    assert_int_equal(otg_game_type_count(), 6);
+    assert_null(otg_game_type_at(otg_game_type_count()));
+    for (int i = 0; i < otg_game_type_count(); i++) {
+        const otg_game_type *t = otg_game_type_at(i);
+        assert_ptr_equal(otg_game_type_by_name(otg_game_type_name(t)), t);
+        assert_true(strlen(otg_game_type_summary(t)) > 0);
+    }
+    assert_null(otg_game_type_by_name("wgan"));
+    for (int i = 0; i < otg_game_type_count(); i++)
+        assert_non_null(strstr(otg_last_error(), otg_game_type_name(otg_game_type_at(i))));
+    assert_int_equal(otg_minimax_type_count(), 7);
+    assert_null(otg_minimax_type_at(-1));
+    for (int i = 0; i < otg_minimax_type_count(); i++) {
+        const otg_minimax_type *t = otg_minimax_type_at(i);
+        assert_ptr_equal(otg_minimax_type_by_name(otg_minimax_type_name(t)), t);
+        assert_true(strlen(otg_minimax_type_summary(t)) > 0);
+        int calls = otg_minimax_oracle_calls(t);
+        assert_true(calls == 1 || calls == 2);
+    }
+    assert_null(otg_minimax_type_by_name("gda"));
+    for (int i = 0; i < otg_minimax_type_count(); i++)
+        assert_non_null(strstr(otg_last_error(), otg_minimax_type_name(otg_minimax_type_at(i))));
+}
+
+/* Every game's operator against central differences of its loss at a random point (random
+ * coordinates are away from the kinks of nonsmooth and of the ReLUs with probability 1). */
+static void test_every_game_field_is_gradient(void **state) {
+    for (int t = 0; t < otg_game_type_count(); t++) {
+        otg_game *g = small_game(otg_game_type_at(t));
+        int64_t n = otg_game_nx(g) + otg_game_ny(g);
+        double *z = malloc((size_t)(2 * n) * sizeof(double)), *op = z + n, worst = 0.0;
+        assert_non_null(z);
+        otg_rng r = otg_rng_make(SEED, 11);
+        for (int64_t i = 0; i < n; i++) z[i] = 0.5 * otg_rng_normal(&r);
+        otg_game_operator(g, z, op);
+        for (int64_t i = 0; i < n; i++) {
+            double fd = fd_operator(g, z, i);
+            worst = fmax(worst, fabs(fd - op[i]) / (1e-4 + fabs(fd)));
+        }
+        if (worst >= 1e-4) print_error("%s: worst relative error %g\n", otg_game_name(g), worst);
+        assert_true(worst < 1e-4);
+        free(z), otg_game_free(g);
+    }
+}
+
+/* |G|^2 after `steps` steps of method t on g from its initial point (seed SEED); -1 when an
+ * iterate stopped being finite. */
+static double run_method(const otg_minimax_type *t, otg_game *g, const otg_minimax_params *mp,
+                         int64_t steps, double *g0) {
+    int64_t n = otg_game_nx(g) + otg_game_ny(g);
+    double *z = malloc((size_t)n * sizeof(double)), out = 0.0;
+    assert_non_null(z);
+    otg_rng init = otg_rng_make(SEED, 1), noise = otg_rng_make(SEED, 2);
+    otg_game_initial_point(g, 1.0, &init, z);
+    *g0 = grad_sq(g, z);
+    otg_minimax *m = otg_minimax_new(t, otg_game_nx(g), otg_game_ny(g), mp);
+    assert_non_null(m);
+    for (int64_t k = 0; k < steps && out == 0.0; k++) {
+        otg_status st = otg_minimax_step(m, z, otg_game_oracle, g, &noise);
+        if (st == OTG_ENONFINITE) out = -1.0;
+        else assert_int_equal(st, OTG_OK);
+        otg_game_project(g, z);
+    }
+    if (out == 0.0) out = grad_sq(g, z);
+    otg_minimax_free(m), free(z);
+    return out;
+}
+
+/* Every method on every game: finite iterates at a small step size everywhere, and on the Dirac
+ * GAN what the theory says (optimistic and extragradient converge linearly, anchored at the rate
+ * k^(-2(1-p)), simGD spirals out, altGDA stays bounded). */
+static void test_every_method_on_every_game(void **state) {
+    for (int mi = 0; mi < otg_minimax_type_count(); mi++) {
+        const otg_minimax_type *t = otg_minimax_type_at(mi);
+        otg_minimax_params mp = otg_minimax_params_default();
+        mp.lr = mp.optimism = 0.01, mp.scale = 0.05;
+        for (int gi = 0; gi < otg_game_type_count(); gi++) {
+            otg_game *g = small_game(otg_game_type_at(gi));
+            double g0, gk = run_method(t, g, &mp, 100, &g0);
+            if (!(gk >= 0.0 && isfinite(gk)))
+                print_error("%s on %s: %g\n", otg_minimax_type_name(t), otg_game_name(g), gk);
+            assert_true(gk >= 0.0 && isfinite(gk));
+            otg_game_free(g);
+        }
+        const char *name = otg_minimax_type_name(t);
+        otg_game *d = small_game(otg_game_dirac);
+        mp = otg_minimax_params_default(); /* lr = optimism = 0.1 */
+        double g0, gk = run_method(t, d, &mp, 3000, &g0);
+        if (!strcmp(name, "optimistic") || !strcmp(name, "extragradient"))
+            assert_true(gk < 1e-3 * g0);
+        if (!strcmp(name, "anchored")) assert_true(gk < 2e-2 * g0); /* |G|^2 ~ k^(-2/3) */
+        if (!strcmp(name, "simgd")) assert_true(gk > 10.0 * g0);
+        if (!strcmp(name, "altgda")) assert_true(gk < 10.0 * g0);
+        otg_game_free(d);
+    }
+}
+
+/* A game defined outside the library, with only the required entries: the dispatcher's defaults
+ * give the oracle, the initial point around 0, no saddle, no metrics, no samples. */
+static double scaled_loss(void *state, const double *z) {
+    return *(const double *)state * z[0] * z[1];
+}
+static void scaled_field(void *state, const double *z, double *out) {
+    double a = *(const double *)state;
+    out[0] = a * z[1], out[1] = -a * z[0];
+}
+static void *scaled_create(const void *params, uint64_t seed, int64_t *nx, int64_t *ny) {
+    (void)params, (void)seed;
+    double *a = malloc(sizeof *a);
+    if (a) *a = 2.0, *nx = *ny = 1;
+    return a;
+}
+
+static void test_user_game(void **state) {
+    const otg_game_type mine = {.name = "scaled", .summary = "L = 2 x y",
+                                .create = scaled_create, .destroy = free,
+                                .loss = scaled_loss, .field = scaled_field};
+    otg_game *g = otg_game_new(&mine, NULL, 0, 0.0);
+    assert_non_null(g);
+    double z[2], o[2], zs[2];
+    otg_rng r = otg_rng_make(SEED, 1);
+    otg_game_initial_point(g, 3.0, &r, z);
+    assert_true(fabs(sqrt(norm_sq(2, z)) - 3.0) < 1e-12);
+    assert_int_equal(otg_game_oracle(g, z, o, NULL), OTG_OK);
+    assert_true(o[0] == 2.0 * z[1] && o[1] == -2.0 * z[0]);
+    assert_int_equal(otg_game_saddle(g, zs), 0);
+    assert_int_equal(otg_game_n_metrics(g), 0);
+    assert_int_equal(otg_game_samples(g, z, 1, NULL, NULL), OTG_EINVAL);
+    otg_game_free(g);
+    const otg_game_type broken = {.name = "broken"};
+    assert_null(otg_game_new(&broken, NULL, 0, 0.0));
+}
+
+/* otg_game_study_run against a hand loop of the public calls with the same streams: the same
+ * bits in the last row; rows, steps and samples as documented. */
+static void test_study_equals_hand_loop(void **state) {
+    otg_game *g = small_game(otg_game_bilinear);
+    otg_minimax_params mp = otg_minimax_params_default();
+    otg_game_study_opts so = {.steps = 50, .every = 7, .repeat = 1, .seed = 3, .init = 1.0};
+    otg_game_study st;
+    assert_int_equal(otg_game_study_run(g, otg_minimax_extragradient, &mp, &so, &st), OTG_OK);
+    assert_int_equal(st.rows, 50 / 7 + 2);
+    assert_int_equal(st.steps[st.rows - 1], 50);
+    assert_int_equal(st.steps[1], 7);
+    assert_int_equal(st.samples[st.rows - 1], 0); /* bilinear draws no samples */
+    assert_int_equal(st.diverged_at, -1);
+    double z[MAXN], mean, se;
+    otg_rng init = otg_rng_make(3, 1), noise = otg_rng_make(3, 2);
+    otg_minimax *m = otg_minimax_new(otg_minimax_extragradient, otg_game_nx(g), otg_game_ny(g), &mp);
+    otg_game_initial_point(g, 1.0, &init, z);
+    for (int k = 0; k < 50; k++)
+        assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &noise), OTG_OK);
+    otg_series_stats_get(st.stats, 0, st.rows - 1, &mean, &se);
+    assert_true(mean == grad_sq(g, z) && isnan(se));
+    otg_minimax_free(m);
+    otg_game_study_free(&st);
+    so.every = 0;
+    assert_int_equal(otg_game_study_run(g, otg_minimax_simgd, &mp, &so, &st), OTG_EINVAL);
+    otg_game_study_free(&st);
+    otg_game_free(g);
 }
 
 /* ---- otgen game ----------------------------------------------------------------------------- */
@@ -431,7 +630,7 @@ static void test_cli_bad_flags(void **state) {
     } cases[] = {
         {"--game dirac --method gda --out /tmp/otg_game_bad", "unknown method 'gda'"},
         {"--game wgan --method simgd --out /tmp/otg_game_bad", "unknown game 'wgan'"},
-        {"--game dirac --dim 2 --method simgd --out /tmp/otg_game_bad", "dirac is 1 + 1"},
+        {"--game dirac --dim 2 --method simgd --out /tmp/otg_game_bad", "--dim: 2 outside [1, 1]"},
         {"--game dirac --method anchored --p 1.5 --out /tmp/otg_game_bad", "p must be in (0, 1)"},
         {"--game dirac --method simgd --steps 0 --out /tmp/otg_game_bad", "--steps"},
         {"--game dirac --method simgd --noise -1 --out /tmp/otg_game_bad", "--noise"},
@@ -439,10 +638,12 @@ static void test_cli_bad_flags(void **state) {
         {"--game dirac --method simgd", "--out DIR is required"},
         {"--game dirac --method simgd --bogus 1 --out /tmp/otg_game_bad", "bogus"},
         {"--game onelayer --act sigmoid --method simgd --out /tmp/otg_game_bad", "unknown activation"},
-        {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad", "dim in [1, 64]"},
+        {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad", "--dim: 100 outside [1, 64]"},
         {"--game gan2d --gan-loss hinge --method simgd --out /tmp/otg_game_bad", "unknown gan loss"},
         {"--game gan2d --hidden 0 --method simgd --out /tmp/otg_game_bad", "--hidden"},
         {"--game gan2d --clip 0 --method simgd --out /tmp/otg_game_bad", "--clip"},
+        {"--game dirac --hidden 8 --method simgd --out /tmp/otg_game_bad", "game dirac has no such knob"},
+        {"--game quadratic --method simgd --sweep steps=1,2 --out /tmp/otg_game_bad", "cannot sweep 'steps'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run_cli(cases[i].args, out, sizeof out), 2);
@@ -547,6 +748,11 @@ int main(void) {
         cmocka_unit_test(test_gan2d_clip_projection),
         cmocka_unit_test(test_gan2d_optimistic_adam_learns),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_registries),
+        cmocka_unit_test(test_every_game_field_is_gradient),
+        cmocka_unit_test(test_every_method_on_every_game),
+        cmocka_unit_test(test_user_game),
+        cmocka_unit_test(test_study_equals_hand_loop),
         cmocka_unit_test(test_cli_bad_flags),
         cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_cli_onelayer),

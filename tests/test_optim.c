@@ -415,6 +415,18 @@ static void test_names(void **state) {
     for (int i = 0; i < 4; i++)
         assert_non_null(strstr(msg, names[i]));
     assert_null(otg_optim_type_by_name(NULL));
+    /* the registry: every entry found by its name, a miss names them all */
+    assert_int_equal(otg_optim_type_count(), 4);
+    assert_null(otg_optim_type_at(otg_optim_type_count()));
+    assert_null(otg_optim_type_at(-1));
+    for (int i = 0; i < otg_optim_type_count(); i++) {
+        const otg_optim_type *t = otg_optim_type_at(i);
+        assert_ptr_equal(otg_optim_type_by_name(otg_optim_type_name(t)), t);
+        assert_true(strlen(otg_optim_type_summary(t)) > 0);
+    }
+    assert_null(otg_optim_type_by_name("rmsprop"));
+    for (int i = 0; i < otg_optim_type_count(); i++)
+        assert_non_null(strstr(otg_last_error(), otg_optim_type_name(otg_optim_type_at(i))));
 }
 
 /* otg_optim_new(t, n, p) fails with a message containing `word`. */

@@ -9,7 +9,8 @@
  *   extragradient  w = z - a_k g(z);  z <- z - a_k g(w)
  *   optimistic-adam, anchored-adam: the same updates with g_k replaced by Adam's preconditioned
  *   direction m_hat / (sqrt(v_hat) + eps).
- * with a_k = lr / (k+1)^lr_exp and b_k = optimism / (k+1)^opt_exp. See docs/algorithms.md §5. */
+ * with a_k = lr / (k+1)^lr_exp and b_k = optimism / (k+1)^opt_exp. The types are opaque; the
+ * registry enumerates them. Implemented in src/minimax/. See docs/games.md. */
 #ifndef OTGEN_MINIMAX_H
 #define OTGEN_MINIMAX_H
 
@@ -30,12 +31,17 @@ extern const otg_minimax_type *const otg_minimax_extragradient;
 extern const otg_minimax_type *const otg_minimax_optimistic_adam;
 extern const otg_minimax_type *const otg_minimax_anchored_adam;
 
-/* "simgd", "altgda", "optimistic", "anchored", "extragradient", "optimistic-adam",
- * "anchored-adam"; NULL (error set, listing the names) otherwise. */
+/* The registry, in the order above: otg_minimax_type_at(i) for 0 <= i < count (NULL otherwise);
+ * by_name takes "simgd", "altgda", "optimistic", "anchored", "extragradient", "optimistic-adam",
+ * "anchored-adam" and returns NULL (error set, listing the names) otherwise. */
+int otg_minimax_type_count(void);
+const otg_minimax_type *otg_minimax_type_at(int i);
 const otg_minimax_type *otg_minimax_type_by_name(const char *name);
-const char *otg_minimax_type_name(const otg_minimax_type *t);
-/* The names above separated by ", " (for help texts). */
-const char *otg_minimax_names(void);
+const char *otg_minimax_type_name(const otg_minimax_type *t);    /* "" for NULL */
+const char *otg_minimax_type_summary(const otg_minimax_type *t); /* "" for NULL */
+/* 1 when the step size is a_k = lr / (k+1)^lr_exp (lr must be > 0); 0 for the anchored methods,
+ * whose step is c (1-p)/(k+1)^p. */
+int otg_minimax_type_uses_lr(const otg_minimax_type *t);
 
 typedef struct {
     double lr;       /* a: the learning rate, > 0 [0.1] (not used by anchored) */

@@ -23,9 +23,14 @@ extern const otg_optim_type *const otg_optim_momentum;
 extern const otg_optim_type *const otg_optim_adam;
 extern const otg_optim_type *const otg_optim_npsgd;
 
-/* "sgd", "momentum", "adam", "npsgd"; NULL (error set, listing the names) otherwise. */
+/* The registry, in the order above: otg_optim_type_at(i) for 0 <= i < count (NULL otherwise);
+ * by_name takes "sgd", "momentum", "adam", "npsgd" and returns NULL (error set, listing the
+ * names) otherwise. */
+int otg_optim_type_count(void);
+const otg_optim_type *otg_optim_type_at(int i);
 const otg_optim_type *otg_optim_type_by_name(const char *name);
-const char *otg_optim_type_name(const otg_optim_type *t);
+const char *otg_optim_type_name(const otg_optim_type *t);    /* "(null)" for NULL */
+const char *otg_optim_type_summary(const otg_optim_type *t); /* "" for NULL */
 
 typedef struct {
     double momentum;   /* momentum: mu [0.9] */

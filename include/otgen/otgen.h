@@ -14,6 +14,7 @@
 #include "otgen/particles.h"
 #include "otgen/ot.h"
 #include "otgen/plot.h"
+#include "otgen/study.h"
 #include "otgen/train.h"
 
 #endif

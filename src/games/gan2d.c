@@ -2,25 +2,28 @@
  * against discriminator D_phi, an MLP 2 -> h -> h -> 1 with leaky ReLU (slope 0.2), on the
  * gaussians8 mixture (src/data). Losses, with a = D(y) on target points and D(G(x)) on fakes:
  *   standard     L = E log sigma(D(y)) + E log(1 - sigma(D(G(x))))      (the zero-sum minimax game)
- *   nonsat       the discriminator's part of standard, the generator minimising -E log sigma(D(G(x)))
- *                (not zero-sum: G(z) is the pair of the two players' gradients)
- *   wasserstein  L = E D(y) - E D(G(x)), the discriminator's parameters clipped to [-clip, clip]
- *                after every step (otgi_gan2d_project, called by the loop's owner).
- * Both MLPs run in double through cblas_dgemm; selections relu'(0) = 0, leaky_relu'(0) = 0.2.
- * MLP parameter layout: W1 [h, 2], b1 [h], W2 [h, h], b2 [h], W3 [out, h], b3 [out]. */
-#include "gan2d.h"
-
+ *   nonsat       the discriminator's part of standard, the generator minimising -E log
+ * sigma(D(G(x))) (not zero-sum: G(z) is the pair of the two players' gradients) wasserstein  L = E
+ * D(y) - E D(G(x)), the discriminator's parameters clipped to [-clip, clip] after every step
+ * (gan2d_project, called by the loop's owner). Both MLPs run in double through cblas_dgemm;
+ * selections relu'(0) = 0, leaky_relu'(0) = 0.2. MLP parameter layout: W1 [h, 2], b1 [h], W2 [h,
+ * h], b2 [h], W3 [out, h], b3 [out]. */
+#include "games_internal.h"
 #include "internal.h"
 #include "otgen/data.h"
 #include "otgen/ot.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LEAK 0.2
 #define N_MODES 8
+
+typedef enum { LOSS_STANDARD, LOSS_NONSAT, LOSS_WASSERSTEIN } loss_kind;
+static const char *const loss_names[] = {"standard", "nonsat", "wasserstein"};
 
 typedef struct {
     int64_t d0, h, d3;
@@ -32,19 +35,19 @@ typedef struct {
     double *u1, *a1, *u2, *a2, *out;
 } mlp_cache;
 
-struct otgi_gan2d {
+typedef struct {
     mlp_shape gs, ds;
-    otg_game_gan_loss loss;
+    loss_kind loss;
     double clip, noise;
     int64_t batch, eval_n, dirs, cap; /* cap = max(batch, eval_n) */
     otg_source *target;
-    double *elat, *etgt; /* evaluation sets [eval_n, 2] */
-    double *blat, *btgt; /* minibatch buffers [batch, 2] */
-    mlp_cache gc, dc;    /* generator [cap], discriminator [2 cap] */
+    double *elat, *etgt;               /* evaluation sets [eval_n, 2] */
+    double *blat, *btgt;               /* minibatch buffers [batch, 2] */
+    mlp_cache gc, dc;                  /* generator [cap], discriminator [2 cap] */
     double *dx, *ddx, *coef, *t1, *t2; /* [2 cap, 2], [2 cap, 2], [2 cap], [2 cap, h] x 2 */
     float *gen, *tgt, *theta;          /* SW metric: [eval_n, 2] x 2, directions [2, dirs] */
     otg_sw_workspace *ws;
-};
+} gan2d;
 
 static int64_t mlp_count(const mlp_shape *s) {
     return s->h * s->d0 + s->h + s->h * s->h + s->h + s->d3 * s->h + s->d3;
@@ -65,13 +68,15 @@ static void cache_free(mlp_cache *c) {
 /* out [n, o] = in [n, i] W^T + b, W [o, i] */
 static void dense(const double *in, int64_t n, int64_t i, const double *w, const double *b,
                   int64_t o, double *out) {
-    for (int64_t r = 0; r < n; r++) memcpy(out + r * o, b, (size_t)o * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)i, 1.0, in, (int)i,
-                w, (int)i, 1.0, out, (int)o);
+    for (int64_t r = 0; r < n; r++)
+        memcpy(out + r * o, b, (size_t)o * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)i, 1.0, in, (int)i, w,
+                (int)i, 1.0, out, (int)o);
 }
 
 static void activate(const mlp_shape *s, const double *u, int64_t n, double *a) {
-    for (int64_t k = 0; k < n; k++) a[k] = u[k] > 0.0 ? u[k] : s->leak * u[k];
+    for (int64_t k = 0; k < n; k++)
+        a[k] = u[k] > 0.0 ? u[k] : s->leak * u[k];
 }
 
 /* c->out [n, d3] = MLP_w(in [n, d0]) */
@@ -96,7 +101,8 @@ static void dense_back(const double *in, int64_t n, int64_t i, const double *w, 
                     (int)o, in, (int)i, 1.0, gw, (int)i);
         double *gb = gw + o * i;
         for (int64_t r = 0; r < n; r++)
-            for (int64_t j = 0; j < o; j++) gb[j] += dout[r * o + j];
+            for (int64_t j = 0; j < o; j++)
+                gb[j] += dout[r * o + j];
     }
     if (din)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)i, (int)o, 1.0, dout,
@@ -105,7 +111,8 @@ static void dense_back(const double *in, int64_t n, int64_t i, const double *w, 
 
 /* d [n h] *= act'(u), the selection at u = 0 being the negative side's slope */
 static void activate_back(const mlp_shape *s, const double *u, int64_t n, double *d) {
-    for (int64_t k = 0; k < n; k++) d[k] *= u[k] > 0.0 ? 1.0 : s->leak;
+    for (int64_t k = 0; k < n; k++)
+        d[k] *= u[k] > 0.0 ? 1.0 : s->leak;
 }
 
 /* Backward of mlp_forward(in, n) with upstream dout [n, d3]: adds the parameter gradient into gw
@@ -131,8 +138,8 @@ static double sigmoid(double x) {
 /* L at z on latent points lat [n, 2] and target points tgt [n, 2]; with out [nx + ny] also the
  * operator (d_theta L, -d_phi L) (nonsat: the generator's part from its own loss). Fakes are rows
  * 0..n-1 of the discriminator's batch, target points rows n..2n-1. */
-static double evaluate(otgi_gan2d *q, const double *z, const double *lat, const double *tgt,
-                       int64_t n, double *out) {
+static double evaluate(gan2d *q, const double *z, const double *lat, const double *tgt, int64_t n,
+                       double *out) {
     int64_t nx = mlp_count(&q->gs), ny = mlp_count(&q->ds);
     const double *th = z, *ph = z + nx;
     mlp_forward(&q->gs, th, lat, n, &q->gc);
@@ -140,32 +147,35 @@ static double evaluate(otgi_gan2d *q, const double *z, const double *lat, const 
     memcpy(q->dx + 2 * n, tgt, (size_t)(2 * n) * sizeof(double));
     mlp_forward(&q->ds, ph, q->dx, 2 * n, &q->dc);
     const double *a = q->dc.out, inv = 1.0 / (double)n;
-    int wgan = q->loss == OTG_GAME_GAN_WASSERSTEIN;
+    int wgan = q->loss == LOSS_WASSERSTEIN;
     double l = 0.0;
     for (int64_t i = 0; i < n; i++) {
         l += wgan ? a[n + i] - a[i] : -softplus(-a[n + i]) - softplus(a[i]);
-        q->coef[i] = wgan ? -inv : -inv * sigmoid(a[i]);          /* dL / dD(fake_i) */
-        q->coef[n + i] = wgan ? inv : inv * sigmoid(-a[n + i]);   /* dL / dD(target_i) */
+        q->coef[i] = wgan ? -inv : -inv * sigmoid(a[i]);        /* dL / dD(fake_i) */
+        q->coef[n + i] = wgan ? inv : inv * sigmoid(-a[n + i]); /* dL / dD(target_i) */
     }
     if (!out) return l * inv;
     double *gth = out, *gph = out + nx;
     memset(out, 0, (size_t)(nx + ny) * sizeof(double));
     mlp_backward(&q->ds, ph, q->dx, 2 * n, &q->dc, q->coef, gph, q->ddx, q->t1, q->t2);
-    if (q->loss == OTG_GAME_GAN_NONSAT) { /* generator: d/dD(fake) of -mean log sigma(D) */
-        for (int64_t i = 0; i < n; i++) q->coef[i] = -inv * sigmoid(-a[i]);
+    if (q->loss == LOSS_NONSAT) { /* generator: d/dD(fake) of -mean log sigma(D) */
+        for (int64_t i = 0; i < n; i++)
+            q->coef[i] = -inv * sigmoid(-a[i]);
         mlp_backward(&q->ds, ph, q->dx, n, &q->dc, q->coef, NULL, q->ddx, q->t1, q->t2);
     }
     mlp_backward(&q->gs, th, lat, n, &q->gc, q->ddx, gth, NULL, q->t1, q->t2);
-    for (int64_t i = 0; i < ny; i++) gph[i] = -gph[i];
+    for (int64_t i = 0; i < ny; i++)
+        gph[i] = -gph[i];
     return l * inv;
 }
 
 static void to_double(const float *in, int64_t n, double *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = (double)in[i];
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (double)in[i];
 }
 
 /* n target points [n, 2] from rng */
-static otg_status draw_target(otgi_gan2d *q, otg_rng *rng, int64_t n, double *out) {
+static otg_status draw_target(gan2d *q, otg_rng *rng, int64_t n, double *out) {
     float *tmp = q->gen; /* [eval_n, 2] scratch, filled in chunks */
     for (int64_t done = 0; done < n; done += q->eval_n) {
         int64_t k = n - done < q->eval_n ? n - done : q->eval_n;
@@ -176,7 +186,7 @@ static otg_status draw_target(otgi_gan2d *q, otg_rng *rng, int64_t n, double *ou
     return OTG_OK;
 }
 
-static otg_status gan2d_alloc(otgi_gan2d *q) {
+static otg_status gan2d_alloc(gan2d *q) {
     size_t e = (size_t)(2 * q->eval_n), b = (size_t)(2 * q->batch), c2 = (size_t)(2 * q->cap);
     q->elat = otgi_calloc(e, sizeof(double)), q->etgt = otgi_calloc(e, sizeof(double));
     q->blat = otgi_calloc(b, sizeof(double)), q->btgt = otgi_calloc(b, sizeof(double));
@@ -194,28 +204,35 @@ static otg_status gan2d_alloc(otgi_gan2d *q) {
     return cache_alloc(&q->dc, &q->ds, 2 * q->cap);
 }
 
-otgi_gan2d *otgi_gan2d_new(const otg_game_params *p) {
-    otgi_gan2d *q = otgi_calloc(1, sizeof *q);
+static void gan2d_destroy(void *state);
+
+/* The target source, the fixed evaluation sets (latent and target, stream (seed, 3)) and the SW
+ * directions (stream (seed, 4)); NULL on ENOMEM. */
+static gan2d *gan2d_new(const otg_game_gan2d_params *p, loss_kind loss, uint64_t seed) {
+    gan2d *q = otgi_calloc(1, sizeof *q);
     if (!q) return NULL;
     q->gs = (mlp_shape){2, p->hidden, 2, 0.0}, q->ds = (mlp_shape){2, p->hidden, 1, LEAK};
-    q->loss = p->gan_loss, q->clip = p->clip, q->noise = p->target_noise;
+    q->loss = loss, q->clip = p->clip, q->noise = p->target_noise;
     q->batch = p->batch, q->eval_n = p->eval_n, q->dirs = p->sw_dirs;
     q->cap = p->batch > p->eval_n ? p->batch : p->eval_n;
     otg_source_opts so = otg_source_opts_default();
     so.noise = p->target_noise;
     if (!(q->target = otg_source_open("gaussians8", &so)) || gan2d_alloc(q) != OTG_OK) goto fail;
-    otg_rng ev = otg_rng_make(p->seed, 3), dr = otg_rng_make(p->seed, 4);
-    for (int64_t i = 0; i < 2 * q->eval_n; i++) q->elat[i] = otg_rng_normal(&ev);
+    otg_rng ev = otg_rng_make(seed, 3), dr = otg_rng_make(seed, 4);
+    for (int64_t i = 0; i < 2 * q->eval_n; i++)
+        q->elat[i] = otg_rng_normal(&ev);
     if (draw_target(q, &ev, q->eval_n, q->etgt) != OTG_OK) goto fail;
-    for (int64_t i = 0; i < 2 * q->eval_n; i++) q->tgt[i] = (float)q->etgt[i];
+    for (int64_t i = 0; i < 2 * q->eval_n; i++)
+        q->tgt[i] = (float)q->etgt[i];
     if (otg_sw_directions(&dr, OTG_DIR_GAUSSIAN, 2, q->dirs, q->theta) != OTG_OK) goto fail;
     return q;
 fail:
-    otgi_gan2d_free(q);
+    gan2d_destroy(q);
     return NULL;
 }
 
-void otgi_gan2d_free(otgi_gan2d *q) {
+static void gan2d_destroy(void *state) {
+    gan2d *q = state;
     if (!q) return;
     otg_source_free(q->target);
     free(q->elat), free(q->etgt), free(q->blat), free(q->btgt), free(q->dx), free(q->ddx);
@@ -225,28 +242,24 @@ void otgi_gan2d_free(otgi_gan2d *q) {
     free(q);
 }
 
-int64_t otgi_gan2d_nx(const otgi_gan2d *q) {
-    return mlp_count(&q->gs);
-}
-int64_t otgi_gan2d_ny(const otgi_gan2d *q) {
-    return mlp_count(&q->ds);
-}
-
-double otgi_gan2d_loss(otgi_gan2d *q, const double *z) {
+static double gan2d_loss(void *state, const double *z) {
+    gan2d *q = state;
     return evaluate(q, z, q->elat, q->etgt, q->eval_n, NULL);
 }
 
-void otgi_gan2d_operator(otgi_gan2d *q, const double *z, double *out) {
+static void gan2d_field(void *state, const double *z, double *out) {
+    gan2d *q = state;
     evaluate(q, z, q->elat, q->etgt, q->eval_n, out);
 }
 
-void otgi_gan2d_oracle(otgi_gan2d *q, const double *z, double *out, otg_rng *rng) {
-    for (int64_t i = 0; i < 2 * q->batch; i++) q->blat[i] = otg_rng_normal(rng);
-    if (draw_target(q, rng, q->batch, q->btgt) != OTG_OK) { /* a law never fails to sample */
-        for (int64_t i = 0; i < mlp_count(&q->gs) + mlp_count(&q->ds); i++) out[i] = (double)NAN;
-        return;
-    }
+static otg_status gan2d_oracle(void *state, const double *z, double *out, otg_rng *rng) {
+    gan2d *q = state;
+    for (int64_t i = 0; i < 2 * q->batch; i++)
+        q->blat[i] = otg_rng_normal(rng);
+    otg_status st = draw_target(q, rng, q->batch, q->btgt);
+    if (st != OTG_OK) return st;
     evaluate(q, z, q->blat, q->btgt, q->batch, out);
+    return OTG_OK;
 }
 
 /* He initialisation of one MLP's weights (std scale sqrt(2 / fan_in)); biases 0. */
@@ -254,35 +267,44 @@ static void mlp_init(const mlp_shape *s, double scale, otg_rng *rng, double *w) 
     int64_t h = s->h, fan[3] = {s->d0, h, h}, rows[3] = {h, h, s->d3};
     for (int l = 0; l < 3; l++) {
         double sd = scale * sqrt(2.0 / (double)fan[l]);
-        for (int64_t i = 0; i < rows[l] * fan[l]; i++) *w++ = sd * otg_rng_normal(rng);
-        for (int64_t i = 0; i < rows[l]; i++) *w++ = 0.0;
+        for (int64_t i = 0; i < rows[l] * fan[l]; i++)
+            *w++ = sd * otg_rng_normal(rng);
+        for (int64_t i = 0; i < rows[l]; i++)
+            *w++ = 0.0;
     }
 }
 
-void otgi_gan2d_initial_point(const otgi_gan2d *q, double scale, otg_rng *rng, double *z) {
+static void gan2d_project(void *state, double *z) {
+    const gan2d *q = state;
+    if (q->loss != LOSS_WASSERSTEIN) return;
+    double *phi = z + mlp_count(&q->gs), c = q->clip;
+    for (int64_t i = 0; i < mlp_count(&q->ds); i++)
+        phi[i] = phi[i] > c ? c : phi[i] < -c ? -c : phi[i];
+}
+
+static void gan2d_initial_point(void *state, double scale, otg_rng *rng, double *z) {
+    const gan2d *q = state;
     mlp_init(&q->gs, scale, rng, z);
     mlp_init(&q->ds, scale, rng, z + mlp_count(&q->gs));
-    otgi_gan2d_project(q, z);
+    gan2d_project(state, z);
 }
 
-void otgi_gan2d_project(const otgi_gan2d *q, double *z) {
-    if (q->loss != OTG_GAME_GAN_WASSERSTEIN) return;
-    double *phi = z + mlp_count(&q->gs), c = q->clip;
-    for (int64_t i = 0; i < mlp_count(&q->ds); i++) phi[i] = phi[i] > c ? c : phi[i] < -c ? -c : phi[i];
-}
-
-void otgi_gan2d_samples(otgi_gan2d *q, const double *z, int64_t n, float *gen, float *target) {
+static otg_status gan2d_samples(void *state, const double *z, int64_t n, float *gen,
+                                float *target) {
+    gan2d *q = state;
     n = n < q->eval_n ? n : q->eval_n;
     mlp_forward(&q->gs, z, q->elat, n, &q->gc);
-    for (int64_t i = 0; gen && i < 2 * n; i++) gen[i] = (float)q->gc.out[i];
-    for (int64_t i = 0; target && i < 2 * n; i++) target[i] = q->tgt[i];
+    for (int64_t i = 0; gen && i < 2 * n; i++)
+        gen[i] = (float)q->gc.out[i];
+    for (int64_t i = 0; target && i < 2 * n; i++)
+        target[i] = q->tgt[i];
+    return OTG_OK;
 }
 
 /* A generated point is of high quality when it lies within 3 sd (at least 0.05) of a mode
  * centre 2 (cos k pi/4, sin k pi/4); a mode is covered when it holds at least a fifth of its
  * share (n / 8) of the high-quality points. */
-static void mode_metrics(const otgi_gan2d *q, const float *x, int64_t n, double *modes,
-                         double *hq) {
+static void mode_metrics(gan2d *q, const float *x, int64_t n, double *modes, double *hq) {
     int64_t count[N_MODES] = {0}, good = 0;
     double r = fmax(3.0 * q->noise, 0.05), cx[N_MODES], cy[N_MODES];
     for (int k = 0; k < N_MODES; k++) {
@@ -295,12 +317,14 @@ static void mode_metrics(const otgi_gan2d *q, const float *x, int64_t n, double 
             if (dx * dx + dy * dy <= r * r) count[k]++, good++;
         }
     *modes = 0.0;
-    for (int k = 0; k < N_MODES; k++) *modes += (double)(5 * N_MODES * count[k] >= n);
+    for (int k = 0; k < N_MODES; k++)
+        *modes += (double)(5 * N_MODES * count[k] >= n);
     *hq = (double)good / (double)n;
 }
 
-otg_status otgi_gan2d_metrics(otgi_gan2d *q, const double *z, double *out) {
-    otgi_gan2d_samples(q, z, q->eval_n, q->gen, NULL);
+static otg_status gan2d_metrics(void *state, const double *z, double *out) {
+    gan2d *q = state;
+    gan2d_samples(q, z, q->eval_n, q->gen, NULL);
     mode_metrics(q, q->gen, q->eval_n, &out[0], &out[1]);
     int64_t shape[2] = {q->eval_n, 2}, tshape[2] = {2, q->dirs};
     otg_tensor x = otg_tensor_view(q->gen, 2, shape), y = otg_tensor_view(q->tgt, 2, shape);
@@ -313,3 +337,81 @@ otg_status otgi_gan2d_metrics(otgi_gan2d *q, const double *z, double *out) {
     out[2] = st == OTG_OK ? res.distance : (double)NAN;
     return st;
 }
+
+static int64_t gan2d_samples_per_call(void *state) {
+    return ((const gan2d *)state)->batch;
+}
+
+static void *gan2d_create(const void *params, uint64_t seed, int64_t *nx, int64_t *ny) {
+    const otg_game_gan2d_params *p = params;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(p->gan_loss, loss_names[i])) {
+            gan2d *q = gan2d_new(p, (loss_kind)i, seed);
+            if (!q) return otgi_fail(OTG_ENOMEM, "games: gan2d: out of memory"), NULL;
+            *nx = mlp_count(&q->gs), *ny = mlp_count(&q->ds);
+            return q;
+        }
+    otgi_fail(OTG_EINVAL, "games: unknown gan loss '%s' (expected standard, nonsat, wasserstein)",
+              p->gan_loss);
+    return NULL;
+}
+
+static void gan2d_defaults(void *params) {
+    *(otg_game_gan2d_params *)params = (otg_game_gan2d_params){.hidden = 32,
+                                                               .gan_loss = "standard",
+                                                               .clip = 0.1,
+                                                               .target_noise = 0.05,
+                                                               .batch = 64,
+                                                               .eval_n = 1024,
+                                                               .sw_dirs = 64};
+}
+
+#define OFF(f) offsetof(otg_game_gan2d_params, f)
+static const otg_param_def knobs[] = {
+    {"hidden", OTG_PARAM_INT, OFF(hidden), 0, "H", "hidden width of both MLPs (2 hidden layers)", 1,
+     1024, 1},
+    {"gan-loss", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(otg_game_gan2d_params, gan_loss), "NAME",
+     "standard (zero-sum), nonsat (non-saturating generator) or wasserstein (clipped critic)", 0, 0,
+     1},
+    {"clip", OTG_PARAM_REAL, OFF(clip), 0, "C",
+     "wasserstein: clip the discriminator's parameters to [-C, C] after each step", 1e-12, 1e6, 1},
+    {"target-noise", OTG_PARAM_REAL, OFF(target_noise), 0, "S",
+     "sd of each of the 8 modes on the circle of radius 2", 1e-6, 10, 1},
+    {"batch", OTG_PARAM_INT, OFF(batch), 0, "B", "latent and target samples per oracle call", 1,
+     1e8, 1},
+    {"eval-n", OTG_PARAM_INT, OFF(eval_n), 0, "N",
+     "size of the fixed evaluation sets (loss, G, metrics)", 2, 1e7, 1},
+    {"sw-dirs", OTG_PARAM_INT, OFF(sw_dirs), 0, "L", "fixed directions of the sw metric", 1, 1e5,
+     1},
+};
+#undef OFF
+
+static const otg_game_metric metric_info[] = {
+    {"modes", "modes covered (of 8)", 0},
+    {"hq", NULL, 0},
+    {"sw", NULL, 0},
+};
+
+static const otg_game_type gan2d_type = {
+    .name = "gan2d",
+    .summary = "MLP generator against MLP discriminator on 8 Gaussians in the plane",
+    .params = knobs,
+    .n_params = (int)(sizeof knobs / sizeof knobs[0]),
+    .params_size = sizeof(otg_game_gan2d_params),
+    .defaults = gan2d_defaults,
+    .create = gan2d_create,
+    .destroy = gan2d_destroy,
+    .loss = gan2d_loss,
+    .field = gan2d_field,
+    .oracle = gan2d_oracle,
+    .initial_point = gan2d_initial_point,
+    .n_metrics = 3,
+    .metric_info = metric_info,
+    .metrics = gan2d_metrics,
+    .project = gan2d_project,
+    .samples_per_call = gan2d_samples_per_call,
+    .samples = gan2d_samples,
+    .max_rows = 500,
+};
+
+const otg_game_type *const otg_game_gan2d = &gan2d_type;

@@ -7,13 +7,14 @@
 #include "otgen/optim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAR_MIN 65536 /* elements below which the elementwise loops stay serial */
 
 struct otg_optim_type {
-    const char *name;
+    const char *name, *summary;
     int state_per_param; /* floats of checkpointed state per parameter */
     int needs_rng;       /* step draws noise: rng must not be NULL */
     /* validates o->p and allocates the type's private buffers */
@@ -184,10 +185,13 @@ static otg_status npsgd_step(otg_optim *o, float *u, const float *g, double lr, 
 
 /* ---- the type objects ----------------------------------------------------------------------- */
 
-static const otg_optim_type sgd_type = {"sgd", 0, 0, init_none, sgd_step};
-static const otg_optim_type momentum_type = {"momentum", 1, 0, momentum_init, momentum_step};
-static const otg_optim_type adam_type = {"adam", 2, 0, adam_init, adam_step};
-static const otg_optim_type npsgd_type = {"npsgd", 0, 1, npsgd_init, npsgd_step};
+static const otg_optim_type sgd_type = {"sgd", "u <- u - lr g", 0, 0, init_none, sgd_step};
+static const otg_optim_type momentum_type = {"momentum", "heavy ball v <- mu v + g, u <- u - lr v",
+                                             1, 0, momentum_init, momentum_step};
+static const otg_optim_type adam_type = {"adam", "Adam with bias correction", 2, 0, adam_init,
+                                         adam_step};
+static const otg_optim_type npsgd_type = {"npsgd", "noised projected SGD onto the ball B(0, r)", 0,
+                                          1, npsgd_init, npsgd_step};
 
 const otg_optim_type *const otg_optim_sgd = &sgd_type;
 const otg_optim_type *const otg_optim_momentum = &momentum_type;
@@ -197,12 +201,29 @@ const otg_optim_type *const otg_optim_npsgd = &npsgd_type;
 static const otg_optim_type *const all_types[] = {&sgd_type, &momentum_type, &adam_type,
                                                   &npsgd_type};
 
+#define N_TYPES ((int)(sizeof all_types / sizeof all_types[0]))
+
+int otg_optim_type_count(void) {
+    return N_TYPES;
+}
+
+const otg_optim_type *otg_optim_type_at(int i) {
+    return i >= 0 && i < N_TYPES ? all_types[i] : NULL;
+}
+
 const otg_optim_type *otg_optim_type_by_name(const char *name) {
-    for (size_t i = 0; name && i < sizeof all_types / sizeof all_types[0]; i++)
-        if (!strcmp(name, all_types[i]->name)) return all_types[i];
-    otgi_fail(OTG_EINVAL, "optim: unknown optimiser '%s' (sgd, momentum, adam, npsgd)",
-              name ? name : "(null)");
+    char list[128] = "";
+    for (int i = 0; i < N_TYPES; i++) {
+        if (name && !strcmp(name, all_types[i]->name)) return all_types[i];
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", all_types[i]->name);
+    }
+    otgi_fail(OTG_EINVAL, "optim: unknown optimiser '%s' (%s)", name ? name : "(null)", list);
     return NULL;
+}
+
+const char *otg_optim_type_summary(const otg_optim_type *t) {
+    return t ? t->summary : "";
 }
 
 const char *otg_optim_type_name(const otg_optim_type *t) {

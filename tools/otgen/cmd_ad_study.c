@@ -19,39 +19,43 @@
 #include <unistd.h>
 
 typedef struct {
-    char *data, *source, *widths, *depths, *out;
+    char data[64], source[64], widths[256], depths[256], out[4096];
     int64_t seeds, seed, steps, batch, projections, ref_width, ref_depth, val_n, threads;
     double lr;
     int force;
 } study_opts;
 
-#define OFF(f) offsetof(study_opts, f)
-static const opt_def defs[] = {
-    {"data", OPT_STR, OFF(data), "NAME",
+#define OFF(f) offsetof(study_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(study_opts, f)
+static const otg_param_def defs[] = {
+    {"data", OTG_PARAM_STR, STR(data), "NAME",
      "2-D target: moons, swiss-roll, gaussians8, rings, checkerboard, ...", 0, 0, 0},
-    {"source", OPT_STR, OFF(source), "NAME",
+    {"source", OTG_PARAM_STR, STR(source), "NAME",
      "latent law: gaussian, uniform or a 2-D law (grid: discrete points, 0 included)", 0, 0, 0},
-    {"widths", OPT_STR, OFF(widths), "W,W", "hidden widths swept", 0, 0, 0},
-    {"depths", OPT_STR, OFF(depths), "D,D", "numbers of hidden layers swept (1..8)", 0, 0, 0},
-    {"seeds", OPT_INT, OFF(seeds), "N", "runs per width and depth (seeds --seed, --seed + 1, ...)",
-     1, 100000, 0},
-    {"seed", OPT_INT, OFF(seed), "N", "first seed", 0, 9e15, 0},
-    {"steps", OPT_INT, OFF(steps), "N", "SGD steps per run", 1, 1e9, 0},
-    {"batch", OPT_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 20, 0},
-    {"projections", OPT_INT, OFF(projections), "L", "SW directions per step (fresh each step)", 1,
-     1 << 20, 0},
-    {"lr", OPT_REAL, OFF(lr), "A", "fixed SGD step", 1e-12, 1e6, 0},
-    {"ref-width", OPT_INT, OFF(ref_width), "W", "float64 reference model: hidden width", 1, 4096,
+    {"widths", OTG_PARAM_STR, STR(widths), "W,W", "hidden widths swept", 0, 0, 0},
+    {"depths", OTG_PARAM_STR, STR(depths), "D,D", "numbers of hidden layers swept (1..8)", 0, 0, 0},
+    {"seeds", OTG_PARAM_INT, OFF(seeds), "N",
+     "runs per width and depth (seeds --seed, --seed + 1, ...)", 1, 100000, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "N", "first seed", 0, 9e15, 0},
+    {"steps", OTG_PARAM_INT, OFF(steps), "N", "SGD steps per run", 1, 1e9, 0},
+    {"batch", OTG_PARAM_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 20,
      0},
-    {"ref-depth", OPT_INT, OFF(ref_depth), "D", "float64 reference model: hidden layers (1..8)", 1,
-     8, 0},
-    {"val-n", OPT_INT, OFF(val_n), "N", "validation points (rounded up to a multiple of --batch)",
-     2, 1 << 24, 0},
-    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
-    {"out", OPT_STR, OFF(out), "DIR", "output directory (study.csv, affected.png, kinks.png)", 0, 0,
-     0},
-    {"force", OPT_FLAG, OFF(force), NULL, "overwrite DIR's files", 0, 0, 0},
+    {"projections", OTG_PARAM_INT, OFF(projections), "L",
+     "SW directions per step (fresh each step)", 1, 1 << 20, 0},
+    {"lr", OTG_PARAM_REAL, OFF(lr), "A", "fixed SGD step", 1e-12, 1e6, 0},
+    {"ref-width", OTG_PARAM_INT, OFF(ref_width), "W", "float64 reference model: hidden width", 1,
+     4096, 0},
+    {"ref-depth", OTG_PARAM_INT, OFF(ref_depth), "D",
+     "float64 reference model: hidden layers (1..8)", 1, 8, 0},
+    {"val-n", OTG_PARAM_INT, OFF(val_n), "N",
+     "validation points (rounded up to a multiple of --batch)", 2, 1 << 24, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (study.csv, affected.png, kinks.png)",
+     0, 0, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite DIR's files", 0, 0, 0},
 };
+#undef OFF
+#undef STR
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
 static const char *USAGE =
@@ -90,11 +94,22 @@ static study_streams streams_make(uint64_t seed) {
     return (study_streams){otg_rng_make(seed, 1), otg_rng_make(seed, 2), otg_rng_make(seed, 3)};
 }
 
-static void draw(study_ctx *c, study_streams *s) {
+/* One step's latents, data and directions; 0 or -1 (error set). */
+static int draw(study_ctx *c, study_streams *s) {
     const int64_t b = c->o->batch;
-    otg_source_sample(c->latent, &s->lat, b, c->z);
-    otg_source_sample(c->target, &s->data, b, c->y);
-    otg_sw_directions(&s->dirs, OTG_DIR_GAUSSIAN, 2, c->o->projections, c->theta->data);
+    if (otg_source_sample(c->latent, &s->lat, b, c->z) != OTG_OK) return -1;
+    if (otg_source_sample(c->target, &s->data, b, c->y) != OTG_OK) return -1;
+    return otg_sw_directions(&s->dirs, OTG_DIR_GAUSSIAN, 2, c->o->projections, c->theta->data) ? -1
+                                                                                               : 0;
+}
+
+/* p, or exit 1 when an allocation failed */
+static void *need(void *p) {
+    if (!p) {
+        fprintf(stderr, "otgen ad-study: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
+    return p;
 }
 
 static int make_widths(int64_t w, int64_t depth, int64_t *widths) {
@@ -117,10 +132,11 @@ static int pair_f32(study_ctx *c, int64_t w, int64_t depth, uint64_t seed, pair_
     study_streams s = streams_make(seed);
     const size_t bytes = rc ? 0 : (size_t)m0.n_params * sizeof(float);
     for (int64_t k = 1; !rc && k <= c->o->steps; k++) {
-        draw(c, &s);
+        if ((rc = draw(c, &s)) != 0) break;
         int64_t k0, k1, t0, t1;
-        res->loss0 = study_f32_step(&m0, c->z, c->y, c->o->lr, &k0, &t0);
-        res->loss1 = study_f32_step(&m1, c->z, c->y, c->o->lr, &k1, &t1);
+        if ((rc = study_f32_step(&m0, c->z, c->y, c->o->lr, &res->loss0, &k0, &t0)) ||
+            (rc = study_f32_step(&m1, c->z, c->y, c->o->lr, &res->loss1, &k1, &t1)))
+            break;
         res->kinks += k0, res->ties += t0;
         if (!isfinite(res->loss0) || !isfinite(res->loss1)) {
             res->diverged = k;
@@ -168,9 +184,11 @@ static int pair_f64(study_ctx *c, uint64_t seed, pair_result *res) {
         r0->u[i] = r1->u[i] = (double)u32[i];
     study_streams s = streams_make(seed);
     for (int64_t k = 1; !rc && k <= c->o->steps; k++) {
-        draw(c, &s);
         int64_t kk, tt;
-        study_f32_step(&m, c->z, c->y, c->o->lr, &kk, &tt);
+        double l32;
+        if ((rc = draw(c, &s)) != 0 ||
+            (rc = study_f32_step(&m, c->z, c->y, c->o->lr, &l32, &kk, &tt)))
+            break;
         res->loss0 = study_ref_loss_grad(r0, c->z, c->y, c->theta->data);
         res->loss1 = study_ref_loss_grad(r1, c->z, c->y, c->theta->data);
         if (k == 1) res->grad_rel = rel_dist_f32_f64(otg_graph_grads(m.g, NULL), r0->g, m.n_params);
@@ -199,11 +217,13 @@ static int pair_f64(study_ctx *c, uint64_t seed, pair_result *res) {
 
 static void parse_args(study_opts *o, int64_t *widths, int *nw, int64_t *depths, int *nd, int argc,
                        char **argv) {
-    *o = (study_opts){NULL, NULL, NULL, NULL, NULL, 4, 0, 300, 128, 32, 16, 2, 512, 1, 0.005, 0};
-    o->data = strdup("moons"), o->source = strdup("gaussian"),
-    o->widths = strdup("16,32,64,128,256"), o->depths = strdup("1,2,3,4");
-    o->out = strdup("ad-study");
-    opts_parse_argv("ad-study", USAGE, defs, n_defs, o, argc, argv, NULL);
+    *o = (study_opts){"moons",   "gaussian", "16,32,64,128,256",
+                      "1,2,3,4", "ad-study", 4,
+                      0,         300,        128,
+                      32,        16,         2,
+                      512,       1,          0.005,
+                      0};
+    params_parse_argv("ad-study", USAGE, defs, n_defs, o, argc, argv, NULL);
     *nw = cli_parse_int_list("ad-study", "--widths", o->widths, widths, 16);
     *nd = cli_parse_int_list("ad-study", "--depths", o->depths, depths, 16);
     for (int i = 0; i < *nw; i++)
@@ -219,18 +239,8 @@ static void parse_args(study_opts *o, int64_t *widths, int *nw, int64_t *depths,
 /* DIR exists or is created; its outputs are not overwritten without --force. */
 static void prepare_dir(const study_opts *o, char (*paths)[4200]) {
     const char *names[3] = {"study.csv", "affected.png", "kinks.png"};
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", o->out);
-    for (char *p = tmp + 1; *p; p++) /* mkdir -p */
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) && errno != EEXIST)
-                cli_usage_error("ad-study", "--out %s: cannot create %s: %s", o->out, tmp,
-                                strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(o->out, 0755) && errno != EEXIST)
-        cli_usage_error("ad-study", "--out %s: cannot create: %s", o->out, strerror(errno));
+    if (otg_mkdir_p(o->out) != OTG_OK)
+        cli_usage_error("ad-study", "--out %s: %s", o->out, otg_last_error());
     for (int i = 0; i < 3; i++) {
         snprintf(paths[i], 4200, "%s/%s", o->out, names[i]);
         if (!o->force && access(paths[i], F_OK) == 0)
@@ -266,7 +276,8 @@ typedef struct {
 static int sweep_config(study_ctx *c, FILE *csv, int64_t w, int64_t d, double *frac,
                         double *kinks_per_run, totals *t) {
     const study_opts *o = c->o;
-    int64_t affected = 0, diverged = 0, kinks = 0, *diffs = calloc((size_t)o->seeds, sizeof *diffs);
+    int64_t affected = 0, diverged = 0, kinks = 0,
+            *diffs = need(calloc((size_t)o->seeds, sizeof *diffs));
     double dval = 0.0, t0 = cli_now();
     for (int64_t k = 0; k < o->seeds; k++) {
         pair_result r;
@@ -334,7 +345,7 @@ static void draw_charts(char (*paths)[4200], const int64_t *widths, int nw, cons
                         int nd, const double *frac, const double *kinks, const study_opts *o) {
     otg_series s[16];
     char labels[16][32], title[160];
-    double *x = malloc((size_t)nw * sizeof *x);
+    double *x = need(malloc((size_t)nw * sizeof *x));
     for (int i = 0; i < nw; i++)
         x[i] = (double)widths[i];
     for (int d = 0; d < nd; d++) {
@@ -374,8 +385,8 @@ static int run_study(study_ctx *c, char (*paths)[4200], const int64_t *widths, i
            (long long)o->steps);
     printf("%6s %6s %5s %9s %9s %11s %11s %12s %9s\n", "width", "depth", "runs", "affected",
            "fraction", "kinks/run", "first_diff", "|dval_sw|", "diverged");
-    double *frac = calloc((size_t)(nw * nd), sizeof *frac),
-           *kinks = calloc((size_t)(nw * nd), sizeof *kinks);
+    double *frac = need(calloc((size_t)(nw * nd), sizeof *frac)),
+           *kinks = need(calloc((size_t)(nw * nd), sizeof *kinks));
     totals t32 = {0, 0, 0}, t64 = {0, 0, 0};
     double grad_rel = 0.0, drift = 0.0;
     int rc = 0;
@@ -436,6 +447,5 @@ int cmd_ad_study(int argc, char **argv) {
     otg_tensor_free(c.theta);
     free(c.z), free(c.y);
     otg_source_free(c.target), otg_source_free(c.latent);
-    opts_free(defs, n_defs, &o);
     return rc ? OTG_EXIT_FAIL : OTG_EXIT_OK;
 }

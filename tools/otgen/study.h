@@ -2,8 +2,8 @@
  * loss with their backward written out in double precision, the same maths as the float32 tape
  * (otg_mlp_build's parameter layout, relu'(0) = s, stable sorts, SW normalised by n L) — and the
  * float32 run pair (study_run.c). */
-#ifndef OTGEN_STUDY_H
-#define OTGEN_STUDY_H
+#ifndef OTGEN_TOOLS_STUDY_H
+#define OTGEN_TOOLS_STUDY_H
 
 #include "otgen/otgen.h"
 
@@ -47,10 +47,11 @@ typedef struct {
 int study_f32_build(study_f32 *m, const int64_t *widths, int n_widths, int64_t batch,
                     const otg_tensor *theta, float s, uint64_t seed);
 void study_f32_release(study_f32 *m);
-/* One SGD step u -= lr g on batch z, y (theta as built). Returns the loss; relu kinks and SW sort
- * ties of the step into *kinks, *ties. */
-double study_f32_step(study_f32 *m, const float *z, const float *y, double lr, int64_t *kinks,
-                      int64_t *ties);
+/* One SGD step u -= lr g on batch z, y (theta as built): the loss into *loss, relu kinks and SW
+ * sort ties of the step into *kinks, *ties. 0, or -1 (error set, step not applied) when the
+ * forward or backward pass fails. */
+int study_f32_step(study_f32 *m, const float *z, const float *y, double lr, double *loss,
+                   int64_t *kinks, int64_t *ties);
 
 /* Fixed validation: n latents (from the latent law) and target points, 128 directions, from
  * streams (seed, 10..12). */

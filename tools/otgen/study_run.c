@@ -36,20 +36,21 @@ void study_f32_release(study_f32 *m) {
     memset(m, 0, sizeof *m);
 }
 
-double study_f32_step(study_f32 *m, const float *z, const float *y, double lr, int64_t *kinks,
-                      int64_t *ties) {
+int study_f32_step(study_f32 *m, const float *z, const float *y, double lr, double *loss,
+                   int64_t *kinks, int64_t *ties) {
     memcpy(otg_node_data(m->z), z, (size_t)otg_node_numel(m->z) * sizeof(float));
     memcpy(otg_node_data(m->y), y, (size_t)otg_node_numel(m->y) * sizeof(float));
-    otg_graph_forward(m->g);
+    if (otg_graph_forward(m->g) != OTG_OK) return -1;
     *kinks = otg_graph_kink_count_op(m->g, OTG_OP_RELU);
     *ties = m->sw.result.ties;
     otg_graph_zero_grad(m->g);
-    otg_graph_backward(m->g, m->loss);
+    if (otg_graph_backward(m->g, m->loss) != OTG_OK) return -1;
     float *u = otg_graph_params(m->g, NULL), *g = otg_graph_grads(m->g, NULL);
     const float a = (float)lr;
     for (int64_t i = 0; i < m->n_params; i++)
         u[i] -= a * g[i];
-    return (double)otg_node_data(m->loss)[0];
+    *loss = (double)otg_node_data(m->loss)[0];
+    return 0;
 }
 
 int study_val_make(study_val *v, otg_source *target, otg_source *latent, int64_t n, uint64_t seed) {
