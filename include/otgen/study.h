@@ -170,9 +170,10 @@ typedef struct otg_ad_study otg_ad_study;
 
 /* Checks the config and opens its laws: data must be a 2-D non-image data law, source a 2-D
  * law sampled afresh; draws the fixed validation set (n latents and target points, 128
- * directions, from streams (seed, 10..12)). *out owned by the caller (otg_ad_study_free).
- * OTG_EINVAL ("ad-study: ..."), OTG_ENOMEM, or the data module's status. */
-otg_status otg_ad_study_new(const otg_ad_study_config *c, otg_ad_study **out);
+ * directions, from streams (seed, 10..12)). *out owned by the caller (otg_ad_study_free), NULL
+ * on error. OTG_EINVAL ("ad-study: <field>: ...", NULL c or out), OTG_ENOMEM, or the data module's
+ * status. */
+OTG_NODISCARD otg_status otg_ad_study_new(const otg_ad_study_config *c, otg_ad_study **out);
 void otg_ad_study_free(otg_ad_study *s);
 
 /* Runs the study: for every depth, width and seed it trains the MLP generator 2 -> width^depth
@@ -182,8 +183,8 @@ void otg_ad_study_free(otg_ad_study *s);
  * seed, the reference model's pair on the tape and on the float64 path (ad_study_ref.c, fed the
  * same float32 draws). Never prints. Fills *totals (may be NULL). OTG_ENOMEM, or the status of a
  * failed forward/backward pass, sampling or SW call (error set). */
-otg_status otg_ad_study_run(otg_ad_study *s, const otg_ad_study_hooks *hooks,
-                            otg_ad_study_totals *totals);
+OTG_NODISCARD otg_status otg_ad_study_run(otg_ad_study *s, const otg_ad_study_hooks *hooks,
+                                          otg_ad_study_totals *totals);
 
 #ifdef __cplusplus
 }

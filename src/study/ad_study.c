@@ -147,6 +147,7 @@ static otg_status val_make(otg_ad_study *s) {
 }
 
 otg_status otg_ad_study_new(const otg_ad_study_config *c, otg_ad_study **out) {
+    if (!c || !out) return otgi_fail(OTG_EINVAL, "ad-study: NULL config or out");
     *out = NULL;
     otg_status st = check_config(c);
     if (st != OTG_OK) return st;
@@ -405,6 +406,7 @@ static otg_status reference(otg_ad_study *s, const otg_ad_study_hooks *h, otg_ad
 
 otg_status otg_ad_study_run(otg_ad_study *s, const otg_ad_study_hooks *hooks,
                             otg_ad_study_totals *totals) {
+    if (!s) return otgi_fail(OTG_EINVAL, "ad-study: NULL study");
     const otg_ad_study_hooks none = {NULL, NULL, NULL}, *h = hooks ? hooks : &none;
     otg_ad_study_totals t;
     memset(&t, 0, sizeof t);
