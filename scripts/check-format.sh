@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=()
-for pattern in src/core/params.c src/io/fs.c tests/install/consumer.c; do
+for pattern in src/core/params.c src/io/fs.c tests/install/consumer.c src/study/ad_study.c \
+    src/study/ad_study_ref.c src/study/study_internal.h tools/otgen/cmd_ad_study.c include/otgen/study.h; do
     for f in $pattern; do [ -f "$f" ] && files+=("$f"); done
 done
 clang-format --dry-run -Werror "${files[@]}"

@@ -1,7 +1,8 @@
 /* otgen study: the statistics of a convergence study over repeats (per-row mean and standard
  * error, non-finite rows skipped), the 1/k-weighted log-log slope, and the CSV of one or several
- * series, written atomically. Used by `otgen game` and `otgen ad-study`; a C program running its
- * own repeats uses the same calls. */
+ * series, written atomically; the game study loop; and the ad-study (relu'(0) = 0 vs 1 training
+ * pairs, float32 tape vs a float64 reference). Used by `otgen game` and `otgen ad-study`; a C
+ * program running its own repeats uses the same calls. */
 #ifndef OTGEN_STUDY_H
 #define OTGEN_STUDY_H
 
@@ -93,6 +94,97 @@ typedef struct {
 otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t, const otg_minimax_params *mp,
                               const otg_game_study_opts *o, otg_game_study *out);
 void otg_game_study_free(otg_game_study *s);
+
+/* ---- the ad-study: does relu'(0) change a float32 training run? ----------------------------- */
+
+#define OTG_AD_STUDY_MAX_SWEEP 16 /* widths and depths per sweep */
+#define OTG_AD_STUDY_MAX_DEPTH 8  /* hidden layers */
+#define OTG_AD_STUDY_MAX_WIDTH 4096
+
+/* What the study trains; a plain value (copy it). Every field has a default
+ * (otg_ad_study_config_default): moons from gaussian latents, widths 16..256, depths 1..4,
+ * 4 seeds from 0, 300 steps, batch 128, 32 directions, lr 0.005, reference 16 x 2, val_n 512. */
+typedef struct {
+    char data[64];   /* 2-D target law (otg_source_open name): "moons" */
+    char source[64]; /* 2-D latent law sampled afresh: "gaussian", "uniform", "grid", ... */
+    int64_t widths[OTG_AD_STUDY_MAX_SWEEP]; /* hidden widths swept [n_widths], 1..4096 */
+    int n_widths;
+    int64_t depths[OTG_AD_STUDY_MAX_SWEEP]; /* hidden layers swept [n_depths], 1..8 */
+    int n_depths;
+    int64_t seeds;       /* runs per width and depth, seeds seed, seed + 1, ... (>= 1) */
+    int64_t seed;        /* first seed (>= 0) */
+    int64_t steps;       /* SGD steps per run (>= 1) */
+    int64_t batch;       /* generated and target points per step (>= 2) */
+    int64_t projections; /* SW directions per step, fresh each step (>= 1) */
+    int64_t ref_width;   /* float64 reference model: hidden width (1..4096) */
+    int64_t ref_depth;   /* float64 reference model: hidden layers (1..8) */
+    int64_t val_n;       /* validation points, rounded up to a multiple of batch (>= 2) */
+    double lr;           /* fixed SGD step (> 0) */
+} otg_ad_study_config;
+
+otg_ad_study_config otg_ad_study_config_default(void);
+
+/* One run pair (relu'(0) = 0 and relu'(0) = 1 from the same seed on the same batches). */
+typedef struct {
+    const char *path; /* "f32" (the sweep), "f32-ref" (the reference model on the tape) or "f64"
+                         (the reference model on the float64 path); static strings */
+    int64_t width, depth, seed, steps;
+    int64_t first_diff;    /* 1-based step whose update first made the parameters differ; 0 none */
+    int64_t diverged;      /* 1-based step of the first non-finite loss (the pair stops); 0 none */
+    int64_t kinks;         /* ReLU inputs exactly 0 in the s = 0 run (over the run) */
+    int64_t kinks_to_diff; /* the same, up to and including first_diff */
+    int64_t ties;          /* SW sort ties of the s = 0 run (0 on the f64 path) */
+    double loss0, loss1;   /* last training losses, s = 0 and s = 1 */
+    double val0, val1;     /* final validation SW_2 (f64: parameters rounded to float32) */
+    double drift;          /* f64 rows: |u32 - u64| / |u64| after the last step (0 otherwise) */
+    double grad_rel;       /* f64 rows: |g32 - g64| / |g64| at step 1 (0 otherwise) */
+} otg_ad_study_row;
+
+/* The sweep's runs of one width and depth. */
+typedef struct {
+    int64_t width, depth, runs, affected, diverged;
+    double fraction;           /* affected / runs */
+    double kinks_per_run;      /* mean kink hits per run */
+    int64_t median_first_diff; /* of the affected runs (upper median); 0 when none */
+    double dval;               /* mean |val0 - val1| over the runs that did not diverge; NaN none */
+} otg_ad_study_cell;
+
+/* Totals: `runs`, `affected`, `kinks` over the sweep's float32 runs; f64_* over the reference
+ * model's float64 runs, with the worst grad_rel and drift. */
+typedef struct {
+    int64_t runs, affected, kinks, f64_runs, f64_affected, f64_kinks;
+    double f64_grad_rel, f32_drift;
+} otg_ad_study_totals;
+
+/* Optional callbacks (any may be NULL), called in this order: on_row for each sweep run (rows
+ * "f32", width by width within depth by depth, seed by seed), on_cell after each width and
+ * depth, then per seed of the reference model on_row for its "f32-ref" row and its "f64" row.
+ * The pointers are valid during the call only. */
+typedef struct {
+    void (*on_row)(void *user, const otg_ad_study_row *row);
+    void (*on_cell)(void *user, const otg_ad_study_cell *cell);
+    void *user;
+} otg_ad_study_hooks;
+
+typedef struct otg_ad_study otg_ad_study;
+
+/* Checks the config and opens its laws: data must be a 2-D non-image data law, source a 2-D
+ * law sampled afresh; draws the fixed validation set (n latents and target points, 128
+ * directions, from streams (seed, 10..12)). *out owned by the caller (otg_ad_study_free), NULL
+ * on error. OTG_EINVAL ("ad-study: <field>: ...", NULL c or out), OTG_ENOMEM, or the data module's
+ * status. */
+OTG_NODISCARD otg_status otg_ad_study_new(const otg_ad_study_config *c, otg_ad_study **out);
+void otg_ad_study_free(otg_ad_study *s);
+
+/* Runs the study: for every depth, width and seed it trains the MLP generator 2 -> width^depth
+ * -> 2 (ReLU, otg_mlp_build, init stream (seed, 0)) twice on the float32 tape, relu'(0) = 0 and
+ * 1, by plain SGD u -= lr g on SW_2^2 with the same batches (latents, target points, directions
+ * from streams (seed, 1..3)), comparing the parameters bit for bit after every step; then, per
+ * seed, the reference model's pair on the tape and on the float64 path (ad_study_ref.c, fed the
+ * same float32 draws). Never prints. Fills *totals (may be NULL). OTG_ENOMEM, or the status of a
+ * failed forward/backward pass, sampling or SW call (error set). */
+OTG_NODISCARD otg_status otg_ad_study_run(otg_ad_study *s, const otg_ad_study_hooks *hooks,
+                                          otg_ad_study_totals *totals);
 
 #ifdef __cplusplus
 }

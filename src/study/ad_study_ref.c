@@ -1,25 +1,32 @@
-/* The float64 reference path of `otgen ad-study`: a ReLU MLP's forward and backward and the
- * SW_2^2 loss's value and gradient in double precision, in plain loops (small models only). It
- * follows the float32 tape's conventions exactly — parameter layout, relu'(0) = s, stable sorts
+/* The float64 reference path of the ad-study (otg_ad_study_run): a ReLU MLP's forward and backward
+ * and the SW_2^2 loss's value and gradient in double precision, in plain loops (small models only).
+ * It follows the float32 tape's conventions exactly — parameter layout, relu'(0) = s, stable sorts
  * with ties by index, SW_p^p = (1 / L) sum_l (1 / n) sum_i |px_(i) - py_(i)|^2 — so that the two
- * paths differ only by rounding, and counts relu inputs exactly at 0 as the tape does. */
-#include "study.h"
+ * paths differ only by rounding, and counts relu inputs exactly at 0 as the tape does. It uses no
+ * part of the tape: that independence is the point of the comparison. */
+#include "internal.h"
+#include "study/study_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void study_ref_free(study_ref *r) {
+void otgi_adref_free(otgi_adref *r) {
     if (!r) return;
     free(r->u), free(r->g), free(r->da), free(r->dh), free(r->px), free(r->py), free(r->gp);
     free(r->perm);
-    for (int l = 0; l <= STUDY_MAX_LAYERS; l++)
+    for (int l = 0; l <= OTGI_ADREF_MAX_LAYERS; l++)
         free(r->h[l]), free(r->a[l]);
     free(r);
 }
 
-study_ref *study_ref_new(const int64_t *widths, int n_widths, int64_t batch, int64_t L, double s) {
-    if (n_widths < 2 || n_widths > STUDY_MAX_LAYERS + 1) return NULL;
-    study_ref *r = calloc(1, sizeof *r);
+otgi_adref *otgi_adref_new(const int64_t *widths, int n_widths, int64_t batch, int64_t L,
+                           double s) {
+    if (n_widths < 2 || n_widths > OTGI_ADREF_MAX_LAYERS + 1) {
+        otgi_fail(OTG_EINVAL, "ad-study: reference model needs 2..%d widths (got %d)",
+                  OTGI_ADREF_MAX_LAYERS + 1, n_widths);
+        return NULL;
+    }
+    otgi_adref *r = otgi_calloc(1, sizeof *r);
     if (!r) return NULL;
     r->n_layers = n_widths - 1, r->batch = batch, r->L = L, r->relu_prime = s;
     int64_t wmax = 0;
@@ -27,36 +34,36 @@ study_ref *study_ref_new(const int64_t *widths, int n_widths, int64_t batch, int
     for (int l = 0; l < n_widths; l++) {
         r->widths[l] = widths[l];
         wmax = widths[l] > wmax ? widths[l] : wmax;
-        ok &= (r->h[l] = calloc((size_t)(batch * widths[l]), sizeof(double))) != NULL;
+        ok &= (r->h[l] = otgi_calloc((size_t)(batch * widths[l]), sizeof(double))) != NULL;
         if (l > 0) {
-            ok &= (r->a[l] = calloc((size_t)(batch * widths[l]), sizeof(double))) != NULL;
+            ok &= (r->a[l] = otgi_calloc((size_t)(batch * widths[l]), sizeof(double))) != NULL;
             r->n_params += widths[l - 1] * widths[l] + widths[l];
         }
     }
-    r->u = calloc((size_t)r->n_params, sizeof(double));
-    r->g = calloc((size_t)r->n_params, sizeof(double));
-    r->da = calloc((size_t)(batch * wmax), sizeof(double));
-    r->dh = calloc((size_t)(batch * wmax), sizeof(double));
-    r->px = calloc((size_t)(batch * L), sizeof(double));
-    r->py = calloc((size_t)(batch * L), sizeof(double));
-    r->gp = calloc((size_t)(batch * L), sizeof(double));
-    r->perm = calloc((size_t)batch, sizeof(int64_t));
+    r->u = otgi_calloc((size_t)r->n_params, sizeof(double));
+    r->g = otgi_calloc((size_t)r->n_params, sizeof(double));
+    r->da = otgi_calloc((size_t)(batch * wmax), sizeof(double));
+    r->dh = otgi_calloc((size_t)(batch * wmax), sizeof(double));
+    r->px = otgi_calloc((size_t)(batch * L), sizeof(double));
+    r->py = otgi_calloc((size_t)(batch * L), sizeof(double));
+    r->gp = otgi_calloc((size_t)(batch * L), sizeof(double));
+    r->perm = otgi_calloc((size_t)batch, sizeof(int64_t));
     if (!ok || !r->u || !r->g || !r->da || !r->dh || !r->px || !r->py || !r->gp || !r->perm) {
-        study_ref_free(r);
+        otgi_adref_free(r);
         return NULL;
     }
     return r;
 }
 
 /* Offsets of layer l's W [w_{l-1}, w_l] and b [w_l] in u. */
-static int64_t w_off(const study_ref *r, int l) {
+static int64_t w_off(const otgi_adref *r, int l) {
     int64_t o = 0;
     for (int k = 1; k < l; k++)
         o += r->widths[k - 1] * r->widths[k] + r->widths[k];
     return o;
 }
 
-static void forward(study_ref *r) {
+static void forward(otgi_adref *r) {
     const int64_t n = r->batch;
     r->kinks = 0;
     for (int l = 1; l <= r->n_layers; l++) {
@@ -79,9 +86,8 @@ static void forward(study_ref *r) {
 }
 
 /* Sorts idx[n] by (key, index): the stable order of the tape's sorts. qsort has no context
- * argument, so the keys pass through a file-scope pointer: one sort at a time (the CLI is
- * single-threaded here). */
-static const double *sort_keys;
+ * argument, so the keys pass through a thread-local pointer: one sort at a time per thread. */
+static _Thread_local const double *sort_keys;
 static int by_key(const void *p, const void *q) {
     int64_t i = *(const int64_t *)p, j = *(const int64_t *)q;
     double a = sort_keys[i], b = sort_keys[j];
@@ -101,7 +107,7 @@ static int cmp_double(const void *p, const void *q) {
 }
 
 /* SW_2^2 of out = h[n_layers] against y along theta; d loss / d out into dh. */
-static double sw_loss(study_ref *r, const float *y, const float *theta) {
+static double sw_loss(otgi_adref *r, const float *y, const float *theta) {
     const int64_t n = r->batch, d = r->widths[r->n_layers], L = r->L;
     const double *x = r->h[r->n_layers];
     for (int64_t l = 0; l < L; l++)
@@ -136,7 +142,7 @@ static double sw_loss(study_ref *r, const float *y, const float *theta) {
 }
 
 /* Backward from dh = d loss / d h[n_layers] into g. */
-static void backward(study_ref *r) {
+static void backward(otgi_adref *r) {
     const int64_t n = r->batch;
     memset(r->g, 0, (size_t)r->n_params * sizeof(double));
     for (int l = r->n_layers; l >= 1; l--) {
@@ -165,7 +171,7 @@ static void backward(study_ref *r) {
     }
 }
 
-double study_ref_loss_grad(study_ref *r, const float *z, const float *y, const float *theta) {
+double otgi_adref_loss_grad(otgi_adref *r, const float *z, const float *y, const float *theta) {
     for (int64_t i = 0; i < r->batch * r->widths[0]; i++)
         r->h[0][i] = (double)z[i];
     forward(r);
