@@ -13,19 +13,20 @@
 #include <string.h>
 
 typedef struct {
-    char *checkpoint, *out;
+    char checkpoint[4096], out[4096]; /* "" = not given */
     int64_t n, seed, threads;
     int force;
 } sample_opts;
 
-#define OFF(f) offsetof(sample_opts, f)
-static const opt_def defs[] = {
-    {"checkpoint", OPT_STR, OFF(checkpoint), "F", "checkpoint.otg of a training run (required)", 0, 0, 0},
-    {"n", OPT_INT, OFF(n), "N", "number of samples", 1, 1 << 26, 0},
-    {"out", OPT_STR, OFF(out), "F", "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
-    {"seed", OPT_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
-    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
-    {"force", OPT_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
+#define OFF(f) offsetof(sample_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(sample_opts, f)
+static const otg_param_def defs[] = {
+    {"checkpoint", OTG_PARAM_STR, STR(checkpoint), "F", "checkpoint.otg of a training run (required)", 0, 0, 0},
+    {"n", OTG_PARAM_INT, OFF(n), "N", "number of samples", 1, 1 << 26, 0},
+    {"out", OTG_PARAM_STR, STR(out), "F", "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -44,10 +45,10 @@ static otg_status write_picture(const otg_model_spec *s, const sample_opts *o, c
 }
 
 int cmd_sample(int argc, char **argv) {
-    sample_opts o = {NULL, NULL, 1000, 0, 0, 0};
-    opts_parse_argv("sample", "usage: otgen sample --checkpoint F --n N --out F.npy|F.png [options]\n"
+    sample_opts o = {.n = 1000};
+    params_parse_argv("sample", "usage: otgen sample --checkpoint F --n N --out F.npy|F.png [options]\n"
                     "Draw samples from a trained generator.", defs, n_defs, &o, argc, argv, NULL);
-    if (!o.checkpoint || !o.out) cli_usage_error("sample", "--checkpoint and --out are required");
+    if (!o.checkpoint[0] || !o.out[0]) cli_usage_error("sample", "--checkpoint and --out are required");
     if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png")) cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
     otg_threads_set((int)o.threads);
     otg_trainer *t = NULL;
@@ -68,6 +69,5 @@ int cmd_sample(int argc, char **argv) {
                 (long long)s->out_dim, (long long)o.seed, o.checkpoint);
     otg_tensor_free(x);
     otg_trainer_free(t);
-    opts_free(defs, n_defs, &o);
     return rc;
 }
