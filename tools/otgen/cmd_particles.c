@@ -11,6 +11,7 @@
 #include "otgen/io.h"
 #include "otgen/particles.h"
 #include "otgen/plot.h"
+#include "otgen/study.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -242,6 +243,7 @@ typedef struct {
     const int64_t *ms;
     int nm, known, runs_done;
     double *y; /* [seeds, nm] excess (or objective when F* is unknown) */
+    otg_series_stats *stats; /* [nm, 1] the same over seeds: mean and standard error per m */
     char *csv; /* [cap] excess_vs_m.csv */
     size_t cap, len;
     float *finals[MAX_M]; /* the first seed's final particles per m (profile charts) */
@@ -273,6 +275,7 @@ static void on_run(void *user, int im, int64_t k, otg_particles *s, const otg_pa
     }
     c->known = !isnan(r->excess);
     c->y[k * c->nm + im] = c->known ? r->excess : r->objective;
+    otg_series_stats_add(c->stats, im, &c->y[k * c->nm + im]);
     char ex[64] = "";
     if (c->known) snprintf(ex, sizeof ex, "%.9g", r->excess);
     c->len += (size_t)snprintf(c->csv + c->len, c->cap - c->len, "%lld,%lld,%.9g,%s\n",
@@ -333,6 +336,9 @@ static otg_status write_sweep(const sweep_ctx *c, const double *x) {
         st = otg_plot_lines(path, ser, nser, title, "particles m",
                             c->known ? "excess objective" : "objective", 1, 1, o->force);
     if (st == OTG_OK && c->t->profile && c->truth) st = write_profile(c);
+    snprintf(path, sizeof path, "%s/excess_summary.csv", o->out);
+    const char *col[1] = {c->known ? "excess" : "objective"};
+    if (st == OTG_OK) st = otg_series_stats_write_csv(c->stats, col, c->ms, path, o->force);
     return st;
 }
 
@@ -367,9 +373,10 @@ static int run_sweep(const part_opts *o, const otg_particles_type *t) {
     c.cap = 64 + (size_t)(nm * o->seeds) * 96;
     c.y = malloc((size_t)(nm * o->seeds) * sizeof(double));
     c.csv = malloc(c.cap);
+    c.stats = otg_series_stats_new(nm, 1);
     otg_particles_result *res = malloc((size_t)(nm * o->seeds) * sizeof *res);
     int rc = OTG_EXIT_FAIL;
-    if (!c.y || !c.csv || !res) {
+    if (!c.y || !c.csv || !c.stats || !res) {
         fprintf(stderr, "otgen particles: out of memory\n");
     } else {
         c.len = (size_t)snprintf(c.csv, c.cap, "m,seed,objective,excess\n");
@@ -380,6 +387,7 @@ static int run_sweep(const part_opts *o, const otg_particles_type *t) {
     }
     for (int i = 0; i < nm; i++)
         free(c.finals[i]);
+    otg_series_stats_free(c.stats);
     free(c.truth), free(c.y), free(c.csv), free(res);
     return rc;
 }
