@@ -4,10 +4,11 @@
  * what bench/torch_particles.py times with PyTorch tensors. particle_steps_per_s = m * steps_per_s. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/particles.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,36 +21,29 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void bench_particles_help(void) {
-    printf("usage: otgen bench particles [--threads T] [--reps R]\n"
-           "Forward Euler steps per second of relu2 with m = %d, d = %d, batch %d (a fixed sample of\n"
-           "%d points, full batch), lambda = %g, lr = %g; each timed block is %d steps.\n"
-           "Last stdout line: key=value pairs incl. steps_per_s and particle_steps_per_s.\n\n"
-           "  --threads T  threads [2]\n"
-           "  --reps R     timed blocks after 3 warm-up blocks [15]\n",
-           BENCH_M, BENCH_D, BENCH_BATCH, BENCH_BATCH, BENCH_LAMBDA, BENCH_LR, BLOCK_STEPS);
-}
+typedef struct {
+    int64_t threads, reps;
+} bench_particles_opts;
+
+static const otg_param_def defs[] = {
+    {"threads", OTG_PARAM_INT, offsetof(bench_particles_opts, threads), 0, "T", "threads", 0, 1024,
+     0},
+    {"reps", OTG_PARAM_INT, offsetof(bench_particles_opts, reps), 0, "R",
+     "timed blocks after 3 warm-up blocks", 1, 100000, 0},
+};
 
 int bench_particles(int argc, char **argv) {
-    static const struct option lo[] = {{"threads", required_argument, 0, 't'},
-                                       {"reps", required_argument, 0, 'r'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    int64_t threads = 2, reps = 15;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 't': threads = cli_parse_int("bench", "--threads", optarg, 0, 1024); break;
-        case 'r': reps = cli_parse_int("bench", "--reps", optarg, 1, 100000); break;
-        case 'h': bench_particles_help(); return OTG_EXIT_OK;
-        default:
-            cli_usage_error("bench", "unknown or incomplete option '%s' (otgen bench particles --help)",
-                            argv[optind - 1]);
-        }
-    }
-    if (optind < argc) cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    bench_particles_opts o = {2, 15};
+    char usage[512];
+    snprintf(usage, sizeof usage,
+             "usage: otgen bench particles [--threads T] [--reps R]\n"
+             "Forward Euler steps per second of relu2 with m = %d, d = %d, batch %d (a fixed sample of\n"
+             "%d points, full batch), lambda = %g, lr = %g; each timed block is %d steps.\n"
+             "Last stdout line: key=value pairs incl. steps_per_s and particle_steps_per_s.\n",
+             BENCH_M, BENCH_D, BENCH_BATCH, BENCH_BATCH, BENCH_LAMBDA, BENCH_LR, BLOCK_STEPS);
+    params_parse_argv("bench", usage, defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv,
+                      NULL);
+    int64_t threads = o.threads, reps = o.reps;
     otg_threads_set((int)threads);
     otg_particles_params p = otg_particles_params_default();
     p.d = BENCH_D, p.m0 = BENCH_M0, p.lambda = BENCH_LAMBDA, p.n = BENCH_BATCH, p.batch = BENCH_BATCH;

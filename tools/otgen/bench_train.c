@@ -5,9 +5,11 @@
  * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <stdlib.h>
@@ -53,17 +55,27 @@ static otg_status time_blocks(otg_trainer *tr, int64_t reps, double *t) {
     return OTG_OK;
 }
 
+typedef struct {
+    char model[16];
+    int64_t threads, reps;
+} bench_train_opts;
+
+static const otg_param_def defs[] = {
+    {"model", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(bench_train_opts, model), "M", "fmnist or 2d", 0, 0,
+     0},
+    {"threads", OTG_PARAM_INT, offsetof(bench_train_opts, threads), 0, "T", "threads", 0, 1024, 0},
+    {"reps", OTG_PARAM_INT, offsetof(bench_train_opts, reps), 0, "R",
+     "timed blocks of 10 steps after 3 warm-up blocks", 1, 100000, 0},
+};
+
 int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
-    int fmnist = 1;
-    int64_t threads = 2, reps = 15;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            fmnist = !strcmp(argv[++i], "fmnist");
-            if (!fmnist && strcmp(argv[i], "2d")) cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", argv[i]);
-        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = cli_parse_int("bench", "--threads", argv[++i], 0, 1024);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = cli_parse_int("bench", "--reps", argv[++i], 1, 100000);
-        else cli_usage_error("bench", "train: unknown option '%s' (--model fmnist|2d, --threads, --reps)", argv[i]);
-    }
+    bench_train_opts o = {"fmnist", 2, 15};
+    params_parse_argv("bench", "usage: otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+                      "Training steps per second against the GEMM limit of the machine.\n",
+                      defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv, NULL);
+    int fmnist = !strcmp(o.model, "fmnist");
+    if (!fmnist && strcmp(o.model, "2d")) cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", o.model);
+    int64_t threads = o.threads, reps = o.reps;
     otg_threads_set((int)threads);
     otg_train_config c = model_config(fmnist);
     otg_trainer *tr = otg_trainer_new(&c);

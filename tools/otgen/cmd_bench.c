@@ -6,10 +6,10 @@
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 
-
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,46 +20,30 @@ typedef struct {
     double p;
 } bench_opts;
 
-static void bench_help(void) {
-    printf("usage: otgen bench sw --n N --d D --L L [options]\n"
-           "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
-           "       otgen bench particles [--threads T] [--reps R]\n"
-           "       otgen bench gemm [--threads T] [--reps R]\n"
-           "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
-           "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n\n"
-           "  --n N        points per cloud (sw)\n"
-           "  --d D        dimension (sw); D = 784 draws B uniform in [0, 1] like images\n"
-           "  --L L        directions (sw)\n"
-           "  --p P        order [2]\n"
-           "  --chunk C    directions per pass [256]\n"
-           "  --threads T  threads [2]\n"
-           "  --reps R     timed repetitions after 3 warm-up calls [15]\n");
-}
+#define OFF(f) offsetof(bench_opts, f), 0
+static const otg_param_def defs[] = {
+    {"n", OTG_PARAM_INT, OFF(n), "N", "points per cloud (sw)", 1, INT32_MAX, 0},
+    {"d", OTG_PARAM_INT, OFF(d), "D", "dimension (sw); D = 784 draws B uniform in [0, 1] like images",
+     1, 1 << 20, 0},
+    {"L", OTG_PARAM_INT, OFF(L), "L", "directions (sw)", 1, 1 << 24, 0},
+    {"p", OTG_PARAM_REAL, OFF(p), "P", "order", 1, 1e6, 0},
+    {"chunk", OTG_PARAM_INT, OFF(chunk), "C", "directions per pass", 1, 1 << 24, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads", 0, 1024, 0},
+    {"reps", OTG_PARAM_INT, OFF(reps), "R", "timed repetitions after 3 warm-up calls", 1, 100000, 0},
+};
+
+static const char *USAGE =
+    "usage: otgen bench sw --n N --d D --L L [options]\n"
+    "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+    "       otgen bench particles [--threads T] [--reps R]\n"
+    "       otgen bench gemm [--threads T] [--reps R]\n"
+    "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
+    "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n";
 
 static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
-    static const struct option lo[] = {
-        {"n", required_argument, 0, 'n'},     {"d", required_argument, 0, 'd'},
-        {"L", required_argument, 0, 'L'},     {"p", required_argument, 0, 'p'},
-        {"chunk", required_argument, 0, 'c'}, {"threads", required_argument, 0, 't'},
-        {"reps", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'n': o->n = cli_parse_int("bench", "--n", optarg, 1, INT32_MAX); break;
-        case 'd': o->d = cli_parse_int("bench", "--d", optarg, 1, 1 << 20); break;
-        case 'L': o->L = cli_parse_int("bench", "--L", optarg, 1, 1 << 24); break;
-        case 'p': o->p = cli_parse_double("bench", "--p", optarg, 1, 1e6); break;
-        case 'c': o->chunk = cli_parse_int("bench", "--chunk", optarg, 1, 1 << 24); break;
-        case 't': o->threads = cli_parse_int("bench", "--threads", optarg, 0, 1024); break;
-        case 'r': o->reps = cli_parse_int("bench", "--reps", optarg, 1, 100000); break;
-        case 'h': bench_help(); exit(OTG_EXIT_OK);
-        default: cli_usage_error("bench", "unknown or incomplete option '%s' (otgen bench --help)", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    params_parse_argv("bench", USAGE, defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv,
+                      NULL);
     if (need_sizes && (!o->n || !o->d || !o->L)) cli_usage_error("bench", "sw needs --n, --d and --L");
 }
 
@@ -71,6 +55,10 @@ static int cmp_double(const void *a, const void *b) {
 /* Median and minimum in ms over reps calls of fn(ctx) after 3 warm-up calls. */
 static void time_it(void (*fn)(void *), void *ctx, int64_t reps, double *median, double *best) {
     double *t = malloc((size_t)reps * sizeof *t);
+    if (!t) {
+        fprintf(stderr, "otgen bench: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
     for (int i = 0; i < 3; i++) fn(ctx);
     for (int64_t r = 0; r < reps; r++) {
         double t0 = cli_now();
@@ -123,6 +111,10 @@ static double gemm_peak(int64_t reps) {
     const int64_t s = 2048;
     gemm_bench g = {otg_tensor_new(2, (int64_t[]){s, s}), otg_tensor_new(2, (int64_t[]){s, s}),
                     otg_tensor_new(2, (int64_t[]){s, s})};
+    if (!g.a || !g.b || !g.c) {
+        fprintf(stderr, "otgen bench: gemm: %s\n", otg_last_error());
+        exit(OTG_EXIT_FAIL);
+    }
     otg_rng r = otg_rng_make(0, 0);
     otg_rng_fill_normal(&r, s * s, g.a->data);
     otg_rng_fill_normal(&r, s * s, g.b->data);
@@ -181,7 +173,8 @@ static int bench_sw(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        bench_help();
+        bench_opts o = {0, 0, 0, 2, 15, 256, 2.0};
+        params_print_help(USAGE, defs, (int)(sizeof defs / sizeof defs[0]), &o);
         return argc < 2 ? OTG_EXIT_USAGE : OTG_EXIT_OK;
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
