@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=()
-for pattern in src/core/params.c src/io/fs.c tests/install/consumer.c; do
+for pattern in src/core/params.c src/io/fs.c tests/install/consumer.c \
+    tools/otgen/options.[ch] tools/otgen/cmd_sw.c tools/otgen/cmd_demo.c tools/otgen/cmd_bench.c \
+    tools/otgen/bench_train.c tools/otgen/bench_particles.c tools/otgen/cmd_sample.c \
+    tools/otgen/cmd_eval.c tools/otgen/cmd_particles.c tools/otgen/cmd_ad_check.c; do
     for f in $pattern; do [ -f "$f" ] && files+=("$f"); done
 done
 clang-format --dry-run -Werror "${files[@]}"

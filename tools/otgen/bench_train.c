@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The config of the model as torch_train.py defines it. */
 static otg_train_config model_config(int fmnist) {
     otg_train_config c = otg_train_config_default();
@@ -37,9 +32,11 @@ static double step_flops(const otg_trainer *t) {
     const otg_model_spec *s = otg_trainer_spec(t);
     const otg_train_config *c = otg_trainer_config(t);
     double mac = (double)s->latent * (double)s->hidden[0];
-    for (int i = 0; i + 1 < s->n_hidden; i++) mac += (double)s->hidden[i] * (double)s->hidden[i + 1];
+    for (int i = 0; i + 1 < s->n_hidden; i++)
+        mac += (double)s->hidden[i] * (double)s->hidden[i + 1];
     mac += (double)s->hidden[s->n_hidden - 1] * (double)s->out_dim;
-    return 6.0 * (double)c->batch * mac + 6.0 * (double)c->batch * (double)s->out_dim * (double)c->projections;
+    return 6.0 * (double)c->batch * mac +
+           6.0 * (double)c->batch * (double)s->out_dim * (double)c->projections;
 }
 
 /* reps timed blocks of 10 steps after 3 warm-up blocks, into t[reps]. */
@@ -61,8 +58,8 @@ typedef struct {
 } bench_train_opts;
 
 static const otg_param_def defs[] = {
-    {"model", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(bench_train_opts, model), "M", "fmnist or 2d", 0, 0,
-     0},
+    {"model", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(bench_train_opts, model), "M", "fmnist or 2d", 0,
+     0, 0},
     {"threads", OTG_PARAM_INT, offsetof(bench_train_opts, threads), 0, "T", "threads", 0, 1024, 0},
     {"reps", OTG_PARAM_INT, offsetof(bench_train_opts, reps), 0, "R",
      "timed blocks of 10 steps after 3 warm-up blocks", 1, 100000, 0},
@@ -70,11 +67,13 @@ static const otg_param_def defs[] = {
 
 int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
     bench_train_opts o = {"fmnist", 2, 15};
-    params_parse_argv("bench", "usage: otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+    params_parse_argv("bench",
+                      "usage: otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
                       "Training steps per second against the GEMM limit of the machine.\n",
                       defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv, NULL);
     int fmnist = !strcmp(o.model, "fmnist");
-    if (!fmnist && strcmp(o.model, "2d")) cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", o.model);
+    if (!fmnist && strcmp(o.model, "2d"))
+        cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", o.model);
     int64_t threads = o.threads, reps = o.reps;
     otg_threads_set((int)threads);
     otg_train_config c = model_config(fmnist);
@@ -86,16 +85,19 @@ int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
         free(t), otg_trainer_free(tr);
         return OTG_EXIT_FAIL;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]), pk = peak(5);
+    double med = cli_sort_median(t, reps), pk = peak(5);
     double flops = step_flops(tr), limit = pk * 1e9 / flops, sps = 10.0 / med;
     const char *ct = getenv("OPENBLAS_CORETYPE");
-    printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step at %.1f GFLOP/s): %.0f%%\n",
+    printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step "
+           "at %.1f GFLOP/s): %.0f%%\n",
            fmnist ? "fmnist" : "2d", sps, limit, flops * 1e-9, pk, 100.0 * sps / limit);
-    printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f best_steps_per_s=%.2f "
-           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f coretype=%s\n",
-           otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections, (long long)threads, sps,
-           10.0 / t[0], limit, sps / limit, flops * 1e-9, pk, ct && *ct ? ct : "auto");
+    printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f "
+           "best_steps_per_s=%.2f "
+           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f "
+           "coretype=%s\n",
+           otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections,
+           (long long)threads, sps, 10.0 / t[0], limit, sps / limit, flops * 1e-9, pk,
+           ct && *ct ? ct : "auto");
     free(t);
     otg_trainer_free(tr);
     return OTG_EXIT_OK;

@@ -9,8 +9,8 @@
 #include "options.h"
 #include "otgen/otgen.h"
 
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +23,14 @@ typedef struct {
 #define OFF(f) offsetof(bench_opts, f), 0
 static const otg_param_def defs[] = {
     {"n", OTG_PARAM_INT, OFF(n), "N", "points per cloud (sw)", 1, INT32_MAX, 0},
-    {"d", OTG_PARAM_INT, OFF(d), "D", "dimension (sw); D = 784 draws B uniform in [0, 1] like images",
-     1, 1 << 20, 0},
+    {"d", OTG_PARAM_INT, OFF(d), "D",
+     "dimension (sw); D = 784 draws B uniform in [0, 1] like images", 1, 1 << 20, 0},
     {"L", OTG_PARAM_INT, OFF(L), "L", "directions (sw)", 1, 1 << 24, 0},
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order", 1, 1e6, 0},
     {"chunk", OTG_PARAM_INT, OFF(chunk), "C", "directions per pass", 1, 1 << 24, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads", 0, 1024, 0},
-    {"reps", OTG_PARAM_INT, OFF(reps), "R", "timed repetitions after 3 warm-up calls", 1, 100000, 0},
+    {"reps", OTG_PARAM_INT, OFF(reps), "R", "timed repetitions after 3 warm-up calls", 1, 100000,
+     0},
 };
 
 static const char *USAGE =
@@ -44,12 +45,8 @@ static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
     *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
     params_parse_argv("bench", USAGE, defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv,
                       NULL);
-    if (need_sizes && (!o->n || !o->d || !o->L)) cli_usage_error("bench", "sw needs --n, --d and --L");
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    if (need_sizes && (!o->n || !o->d || !o->L))
+        cli_usage_error("bench", "sw needs --n, --d and --L");
 }
 
 /* Median and minimum in ms over reps calls of fn(ctx) after 3 warm-up calls. */
@@ -59,14 +56,14 @@ static void time_it(void (*fn)(void *), void *ctx, int64_t reps, double *median,
         fprintf(stderr, "otgen bench: out of memory\n");
         exit(OTG_EXIT_FAIL);
     }
-    for (int i = 0; i < 3; i++) fn(ctx);
+    for (int i = 0; i < 3; i++)
+        fn(ctx);
     for (int64_t r = 0; r < reps; r++) {
         double t0 = cli_now();
         fn(ctx);
         t[r] = 1e3 * (cli_now() - t0);
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    *median = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    *median = cli_sort_median(t, reps);
     *best = t[0];
     free(t);
 }
@@ -133,18 +130,27 @@ static int bench_sw(int argc, char **argv) {
     bench_opts o;
     bench_parse(argc, argv, &o, 1);
     otg_threads_set((int)o.threads);
-    sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_tensor_new(2, (int64_t[]){o.n, o.d}),
-                  otg_tensor_new(2, (int64_t[]){o.d, o.L}), otg_tensor_new(2, (int64_t[]){o.n, o.L}),
-                  otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_sw_workspace_new(),
-                  otg_rng_make(1, 1), {o.p, o.chunk}, 0.0, 1};
+    sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_tensor_new(2, (int64_t[]){o.d, o.L}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.L}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_sw_workspace_new(),
+                  otg_rng_make(1, 1),
+                  {o.p, o.chunk},
+                  0.0,
+                  1};
     if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {
-        fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n, (long long)o.d, (long long)o.L);
+        fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n,
+                (long long)o.d, (long long)o.L);
         return OTG_EXIT_FAIL;
     }
     otg_rng data = otg_rng_make(0, 0);
     otg_rng_fill_normal(&data, o.n * o.d, b.x->data);
-    if (o.d == 784) otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
-    else otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
+    if (o.d == 784)
+        otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
+    else
+        otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
     double med, best, gmed, gbest, vmed, vbest;
     time_it(run_sw, &b, o.reps, &med, &best);
     b.with_grad = 0;
@@ -154,16 +160,18 @@ static int bench_sw(int argc, char **argv) {
     double peak = gemm_peak(o.reps);
     double flops = 6.0 * (double)o.n * (double)o.d * (double)o.L;
     printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
-           "OPENBLAS_CORETYPE=%s\n", (long long)o.threads, coretype());
+           "OPENBLAS_CORETYPE=%s\n",
+           (long long)o.threads, coretype());
     printf("# value only %.3f ms\n", vmed);
     printf("# fused %.3f ms (min %.3f); its 3 GEMMs alone %.3f ms; total/GEMMs %.2f; "
-           "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n", med, best, gmed, med / gmed,
-           flops / (med * 1e-3) * 1e-9, 100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
+           "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n",
+           med, best, gmed, med / gmed, flops / (med * 1e-3) * 1e-9,
+           100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
     printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
            "min_ms=%.3f value_only_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f "
-           "peak_fraction=%.3f coretype=%s value=%.6g\n", otg_version(), (long long)o.n,
-           (long long)o.d, (long long)o.L, o.p, (long long)o.threads, (long long)o.chunk, med, best,
-           vmed, gmed, med / gmed, peak,
+           "peak_fraction=%.3f coretype=%s value=%.6g\n",
+           otg_version(), (long long)o.n, (long long)o.d, (long long)o.L, o.p, (long long)o.threads,
+           (long long)o.chunk, med, best, vmed, gmed, med / gmed, peak,
            flops / (med * 1e-3) * 1e-9 / peak, coretype(), b.value);
     otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
     otg_tensor_free(b.grad);

@@ -30,8 +30,8 @@ static const otg_param_def defs[] = {
     {"hidden", OTG_PARAM_STR, STR(hidden_list), "W,W", "hidden widths", 0, 0, 0},
     {"activation", OTG_PARAM_STR, STR(act_name), "F", "relu|leaky_relu|tanh|sigmoid|softplus|abs",
      0, 0, 0},
-    {"relu-prime", OTG_PARAM_REAL, OFF(relu_prime), "S", "value of relu'(0) used by backprop, in [0, 1]",
-     0, 1, 0},
+    {"relu-prime", OTG_PARAM_REAL, OFF(relu_prime), "S",
+     "value of relu'(0) used by backprop, in [0, 1]", 0, 1, 0},
     {"seed", OTG_PARAM_INT, OFF(seed), "N", "RNG seed", 0, 9.2e18, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads for OpenMP and OpenBLAS, 0 = all cores",
      0, 1024, 0},
@@ -39,21 +39,29 @@ static const otg_param_def defs[] = {
 };
 
 static void demo_parse(int argc, char **argv, demo_opts *o) {
-    *o = (demo_opts){.steps = 3000, .batch = 256, .log_every = 300, .seed = 1, .lr = 0.1,
-                     .hidden_list = "64,64", .act_name = "relu"};
-    params_parse_argv("demo",
-                      "usage: otgen demo [options]\n"
-                      "Fit an MLP to f(x) = sin(3 x1) cos(2 x2) on [-1, 1]^2 by fixed-step SGD on the MSE.\n"
-                      "Progress goes to stderr; a table of step, train MSE, validation MSE and kink hits,\n"
-                      "then one key=value summary line, go to stdout.\n",
-                      defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv, NULL);
+    *o = (demo_opts){.steps = 3000,
+                     .batch = 256,
+                     .log_every = 300,
+                     .seed = 1,
+                     .lr = 0.1,
+                     .hidden_list = "64,64",
+                     .act_name = "relu"};
+    params_parse_argv(
+        "demo",
+        "usage: otgen demo [options]\n"
+        "Fit an MLP to f(x) = sin(3 x1) cos(2 x2) on [-1, 1]^2 by fixed-step SGD on the MSE.\n"
+        "Progress goes to stderr; a table of step, train MSE, validation MSE and kink hits,\n"
+        "then one key=value summary line, go to stdout.\n",
+        defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv, NULL);
     o->n_hidden = cli_parse_int_list("demo", "--hidden", o->hidden_list, o->hidden, 8);
     if (otg_activation_parse(o->act_name, &o->act) != OTG_OK)
         cli_usage_error("demo", "--activation: %s", otg_last_error());
 }
 
 /* The regression target. */
-static float target(float x1, float x2) { return sinf(3.0f * x1) * cosf(2.0f * x2); }
+static float target(float x1, float x2) {
+    return sinf(3.0f * x1) * cosf(2.0f * x2);
+}
 
 typedef struct {
     otg_graph *g;
@@ -62,7 +70,8 @@ typedef struct {
 
 static int demo_build(const demo_opts *o, demo_model *m) {
     int64_t widths[10] = {2};
-    for (int i = 0; i < o->n_hidden; i++) widths[1 + i] = o->hidden[i];
+    for (int i = 0; i < o->n_hidden; i++)
+        widths[1 + i] = o->hidden[i];
     widths[1 + o->n_hidden] = 1;
     otg_mlp_spec spec = otg_mlp_spec_default();
     spec.widths = widths;
@@ -136,7 +145,8 @@ int cmd_demo(int argc, char **argv) {
         }
         otg_graph_zero_grad(m.g);
         otg_graph_backward(m.g, m.loss);
-        for (int64_t i = 0; i < np; i++) p[i] -= (float)o.lr * grad[i]; /* fixed-step SGD */
+        for (int64_t i = 0; i < np; i++)
+            p[i] -= (float)o.lr * grad[i]; /* fixed-step SGD */
         char status[64];
         snprintf(status, sizeof status, "loss %.5f", loss);
         cli_progress_update(&progress, step, status);
@@ -149,8 +159,8 @@ int cmd_demo(int argc, char **argv) {
     cli_progress_end(&progress);
     double val = demo_validate(&m, &o), secs = cli_now() - t0;
     printf("steps=%lld params=%lld initial_val_mse=%.6g final_train_mse=%.6g final_val_mse=%.6g "
-           "kink_hits=%lld seconds=%.2f\n", (long long)o.steps, (long long)np, val0, loss, val,
-           (long long)kinks, secs);
+           "kink_hits=%lld seconds=%.2f\n",
+           (long long)o.steps, (long long)np, val0, loss, val, (long long)kinks, secs);
     otg_graph_free(m.g);
     return OTG_EXIT_OK;
 }

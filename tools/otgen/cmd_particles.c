@@ -33,26 +33,29 @@ static const otg_param_def defs[] = {
     {"m", OTG_PARAM_INT, OFF(m), "M", "particles", 1, 1 << 20, 0},
     {"m0", OTG_PARAM_INT, OFF(m0), "M0", "teacher neurons / true spikes", 1, 4096, 0},
     {"d", OTG_PARAM_INT, OFF(d), "D", "input dimension (networks)", 1, 4096, 0},
-    {"lambda", OTG_PARAM_REAL, OFF(lambda), "L", "regulariser weight (0: F* = 0 is known)", 0, 1e6, 0},
-    {"steps", OTG_PARAM_INT, OFF(steps), "N", "forward Euler steps (default: the problem's, above)", 1,
-     100000000, 0},
+    {"lambda", OTG_PARAM_REAL, OFF(lambda), "L", "regulariser weight (0: F* = 0 is known)", 0, 1e6,
+     0},
+    {"steps", OTG_PARAM_INT, OFF(steps), "N", "forward Euler steps (default: the problem's, above)",
+     1, 100000000, 0},
     {"lr", OTG_PARAM_REAL, OFF(lr), "ETA",
      "step size of the speed field m grad F_m (default: the problem's)", 1e-12, 1e6, 0},
     {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed (teacher, data, init, batches)", 0, 9e15, 0},
-    {"n", OTG_PARAM_INT, OFF(n), "N", "fixed sample size, 0 = fresh samples each step", 0, 1 << 24, 0},
+    {"n", OTG_PARAM_INT, OFF(n), "N", "fixed sample size, 0 = fresh samples each step", 0, 1 << 24,
+     0},
     {"batch", OTG_PARAM_INT, OFF(batch), "B", "points per step", 1, 1 << 24, 0},
     {"inputs", OTG_PARAM_STR, STR(inputs), "LAW", "gaussian | sphere", 0, 0, 0},
-    {"init", OTG_PARAM_STR, STR(init), "KIND", "spread (as the theorems need) | point (all at one point)",
-     0, 0, 0},
-    {"r0", OTG_PARAM_REAL, OFF(r0), "R", "init radius, 0 = the problem's default (listed above)", 0, 1e6,
-     0},
+    {"init", OTG_PARAM_STR, STR(init), "KIND",
+     "spread (as the theorems need) | point (all at one point)", 0, 0, 0},
+    {"r0", OTG_PARAM_REAL, OFF(r0), "R", "init radius, 0 = the problem's default (listed above)", 0,
+     1e6, 0},
     {"K", OTG_PARAM_INT, OFF(K), "K", "Dirichlet kernel order (kernel problems)", 1, 10000, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads, 0 = all cores", 0, 1024, 0},
-    {"log-every", OTG_PARAM_INT, OFF(log_every), "N", "metrics row every N steps, 0 = auto (~200 rows)",
-     0, 1 << 30, 0},
+    {"log-every", OTG_PARAM_INT, OFF(log_every), "N",
+     "metrics row every N steps, 0 = auto (~200 rows)", 0, 1 << 30, 0},
     {"sweep-m", OTG_PARAM_STR, STR(sweep_m), "LIST",
      "run each m of LIST (e.g. 2,4,8,16) x --seeds and plot excess vs m", 0, 0, 0},
-    {"seeds", OTG_PARAM_INT, OFF(seeds), "S", "seeds per m in a sweep (seed, seed+1, ...)", 1, 1000, 0},
+    {"seeds", OTG_PARAM_INT, OFF(seeds), "S", "seeds per m in a sweep (seed, seed+1, ...)", 1, 1000,
+     0},
     {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
 };
@@ -242,9 +245,9 @@ typedef struct {
     const otg_particles_type *t;
     const int64_t *ms;
     int nm, known, runs_done;
-    double *y; /* [seeds, nm] excess (or objective when F* is unknown) */
+    double *y;               /* [seeds, nm] excess (or objective when F* is unknown) */
     otg_series_stats *stats; /* [nm, 1] the same over seeds: mean and standard error per m */
-    char *csv; /* [cap] excess_vs_m.csv */
+    char *csv;               /* [cap] excess_vs_m.csv */
     size_t cap, len;
     float *finals[MAX_M]; /* the first seed's final particles per m (profile charts) */
     float *truth;         /* [n_truth, dim] */
@@ -432,7 +435,7 @@ int cmd_particles(int argc, char **argv) {
     int seen[sizeof defs / sizeof defs[0]] = {0};
     static char usage[4096];
     params_parse_argv("particles", usage_text(usage, sizeof usage), defs, n_defs, &o, argc, argv,
-                    seen);
+                      seen);
     const otg_particles_type *t = check_opts(&o);
     otg_threads_set((int)o.threads);
     if (otg_mkdir_p(o.out) != OTG_OK) cli_usage_error("particles", "--out: %s", otg_last_error());

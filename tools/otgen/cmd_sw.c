@@ -7,8 +7,8 @@
 #include "options.h"
 #include "otgen/otgen.h"
 
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +39,8 @@ static const otg_param_def defs[] = {
      "weights of B's rows (default uniform); normalised to sum 1", 0, 0, 0},
     {"max", OTG_PARAM_STR, STR(max), "M",
      "sampled: max over the directions | ascent: then projected gradient ascent on the sphere "
-     "from the best one (default off)", 0, 0, 0},
+     "from the best one (default off)",
+     0, 0, 0},
     {"ascent-iters", OTG_PARAM_INT, OFF(ascent_iters), "N", "ascent iterations", 0, 1 << 30, 0},
     {"ascent-step", OTG_PARAM_REAL, OFF(ascent_step), "S", "ascent step on W_p^p", 0, 1e12, 0},
     {"squared", OTG_PARAM_FLAG, OFF(squared), NULL, "print SW_p^p instead of SW_p", 0, 0, 0},
@@ -63,7 +64,11 @@ static const char *USAGE =
     "is (SW_p^p)^(1/p) as POT's sliced_wasserstein_distance, or SW_p^p with --squared.\n";
 
 static void sw_parse(int argc, char **argv, sw_opts *o) {
-    *o = (sw_opts){.p = 2.0, .L = 256, .chunk = 256, .ascent_iters = 100, .ascent_step = 0.1,
+    *o = (sw_opts){.p = 2.0,
+                   .L = 256,
+                   .chunk = 256,
+                   .ascent_iters = 100,
+                   .ascent_step = 0.1,
                    .kind_name = "gaussian"};
     char *pos[2];
     params_parse_argv_pos("sw", USAGE, defs, n_defs, o, argc, argv, 2, pos,
@@ -74,7 +79,8 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
     if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
         cli_usage_error("sw", "--max: '%s' (sampled or ascent)", o->max);
     if (!strcmp(o->max, "ascent") && (o->grad_path[0] || o->per_dir_path[0]))
-        cli_usage_error("sw", "--max ascent gives one direction: --grad and --per-direction do not apply");
+        cli_usage_error(
+            "sw", "--max ascent gives one direction: --grad and --per-direction do not apply");
 }
 
 /* Reads a finite NPY array or exits 2 with the reader's one-line reason. */
@@ -89,7 +95,8 @@ static otg_tensor *read_cloud(const char *path) {
     otg_tensor *t = read_or_die(path);
     if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
         cli_usage_error("sw", "%s", otg_last_error());
-    if (t->ndim != 2) cli_usage_error("sw", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
+    if (t->ndim != 2)
+        cli_usage_error("sw", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
     return t;
 }
 
@@ -106,10 +113,12 @@ static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
 static otg_tensor *get_directions(const sw_opts *o, int64_t d, const char **label) {
     if (o->dir_path[0]) {
         otg_tensor *t = read_or_die(o->dir_path);
-        if (t->ndim == 1 && d == 1 && otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
+        if (t->ndim == 1 && d == 1 &&
+            otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
             cli_usage_error("sw", "%s", otg_last_error());
         if (t->ndim != 2 || t->shape[0] != d)
-            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)", o->dir_path, (long long)d);
+            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)",
+                            o->dir_path, (long long)d);
         *label = "file(as-given,not-normalised)";
         return t;
     }
@@ -125,7 +134,9 @@ static void write_or_die(const char *path, const otg_tensor *t, int force) {
 }
 
 /* The printed quantity from SW_p^p: itself (--squared) or its p-th root; d(root)/d(value). */
-static double shown(const sw_opts *o, double v) { return o->squared ? v : pow(v, 1.0 / o->p); }
+static double shown(const sw_opts *o, double v) {
+    return o->squared ? v : pow(v, 1.0 / o->p);
+}
 static double shown_slope(const sw_opts *o, double v) {
     return o->squared ? 1.0 : v > 0 ? pow(v, 1.0 / o->p - 1.0) / o->p : 0.0;
 }
@@ -137,9 +148,11 @@ static int lib_error(otg_status st) {
 }
 
 /* Writes the gradient (scaled to the printed quantity) and per-direction values if asked. */
-static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const double *w, int64_t L) {
+static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const double *w,
+                         int64_t L) {
     if (grad) {
-        for (int64_t i = 0; i < otg_tensor_numel(grad); i++) grad->data[i] *= (float)slope;
+        for (int64_t i = 0; i < otg_tensor_numel(grad); i++)
+            grad->data[i] *= (float)slope;
         write_or_die(o->grad_path, grad, o->force);
     }
     if (w) {
@@ -148,7 +161,8 @@ static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const
             fprintf(stderr, "otgen sw: %s\n", otg_last_error());
             exit(OTG_EXIT_FAIL);
         }
-        for (int64_t l = 0; l < L; l++) per->data[l] = (float)w[l];
+        for (int64_t l = 0; l < L; l++)
+            per->data[l] = (float)w[l];
         write_or_die(o->per_dir_path, per, o->force);
         otg_tensor_free(per);
     }
@@ -157,8 +171,9 @@ static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const
 static void print_context(const sw_opts *o, const otg_tensor *a, const otg_tensor *b, int64_t L,
                           const char *dlabel) {
     printf(" quantity=%s p=%g projections=%lld directions=%s seed=%lld n=%lld m=%lld d=%lld "
-           "weights=%s\n", o->squared ? "SW_p^p" : "SW_p", o->p, (long long)L, dlabel,
-           (long long)o->seed, (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[1],
+           "weights=%s\n",
+           o->squared ? "SW_p^p" : "SW_p", o->p, (long long)L, dlabel, (long long)o->seed,
+           (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[1],
            o->wa_path[0] || o->wb_path[0] ? "given" : "uniform");
 }
 
@@ -198,9 +213,11 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
     if (st != OTG_OK) return lib_error(st);
     otg_tensor *dir = otg_tensor_new(2, (int64_t[]){d, 1});
     if (!dir) return lib_error(OTG_ENOMEM);
-    for (int64_t k = 0; k < d; k++) dir->data[k] = th->data[k * L + best];
+    for (int64_t k = 0; k < d; k++)
+        dir->data[k] = th->data[k * L + best];
     v0 = v;
-    if (!strcmp(o->max, "ascent")) st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
+    if (!strcmp(o->max, "ascent"))
+        st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
     otg_sw_opts so = {o->p, o->chunk};
@@ -228,14 +245,19 @@ int cmd_sw(int argc, char **argv) {
     otg_threads_set((int)o.threads);
     otg_tensor *a = read_cloud(o.a_path), *b = read_cloud(o.b_path);
     if (a->shape[1] != b->shape[1])
-        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path, (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
-    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"), *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
+        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
+                        (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
+    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
+               *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
     const char *dlabel = "";
     otg_tensor *th = get_directions(&o, a->shape[1], &dlabel);
     otg_sw_workspace *ws = otg_sw_workspace_new();
     int rc = th && ws ? OTG_EXIT_OK : OTG_EXIT_FAIL;
-    if (rc == OTG_EXIT_OK) rc = o.max[0] ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel) : sw_run(&o, a, wa, b, wb, th, ws, dlabel);
+    if (rc == OTG_EXIT_OK)
+        rc = o.max[0] ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel)
+                      : sw_run(&o, a, wa, b, wb, th, ws, dlabel);
     otg_sw_workspace_free(ws);
-    otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(wa), otg_tensor_free(wb), otg_tensor_free(th);
+    otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(wa), otg_tensor_free(wb),
+        otg_tensor_free(th);
     return rc;
 }

@@ -18,7 +18,8 @@ void params_print_help(const char *usage, const otg_param_def *defs, int n, cons
     for (int i = 0; i < n; i++) {
         const otg_param_def *d = &defs[i];
         char left[64], val[256] = "", def[300] = "";
-        snprintf(left, sizeof left, "--%s%s%s", d->name, d->meta ? " " : "", d->meta ? d->meta : "");
+        snprintf(left, sizeof left, "--%s%s%s", d->name, d->meta ? " " : "",
+                 d->meta ? d->meta : "");
         if (d->kind != OTG_PARAM_FLAG) otg_param_format(d, obj, val, sizeof val);
         if (*val) snprintf(def, sizeof def, " [%s]", val);
         printf("  %-26s %s%s\n", left, d->help, def);
@@ -32,7 +33,9 @@ static int parse_flags(const char *cmd, const char *usage, const otg_param_def *
     struct option *lo = calloc((size_t)n + 2, sizeof *lo);
     if (!lo) cli_usage_error(cmd, "out of memory");
     for (int i = 0; i < n; i++)
-        lo[i] = (struct option){defs[i].name, defs[i].kind == OTG_PARAM_FLAG ? no_argument : required_argument, 0, 1000 + i};
+        lo[i] = (struct option){defs[i].name,
+                                defs[i].kind == OTG_PARAM_FLAG ? no_argument : required_argument, 0,
+                                1000 + i};
     lo[n] = (struct option){"help", no_argument, 0, 'h'};
     int c;
     opterr = 0;
@@ -45,7 +48,8 @@ static int parse_flags(const char *cmd, const char *usage, const otg_param_def *
         }
         if (c < 1000) {
             free(lo);
-            cli_usage_error(cmd, "unknown or incomplete option '%s' (otgen %s --help)", argv[optind - 1], cmd);
+            cli_usage_error(cmd, "unknown or incomplete option '%s' (otgen %s --help)",
+                            argv[optind - 1], cmd);
         }
         const otg_param_def *d = &defs[c - 1000];
         if (otg_param_set_text(d, obj, d->kind == OTG_PARAM_FLAG ? "1" : optarg) != OTG_OK) {
@@ -69,7 +73,8 @@ void params_parse_argv_pos(const char *cmd, const char *usage, const otg_param_d
                            const char *pos_error) {
     int first = parse_flags(cmd, usage, defs, n, obj, argc, argv, NULL);
     if (argc - first != npos) cli_usage_error(cmd, "%s", pos_error);
-    for (int i = 0; i < npos; i++) pos[i] = argv[first + i];
+    for (int i = 0; i < npos; i++)
+        pos[i] = argv[first + i];
 }
 
 char *opts_read_text_file(const char *cmd, const char *path) {
@@ -83,7 +88,10 @@ char *opts_read_text_file(const char *cmd, const char *path) {
     if (!text) cli_usage_error(cmd, "%s: out of memory", path);
     if (err || len == 0 || len > MAX_BYTES) {
         free(text);
-        cli_usage_error(cmd, "%s: %s", path, err ? "read error" : len ? "larger than 16 MiB" : "empty file");
+        cli_usage_error(cmd, "%s: %s", path,
+                        err   ? "read error"
+                        : len ? "larger than 16 MiB"
+                              : "empty file");
     }
     text[len] = '\0';
     return text;
