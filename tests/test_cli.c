@@ -40,7 +40,8 @@ static void test_usage_errors_exit_2(void **state) {
     assert_int_equal(otgen_run("demo --bogus", 1, out, sizeof out), 2);
     assert_int_equal(otgen_run("demo extra", 1, out, sizeof out), 2);
     assert_int_equal(otgen_run("demo --help", 0, out, sizeof out), 0);
-    assert_non_null(strstr(out, "--steps N         SGD steps [3000]"));
+    assert_non_null(strstr(out, "--steps N                  SGD steps [3000]"));
+    assert_non_null(strstr(out, "--hidden W,W               hidden widths [64,64]"));
     assert_int_equal(otgen_run("--version", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "otgen "));
 }

@@ -157,6 +157,14 @@ static void test_tensor_and_gemm(void **state) {
     assert_int_equal(otg_tensor_view_rows(c, 1, 2, &rows), OTG_OK);
     assert_true(rows.data == c->data + 5 && rows.shape[0] == 2 && !rows.owns);
     assert_int_equal(otg_tensor_view_rows(c, 2, 2, &rows), OTG_EINVAL);
+    otg_tensor rs = rows;
+    assert_int_equal(otg_tensor_reshape(&rs, 1, (int64_t[]){otg_tensor_numel(&rows)}), OTG_OK);
+    assert_true(rs.data == rows.data && rs.ndim == 1 && rs.shape[0] == otg_tensor_numel(&rows));
+    assert_int_equal(otg_tensor_reshape(&rs, 2, (int64_t[]){rs.shape[0], 1}), OTG_OK);
+    assert_true(rs.ndim == 2 && rs.shape[1] == 1);
+    assert_int_equal(otg_tensor_reshape(&rs, 2, (int64_t[]){rs.shape[0] + 1, 1}), OTG_ESHAPE);
+    assert_true(rs.ndim == 2 && rs.shape[1] == 1);
+    assert_int_equal(otg_tensor_reshape(&rs, 0, (int64_t[]){1}), OTG_EINVAL);
     c->data[7] = NAN;
     assert_int_equal(otg_tensor_check_finite(c, "C"), OTG_ENONFINITE);
     assert_true(strstr(otg_last_error(), "C: element 7 is NaN") != NULL);

@@ -304,6 +304,20 @@ static void test_cli(void **st) {
         snprintf(path, sizeof path, "/tmp/otg_particles_t/%s", files[i]);
         assert_int_equal(access(path, R_OK), 0);
     }
+    /* the mean and standard error over the seeds, per m (lambda = 0: F* = 0 is known) */
+    f = fopen("/tmp/otg_particles_t/excess_summary.csv", "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "step,excess,excess_se\n");
+    long long m;
+    double mean, se;
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_int_equal(sscanf(line, "%lld,%lf,%lf", &m, &mean, &se), 3);
+    assert_true(m == 2 && isfinite(mean) && se >= 0);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_true(sscanf(line, "%lld,", &m) == 1 && m == 4);
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
     assert_int_equal(system("rm -rf /tmp/otg_particles_t"), 0);
 }
 

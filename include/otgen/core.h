@@ -106,6 +106,10 @@ void otg_tensor_free(otg_tensor *t);
 otg_tensor otg_tensor_view(float *data, int ndim, const int64_t *shape);
 /* Rows [row0, row0 + nrows) of a tensor, viewed along its first dimension. */
 otg_status otg_tensor_view_rows(const otg_tensor *t, int64_t row0, int64_t nrows, otg_tensor *out);
+/* Gives t (owning or a view) another shape of the same number of elements, in place (a 1-D array
+ * of n as [n, 1], say); the data is untouched. OTG_ESHAPE when the counts differ, OTG_EINVAL on a
+ * bad shape; t is unchanged on failure. */
+otg_status otg_tensor_reshape(otg_tensor *t, int ndim, const int64_t *shape);
 /* Number of elements (product of the shape). */
 int64_t otg_tensor_numel(const otg_tensor *t);
 /* Sets every element to v. */

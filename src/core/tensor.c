@@ -75,6 +75,18 @@ otg_status otg_tensor_view_rows(const otg_tensor *t, int64_t row0, int64_t nrows
     return OTG_OK;
 }
 
+otg_status otg_tensor_reshape(otg_tensor *t, int ndim, const int64_t *shape) {
+    if (!t || !t->data || !shape) return otgi_fail(OTG_EINVAL, "tensor_reshape: NULL argument");
+    otg_tensor v = otg_tensor_view(t->data, ndim, shape);
+    if (!v.data) return OTG_EINVAL;
+    if (otg_tensor_numel(&v) != otg_tensor_numel(t))
+        return otgi_fail(OTG_ESHAPE, "tensor_reshape: %lld elements cannot take a shape of %lld",
+                         (long long)otg_tensor_numel(t), (long long)otg_tensor_numel(&v));
+    t->ndim = v.ndim;
+    memcpy(t->shape, v.shape, sizeof t->shape);
+    return OTG_OK;
+}
+
 int64_t otg_tensor_numel(const otg_tensor *t) {
     if (!t || t->ndim < 1) return 0;
     int64_t n = 1;

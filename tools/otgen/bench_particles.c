@@ -1,13 +1,15 @@
 /* otgen bench particles: forward Euler steps per second of the mean-field particle flow for relu2
  * (two-layer ReLU network, 2-homogeneous, weight decay) with m = 1024 particles, d = 64, a fixed
  * sample of 1024 points used as the full batch: per step F_m, the speed m grad F_m and the update,
- * what bench/torch_particles.py times with PyTorch tensors. particle_steps_per_s = m * steps_per_s. */
+ * what bench/torch_particles.py times with PyTorch tensors. particle_steps_per_s = m * steps_per_s.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/particles.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,44 +17,34 @@ enum { BENCH_M = 1024, BENCH_D = 64, BENCH_BATCH = 1024, BENCH_M0 = 16, BLOCK_ST
 #define BENCH_LAMBDA 1e-3
 #define BENCH_LR 0.05
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+typedef struct {
+    int64_t threads, reps;
+} bench_particles_opts;
 
-static void bench_particles_help(void) {
-    printf("usage: otgen bench particles [--threads T] [--reps R]\n"
-           "Forward Euler steps per second of relu2 with m = %d, d = %d, batch %d (a fixed sample of\n"
-           "%d points, full batch), lambda = %g, lr = %g; each timed block is %d steps.\n"
-           "Last stdout line: key=value pairs incl. steps_per_s and particle_steps_per_s.\n\n"
-           "  --threads T  threads [2]\n"
-           "  --reps R     timed blocks after 3 warm-up blocks [15]\n",
-           BENCH_M, BENCH_D, BENCH_BATCH, BENCH_BATCH, BENCH_LAMBDA, BENCH_LR, BLOCK_STEPS);
-}
+static const otg_param_def defs[] = {
+    {"threads", OTG_PARAM_INT, offsetof(bench_particles_opts, threads), 0, "T", "threads", 0, 1024,
+     0},
+    {"reps", OTG_PARAM_INT, offsetof(bench_particles_opts, reps), 0, "R",
+     "timed blocks after 3 warm-up blocks", 1, 100000, 0},
+};
 
 int bench_particles(int argc, char **argv) {
-    static const struct option lo[] = {{"threads", required_argument, 0, 't'},
-                                       {"reps", required_argument, 0, 'r'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    int64_t threads = 2, reps = 15;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 't': threads = cli_parse_int("bench", "--threads", optarg, 0, 1024); break;
-        case 'r': reps = cli_parse_int("bench", "--reps", optarg, 1, 100000); break;
-        case 'h': bench_particles_help(); return OTG_EXIT_OK;
-        default:
-            cli_usage_error("bench", "unknown or incomplete option '%s' (otgen bench particles --help)",
-                            argv[optind - 1]);
-        }
-    }
-    if (optind < argc) cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    bench_particles_opts o = {2, 15};
+    char usage[512];
+    snprintf(
+        usage, sizeof usage,
+        "usage: otgen bench particles [--threads T] [--reps R]\n"
+        "Forward Euler steps per second of relu2 with m = %d, d = %d, batch %d (a fixed sample of\n"
+        "%d points, full batch), lambda = %g, lr = %g; each timed block is %d steps.\n"
+        "Last stdout line: key=value pairs incl. steps_per_s and particle_steps_per_s.\n",
+        BENCH_M, BENCH_D, BENCH_BATCH, BENCH_BATCH, BENCH_LAMBDA, BENCH_LR, BLOCK_STEPS);
+    params_parse_argv("bench", usage, defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv,
+                      NULL);
+    int64_t threads = o.threads, reps = o.reps;
     otg_threads_set((int)threads);
     otg_particles_params p = otg_particles_params_default();
-    p.d = BENCH_D, p.m0 = BENCH_M0, p.lambda = BENCH_LAMBDA, p.n = BENCH_BATCH, p.batch = BENCH_BATCH;
+    p.d = BENCH_D, p.m0 = BENCH_M0, p.lambda = BENCH_LAMBDA, p.n = BENCH_BATCH,
+    p.batch = BENCH_BATCH;
     otg_particles *s = otg_particles_new(&otg_particles_relu2, &p, BENCH_M);
     double *t = malloc((size_t)reps * sizeof *t);
     if (!s || !t) {
@@ -70,19 +62,20 @@ int bench_particles(int argc, char **argv) {
             }
         if (r >= 0) t[r] = (cli_now() - t0) / BLOCK_STEPS;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]), F = 0.0;
+    double med = cli_sort_median(t, reps), F = 0.0;
     otg_particles_objective(s, &F);
-    /* Two GEMM-shaped products per step (pre-activations, theta gradients): 2 * 2 * B * m * (d+1). */
+    /* Two GEMM-shaped products per step (pre-activations, theta gradients): 2 * 2 * B * m * (d+1).
+     */
     double flops = 4.0 * BENCH_BATCH * BENCH_M * (BENCH_D + 1.0);
     printf("# otgen bench particles: relu2 m=%d d=%d batch=%d, %lld threads: %.3f ms/step "
            "(best %.3f), %.1f steps/s, %.3g particle-steps/s, %.1f GFLOP/s in the two products\n",
            BENCH_M, BENCH_D, BENCH_BATCH, (long long)threads, 1e3 * med, 1e3 * t[0], 1.0 / med,
            BENCH_M / med, flops / med * 1e-9);
-    printf("tool=otgen version=%s bench=particles problem=relu2 m=%d d=%d batch=%d threads=%lld "
-           "median_ms=%.3f best_ms=%.3f steps_per_s=%.2f particle_steps_per_s=%.4g objective=%.6g\n",
-           otg_version(), BENCH_M, BENCH_D, BENCH_BATCH, (long long)threads, 1e3 * med, 1e3 * t[0],
-           1.0 / med, BENCH_M / med, F);
+    printf(
+        "tool=otgen version=%s bench=particles problem=relu2 m=%d d=%d batch=%d threads=%lld "
+        "median_ms=%.3f best_ms=%.3f steps_per_s=%.2f particle_steps_per_s=%.4g objective=%.6g\n",
+        otg_version(), BENCH_M, BENCH_D, BENCH_BATCH, (long long)threads, 1e3 * med, 1e3 * t[0],
+        1.0 / med, BENCH_M / med, F);
     otg_particles_free(s), free(t);
     return OTG_EXIT_OK;
 }

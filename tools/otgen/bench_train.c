@@ -5,18 +5,15 @@
  * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The config of the model as torch_train.py defines it. */
 static otg_train_config model_config(int fmnist) {
@@ -35,9 +32,11 @@ static double step_flops(const otg_trainer *t) {
     const otg_model_spec *s = otg_trainer_spec(t);
     const otg_train_config *c = otg_trainer_config(t);
     double mac = (double)s->latent * (double)s->hidden[0];
-    for (int i = 0; i + 1 < s->n_hidden; i++) mac += (double)s->hidden[i] * (double)s->hidden[i + 1];
+    for (int i = 0; i + 1 < s->n_hidden; i++)
+        mac += (double)s->hidden[i] * (double)s->hidden[i + 1];
     mac += (double)s->hidden[s->n_hidden - 1] * (double)s->out_dim;
-    return 6.0 * (double)c->batch * mac + 6.0 * (double)c->batch * (double)s->out_dim * (double)c->projections;
+    return 6.0 * (double)c->batch * mac +
+           6.0 * (double)c->batch * (double)s->out_dim * (double)c->projections;
 }
 
 /* reps timed blocks of 10 steps after 3 warm-up blocks, into t[reps]. */
@@ -53,17 +52,29 @@ static otg_status time_blocks(otg_trainer *tr, int64_t reps, double *t) {
     return OTG_OK;
 }
 
+typedef struct {
+    char model[16];
+    int64_t threads, reps;
+} bench_train_opts;
+
+static const otg_param_def defs[] = {
+    {"model", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(bench_train_opts, model), "M", "fmnist or 2d", 0,
+     0, 0},
+    {"threads", OTG_PARAM_INT, offsetof(bench_train_opts, threads), 0, "T", "threads", 0, 1024, 0},
+    {"reps", OTG_PARAM_INT, offsetof(bench_train_opts, reps), 0, "R",
+     "timed blocks of 10 steps after 3 warm-up blocks", 1, 100000, 0},
+};
+
 int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
-    int fmnist = 1;
-    int64_t threads = 2, reps = 15;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            fmnist = !strcmp(argv[++i], "fmnist");
-            if (!fmnist && strcmp(argv[i], "2d")) cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", argv[i]);
-        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = cli_parse_int("bench", "--threads", argv[++i], 0, 1024);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = cli_parse_int("bench", "--reps", argv[++i], 1, 100000);
-        else cli_usage_error("bench", "train: unknown option '%s' (--model fmnist|2d, --threads, --reps)", argv[i]);
-    }
+    bench_train_opts o = {"fmnist", 2, 15};
+    params_parse_argv("bench",
+                      "usage: otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+                      "Training steps per second against the GEMM limit of the machine.\n",
+                      defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv, NULL);
+    int fmnist = !strcmp(o.model, "fmnist");
+    if (!fmnist && strcmp(o.model, "2d"))
+        cli_usage_error("bench", "--model: '%s' (fmnist or 2d)", o.model);
+    int64_t threads = o.threads, reps = o.reps;
     otg_threads_set((int)threads);
     otg_train_config c = model_config(fmnist);
     otg_trainer *tr = otg_trainer_new(&c);
@@ -74,16 +85,19 @@ int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
         free(t), otg_trainer_free(tr);
         return OTG_EXIT_FAIL;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]), pk = peak(5);
+    double med = cli_sort_median(t, reps), pk = peak(5);
     double flops = step_flops(tr), limit = pk * 1e9 / flops, sps = 10.0 / med;
     const char *ct = getenv("OPENBLAS_CORETYPE");
-    printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step at %.1f GFLOP/s): %.0f%%\n",
+    printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step "
+           "at %.1f GFLOP/s): %.0f%%\n",
            fmnist ? "fmnist" : "2d", sps, limit, flops * 1e-9, pk, 100.0 * sps / limit);
-    printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f best_steps_per_s=%.2f "
-           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f coretype=%s\n",
-           otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections, (long long)threads, sps,
-           10.0 / t[0], limit, sps / limit, flops * 1e-9, pk, ct && *ct ? ct : "auto");
+    printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f "
+           "best_steps_per_s=%.2f "
+           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f "
+           "coretype=%s\n",
+           otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections,
+           (long long)threads, sps, 10.0 / t[0], limit, sps / limit, flops * 1e-9, pk,
+           ct && *ct ? ct : "auto");
     free(t);
     otg_trainer_free(tr);
     return OTG_EXIT_OK;

@@ -27,6 +27,8 @@ typedef struct {
 } cli_progress;
 
 double cli_now(void);
+/* Sorts t[n] (n >= 1) ascending and returns its median (timings of the benchmarks). */
+double cli_sort_median(double *t, int64_t n);
 void cli_progress_start(cli_progress *p, int64_t total, int64_t every);
 /* Reports step (1-based) with a short status text ("loss 0.0123"). */
 void cli_progress_update(cli_progress *p, int64_t step, const char *status);

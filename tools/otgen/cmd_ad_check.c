@@ -15,39 +15,41 @@
 #include <string.h>
 
 typedef struct {
-    char *model, *hidden, *activation, *wrt, *loss;
+    char model[32], hidden[256], activation[32], wrt[16], loss[16];
     int64_t latent, batch, curves, points, seed, threads;
     double relu_prime, radius, through_origin, tol;
 } check_opts;
 
-#define OFF(f) offsetof(check_opts, f)
-static const opt_def defs[] = {
-    {"model", OPT_STR, OFF(model), "NAME", "mlp, cnn (8x8 images) or rescnn", 0, 0, 0},
-    {"hidden", OPT_STR, OFF(hidden), "W,W", "mlp hidden widths", 0, 0, 0},
-    {"activation", OPT_STR, OFF(activation), "F",
+#define OFF(f) offsetof(check_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(check_opts, f)
+static const otg_param_def defs[] = {
+    {"model", OTG_PARAM_STR, STR(model), "NAME", "mlp, cnn (8x8 images) or rescnn", 0, 0, 0},
+    {"hidden", OTG_PARAM_STR, STR(hidden), "W,W", "mlp hidden widths", 0, 0, 0},
+    {"activation", OTG_PARAM_STR, STR(activation), "F",
      "relu, leaky_relu, tanh, sigmoid, softplus, abs, or the custom ops custom_relu, broken_relu "
      "(mlp only)",
      0, 0, 0},
-    {"latent", OPT_INT, OFF(latent), "N", "input dimension of the model", 1, 4096, 0},
-    {"batch", OPT_INT, OFF(batch), "N", "input rows", 1, 4096, 0},
-    {"loss", OPT_STR, OFF(loss), "NAME",
+    {"latent", OTG_PARAM_INT, OFF(latent), "N", "input dimension of the model", 1, 4096, 0},
+    {"batch", OTG_PARAM_INT, OFF(batch), "N", "input rows", 1, 4096, 0},
+    {"loss", OTG_PARAM_STR, STR(loss), "NAME",
      "f: sum (fixed random weights on the output) or sw (SW_2^2 to fixed points along fixed "
      "directions)",
      0, 0, 0},
-    {"wrt", OPT_STR, OFF(wrt), "W", "the variables the curves move: params, input or both", 0, 0,
-     0},
-    {"curves", OPT_INT, OFF(curves), "N", "random curves (two straight segments each)", 1, 100000,
-     0},
-    {"points", OPT_INT, OFF(points), "M", "trapezoid intervals per segment", 1, 10000000, 0},
-    {"through-origin", OPT_REAL, OFF(through_origin), "F",
+    {"wrt", OTG_PARAM_STR, STR(wrt), "W", "the variables the curves move: params, input or both", 0,
+     0, 0},
+    {"curves", OTG_PARAM_INT, OFF(curves), "N", "random curves (two straight segments each)", 1,
+     100000, 0},
+    {"points", OTG_PARAM_INT, OFF(points), "M", "trapezoid intervals per segment", 1, 10000000, 0},
+    {"through-origin", OTG_PARAM_REAL, OFF(through_origin), "F",
      "fraction of curves whose middle vertex is the origin (exact kinks)", 0, 1, 0},
-    {"radius", OPT_REAL, OFF(radius), "R",
+    {"radius", OTG_PARAM_REAL, OFF(radius), "R",
      "vertex spread, relative to the size of the moved variables", 1e-6, 1e6, 0},
-    {"relu-prime", OPT_REAL, OFF(relu_prime), "S", "relu'(0) used by backprop, in [0, 1]", 0, 1, 0},
-    {"tol", OPT_REAL, OFF(tol), "T", "verdict=pass when residual <= T", 0, 1e300, 0},
-    {"seed", OPT_INT, OFF(seed), "N", "seed of the model, the curves and the fixed data", 0, 9e15,
-     0},
-    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"relu-prime", OTG_PARAM_REAL, OFF(relu_prime), "S", "relu'(0) used by backprop, in [0, 1]", 0,
+     1, 0},
+    {"tol", OTG_PARAM_REAL, OFF(tol), "T", "verdict=pass when residual <= T", 0, 1e300, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "N", "seed of the model, the curves and the fixed data", 0,
+     9e15, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -82,14 +84,13 @@ static void parse_args(check_opts *o, int argc, char **argv) {
                       .relu_prime = 0.0,
                       .radius = 1.0,
                       .through_origin = 0.5,
-                      .tol = 1e-2};
-    o->model = strdup("mlp"), o->hidden = strdup("16,16"), o->activation = strdup("relu");
-    o->wrt = strdup("both"), o->loss = strdup("sum");
-    if (!o->model || !o->hidden || !o->activation || !o->wrt || !o->loss) {
-        fprintf(stderr, "otgen ad-check: out of memory\n");
-        exit(OTG_EXIT_FAIL);
-    }
-    opts_parse_argv("ad-check", USAGE, defs, n_defs, o, argc, argv, NULL);
+                      .tol = 1e-2,
+                      .model = "mlp",
+                      .hidden = "16,16",
+                      .activation = "relu",
+                      .wrt = "both",
+                      .loss = "sum"};
+    params_parse_argv("ad-check", USAGE, defs, n_defs, o, argc, argv, NULL);
     if (strcmp(o->wrt, "params") && strcmp(o->wrt, "input") && strcmp(o->wrt, "both"))
         cli_usage_error("ad-check", "--wrt: '%s' (params, input or both)", o->wrt);
     if (strcmp(o->loss, "sum") && strcmp(o->loss, "sw"))
@@ -216,6 +217,5 @@ int cmd_ad_check(int argc, char **argv) {
         rc = OTG_EXIT_FAIL;
     }
     release(&c);
-    opts_free(defs, n_defs, &o);
     return rc;
 }

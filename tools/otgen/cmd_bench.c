@@ -6,11 +6,11 @@
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 
-
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,65 +20,50 @@ typedef struct {
     double p;
 } bench_opts;
 
-static void bench_help(void) {
-    printf("usage: otgen bench sw --n N --d D --L L [options]\n"
-           "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
-           "       otgen bench particles [--threads T] [--reps R]\n"
-           "       otgen bench gemm [--threads T] [--reps R]\n"
-           "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
-           "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n\n"
-           "  --n N        points per cloud (sw)\n"
-           "  --d D        dimension (sw); D = 784 draws B uniform in [0, 1] like images\n"
-           "  --L L        directions (sw)\n"
-           "  --p P        order [2]\n"
-           "  --chunk C    directions per pass [256]\n"
-           "  --threads T  threads [2]\n"
-           "  --reps R     timed repetitions after 3 warm-up calls [15]\n");
-}
+#define OFF(f) offsetof(bench_opts, f), 0
+static const otg_param_def defs[] = {
+    {"n", OTG_PARAM_INT, OFF(n), "N", "points per cloud (sw)", 1, INT32_MAX, 0},
+    {"d", OTG_PARAM_INT, OFF(d), "D",
+     "dimension (sw); D = 784 draws B uniform in [0, 1] like images", 1, 1 << 20, 0},
+    {"L", OTG_PARAM_INT, OFF(L), "L", "directions (sw)", 1, 1 << 24, 0},
+    {"p", OTG_PARAM_REAL, OFF(p), "P", "order", 1, 1e6, 0},
+    {"chunk", OTG_PARAM_INT, OFF(chunk), "C", "directions per pass", 1, 1 << 24, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads", 0, 1024, 0},
+    {"reps", OTG_PARAM_INT, OFF(reps), "R", "timed repetitions after 3 warm-up calls", 1, 100000,
+     0},
+};
+
+static const char *USAGE =
+    "usage: otgen bench sw --n N --d D --L L [options]\n"
+    "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+    "       otgen bench particles [--threads T] [--reps R]\n"
+    "       otgen bench gemm [--threads T] [--reps R]\n"
+    "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
+    "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n";
 
 static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
-    static const struct option lo[] = {
-        {"n", required_argument, 0, 'n'},     {"d", required_argument, 0, 'd'},
-        {"L", required_argument, 0, 'L'},     {"p", required_argument, 0, 'p'},
-        {"chunk", required_argument, 0, 'c'}, {"threads", required_argument, 0, 't'},
-        {"reps", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'n': o->n = cli_parse_int("bench", "--n", optarg, 1, INT32_MAX); break;
-        case 'd': o->d = cli_parse_int("bench", "--d", optarg, 1, 1 << 20); break;
-        case 'L': o->L = cli_parse_int("bench", "--L", optarg, 1, 1 << 24); break;
-        case 'p': o->p = cli_parse_double("bench", "--p", optarg, 1, 1e6); break;
-        case 'c': o->chunk = cli_parse_int("bench", "--chunk", optarg, 1, 1 << 24); break;
-        case 't': o->threads = cli_parse_int("bench", "--threads", optarg, 0, 1024); break;
-        case 'r': o->reps = cli_parse_int("bench", "--reps", optarg, 1, 100000); break;
-        case 'h': bench_help(); exit(OTG_EXIT_OK);
-        default: cli_usage_error("bench", "unknown or incomplete option '%s' (otgen bench --help)", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
-    if (need_sizes && (!o->n || !o->d || !o->L)) cli_usage_error("bench", "sw needs --n, --d and --L");
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    params_parse_argv("bench", USAGE, defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv,
+                      NULL);
+    if (need_sizes && (!o->n || !o->d || !o->L))
+        cli_usage_error("bench", "sw needs --n, --d and --L");
 }
 
 /* Median and minimum in ms over reps calls of fn(ctx) after 3 warm-up calls. */
 static void time_it(void (*fn)(void *), void *ctx, int64_t reps, double *median, double *best) {
     double *t = malloc((size_t)reps * sizeof *t);
-    for (int i = 0; i < 3; i++) fn(ctx);
+    if (!t) {
+        fprintf(stderr, "otgen bench: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
+    for (int i = 0; i < 3; i++)
+        fn(ctx);
     for (int64_t r = 0; r < reps; r++) {
         double t0 = cli_now();
         fn(ctx);
         t[r] = 1e3 * (cli_now() - t0);
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    *median = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    *median = cli_sort_median(t, reps);
     *best = t[0];
     free(t);
 }
@@ -123,6 +108,10 @@ static double gemm_peak(int64_t reps) {
     const int64_t s = 2048;
     gemm_bench g = {otg_tensor_new(2, (int64_t[]){s, s}), otg_tensor_new(2, (int64_t[]){s, s}),
                     otg_tensor_new(2, (int64_t[]){s, s})};
+    if (!g.a || !g.b || !g.c) {
+        fprintf(stderr, "otgen bench: gemm: %s\n", otg_last_error());
+        exit(OTG_EXIT_FAIL);
+    }
     otg_rng r = otg_rng_make(0, 0);
     otg_rng_fill_normal(&r, s * s, g.a->data);
     otg_rng_fill_normal(&r, s * s, g.b->data);
@@ -141,18 +130,27 @@ static int bench_sw(int argc, char **argv) {
     bench_opts o;
     bench_parse(argc, argv, &o, 1);
     otg_threads_set((int)o.threads);
-    sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_tensor_new(2, (int64_t[]){o.n, o.d}),
-                  otg_tensor_new(2, (int64_t[]){o.d, o.L}), otg_tensor_new(2, (int64_t[]){o.n, o.L}),
-                  otg_tensor_new(2, (int64_t[]){o.n, o.d}), otg_sw_workspace_new(),
-                  otg_rng_make(1, 1), {o.p, o.chunk}, 0.0, 1};
+    sw_bench b = {otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_tensor_new(2, (int64_t[]){o.d, o.L}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.L}),
+                  otg_tensor_new(2, (int64_t[]){o.n, o.d}),
+                  otg_sw_workspace_new(),
+                  otg_rng_make(1, 1),
+                  {o.p, o.chunk},
+                  0.0,
+                  1};
     if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {
-        fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n, (long long)o.d, (long long)o.L);
+        fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n,
+                (long long)o.d, (long long)o.L);
         return OTG_EXIT_FAIL;
     }
     otg_rng data = otg_rng_make(0, 0);
     otg_rng_fill_normal(&data, o.n * o.d, b.x->data);
-    if (o.d == 784) otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
-    else otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
+    if (o.d == 784)
+        otg_rng_fill_uniform(&data, o.n * o.d, b.y->data);
+    else
+        otg_rng_fill_normal(&data, o.n * o.d, b.y->data);
     double med, best, gmed, gbest, vmed, vbest;
     time_it(run_sw, &b, o.reps, &med, &best);
     b.with_grad = 0;
@@ -162,16 +160,18 @@ static int bench_sw(int argc, char **argv) {
     double peak = gemm_peak(o.reps);
     double flops = 6.0 * (double)o.n * (double)o.d * (double)o.L;
     printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
-           "OPENBLAS_CORETYPE=%s\n", (long long)o.threads, coretype());
+           "OPENBLAS_CORETYPE=%s\n",
+           (long long)o.threads, coretype());
     printf("# value only %.3f ms\n", vmed);
     printf("# fused %.3f ms (min %.3f); its 3 GEMMs alone %.3f ms; total/GEMMs %.2f; "
-           "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n", med, best, gmed, med / gmed,
-           flops / (med * 1e-3) * 1e-9, 100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
+           "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n",
+           med, best, gmed, med / gmed, flops / (med * 1e-3) * 1e-9,
+           100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
     printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
            "min_ms=%.3f value_only_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f "
-           "peak_fraction=%.3f coretype=%s value=%.6g\n", otg_version(), (long long)o.n,
-           (long long)o.d, (long long)o.L, o.p, (long long)o.threads, (long long)o.chunk, med, best,
-           vmed, gmed, med / gmed, peak,
+           "peak_fraction=%.3f coretype=%s value=%.6g\n",
+           otg_version(), (long long)o.n, (long long)o.d, (long long)o.L, o.p, (long long)o.threads,
+           (long long)o.chunk, med, best, vmed, gmed, med / gmed, peak,
            flops / (med * 1e-3) * 1e-9 / peak, coretype(), b.value);
     otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
     otg_tensor_free(b.grad);
@@ -181,7 +181,8 @@ static int bench_sw(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        bench_help();
+        bench_opts o = {0, 0, 0, 2, 15, 256, 2.0};
+        params_print_help(USAGE, defs, (int)(sizeof defs / sizeof defs[0]), &o);
         return argc < 2 ? OTG_EXIT_USAGE : OTG_EXIT_OK;
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);

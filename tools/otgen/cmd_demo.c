@@ -4,73 +4,64 @@
  * (batches from stream 1, validation points from stream 2), and prints the loss falling. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
     int64_t steps, batch, log_every, seed, threads;
     double lr, relu_prime;
+    char hidden_list[256], act_name[32];
     int64_t hidden[8];
     int n_hidden;
     otg_activation act;
 } demo_opts;
 
-static void demo_help(void) {
-    printf("usage: otgen demo [options]\n"
-           "Fit an MLP to f(x) = sin(3 x1) cos(2 x2) on [-1, 1]^2 by fixed-step SGD on the MSE.\n"
-           "Progress goes to stderr; a table of step, train MSE, validation MSE and kink hits,\n"
-           "then one key=value summary line, go to stdout.\n\n"
-           "  --steps N         SGD steps [3000]\n"
-           "  --batch N         points per step [256]\n"
-           "  --lr A            fixed step size [0.1]\n"
-           "  --hidden W,W      hidden widths [64,64]\n"
-           "  --activation F    relu|leaky_relu|tanh|sigmoid|softplus|abs [relu]\n"
-           "  --relu-prime S    value of relu'(0) used by backprop, in [0, 1] [0]\n"
-           "  --seed N          RNG seed [1]\n"
-           "  --threads N       threads for OpenMP and OpenBLAS, 0 = all cores [0]\n"
-           "  --log-every N     table row every N steps [300]\n");
-}
+#define OFF(f) offsetof(demo_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(demo_opts, f)
+static const otg_param_def defs[] = {
+    {"steps", OTG_PARAM_INT, OFF(steps), "N", "SGD steps", 1, 1099511627776.0, 0},
+    {"batch", OTG_PARAM_INT, OFF(batch), "N", "points per step", 1, 1 << 20, 0},
+    {"lr", OTG_PARAM_REAL, OFF(lr), "A", "fixed step size", 1e-12, 1e3, 0},
+    {"hidden", OTG_PARAM_STR, STR(hidden_list), "W,W", "hidden widths", 0, 0, 0},
+    {"activation", OTG_PARAM_STR, STR(act_name), "F", "relu|leaky_relu|tanh|sigmoid|softplus|abs",
+     0, 0, 0},
+    {"relu-prime", OTG_PARAM_REAL, OFF(relu_prime), "S",
+     "value of relu'(0) used by backprop, in [0, 1]", 0, 1, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "N", "RNG seed", 0, 9.2e18, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads for OpenMP and OpenBLAS, 0 = all cores",
+     0, 1024, 0},
+    {"log-every", OTG_PARAM_INT, OFF(log_every), "N", "table row every N steps", 1, 9.2e18, 0},
+};
 
 static void demo_parse(int argc, char **argv, demo_opts *o) {
-    static const struct option longopts[] = {
-        {"steps", required_argument, 0, 's'},      {"batch", required_argument, 0, 'b'},
-        {"lr", required_argument, 0, 'l'},         {"hidden", required_argument, 0, 'H'},
-        {"activation", required_argument, 0, 'a'}, {"relu-prime", required_argument, 0, 'r'},
-        {"seed", required_argument, 0, 'S'},       {"threads", required_argument, 0, 't'},
-        {"log-every", required_argument, 0, 'L'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    *o = (demo_opts){3000, 256, 300, 1, 0, 0.1, 0.0, {64, 64}, 2, OTG_ACT_RELU};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's': o->steps = cli_parse_int("demo", "--steps", optarg, 1, INT64_C(1) << 40); break;
-        case 'b': o->batch = cli_parse_int("demo", "--batch", optarg, 1, 1 << 20); break;
-        case 'l': o->lr = cli_parse_double("demo", "--lr", optarg, 1e-12, 1e3); break;
-        case 'H': o->n_hidden = cli_parse_int_list("demo", "--hidden", optarg, o->hidden, 8); break;
-        case 'r': o->relu_prime = cli_parse_double("demo", "--relu-prime", optarg, 0, 1); break;
-        case 'S': o->seed = cli_parse_int("demo", "--seed", optarg, 0, INT64_MAX); break;
-        case 't': o->threads = cli_parse_int("demo", "--threads", optarg, 0, 1024); break;
-        case 'L': o->log_every = cli_parse_int("demo", "--log-every", optarg, 1, INT64_MAX); break;
-        case 'a':
-            if (otg_activation_parse(optarg, &o->act) != OTG_OK)
-                cli_usage_error("demo", "--activation: %s", otg_last_error());
-            break;
-        case 'h': demo_help(); exit(OTG_EXIT_OK);
-        default:
-            cli_usage_error("demo", "unknown or incomplete option '%s' (otgen demo --help)",
-                            argv[optind - 1]);
-        }
-    }
-    if (optind < argc) cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+    *o = (demo_opts){.steps = 3000,
+                     .batch = 256,
+                     .log_every = 300,
+                     .seed = 1,
+                     .lr = 0.1,
+                     .hidden_list = "64,64",
+                     .act_name = "relu"};
+    params_parse_argv(
+        "demo",
+        "usage: otgen demo [options]\n"
+        "Fit an MLP to f(x) = sin(3 x1) cos(2 x2) on [-1, 1]^2 by fixed-step SGD on the MSE.\n"
+        "Progress goes to stderr; a table of step, train MSE, validation MSE and kink hits,\n"
+        "then one key=value summary line, go to stdout.\n",
+        defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv, NULL);
+    o->n_hidden = cli_parse_int_list("demo", "--hidden", o->hidden_list, o->hidden, 8);
+    if (otg_activation_parse(o->act_name, &o->act) != OTG_OK)
+        cli_usage_error("demo", "--activation: %s", otg_last_error());
 }
 
 /* The regression target. */
-static float target(float x1, float x2) { return sinf(3.0f * x1) * cosf(2.0f * x2); }
+static float target(float x1, float x2) {
+    return sinf(3.0f * x1) * cosf(2.0f * x2);
+}
 
 typedef struct {
     otg_graph *g;
@@ -79,7 +70,8 @@ typedef struct {
 
 static int demo_build(const demo_opts *o, demo_model *m) {
     int64_t widths[10] = {2};
-    for (int i = 0; i < o->n_hidden; i++) widths[1 + i] = o->hidden[i];
+    for (int i = 0; i < o->n_hidden; i++)
+        widths[1 + i] = o->hidden[i];
     widths[1 + o->n_hidden] = 1;
     otg_mlp_spec spec = otg_mlp_spec_default();
     spec.widths = widths;
@@ -153,7 +145,8 @@ int cmd_demo(int argc, char **argv) {
         }
         otg_graph_zero_grad(m.g);
         otg_graph_backward(m.g, m.loss);
-        for (int64_t i = 0; i < np; i++) p[i] -= (float)o.lr * grad[i]; /* fixed-step SGD */
+        for (int64_t i = 0; i < np; i++)
+            p[i] -= (float)o.lr * grad[i]; /* fixed-step SGD */
         char status[64];
         snprintf(status, sizeof status, "loss %.5f", loss);
         cli_progress_update(&progress, step, status);
@@ -166,8 +159,8 @@ int cmd_demo(int argc, char **argv) {
     cli_progress_end(&progress);
     double val = demo_validate(&m, &o), secs = cli_now() - t0;
     printf("steps=%lld params=%lld initial_val_mse=%.6g final_train_mse=%.6g final_val_mse=%.6g "
-           "kink_hits=%lld seconds=%.2f\n", (long long)o.steps, (long long)np, val0, loss, val,
-           (long long)kinks, secs);
+           "kink_hits=%lld seconds=%.2f\n",
+           (long long)o.steps, (long long)np, val0, loss, val, (long long)kinks, secs);
     otg_graph_free(m.g);
     return OTG_EXIT_OK;
 }

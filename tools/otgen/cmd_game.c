@@ -9,6 +9,7 @@
 #include "options.h"
 #include "otgen/io.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include "otgen/io.h"
 #include "otgen/particles.h"
 #include "otgen/plot.h"
+#include "otgen/study.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -19,40 +20,44 @@
 #include <string.h>
 
 typedef struct {
-    char *problem, *out, *inputs, *init, *sweep_m;
+    char problem[64], out[4096], inputs[16], init[16], sweep_m[1024]; /* "" = not given */
     int64_t m, m0, d, steps, seed, n, batch, K, threads, log_every, seeds;
     double lambda, lr, r0;
     int force;
 } part_opts;
 
-#define OFF(f) offsetof(part_opts, f)
-static const opt_def defs[] = {
-    {"problem", OPT_STR, OFF(problem), "NAME", "the problem (listed above)", 0, 0, 0},
-    {"m", OPT_INT, OFF(m), "M", "particles", 1, 1 << 20, 0},
-    {"m0", OPT_INT, OFF(m0), "M0", "teacher neurons / true spikes", 1, 4096, 0},
-    {"d", OPT_INT, OFF(d), "D", "input dimension (networks)", 1, 4096, 0},
-    {"lambda", OPT_REAL, OFF(lambda), "L", "regulariser weight (0: F* = 0 is known)", 0, 1e6, 0},
-    {"steps", OPT_INT, OFF(steps), "N", "forward Euler steps (default: the problem's, above)", 1,
-     100000000, 0},
-    {"lr", OPT_REAL, OFF(lr), "ETA",
-     "step size of the speed field m grad F_m (default: the problem's)", 1e-12, 1e6, 0},
-    {"seed", OPT_INT, OFF(seed), "S", "seed (teacher, data, init, batches)", 0, 9e15, 0},
-    {"n", OPT_INT, OFF(n), "N", "fixed sample size, 0 = fresh samples each step", 0, 1 << 24, 0},
-    {"batch", OPT_INT, OFF(batch), "B", "points per step", 1, 1 << 24, 0},
-    {"inputs", OPT_STR, OFF(inputs), "LAW", "gaussian | sphere", 0, 0, 0},
-    {"init", OPT_STR, OFF(init), "KIND", "spread (as the theorems need) | point (all at one point)",
-     0, 0, 0},
-    {"r0", OPT_REAL, OFF(r0), "R", "init radius, 0 = the problem's default (listed above)", 0, 1e6,
+#define OFF(f) offsetof(part_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(part_opts, f)
+static const otg_param_def defs[] = {
+    {"problem", OTG_PARAM_STR, STR(problem), "NAME", "the problem (listed above)", 0, 0, 0},
+    {"m", OTG_PARAM_INT, OFF(m), "M", "particles", 1, 1 << 20, 0},
+    {"m0", OTG_PARAM_INT, OFF(m0), "M0", "teacher neurons / true spikes", 1, 4096, 0},
+    {"d", OTG_PARAM_INT, OFF(d), "D", "input dimension (networks)", 1, 4096, 0},
+    {"lambda", OTG_PARAM_REAL, OFF(lambda), "L", "regulariser weight (0: F* = 0 is known)", 0, 1e6,
      0},
-    {"K", OPT_INT, OFF(K), "K", "Dirichlet kernel order (kernel problems)", 1, 10000, 0},
-    {"threads", OPT_INT, OFF(threads), "T", "threads, 0 = all cores", 0, 1024, 0},
-    {"log-every", OPT_INT, OFF(log_every), "N", "metrics row every N steps, 0 = auto (~200 rows)",
-     0, 1 << 30, 0},
-    {"sweep-m", OPT_STR, OFF(sweep_m), "LIST",
+    {"steps", OTG_PARAM_INT, OFF(steps), "N", "forward Euler steps (default: the problem's, above)",
+     1, 100000000, 0},
+    {"lr", OTG_PARAM_REAL, OFF(lr), "ETA",
+     "step size of the speed field m grad F_m (default: the problem's)", 1e-12, 1e6, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed (teacher, data, init, batches)", 0, 9e15, 0},
+    {"n", OTG_PARAM_INT, OFF(n), "N", "fixed sample size, 0 = fresh samples each step", 0, 1 << 24,
+     0},
+    {"batch", OTG_PARAM_INT, OFF(batch), "B", "points per step", 1, 1 << 24, 0},
+    {"inputs", OTG_PARAM_STR, STR(inputs), "LAW", "gaussian | sphere", 0, 0, 0},
+    {"init", OTG_PARAM_STR, STR(init), "KIND",
+     "spread (as the theorems need) | point (all at one point)", 0, 0, 0},
+    {"r0", OTG_PARAM_REAL, OFF(r0), "R", "init radius, 0 = the problem's default (listed above)", 0,
+     1e6, 0},
+    {"K", OTG_PARAM_INT, OFF(K), "K", "Dirichlet kernel order (kernel problems)", 1, 10000, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads, 0 = all cores", 0, 1024, 0},
+    {"log-every", OTG_PARAM_INT, OFF(log_every), "N",
+     "metrics row every N steps, 0 = auto (~200 rows)", 0, 1 << 30, 0},
+    {"sweep-m", OTG_PARAM_STR, STR(sweep_m), "LIST",
      "run each m of LIST (e.g. 2,4,8,16) x --seeds and plot excess vs m", 0, 0, 0},
-    {"seeds", OPT_INT, OFF(seeds), "S", "seeds per m in a sweep (seed, seed+1, ...)", 1, 1000, 0},
-    {"out", OPT_STR, OFF(out), "DIR", "output directory (required)", 0, 0, 0},
-    {"force", OPT_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
+    {"seeds", OTG_PARAM_INT, OFF(seeds), "S", "seeds per m in a sweep (seed, seed+1, ...)", 1, 1000,
+     0},
+    {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (required)", 0, 0, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -240,8 +245,9 @@ typedef struct {
     const otg_particles_type *t;
     const int64_t *ms;
     int nm, known, runs_done;
-    double *y; /* [seeds, nm] excess (or objective when F* is unknown) */
-    char *csv; /* [cap] excess_vs_m.csv */
+    double *y;               /* [seeds, nm] excess (or objective when F* is unknown) */
+    otg_series_stats *stats; /* [nm, 1] the same over seeds: mean and standard error per m */
+    char *csv;               /* [cap] excess_vs_m.csv */
     size_t cap, len;
     float *finals[MAX_M]; /* the first seed's final particles per m (profile charts) */
     float *truth;         /* [n_truth, dim] */
@@ -272,6 +278,7 @@ static void on_run(void *user, int im, int64_t k, otg_particles *s, const otg_pa
     }
     c->known = !isnan(r->excess);
     c->y[k * c->nm + im] = c->known ? r->excess : r->objective;
+    otg_series_stats_add(c->stats, im, &c->y[k * c->nm + im]);
     char ex[64] = "";
     if (c->known) snprintf(ex, sizeof ex, "%.9g", r->excess);
     c->len += (size_t)snprintf(c->csv + c->len, c->cap - c->len, "%lld,%lld,%.9g,%s\n",
@@ -332,6 +339,9 @@ static otg_status write_sweep(const sweep_ctx *c, const double *x) {
         st = otg_plot_lines(path, ser, nser, title, "particles m",
                             c->known ? "excess objective" : "objective", 1, 1, o->force);
     if (st == OTG_OK && c->t->profile && c->truth) st = write_profile(c);
+    snprintf(path, sizeof path, "%s/excess_summary.csv", o->out);
+    const char *col[1] = {c->known ? "excess" : "objective"};
+    if (st == OTG_OK) st = otg_series_stats_write_csv(c->stats, col, c->ms, path, o->force);
     return st;
 }
 
@@ -366,9 +376,10 @@ static int run_sweep(const part_opts *o, const otg_particles_type *t) {
     c.cap = 64 + (size_t)(nm * o->seeds) * 96;
     c.y = malloc((size_t)(nm * o->seeds) * sizeof(double));
     c.csv = malloc(c.cap);
+    c.stats = otg_series_stats_new(nm, 1);
     otg_particles_result *res = malloc((size_t)(nm * o->seeds) * sizeof *res);
     int rc = OTG_EXIT_FAIL;
-    if (!c.y || !c.csv || !res) {
+    if (!c.y || !c.csv || !c.stats || !res) {
         fprintf(stderr, "otgen particles: out of memory\n");
     } else {
         c.len = (size_t)snprintf(c.csv, c.cap, "m,seed,objective,excess\n");
@@ -379,6 +390,7 @@ static int run_sweep(const part_opts *o, const otg_particles_type *t) {
     }
     for (int i = 0; i < nm; i++)
         free(c.finals[i]);
+    otg_series_stats_free(c.stats);
     free(c.truth), free(c.y), free(c.csv), free(res);
     return rc;
 }
@@ -386,12 +398,12 @@ static int run_sweep(const part_opts *o, const otg_particles_type *t) {
 /* Checks the options; resolves --steps 0 / --lr 0 to the type's defaults. */
 static const otg_particles_type *check_opts(part_opts *o) {
     char names[256];
-    if (!o->problem)
+    if (!o->problem[0])
         cli_usage_error("particles", "--problem is required (%s)",
                         problem_names(names, sizeof names));
     const otg_particles_type *t = otg_particles_type_by_name(o->problem);
     if (!t) cli_usage_error("particles", "--problem: %s", otg_last_error());
-    if (!o->out) cli_usage_error("particles", "--out DIR is required");
+    if (!o->out[0]) cli_usage_error("particles", "--out DIR is required");
     if (strcmp(o->inputs, "gaussian") && strcmp(o->inputs, "sphere"))
         cli_usage_error("particles", "--inputs '%s': gaussian or sphere", o->inputs);
     if (strcmp(o->init, "spread") && strcmp(o->init, "point"))
@@ -404,11 +416,8 @@ static const otg_particles_type *check_opts(part_opts *o) {
 }
 
 int cmd_particles(int argc, char **argv) {
-    part_opts o = {.problem = NULL,
-                   .out = NULL,
-                   .inputs = (char *)"gaussian",
-                   .init = (char *)"spread",
-                   .sweep_m = NULL,
+    part_opts o = {.inputs = "gaussian",
+                   .init = "spread",
                    .m = 32,
                    .m0 = 3,
                    .d = 2,
@@ -425,17 +434,11 @@ int cmd_particles(int argc, char **argv) {
                    .r0 = 0.0};
     int seen[sizeof defs / sizeof defs[0]] = {0};
     static char usage[4096];
-    opts_own_strings(defs, n_defs, &o);
-    if (!o.inputs || !o.init) {
-        fprintf(stderr, "otgen particles: out of memory\n");
-        return OTG_EXIT_FAIL;
-    }
-    opts_parse_argv("particles", usage_text(usage, sizeof usage), defs, n_defs, &o, argc, argv,
-                    seen);
+    params_parse_argv("particles", usage_text(usage, sizeof usage), defs, n_defs, &o, argc, argv,
+                      seen);
     const otg_particles_type *t = check_opts(&o);
     otg_threads_set((int)o.threads);
     if (otg_mkdir_p(o.out) != OTG_OK) cli_usage_error("particles", "--out: %s", otg_last_error());
-    int rc = o.sweep_m ? run_sweep(&o, t) : run_single(&o, t);
-    opts_free(defs, n_defs, &o);
+    int rc = o.sweep_m[0] ? run_sweep(&o, t) : run_single(&o, t);
     return rc;
 }

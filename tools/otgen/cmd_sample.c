@@ -13,19 +13,22 @@
 #include <string.h>
 
 typedef struct {
-    char *checkpoint, *out;
+    char checkpoint[4096], out[4096]; /* "" = not given */
     int64_t n, seed, threads;
     int force;
 } sample_opts;
 
-#define OFF(f) offsetof(sample_opts, f)
-static const opt_def defs[] = {
-    {"checkpoint", OPT_STR, OFF(checkpoint), "F", "checkpoint.otg of a training run (required)", 0, 0, 0},
-    {"n", OPT_INT, OFF(n), "N", "number of samples", 1, 1 << 26, 0},
-    {"out", OPT_STR, OFF(out), "F", "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
-    {"seed", OPT_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
-    {"threads", OPT_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
-    {"force", OPT_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
+#define OFF(f) offsetof(sample_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(sample_opts, f)
+static const otg_param_def defs[] = {
+    {"checkpoint", OTG_PARAM_STR, STR(checkpoint), "F",
+     "checkpoint.otg of a training run (required)", 0, 0, 0},
+    {"n", OTG_PARAM_INT, OFF(n), "N", "number of samples", 1, 1 << 26, 0},
+    {"out", OTG_PARAM_STR, STR(out), "F",
+     "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -39,16 +42,22 @@ static otg_status write_picture(const otg_model_spec *s, const sample_opts *o, c
         int64_t cols = (int64_t)ceil(sqrt((double)o->n));
         return otg_png_write_grid(o->out, x, o->n, s->img_h, s->img_w, cols, 2, o->force);
     }
-    if (s->out_dim == 2) return otg_plot_scatter(o->out, x, o->n, "samples", NULL, 0, NULL, "Generated samples", o->force);
+    if (s->out_dim == 2)
+        return otg_plot_scatter(o->out, x, o->n, "samples", NULL, 0, NULL, "Generated samples",
+                                o->force);
     return OTG_EINVAL;
 }
 
 int cmd_sample(int argc, char **argv) {
-    sample_opts o = {NULL, NULL, 1000, 0, 0, 0};
-    opts_parse_argv("sample", "usage: otgen sample --checkpoint F --n N --out F.npy|F.png [options]\n"
-                    "Draw samples from a trained generator.", defs, n_defs, &o, argc, argv, NULL);
-    if (!o.checkpoint || !o.out) cli_usage_error("sample", "--checkpoint and --out are required");
-    if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png")) cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
+    sample_opts o = {.n = 1000};
+    params_parse_argv("sample",
+                      "usage: otgen sample --checkpoint F --n N --out F.npy|F.png [options]\n"
+                      "Draw samples from a trained generator.",
+                      defs, n_defs, &o, argc, argv, NULL);
+    if (!o.checkpoint[0] || !o.out[0])
+        cli_usage_error("sample", "--checkpoint and --out are required");
+    if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png"))
+        cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
     otg_threads_set((int)o.threads);
     otg_trainer *t = NULL;
     otg_tensor *x = NULL;
@@ -57,17 +66,23 @@ int cmd_sample(int argc, char **argv) {
     const otg_model_spec *s = otg_trainer_spec(t);
     int png = ends_with(o.out, ".png");
     if (!rc && png && !(s->img_h > 0 || s->out_dim == 2))
-        cli_usage_error("sample", "--out %s: pictures are for images or 2-D data (this model gives %lld-D points; use .npy)",
+        cli_usage_error("sample",
+                        "--out %s: pictures are for images or 2-D data (this model gives %lld-D "
+                        "points; use .npy)",
                         o.out, (long long)s->out_dim);
-    if (!rc && !(x = otg_tensor_new(2, (int64_t[]){o.n, s->out_dim}))) st = OTG_ENOMEM, rc = OTG_EXIT_FAIL;
-    if (!rc && (st = otg_trainer_sample(t, (uint64_t)o.seed, o.n, x->data)) != OTG_OK) rc = OTG_EXIT_FAIL;
-    if (!rc && (st = png ? write_picture(s, &o, x->data) : otg_npy_write(o.out, x, o.force)) != OTG_OK)
+    if (!rc && !(x = otg_tensor_new(2, (int64_t[]){o.n, s->out_dim})))
+        st = OTG_ENOMEM, rc = OTG_EXIT_FAIL;
+    if (!rc && (st = otg_trainer_sample(t, (uint64_t)o.seed, o.n, x->data)) != OTG_OK)
+        rc = OTG_EXIT_FAIL;
+    if (!rc &&
+        (st = png ? write_picture(s, &o, x->data) : otg_npy_write(o.out, x, o.force)) != OTG_OK)
         rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
-    if (rc) fprintf(stderr, "otgen sample: %s\n", otg_last_error());
-    else printf("samples=%s n=%lld d=%lld seed=%lld checkpoint=%s\n", o.out, (long long)o.n,
-                (long long)s->out_dim, (long long)o.seed, o.checkpoint);
+    if (rc)
+        fprintf(stderr, "otgen sample: %s\n", otg_last_error());
+    else
+        printf("samples=%s n=%lld d=%lld seed=%lld checkpoint=%s\n", o.out, (long long)o.n,
+               (long long)s->out_dim, (long long)o.seed, o.checkpoint);
     otg_tensor_free(x);
     otg_trainer_free(t);
-    opts_free(defs, n_defs, &o);
     return rc;
 }

@@ -4,96 +4,83 @@
  * the gradient with respect to A. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "options.h"
 #include "otgen/otgen.h"
 
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    const char *a_path, *b_path, *dir_path, *wa_path, *wb_path, *per_dir_path, *grad_path, *max;
+    const char *a_path, *b_path; /* the positional arguments */
+    char dir_path[4096], wa_path[4096], wb_path[4096], per_dir_path[4096], grad_path[4096];
+    char max[16], kind_name[16]; /* "" = not given */
     double p, ascent_step;
     int64_t L, seed, threads, chunk, ascent_iters;
     otg_dir_kind kind;
     int squared, force;
 } sw_opts;
 
-static void sw_help(void) {
-    printf("usage: otgen sw A.npy B.npy [options]\n"
-           "Sliced-Wasserstein distance between the rows of A [n, d] and B [m, d] (NPY, float32 or\n"
-           "float64). Prints one line of key=value pairs on stdout: the value, its Monte-Carlo\n"
-           "standard error, and how it was computed. Estimator: SW_p^p = (1/L) sum_l W_p^p along L\n"
-           "directions (divided by the number of directions actually used); the distance printed\n"
-           "is (SW_p^p)^(1/p) as POT's sliced_wasserstein_distance, or SW_p^p with --squared.\n\n"
-           "  --p P               order of the cost |x - y|^p, P >= 1 [2]\n"
-           "  --projections L     number of random directions [256]\n"
-           "  --kind K            gaussian (uniform on the sphere) | orthogonal (Haar blocks) [gaussian]\n"
-           "  --directions D.npy  use the columns of D [d, L] as given (not normalised, as POT)\n"
-           "  --seed S            seed of the direction stream [0]\n"
-           "  --weights-a W.npy   weights of A's rows [uniform]; normalised to sum 1\n"
-           "  --weights-b W.npy   weights of B's rows [uniform]; normalised to sum 1\n"
-           "  --max M             sampled: max over the directions | ascent: then projected\n"
-           "                      gradient ascent on the sphere from the best one [off]\n"
-           "  --ascent-iters N    ascent iterations [100]\n"
-           "  --ascent-step S     ascent step on W_p^p [0.1]\n"
-           "  --squared           print SW_p^p instead of SW_p\n"
-           "  --per-direction F   write W_p^p for each direction to F.npy [L]\n"
-           "  --grad F            write the gradient of the printed value with respect to A to F.npy\n"
-           "  --chunk C           directions held in memory at once (results do not depend on it) [256]\n"
-           "  --threads N         threads, 0 = all cores [0]\n"
-           "  --force             overwrite existing output files\n");
-}
+#define OFF(f) offsetof(sw_opts, f), 0
+#define STR(f) OTG_PARAM_STR_FIELD(sw_opts, f)
+static const otg_param_def defs[] = {
+    {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the cost |x - y|^p, P >= 1", 1, 1e6, 0},
+    {"projections", OTG_PARAM_INT, OFF(L), "L", "number of random directions", 1, 2147483648.0, 0},
+    {"kind", OTG_PARAM_STR, STR(kind_name), "K",
+     "gaussian (uniform on the sphere) | orthogonal (Haar blocks)", 0, 0, 0},
+    {"directions", OTG_PARAM_STR, STR(dir_path), "D.npy",
+     "use the columns of D [d, L] as given (not normalised, as POT)", 0, 0, 0},
+    {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the direction stream", 0, 9.2e18, 0},
+    {"weights-a", OTG_PARAM_STR, STR(wa_path), "W.npy",
+     "weights of A's rows (default uniform); normalised to sum 1", 0, 0, 0},
+    {"weights-b", OTG_PARAM_STR, STR(wb_path), "W.npy",
+     "weights of B's rows (default uniform); normalised to sum 1", 0, 0, 0},
+    {"max", OTG_PARAM_STR, STR(max), "M",
+     "sampled: max over the directions | ascent: then projected gradient ascent on the sphere "
+     "from the best one (default off)",
+     0, 0, 0},
+    {"ascent-iters", OTG_PARAM_INT, OFF(ascent_iters), "N", "ascent iterations", 0, 1 << 30, 0},
+    {"ascent-step", OTG_PARAM_REAL, OFF(ascent_step), "S", "ascent step on W_p^p", 0, 1e12, 0},
+    {"squared", OTG_PARAM_FLAG, OFF(squared), NULL, "print SW_p^p instead of SW_p", 0, 0, 0},
+    {"per-direction", OTG_PARAM_STR, STR(per_dir_path), "F",
+     "write W_p^p for each direction to F.npy [L]", 0, 0, 0},
+    {"grad", OTG_PARAM_STR, STR(grad_path), "F",
+     "write the gradient of the printed value with respect to A to F.npy", 0, 0, 0},
+    {"chunk", OTG_PARAM_INT, OFF(chunk), "C",
+     "directions held in memory at once (results do not depend on it)", 1, 2147483648.0, 0},
+    {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite existing output files", 0, 0, 0},
+};
+static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
+
+static const char *USAGE =
+    "usage: otgen sw A.npy B.npy [options]\n"
+    "Sliced-Wasserstein distance between the rows of A [n, d] and B [m, d] (NPY, float32 or\n"
+    "float64). Prints one line of key=value pairs on stdout: the value, its Monte-Carlo\n"
+    "standard error, and how it was computed. Estimator: SW_p^p = (1/L) sum_l W_p^p along L\n"
+    "directions (divided by the number of directions actually used); the distance printed\n"
+    "is (SW_p^p)^(1/p) as POT's sliced_wasserstein_distance, or SW_p^p with --squared.\n";
 
 static void sw_parse(int argc, char **argv, sw_opts *o) {
-    static const struct option lo[] = {
-        {"p", required_argument, 0, 'p'},          {"projections", required_argument, 0, 'L'},
-        {"kind", required_argument, 0, 'k'},       {"directions", required_argument, 0, 'D'},
-        {"seed", required_argument, 0, 's'},       {"weights-a", required_argument, 0, 'a'},
-        {"weights-b", required_argument, 0, 'b'},  {"max", required_argument, 0, 'm'},
-        {"ascent-iters", required_argument, 0, 'I'}, {"ascent-step", required_argument, 0, 'S'},
-        {"squared", no_argument, 0, 'q'},          {"per-direction", required_argument, 0, 'P'},
-        {"grad", required_argument, 0, 'g'},       {"chunk", required_argument, 0, 'c'},
-        {"threads", required_argument, 0, 't'},    {"force", no_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
-    *o = (sw_opts){0};
-    o->p = 2.0, o->L = 256, o->chunk = 256, o->ascent_iters = 100, o->ascent_step = 0.1;
-    o->kind = OTG_DIR_GAUSSIAN;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'p': o->p = cli_parse_double("sw", "--p", optarg, 1.0, 1e6); break;
-        case 'L': o->L = cli_parse_int("sw", "--projections", optarg, 1, INT64_C(1) << 31); break;
-        case 'k':
-            if (otg_dir_parse(optarg, &o->kind) != OTG_OK) cli_usage_error("sw", "--kind: %s", otg_last_error());
-            break;
-        case 'D': o->dir_path = optarg; break;
-        case 's': o->seed = cli_parse_int("sw", "--seed", optarg, 0, INT64_MAX); break;
-        case 'a': o->wa_path = optarg; break;
-        case 'b': o->wb_path = optarg; break;
-        case 'm':
-            if (strcmp(optarg, "sampled") && strcmp(optarg, "ascent"))
-                cli_usage_error("sw", "--max: '%s' (sampled or ascent)", optarg);
-            o->max = optarg;
-            break;
-        case 'I': o->ascent_iters = cli_parse_int("sw", "--ascent-iters", optarg, 0, 1 << 30); break;
-        case 'S': o->ascent_step = cli_parse_double("sw", "--ascent-step", optarg, 0, 1e12); break;
-        case 'q': o->squared = 1; break;
-        case 'P': o->per_dir_path = optarg; break;
-        case 'g': o->grad_path = optarg; break;
-        case 'c': o->chunk = cli_parse_int("sw", "--chunk", optarg, 1, INT64_C(1) << 31); break;
-        case 't': o->threads = cli_parse_int("sw", "--threads", optarg, 0, 1024); break;
-        case 'f': o->force = 1; break;
-        case 'h': sw_help(); exit(OTG_EXIT_OK);
-        default: cli_usage_error("sw", "unknown or incomplete option '%s' (otgen sw --help)", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2) cli_usage_error("sw", "needs two NPY files A and B (otgen sw --help)");
-    o->a_path = argv[optind], o->b_path = argv[optind + 1];
-    if (o->max && (o->grad_path || o->per_dir_path) && !strcmp(o->max, "ascent"))
-        cli_usage_error("sw", "--max ascent gives one direction: --grad and --per-direction do not apply");
+    *o = (sw_opts){.p = 2.0,
+                   .L = 256,
+                   .chunk = 256,
+                   .ascent_iters = 100,
+                   .ascent_step = 0.1,
+                   .kind_name = "gaussian"};
+    char *pos[2];
+    params_parse_argv_pos("sw", USAGE, defs, n_defs, o, argc, argv, 2, pos,
+                          "needs two NPY files A and B (otgen sw --help)");
+    o->a_path = pos[0], o->b_path = pos[1];
+    if (otg_dir_parse(o->kind_name, &o->kind) != OTG_OK)
+        cli_usage_error("sw", "--kind: %s", otg_last_error());
+    if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
+        cli_usage_error("sw", "--max: '%s' (sampled or ascent)", o->max);
+    if (!strcmp(o->max, "ascent") && (o->grad_path[0] || o->per_dir_path[0]))
+        cli_usage_error(
+            "sw", "--max ascent gives one direction: --grad and --per-direction do not apply");
 }
 
 /* Reads a finite NPY array or exits 2 with the reader's one-line reason. */
@@ -106,13 +93,15 @@ static otg_tensor *read_or_die(const char *path) {
 /* A point cloud: [n, d] as given, or a 1-D array as n points in dimension 1. */
 static otg_tensor *read_cloud(const char *path) {
     otg_tensor *t = read_or_die(path);
-    if (t->ndim == 1) t->shape[1] = 1, t->ndim = 2;
-    if (t->ndim != 2) cli_usage_error("sw", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
+    if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
+        cli_usage_error("sw", "%s", otg_last_error());
+    if (t->ndim != 2)
+        cli_usage_error("sw", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
     return t;
 }
 
 static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
-    if (!path) return NULL;
+    if (!path[0]) return NULL;
     otg_tensor *w = read_or_die(path);
     if (otg_tensor_numel(w) != n)
         cli_usage_error("sw", "%s %s: %lld weights for %lld points", flag, path,
@@ -122,11 +111,14 @@ static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
 
 /* The directions [d, L]: from a file (checked) or drawn from stream (seed, 1). */
 static otg_tensor *get_directions(const sw_opts *o, int64_t d, const char **label) {
-    if (o->dir_path) {
+    if (o->dir_path[0]) {
         otg_tensor *t = read_or_die(o->dir_path);
-        if (t->ndim == 1 && d == 1) t->shape[1] = t->shape[0], t->shape[0] = 1, t->ndim = 2;
+        if (t->ndim == 1 && d == 1 &&
+            otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
+            cli_usage_error("sw", "%s", otg_last_error());
         if (t->ndim != 2 || t->shape[0] != d)
-            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)", o->dir_path, (long long)d);
+            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)",
+                            o->dir_path, (long long)d);
         *label = "file(as-given,not-normalised)";
         return t;
     }
@@ -142,7 +134,9 @@ static void write_or_die(const char *path, const otg_tensor *t, int force) {
 }
 
 /* The printed quantity from SW_p^p: itself (--squared) or its p-th root; d(root)/d(value). */
-static double shown(const sw_opts *o, double v) { return o->squared ? v : pow(v, 1.0 / o->p); }
+static double shown(const sw_opts *o, double v) {
+    return o->squared ? v : pow(v, 1.0 / o->p);
+}
 static double shown_slope(const sw_opts *o, double v) {
     return o->squared ? 1.0 : v > 0 ? pow(v, 1.0 / o->p - 1.0) / o->p : 0.0;
 }
@@ -154,14 +148,21 @@ static int lib_error(otg_status st) {
 }
 
 /* Writes the gradient (scaled to the printed quantity) and per-direction values if asked. */
-static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const double *w, int64_t L) {
+static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const double *w,
+                         int64_t L) {
     if (grad) {
-        for (int64_t i = 0; i < otg_tensor_numel(grad); i++) grad->data[i] *= (float)slope;
+        for (int64_t i = 0; i < otg_tensor_numel(grad); i++)
+            grad->data[i] *= (float)slope;
         write_or_die(o->grad_path, grad, o->force);
     }
     if (w) {
         otg_tensor *per = otg_tensor_new(1, &L);
-        for (int64_t l = 0; l < L; l++) per->data[l] = (float)w[l];
+        if (!per) {
+            fprintf(stderr, "otgen sw: %s\n", otg_last_error());
+            exit(OTG_EXIT_FAIL);
+        }
+        for (int64_t l = 0; l < L; l++)
+            per->data[l] = (float)w[l];
         write_or_die(o->per_dir_path, per, o->force);
         otg_tensor_free(per);
     }
@@ -170,20 +171,23 @@ static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const
 static void print_context(const sw_opts *o, const otg_tensor *a, const otg_tensor *b, int64_t L,
                           const char *dlabel) {
     printf(" quantity=%s p=%g projections=%lld directions=%s seed=%lld n=%lld m=%lld d=%lld "
-           "weights=%s\n", o->squared ? "SW_p^p" : "SW_p", o->p, (long long)L, dlabel,
-           (long long)o->seed, (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[1],
-           o->wa_path || o->wb_path ? "given" : "uniform");
+           "weights=%s\n",
+           o->squared ? "SW_p^p" : "SW_p", o->p, (long long)L, dlabel, (long long)o->seed,
+           (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[1],
+           o->wa_path[0] || o->wb_path[0] ? "given" : "uniform");
 }
 
 static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b, otg_tensor *wb,
                   otg_tensor *th, otg_sw_workspace *ws, const char *dlabel) {
     const int64_t L = th->shape[1];
-    otg_tensor *grad = o->grad_path ? otg_tensor_new(2, a->shape) : NULL;
-    double *w = o->per_dir_path ? malloc((size_t)L * sizeof *w) : NULL;
+    otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
+    double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
     otg_sw_opts so = {o->p, o->chunk};
     otg_sw_result r;
-    otg_status st = otg_sw(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so, &r,
-                           grad ? grad->data : NULL, w);
+    otg_status st = (o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w)
+                        ? OTG_ENOMEM
+                        : otg_sw(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so, &r,
+                                 grad ? grad->data : NULL, w);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
     if (rc == OTG_EXIT_OK) {
         double slope = shown_slope(o, r.value);
@@ -208,13 +212,17 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
     otg_status st = otg_sw_max_sampled(ws, a, pa, b, pb, th, o->p, &v, &best);
     if (st != OTG_OK) return lib_error(st);
     otg_tensor *dir = otg_tensor_new(2, (int64_t[]){d, 1});
-    for (int64_t k = 0; k < d; k++) dir->data[k] = th->data[k * L + best];
+    if (!dir) return lib_error(OTG_ENOMEM);
+    for (int64_t k = 0; k < d; k++)
+        dir->data[k] = th->data[k * L + best];
     v0 = v;
-    if (!strcmp(o->max, "ascent")) st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
-    otg_tensor *grad = o->grad_path ? otg_tensor_new(2, a->shape) : NULL;
-    double *w = o->per_dir_path ? malloc((size_t)L * sizeof *w) : NULL;
+    if (!strcmp(o->max, "ascent"))
+        st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
+    otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
+    double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
     otg_sw_opts so = {o->p, o->chunk};
     otg_sw_result r;
+    if (st == OTG_OK && ((o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w))) st = OTG_ENOMEM;
     if (st == OTG_OK && w) st = otg_sw(ws, a, pa, b, pb, th, &so, &r, NULL, w);
     if (st == OTG_OK && grad) st = otg_sw(ws, a, pa, b, pb, dir, &so, &r, grad->data, NULL);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
@@ -237,14 +245,19 @@ int cmd_sw(int argc, char **argv) {
     otg_threads_set((int)o.threads);
     otg_tensor *a = read_cloud(o.a_path), *b = read_cloud(o.b_path);
     if (a->shape[1] != b->shape[1])
-        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path, (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
-    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"), *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
+        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
+                        (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
+    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
+               *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
     const char *dlabel = "";
     otg_tensor *th = get_directions(&o, a->shape[1], &dlabel);
     otg_sw_workspace *ws = otg_sw_workspace_new();
     int rc = th && ws ? OTG_EXIT_OK : OTG_EXIT_FAIL;
-    if (rc == OTG_EXIT_OK) rc = o.max ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel) : sw_run(&o, a, wa, b, wb, th, ws, dlabel);
+    if (rc == OTG_EXIT_OK)
+        rc = o.max[0] ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel)
+                      : sw_run(&o, a, wa, b, wb, th, ws, dlabel);
     otg_sw_workspace_free(ws);
-    otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(wa), otg_tensor_free(wb), otg_tensor_free(th);
+    otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(wa), otg_tensor_free(wb),
+        otg_tensor_free(th);
     return rc;
 }
