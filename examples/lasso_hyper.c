@@ -4,9 +4,9 @@
  * differentiated with respect to lam by solving (I - A_T)^T w = g on T's tape. Gradient descent on
  * log lam, mu <- mu - eta lam dL/dlam, from lam_max / 2 and from lam_max / 100 (L is not convex
  * in lam: the two starts end in different local minima). Prints a table, then the hypergradient
- * against central finite differences (h = lam / 100) on a grid of lam, and draws runs/examples/lasso/descent.png
- * (L over a lam grid with the descent path) and hypergradient.png (implicit against FD).
- * Usage: build/lasso_hyper [--steps K] [--eta E] [--out DIR] */
+ * against central finite differences (h = lam / 100) on a grid of lam, and draws
+ * runs/examples/lasso/descent.png (L over a lam grid with the descent path) and hypergradient.png
+ * (implicit against FD). Usage: build/lasso_hyper [--steps K] [--eta E] [--out DIR] */
 #define _POSIX_C_SOURCE 200809L
 #include "otgen/otgen.h"
 
@@ -15,6 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* A library call failed where the example cannot go on: say why and stop. */
+static void die(void) {
+    fprintf(stderr, "%s\n", otg_last_error());
+    exit(1);
+}
 
 enum { M = 50, P = 30, MV = 50, GRID = 60 }; /* train rows, features, validation rows */
 
@@ -27,10 +33,12 @@ typedef struct {
 /* y = X x_true + 0.5 noise, X Gaussian / sqrt(rows); x_true has 6 nonzeros of mixed sign. */
 static void fill_rows(otg_rng *r, float *x, float *y, int rows, const float *xt) {
     otg_rng_fill_normal(r, rows * P, x);
-    for (int i = 0; i < rows * P; i++) x[i] /= sqrtf((float)rows);
+    for (int i = 0; i < rows * P; i++)
+        x[i] /= sqrtf((float)rows);
     for (int i = 0; i < rows; i++) {
         double s = 0.5 * otg_rng_normal(r);
-        for (int j = 0; j < P; j++) s += (double)x[i * P + j] * (double)xt[j];
+        for (int j = 0; j < P; j++)
+            s += (double)x[i * P + j] * (double)xt[j];
         y[i] = (float)s;
     }
 }
@@ -38,7 +46,8 @@ static void fill_rows(otg_rng *r, float *x, float *y, int rows, const float *xt)
 static int problem_make(problem *p) {
     float xt[P] = {0};
     const float nz[6] = {2.0f, -1.5f, 1.0f, -1.0f, 0.7f, 0.5f};
-    for (int j = 0; j < 6; j++) xt[5 * j] = nz[j];
+    for (int j = 0; j < 6; j++)
+        xt[5 * j] = nz[j];
     otg_rng r = otg_rng_make(2021, 0);
     fill_rows(&r, p->a, p->b, M, xt);
     fill_rows(&r, p->v, p->c, MV, xt);
@@ -76,7 +85,8 @@ static double eval(problem *p, double lam, double *grad) {
 
 static int support(problem *p) {
     int k = 0;
-    for (int j = 0; j < P; j++) k += otg_node_data(p->x)[j] != 0.0f;
+    for (int j = 0; j < P; j++)
+        k += otg_node_data(p->x)[j] != 0.0f;
     return k;
 }
 
@@ -85,7 +95,8 @@ static double lam_max(const problem *p) {
     double m = 0.0;
     for (int j = 0; j < P; j++) {
         double s = 0.0;
-        for (int i = 0; i < M; i++) s += (double)p->a[i * P + j] * (double)p->b[i];
+        for (int i = 0; i < M; i++)
+            s += (double)p->a[i * P + j] * (double)p->b[i];
         m = fmax(m, fabs(s));
     }
     return m;
@@ -94,14 +105,14 @@ static double lam_max(const problem *p) {
 /* The descent; path_l[k], path_v[k] receive lam_k and L(lam_k). Returns the steps done. */
 static int descend(problem *p, int steps, double eta, double lam, double *path_l, double *path_v) {
     printf("# hyperparameter descent on log lam: mu <- mu - %g lam dL/dlam\n", eta);
-    printf("%4s %10s %12s %13s %8s %6s %6s\n", "k", "lam", "L_val", "dL/dlam", "support",
-           "fwd", "adj");
+    printf("%4s %10s %12s %13s %8s %6s %6s\n", "k", "lam", "L_val", "dL/dlam", "support", "fwd",
+           "adj");
     int k = 0;
     for (; k < steps; k++) {
         double gr = 0.0, l = eval(p, lam, &gr);
         if (!isfinite(l)) break;
         otg_fixed_point_info in;
-        otg_fixed_point_stats(p->x, &in);
+        if (otg_fixed_point_stats(p->x, &in) != OTG_OK) die();
         printf("%4d %10.5f %12.6f %13.5e %8d %6d %6d\n", k, lam, l, gr, support(p), in.iters,
                in.adjoint_iters);
         path_l[k] = lam, path_v[k] = l;
@@ -131,8 +142,10 @@ static void grid_scan(problem *p, double lo, double hi, double *gl, double *gv, 
         gf[i] = central_fd(p, gl[i], 1e-2 * gl[i], &s_lo, &s_hi);
         double e = fabs(gi[i] - gf[i]) / fmax(fabs(gf[i]), 1e-12);
         sorted[i] = e;
-        if (s_lo != s_hi) n_break++;
-        else worst_same = fmax(worst_same, e);
+        if (s_lo != s_hi)
+            n_break++;
+        else
+            worst_same = fmax(worst_same, e);
         if (e > 1e-2)
             printf("#   lam %.5f: implicit %.5e, FD %.5e, support %d at lam - h, %d at lam + h\n",
                    gl[i], gi[i], gf[i], s_lo, s_hi);
@@ -144,7 +157,8 @@ static void grid_scan(problem *p, double lo, double hi, double *gl, double *gv, 
         }
     printf("# hypergradient vs central FD (h = 1e-2 lam) on %d lam in [%.4g, %.4g]: median rel "
            "err %.2e; worst %.2e where the support is the same at lam -/+ h; %d stencils hold a "
-           "breakpoint of the support\n", GRID, lo, hi, sorted[GRID / 2], worst_same, n_break);
+           "breakpoint of the support\n",
+           GRID, lo, hi, sorted[GRID / 2], worst_same, n_break);
 }
 
 int main(int argc, char **argv) {
@@ -152,9 +166,12 @@ int main(int argc, char **argv) {
     double eta = 5.0;
     const char *out = "runs/examples/lasso";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--eta")) eta = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+        if (!strcmp(argv[i], "--steps"))
+            steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--eta"))
+            eta = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--out"))
+            out = argv[i + 1];
     }
     if (steps < 1 || steps > 1000 || !(eta > 0))
         return fprintf(stderr, "lasso_hyper: --steps in 1..1000, --eta > 0\n"), 2;
@@ -163,7 +180,8 @@ int main(int argc, char **argv) {
     if (problem_make(&p) != 0) return fprintf(stderr, "lasso_hyper: %s\n", otg_last_error()), 1;
     const double lmax = lam_max(&p), start[2] = {0.5, 0.01};
     printf("# lasso: A [%d, %d], validation [%d, %d], lam_max = %.4f\n", M, P, MV, P, lmax);
-    double *pl = calloc((size_t)(2 * steps), sizeof *pl), *pv = calloc((size_t)(2 * steps), sizeof *pv);
+    double *pl = calloc((size_t)(2 * steps), sizeof *pl),
+           *pv = calloc((size_t)(2 * steps), sizeof *pv);
     int done[2];
     for (int r = 0; r < 2; r++) {
         printf("# start lam_0 = %g lam_max\n", start[r]);
@@ -181,7 +199,8 @@ int main(int argc, char **argv) {
                        "validation loss", 1, 0, 1) != OTG_OK)
         fprintf(stderr, "lasso_hyper: %s\n", otg_last_error());
     snprintf(path, sizeof path, "%s/hypergradient.png", out);
-    otg_series h[2] = {{"implicit dL/dlam", gl, gi, GRID}, {"central FD, h = lam/100", gl, gf, GRID}};
+    otg_series h[2] = {{"implicit dL/dlam", gl, gi, GRID},
+                       {"central FD, h = lam/100", gl, gf, GRID}};
     if (otg_plot_lines(path, h, 2, "Lasso hypergradient: implicit vs finite differences", "lam",
                        "dL/dlam", 1, 0, 1) != OTG_OK)
         fprintf(stderr, "lasso_hyper: %s\n", otg_last_error());

@@ -16,6 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A library call failed where the example cannot go on: say why and stop. */
+static void die(void) {
+    fprintf(stderr, "%s\n", otg_last_error());
+    exit(1);
+}
+
 #define N_DIMS 6
 #define MAX_SEEDS 16
 #define EVERY 100
@@ -24,7 +30,7 @@ static const int64_t dims[N_DIMS] = {2, 3, 4, 6, 8, 12};
 /* Target samples after which this seed's cov_err stays below eps; NAN if never. */
 static double samples_to_eps(int64_t d, uint64_t seed, double eps, int64_t steps) {
     otg_game_onelayer_params gp;
-    otg_game_type_defaults(otg_game_onelayer, &gp);
+    if (otg_game_type_defaults(otg_game_onelayer, &gp) != OTG_OK) die();
     gp.dim = d, gp.cond = 2.0, gp.batch = 32;
     otg_game *g = otg_game_new(otg_game_onelayer, &gp, 0, 0.0); /* seed 0: W* depends on d only */
     if (!g) return NAN;
@@ -38,8 +44,10 @@ static double samples_to_eps(int64_t d, uint64_t seed, double eps, int64_t steps
     for (int64_t k = 1; k <= steps; k++) {
         if (otg_minimax_step(m, z, otg_game_oracle, g, &batches) != OTG_OK) break;
         if (k % EVERY || otg_game_metrics(g, z, met) != OTG_OK) continue;
-        if (!(met[0] < eps)) need = NAN;
-        else if (isnan(need)) need = (double)(k * gp.batch);
+        if (!(met[0] < eps))
+            need = NAN;
+        else if (isnan(need))
+            need = (double)(k * gp.batch);
     }
     free(z), otg_minimax_free(m), otg_game_free(g);
     return need;
@@ -53,9 +61,12 @@ static int cmp_double(const void *a, const void *b) {
 static int write_chart(const char *out, const double *dd, const double *med, const double *lo,
                        const double *hi, double eps) {
     double ref[N_DIMS];
-    for (int i = 0; i < N_DIMS; i++) ref[i] = med[0] * dd[i] * dd[i] / (dd[0] * dd[0]);
-    otg_series s[4] = {{"median over seeds", dd, med, N_DIMS}, {"fastest seed", dd, lo, N_DIMS},
-                       {"slowest seed", dd, hi, N_DIMS}, {"c d^2 (bound's rate)", dd, ref, N_DIMS}};
+    for (int i = 0; i < N_DIMS; i++)
+        ref[i] = med[0] * dd[i] * dd[i] / (dd[0] * dd[0]);
+    otg_series s[4] = {{"median over seeds", dd, med, N_DIMS},
+                       {"fastest seed", dd, lo, N_DIMS},
+                       {"slowest seed", dd, hi, N_DIMS},
+                       {"c d^2 (bound's rate)", dd, ref, N_DIMS}};
     char path[1024], title[128];
     snprintf(path, sizeof path, "%s/samples_vs_d.png", out);
     snprintf(title, sizeof title, "onelayer relu: target samples until cov_err < %g", eps);
@@ -73,15 +84,22 @@ int main(int argc, char **argv) {
     int64_t steps = 40000;
     const char *out = "runs/examples/onelayer_samples";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--eps")) eps = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seeds")) seeds = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--steps")) steps = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
-        else return fprintf(stderr, "onelayer_samples: unknown option '%s'\n", argv[i]), 2;
+        if (!strcmp(argv[i], "--eps"))
+            eps = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seeds"))
+            seeds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--steps"))
+            steps = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--out"))
+            out = argv[i + 1];
+        else
+            return fprintf(stderr, "onelayer_samples: unknown option '%s'\n", argv[i]), 2;
     }
     if (!(eps > 0.0) || seeds < 1 || seeds > MAX_SEEDS || steps < EVERY)
-        return fprintf(stderr, "onelayer_samples: need --eps > 0, --seeds in [1, %d], --steps >= %d\n",
-                       MAX_SEEDS, EVERY), 2;
+        return fprintf(stderr,
+                       "onelayer_samples: need --eps > 0, --seeds in [1, %d], --steps >= %d\n",
+                       MAX_SEEDS, EVERY),
+               2;
     char cmd[1100];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", out);
     if (system(cmd)) return fprintf(stderr, "onelayer_samples: cannot create %s\n", out), 1;

@@ -206,11 +206,11 @@ static float *mlp_run(int threads, float *loss_out) {
     spec.n_widths = 4;
     spec.output = OTG_ACT_SIGMOID;
     otg_node *loss = otg_mean(g, otg_square(g, otg_mlp_build(g, x, &spec, &rng)));
-    otg_graph_compile(g);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
     fill(x, &rng);
-    otg_graph_forward(g);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
     otg_graph_zero_grad(g);
-    otg_graph_backward(g, loss);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
     int64_t n;
     float *gr = otg_graph_grads(g, &n), *copy = malloc((size_t)n * sizeof *copy);
     memcpy(copy, gr, (size_t)n * sizeof *copy);

@@ -119,7 +119,7 @@ typedef struct {
  * biases every preactivation is exactly 0 at x = 0, so a curve through 0 crosses kinks. */
 static mlp_eval mlp_make(int64_t rows, float s, uint64_t seed) {
     mlp_eval m = {otg_graph_new(), NULL, NULL, NULL, rows};
-    otg_graph_set_relu_prime(m.g, s);
+    assert_int_equal(otg_graph_set_relu_prime(m.g, s), OTG_OK);
     m.x = otg_input(m.g, SHAPE(rows, DIM), 1);
     otg_mlp_spec spec = otg_mlp_spec_default();
     spec.widths = (const int64_t[]){DIM, 16, 16, 1};
@@ -145,10 +145,10 @@ static double path_residual(mlp_eval *m, const float (*v)[DIM], int64_t M, int64
                 x[j * DIM + d] = (float)((1.0 - t) * (double)v[seg][d] + t * (double)v[seg + 1][d]);
             /* the vertices are hit exactly, so kinks at a vertex are evaluated */
         }
-        otg_graph_forward(m->g);
+        assert_int_equal(otg_graph_forward(m->g), OTG_OK);
         *kinks += otg_graph_kink_count(m->g);
         otg_graph_zero_grad(m->g);
-        otg_graph_backward(m->g, m->loss);
+        assert_int_equal(otg_graph_backward(m->g, m->loss), OTG_OK);
         const float *gx = otg_node_grad(m->x);
         for (int64_t j = 0; j <= M; j++) {
             double dot = 0.0;
@@ -159,7 +159,7 @@ static double path_residual(mlp_eval *m, const float (*v)[DIM], int64_t M, int64
     }
     float *x = otg_node_data(m->x);
     for (int d = 0; d < DIM; d++) x[d] = v[0][d], x[DIM + d] = v[VERTS - 1][d];
-    otg_graph_forward(m->g);
+    assert_int_equal(otg_graph_forward(m->g), OTG_OK);
     const float *f = otg_node_data(m->f);
     return integral - ((double)f[1] - (double)f[0]);
 }

@@ -243,7 +243,7 @@ static void test_noise_stream(void **state) {
 
 static otg_game *make_onelayer(int64_t d, const char *act, int64_t eval_n) {
     otg_game_onelayer_params gp;
-    otg_game_type_defaults(otg_game_onelayer, &gp);
+    assert_int_equal(otg_game_type_defaults(otg_game_onelayer, &gp), OTG_OK);
     gp.dim = d, gp.cond = 2.0, gp.batch = 32, gp.eval_n = eval_n;
     snprintf(gp.act, sizeof gp.act, "%s", act);
     otg_game *g = otg_game_new(otg_game_onelayer, &gp, SEED, 0.0);
@@ -309,7 +309,7 @@ enum { GAN_STANDARD, GAN_NONSAT, GAN_WASSERSTEIN };
 static otg_game *make_gan(int loss, int64_t hidden, int64_t eval_n, double clip) {
     static const char *const names[] = {"standard", "nonsat", "wasserstein"};
     otg_game_gan2d_params gp;
-    otg_game_type_defaults(otg_game_gan2d, &gp);
+    assert_int_equal(otg_game_type_defaults(otg_game_gan2d, &gp), OTG_OK);
     gp.hidden = hidden, gp.eval_n = eval_n, gp.clip = clip, gp.batch = 64;
     snprintf(gp.gan_loss, sizeof gp.gan_loss, "%s", names[loss]);
     otg_game *g = otg_game_new(otg_game_gan2d, &gp, SEED, 0.0);
@@ -406,15 +406,15 @@ static void test_bad_params(void **state) {
     assert_null(otg_minimax_new(otg_minimax_simgd, 1, 1, &mp));
     assert_null(otg_minimax_new(otg_minimax_simgd, 0, 1, &mp));
     otg_game_classic_params gp;
-    otg_game_type_defaults(otg_game_dirac, &gp);
+    assert_int_equal(otg_game_type_defaults(otg_game_dirac, &gp), OTG_OK);
     gp.dim = 2;
     assert_null(otg_game_new(otg_game_dirac, &gp, 0, 0.0));
     assert_null(otg_game_new(otg_game_quadratic, NULL, 0, -1.0));
-    otg_game_type_defaults(otg_game_bilinear, &gp);
+    assert_int_equal(otg_game_type_defaults(otg_game_bilinear, &gp), OTG_OK);
     gp.cond = 0.5;
     assert_null(otg_game_new(otg_game_bilinear, &gp, 0, 0.0));
     otg_game_onelayer_params op;
-    otg_game_type_defaults(otg_game_onelayer, &op);
+    assert_int_equal(otg_game_type_defaults(otg_game_onelayer, &op), OTG_OK);
     op.dim = 65;
     assert_null(otg_game_new(otg_game_onelayer, &op, 0, 0.0));
     op.dim = 2, op.lambda = 0.0;

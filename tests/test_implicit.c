@@ -370,7 +370,7 @@ static otg_status backward_of(float c, otg_adjoint_solver solver) {
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     otg_status st = otg_graph_backward(g, loss);
     otg_fixed_point_info info;
-    otg_fixed_point_stats(x, &info);
+    assert_int_equal(otg_fixed_point_stats(x, &info), OTG_OK);
     printf("T = %g x, %s: backward %s after %d adjoint iterations: %s\n", (double)c,
            solver == OTG_ADJOINT_GMRES ? "GMRES" : "iterate", otg_status_name(st),
            info.adjoint_iters, otg_last_error());
@@ -434,8 +434,8 @@ static void test_gmres_adjoint(void **state) {
         otg_fixed_point_info ia, ib;
         lasso_eval(&ri, LAMS[i], &a);
         lasso_eval(&rg, LAMS[i], &b);
-        otg_fixed_point_stats(ri.x, &ia);
-        otg_fixed_point_stats(rg.x, &ib);
+        assert_int_equal(otg_fixed_point_stats(ri.x, &ia), OTG_OK);
+        assert_int_equal(otg_fixed_point_stats(rg.x, &ib), OTG_OK);
         printf("lasso lam %.3f: iterate %.7e (%d passes), GMRES %.7e (%d passes), rel diff %.1e\n",
                (double)LAMS[i], a, ia.adjoint_iters, b, ib.adjoint_iters, fabs(a - b) / fabs(a));
         assert_true(fabs(a - b) <= 1e-4 * fabs(a));
@@ -511,9 +511,9 @@ static void test_warm_start(void **state) {
     lasso_run r = lasso_implicit(&d, &o);
     otg_fixed_point_info a, b;
     const double l1 = lasso_eval(&r, 0.05f, NULL);
-    otg_fixed_point_stats(r.x, &a);
+    assert_int_equal(otg_fixed_point_stats(r.x, &a), OTG_OK);
     const double l2 = lasso_eval(&r, 0.05f, NULL);
-    otg_fixed_point_stats(r.x, &b);
+    assert_int_equal(otg_fixed_point_stats(r.x, &b), OTG_OK);
     printf("warm start: %d then %d iterations, L %.9f then %.9f; %lld kinks in T at x*\n", a.iters,
            b.iters, l1, l2, (long long)b.kinks);
     assert_true(a.iters > 5 && b.iters <= 2);
@@ -619,7 +619,7 @@ static void test_deq_generator_trains(void **state) {
     otg_rng dirs = otg_rng_make(3, 2);
     double first = 0.0, last = 0.0;
     for (int k = 0; k < STEPS; k++) {
-        otg_sw_directions(&dirs, OTG_DIR_GAUSSIAN, D, L, theta->data);
+        assert_int_equal(otg_sw_directions(&dirs, OTG_DIR_GAUSSIAN, D, L, theta->data), OTG_OK);
         assert_int_equal(otg_graph_forward(g), OTG_OK);
         otg_graph_zero_grad(g);
         assert_int_equal(otg_graph_backward(g, loss), OTG_OK);

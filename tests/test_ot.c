@@ -229,7 +229,7 @@ static void test_sw_rotation_with_orthogonal_directions(void **state) {
     cloud c = cloud_make(n, n, d, L, 5, OTG_DIR_ORTHOGONAL);
     otg_rng r = otg_rng_make(55, 1);
     otg_tensor *q = otg_tensor_new(2, (int64_t[]){d, d});
-    otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, q->data);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, q->data), OTG_OK);
     /* orthonormal columns */
     for (int i = 0; i < d; i++)
         for (int j = 0; j < d; j++) {
@@ -249,7 +249,7 @@ static void test_sw_rotation_with_orthogonal_directions(void **state) {
         otg_tensor *x1 = otg_tensor_new(2, (int64_t[]){1, d}), *y1 = otg_tensor_new(2, (int64_t[]){1, d});
         otg_tensor *th = otg_tensor_new(2, (int64_t[]){d, d});
         fill_normal(&r, x1->data, d, 1), fill_normal(&r, y1->data, d, 1);
-        otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, th->data);
+        assert_int_equal(otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, th->data), OTG_OK);
         double dist2 = 0;
         for (int k = 0; k < d; k++) dist2 += pow((double)x1->data[k] - (double)y1->data[k], 2);
         assert_true(fabs(sw_of(ws, x1, y1, th, 2.0, NULL).value - dist2 / d) < 1e-5 * dist2);
@@ -278,7 +278,7 @@ static double sw_reference(const cloud *c, double p, double *grad) {
             s[i] = (float)a, t[i] = (float)b;
         }
         double v;
-        otg_ot_wasserstein_1d(s, NULL, n, t, NULL, n, p, &v, ds, NULL);
+        assert_int_equal(otg_ot_wasserstein_1d(s, NULL, n, t, NULL, n, p, &v, ds, NULL), OTG_OK);
         total += v;
         for (int64_t i = 0; i < n; i++)
             for (int64_t k = 0; k < d; k++) grad[i * d + k] += (double)ds[i] * (double)c->th->data[k * L + l] / (double)L;
@@ -337,9 +337,9 @@ static void test_sw_weighted_gradient(void **state) {
             const float h = 1e-3f;
             otg_sw_result up, dn;
             c.x->data[i] = v0 + h;
-            otg_sw(ws, c.x, a, c.y, b, c.th, &o, &up, NULL, NULL);
+            assert_int_equal(otg_sw(ws, c.x, a, c.y, b, c.th, &o, &up, NULL, NULL), OTG_OK);
             c.x->data[i] = v0 - h;
-            otg_sw(ws, c.x, a, c.y, b, c.th, &o, &dn, NULL, NULL);
+            assert_int_equal(otg_sw(ws, c.x, a, c.y, b, c.th, &o, &dn, NULL, NULL), OTG_OK);
             c.x->data[i] = v0;
             double fd = (up.value - dn.value) / ((double)(v0 + h) - (double)(v0 - h));
             if (fabs(fd - (double)g[i]) > 1e-2 * fabs(fd) + 2e-3 * gmax)
@@ -394,7 +394,7 @@ static void test_max_sliced(void **state) {
     assert_int_equal(otg_sw_max_sampled(ws, c.x, NULL, c.y, NULL, c.th, 2.0, &best_v, &best), OTG_OK);
     otg_sw_opts o = otg_sw_opts_default();
     otg_sw_result r;
-    otg_sw(ws, c.x, NULL, c.y, NULL, c.th, &o, &r, NULL, w);
+    assert_int_equal(otg_sw(ws, c.x, NULL, c.y, NULL, c.th, &o, &r, NULL, w), OTG_OK);
     for (int l = 0; l < L; l++) assert_true(w[l] <= best_v);
     assert_true(w[best] == best_v);
     float dir[3];
@@ -422,7 +422,7 @@ static void test_sw_loss_op(void **state) {
     ctx.opts = otg_sw_opts_default();
     otg_tensor *th = otg_tensor_new(2, (int64_t[]){d, L});
     otg_rng r = otg_rng_make(77, 0);
-    otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, L, th->data);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, L, th->data), OTG_OK);
     ctx.theta = th;
     otg_node *loss = otg_sw_loss(g, otg_matmul(g, z, w), y, &ctx);
     assert_non_null(loss);

@@ -43,10 +43,10 @@ static void check_grad(const char *name, otg_particles_params p, int64_t m, doub
         double h = (strcmp(name, "deconv") ? 1e-2 : 1e-4) * fmax(1.0, fabs((double)keep)), Fp, Fm;
         u[k] = (float)((double)keep + h);
         double hp = (double)u[k] - (double)keep;
-        otg_particles_eval(s, u, &Fp, NULL);
+        assert_int_equal(otg_particles_eval(s, u, &Fp, NULL), OTG_OK);
         u[k] = (float)((double)keep - h);
         double hm = (double)keep - (double)u[k];
-        otg_particles_eval(s, u, &Fm, NULL);
+        assert_int_equal(otg_particles_eval(s, u, &Fm, NULL), OTG_OK);
         u[k] = keep;
         double fd = (Fp - Fm) / (hp + hm) * (double)m, an = (double)g[k];
         if (!strcmp(name, "deconv") && k % 2) an *= 39.47841760435743 * (double)p.kernel_order * (double)p.kernel_order;

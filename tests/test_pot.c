@@ -55,7 +55,7 @@ static void check_case(int64_t n, int64_t m, int64_t d, int64_t L, double p, int
     otg_rng r = otg_rng_make(seed, 0);
     otg_rng_fill_normal(&r, n * d, x->data);
     otg_rng_fill_uniform(&r, m * d, y->data);
-    otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, L, th->data);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, L, th->data), OTG_OK);
     otg_rng_fill_uniform(&r, n, a->data);
     otg_rng_fill_uniform(&r, m, b->data);
     double sa = 0, sb = 0; /* POT expects weights summing to 1 */

@@ -61,7 +61,7 @@ otg_graph *otg_graph_new(void);
 void otg_graph_free(otg_graph *g);
 /* The value backprop uses for relu'(0) (and the interpolation for leaky_relu'(0)).
  * OTG_EINVAL unless 0 <= s <= 1. Takes effect at the next backward. */
-otg_status otg_graph_set_relu_prime(otg_graph *g, float s);
+OTG_NODISCARD otg_status otg_graph_set_relu_prime(otg_graph *g, float s);
 float otg_graph_relu_prime(const otg_graph *g);
 
 /* ---- leaves --------------------------------------------------------------------------------- */
@@ -126,17 +126,17 @@ otg_node *otg_custom(otg_graph *g, const otg_custom_op *op, void *ctx, int n_in,
 
 /* Allocates every value, gradient and selection buffer (once; later calls do nothing unless
  * nodes were added). Called by forward; call it yourself to write inputs before the first one. */
-otg_status otg_graph_compile(otg_graph *g);
+OTG_NODISCARD otg_status otg_graph_compile(otg_graph *g);
 /* Evaluates every node in creation order. */
-otg_status otg_graph_forward(otg_graph *g);
+OTG_NODISCARD otg_status otg_graph_forward(otg_graph *g);
 /* Sets every parameter gradient to 0 (backward accumulates into them with +=). */
 void otg_graph_zero_grad(otg_graph *g);
 /* Reverse pass from a scalar node ([1]) seeded with 1: ADDS d loss/d param into the flat gradient
  * buffer and d loss/d input into inputs created with requires_grad. Needs a forward first. */
-otg_status otg_graph_backward(otg_graph *g, otg_node *loss);
+OTG_NODISCARD otg_status otg_graph_backward(otg_graph *g, otg_node *loss);
 /* Reverse pass seeded with an arbitrary upstream gradient seed[numel(node)] for `node` (how an
  * external kernel injects d loss/d node into the tape). */
-otg_status otg_graph_backward_seed(otg_graph *g, otg_node *node, const float *seed);
+OTG_NODISCARD otg_status otg_graph_backward_seed(otg_graph *g, otg_node *node, const float *seed);
 /* Number of nonsmooth-op inputs exactly at a kink (relu/leaky input == 0, |x| at 0, max/min
  * ties) during the last forward. */
 int64_t otg_graph_kink_count(const otg_graph *g);
@@ -205,7 +205,7 @@ typedef struct {
  * opts NULL = defaults. OTG_EINVAL on NULL g/out/report or a wrt node
  * without a gradient; OTG_ENOMEM; the status of a failing forward or backward (then
  * report->max_err = INFINITY). */
-otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *const *wrt, int n_wrt,
+OTG_NODISCARD otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *const *wrt, int n_wrt,
                            const otg_ad_fd_opts *opts, otg_ad_fd_report *report);
 
 /* The conservative-field path identity f(c(1)) - f(c(0)) = int_0^1 <D_f(c(t)), c'(t)> dt, which
@@ -262,7 +262,7 @@ typedef struct {
  * opts NULL = defaults. OTG_EINVAL on NULL arguments, an empty wrt, an input without a gradient,
  * a non-scalar f, curves < 1 or points < 1; OTG_ENOMEM; the status of a failing forward or
  * backward. */
-otg_status otg_ad_check_path(otg_graph *g, otg_node *f, const otg_ad_wrt *wrt,
+OTG_NODISCARD otg_status otg_ad_check_path(otg_graph *g, otg_node *f, const otg_ad_wrt *wrt,
                              const otg_ad_path_opts *opts, otg_ad_path_report *report);
 
 #ifdef __cplusplus

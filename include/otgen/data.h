@@ -68,7 +68,7 @@ const char *otg_source_name(const otg_source *s);
 /* n i.i.d. points into out[n, dim]: fresh draws of a law, or rows drawn uniformly with replacement
  * from a finite set (an unbiased 32-bit index per row). The draws consume rng only (never a
  * global state) and do not depend on the thread count. OTG_EINVAL on NULL arguments or n < 0. */
-otg_status otg_source_sample(otg_source *s, otg_rng *rng, int64_t n, float *out);
+OTG_NODISCARD otg_status otg_source_sample(otg_source *s, otg_rng *rng, int64_t n, float *out);
 
 #ifdef __cplusplus
 }

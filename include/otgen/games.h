@@ -102,7 +102,7 @@ const otg_game_type *otg_game_type_by_name(const char *name);
 const char *otg_game_type_name(const otg_game_type *t);    /* "" for NULL */
 const char *otg_game_type_summary(const otg_game_type *t); /* "" for NULL */
 /* Fills params (t->params_size bytes) with t's default knobs. OTG_EINVAL on NULL arguments. */
-otg_status otg_game_type_defaults(const otg_game_type *t, void *params);
+OTG_NODISCARD otg_status otg_game_type_defaults(const otg_game_type *t, void *params);
 
 /* Knobs of dirac, quadratic, bilinear and nonsmooth (each type's table lists the fields it uses):
  * dirac: dim (fixed at 1); quadratic: dim, rho; bilinear: dim, cond; nonsmooth: dim. */
@@ -171,14 +171,14 @@ const char *otg_game_metric_name(const otg_game *g, int i);
  * least a fifth of their share n/8 of the high-quality points), hq = fraction of generated points
  * within max(3 sd, 0.05) of a mode centre, sw = SW_2 to the target evaluation set.
  * OTG_ENOMEM, OTG_ENONFINITE, or OTG_OK (also for a game without metrics). */
-otg_status otg_game_metrics(otg_game *g, const double *z, double *out);
+OTG_NODISCARD otg_status otg_game_metrics(otg_game *g, const double *z, double *out);
 /* Target samples drawn per oracle call (onelayer, gan2d: batch; others 0). */
 int64_t otg_game_samples_per_call(otg_game *g);
 /* The stochastic oracle, in the otg_minimax_oracle signature (ctx is the otg_game *): the type's
  * oracle (or G(z)) + sigma eps, eps ~ N(0, I) from rng. rng may be NULL only when sigma = 0 and
  * the type has no oracle of its own (onelayer and gan2d draw their minibatches from rng).
  * OTG_EINVAL for a NULL rng when noise or samples are needed, or the type oracle's status. */
-otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rng);
+OTG_NODISCARD otg_status otg_game_oracle(void *game, const double *z, double *out, otg_rng *rng);
 /* The constraint set's projection, to apply after each step: gan2d with the wasserstein loss
  * clips the discriminator's parameters to [-clip, clip]; a no-op for every other game. */
 void otg_game_project(otg_game *g, double *z);
@@ -187,7 +187,7 @@ int otg_game_has_samples(const otg_game *g);
 /* The generator's images of the first n (<= eval_n) latent evaluation points into gen [n, 2] and
  * the first n target evaluation points into target [n, 2] (either may be NULL). OTG_EINVAL
  * (error set) for games without samples. */
-otg_status otg_game_samples(otg_game *g, const double *z, int64_t n, float *gen, float *target);
+OTG_NODISCARD otg_status otg_game_samples(otg_game *g, const double *z, int64_t n, float *gen, float *target);
 
 #ifdef __cplusplus
 }

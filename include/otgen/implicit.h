@@ -67,7 +67,7 @@ typedef struct {
 } otg_fixed_point_info;
 
 /* Fills *info for a node made by otg_fixed_point (OTG_EINVAL for any other node). */
-otg_status otg_fixed_point_stats(const otg_node *n, otg_fixed_point_info *info);
+OTG_NODISCARD otg_status otg_fixed_point_stats(const otg_node *n, otg_fixed_point_info *info);
 
 /* ---- the lasso by forward-backward ----------------------------------------------------------- */
 

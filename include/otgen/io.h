@@ -15,12 +15,12 @@ extern "C" {
  * (OTG_ENONFINITE, naming the file and the element). Errors name the file and the problem:
  * OTG_EIO (cannot open/read), OTG_EFORMAT (bad magic, header, dtype, Fortran order, shape not
  * matching the file size). On error *out is NULL. */
-otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out);
+OTG_NODISCARD otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out);
 
 /* Writes t as a v1.0 NPY file of little-endian float32 ('<f4'), C order. Written to a temporary
  * file in the same directory, flushed to disk, then renamed, so a reader never sees a partial
  * file. Refuses (OTG_EIO) to replace an existing file unless overwrite is nonzero. */
-otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite);
+OTG_NODISCARD otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite);
 
 /* ---- checkpoints (.otg) ---------------------------------------------------------------------
  * Layout: "OTGCKPT\0", uint32 version (1), uint32 header length, the JSON header (model spec,
@@ -38,21 +38,21 @@ typedef struct {
 
 /* Writes a checkpoint atomically: temporary file in the same directory, fsync, rename over path
  * (an existing checkpoint is replaced only by a complete new one). */
-otg_status otg_checkpoint_write(const char *path, const char *header, const float *params,
+OTG_NODISCARD otg_status otg_checkpoint_write(const char *path, const char *header, const float *params,
                                 int64_t n_params, const float *state, int64_t n_state);
 /* Reads and fully validates a checkpoint (magic, version, lengths against the file size, CRC,
  * finite parameters); on any failure nothing is returned and the reason names the file. */
-otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out);
+OTG_NODISCARD otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out);
 void otg_checkpoint_release(otg_checkpoint *c);
 
 /* Writes text to path atomically (temporary file, fsync, rename); refuses to replace an existing
  * file unless overwrite is set. */
-otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite);
+OTG_NODISCARD otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite);
 
 
 /* Creates dir and its missing parents (mode 0755), as `mkdir -p`; an existing directory is fine.
  * OTG_EIO naming the path and the reason otherwise. */
-otg_status otg_mkdir_p(const char *dir);
+OTG_NODISCARD otg_status otg_mkdir_p(const char *dir);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ typedef enum {
 } otg_activation;
 
 /* Parses "none", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "abs". OTG_EINVAL else. */
-otg_status otg_activation_parse(const char *name, otg_activation *out);
+OTG_NODISCARD otg_status otg_activation_parse(const char *name, otg_activation *out);
 const char *otg_activation_name(otg_activation a);
 /* Applies activation a to x (returns x itself for OTG_ACT_NONE). leaky_alpha for leaky_relu. */
 otg_node *otg_nn_activate(otg_graph *g, otg_node *x, otg_activation a, float leaky_alpha);
@@ -36,7 +36,7 @@ typedef enum {
 } otg_init;
 
 /* Fills w[count] with init's law for the given fans, from stream rng. */
-otg_status otg_nn_init_fill(float *w, int64_t count, int64_t fan_in, int64_t fan_out,
+OTG_NODISCARD otg_status otg_nn_init_fill(float *w, int64_t count, int64_t fan_in, int64_t fan_out,
                             otg_init init, otg_rng *rng);
 
 /* A dense layer x [n, in] -> x W + b [n, out]: W [in, out] initialised from rng (init must not be
@@ -112,7 +112,7 @@ typedef struct {
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden
  * activation, no output activation, leaky_alpha 0.2, no image size, 32 channels. */
 otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64_t out_dim);
-otg_status otg_model_kind_parse(const char *name, otg_model_kind *out);
+OTG_NODISCARD otg_status otg_model_kind_parse(const char *name, otg_model_kind *out);
 const char *otg_model_kind_name(otg_model_kind k);
 /* Builds the generator on z [n, latent]; output [n, out_dim]. Parameters initialised from init.
  * NULL with the reason on a bad spec. */

@@ -50,11 +50,11 @@ otg_optim *otg_optim_new(const otg_optim_type *t, int64_t n, const otg_optim_par
 void otg_optim_free(otg_optim *o);
 
 /* Segments (tensor sizes, summing to n) for npsgd's per-tensor projection. */
-otg_status otg_optim_set_segments(otg_optim *o, int n_segments, const int64_t *sizes);
+OTG_NODISCARD otg_status otg_optim_set_segments(otg_optim *o, int n_segments, const int64_t *sizes);
 
 /* One update of u[n] from the gradient g[n] with step size lr > 0. rng: the stream of npsgd's noise
  * (may be NULL for the others). OTG_EINVAL on a bad lr or missing rng. */
-otg_status otg_optim_step(otg_optim *o, float *u, const float *g, double lr, otg_rng *rng);
+OTG_NODISCARD otg_status otg_optim_step(otg_optim *o, float *u, const float *g, double lr, otg_rng *rng);
 
 /* The optimiser's state for checkpoints: state_size floats (momentum buffer, Adam moments) and the
  * number of steps taken (Adam's bias correction). Restoring both resumes bit-identically. */
@@ -82,7 +82,7 @@ typedef struct {
 } otg_schedule;
 
 /* "constant", "step", "plateau". */
-otg_status otg_sched_parse(const char *name, otg_sched_kind *out);
+OTG_NODISCARD otg_status otg_sched_parse(const char *name, otg_sched_kind *out);
 otg_schedule otg_schedule_make(otg_sched_kind kind, double lr0);
 /* The learning rate for `step` (0-based). For plateau, pass the latest validation metric when one
  * was computed at this step, NaN otherwise. */

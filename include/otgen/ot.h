@@ -20,7 +20,7 @@ extern "C" {
  * sum 1. ds[n], dt[m] (each may be NULL) receive d W_p^p / d s_i and d / d t_j: a selection of the
  * Clarke subdifferential (ties broken by index; at a zero residual the p = 1 derivative is 0).
  * OTG_EINVAL on bad weights, p < 1, n or m < 1; OTG_ENOMEM. */
-otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n, const float *t,
+OTG_NODISCARD otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n, const float *t,
                                  const float *b, int64_t m, double p, double *value, float *ds,
                                  float *dt);
 
@@ -33,9 +33,9 @@ typedef enum {
 } otg_dir_kind;
 
 /* Parses "gaussian" / "orthogonal". */
-otg_status otg_dir_parse(const char *name, otg_dir_kind *out);
+OTG_NODISCARD otg_status otg_dir_parse(const char *name, otg_dir_kind *out);
 /* Fills theta [d, L] (row-major, one unit direction per column) from rng. */
-otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L, float *theta);
+OTG_NODISCARD otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L, float *theta);
 
 /* ---- the SW estimator ----------------------------------------------------------------------- */
 
@@ -68,7 +68,7 @@ typedef struct {
  * directions, residuals, and (if grad_x is not NULL) grad_x [n, d] = d value / d x = R theta^T
  * by GEMM, overwritten. per_dir [L] (or NULL) receives W_p^p(theta_l). Non-finite inputs give a
  * non-finite value. OTG_ESHAPE on mismatched shapes, OTG_EINVAL on bad options or weights. */
-otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
+OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
                   const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
                   otg_sw_result *res, float *grad_x, double *per_dir);
 
@@ -76,7 +76,7 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
 
 /* max_l W_p^p(theta_l) over the columns of theta (POT's max-sliced on sampled directions);
  * *best receives the column index. */
-otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
+OTG_NODISCARD otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
                               const otg_tensor *y, const float *b, const otg_tensor *theta,
                               double p, double *value, int64_t *best);
 
@@ -84,7 +84,7 @@ otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const f
  * dir <- normalise(dir + step grad_dir W_p^p(dir)), `iters` times (the DSW-style max-sliced
  * estimator). A fixed step can overshoot, so dir returns the best direction met (the start
  * included) and *value its W_p^p: never below the starting value. */
-otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tensor *y,
+OTG_NODISCARD otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tensor *y,
                              const float *b, double p, int64_t iters, double step, float *dir,
                              double *value);
 
@@ -93,7 +93,7 @@ otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tens
 /* Energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Euclidean norms; within-sample means over
  * pairs i != j) between x [n, d] and y [m, d], n, m >= 2. O((n + m)^2 d); rows in parallel, sums in
  * double in index order (same bits for any thread count). */
-otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out);
+OTG_NODISCARD otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out);
 
 /* ---- the SW loss as an ad op ---------------------------------------------------------------- */
 

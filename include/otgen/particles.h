@@ -138,15 +138,15 @@ float *otg_particles_data(otg_particles *s);
 const otg_particles_type *otg_particles_get_type(const otg_particles *s);
 /* One forward Euler step u_i <- u_i - lr * m grad_{u_i} F_m on a fresh training batch.
  * OTG_ENONFINITE when the particles or the objective stop being finite. */
-otg_status otg_particles_step(otg_particles *s, double lr);
+OTG_NODISCARD otg_status otg_particles_step(otg_particles *s, double lr);
 /* F_m on the evaluation data. */
-otg_status otg_particles_objective(otg_particles *s, double *F);
+OTG_NODISCARD otg_status otg_particles_objective(otg_particles *s, double *F);
 /* F* or NAN when unknown (or the type has no minimum entry). */
 double otg_particles_minimum(const otg_particles *s);
 /* Ground-truth particles [*n, dim] (owned by s); NULL with *n = 0 when the type has none. */
 const float *otg_particles_truth(const otg_particles *s, int64_t *n);
 /* F_m and the speed g[m, dim] at arbitrary particles u[m, dim] on the evaluation data (tests). */
-otg_status otg_particles_eval(otg_particles *s, const float *u, double *F, float *g);
+OTG_NODISCARD otg_status otg_particles_eval(otg_particles *s, const float *u, double *F, float *g);
 
 /* ---- a whole run, built only on the calls above: copy and adapt it to own the loop ---------- */
 
@@ -185,7 +185,7 @@ typedef struct {
  * hooks may be NULL; res (may be NULL) is filled on success and on failure (steps_done = the
  * steps that succeeded). OTG_EINVAL on steps < 1 or lr <= 0; the status of
  * otg_particles_step (OTG_ENONFINITE) or otg_particles_objective otherwise. */
-otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
+OTG_NODISCARD otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
                              const otg_particles_hooks *hooks, otg_particles_result *res);
 
 /* Called after each run of a sweep with the finished system (freed after the call): m = ms[im],
@@ -196,7 +196,7 @@ typedef void (*otg_particles_sweep_fn)(void *user, int im, int64_t k, otg_partic
  * otg_particles_run(o), then on_run (may be NULL). results (may be NULL) [seeds, nm] gets
  * results[k * nm + im]. Stops at the first failure and returns its status: the run's, or
  * OTG_EINVAL when otg_particles_new refuses (its reason in otg_last_error()). */
-otg_status otg_particles_sweep(const otg_particles_type *t, const otg_particles_params *p,
+OTG_NODISCARD otg_status otg_particles_sweep(const otg_particles_type *t, const otg_particles_params *p,
                                const int64_t *ms, int nm, int64_t seeds,
                                const otg_particles_run_opts *o, otg_particles_sweep_fn on_run,
                                void *user, otg_particles_result *results);

@@ -84,10 +84,10 @@ static otg_status game_create(otg_game *g, const void *params, uint64_t seed) {
     void *own = NULL;
     if (!params && t->params_size) {
         if (!(own = otgi_calloc(1, t->params_size))) return OTG_ENOMEM;
-        otg_game_type_defaults(t, own);
         params = own;
     }
-    otg_status st = params ? check_knobs(t, params) : OTG_OK;
+    otg_status st = own ? otg_game_type_defaults(t, own) : OTG_OK;
+    if (st == OTG_OK && params) st = check_knobs(t, params);
     if (st == OTG_OK && !(g->state = t->create(params, seed, &g->nx, &g->ny))) st = OTG_EINVAL;
     if (st == OTG_OK && (g->nx < 1 || g->ny < 1))
         st = otgi_fail(OTG_EINVAL, "games: %s: create gave nx = %lld, ny = %lld", t->name,

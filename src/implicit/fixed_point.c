@@ -178,8 +178,9 @@ static otg_status fp_backward(void *ctx, int n_in, const otg_tensor *in, const o
     fixed_point *f = ctx;
     fp_load_theta(f, in);
     memcpy(otg_node_data(f->x), out->data, (size_t)f->n * sizeof(float));
-    otg_graph_set_relu_prime(f->t, otgi_graph_relu_prime(f->outer));
-    otg_status st = otg_graph_forward(f->t); /* T's tape (its selections) at x* */
+    /* T's tape (its selections) at x*, with the outer graph's relu'(0) */
+    otg_status st = otg_graph_set_relu_prime(f->t, otgi_graph_relu_prime(f->outer));
+    if (st == OTG_OK) st = otg_graph_forward(f->t);
     if (st == OTG_OK)
         st = f->gwork ? fp_adjoint_gmres(f, out_grad->data) : fp_adjoint(f, out_grad->data);
     if (st == OTG_OK) st = fp_vjp(f, f->w);
