@@ -10,6 +10,7 @@
 #include "otgen/particles.h"
 
 #include <stddef.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -63,7 +64,7 @@ int bench_particles(int argc, char **argv) {
         if (r >= 0) t[r] = (cli_now() - t0) / BLOCK_STEPS;
     }
     double med = cli_sort_median(t, reps), F = 0.0;
-    otg_particles_objective(s, &F);
+    if (otg_particles_objective(s, &F) != OTG_OK) F = (double)NAN; /* printed as nan */
     /* Two GEMM-shaped products per step (pre-activations, theta gradients): 2 * 2 * B * m * (d+1).
      */
     double flops = 4.0 * BENCH_BATCH * BENCH_M * (BENCH_D + 1.0);

@@ -80,9 +80,11 @@ typedef struct {
 static void run_sw(void *vctx) {
     sw_bench *b = vctx;
     otg_sw_result res;
-    otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1], b->th->data);
     float *grad = b->with_grad ? b->grad->data : NULL;
-    if (otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, grad, NULL) == OTG_OK)
+    b->value = (double)NAN; /* a failed call shows as a NaN value */
+    if (otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1],
+                          b->th->data) == OTG_OK &&
+        otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, grad, NULL) == OTG_OK)
         b->value = res.value;
 }
 

@@ -104,8 +104,7 @@ static double demo_validate(demo_model *m, const demo_opts *o) {
     double s = 0.0;
     for (int b = 0; b < 8; b++) {
         demo_batch(m, &val, o->batch);
-        otg_graph_forward(m->g);
-        s += (double)otg_node_data(m->loss)[0];
+        s += otg_graph_forward(m->g) == OTG_OK ? (double)otg_node_data(m->loss)[0] : (double)NAN;
     }
     return s / 8.0;
 }
@@ -133,8 +132,7 @@ int cmd_demo(int argc, char **argv) {
     cli_progress_start(&progress, o.steps, o.log_every);
     for (int64_t step = 1; step <= o.steps; step++) {
         demo_batch(&m, &train, o.batch);
-        otg_graph_forward(m.g);
-        loss = (double)otg_node_data(m.loss)[0];
+        loss = otg_graph_forward(m.g) == OTG_OK ? (double)otg_node_data(m.loss)[0] : (double)NAN;
         kinks += otg_graph_kink_count(m.g);
         if (!isfinite(loss)) {
             cli_progress_end(&progress);
@@ -144,7 +142,13 @@ int cmd_demo(int argc, char **argv) {
             return OTG_EXIT_FAIL;
         }
         otg_graph_zero_grad(m.g);
-        otg_graph_backward(m.g, m.loss);
+        if (otg_graph_backward(m.g, m.loss) != OTG_OK) {
+            cli_progress_end(&progress);
+            fprintf(stderr, "otgen demo: backward at step %lld: %s\n", (long long)step,
+                    otg_last_error());
+            otg_graph_free(m.g);
+            return OTG_EXIT_FAIL;
+        }
         for (int64_t i = 0; i < np; i++)
             p[i] -= (float)o.lr * grad[i]; /* fixed-step SGD */
         char status[64];
