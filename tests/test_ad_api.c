@@ -5,7 +5,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/ad.h"
 #include "otgen/nn.h"
@@ -14,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHAPE(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define SHAPE(...)                                                                                 \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) {                       \
+        __VA_ARGS__                                                                                \
+    }
 #define HAS(msg) assert_true(strstr(otg_last_error(), msg) != NULL)
 
 static void test_bad_input_is_reported(void **state) {
@@ -92,7 +96,8 @@ static void test_bad_input_is_reported(void **state) {
     otg_graph_free(g);
 }
 
-/* Naive cross-correlation, PyTorch's definition: y[b,o,i,j] = sum x[b,c,i s - p + u, j s - p + v] w[o,c,u,v]. */
+/* Naive cross-correlation, PyTorch's definition: y[b,o,i,j] = sum x[b,c,i s - p + u, j s - p + v]
+ * w[o,c,u,v]. */
 static float conv_ref(const float *x, const float *w, int C, int H, int W, int K, int s, int p,
                       int b, int o, int i, int j) {
     double acc = 0;
@@ -101,12 +106,15 @@ static float conv_ref(const float *x, const float *w, int C, int H, int W, int K
             for (int v = 0; v < K; v++) {
                 int ii = i * s - p + u, jj = j * s - p + v;
                 if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
-                acc += (double)x[((b * C + c) * H + ii) * W + jj] * (double)w[((o * C + c) * K + u) * K + v];
+                acc += (double)x[((b * C + c) * H + ii) * W + jj] *
+                       (double)w[((o * C + c) * K + u) * K + v];
             }
     return (float)acc;
 }
 
-static void fill(otg_node *n, otg_rng *r) { otg_rng_fill_normal(r, otg_node_numel(n), otg_node_data(n)); }
+static void fill(otg_node *n, otg_rng *r) {
+    otg_rng_fill_normal(r, otg_node_numel(n), otg_node_data(n));
+}
 
 static void test_conv_forward_against_naive(void **state) {
     const int N = 2, C = 3, H = 7, W = 6, O = 4, K = 3, s = 2, p = 1;
@@ -184,10 +192,12 @@ static void test_flat_buffers_and_accumulation(void **state) {
     float *once = malloc((size_t)ng * sizeof *once);
     memcpy(once, gr, (size_t)ng * sizeof *once);
     double norm = 0;
-    for (int64_t i = 0; i < ng; i++) norm += (double)once[i] * (double)once[i];
+    for (int64_t i = 0; i < ng; i++)
+        norm += (double)once[i] * (double)once[i];
     assert_true(norm > 0);
     assert_int_equal(otg_graph_backward(g, loss), OTG_OK); /* no zero_grad: accumulates */
-    for (int64_t i = 0; i < ng; i++) assert_true(gr[i] == 2.0f * once[i]);
+    for (int64_t i = 0; i < ng; i++)
+        assert_true(gr[i] == 2.0f * once[i]);
     otg_graph_zero_grad(g);
     assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
     assert_memory_equal(gr, once, (size_t)ng * sizeof *once);
@@ -235,8 +245,8 @@ static void test_reproducible_bits_per_thread_count(void **state) {
         scale = fmax(scale, fabs((double)g1[i]));
     }
     print_message("1 vs 2 threads: loss %.9g vs %.9g, %lld of %lld gradient entries differ, "
-                  "worst %.3g (max |g| %.3g)\n", (double)l1, (double)l2, (long long)differ,
-                  (long long)n, worst, scale);
+                  "worst %.3g (max |g| %.3g)\n",
+                  (double)l1, (double)l2, (long long)differ, (long long)n, worst, scale);
     assert_true(fabsf(l1 - l2) <= 1e-6f * fabsf(l1));
     assert_true(worst <= 1e-5 * scale);
     free(g1), free(g2), free(g2b);

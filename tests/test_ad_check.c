@@ -6,7 +6,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/ad.h"
 #include "otgen/nn.h"

@@ -6,7 +6,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/ad.h"
 #include "otgen/nn.h"
@@ -14,23 +15,29 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define SHAPE(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define SHAPE(...)                                                                                 \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) {                       \
+        __VA_ARGS__                                                                                \
+    }
 
 /* d/dx of op(x) (unary) at the given x values, backprop with upstream 1, for relu'(0) = s. */
 static void unary_grad(int which, float s, const float *x, float *dx, int n, int64_t *kinks) {
     otg_graph *g = otg_graph_new();
     assert_int_equal(otg_graph_set_relu_prime(g, s), OTG_OK);
     otg_node *in = otg_input(g, SHAPE(n), 1);
-    otg_node *y = which == 0 ? otg_relu(g, in) : which == 1 ? otg_leaky_relu(g, in, 0.1f)
-                                                            : otg_abs(g, in);
+    otg_node *y = which == 0   ? otg_relu(g, in)
+                  : which == 1 ? otg_leaky_relu(g, in, 0.1f)
+                               : otg_abs(g, in);
     otg_node *loss = otg_sum(g, y);
     assert_non_null(loss);
     assert_int_equal(otg_graph_compile(g), OTG_OK);
-    for (int i = 0; i < n; i++) otg_node_data(in)[i] = x[i];
+    for (int i = 0; i < n; i++)
+        otg_node_data(in)[i] = x[i];
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     otg_graph_zero_grad(g);
     assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
-    for (int i = 0; i < n; i++) dx[i] = otg_node_grad(in)[i];
+    for (int i = 0; i < n; i++)
+        dx[i] = otg_node_grad(in)[i];
     *kinks = otg_graph_kink_count(g);
     otg_graph_free(g);
 }
@@ -49,7 +56,7 @@ static void test_relu_family_selection_in_clarke_set(void **state) {
         for (int j = 0; j < 3; j++) {
             int i = at_kink[j];
             assert_true(dx[i] >= 0.0f && dx[i] <= 1.0f); /* Clarke set of relu at 0: [0, 1] */
-            assert_true(dx[i] == s);                      /* the documented selection */
+            assert_true(dx[i] == s);                     /* the documented selection */
         }
         unary_grad(1, s, x, dx, 5, &kinks);
         assert_true(fabsf(dx[0] - 0.1f) < 1e-7f && dx[2] == 1.0f);
@@ -69,13 +76,15 @@ static void test_max_min_ties_in_clarke_set(void **state) {
         otg_node *loss = otg_sum(g, otg_scale(g, y, 3.0f));
         assert_int_equal(otg_graph_compile(g), OTG_OK);
         const float av[3] = {1.0f, 2.0f, -1.0f}, bv[3] = {1.0f, 0.0f, 5.0f};
-        for (int i = 0; i < 3; i++) otg_node_data(a)[i] = av[i], otg_node_data(b)[i] = bv[i];
+        for (int i = 0; i < 3; i++)
+            otg_node_data(a)[i] = av[i], otg_node_data(b)[i] = bv[i];
         assert_int_equal(otg_graph_forward(g), OTG_OK);
         assert_int_equal(otg_graph_kink_count(g), 1);
         otg_graph_zero_grad(g);
         assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
         const float *ga = otg_node_grad(a), *gb = otg_node_grad(b);
-        /* tie at i = 0: Clarke set {(3 l, 3 (1 - l)), l in [0, 1]}; selection: the first argument */
+        /* tie at i = 0: Clarke set {(3 l, 3 (1 - l)), l in [0, 1]}; selection: the first argument
+         */
         assert_true(ga[0] + gb[0] == 3.0f && ga[0] >= 0.0f && gb[0] >= 0.0f);
         assert_true(ga[0] == 3.0f);
         assert_true(ga[1] == (is_max ? 3.0f : 0.0f) && gb[1] == (is_max ? 0.0f : 3.0f));
@@ -158,7 +167,8 @@ static double path_residual(mlp_eval *m, const float (*v)[DIM], int64_t M, int64
         }
     }
     float *x = otg_node_data(m->x);
-    for (int d = 0; d < DIM; d++) x[d] = v[0][d], x[DIM + d] = v[VERTS - 1][d];
+    for (int d = 0; d < DIM; d++)
+        x[d] = v[0][d], x[DIM + d] = v[VERTS - 1][d];
     assert_int_equal(otg_graph_forward(m->g), OTG_OK);
     const float *f = otg_node_data(m->f);
     return integral - ((double)f[1] - (double)f[0]);
@@ -174,9 +184,11 @@ static void test_path_identity_through_kinks(void **state) {
             otg_rng rng = otg_rng_make(100 + (uint64_t)curve, 1);
             float v[VERTS][DIM];
             for (int p = 0; p < VERTS; p++)
-                for (int d = 0; d < DIM; d++) v[p][d] = (float)(4.0 * otg_rng_uniform(&rng) - 2.0);
+                for (int d = 0; d < DIM; d++)
+                    v[p][d] = (float)(4.0 * otg_rng_uniform(&rng) - 2.0);
             if (curve % 2 == 0)
-                for (int d = 0; d < DIM; d++) v[1][d] = 0.0f; /* through the kink at 0 */
+                for (int d = 0; d < DIM; d++)
+                    v[1][d] = 0.0f; /* through the kink at 0 */
             for (int gi = 0; gi < 3; gi++) {
                 mlp_eval m = mlp_make(grids[gi] + 1, svals[k], 42);
                 int64_t hits;
@@ -191,11 +203,12 @@ static void test_path_identity_through_kinks(void **state) {
             }
         }
         print_message("s=%.1f: kink hits %lld; mean |residual| at M=8,64,4096: %.3g %.3g %.3g "
-                      "(mean |f(end)-f(start)| %.3g)\n", (double)svals[k], (long long)kink_hits,
-                      err[0] / 12, err[1] / 12, err[2] / 12, scale / 12);
+                      "(mean |f(end)-f(start)| %.3g)\n",
+                      (double)svals[k], (long long)kink_hits, err[0] / 12, err[1] / 12, err[2] / 12,
+                      scale / 12);
         assert_true(kink_hits > 0);
-        assert_true(err[2] < 2e-3 * scale);      /* the identity holds */
-        assert_true(err[2] < 0.1 * err[0]);      /* and the error shrinks as the grid refines */
+        assert_true(err[2] < 2e-3 * scale); /* the identity holds */
+        assert_true(err[2] < 0.1 * err[0]); /* and the error shrinks as the grid refines */
         assert_true(err[1] < err[0]);
     }
 }
@@ -212,7 +225,8 @@ static void test_kink_count_per_op(void **state) {
     assert_int_equal(otg_graph_compile(g), OTG_OK);
     const float av[6] = {0.0f, -0.0f, 1.0f, -2.0f, 3.0f, 0.5f};
     const float bv[6] = {0.0f, 1.0f, 0.0f, -2.0f, -3.0f, 0.25f};
-    for (int i = 0; i < 6; i++) otg_node_data(a)[i] = av[i], otg_node_data(b)[i] = bv[i];
+    for (int i = 0; i < 6; i++)
+        otg_node_data(a)[i] = av[i], otg_node_data(b)[i] = bv[i];
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_RELU), 2);       /* 0 and -0 */
     assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_LEAKY_RELU), 2); /* b = 0 twice */
@@ -225,7 +239,8 @@ static void test_kink_count_per_op(void **state) {
     assert_int_equal(otg_graph_kink_count_op(NULL, OTG_OP_RELU), 0);
     assert_int_equal(otg_graph_kink_count(g), 9);
     /* the counts are those of the last forward, not accumulated */
-    for (int i = 0; i < 6; i++) otg_node_data(a)[i] = 1.0f + (float)i, otg_node_data(b)[i] = -1.0f;
+    for (int i = 0; i < 6; i++)
+        otg_node_data(a)[i] = 1.0f + (float)i, otg_node_data(b)[i] = -1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     assert_int_equal(otg_graph_kink_count(g), 0);
     otg_graph_zero_grad(g);
@@ -245,7 +260,8 @@ static void test_mlp_zero_rows_hit_every_unit(void **state) {
     assert_non_null(otg_mlp_build(g, x, &spec, &rng));
     assert_int_equal(otg_graph_compile(g), OTG_OK);
     otg_rng_fill_normal(&rng, 15, otg_node_data(x));
-    for (int d = 0; d < 3; d++) otg_node_data(x)[1 * 3 + d] = 0.0f, otg_node_data(x)[4 * 3 + d] = 0.0f;
+    for (int d = 0; d < 3; d++)
+        otg_node_data(x)[1 * 3 + d] = 0.0f, otg_node_data(x)[4 * 3 + d] = 0.0f;
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     assert_int_equal(otg_graph_kink_count_op(g, OTG_OP_RELU), 2 * (8 + 8));
     otg_graph_free(g);

@@ -1,11 +1,12 @@
 /* Gradient test of every op in the table: finite differences at random points away from kinks
- * (the library's otg_ad_check_fd), a meta-test that fails on any op without a case, forward values of the
- * convolutions against naive loops, and Clarke-set membership of the selections at kinks. */
+ * (the library's otg_ad_check_fd), a meta-test that fails on any op without a case, forward values
+ * of the convolutions against naive loops, and Clarke-set membership of the selections at kinks. */
 // ctest-labels: unit grad
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "ad/ad_internal.h"
 
@@ -16,7 +17,8 @@ static void gc_fill(otg_node *n, otg_rng *rng, float lo, float hi, float gap) {
     float *x = otg_node_data(n);
     for (int64_t j = 0; j < otg_node_numel(n); j++) {
         float v;
-        do v = (float)((double)lo + ((double)hi - (double)lo) * otg_rng_uniform(rng));
+        do
+            v = (float)((double)lo + ((double)hi - (double)lo) * otg_rng_uniform(rng));
         while (fabsf(v) < gap);
         x[j] = v;
     }
@@ -36,18 +38,22 @@ static otg_node *in_(otg_graph *g, otg_node **lv, int *nl, int ndim, const int64
     return lv[(*nl)++] = otg_input(g, ndim, shape, 1);
 }
 
-#define SHAPE(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define SHAPE(...)                                                                                 \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) {                       \
+        __VA_ARGS__                                                                                \
+    }
 
 /* Compiles and fills every leaf with uniforms in [lo, hi] at least `gap` from 0. */
 static otg_node *ready(otg_graph *g, otg_node *out, otg_node **lv, int nl, otg_rng *rng, float lo,
                        float hi, float gap) {
     if (!out || otg_graph_compile(g) != OTG_OK) return NULL;
-    for (int i = 0; i < nl; i++) gc_fill(lv[i], rng, lo, hi, gap);
+    for (int i = 0; i < nl; i++)
+        gc_fill(lv[i], rng, lo, hi, gap);
     return out;
 }
 
 #define UNARY_CASE(fn, lo, hi, gap, ...)                                                           \
-    static otg_node *build_##fn(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {            \
+    static otg_node *build_##fn(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {              \
         otg_node *x = in_(g, lv, nl, SHAPE(3, 5));                                                 \
         return ready(g, otg_##fn(g, x __VA_ARGS__), lv, *nl, rng, lo, hi, gap);                    \
     }
@@ -65,7 +71,7 @@ UNARY_CASE(sum, -2, 2, 0)
 UNARY_CASE(mean, -2, 2, 0)
 
 #define BINARY_CASE(fn)                                                                            \
-    static otg_node *build_##fn(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {            \
+    static otg_node *build_##fn(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {              \
         otg_node *a = in_(g, lv, nl, SHAPE(4, 3)), *b = in_(g, lv, nl, SHAPE(4, 3));               \
         return ready(g, otg_##fn(g, a, b), lv, *nl, rng, -2, 2, 0);                                \
     }
@@ -142,14 +148,16 @@ static otg_node *build_upsample(otg_graph *g, otg_node **lv, int *nl, otg_rng *r
 /* custom: y = x^3 computed outside the tape, backward 3 x^2 g. */
 static otg_status cube_forward(void *ctx, int n_in, const otg_tensor *in, otg_tensor *out) {
     int64_t n = otg_tensor_numel(out);
-    for (int64_t i = 0; i < n; i++) out->data[i] = in[0].data[i] * in[0].data[i] * in[0].data[i];
+    for (int64_t i = 0; i < n; i++)
+        out->data[i] = in[0].data[i] * in[0].data[i] * in[0].data[i];
     return OTG_OK;
 }
 static otg_status cube_backward(void *ctx, int n_in, const otg_tensor *in, const otg_tensor *out,
                                 const otg_tensor *gout, otg_tensor *gin) {
     if (!gin[0].data) return OTG_OK;
     int64_t n = otg_tensor_numel(out);
-    for (int64_t i = 0; i < n; i++) gin[0].data[i] += 3.0f * in[0].data[i] * in[0].data[i] * gout->data[i];
+    for (int64_t i = 0; i < n; i++)
+        gin[0].data[i] += 3.0f * in[0].data[i] * in[0].data[i] * gout->data[i];
     return OTG_OK;
 }
 static const otg_custom_op cube_op = {"cube", cube_forward, cube_backward};
@@ -166,18 +174,30 @@ static otg_node *build_input(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng)
 }
 
 static const op_case cases[] = {
-    {"input", OTG_OP_INPUT, build_input},       {"param", OTG_OP_PARAM, build_param},
-    {"add", OTG_OP_ADD, build_add},             {"sub", OTG_OP_SUB, build_sub},
-    {"mul", OTG_OP_MUL, build_mul},             {"scale", OTG_OP_SCALE, build_scale},
-    {"square", OTG_OP_SQUARE, build_square},    {"exp", OTG_OP_EXP, build_exp},
-    {"log", OTG_OP_LOG, build_log},             {"tanh", OTG_OP_TANH, build_tanh},
-    {"sigmoid", OTG_OP_SIGMOID, build_sigmoid}, {"softplus", OTG_OP_SOFTPLUS, build_softplus},
-    {"relu", OTG_OP_RELU, build_relu},          {"leaky_relu", OTG_OP_LEAKY_RELU, build_leaky_relu},
-    {"abs", OTG_OP_ABS, build_abs},             {"max", OTG_OP_MAX, build_max},
-    {"min", OTG_OP_MIN, build_min},             {"matmul", OTG_OP_MATMUL, build_matmul},
-    {"bias", OTG_OP_BIAS, build_bias},          {"sum", OTG_OP_SUM, build_sum},
-    {"mean", OTG_OP_MEAN, build_mean},          {"reshape", OTG_OP_RESHAPE, build_reshape},
-    {"concat", OTG_OP_CONCAT, build_concat},    {"conv2d", OTG_OP_CONV2D, build_conv2d},
+    {"input", OTG_OP_INPUT, build_input},
+    {"param", OTG_OP_PARAM, build_param},
+    {"add", OTG_OP_ADD, build_add},
+    {"sub", OTG_OP_SUB, build_sub},
+    {"mul", OTG_OP_MUL, build_mul},
+    {"scale", OTG_OP_SCALE, build_scale},
+    {"square", OTG_OP_SQUARE, build_square},
+    {"exp", OTG_OP_EXP, build_exp},
+    {"log", OTG_OP_LOG, build_log},
+    {"tanh", OTG_OP_TANH, build_tanh},
+    {"sigmoid", OTG_OP_SIGMOID, build_sigmoid},
+    {"softplus", OTG_OP_SOFTPLUS, build_softplus},
+    {"relu", OTG_OP_RELU, build_relu},
+    {"leaky_relu", OTG_OP_LEAKY_RELU, build_leaky_relu},
+    {"abs", OTG_OP_ABS, build_abs},
+    {"max", OTG_OP_MAX, build_max},
+    {"min", OTG_OP_MIN, build_min},
+    {"matmul", OTG_OP_MATMUL, build_matmul},
+    {"bias", OTG_OP_BIAS, build_bias},
+    {"sum", OTG_OP_SUM, build_sum},
+    {"mean", OTG_OP_MEAN, build_mean},
+    {"reshape", OTG_OP_RESHAPE, build_reshape},
+    {"concat", OTG_OP_CONCAT, build_concat},
+    {"conv2d", OTG_OP_CONV2D, build_conv2d},
     {"conv_transpose2d", OTG_OP_CONV_TRANSPOSE2D, build_conv_transpose2d},
     {"upsample", OTG_OP_UPSAMPLE, build_upsample},
     {"custom", OTG_OP_CUSTOM, build_custom},
@@ -200,8 +220,8 @@ static void test_every_op_gradient(void **state) {
             if (!(r.max_err <= 1.0) || !(r.wrong2_err > 1.0) || !r.pass)
                 fail_msg("op %s seed %llu: error %.3g of tolerance (must be <= 1), a doubled "
                          "gradient gives %.3g (must be > 1), max|fd| %.3g over %lld elements",
-                         cases[c].name, (unsigned long long)seed, r.max_err, r.wrong2_err,
-                         r.max_fd, (long long)r.checked);
+                         cases[c].name, (unsigned long long)seed, r.max_err, r.wrong2_err, r.max_fd,
+                         (long long)r.checked);
             otg_graph_free(g);
         }
     }
@@ -210,7 +230,8 @@ static void test_every_op_gradient(void **state) {
 /* The meta-test: every row of the table exists, has both passes, and has a gradient case. */
 static void test_every_op_has_a_case(void **state) {
     int covered[OTG_OP_COUNT] = {0};
-    for (int c = 0; c < N_CASES; c++) covered[cases[c].op] = 1;
+    for (int c = 0; c < N_CASES; c++)
+        covered[cases[c].op] = 1;
     for (int op = 0; op < OTG_OP_COUNT; op++) {
         const otgi_op_def *d = otgi_ops[op];
         if (!d || !d->name || !d->shape || !d->forward || !d->backward)

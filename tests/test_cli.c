@@ -5,7 +5,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "clirun.h"
 
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #include "otgen/otgen.h"
-
 
 static double value_of(const char *text, const char *key) {
     const char *p = strstr(text, key);
@@ -69,7 +69,8 @@ static const char *npy(const char *name, int64_t rows, int64_t cols, const float
     static int k;
     char *p = paths[k++ % 16];
     snprintf(p, 256, "%s/%s.npy", tmpdir, name);
-    otg_tensor t = otg_tensor_view((float *)v, cols ? 2 : 1, cols ? (int64_t[]){rows, cols} : (int64_t[]){rows});
+    otg_tensor t = otg_tensor_view((float *)v, cols ? 2 : 1,
+                                   cols ? (int64_t[]){rows, cols} : (int64_t[]){rows});
     assert_int_equal(otg_npy_write(p, &t, 1), OTG_OK);
     return p;
 }
@@ -79,7 +80,8 @@ static void test_sw_command(void **state) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/otgen-cli-XXXXXX");
     assert_non_null(mkdtemp(tmpdir));
     float a[12], b[12];
-    for (int i = 0; i < 12; i++) a[i] = (float)(i % 5) - 1.5f, b[i] = (float)(i * i % 7) * 0.5f;
+    for (int i = 0; i < 12; i++)
+        a[i] = (float)(i % 5) - 1.5f, b[i] = (float)(i * i % 7) * 0.5f;
     const char *pa = npy("a", 4, 3, a), *pb = npy("b", 4, 3, b);
     /* SW(A, A) = 0 */
     snprintf(cmd, sizeof cmd, "sw %s %s", pa, pa);
@@ -96,7 +98,8 @@ static void test_sw_command(void **state) {
     char grad[256], per[256];
     snprintf(grad, sizeof grad, "%s/g.npy", tmpdir);
     snprintf(per, sizeof per, "%s/w.npy", tmpdir);
-    snprintf(cmd, sizeof cmd, "sw %s %s --grad %s --per-direction %s --projections 10", pa, pb, grad, per);
+    snprintf(cmd, sizeof cmd, "sw %s %s --grad %s --per-direction %s --projections 10", pa, pb,
+             grad, per);
     assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     otg_tensor *g, *w;
     assert_int_equal(otg_npy_read(grad, 1, &g), OTG_OK);
@@ -121,7 +124,9 @@ static void test_sw_bad_input_exits_2(void **state) {
     char with_w[512], with_th[512];
     snprintf(with_w, sizeof with_w, "--weights-a %s", w3);
     snprintf(with_th, sizeof with_th, "--directions %s", th);
-    struct { const char *a, *b, *extra, *msg; } bad[] = {
+    struct {
+        const char *a, *b, *extra, *msg;
+    } bad[] = {
         {pa, "", "", "needs two NPY files"},
         {pa, "/nonexistent.npy", "", "cannot open"},
         {pa, "/etc/passwd", "", "not an NPY file"},
@@ -136,7 +141,8 @@ static void test_sw_bad_input_exits_2(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "sw %s %s %s", bad[i].a, bad[i].b, bad[i].extra);
         int rc = otgen_run(cmd, 1, out, sizeof out);
-        if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output '%s'", cmd, rc, out);
+        if (rc != 2 || !strstr(out, bad[i].msg))
+            fail_msg("'%s': exit %d, output '%s'", cmd, rc, out);
         assert_true(strchr(out, '\n') == out + strlen(out) - 1); /* one line */
     }
     snprintf(cmd, sizeof cmd, "sw %s %s", pn, p2);

@@ -4,7 +4,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/core.h"
 
@@ -17,8 +18,10 @@ static float *fill_with_threads(int threads, int normal, int64_t n) {
     otg_threads_set(threads);
     otg_rng r = otg_rng_make(12345, 3);
     (void)otg_rng_u32(&r); /* a buffered single draw before the fill is discarded */
-    if (normal) otg_rng_fill_normal(&r, n, x);
-    else otg_rng_fill_uniform(&r, n, x);
+    if (normal)
+        otg_rng_fill_normal(&r, n, x);
+    else
+        otg_rng_fill_uniform(&r, n, x);
     assert_int_equal(r.counter, 1 + (uint64_t)(n + 3) / 4);
     return x;
 }
@@ -106,7 +109,8 @@ static void test_rng_sphere_uniform(void **state) {
             double v = th[i * k + c];
             nrm += v * v;
             mean[i] += v;
-            for (int64_t j = 0; j < d; j++) cov[i][j] += v * (double)th[j * k + c];
+            for (int64_t j = 0; j < d; j++)
+                cov[i][j] += v * (double)th[j * k + c];
         }
         assert_true(fabs(nrm - 1.0) < 1e-6);
     }
@@ -133,14 +137,16 @@ static void test_tensor_and_gemm(void **state) {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 5; j++) {
             double s = 0;
-            for (int k = 0; k < 4; k++) s += (double)a->data[i * 4 + k] * (double)b->data[k * 5 + j];
+            for (int k = 0; k < 4; k++)
+                s += (double)a->data[i * 4 + k] * (double)b->data[k * 5 + j];
             assert_true(fabs(s - (double)c->data[i * 5 + j]) < 1e-5);
         }
     /* C^T = B^T A^T through the transpose flags */
     otg_tensor *ct = otg_tensor_new(2, (int64_t[]){5, 3});
     assert_int_equal(otg_tensor_gemm(1, 1, 1.0f, b, a, 0.0f, ct), OTG_OK);
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 5; j++) assert_true(fabsf(ct->data[j * 3 + i] - c->data[i * 5 + j]) < 1e-5f);
+        for (int j = 0; j < 5; j++)
+            assert_true(fabsf(ct->data[j * 3 + i] - c->data[i * 5 + j]) < 1e-5f);
     /* errors, each with a message */
     assert_int_equal(otg_tensor_gemm(0, 0, 1.0f, a, a, 0.0f, c), OTG_ESHAPE);
     assert_true(strstr(otg_last_error(), "inner dimensions 4 != 3") != NULL);
@@ -225,7 +231,7 @@ static void test_params_text_and_json(void **state) {
     assert_string_equal(p.name, q.name);
     free(json);
     const char *bad[] = {"{\"n\": null}", "{\"n\": 2.5}", "{\"lr\": \"x\"}", "{\"zz\": 1}",
-                         "{\"on\": 1}", "[1]", "{\"n\": 3"};
+                         "{\"on\": 1}",   "[1]",          "{\"n\": 3"};
     for (int i = 0; i < 7; i++) {
         otg_status st = otg_params_apply_json(toy_defs, 4, &q, bad[i], "t.json", NULL, NULL);
         assert_int_equal(st, i == 6 ? OTG_EFORMAT : OTG_EINVAL);
@@ -233,8 +239,10 @@ static void test_params_text_and_json(void **state) {
     }
     const char *ignore[] = {"version", NULL};
     int skip[4] = {1, 0, 0, 0};
-    assert_int_equal(otg_params_apply_json(toy_defs, 4, &q, "{\"version\": \"x\", \"n\": 7, \"name\": null}",
-                                           "t.json", skip, ignore), OTG_OK);
+    assert_int_equal(otg_params_apply_json(toy_defs, 4, &q,
+                                           "{\"version\": \"x\", \"n\": 7, \"name\": null}",
+                                           "t.json", skip, ignore),
+                     OTG_OK);
     assert_int_equal(q.n, 42);
     assert_string_equal(q.name, "");
 }

@@ -32,7 +32,8 @@
 
 static double norm_sq(int64_t n, const double *v) {
     double s = 0.0;
-    for (int64_t i = 0; i < n; i++) s += v[i] * v[i];
+    for (int64_t i = 0; i < n; i++)
+        s += v[i] * v[i];
     return s;
 }
 
@@ -49,7 +50,8 @@ static double grad_sq(otg_game *g, const double *z) {
 static double dist(otg_game *g, const double *z) {
     double zs[MAXN], s = 0.0;
     otg_game_saddle(g, zs);
-    for (int64_t i = 0; i < otg_game_nx(g) + otg_game_ny(g); i++) s += (z[i] - zs[i]) * (z[i] - zs[i]);
+    for (int64_t i = 0; i < otg_game_nx(g) + otg_game_ny(g); i++)
+        s += (z[i] - zs[i]) * (z[i] - zs[i]);
     return sqrt(s);
 }
 
@@ -68,10 +70,11 @@ static otg_game *make_game(const char *name, int64_t dim) {
 static void run(const char *method, otg_game *g, const otg_minimax_params *mp, int64_t steps,
                 double *z) {
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    otg_minimax *m = otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g),
-                                     otg_game_ny(g), mp);
+    otg_minimax *m =
+        otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g), otg_game_ny(g), mp);
     assert_non_null(m);
-    for (int64_t i = 0; i < n; i++) z[i] = 1.0;
+    for (int64_t i = 0; i < n; i++)
+        z[i] = 1.0;
     for (int64_t k = 0; k < steps; k++)
         assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
     assert_int_equal(otg_minimax_steps(m), steps);
@@ -85,10 +88,11 @@ static double fitted_slope(const char *method, otg_game *g, const otg_minimax_pa
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
     double z[MAXN], *k = malloc((size_t)(2 * (steps + 1)) * sizeof(double)), *y = k + steps + 1;
     assert_non_null(k);
-    otg_minimax *m = otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g),
-                                     otg_game_ny(g), mp);
+    otg_minimax *m =
+        otg_minimax_new(otg_minimax_type_by_name(method), otg_game_nx(g), otg_game_ny(g), mp);
     assert_non_null(m);
-    for (int64_t i = 0; i < n; i++) z[i] = 1.0;
+    for (int64_t i = 0; i < n; i++)
+        z[i] = 1.0;
     for (int64_t i = 0; i <= steps; i++) {
         k[i] = (double)i, y[i] = grad_sq(g, z);
         if (i < steps) assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, NULL), OTG_OK);
@@ -192,7 +196,8 @@ static void test_bilinear_methods(void **state) {
     mp.lr = 0.5; /* extragradient needs a < 1/R */
     run("extragradient", g, &mp, 5000, z);
     assert_true(dist(g, z) < 1e-3);
-    for (int i = 0; i < 12; i++) z[i] = 1.0;
+    for (int i = 0; i < 12; i++)
+        z[i] = 1.0;
     assert_true(d_sim > dist(g, z)); /* simGD moved away from the saddle */
     otg_game_free(g);
 }
@@ -234,8 +239,8 @@ static void test_noise_stream(void **state) {
         otg_minimax_free(m);
         assert_true(sqrt(norm_sq(2, out[r])) < 0.5); /* anchored still converges under noise */
     }
-    assert_memory_equal(out[0], out[1], sizeof out[0]);  /* same stream, same bits */
-    assert_true(out[0][0] != out[2][0]);                 /* another stream, another path */
+    assert_memory_equal(out[0], out[1], sizeof out[0]); /* same stream, same bits */
+    assert_true(out[0][0] != out[2][0]);                /* another stream, another path */
     otg_game_free(g);
 }
 
@@ -262,7 +267,8 @@ static void test_onelayer_operator_is_gradient(void **state) {
         assert_int_equal(n, 9 + 12);
         double z[MAXN], gz[MAXN], zs[MAXN];
         otg_rng r = otg_rng_make(SEED, 9);
-        for (int64_t i = 0; i < n; i++) z[i] = 0.7 * otg_rng_normal(&r);
+        for (int64_t i = 0; i < n; i++)
+            z[i] = 0.7 * otg_rng_normal(&r);
         otg_game_operator(g, z, gz);
         for (int64_t i = 0; i < n; i++) {
             double fd = fd_operator(g, z, i);
@@ -281,7 +287,7 @@ static void test_onelayer_sgda_learns_covariance(void **state) {
     assert_string_equal(otg_game_metric_name(g, 1), "sw");
     double z[MAXN], met0[2], met[2], zero[MAXN] = {0};
     assert_int_equal(otg_game_metrics(g, zero, met), OTG_OK);
-    assert_true(fabs(met[0] - 1.0) < 1e-12); /* W = 0: |0 - C*| / |C*| */
+    assert_true(fabs(met[0] - 1.0) < 1e-12);                         /* W = 0: |0 - C*| / |C*| */
     assert_int_equal(otg_game_oracle(g, zero, z, NULL), OTG_EINVAL); /* samples need a stream */
     otg_rng init = otg_rng_make(SEED, 1), batches = otg_rng_make(SEED, 2);
     otg_game_initial_point(g, 1.0, &init, z);
@@ -300,7 +306,6 @@ static void test_onelayer_sgda_learns_covariance(void **state) {
 }
 
 /* ---- bad input ------------------------------------------------------------------------------ */
-
 
 /* ---- gan2d: MLP generator against MLP discriminator ------------------------------------------ */
 
@@ -339,8 +344,10 @@ static void test_gan2d_operator_fd(void **state) {
             otg_game *std = make_gan(GAN_STANDARD, 6, 48, 10.0);
             double *o2 = malloc((size_t)n * sizeof(double)), diff = 0.0;
             otg_game_operator(std, z, o2);
-            for (int64_t i = nx; i < n; i++) assert_true(o2[i] == op[i]);
-            for (int64_t i = 0; i < nx; i++) diff += fabs(o2[i] - op[i]);
+            for (int64_t i = nx; i < n; i++)
+                assert_true(o2[i] == op[i]);
+            for (int64_t i = 0; i < nx; i++)
+                diff += fabs(o2[i] - op[i]);
             assert_true(diff > 1e-3);
             free(o2), otg_game_free(std);
         }
@@ -354,14 +361,18 @@ static void test_gan2d_clip_projection(void **state) {
     int64_t nx = otg_game_nx(g), n = nx + otg_game_ny(g);
     double *z = malloc((size_t)n * sizeof(double)), *w = malloc((size_t)n * sizeof(double));
     otg_rng r = otg_rng_make(SEED, 1);
-    for (int64_t i = 0; i < n; i++) z[i] = w[i] = 3.0 * otg_rng_normal(&r);
+    for (int64_t i = 0; i < n; i++)
+        z[i] = w[i] = 3.0 * otg_rng_normal(&r);
     otg_game_project(s, w); /* standard: no constraint */
-    for (int64_t i = 0; i < n; i++) assert_true(w[i] == z[i]);
+    for (int64_t i = 0; i < n; i++)
+        assert_true(w[i] == z[i]);
     otg_game_project(g, w);
     int clipped = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (i < nx) assert_true(w[i] == z[i]); /* the generator is free */
-        else assert_true(fabs(w[i]) <= 0.05 && (fabs(z[i]) <= 0.05 ? w[i] == z[i] : 1));
+        if (i < nx)
+            assert_true(w[i] == z[i]); /* the generator is free */
+        else
+            assert_true(fabs(w[i]) <= 0.05 && (fabs(z[i]) <= 0.05 ? w[i] == z[i] : 1));
         clipped += w[i] != z[i];
     }
     assert_true(clipped > 0);
@@ -379,8 +390,8 @@ static void test_gan2d_optimistic_adam_learns(void **state) {
     assert_int_equal(otg_game_metrics(g, z, m0), OTG_OK);
     otg_minimax_params mp = otg_minimax_params_default();
     mp.lr = 0.002, mp.optimism = 0.002;
-    otg_minimax *m = otg_minimax_new(otg_minimax_optimistic_adam, otg_game_nx(g), otg_game_ny(g),
-                                     &mp);
+    otg_minimax *m =
+        otg_minimax_new(otg_minimax_optimistic_adam, otg_game_nx(g), otg_game_ny(g), &mp);
     for (int k = 0; k < 2000; k++)
         assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &batches), OTG_OK);
     assert_int_equal(otg_game_metrics(g, z, m1), OTG_OK);
@@ -427,12 +438,13 @@ static void test_bad_params(void **state) {
     assert_null(otg_game_new(NULL, NULL, 0, 0.0));
 }
 
-/* ---- every type, by enumeration --------------------------------------------------------------- */
+/* ---- every type, by enumeration ---------------------------------------------------------------
+ */
 
 /* Small knobs for any type, set by name where the type has them (a new game is picked up as is). */
 static void *small_params(const otg_game_type *t) {
-    static const char *const knobs[][2] = {{"dim", "2"},   {"eval-n", "48"}, {"batch", "16"},
-                                           {"hidden", "6"}, {"sw-dirs", "8"}};
+    static const char *const knobs[][2] = {
+        {"dim", "2"}, {"eval-n", "48"}, {"batch", "16"}, {"hidden", "6"}, {"sw-dirs", "8"}};
     void *p = calloc(1, t->params_size ? t->params_size : 1);
     assert_non_null(p);
     assert_int_equal(otg_game_type_defaults(t, p), OTG_OK);
@@ -485,7 +497,8 @@ static void test_every_game_field_is_gradient(void **state) {
         double *z = malloc((size_t)(2 * n) * sizeof(double)), *op = z + n, worst = 0.0;
         assert_non_null(z);
         otg_rng r = otg_rng_make(SEED, 11);
-        for (int64_t i = 0; i < n; i++) z[i] = 0.5 * otg_rng_normal(&r);
+        for (int64_t i = 0; i < n; i++)
+            z[i] = 0.5 * otg_rng_normal(&r);
         otg_game_operator(g, z, op);
         for (int64_t i = 0; i < n; i++) {
             double fd = fd_operator(g, z, i);
@@ -511,8 +524,10 @@ static double run_method(const otg_minimax_type *t, otg_game *g, const otg_minim
     assert_non_null(m);
     for (int64_t k = 0; k < steps && out == 0.0; k++) {
         otg_status st = otg_minimax_step(m, z, otg_game_oracle, g, &noise);
-        if (st == OTG_ENONFINITE) out = -1.0;
-        else assert_int_equal(st, OTG_OK);
+        if (st == OTG_ENONFINITE)
+            out = -1.0;
+        else
+            assert_int_equal(st, OTG_OK);
         otg_game_project(g, z);
     }
     if (out == 0.0) out = grad_sq(g, z);
@@ -566,9 +581,12 @@ static void *scaled_create(const void *params, uint64_t seed, int64_t *nx, int64
 }
 
 static void test_user_game(void **state) {
-    const otg_game_type mine = {.name = "scaled", .summary = "L = 2 x y",
-                                .create = scaled_create, .destroy = free,
-                                .loss = scaled_loss, .field = scaled_field};
+    const otg_game_type mine = {.name = "scaled",
+                                .summary = "L = 2 x y",
+                                .create = scaled_create,
+                                .destroy = free,
+                                .loss = scaled_loss,
+                                .field = scaled_field};
     otg_game *g = otg_game_new(&mine, NULL, 0, 0.0);
     assert_non_null(g);
     double z[2], o[2], zs[2];
@@ -600,7 +618,8 @@ static void test_study_equals_hand_loop(void **state) {
     assert_int_equal(st.diverged_at, -1);
     double z[MAXN], mean, se;
     otg_rng init = otg_rng_make(3, 1), noise = otg_rng_make(3, 2);
-    otg_minimax *m = otg_minimax_new(otg_minimax_extragradient, otg_game_nx(g), otg_game_ny(g), &mp);
+    otg_minimax *m =
+        otg_minimax_new(otg_minimax_extragradient, otg_game_nx(g), otg_game_ny(g), &mp);
     otg_game_initial_point(g, 1.0, &init, z);
     for (int k = 0; k < 50; k++)
         assert_int_equal(otg_minimax_step(m, z, otg_game_oracle, g, &noise), OTG_OK);
@@ -637,13 +656,18 @@ static void test_cli_bad_flags(void **state) {
         {"--game dirac --method simgd,simgd --out /tmp/otg_game_bad", "given twice"},
         {"--game dirac --method simgd", "--out DIR is required"},
         {"--game dirac --method simgd --bogus 1 --out /tmp/otg_game_bad", "bogus"},
-        {"--game onelayer --act sigmoid --method simgd --out /tmp/otg_game_bad", "unknown activation"},
-        {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad", "--dim: 100 outside [1, 64]"},
-        {"--game gan2d --gan-loss hinge --method simgd --out /tmp/otg_game_bad", "unknown gan loss"},
+        {"--game onelayer --act sigmoid --method simgd --out /tmp/otg_game_bad",
+         "unknown activation"},
+        {"--game onelayer --dim 100 --method simgd --out /tmp/otg_game_bad",
+         "--dim: 100 outside [1, 64]"},
+        {"--game gan2d --gan-loss hinge --method simgd --out /tmp/otg_game_bad",
+         "unknown gan loss"},
         {"--game gan2d --hidden 0 --method simgd --out /tmp/otg_game_bad", "--hidden"},
         {"--game gan2d --clip 0 --method simgd --out /tmp/otg_game_bad", "--clip"},
-        {"--game dirac --hidden 8 --method simgd --out /tmp/otg_game_bad", "game dirac has no such knob"},
-        {"--game quadratic --method simgd --sweep steps=1,2 --out /tmp/otg_game_bad", "cannot sweep 'steps'"},
+        {"--game dirac --hidden 8 --method simgd --out /tmp/otg_game_bad",
+         "game dirac has no such knob"},
+        {"--game quadratic --method simgd --sweep steps=1,2 --out /tmp/otg_game_bad",
+         "cannot sweep 'steps'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run_cli(cases[i].args, out, sizeof out), 2);
@@ -656,12 +680,14 @@ static void test_cli_outputs(void **state) {
     char out[16384], dir[256], path[512];
     snprintf(dir, sizeof dir, "/tmp/otg_game_test_%d", (int)getpid());
     char args[1024];
-    snprintf(args, sizeof args, "--game dirac --method simgd,anchored --steps 200 --repeat 3 "
-             "--noise 0.05 --out %s", dir);
+    snprintf(args, sizeof args,
+             "--game dirac --method simgd,anchored --steps 200 --repeat 3 "
+             "--noise 0.05 --out %s",
+             dir);
     assert_int_equal(run_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "method=anchored"));
-    const char *files[] = {"metrics.csv", "metrics-simgd.csv", "metrics-anchored.csv",
-                           "convergence.png", "trajectory.png", "config.json"};
+    const char *files[] = {"metrics.csv",     "metrics-simgd.csv", "metrics-anchored.csv",
+                           "convergence.png", "trajectory.png",    "config.json"};
     for (int i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         assert_int_equal(access(path, R_OK), 0);
@@ -674,7 +700,8 @@ static void test_cli_outputs(void **state) {
     assert_non_null(fgets(line, sizeof line, f));
     assert_null(strstr(line, ",,")); /* with 3 seeds every standard error is there */
     int rows = 2;
-    while (fgets(line, sizeof line, f)) rows++;
+    while (fgets(line, sizeof line, f))
+        rows++;
     fclose(f);
     assert_int_equal(rows, 1 + 201);
     assert_int_equal(run_cli(args, out, sizeof out), 2); /* no overwrite without --force */
@@ -687,8 +714,10 @@ static void test_cli_outputs(void **state) {
 static void test_cli_onelayer(void **state) {
     char out[16384], dir[256], path[512], args[1024], line[1024];
     snprintf(dir, sizeof dir, "/tmp/otg_game_onelayer_%d", (int)getpid());
-    snprintf(args, sizeof args, "--game onelayer --dim 2 --act tanh --batch 8 --method simgd,altgda "
-             "--steps 40 --every 10 --repeat 2 --out %s", dir);
+    snprintf(args, sizeof args,
+             "--game onelayer --dim 2 --act tanh --batch 8 --method simgd,altgda "
+             "--steps 40 --every 10 --repeat 2 --out %s",
+             dir);
     assert_int_equal(run_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "cov_err="));
     assert_non_null(strstr(out, "samples=640")); /* altgda: 40 steps x 2 calls x 8 */
@@ -711,8 +740,10 @@ static void test_cli_onelayer(void **state) {
 static void test_cli_gan2d(void **state) {
     char out[16384], dir[256], path[512], args[1024], line[1024];
     snprintf(dir, sizeof dir, "/tmp/otg_game_gan2d_%d", (int)getpid());
-    snprintf(args, sizeof args, "--game gan2d --hidden 8 --batch 16 --method optimistic-adam "
-             "--lr 0.002 --steps 30 --every 10 --out %s", dir);
+    snprintf(args, sizeof args,
+             "--game gan2d --hidden 8 --batch 16 --method optimistic-adam "
+             "--lr 0.002 --steps 30 --every 10 --out %s",
+             dir);
     assert_int_equal(run_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "modes="));
     snprintf(path, sizeof path, "%s/metrics.csv", dir);

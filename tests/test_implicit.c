@@ -8,7 +8,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/implicit.h"
 #include "otgen/nn.h"
@@ -20,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHAPE(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define SHAPE(...)                                                                                 \
+    (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) {                       \
+        __VA_ARGS__                                                                                \
+    }
 #define HAS(msg) assert_true(strstr(otg_last_error(), msg) != NULL)
 
 /* ---- the lasso problem: train (A, b) [M, P], validation (V, c) [MV, P] ---------------------- */
@@ -39,18 +43,23 @@ static void lasso_data_make(lasso_data *d, uint64_t seed, int dup) {
     xt[0] = 1.5f, xt[3] = -1.0f, xt[5] = 0.8f, xt[8] = -0.6f;
     otg_rng_fill_normal(&r, M * P, d->a);
     otg_rng_fill_normal(&r, MV * P, d->v);
-    for (int i = 0; i < M * P; i++) d->a[i] /= sqrtf((float)M);
-    for (int i = 0; i < MV * P; i++) d->v[i] /= sqrtf((float)MV);
+    for (int i = 0; i < M * P; i++)
+        d->a[i] /= sqrtf((float)M);
+    for (int i = 0; i < MV * P; i++)
+        d->v[i] /= sqrtf((float)MV);
     if (dup)
-        for (int i = 0; i < M; i++) d->a[i * P + 1] = d->a[i * P];
+        for (int i = 0; i < M; i++)
+            d->a[i * P + 1] = d->a[i * P];
     for (int i = 0; i < M; i++) {
         double s = 0.1 * otg_rng_normal(&r);
-        for (int j = 0; j < P; j++) s += (double)d->a[i * P + j] * (double)xt[j];
+        for (int j = 0; j < P; j++)
+            s += (double)d->a[i * P + j] * (double)xt[j];
         d->b[i] = (float)s;
     }
     for (int i = 0; i < MV; i++) {
         double s = 0.1 * otg_rng_normal(&r);
-        for (int j = 0; j < P; j++) s += (double)d->v[i * P + j] * (double)xt[j];
+        for (int j = 0; j < P; j++)
+            s += (double)d->v[i * P + j] * (double)xt[j];
         d->c[i] = (float)s;
     }
 }
@@ -92,7 +101,8 @@ static lasso_run lasso_unrolled(const lasso_data *d, int k) {
     otg_node *nb = otg_input(r.g, SHAPE(M, 1), 0), *x = otg_input(r.g, SHAPE(P, 1), 0);
     const double s = otg_spectral_norm(d->a, M, P, 500);
     const float gamma = (float)(1.0 / (s * s)); /* otg_lasso_solve's default step */
-    for (int i = 0; i < k; i++) x = otg_lasso_ista_step(r.g, x, r.lam, na, nat, nb, gamma);
+    for (int i = 0; i < k; i++)
+        x = otg_lasso_ista_step(r.g, x, r.lam, na, nat, nb, gamma);
     r.x = x;
     otg_node *nv, *nc;
     r.loss = val_loss(r.g, x, &nv, &nc);
@@ -100,7 +110,8 @@ static lasso_run lasso_unrolled(const lasso_data *d, int k) {
     assert_int_equal(otg_graph_compile(r.g), OTG_OK);
     memcpy(otg_node_data(na), d->a, sizeof d->a);
     for (int i = 0; i < M; i++)
-        for (int j = 0; j < P; j++) otg_node_data(nat)[j * M + i] = d->a[i * P + j];
+        for (int j = 0; j < P; j++)
+            otg_node_data(nat)[j * M + i] = d->a[i * P + j];
     memcpy(otg_node_data(nb), d->b, sizeof d->b);
     memcpy(otg_node_data(nv), d->v, sizeof d->v);
     memcpy(otg_node_data(nc), d->c, sizeof d->c);
@@ -121,7 +132,8 @@ static double lasso_eval(lasso_run *r, float lam, double *grad) {
 
 static int support(lasso_run *r, unsigned char *s) {
     int k = 0;
-    for (int j = 0; j < P; j++) k += (s[j] = otg_node_data(r->x)[j] != 0.0f);
+    for (int j = 0; j < P; j++)
+        k += (s[j] = otg_node_data(r->x)[j] != 0.0f);
     return k;
 }
 
@@ -148,8 +160,8 @@ static void test_lasso_hypergradient_fd(void **state) {
         assert_memory_equal(s0, sm, P);
         double fd = (lp - lm) / ((double)(lam + h) - (double)(lam - h));
         double err = fabs(gi - fd) / fabs(fd);
-        printf("lasso lam %.3f support %d: implicit %.6e fd %.6e rel err %.2e\n", (double)lam,
-               k0, gi, fd, err);
+        printf("lasso lam %.3f support %d: implicit %.6e fd %.6e rel err %.2e\n", (double)lam, k0,
+               gi, fd, err);
         assert_true(k0 > 0 && fabs(fd) > 1e-4);
         assert_true(err < 2e-2);
     }
@@ -212,7 +224,8 @@ static void test_soft_threshold_selection(void **state) {
     }
 }
 
-/* ---- the deep-equilibrium layer ---------------------------------------------------------------- */
+/* ---- the deep-equilibrium layer ----------------------------------------------------------------
+ */
 
 enum { DN = 5, DIN = 3, DW = 8 };
 
@@ -238,7 +251,8 @@ static deq_run deq_make(uint64_t seed, const otg_deq_spec *spec) {
     otg_rng_fill_normal(&dr, DN * DW, r.wts);
     memcpy(otg_node_data(wn), r.wts, sizeof r.wts);
     float *u = otg_graph_params(r.g, NULL); /* b = 0.1 so preactivations are spread */
-    for (int j = 0; j < DW; j++) u[DW * DW + DIN * DW + j] = 0.3f * (float)(j % 3) - 0.2f;
+    for (int j = 0; j < DW; j++)
+        u[DW * DW + DIN * DW + j] = 0.3f * (float)(j % 3) - 0.2f;
     return r;
 }
 
@@ -253,8 +267,10 @@ static int64_t deq_grads(deq_run *r, double *out) {
     otg_graph_zero_grad(r->g);
     assert_int_equal(otg_graph_backward(r->g, r->loss), OTG_OK);
     const float *gp = otg_graph_grads(r->g, &np), *gx = otg_node_grad(r->x);
-    for (int64_t i = 0; i < np; i++) out[i] = gp[i];
-    for (int64_t i = 0; i < DN * DIN; i++) out[np + i] = gx[i];
+    for (int64_t i = 0; i < np; i++)
+        out[i] = gp[i];
+    for (int64_t i = 0; i < DN * DIN; i++)
+        out[np + i] = gx[i];
     return np + DN * DIN;
 }
 
@@ -267,8 +283,10 @@ static double deq_margin(deq_run *r) {
     for (int i = 0; i < DN; i++)
         for (int j = 0; j < DW; j++) {
             double s = (double)b[j];
-            for (int k = 0; k < DW; k++) s += (double)z[i * DW + k] * (double)w[k * DW + j];
-            for (int k = 0; k < DIN; k++) s += (double)x[i * DIN + k] * (double)uu[k * DW + j];
+            for (int k = 0; k < DW; k++)
+                s += (double)z[i * DW + k] * (double)w[k * DW + j];
+            for (int k = 0; k < DIN; k++)
+                s += (double)x[i * DIN + k] * (double)uu[k * DW + j];
             m = fmin(m, fabs(s));
         }
     return m;
@@ -310,7 +328,8 @@ static void deq_unrolled_grads(deq_run *r, int k, double *out) {
     otg_node *w = otg_param(g, SHAPE(DW, DW)), *u = otg_param(g, SHAPE(DIN, DW));
     otg_node *b = otg_param(g, SHAPE(DW)), *x = otg_input(g, SHAPE(DN, DIN), 1);
     otg_node *z = otg_input(g, SHAPE(DN, DW), 0), *xu = otg_matmul(g, x, u);
-    for (int i = 0; i < k; i++) z = otg_relu(g, otg_bias(g, otg_add(g, otg_matmul(g, z, w), xu), b));
+    for (int i = 0; i < k; i++)
+        z = otg_relu(g, otg_bias(g, otg_add(g, otg_matmul(g, z, w), xu), b));
     otg_node *wn = otg_input(g, SHAPE(DN, DW), 0), *loss = otg_sum(g, otg_mul(g, z, wn));
     assert_non_null(loss);
     assert_int_equal(otg_graph_compile(g), OTG_OK);
@@ -323,8 +342,10 @@ static void deq_unrolled_grads(deq_run *r, int k, double *out) {
     otg_graph_zero_grad(g);
     assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
     const float *gp = otg_graph_grads(g, NULL);
-    for (int64_t i = 0; i < np; i++) out[i] = gp[i];
-    for (int64_t i = 0; i < DN * DIN; i++) out[np + i] = otg_node_grad(x)[i];
+    for (int64_t i = 0; i < np; i++)
+        out[i] = gp[i];
+    for (int64_t i = 0; i < DN * DIN; i++)
+        out[np + i] = otg_node_grad(x)[i];
     otg_graph_free(g);
 }
 
@@ -340,7 +361,8 @@ static void test_deq_gradient_unrolled(void **state) {
     for (int c = 0; c < 3; c++) {
         deq_unrolled_grads(&r, ks[c], gu);
         double num = 0.0, den = 0.0;
-        for (int64_t i = 0; i < n; i++) num += (gi[i] - gu[i]) * (gi[i] - gu[i]), den += gi[i] * gi[i];
+        for (int64_t i = 0; i < n; i++)
+            num += (gi[i] - gu[i]) * (gi[i] - gu[i]), den += gi[i] * gi[i];
         err[c] = sqrt(num / den);
         printf("deq unrolled K = %d: |g_unrolled - g_implicit| / |g_implicit| = %.2e\n", ks[c],
                err[c]);
@@ -350,7 +372,8 @@ static void test_deq_gradient_unrolled(void **state) {
     otg_graph_free(r.g);
 }
 
-/* ---- failures: singular I - A, divergence, non-convergence, non-finite, bad arguments --------- */
+/* ---- failures: singular I - A, divergence, non-convergence, non-finite, bad arguments ---------
+ */
 
 /* T(x, th) = c x + (th - th), x [3]: x = 0 is a fixed point for every c; A = c I. */
 static otg_node *scaled_identity(otg_graph *g, otg_node *th, float c, otg_adjoint_solver solver) {
@@ -393,7 +416,8 @@ static void test_singular_and_divergent_adjoint(void **state) {
 }
 
 /* T(x, th) = 2 x + th - 1 at th = 1: x* = 1 - th = 0 is reached from x = 0 at once, A = 2 I is not
- * a contraction but I - A = -I is invertible, dx* / dth = -1. The iteration diverges; GMRES solves. */
+ * a contraction but I - A = -I is invertible, dx* / dth = -1. The iteration diverges; GMRES solves.
+ */
 static otg_status expanding(otg_adjoint_solver solver, float *grad) {
     otg_graph *g = otg_graph_new(), *t = otg_graph_new();
     otg_node *th = otg_input(g, SHAPE(3), 1);
@@ -401,12 +425,14 @@ static otg_status expanding(otg_adjoint_solver solver, float *grad) {
     otg_node *one = otg_input(t, SHAPE(3), 0);
     otg_node *out = otg_add(t, otg_scale(t, x, 2.0f), otg_sub(t, tth, one));
     assert_int_equal(otg_graph_compile(t), OTG_OK);
-    for (int i = 0; i < 3; i++) otg_node_data(one)[i] = 1.0f;
+    for (int i = 0; i < 3; i++)
+        otg_node_data(one)[i] = 1.0f;
     otg_fixed_point_opts o = otg_fixed_point_opts_default();
     o.adjoint_solver = solver;
     otg_node *xs = otg_fixed_point(g, t, x, out, 1, &tth, &th, &o), *loss = otg_sum(g, xs);
     assert_int_equal(otg_graph_compile(g), OTG_OK);
-    for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
+    for (int i = 0; i < 3; i++)
+        otg_node_data(th)[i] = 1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_OK);
     otg_graph_zero_grad(g);
     otg_status st = otg_graph_backward(g, loss);
@@ -481,7 +507,8 @@ static void test_forward_failures(void **state) {
     o.max_iter = 50;
     otg_node *fp = otg_fixed_point(g, t, x, out, 1, &tth, &th, &o);
     assert_int_equal(otg_graph_compile(g), OTG_OK);
-    for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
+    for (int i = 0; i < 3; i++)
+        otg_node_data(th)[i] = 1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_ENOCONV);
     HAS("did not converge in 50 iterations");
     printf("oscillating T: %s\n", otg_last_error());
@@ -495,7 +522,8 @@ static void test_forward_failures(void **state) {
     fp = otg_fixed_point(g, t, x, out, 1, &tth, &th, NULL);
     assert_non_null(fp);
     assert_int_equal(otg_graph_compile(g), OTG_OK);
-    for (int i = 0; i < 3; i++) otg_node_data(th)[i] = 1.0f;
+    for (int i = 0; i < 3; i++)
+        otg_node_data(th)[i] = 1.0f;
     assert_int_equal(otg_graph_forward(g), OTG_ENONFINITE);
     HAS("not finite");
     printf("T = 2 x + 1: %s\n", otg_last_error());
@@ -558,7 +586,8 @@ static void test_bad_arguments(void **state) {
     otg_graph_free(g);
 }
 
-/* ---- reproducibility -------------------------------------------------------------------------- */
+/* ---- reproducibility --------------------------------------------------------------------------
+ */
 
 static void run_all_grads(double *lasso_g, double *deq_g) {
     lasso_data d;
@@ -591,7 +620,8 @@ static void test_bit_identical(void **state) {
     assert_memory_equal(d1, d3, sizeof d1);
 }
 
-/* ---- a generator with a DEQ layer, trained on SW ------------------------------------------------ */
+/* ---- a generator with a DEQ layer, trained on SW ------------------------------------------------
+ */
 
 static void test_deq_generator_trains(void **state) {
     enum { N = 64, LAT = 2, D = 2, L = 16, STEPS = 60 };
@@ -612,7 +642,8 @@ static void test_deq_generator_trains(void **state) {
     otg_rng dr = otg_rng_make(3, 1);
     otg_rng_fill_normal(&dr, N * LAT, otg_node_data(z));
     float *yd = otg_node_data(y);
-    for (int i = 0; i < N; i++) yd[2 * i] = 2.0f + 0.3f * (float)otg_rng_normal(&dr), yd[2 * i + 1] = -1.0f;
+    for (int i = 0; i < N; i++)
+        yd[2 * i] = 2.0f + 0.3f * (float)otg_rng_normal(&dr), yd[2 * i + 1] = -1.0f;
     int64_t np;
     float *u = otg_graph_params(g, &np), *gr = otg_graph_grads(g, NULL);
     otg_optim *opt = otg_optim_new(otg_optim_adam, np, NULL);

@@ -6,7 +6,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "ot/ot_internal.h"
 #include "otgen/ot.h"
@@ -17,18 +18,23 @@
 
 static const double PS[4] = {1.0, 1.5, 2.0, 3.0};
 
-static double cost(double r, double p) { return pow(fabs(r), p); }
+static double cost(double r, double p) {
+    return pow(fabs(r), p);
+}
 
 /* min over permutations sigma of (1/n) sum |s_i - t_sigma(i)|^p, by Heap's algorithm. */
 static double brute_force(const float *s, const float *t, int n, double p) {
     int perm[8], c[8] = {0};
-    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
     double best = INFINITY;
     for (int i = 0;;) {
         double v = 0;
-        for (int k = 0; k < n; k++) v += cost((double)s[k] - (double)t[perm[k]], p);
+        for (int k = 0; k < n; k++)
+            v += cost((double)s[k] - (double)t[perm[k]], p);
         best = fmin(best, v / n);
-        while (i < n && c[i] >= i) c[i++] = 0;
+        while (i < n && c[i] >= i)
+            c[i++] = 0;
         if (i >= n) break;
         int j = i % 2 ? c[i] : 0, tmp = perm[j];
         perm[j] = perm[i], perm[i] = tmp;
@@ -39,7 +45,8 @@ static double brute_force(const float *s, const float *t, int n, double p) {
 
 static void fill_normal(otg_rng *r, float *x, int64_t n, float scale) {
     otg_rng_fill_normal(r, n, x);
-    for (int64_t i = 0; i < n; i++) x[i] *= scale;
+    for (int64_t i = 0; i < n; i++)
+        x[i] *= scale;
 }
 
 static void test_1d_against_all_permutations(void **state) {
@@ -51,9 +58,11 @@ static void test_1d_against_all_permutations(void **state) {
             fill_normal(&r, t, n, 2.0f);
             if (n == 4) t[1] = t[2]; /* a tie */
             double v;
-            assert_int_equal(otg_ot_wasserstein_1d(s, NULL, n, t, NULL, n, PS[pi], &v, NULL, NULL), OTG_OK);
+            assert_int_equal(otg_ot_wasserstein_1d(s, NULL, n, t, NULL, n, PS[pi], &v, NULL, NULL),
+                             OTG_OK);
             double ref = brute_force(s, t, n, PS[pi]);
-            if (fabs(v - ref) > 1e-6 * (1 + ref)) fail_msg("n=%d p=%g: %.9g vs brute force %.9g", n, PS[pi], v, ref);
+            if (fabs(v - ref) > 1e-6 * (1 + ref))
+                fail_msg("n=%d p=%g: %.9g vs brute force %.9g", n, PS[pi], v, ref);
         }
 }
 
@@ -69,16 +78,19 @@ static double replicated(const float *s, const int *ka, int n, const float *t, c
     float *xs = malloc((size_t)K * sizeof *xs), *xt = malloc((size_t)K * sizeof *xt);
     int at = 0;
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < ka[i]; k++) xs[at++] = s[i];
+        for (int k = 0; k < ka[i]; k++)
+            xs[at++] = s[i];
     assert_int_equal(at, K);
     at = 0;
     for (int j = 0; j < m; j++)
-        for (int k = 0; k < kb[j]; k++) xt[at++] = t[j];
+        for (int k = 0; k < kb[j]; k++)
+            xt[at++] = t[j];
     assert_int_equal(at, K);
     qsort(xs, (size_t)K, sizeof *xs, cmp_float);
     qsort(xt, (size_t)K, sizeof *xt, cmp_float);
     double v = 0;
-    for (int k = 0; k < K; k++) v += cost((double)xs[k] - (double)xt[k], p);
+    for (int k = 0; k < K; k++)
+        v += cost((double)xs[k] - (double)xt[k], p);
     free(xs), free(xt);
     return v / K;
 }
@@ -88,28 +100,35 @@ static void test_1d_weighted_against_replicated_atoms(void **state) {
     for (int trial = 0; trial < 30; trial++) {
         int n = 1 + (int)(otg_rng_u32(&r) % 6), m = 1 + (int)(otg_rng_u32(&r) % 6);
         int ka[6], kb[6], sa = 0, sb = 0;
-        for (int i = 0; i < n; i++) sa += ka[i] = (int)(otg_rng_u32(&r) % 5); /* zeros allowed */
-        for (int j = 0; j < m; j++) sb += kb[j] = 1 + (int)(otg_rng_u32(&r) % 5);
+        for (int i = 0; i < n; i++)
+            sa += ka[i] = (int)(otg_rng_u32(&r) % 5); /* zeros allowed */
+        for (int j = 0; j < m; j++)
+            sb += kb[j] = 1 + (int)(otg_rng_u32(&r) % 5);
         if (sa == 0) sa += ka[0] = 3;
         /* common denominator K = sa * sb: scale counts so both sides have K atoms */
         int K = sa * sb, ka2[6], kb2[6];
         float s[6], t[6], wa[6], wb[6];
-        for (int i = 0; i < n; i++) ka2[i] = ka[i] * sb, wa[i] = (float)ka[i];
-        for (int j = 0; j < m; j++) kb2[j] = kb[j] * sa, wb[j] = (float)kb[j];
+        for (int i = 0; i < n; i++)
+            ka2[i] = ka[i] * sb, wa[i] = (float)ka[i];
+        for (int j = 0; j < m; j++)
+            kb2[j] = kb[j] * sa, wb[j] = (float)kb[j];
         fill_normal(&r, s, n, 1.0f);
         fill_normal(&r, t, m, 1.5f);
         for (int pi = 0; pi < 4; pi++) {
             double v, ref = replicated(s, ka2, n, t, kb2, m, K, PS[pi]);
-            assert_int_equal(otg_ot_wasserstein_1d(s, wa, n, t, wb, m, PS[pi], &v, NULL, NULL), OTG_OK);
+            assert_int_equal(otg_ot_wasserstein_1d(s, wa, n, t, wb, m, PS[pi], &v, NULL, NULL),
+                             OTG_OK);
             if (fabs(v - ref) > 1e-6 * (1 + ref))
-                fail_msg("trial %d (n=%d, m=%d) p=%g: %.9g vs replicated %.9g", trial, n, m, PS[pi], v, ref);
+                fail_msg("trial %d (n=%d, m=%d) p=%g: %.9g vs replicated %.9g", trial, n, m, PS[pi],
+                         v, ref);
         }
     }
     float s[2] = {0, 1}, w[2] = {1, -1}, wz[2] = {0, 0};
     double v;
     assert_int_equal(otg_ot_wasserstein_1d(s, w, 2, s, NULL, 2, 2, &v, NULL, NULL), OTG_EINVAL);
     assert_int_equal(otg_ot_wasserstein_1d(s, wz, 2, s, NULL, 2, 2, &v, NULL, NULL), OTG_EINVAL);
-    assert_int_equal(otg_ot_wasserstein_1d(s, NULL, 2, s, NULL, 2, 0.5, &v, NULL, NULL), OTG_EINVAL);
+    assert_int_equal(otg_ot_wasserstein_1d(s, NULL, 2, s, NULL, 2, 0.5, &v, NULL, NULL),
+                     OTG_EINVAL);
     assert_int_equal(otg_ot_wasserstein_1d(s, NULL, 0, s, NULL, 2, 2, &v, NULL, NULL), OTG_EINVAL);
 }
 
@@ -120,7 +139,8 @@ static void test_sort_against_qsort(void **state) {
     otg_rng r = otg_rng_make(8, 0);
     for (int k = 0; k < 4; k++) {
         int64_t n = sizes[k];
-        float *x = malloc((size_t)n * sizeof *x), *srt = malloc((size_t)n * sizeof *srt), *ref = malloc((size_t)n * sizeof *ref);
+        float *x = malloc((size_t)n * sizeof *x), *srt = malloc((size_t)n * sizeof *srt),
+              *ref = malloc((size_t)n * sizeof *ref);
         int32_t *perm = malloc((size_t)n * sizeof *perm);
         for (int64_t i = 0; i < n; i++) {
             uint32_t u = otg_rng_u32(&r);
@@ -145,9 +165,11 @@ static void test_sort_against_qsort(void **state) {
         float *y = malloc((size_t)n * sizeof *y);
         fill_normal(&r, y, n, 2.0f);
         double v, want = 0;
-        assert_int_equal(otg_ot_wasserstein_1d(x, NULL, n, y, NULL, n, 1.5, &v, NULL, NULL), OTG_OK);
+        assert_int_equal(otg_ot_wasserstein_1d(x, NULL, n, y, NULL, n, 1.5, &v, NULL, NULL),
+                         OTG_OK);
         qsort(y, (size_t)n, sizeof *y, cmp_float);
-        for (int64_t i = 0; i < n; i++) want += cost((double)ref[i] - (double)y[i], 1.5);
+        for (int64_t i = 0; i < n; i++)
+            want += cost((double)ref[i] - (double)y[i], 1.5);
         assert_true(fabs(v - want / (double)n) < 1e-9 * (1 + v));
         otgi_sort_release(&sc);
         free(x), free(srt), free(ref), free(perm), free(y);
@@ -166,19 +188,23 @@ static cloud cloud_make(int64_t n, int64_t m, int64_t d, int64_t L, uint64_t see
     otg_rng r = otg_rng_make(seed, 0);
     fill_normal(&r, c.x->data, n * d, 1.0f);
     fill_normal(&r, c.y->data, m * d, 1.3f);
-    for (int64_t i = 0; i < m * d; i++) c.y->data[i] += 0.5f;
+    for (int64_t i = 0; i < m * d; i++)
+        c.y->data[i] += 0.5f;
     assert_int_equal(otg_sw_directions(&r, k, d, L, c.th->data), OTG_OK);
     return c;
 }
 
-static void cloud_free(cloud *c) { otg_tensor_free(c->x), otg_tensor_free(c->y), otg_tensor_free(c->th); }
+static void cloud_free(cloud *c) {
+    otg_tensor_free(c->x), otg_tensor_free(c->y), otg_tensor_free(c->th);
+}
 
 static otg_sw_result sw_of(otg_sw_workspace *ws, const otg_tensor *x, const otg_tensor *y,
                            const otg_tensor *th, double p, float *grad) {
     otg_sw_opts o = otg_sw_opts_default();
     o.p = p;
     otg_sw_result res;
-    if (otg_sw(ws, x, NULL, y, NULL, th, &o, &res, grad, NULL) != OTG_OK) fail_msg("sw: %s", otg_last_error());
+    if (otg_sw(ws, x, NULL, y, NULL, th, &o, &res, grad, NULL) != OTG_OK)
+        fail_msg("sw: %s", otg_last_error());
     return res;
 }
 
@@ -188,11 +214,13 @@ static void test_sw_translation_closed_form(void **state) {
     cloud c = cloud_make(n, n, d, L, 3, OTG_DIR_GAUSSIAN);
     const float shift[5] = {1.0f, -2.0f, 0.5f, 0.0f, 3.0f};
     for (int64_t i = 0; i < n; i++)
-        for (int k = 0; k < d; k++) c.y->data[i * d + k] = c.x->data[i * d + k] + shift[k];
+        for (int k = 0; k < d; k++)
+            c.y->data[i * d + k] = c.x->data[i * d + k] + shift[k];
     otg_sw_workspace *ws = otg_sw_workspace_new();
     otg_sw_result r = sw_of(ws, c.x, c.y, c.th, 2.0, NULL);
     double expect = (1 + 4 + 0.25 + 0 + 9) / 5.0;
-    print_message("SW_2^2(X + c, X) = %.5f +- %.5f, |c|^2/d = %.5f\n", r.value, r.stderr_value, expect);
+    print_message("SW_2^2(X + c, X) = %.5f +- %.5f, |c|^2/d = %.5f\n", r.value, r.stderr_value,
+                  expect);
     assert_true(fabs(r.value - expect) < 4 * r.stderr_value);
     assert_true(r.stderr_value < 0.02 * expect);
     assert_true(fabs(r.distance - sqrt(r.value)) < 1e-12);
@@ -206,13 +234,15 @@ static void test_sw_invariances(void **state) {
     otg_sw_workspace *ws = otg_sw_workspace_new();
     for (int pi = 0; pi < 4; pi++) {
         double p = PS[pi];
-        otg_sw_result xy = sw_of(ws, c.x, c.y, c.th, p, NULL), yx = sw_of(ws, c.y, c.x, c.th, p, NULL);
-        assert_true(xy.value == yx.value);                               /* symmetry */
-        assert_true(sw_of(ws, c.x, c.x, c.th, p, NULL).value == 0.0);    /* SW(X, X) = 0 */
+        otg_sw_result xy = sw_of(ws, c.x, c.y, c.th, p, NULL),
+                      yx = sw_of(ws, c.y, c.x, c.th, p, NULL);
+        assert_true(xy.value == yx.value);                            /* symmetry */
+        assert_true(sw_of(ws, c.x, c.x, c.th, p, NULL).value == 0.0); /* SW(X, X) = 0 */
         otg_tensor *ax = otg_tensor_new(2, c.x->shape), *ay = otg_tensor_new(2, c.y->shape);
         const float scales[2] = {2.0f, -3.0f};
         for (int k = 0; k < 2; k++) {
-            for (int64_t i = 0; i < n * d; i++) ax->data[i] = scales[k] * c.x->data[i], ay->data[i] = scales[k] * c.y->data[i];
+            for (int64_t i = 0; i < n * d; i++)
+                ax->data[i] = scales[k] * c.x->data[i], ay->data[i] = scales[k] * c.y->data[i];
             double ratio = sw_of(ws, ax, ay, c.th, p, NULL).distance / xy.distance;
             assert_true(fabs(ratio - fabs((double)scales[k])) < 1e-5 * fabs((double)scales[k]));
         }
@@ -234,7 +264,8 @@ static void test_sw_rotation_with_orthogonal_directions(void **state) {
     for (int i = 0; i < d; i++)
         for (int j = 0; j < d; j++) {
             double dot = 0;
-            for (int k = 0; k < d; k++) dot += (double)q->data[k * d + i] * (double)q->data[k * d + j];
+            for (int k = 0; k < d; k++)
+                dot += (double)q->data[k * d + i] * (double)q->data[k * d + j];
             assert_true(fabs(dot - (i == j)) < 1e-6);
         }
     otg_tensor *xq = otg_tensor_new(2, c.x->shape), *yq = otg_tensor_new(2, c.y->shape),
@@ -243,15 +274,18 @@ static void test_sw_rotation_with_orthogonal_directions(void **state) {
     otg_tensor_gemm(0, 0, 1.0f, c.y, q, 0.0f, yq);
     otg_tensor_gemm(1, 0, 1.0f, q, c.th, 0.0f, qth); /* Q^T Theta: (XQ)(Q^T theta) = X theta */
     otg_sw_workspace *ws = otg_sw_workspace_new();
-    double a = sw_of(ws, c.x, c.y, c.th, 2.0, NULL).value, b = sw_of(ws, xq, yq, qth, 2.0, NULL).value;
+    double a = sw_of(ws, c.x, c.y, c.th, 2.0, NULL).value,
+           b = sw_of(ws, xq, yq, qth, 2.0, NULL).value;
     assert_true(fabs(a - b) < 1e-5 * a);
     for (int trial = 0; trial < 5; trial++) {
-        otg_tensor *x1 = otg_tensor_new(2, (int64_t[]){1, d}), *y1 = otg_tensor_new(2, (int64_t[]){1, d});
+        otg_tensor *x1 = otg_tensor_new(2, (int64_t[]){1, d}),
+                   *y1 = otg_tensor_new(2, (int64_t[]){1, d});
         otg_tensor *th = otg_tensor_new(2, (int64_t[]){d, d});
         fill_normal(&r, x1->data, d, 1), fill_normal(&r, y1->data, d, 1);
         assert_int_equal(otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, th->data), OTG_OK);
         double dist2 = 0;
-        for (int k = 0; k < d; k++) dist2 += pow((double)x1->data[k] - (double)y1->data[k], 2);
+        for (int k = 0; k < d; k++)
+            dist2 += pow((double)x1->data[k] - (double)y1->data[k], 2);
         assert_true(fabs(sw_of(ws, x1, y1, th, 2.0, NULL).value - dist2 / d) < 1e-5 * dist2);
         otg_tensor_free(x1), otg_tensor_free(y1), otg_tensor_free(th);
     }
@@ -267,7 +301,8 @@ static double sw_reference(const cloud *c, double p, double *grad) {
     const int64_t n = c->x->shape[0], d = c->x->shape[1], L = c->th->shape[1];
     double total = 0;
     memset(grad, 0, (size_t)(n * d) * sizeof *grad);
-    float *s = malloc((size_t)n * sizeof *s), *t = malloc((size_t)n * sizeof *t), *ds = malloc((size_t)n * sizeof *ds);
+    float *s = malloc((size_t)n * sizeof *s), *t = malloc((size_t)n * sizeof *t),
+          *ds = malloc((size_t)n * sizeof *ds);
     for (int64_t l = 0; l < L; l++) {
         for (int64_t i = 0; i < n; i++) {
             double a = 0, b = 0;
@@ -281,7 +316,8 @@ static double sw_reference(const cloud *c, double p, double *grad) {
         assert_int_equal(otg_ot_wasserstein_1d(s, NULL, n, t, NULL, n, p, &v, ds, NULL), OTG_OK);
         total += v;
         for (int64_t i = 0; i < n; i++)
-            for (int64_t k = 0; k < d; k++) grad[i * d + k] += (double)ds[i] * (double)c->th->data[k * L + l] / (double)L;
+            for (int64_t k = 0; k < d; k++)
+                grad[i * d + k] += (double)ds[i] * (double)c->th->data[k * L + l] / (double)L;
     }
     free(s), free(t), free(ds);
     return total / (double)L;
@@ -298,10 +334,12 @@ static void test_sw_gradient_finite_differences_and_reference(void **state) {
         otg_sw_result r = sw_of(ws, c.x, c.y, c.th, p, g);
         double vref = sw_reference(&c, p, ref), gmax = 0;
         assert_true(fabs(r.value - vref) < 1e-5 * vref);
-        for (int i = 0; i < 21; i++) gmax = fmax(gmax, fabs(ref[i]));
+        for (int i = 0; i < 21; i++)
+            gmax = fmax(gmax, fabs(ref[i]));
         for (int i = 0; i < 21; i++) {
             if (fabs((double)g[i] - ref[i]) > 1e-5 * gmax)
-                fail_msg("p=%g: fused gradient[%d] %.8g vs reference %.8g", p, i, (double)g[i], ref[i]);
+                fail_msg("p=%g: fused gradient[%d] %.8g vs reference %.8g", p, i, (double)g[i],
+                         ref[i]);
             float v0 = c.x->data[i];
             const float h = 1e-3f;
             c.x->data[i] = v0 + h;
@@ -311,7 +349,8 @@ static void test_sw_gradient_finite_differences_and_reference(void **state) {
             c.x->data[i] = v0;
             double fd = (up - dn) / ((double)(v0 + h) - (double)(v0 - h));
             if (fabs(fd - (double)g[i]) > 1e-2 * fabs(fd) + 2e-3 * gmax)
-                fail_msg("p=%g: gradient[%d] %.6g vs finite difference %.6g", p, i, (double)g[i], fd);
+                fail_msg("p=%g: gradient[%d] %.6g vs finite difference %.6g", p, i, (double)g[i],
+                         fd);
         }
         cloud_free(&c);
     }
@@ -331,7 +370,8 @@ static void test_sw_weighted_gradient(void **state) {
         float g[12];
         assert_int_equal(otg_sw(ws, c.x, a, c.y, b, c.th, &o, &r, g, NULL), OTG_OK);
         double gmax = 0;
-        for (int i = 0; i < 12; i++) gmax = fmax(gmax, fabs((double)g[i]));
+        for (int i = 0; i < 12; i++)
+            gmax = fmax(gmax, fabs((double)g[i]));
         for (int i = 0; i < 12; i++) {
             float v0 = c.x->data[i];
             const float h = 1e-3f;
@@ -343,7 +383,8 @@ static void test_sw_weighted_gradient(void **state) {
             c.x->data[i] = v0;
             double fd = (up.value - dn.value) / ((double)(v0 + h) - (double)(v0 - h));
             if (fabs(fd - (double)g[i]) > 1e-2 * fabs(fd) + 2e-3 * gmax)
-                fail_msg("weighted p=%g: gradient[%d] %.6g vs finite difference %.6g", o.p, i, (double)g[i], fd);
+                fail_msg("weighted p=%g: gradient[%d] %.6g vs finite difference %.6g", o.p, i,
+                         (double)g[i], fd);
         }
     }
     otg_sw_workspace_free(ws);
@@ -352,7 +393,8 @@ static void test_sw_weighted_gradient(void **state) {
 
 /* ---- determinism ---------------------------------------------------------------------------- */
 
-static void run_config(const cloud *c, int threads, int64_t chunk, double *value, float *grad, double *per_dir) {
+static void run_config(const cloud *c, int threads, int64_t chunk, double *value, float *grad,
+                       double *per_dir) {
     otg_threads_set(threads);
     otg_sw_workspace *ws = otg_sw_workspace_new();
     otg_sw_opts o = otg_sw_opts_default();
@@ -387,22 +429,26 @@ static void test_sw_bits_independent_of_chunk_and_threads(void **state) {
 static void test_max_sliced(void **state) {
     const int64_t n = 200, d = 3, L = 50;
     cloud c = cloud_make(n, n, d, L, 41, OTG_DIR_GAUSSIAN);
-    for (int64_t i = 0; i < n; i++) c.x->data[i * d] *= 5.0f; /* x spread along e1 */
+    for (int64_t i = 0; i < n; i++)
+        c.x->data[i * d] *= 5.0f; /* x spread along e1 */
     otg_sw_workspace *ws = otg_sw_workspace_new();
     double best_v, w[50];
     int64_t best;
-    assert_int_equal(otg_sw_max_sampled(ws, c.x, NULL, c.y, NULL, c.th, 2.0, &best_v, &best), OTG_OK);
+    assert_int_equal(otg_sw_max_sampled(ws, c.x, NULL, c.y, NULL, c.th, 2.0, &best_v, &best),
+                     OTG_OK);
     otg_sw_opts o = otg_sw_opts_default();
     otg_sw_result r;
     assert_int_equal(otg_sw(ws, c.x, NULL, c.y, NULL, c.th, &o, &r, NULL, w), OTG_OK);
-    for (int l = 0; l < L; l++) assert_true(w[l] <= best_v);
+    for (int l = 0; l < L; l++)
+        assert_true(w[l] <= best_v);
     assert_true(w[best] == best_v);
     float dir[3];
-    for (int k = 0; k < 3; k++) dir[k] = c.th->data[k * L + best];
+    for (int k = 0; k < 3; k++)
+        dir[k] = c.th->data[k * L + best];
     double v_asc;
     assert_int_equal(otg_sw_max_ascent(c.x, NULL, c.y, NULL, 2.0, 50, 0.05, dir, &v_asc), OTG_OK);
-    print_message("max-sampled %.4f, after ascent %.4f, direction (%.3f, %.3f, %.3f)\n", best_v, v_asc,
-                  (double)dir[0], (double)dir[1], (double)dir[2]);
+    print_message("max-sampled %.4f, after ascent %.4f, direction (%.3f, %.3f, %.3f)\n", best_v,
+                  v_asc, (double)dir[0], (double)dir[1], (double)dir[2]);
     assert_true(v_asc >= best_v);
     assert_true(fabsf(dir[0]) > 0.95f);
     otg_sw_workspace_free(ws);
@@ -411,7 +457,8 @@ static void test_max_sliced(void **state) {
 
 /* ---- the ad op ------------------------------------------------------------------------------ */
 
-/* loss = SW_2^2(Z W, Y): gradient with respect to W through the tape, checked by otg_ad_check_fd. */
+/* loss = SW_2^2(Z W, Y): gradient with respect to W through the tape, checked by otg_ad_check_fd.
+ */
 static void test_sw_loss_op(void **state) {
     const int64_t n = 9, k = 3, d = 2, L = 6;
     otg_graph *g = otg_graph_new();
@@ -445,9 +492,9 @@ static void test_sw_loss_op(void **state) {
 /* Kink statistics of the SW sorts: equal projections of generated points are counted (adjacent
  * equal pairs per direction), equal target points are not. Directions with exact projections. */
 static void test_sw_ties_counted(void **state) {
-    const float xv[10] = {1, 2, 1, 2, 3, -1, 1, 2, 0.5f, 0};  /* rows 0, 1, 3 equal */
-    const float yv[10] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 2};      /* ties in y: not counted */
-    const float tv[6] = {1, 0, -1, 0, 1, 0};                  /* columns e1, e2, -e1 */
+    const float xv[10] = {1, 2, 1, 2, 3, -1, 1, 2, 0.5f, 0}; /* rows 0, 1, 3 equal */
+    const float yv[10] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 2};     /* ties in y: not counted */
+    const float tv[6] = {1, 0, -1, 0, 1, 0};                 /* columns e1, e2, -e1 */
     otg_tensor x = otg_tensor_view((float *)xv, 2, (int64_t[]){5, 2});
     otg_tensor y = otg_tensor_view((float *)yv, 2, (int64_t[]){5, 2});
     otg_tensor th = otg_tensor_view((float *)tv, 2, (int64_t[]){2, 3});
@@ -461,7 +508,8 @@ static void test_sw_ties_counted(void **state) {
     assert_int_equal(res.ties, 2 + 2 + 2); /* y as the generated side: 0, 0, 0, 1, 2 on e1 ... */
     /* the loss node reports them in its context after each forward */
     otg_graph *g = otg_graph_new();
-    otg_node *xn = otg_input(g, 2, (int64_t[]){5, 2}, 1), *yn = otg_input(g, 2, (int64_t[]){5, 2}, 0);
+    otg_node *xn = otg_input(g, 2, (int64_t[]){5, 2}, 1),
+             *yn = otg_input(g, 2, (int64_t[]){5, 2}, 0);
     otg_sw_loss_ctx ctx = {0};
     ctx.ws = ws, ctx.opts = o, ctx.theta = &th;
     assert_non_null(otg_sw_loss(g, xn, yn, &ctx));

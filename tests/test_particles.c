@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Central differences of F_m at random particles vs the speed divided by m. */
 static void check_grad(const char *name, otg_particles_params p, int64_t m, double tol) {
@@ -32,7 +32,8 @@ static void check_grad(const char *name, otg_particles_params p, int64_t m, doub
     otg_rng r = otg_rng_make(7, 0);
     otg_rng_fill_normal(&r, n, u);
     if (!strcmp(name, "deconv"))
-        for (int64_t i = 0; i < m; i++) u[2 * i + 1] = (float)otg_rng_uniform(&r);
+        for (int64_t i = 0; i < m; i++)
+            u[2 * i + 1] = (float)otg_rng_uniform(&r);
     for (int64_t i = 0; i < m; i++) /* keep w away from the kink of |w| */
         u[i * dim] = (float)((u[i * dim] >= 0.0f ? 0.3 : -0.3) + 0.5 * (double)u[i * dim]);
     double F;
@@ -49,10 +50,13 @@ static void check_grad(const char *name, otg_particles_params p, int64_t m, doub
         assert_int_equal(otg_particles_eval(s, u, &Fm, NULL), OTG_OK);
         u[k] = keep;
         double fd = (Fp - Fm) / (hp + hm) * (double)m, an = (double)g[k];
-        if (!strcmp(name, "deconv") && k % 2) an *= 39.47841760435743 * (double)p.kernel_order * (double)p.kernel_order;
+        if (!strcmp(name, "deconv") && k % 2)
+            an *= 39.47841760435743 * (double)p.kernel_order * (double)p.kernel_order;
         double err = fabs(fd - an) / fmax(1e-2, fabs(fd));
         if (err > worst) worst = err;
-        if (err > tol) fail_msg("%s: component %lld: finite difference %g vs speed %g", name, (long long)k, fd, an);
+        if (err > tol)
+            fail_msg("%s: component %lld: finite difference %g vs speed %g", name, (long long)k, fd,
+                     an);
     }
     print_message("%s: worst relative gradient error %.2e\n", name, worst);
     free(u), free(g);
@@ -77,17 +81,18 @@ static void test_grad_deconv(void **st) {
     check_grad("deconv", p, 6, 1e-2);
 }
 
-
 static double torus_dist(double a, double b) {
     double d = fabs(a - b);
     return d > 0.5 ? 1.0 - d : d;
 }
 
 /* Runs `steps` Euler steps; returns the system (caller frees). */
-static otg_particles *run(const char *name, otg_particles_params p, int64_t m, int steps, double lr) {
+static otg_particles *run(const char *name, otg_particles_params p, int64_t m, int steps,
+                          double lr) {
     otg_particles *s = otg_particles_new(otg_particles_type_by_name(name), &p, m);
     assert_non_null(s);
-    for (int k = 0; k < steps; k++) assert_int_equal(otg_particles_step(s, lr), OTG_OK);
+    for (int k = 0; k < steps; k++)
+        assert_int_equal(otg_particles_step(s, lr), OTG_OK);
     return s;
 }
 
@@ -101,7 +106,8 @@ static void test_deconv_recovers_spikes(void **st) {
     double far = 0.0;
     for (int64_t i = 0; i < m; i++) {
         int near = 0;
-        for (int64_t j = 0; j < nt; j++) near |= torus_dist(u[2 * i + 1], truth[2 * j + 1]) < 0.03;
+        for (int64_t j = 0; j < nt; j++)
+            near |= torus_dist(u[2 * i + 1], truth[2 * j + 1]) < 0.03;
         if (!near) far += fabs((double)u[2 * i]) / (double)m;
     }
     for (int64_t j = 0; j < nt; j++) {
@@ -109,10 +115,12 @@ static void test_deconv_recovers_spikes(void **st) {
         for (int64_t i = 0; i < m; i++) {
             double dt = (double)u[2 * i + 1] - t0;
             dt -= floor(dt + 0.5); /* signed torus offset */
-            if (fabs(dt) < 0.03) mass += (double)u[2 * i] / (double)m, pos += (double)u[2 * i] / (double)m * dt;
+            if (fabs(dt) < 0.03)
+                mass += (double)u[2 * i] / (double)m, pos += (double)u[2 * i] / (double)m * dt;
         }
         double want = (double)truth[2 * j] / (double)nt, off = pos / mass;
-        print_message("spike %lld: t* %.4f w*/m0 %.4f, recovered offset %.2e mass %.4f\n", (long long)j, t0, want, off, mass);
+        print_message("spike %lld: t* %.4f w*/m0 %.4f, recovered offset %.2e mass %.4f\n",
+                      (long long)j, t0, want, off, mass);
         assert_true(fabs(off) < 0.01);
         assert_true(fabs(mass - want) < 0.1 * fabs(want));
     }
@@ -149,7 +157,8 @@ static void test_reproducible(void **st) {
     assert_memory_equal(otg_particles_data(a), otg_particles_data(b), (size_t)n * sizeof(float));
     assert_memory_equal(otg_particles_data(a), otg_particles_data(c), (size_t)n * sizeof(float));
     assert_memory_equal(otg_particles_data(d), otg_particles_data(e), (size_t)n * sizeof(float));
-    otg_particles_free(a), otg_particles_free(b), otg_particles_free(c), otg_particles_free(d), otg_particles_free(e);
+    otg_particles_free(a), otg_particles_free(b), otg_particles_free(c), otg_particles_free(d),
+        otg_particles_free(e);
 }
 
 static void test_bad_params(void **st) {
@@ -161,7 +170,6 @@ static void test_bad_params(void **st) {
     assert_non_null(strstr(otg_last_error(), "lambda"));
     assert_null(otg_particles_type_by_name("nope"));
 }
-
 
 /* The registry: every type has a name, a summary and run defaults, is found by its name, and a
  * miss lists the names; every built-in type passes the finite-difference check of its speed. */
@@ -218,10 +226,15 @@ static void test_run_equals_step_loop(void **st) {
 
 /* A problem defined outside the library: F = (1/2m) sum_i |u_i - 1|^2, dim 1, only the required
  * entries, so the optional ones take their defaults (no truth, F* unknown). */
-static int64_t quad_dim(const otg_particles_params *p) { return 1; }
-static void *quad_create(const otg_particles_params *p, int64_t m) { return malloc(1); }
+static int64_t quad_dim(const otg_particles_params *p) {
+    return 1;
+}
+static void *quad_create(const otg_particles_params *p, int64_t m) {
+    return malloc(1);
+}
 static void quad_init(void *state, int64_t m, float *u) {
-    for (int64_t i = 0; i < m; i++) u[i] = (float)i;
+    for (int64_t i = 0; i < m; i++)
+        u[i] = (float)i;
 }
 static otg_status quad_eval(void *state, const float *u, int64_t m, otg_rng *batch, double *F,
                             float *g) {
@@ -233,10 +246,15 @@ static otg_status quad_eval(void *state, const float *u, int64_t m, otg_rng *bat
     *F = s;
     return OTG_OK;
 }
-static const otg_particles_type quad = {.name = "quad", .summary = "a user's quadratic",
-                                        .default_steps = 50, .default_lr = 0.5,
-                                        .dim = quad_dim, .create = quad_create, .destroy = free,
-                                        .init = quad_init, .eval = quad_eval};
+static const otg_particles_type quad = {.name = "quad",
+                                        .summary = "a user's quadratic",
+                                        .default_steps = 50,
+                                        .default_lr = 0.5,
+                                        .dim = quad_dim,
+                                        .create = quad_create,
+                                        .destroy = free,
+                                        .init = quad_init,
+                                        .eval = quad_eval};
 
 static void sweep_seen(void *user, int im, int64_t k, otg_particles *s,
                        const otg_particles_result *r) {
@@ -271,19 +289,28 @@ static void test_user_problem(void **st) {
     assert_non_null(strstr(otg_last_error(), "required"));
 }
 
-
 static void test_cli(void **st) {
     char out[8192];
-    assert_int_equal(otgen_run("particles --problem nope --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
+    assert_int_equal(
+        otgen_run("particles --problem nope --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--problem"));
-    assert_int_equal(otgen_run("particles --problem relu2 --m 0 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
+    assert_int_equal(
+        otgen_run("particles --problem relu2 --m 0 --out /tmp/otg_particles_t", 1, out, sizeof out),
+        2);
     assert_non_null(strstr(out, "--m"));
-    assert_int_equal(otgen_run("particles --problem relu2 --lr -1 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
-    assert_int_equal(otgen_run("particles --problem relu2 --init bogus --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
+    assert_int_equal(otgen_run("particles --problem relu2 --lr -1 --out /tmp/otg_particles_t", 1,
+                               out, sizeof out),
+                     2);
+    assert_int_equal(otgen_run("particles --problem relu2 --init bogus --out /tmp/otg_particles_t",
+                               1, out, sizeof out),
+                     2);
     assert_non_null(strstr(out, "--init"));
     assert_int_equal(otgen_run("particles --problem relu2", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--out"));
-    assert_int_equal(otgen_run("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t", 1, out, sizeof out), 0);
+    assert_int_equal(
+        otgen_run("particles --problem deconv --m 8 --steps 20 --force --out /tmp/otg_particles_t",
+                  1, out, sizeof out),
+        0);
     assert_non_null(strstr(out, "excess="));
     FILE *f = fopen("/tmp/otg_particles_t/metrics.csv", "r");
     char line[256];
@@ -294,9 +321,15 @@ static void test_cli(void **st) {
     assert_int_equal(access("/tmp/otg_particles_t/particles.npy", R_OK), 0);
     assert_int_equal(access("/tmp/otg_particles_t/particles.png", R_OK), 0);
     /* no overwrite without --force */
-    assert_int_equal(otgen_run("particles --problem deconv --m 8 --steps 20 --out /tmp/otg_particles_t", 1, out, sizeof out), 2);
-    assert_int_equal(otgen_run("particles --problem deconv --sweep-m 2,4 --seeds 2 --steps 20 --force "
-                         "--out /tmp/otg_particles_t", 1, out, sizeof out), 0);
+    assert_int_equal(
+        otgen_run("particles --problem deconv --m 8 --steps 20 --out /tmp/otg_particles_t", 1, out,
+                  sizeof out),
+        2);
+    assert_int_equal(
+        otgen_run("particles --problem deconv --sweep-m 2,4 --seeds 2 --steps 20 --force "
+                  "--out /tmp/otg_particles_t",
+                  1, out, sizeof out),
+        0);
     assert_non_null(strstr(out, "sweep=2,4"));
     const char *files[] = {"excess_vs_m.csv", "excess_vs_m.png", "mass_vs_t.png"};
     for (int i = 0; i < 3; i++) {

@@ -200,12 +200,9 @@ static void test_ad_study_bad_config(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_slope),
-        cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_ad_ref_fd),
-        cmocka_unit_test(test_ad_study_run),
-        cmocka_unit_test(test_ad_study_bad_config),
+        cmocka_unit_test(test_stats),        cmocka_unit_test(test_slope),
+        cmocka_unit_test(test_csv),          cmocka_unit_test(test_ad_ref_fd),
+        cmocka_unit_test(test_ad_study_run), cmocka_unit_test(test_ad_study_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,27 +75,27 @@ otg_node *otg_param(otg_graph *g, int ndim, const int64_t *shape);
 /* ---- ops: each returns the new node, or NULL (reason in otg_last_error) on a NULL input or a
  * shape mismatch. A NULL input propagates, so a chain of builders can be checked once. -------- */
 
-otg_node *otg_add(otg_graph *g, otg_node *a, otg_node *b);    /* a + b, same shapes */
-otg_node *otg_sub(otg_graph *g, otg_node *a, otg_node *b);    /* a - b, same shapes */
-otg_node *otg_mul(otg_graph *g, otg_node *a, otg_node *b);    /* a * b elementwise */
-otg_node *otg_scale(otg_graph *g, otg_node *a, float c);      /* c a */
-otg_node *otg_square(otg_graph *g, otg_node *a);              /* a^2 */
-otg_node *otg_exp(otg_graph *g, otg_node *a);                 /* e^a */
-otg_node *otg_log(otg_graph *g, otg_node *a);                 /* ln a (NaN/-Inf for a <= 0) */
+otg_node *otg_add(otg_graph *g, otg_node *a, otg_node *b); /* a + b, same shapes */
+otg_node *otg_sub(otg_graph *g, otg_node *a, otg_node *b); /* a - b, same shapes */
+otg_node *otg_mul(otg_graph *g, otg_node *a, otg_node *b); /* a * b elementwise */
+otg_node *otg_scale(otg_graph *g, otg_node *a, float c);   /* c a */
+otg_node *otg_square(otg_graph *g, otg_node *a);           /* a^2 */
+otg_node *otg_exp(otg_graph *g, otg_node *a);              /* e^a */
+otg_node *otg_log(otg_graph *g, otg_node *a);              /* ln a (NaN/-Inf for a <= 0) */
 otg_node *otg_tanh(otg_graph *g, otg_node *a);
-otg_node *otg_sigmoid(otg_graph *g, otg_node *a);             /* 1 / (1 + e^-a), stable */
-otg_node *otg_softplus(otg_graph *g, otg_node *a);            /* ln(1 + e^a), stable */
-otg_node *otg_relu(otg_graph *g, otg_node *a);                /* max(a, 0); NaN propagates */
+otg_node *otg_sigmoid(otg_graph *g, otg_node *a);                 /* 1 / (1 + e^-a), stable */
+otg_node *otg_softplus(otg_graph *g, otg_node *a);                /* ln(1 + e^a), stable */
+otg_node *otg_relu(otg_graph *g, otg_node *a);                    /* max(a, 0); NaN propagates */
 otg_node *otg_leaky_relu(otg_graph *g, otg_node *a, float alpha); /* a > 0 ? a : alpha a */
 otg_node *otg_abs(otg_graph *g, otg_node *a);
-otg_node *otg_max(otg_graph *g, otg_node *a, otg_node *b);    /* elementwise; tie -> a */
-otg_node *otg_min(otg_graph *g, otg_node *a, otg_node *b);    /* elementwise; tie -> a */
+otg_node *otg_max(otg_graph *g, otg_node *a, otg_node *b); /* elementwise; tie -> a */
+otg_node *otg_min(otg_graph *g, otg_node *a, otg_node *b); /* elementwise; tie -> a */
 /* a [m, k] @ b [k, n] -> [m, n] (GEMM through CBLAS). */
 otg_node *otg_matmul(otg_graph *g, otg_node *a, otg_node *b);
 /* x [n, c, ...] + b [c] broadcast over dimension 1 (dense bias, or conv channel bias). */
 otg_node *otg_bias(otg_graph *g, otg_node *x, otg_node *b);
-otg_node *otg_sum(otg_graph *g, otg_node *a);                 /* -> [1] */
-otg_node *otg_mean(otg_graph *g, otg_node *a);                /* -> [1] */
+otg_node *otg_sum(otg_graph *g, otg_node *a);  /* -> [1] */
+otg_node *otg_mean(otg_graph *g, otg_node *a); /* -> [1] */
 /* Same data, new shape (same element count); shares the input's buffers, costs nothing. */
 otg_node *otg_reshape(otg_graph *g, otg_node *a, int ndim, const int64_t *shape);
 /* Concatenates n >= 1 nodes along `axis`; all other dimensions must match. */
@@ -205,8 +205,9 @@ typedef struct {
  * opts NULL = defaults. OTG_EINVAL on NULL g/out/report or a wrt node
  * without a gradient; OTG_ENOMEM; the status of a failing forward or backward (then
  * report->max_err = INFINITY). */
-OTG_NODISCARD otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *const *wrt, int n_wrt,
-                           const otg_ad_fd_opts *opts, otg_ad_fd_report *report);
+OTG_NODISCARD otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *const *wrt,
+                                         int n_wrt, const otg_ad_fd_opts *opts,
+                                         otg_ad_fd_report *report);
 
 /* The conservative-field path identity f(c(1)) - f(c(0)) = int_0^1 <D_f(c(t)), c'(t)> dt, which
  * backprop's output D_f must satisfy along every curve c, kinks included (Bolte & Pauwels 2021),
@@ -215,8 +216,8 @@ OTG_NODISCARD otg_status otg_ad_check_fd(otg_graph *g, otg_node *out, otg_node *
  * radius * N(0, 1) noise, scaled by the RMS of the parameters for the parameter part (1 for
  * inputs); a fraction through_origin of the curves has v1 = 0 (exact kinks with zero biases). */
 typedef struct {
-    int params;                    /* move the graph's whole flat parameter buffer */
-    otg_node *const *inputs;       /* and these input nodes (requires_grad), [n_inputs] */
+    int params;              /* move the graph's whole flat parameter buffer */
+    otg_node *const *inputs; /* and these input nodes (requires_grad), [n_inputs] */
     int n_inputs;
 } otg_ad_wrt; /* the moved variables: parameters first, then the inputs in order */
 
@@ -249,7 +250,7 @@ typedef struct {
 otg_ad_path_opts otg_ad_path_opts_default(void);
 
 typedef struct {
-    int64_t variables;      /* moved variables */
+    int64_t variables; /* moved variables */
     int64_t curves, kink_hits;
     double mean_residual;   /* over the curves */
     double residual;        /* the worst (NaN-sticky) */
@@ -263,7 +264,8 @@ typedef struct {
  * a non-scalar f, curves < 1 or points < 1; OTG_ENOMEM; the status of a failing forward or
  * backward. */
 OTG_NODISCARD otg_status otg_ad_check_path(otg_graph *g, otg_node *f, const otg_ad_wrt *wrt,
-                             const otg_ad_path_opts *opts, otg_ad_path_report *report);
+                                           const otg_ad_path_opts *opts,
+                                           otg_ad_path_report *report);
 
 #ifdef __cplusplus
 }

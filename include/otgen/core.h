@@ -87,7 +87,8 @@ otg_status otg_rng_fill_sphere(otg_rng *r, int64_t d, int64_t k, float *out);
 
 #define OTG_MAX_DIMS 4
 
-/* A float32 row-major array. `owns` says whether otg_tensor_free releases data (views never own). */
+/* A float32 row-major array. `owns` says whether otg_tensor_free releases data (views never own).
+ */
 typedef struct {
     float *data;
     int64_t shape[OTG_MAX_DIMS];
@@ -131,7 +132,6 @@ void otg_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc);
 
-
 /* ---- named parameters ----------------------------------------------------------------------
  * A table of otg_param_def describes the fields of a by-value params struct (a training config,
  * a game's knobs): one table gives the command-line flags, the JSON keys of config files, the
@@ -141,14 +141,15 @@ void otg_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
 typedef enum { OTG_PARAM_INT, OTG_PARAM_REAL, OTG_PARAM_STR, OTG_PARAM_FLAG } otg_param_kind;
 
 typedef struct {
-    const char *name;    /* flag name without dashes, and JSON key ("val-every") */
-    otg_param_kind kind; /* field type: int64_t (INT), double (REAL), char[size] (STR), int (FLAG) */
-    size_t offset;       /* of the field in the struct */
-    size_t size;         /* STR: capacity of the char array, NUL included; 0 otherwise */
-    const char *meta;    /* "N", "A", "NAME" in help texts; NULL for FLAG */
-    const char *help;    /* one line; the default comes from the struct, not from here */
-    double lo, hi;       /* inclusive range of INT and REAL values */
-    int in_config;       /* 1: part of the config JSON; 0: run-time only (threads, output paths) */
+    const char *name; /* flag name without dashes, and JSON key ("val-every") */
+    otg_param_kind
+        kind;         /* field type: int64_t (INT), double (REAL), char[size] (STR), int (FLAG) */
+    size_t offset;    /* of the field in the struct */
+    size_t size;      /* STR: capacity of the char array, NUL included; 0 otherwise */
+    const char *meta; /* "N", "A", "NAME" in help texts; NULL for FLAG */
+    const char *help; /* one line; the default comes from the struct, not from here */
+    double lo, hi;    /* inclusive range of INT and REAL values */
+    int in_config;    /* 1: part of the config JSON; 0: run-time only (threads, output paths) */
 } otg_param_def;
 
 /* Offset and capacity of a char-array field, for STR rows: {"data", OTG_PARAM_STR,

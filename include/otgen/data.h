@@ -15,18 +15,18 @@ typedef struct otg_source otg_source;
 #define OTG_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 typedef struct {
-    int64_t dim;          /* gaussian / uniform: dimension [2]; the 2-D laws are 2-D (ignored) */
-    const char *split;    /* finite data: "train" or "test" ["train"]; NPY/CSV have one split
-                           * (ignored) */
-    const int *classes;   /* fashion-mnist: keep these labels only (NULL: all); OTG_EINVAL if a
-                           * label is outside 0..9, n_classes <= 0, or nothing is left */
+    int64_t dim;        /* gaussian / uniform: dimension [2]; the 2-D laws are 2-D (ignored) */
+    const char *split;  /* finite data: "train" or "test" ["train"]; NPY/CSV have one split
+                         * (ignored) */
+    const int *classes; /* fashion-mnist: keep these labels only (NULL: all); OTG_EINVAL if a
+                         * label is outside 0..9, n_classes <= 0, or nothing is left */
     int n_classes;
-    int64_t grid_side;    /* grid: k x k points [5], k in 1..4096 */
-    double noise;         /* sd of the N(0, I_2) added to a 2-D law's points (final coordinates);
-                           * < 0 selects the law's default [-1]: moons 0.05, swiss-roll 0.025,
-                           * gaussians8 0.02, rings 0.02, checkerboard 0, grid 0; gaussian and
-                           * uniform ignore it */
-    const char *root;     /* fashion-mnist directory [OTG_FASHION_MNIST_DIR] */
+    int64_t grid_side; /* grid: k x k points [5], k in 1..4096 */
+    double noise;      /* sd of the N(0, I_2) added to a 2-D law's points (final coordinates);
+                        * < 0 selects the law's default [-1]: moons 0.05, swiss-roll 0.025,
+                        * gaussians8 0.02, rings 0.02, checkerboard 0, grid 0; gaussian and
+                        * uniform ignore it */
+    const char *root;  /* fashion-mnist directory [OTG_FASHION_MNIST_DIR] */
 } otg_source_opts;
 
 /* The defaults above, in brackets. */

@@ -187,7 +187,8 @@ int otg_game_has_samples(const otg_game *g);
 /* The generator's images of the first n (<= eval_n) latent evaluation points into gen [n, 2] and
  * the first n target evaluation points into target [n, 2] (either may be NULL). OTG_EINVAL
  * (error set) for games without samples. */
-OTG_NODISCARD otg_status otg_game_samples(otg_game *g, const double *z, int64_t n, float *gen, float *target);
+OTG_NODISCARD otg_status otg_game_samples(otg_game *g, const double *z, int64_t n, float *gen,
+                                          float *target);
 
 #ifdef __cplusplus
 }

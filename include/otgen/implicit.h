@@ -32,7 +32,7 @@ typedef struct {
     int warm_start;       /* start each forward from the last solution instead of 0 [0]; with 0,
                            * a forward depends only on theta (bit-reproducible in isolation) */
     otg_adjoint_solver adjoint_solver; /* [OTG_ADJOINT_ITERATE] */
-    int gmres_restart;    /* GMRES: Krylov vectors per restart cycle, 1..1000 [30] */
+    int gmres_restart;                 /* GMRES: Krylov vectors per restart cycle, 1..1000 [30] */
 } otg_fixed_point_opts;
 
 /* The defaults in brackets above. */
@@ -52,8 +52,8 @@ otg_fixed_point_opts otg_fixed_point_opts_default(void);
  *   otg_graph_backward returns OTG_ENOCONV when the adjoint solve diverges, stagnates, hits a
  *   zero pivot (GMRES) or runs out of iterations — the symptom of a singular (or nearly
  *   singular) I - A, or for OTG_ADJOINT_ITERATE of a spectral radius of A >= 1. */
-otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t_out,
-                          int n_theta, otg_node *const *t_theta, otg_node *const *theta,
+otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t_out, int n_theta,
+                          otg_node *const *t_theta, otg_node *const *theta,
                           const otg_fixed_point_opts *opts);
 
 /* What the last forward and backward of a fixed-point node did. */
@@ -80,8 +80,8 @@ otg_node *otg_soft_threshold(otg_graph *g, otg_node *v, otg_node *t);
  * T(x, lam) = S_{gamma lam}(x - gamma A^T (A x - b)). x [p, 1], lam [1], a [m, p], at [p, m]
  * (A^T, given so that no transpose op is needed), b [m, 1]. Use it to build the T of
  * otg_lasso_solve, or to unroll K steps on one tape. */
-otg_node *otg_lasso_ista_step(otg_graph *g, otg_node *x, otg_node *lam, otg_node *a,
-                              otg_node *at, otg_node *b, float gamma);
+otg_node *otg_lasso_ista_step(otg_graph *g, otg_node *x, otg_node *lam, otg_node *a, otg_node *at,
+                              otg_node *b, float gamma);
 
 /* x*(lam) [p, 1], the lasso solution for A [m, p] and b [m] (copied), as a fixed-point node of
  * the ISTA step with step gamma (0 < gamma < 2 / |A|_2^2 for convergence; gamma <= 0 selects

@@ -29,17 +29,18 @@ OTG_NODISCARD otg_status otg_npy_write(const char *path, const otg_tensor *t, in
  * integers little-endian. */
 
 typedef struct {
-    char *header;   /* NUL-terminated JSON text */
-    float *params;  /* [n_params] */
+    char *header;  /* NUL-terminated JSON text */
+    float *params; /* [n_params] */
     int64_t n_params;
-    float *state;   /* [n_state] (optimiser state) */
+    float *state; /* [n_state] (optimiser state) */
     int64_t n_state;
 } otg_checkpoint;
 
 /* Writes a checkpoint atomically: temporary file in the same directory, fsync, rename over path
  * (an existing checkpoint is replaced only by a complete new one). */
-OTG_NODISCARD otg_status otg_checkpoint_write(const char *path, const char *header, const float *params,
-                                int64_t n_params, const float *state, int64_t n_state);
+OTG_NODISCARD otg_status otg_checkpoint_write(const char *path, const char *header,
+                                              const float *params, int64_t n_params,
+                                              const float *state, int64_t n_state);
 /* Reads and fully validates a checkpoint (magic, version, lengths against the file size, CRC,
  * finite parameters); on any failure nothing is returned and the reason names the file. */
 OTG_NODISCARD otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out);
@@ -47,8 +48,8 @@ void otg_checkpoint_release(otg_checkpoint *c);
 
 /* Writes text to path atomically (temporary file, fsync, rename); refuses to replace an existing
  * file unless overwrite is set. */
-OTG_NODISCARD otg_status otg_write_file_atomic(const char *path, const char *text, size_t len, int overwrite);
-
+OTG_NODISCARD otg_status otg_write_file_atomic(const char *path, const char *text, size_t len,
+                                               int overwrite);
 
 /* Creates dir and its missing parents (mode 0755), as `mkdir -p`; an existing directory is fine.
  * OTG_EIO naming the path and the reason otherwise. */

@@ -73,8 +73,8 @@ void otg_minimax_free(otg_minimax *m);
  * (simgd, optimistic, anchored) or twice (altgda, extragradient). OTG_EINVAL on NULL arguments,
  * the oracle's status if it fails, OTG_ENONFINITE (z left as computed) when z_{k+1} is not
  * finite. */
-OTG_NODISCARD otg_status otg_minimax_step(otg_minimax *m, double *z, otg_minimax_oracle oracle, void *ctx,
-                            otg_rng *rng);
+OTG_NODISCARD otg_status otg_minimax_step(otg_minimax *m, double *z, otg_minimax_oracle oracle,
+                                          void *ctx, otg_rng *rng);
 /* Forgets the history (step count, anchor, previous direction, Adam moments). */
 void otg_minimax_reset(otg_minimax *m);
 /* Steps taken since new or reset. */

@@ -30,14 +30,14 @@ const char *otg_activation_name(otg_activation a);
 otg_node *otg_nn_activate(otg_graph *g, otg_node *x, otg_activation a, float leaky_alpha);
 
 typedef enum {
-    OTG_INIT_AUTO,   /* He for the relu family, Xavier otherwise */
-    OTG_INIT_HE,     /* N(0, 2 / fan_in) */
-    OTG_INIT_XAVIER  /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    OTG_INIT_AUTO,  /* He for the relu family, Xavier otherwise */
+    OTG_INIT_HE,    /* N(0, 2 / fan_in) */
+    OTG_INIT_XAVIER /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
 } otg_init;
 
 /* Fills w[count] with init's law for the given fans, from stream rng. */
 OTG_NODISCARD otg_status otg_nn_init_fill(float *w, int64_t count, int64_t fan_in, int64_t fan_out,
-                            otg_init init, otg_rng *rng);
+                                          otg_init init, otg_rng *rng);
 
 /* A dense layer x [n, in] -> x W + b [n, out]: W [in, out] initialised from rng (init must not be
  * AUTO here), b [out] zero. NULL on a bad shape or NULL input. */
@@ -98,15 +98,15 @@ typedef enum {
 
 typedef struct {
     otg_model_kind kind;
-    int64_t latent;           /* input dimension */
-    int64_t out_dim;          /* data dimension (img_h * img_w for the CNNs) */
-    int64_t hidden[8];        /* mlp hidden widths */
+    int64_t latent;    /* input dimension */
+    int64_t out_dim;   /* data dimension (img_h * img_w for the CNNs) */
+    int64_t hidden[8]; /* mlp hidden widths */
     int n_hidden;
     otg_activation activation; /* hidden activation */
     otg_activation output;     /* output activation (sigmoid for images, none for 2-D) */
     float leaky_alpha;
-    int64_t img_h, img_w;     /* cnn, rescnn: image size, divisible by 4 */
-    int64_t channels;         /* cnn, rescnn: channels after the dense layer */
+    int64_t img_h, img_w; /* cnn, rescnn: image size, divisible by 4 */
+    int64_t channels;     /* cnn, rescnn: channels after the dense layer */
 } otg_model_spec;
 
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden

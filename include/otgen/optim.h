@@ -3,9 +3,9 @@
  *   sgd       u <- u - lr g                                   (fixed step: Tanguy 2023, Thm 1)
  *   momentum  v <- mu v + g;  u <- u - lr v                   (heavy ball, PyTorch's convention)
  *   adam      Kingma & Ba with bias correction
- *   npsgd     u <- Proj_B(0,r)(u - lr g + lr a eps), eps ~ N(0, I_P) (Tanguy 2023, Thm 2); the ball is
- *             in the WHOLE parameter space unless per-tensor projection is asked for by name.
- * See docs/algorithms.md section 2. */
+ *   npsgd     u <- Proj_B(0,r)(u - lr g + lr a eps), eps ~ N(0, I_P) (Tanguy 2023, Thm 2); the ball
+ * is in the WHOLE parameter space unless per-tensor projection is asked for by name. See
+ * docs/algorithms.md section 2. */
 #ifndef OTGEN_OPTIM_H
 #define OTGEN_OPTIM_H
 
@@ -33,19 +33,20 @@ const char *otg_optim_type_name(const otg_optim_type *t);    /* "(null)" for NUL
 const char *otg_optim_type_summary(const otg_optim_type *t); /* "" for NULL */
 
 typedef struct {
-    double momentum;   /* momentum: mu [0.9] */
-    double beta1;      /* adam [0.9] */
-    double beta2;      /* adam [0.999] */
-    double eps;        /* adam [1e-8] */
-    double radius;     /* npsgd: r of the ball, > 0 [10] */
-    double noise;      /* npsgd: a, the noise level, >= 0 [0.01] */
-    int per_tensor;    /* npsgd: project each segment on its own ball instead of the whole vector [0] */
+    double momentum; /* momentum: mu [0.9] */
+    double beta1;    /* adam [0.9] */
+    double beta2;    /* adam [0.999] */
+    double eps;      /* adam [1e-8] */
+    double radius;   /* npsgd: r of the ball, > 0 [10] */
+    double noise;    /* npsgd: a, the noise level, >= 0 [0.01] */
+    int per_tensor;  /* npsgd: project each segment on its own ball instead of the whole vector [0]
+                      */
 } otg_optim_params;
 
 otg_optim_params otg_optim_params_default(void);
 
-/* An optimiser of type t for n parameters; NULL with the reason on bad parameters (e.g. radius <= 0,
- * momentum outside [0, 1), noise < 0) or out of memory. */
+/* An optimiser of type t for n parameters; NULL with the reason on bad parameters (e.g. radius <=
+ * 0, momentum outside [0, 1), noise < 0) or out of memory. */
 otg_optim *otg_optim_new(const otg_optim_type *t, int64_t n, const otg_optim_params *p);
 void otg_optim_free(otg_optim *o);
 
@@ -54,7 +55,8 @@ OTG_NODISCARD otg_status otg_optim_set_segments(otg_optim *o, int n_segments, co
 
 /* One update of u[n] from the gradient g[n] with step size lr > 0. rng: the stream of npsgd's noise
  * (may be NULL for the others). OTG_EINVAL on a bad lr or missing rng. */
-OTG_NODISCARD otg_status otg_optim_step(otg_optim *o, float *u, const float *g, double lr, otg_rng *rng);
+OTG_NODISCARD otg_status otg_optim_step(otg_optim *o, float *u, const float *g, double lr,
+                                        otg_rng *rng);
 
 /* The optimiser's state for checkpoints: state_size floats (momentum buffer, Adam moments) and the
  * number of steps taken (Adam's bias correction). Restoring both resumes bit-identically. */
@@ -74,8 +76,8 @@ typedef enum {
 typedef struct {
     otg_sched_kind kind;
     double lr0, gamma, min_lr; /* [gamma 0.5, min_lr 0] */
-    int64_t every;            /* step: period in steps [1000] */
-    int64_t patience;         /* plateau: validations [5] */
+    int64_t every;             /* step: period in steps [1000] */
+    int64_t patience;          /* plateau: validations [5] */
     /* plateau state (checkpointed with the run) */
     double lr, best;
     int64_t bad;

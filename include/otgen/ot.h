@@ -20,22 +20,23 @@ extern "C" {
  * sum 1. ds[n], dt[m] (each may be NULL) receive d W_p^p / d s_i and d / d t_j: a selection of the
  * Clarke subdifferential (ties broken by index; at a zero residual the p = 1 derivative is 0).
  * OTG_EINVAL on bad weights, p < 1, n or m < 1; OTG_ENOMEM. */
-OTG_NODISCARD otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n, const float *t,
-                                 const float *b, int64_t m, double p, double *value, float *ds,
-                                 float *dt);
+OTG_NODISCARD otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n,
+                                               const float *t, const float *b, int64_t m, double p,
+                                               double *value, float *ds, float *dt);
 
 /* ---- directions ----------------------------------------------------------------------------- */
 
 typedef enum {
-    OTG_DIR_GAUSSIAN,   /* theta = g / |g|, g ~ N(0, I_d): uniform on the sphere */
-    OTG_DIR_ORTHOGONAL  /* blocks of d orthonormal columns, each block Haar-distributed (QR of a
-                           Gaussian matrix with the sign fix), the last block truncated */
+    OTG_DIR_GAUSSIAN,  /* theta = g / |g|, g ~ N(0, I_d): uniform on the sphere */
+    OTG_DIR_ORTHOGONAL /* blocks of d orthonormal columns, each block Haar-distributed (QR of a
+                          Gaussian matrix with the sign fix), the last block truncated */
 } otg_dir_kind;
 
 /* Parses "gaussian" / "orthogonal". */
 OTG_NODISCARD otg_status otg_dir_parse(const char *name, otg_dir_kind *out);
 /* Fills theta [d, L] (row-major, one unit direction per column) from rng. */
-OTG_NODISCARD otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L, float *theta);
+OTG_NODISCARD otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L,
+                                           float *theta);
 
 /* ---- the SW estimator ----------------------------------------------------------------------- */
 
@@ -56,11 +57,12 @@ typedef struct {
 otg_sw_opts otg_sw_opts_default(void);
 
 typedef struct {
-    double value;        /* SW_p^p estimate: (1/L) sum_l W_p^p(theta_l) */
-    double distance;     /* value^(1/p), POT's sliced_wasserstein_distance */
-    double stderr_value; /* Monte-Carlo standard error of value: sd_l(W_p^p) / sqrt(L); NaN if L = 1 */
+    double value;    /* SW_p^p estimate: (1/L) sum_l W_p^p(theta_l) */
+    double distance; /* value^(1/p), POT's sliced_wasserstein_distance */
+    double
+        stderr_value; /* Monte-Carlo standard error of value: sd_l(W_p^p) / sqrt(L); NaN if L = 1 */
     int64_t n_directions;
-    int64_t ties;        /* adjacent equal projections of x met in the sorts (kink hits) */
+    int64_t ties; /* adjacent equal projections of x met in the sorts (kink hits) */
 } otg_sw_result;
 
 /* SW between x [n, d] (weights a [n] or NULL) and y [m, d] (weights b [m] or NULL) along the
@@ -68,25 +70,27 @@ typedef struct {
  * directions, residuals, and (if grad_x is not NULL) grad_x [n, d] = d value / d x = R theta^T
  * by GEMM, overwritten. per_dir [L] (or NULL) receives W_p^p(theta_l). Non-finite inputs give a
  * non-finite value. OTG_ESHAPE on mismatched shapes, OTG_EINVAL on bad options or weights. */
-OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
-                  const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
-                  otg_sw_result *res, float *grad_x, double *per_dir);
+OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
+                                const otg_tensor *y, const float *b, const otg_tensor *theta,
+                                const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
+                                double *per_dir);
 
 /* ---- max-sliced ----------------------------------------------------------------------------- */
 
 /* max_l W_p^p(theta_l) over the columns of theta (POT's max-sliced on sampled directions);
  * *best receives the column index. */
-OTG_NODISCARD otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
-                              const otg_tensor *y, const float *b, const otg_tensor *theta,
-                              double p, double *value, int64_t *best);
+OTG_NODISCARD otg_status otg_sw_max_sampled(otg_sw_workspace *ws, const otg_tensor *x,
+                                            const float *a, const otg_tensor *y, const float *b,
+                                            const otg_tensor *theta, double p, double *value,
+                                            int64_t *best);
 
 /* Projected gradient ascent on the sphere from direction dir [d]:
  * dir <- normalise(dir + step grad_dir W_p^p(dir)), `iters` times (the DSW-style max-sliced
  * estimator). A fixed step can overshoot, so dir returns the best direction met (the start
  * included) and *value its W_p^p: never below the starting value. */
 OTG_NODISCARD otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, const otg_tensor *y,
-                             const float *b, double p, int64_t iters, double step, float *dir,
-                             double *value);
+                                           const float *b, double p, int64_t iters, double step,
+                                           float *dir, double *value);
 
 /* ---- evaluation metrics ---------------------------------------------------------------------- */
 
@@ -104,7 +108,7 @@ typedef struct {
     const otg_tensor *theta; /* borrowed */
     otg_sw_opts opts;
     otg_sw_result result;
-    float *grad_x;           /* [n, d], owned by the node's context (allocated at build) */
+    float *grad_x; /* [n, d], owned by the node's context (allocated at build) */
 } otg_sw_loss_ctx;
 
 /* loss [1] = SW_p^p(x, y; theta) with uniform weights, x [n, d], y [m, d]. The gradient flows

@@ -7,21 +7,19 @@
  * Problems and otgen's own constants (the paper's are not known):
  *  relu2    u = (w, theta) in R x R^{d+1}, Phi(u)(x) = w relu(theta.[x,1]), V = (lambda/2)(w^2 +
  *           |theta|^2). Teacher f* = (1/m0) sum_j relu(theta*_j.[x,1]), theta*_j = (unit direction
- *           in R^d, bias 0) drawn uniformly on the sphere, weight 1. Init: u_i uniform on the sphere
- *           of radius r0 in R^{d+2} (default r0 = 0.1). relu'(0) is taken as 0.
- *  sigmoid2 Phi(u)(x) = w sigma(theta.[x,1]), V = lambda |w| with the subgradient sign(w) and 0 at
- *           w = 0. Teacher f* = (1/m0) sum_j (+-1 alternating) sigma(4 theta*_j.[x,1]) with the
- *           same directions as relu2. Init: w = 0, theta uniform on the sphere of radius r0 (default
- *           for this problem: 4) in R^{d+1}.
- *  deconv   u = (w, t), t on the torus [0, 1) (wrapped after each step). Phi(u) = w psi(. - t),
- *           psi(s) = sum_{|k|<=K} e^{2 pi i k s} (Dirichlet, K = 7 by default). Observation
- *           y = sum_j w*_j psi(. - t*_j), m0 spikes with weights alternating +-(1 + j/m0) at
- *           positions spread on the torus with a random shift and jitter. R(f) = 0.5 ||f - y||^2_L2
- *           computed exactly by Parseval: 0.5 sum_{k=-K..K} |yhat_k - (1/m) sum_i w_i
- *           e^{-2 pi i k t_i}|^2. V = lambda |w| (subgradient sign(w), 0 at 0). Init: w = 0, t_i =
- *           (i + 1/2)/m. The position component of the speed is divided by (2 pi K)^2 (a fixed
- *           metric on (w, t); positions are otherwise far stiffer than weights).
- *  The ablation initialisation OTG_PARTICLES_INIT_POINT puts every particle at one point (the first
+ *           in R^d, bias 0) drawn uniformly on the sphere, weight 1. Init: u_i uniform on the
+ * sphere of radius r0 in R^{d+2} (default r0 = 0.1). relu'(0) is taken as 0. sigmoid2 Phi(u)(x) = w
+ * sigma(theta.[x,1]), V = lambda |w| with the subgradient sign(w) and 0 at w = 0. Teacher f* =
+ * (1/m0) sum_j (+-1 alternating) sigma(4 theta*_j.[x,1]) with the same directions as relu2. Init: w
+ * = 0, theta uniform on the sphere of radius r0 (default for this problem: 4) in R^{d+1}. deconv u
+ * = (w, t), t on the torus [0, 1) (wrapped after each step). Phi(u) = w psi(. - t), psi(s) =
+ * sum_{|k|<=K} e^{2 pi i k s} (Dirichlet, K = 7 by default). Observation y = sum_j w*_j psi(. -
+ * t*_j), m0 spikes with weights alternating +-(1 + j/m0) at positions spread on the torus with a
+ * random shift and jitter. R(f) = 0.5 ||f - y||^2_L2 computed exactly by Parseval: 0.5
+ * sum_{k=-K..K} |yhat_k - (1/m) sum_i w_i e^{-2 pi i k t_i}|^2. V = lambda |w| (subgradient
+ * sign(w), 0 at 0). Init: w = 0, t_i = (i + 1/2)/m. The position component of the speed is divided
+ * by (2 pi K)^2 (a fixed metric on (w, t); positions are otherwise far stiffer than weights). The
+ * ablation initialisation OTG_PARTICLES_INIT_POINT puts every particle at one point (the first
  *  particle of the spread initialisation).
  * Data for the networks: inputs N(0, I_d) or uniform on S^{d-1}; a fixed sample of n points (exact
  * empirical objective, minibatches drawn with replacement when batch < n) or, with n = 0, fresh
@@ -40,12 +38,12 @@ typedef enum { OTG_PARTICLES_X_GAUSSIAN = 0, OTG_PARTICLES_X_SPHERE } otg_partic
 
 /* Parameters of a problem instance. */
 typedef struct {
-    int64_t d;            /* input dimension (networks) [2] */
-    int64_t m0;           /* teacher neurons / true spikes [3] */
-    double lambda;        /* regulariser weight [0] */
-    int64_t n;            /* fixed sample size, 0 = fresh samples each step [0] */
-    int64_t batch;        /* points per step (full batch when >= n > 0) [256] */
-    int64_t n_eval;       /* evaluation points when n = 0 [4096] */
+    int64_t d;      /* input dimension (networks) [2] */
+    int64_t m0;     /* teacher neurons / true spikes [3] */
+    double lambda;  /* regulariser weight [0] */
+    int64_t n;      /* fixed sample size, 0 = fresh samples each step [0] */
+    int64_t batch;  /* points per step (full batch when >= n > 0) [256] */
+    int64_t n_eval; /* evaluation points when n = 0 [4096] */
     otg_particles_inputs inputs;
     otg_particles_init init;
     double r0;            /* init radius; <= 0 selects the problem's default */
@@ -76,8 +74,8 @@ typedef struct {
  * name through otg_particles_type_by_name (to add one to the library, append it to the list in
  * src/particles/registry.c). docs/contributing-particles.md walks through it. */
 typedef struct otg_particles_type {
-    const char *name;    /* required: the --problem name */
-    const char *summary; /* required: one line for help texts */
+    const char *name;      /* required: the --problem name */
+    const char *summary;   /* required: one line for help texts */
     int64_t default_steps; /* Euler steps used when a run asks for 0 (> 0) */
     double default_lr;     /* step size used when a run asks for 0 (> 0) */
     double default_r0;     /* the init radius used for r0 <= 0 (help text only; 0: no radius) */
@@ -186,7 +184,8 @@ typedef struct {
  * steps that succeeded). OTG_EINVAL on steps < 1 or lr <= 0; the status of
  * otg_particles_step (OTG_ENONFINITE) or otg_particles_objective otherwise. */
 OTG_NODISCARD otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
-                             const otg_particles_hooks *hooks, otg_particles_result *res);
+                                           const otg_particles_hooks *hooks,
+                                           otg_particles_result *res);
 
 /* Called after each run of a sweep with the finished system (freed after the call): m = ms[im],
  * seed = p->seed + k. */
@@ -196,10 +195,11 @@ typedef void (*otg_particles_sweep_fn)(void *user, int im, int64_t k, otg_partic
  * otg_particles_run(o), then on_run (may be NULL). results (may be NULL) [seeds, nm] gets
  * results[k * nm + im]. Stops at the first failure and returns its status: the run's, or
  * OTG_EINVAL when otg_particles_new refuses (its reason in otg_last_error()). */
-OTG_NODISCARD otg_status otg_particles_sweep(const otg_particles_type *t, const otg_particles_params *p,
-                               const int64_t *ms, int nm, int64_t seeds,
-                               const otg_particles_run_opts *o, otg_particles_sweep_fn on_run,
-                               void *user, otg_particles_result *results);
+OTG_NODISCARD otg_status otg_particles_sweep(const otg_particles_type *t,
+                                             const otg_particles_params *p, const int64_t *ms,
+                                             int nm, int64_t seeds, const otg_particles_run_opts *o,
+                                             otg_particles_sweep_fn on_run, void *user,
+                                             otg_particles_result *results);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /* otgen plot: pictures people look at, written as PNG. Pixel grids of images through libpng;
  * charts with axes, ticks, labels, legends and log scales through PLplot's cairo driver. Every
  * writer writes a temporary file and renames it (a reader never sees half a picture) and refuses
- * to replace an existing file unless overwrite is set. Not thread-safe (PLplot has global state). */
+ * to replace an existing file unless overwrite is set. Not thread-safe (PLplot has global state).
+ */
 #ifndef OTGEN_PLOT_H
 #define OTGEN_PLOT_H
 
@@ -13,14 +14,15 @@ extern "C" {
 
 /* A grid of n grayscale images [n, h * w] with values in [0, 1] (clamped; NaN drawn black), `cols`
  * per row (at most n), 1-pixel gray separators, each image scaled up by an integer `zoom` >= 1. */
-OTG_NODISCARD otg_status otg_png_write_grid(const char *path, const float *images, int64_t n, int64_t h,
-                              int64_t w, int64_t cols, int zoom, int overwrite);
+OTG_NODISCARD otg_status otg_png_write_grid(const char *path, const float *images, int64_t n,
+                                            int64_t h, int64_t w, int64_t cols, int zoom,
+                                            int overwrite);
 
 /* A 2-D scatter chart: points a [na, 2] (e.g. generated, drawn on top) over points b [nb, 2]
  * (e.g. target), with a title and legend labels. */
-OTG_NODISCARD otg_status otg_plot_scatter(const char *path, const float *a, int64_t na, const char *label_a,
-                            const float *b, int64_t nb, const char *label_b, const char *title,
-                            int overwrite);
+OTG_NODISCARD otg_status otg_plot_scatter(const char *path, const float *a, int64_t na,
+                                          const char *label_a, const float *b, int64_t nb,
+                                          const char *label_b, const char *title, int overwrite);
 
 /* One line of a line chart: n points (x[i], y[i]); non-finite and, on a log axis, non-positive
  * points are skipped. */
@@ -33,14 +35,15 @@ typedef struct {
 /* A line chart of several series with a legend (right of the plot; labels cut to 24 characters);
  * logx/logy select log10 axes. OTG_EINVAL, and no file, when no series has a valid point. */
 OTG_NODISCARD otg_status otg_plot_lines(const char *path, const otg_series *series, int n_series,
-                          const char *title, const char *xlabel, const char *ylabel, int logx,
-                          int logy, int overwrite);
+                                        const char *title, const char *xlabel, const char *ylabel,
+                                        int logx, int logy, int overwrite);
 /* The same line chart on a linear y axis fixed to [ylo, yhi] (e.g. [0, 1] for a fraction), so
  * that constant series are not zoomed into. OTG_EINVAL unless ylo < yhi are finite, and as
  * otg_plot_lines. */
-OTG_NODISCARD otg_status otg_plot_lines_ylim(const char *path, const otg_series *series, int n_series,
-                               const char *title, const char *xlabel, const char *ylabel,
-                               int logx, double ylo, double yhi, int overwrite);
+OTG_NODISCARD otg_status otg_plot_lines_ylim(const char *path, const otg_series *series,
+                                             int n_series, const char *title, const char *xlabel,
+                                             const char *ylabel, int logx, double ylo, double yhi,
+                                             int overwrite);
 
 #ifdef __cplusplus
 }

@@ -50,12 +50,13 @@ typedef struct {
 /* One series: columns cols [otg_series_stats_cols(s)], steps [rows]. The file is written
  * atomically (otg_write_file_atomic); an existing file is an error unless overwrite.
  * OTG_EINVAL, OTG_ENOMEM, OTG_EIO. */
-OTG_NODISCARD otg_status otg_series_stats_write_csv(const otg_series_stats *s, const char *const *cols,
-                                      const int64_t *steps, const char *path, int overwrite);
+OTG_NODISCARD otg_status otg_series_stats_write_csv(const otg_series_stats *s,
+                                                    const char *const *cols, const int64_t *steps,
+                                                    const char *path, int overwrite);
 /* n >= 1 series of the same shape laid out by spec. */
 OTG_NODISCARD otg_status otg_series_stats_write_csv_ex(const otg_series_stats *const *s, int n,
-                                         const otg_series_csv *spec, const char *path,
-                                         int overwrite);
+                                                       const otg_series_csv *spec, const char *path,
+                                                       int overwrite);
 
 /* ---- one method on one game, over repeats ------------------------------------------------- */
 
@@ -91,8 +92,9 @@ typedef struct {
  * step, and logs a row of statistics every o->every steps. Fills *out (free with
  * otg_game_study_free, also on error). OTG_EINVAL on bad options or method parameters, OTG_ENOMEM,
  * or the oracle's status. */
-OTG_NODISCARD otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t, const otg_minimax_params *mp,
-                              const otg_game_study_opts *o, otg_game_study *out);
+OTG_NODISCARD otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t,
+                                            const otg_minimax_params *mp,
+                                            const otg_game_study_opts *o, otg_game_study *out);
 void otg_game_study_free(otg_game_study *s);
 
 /* ---- the ad-study: does relu'(0) change a float32 training run? ----------------------------- */

@@ -19,39 +19,39 @@ extern "C" {
  * Every field is a plain value (strings are char arrays): copy the struct freely. Defaults are
  * those of `otgen train --help`, in brackets. String fields take the names of the CLI values. */
 typedef struct {
-    char data[4096];           /* target: a 2-D law, gaussian, uniform, grid, fashion-mnist, FILE.npy,
-                                * FILE.csv ["moons"] */
-    char classes[64];          /* fashion-mnist labels to keep, "0,7"; "" = all [""] */
-    char source[64];           /* latent law: gaussian, uniform or a 2-D law ["gaussian"] */
-    int64_t latent;            /* latent dimension; 0 = 2 for 2-D data, 32 otherwise [0] */
-    char model[16];            /* mlp, cnn, rescnn, deq ["mlp"] */
-    char hidden[128];          /* hidden widths ["512,512"] */
-    char activation[16];       /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
-    char output[16];           /* output activation; auto = sigmoid for images, else none ["auto"] */
-    int64_t channels;          /* cnn/rescnn channels [32] */
-    char loss[16];             /* "sw" (SW_p^p, the only one) ["sw"] */
-    double p;                  /* order of the SW loss [2] */
-    int64_t projections;       /* fresh directions per step [128] */
-    char directions_kind[16];  /* gaussian or orthogonal ["gaussian"] */
-    int64_t batch;             /* generated and target points per step [256] */
-    int64_t steps;             /* training steps [2000] */
-    int64_t epochs;            /* > 0: steps = epochs x data size / batch (finite data) [0] */
-    char optimizer[16];        /* sgd, momentum, adam, npsgd ["adam"] */
-    double lr;                 /* step size [1e-3] */
-    double momentum;           /* [0.9] */
-    double radius;             /* npsgd ball radius [100] */
-    double noise;              /* npsgd noise level [0.01] */
-    char projection[16];       /* npsgd ball: whole or per-tensor ["whole"] */
-    char schedule[16];         /* constant, step, plateau ["constant"] */
-    double gamma;              /* step/plateau decay [0.5] */
-    int64_t sched_every;       /* step schedule period [1000] */
-    int64_t patience;          /* plateau patience in validations [5] */
-    double relu_prime;         /* relu'(0) in backprop, in [0, 1] [0] */
-    int64_t seed;              /* seed of every random stream [0] */
-    int64_t val_every;         /* validation period [100] */
-    int64_t val_n;             /* validation points (rounded up to a multiple of batch) [2048] */
-    int64_t val_projections;   /* fixed validation directions [256] */
-    int64_t checkpoint_every;  /* checkpoint period of otg_train_run [500] */
+    char data[4096];     /* target: a 2-D law, gaussian, uniform, grid, fashion-mnist, FILE.npy,
+                          * FILE.csv ["moons"] */
+    char classes[64];    /* fashion-mnist labels to keep, "0,7"; "" = all [""] */
+    char source[64];     /* latent law: gaussian, uniform or a 2-D law ["gaussian"] */
+    int64_t latent;      /* latent dimension; 0 = 2 for 2-D data, 32 otherwise [0] */
+    char model[16];      /* mlp, cnn, rescnn, deq ["mlp"] */
+    char hidden[128];    /* hidden widths ["512,512"] */
+    char activation[16]; /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
+    char output[16];     /* output activation; auto = sigmoid for images, else none ["auto"] */
+    int64_t channels;    /* cnn/rescnn channels [32] */
+    char loss[16];       /* "sw" (SW_p^p, the only one) ["sw"] */
+    double p;            /* order of the SW loss [2] */
+    int64_t projections; /* fresh directions per step [128] */
+    char directions_kind[16]; /* gaussian or orthogonal ["gaussian"] */
+    int64_t batch;            /* generated and target points per step [256] */
+    int64_t steps;            /* training steps [2000] */
+    int64_t epochs;           /* > 0: steps = epochs x data size / batch (finite data) [0] */
+    char optimizer[16];       /* sgd, momentum, adam, npsgd ["adam"] */
+    double lr;                /* step size [1e-3] */
+    double momentum;          /* [0.9] */
+    double radius;            /* npsgd ball radius [100] */
+    double noise;             /* npsgd noise level [0.01] */
+    char projection[16];      /* npsgd ball: whole or per-tensor ["whole"] */
+    char schedule[16];        /* constant, step, plateau ["constant"] */
+    double gamma;             /* step/plateau decay [0.5] */
+    int64_t sched_every;      /* step schedule period [1000] */
+    int64_t patience;         /* plateau patience in validations [5] */
+    double relu_prime;        /* relu'(0) in backprop, in [0, 1] [0] */
+    int64_t seed;             /* seed of every random stream [0] */
+    int64_t val_every;        /* validation period [100] */
+    int64_t val_n;            /* validation points (rounded up to a multiple of batch) [2048] */
+    int64_t val_projections;  /* fixed validation directions [256] */
+    int64_t checkpoint_every; /* checkpoint period of otg_train_run [500] */
 } otg_train_config;
 
 /* The defaults above. */
@@ -69,7 +69,8 @@ OTG_NODISCARD otg_status otg_train_config_from_json(const char *json, otg_train_
  * free(); NULL on out of memory. */
 char *otg_train_config_to_json(const otg_train_config *c);
 
-/* ---- the trainer ------------------------------------------------------------------------------ */
+/* ---- the trainer ------------------------------------------------------------------------------
+ */
 typedef struct otg_trainer otg_trainer;
 
 /* Builds a trainer at step 0: opens the sources (the held-out validation points come from the
@@ -94,17 +95,17 @@ void otg_trainer_free(otg_trainer *t);
 /* One row of metrics. A step fills every field but val_sw (NaN) and time_s (0); otg_train_run
  * sets them. Step 0 of a run is the initial validation: loss, loss_stderr, grad_norm and lr NaN. */
 typedef struct {
-    int64_t step;           /* steps done after this one */
-    double loss;            /* the batch's SW_p^p */
-    double val_sw;          /* validation SW_p, NaN when not validated at this step */
-    double grad_norm;       /* Euclidean norm of the gradient */
-    double lr;              /* step size used */
-    int64_t kinks;          /* nonsmooth inputs exactly at a kink in the step (relu_kinks + ties
-                             * + other ops' kinks) */
-    int64_t relu_kinks;     /* relu / leaky_relu inputs exactly 0 */
-    int64_t sort_ties;      /* ties in the SW sorts */
-    double loss_stderr;     /* Monte-Carlo standard error of loss over the directions */
-    double time_s;          /* seconds since the run started (otg_train_run) */
+    int64_t step;       /* steps done after this one */
+    double loss;        /* the batch's SW_p^p */
+    double val_sw;      /* validation SW_p, NaN when not validated at this step */
+    double grad_norm;   /* Euclidean norm of the gradient */
+    double lr;          /* step size used */
+    int64_t kinks;      /* nonsmooth inputs exactly at a kink in the step (relu_kinks + ties
+                         * + other ops' kinks) */
+    int64_t relu_kinks; /* relu / leaky_relu inputs exactly 0 */
+    int64_t sort_ties;  /* ties in the SW sorts */
+    double loss_stderr; /* Monte-Carlo standard error of loss over the directions */
+    double time_s;      /* seconds since the run started (otg_train_run) */
 } otg_train_row;
 
 /* One step: draws latents (stream 1), data (stream 2) and directions (stream 3), forward,
@@ -125,8 +126,7 @@ OTG_NODISCARD otg_status otg_trainer_save(const otg_trainer *t, const char *path
 /* n samples of the generator into out [n, dim]: latents from stream (seed, 1), drawn in batches
  * of min(n, 1024) rows (the same numbers as `otgen sample --seed`). Does not touch the training
  * streams. */
-OTG_NODISCARD otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n,
-                                            float *out);
+OTG_NODISCARD otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *out);
 
 int64_t otg_trainer_dim(const otg_trainer *t);        /* dimension of a generated point */
 int64_t otg_trainer_steps_done(const otg_trainer *t); /* steps applied */
@@ -159,7 +159,7 @@ OTG_NODISCARD otg_status otg_metrics_plot(const char *dir, double p);
 typedef struct {
     void (*on_row)(void *user, const otg_train_row *row); /* after each metrics row (row 0 too) */
     void *user;
-    void (*on_warning)(void *user, const char *message);  /* a picture could not be drawn */
+    void (*on_warning)(void *user, const char *message); /* a picture could not be drawn */
 } otg_train_hooks;
 
 /* Trains t to its config's steps in run_dir (created if missing) and writes there config.json,

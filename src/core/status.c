@@ -10,11 +10,17 @@
 
 static _Thread_local char last_error[512];
 
-const char *otg_last_error(void) { return last_error; }
+const char *otg_last_error(void) {
+    return last_error;
+}
 
-void otg_clear_error(void) { last_error[0] = '\0'; }
+void otg_clear_error(void) {
+    last_error[0] = '\0';
+}
 
-const char *otg_version(void) { return OTGEN_VERSION; }
+const char *otg_version(void) {
+    return OTGEN_VERSION;
+}
 
 otg_status otgi_fail(otg_status s, const char *fmt, ...) {
     va_list ap;
@@ -36,15 +42,24 @@ otg_status otg_set_error(otg_status s, const char *fmt, ...) {
 
 const char *otg_status_name(otg_status s) {
     switch (s) {
-    case OTG_OK: return "OTG_OK";
-    case OTG_ENOMEM: return "OTG_ENOMEM";
-    case OTG_EINVAL: return "OTG_EINVAL";
-    case OTG_ESHAPE: return "OTG_ESHAPE";
-    case OTG_EIO: return "OTG_EIO";
-    case OTG_EFORMAT: return "OTG_EFORMAT";
-    case OTG_ENONFINITE: return "OTG_ENONFINITE";
-    case OTG_CONTINUE: return "OTG_CONTINUE";
-    case OTG_ENOCONV: return "OTG_ENOCONV";
+    case OTG_OK:
+        return "OTG_OK";
+    case OTG_ENOMEM:
+        return "OTG_ENOMEM";
+    case OTG_EINVAL:
+        return "OTG_EINVAL";
+    case OTG_ESHAPE:
+        return "OTG_ESHAPE";
+    case OTG_EIO:
+        return "OTG_EIO";
+    case OTG_EFORMAT:
+        return "OTG_EFORMAT";
+    case OTG_ENONFINITE:
+        return "OTG_ENONFINITE";
+    case OTG_CONTINUE:
+        return "OTG_CONTINUE";
+    case OTG_ENOCONV:
+        return "OTG_ENOCONV";
     }
     return "OTG_UNKNOWN";
 }

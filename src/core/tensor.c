@@ -38,7 +38,8 @@ otg_tensor *otg_tensor_new(int ndim, const int64_t *shape) {
         return NULL;
     }
     t->ndim = ndim;
-    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    for (int i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
     t->owns = 1;
     return t;
 }
@@ -58,7 +59,8 @@ otg_tensor otg_tensor_view(float *data, int ndim, const int64_t *shape) {
     if (shape_numel(ndim, shape, "tensor_view") < 0) return v;
     v.data = data;
     v.ndim = ndim;
-    for (int i = 0; i < ndim; i++) v.shape[i] = shape[i];
+    for (int i = 0; i < ndim; i++)
+        v.shape[i] = shape[i];
     return v;
 }
 
@@ -90,13 +92,15 @@ otg_status otg_tensor_reshape(otg_tensor *t, int ndim, const int64_t *shape) {
 int64_t otg_tensor_numel(const otg_tensor *t) {
     if (!t || t->ndim < 1) return 0;
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->shape[i];
     return n;
 }
 
 void otg_tensor_fill(otg_tensor *t, float v) {
     int64_t n = otg_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++) t->data[i] = v;
+    for (int64_t i = 0; i < n; i++)
+        t->data[i] = v;
 }
 
 otg_status otg_tensor_copy(otg_tensor *dst, const otg_tensor *src) {

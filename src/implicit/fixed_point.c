@@ -11,14 +11,14 @@
 #include <string.h>
 
 typedef struct {
-    otg_graph *outer, *t;       /* outer: the graph holding the node; t: T's graph (owned) */
-    otg_node *x, *out;          /* in t: the input x and T(x, theta) */
-    otg_node *theta[8];         /* in t: the theta inputs */
+    otg_graph *outer, *t; /* outer: the graph holding the node; t: T's graph (owned) */
+    otg_node *x, *out;    /* in t: the input x and T(x, theta) */
+    otg_node *theta[8];   /* in t: the theta inputs */
     int n_theta;
-    int64_t n;                  /* numel(x) */
+    int64_t n; /* numel(x) */
     otg_fixed_point_opts opts;
-    float *w, *buf, *last;      /* [n] each: adjoint iterate, scratch, last solution */
-    double *gwork;              /* GMRES workspace, or NULL */
+    float *w, *buf, *last; /* [n] each: adjoint iterate, scratch, last solution */
+    double *gwork;         /* GMRES workspace, or NULL */
     int have_last;
     otg_fixed_point_info info;
     otgi_fixed_point_prepare prepare;
@@ -34,8 +34,7 @@ otg_fixed_point_opts otg_fixed_point_opts_default(void) {
 /* Copies the node's input values into T's theta inputs. */
 static void fp_load_theta(fixed_point *f, const otg_tensor *in) {
     for (int i = 0; i < f->n_theta; i++)
-        memcpy(otg_node_data(f->theta[i]), in[i].data,
-               (size_t)f->theta[i]->numel * sizeof(float));
+        memcpy(otg_node_data(f->theta[i]), in[i].data, (size_t)f->theta[i]->numel * sizeof(float));
 }
 
 /* x <- T(x) once; *step = max|T(x) - x|, *big = max|T(x)|. OTG_ENONFINITE on NaN/Inf. */
@@ -47,8 +46,10 @@ static otg_status fp_iterate(fixed_point *f, int k, double *step, double *big) {
     double s = 0.0, b = 0.0;
     for (int64_t i = 0; i < f->n; i++) {
         if (!isfinite(y[i]))
-            return otgi_fail(OTG_ENONFINITE, "fixed_point: T(x) is not finite (element %lld = %g) "
-                             "at iteration %d", (long long)i, (double)y[i], k);
+            return otgi_fail(OTG_ENONFINITE,
+                             "fixed_point: T(x) is not finite (element %lld = %g) "
+                             "at iteration %d",
+                             (long long)i, (double)y[i], k);
         s = fmax(s, fabs((double)y[i] - (double)x[i]));
         b = fmax(b, fabs((double)y[i]));
     }
@@ -66,8 +67,10 @@ static otg_status fp_forward(void *ctx, int n_in, const otg_tensor *in, otg_tens
     }
     fp_load_theta(f, in);
     float *x = otg_node_data(f->x);
-    if (f->opts.warm_start && f->have_last) memcpy(x, f->last, (size_t)f->n * sizeof *x);
-    else memset(x, 0, (size_t)f->n * sizeof *x);
+    if (f->opts.warm_start && f->have_last)
+        memcpy(x, f->last, (size_t)f->n * sizeof *x);
+    else
+        memset(x, 0, (size_t)f->n * sizeof *x);
     double step = INFINITY, big = 0.0;
     f->info.adjoint_iters = 0;
     f->info.adjoint_residual = 0.0;
@@ -84,7 +87,8 @@ static otg_status fp_forward(void *ctx, int n_in, const otg_tensor *in, otg_tens
             return OTG_OK;
         }
     }
-    return otgi_fail(OTG_ENOCONV, "fixed_point: x <- T(x, theta) did not converge in %d "
+    return otgi_fail(OTG_ENOCONV,
+                     "fixed_point: x <- T(x, theta) did not converge in %d "
                      "iterations (last step %.3g, tolerance %.3g): is T a contraction in x?",
                      f->opts.max_iter, step, f->opts.tol * (1.0 + big));
 }
@@ -97,20 +101,24 @@ static otg_status fp_vjp(fixed_point *f, const float *w) {
 
 static double norm2(const float *v, int64_t n) {
     double s = 0.0;
-    for (int64_t i = 0; i < n; i++) s += (double)v[i] * (double)v[i];
+    for (int64_t i = 0; i < n; i++)
+        s += (double)v[i] * (double)v[i];
     return sqrt(s);
 }
 
 /* The failure message of the adjoint solve: why it stopped, and what that says about A. */
 static otg_status fp_adjoint_fail(const fixed_point *f, const char *why, double r, int k) {
-    const char *hint = strcmp(why, "diverged") == 0
-        ? "A = dT/dx has an eigenvalue of modulus > 1 at x*, so w <- g + A^T w cannot converge "
-          "(and I - A may be singular)"
-        : "A = dT/dx has an eigenvalue of modulus about 1 at x* (I - A is singular or nearly so "
-          "when it is 1), or adjoint_tol is below float32 precision";
-    return otgi_fail(OTG_ENOCONV, "fixed_point: adjoint solve (I - A)^T w = g %s (residual %.3g "
-                     "|g| after %d iterations, tolerance %.1e): %s", why, r, k,
-                     f->opts.adjoint_tol, hint);
+    const char *hint =
+        strcmp(why, "diverged") == 0
+            ? "A = dT/dx has an eigenvalue of modulus > 1 at x*, so w <- g + A^T w cannot converge "
+              "(and I - A may be singular)"
+            : "A = dT/dx has an eigenvalue of modulus about 1 at x* (I - A is singular or nearly "
+              "so "
+              "when it is 1), or adjoint_tol is below float32 precision";
+    return otgi_fail(OTG_ENOCONV,
+                     "fixed_point: adjoint solve (I - A)^T w = g %s (residual %.3g "
+                     "|g| after %d iterations, tolerance %.1e): %s",
+                     why, r, k, f->opts.adjoint_tol, hint);
 }
 
 static otg_status fp_matvec(void *ctx, const float *v, const float **av) {
@@ -122,17 +130,23 @@ static otg_status fp_matvec(void *ctx, const float *v, const float **av) {
 
 /* The adjoint equation by GMRES (gmres.c) into f->w. */
 static otg_status fp_adjoint_gmres(fixed_point *f, const float *g) {
-    otgi_gmres_args a = {f->n, f->opts.gmres_restart, f->opts.adjoint_max_iter,
-                         f->opts.adjoint_tol, f->gwork, f->buf, fp_matvec, f};
+    otgi_gmres_args a = {f->n,
+                         f->opts.gmres_restart,
+                         f->opts.adjoint_max_iter,
+                         f->opts.adjoint_tol,
+                         f->gwork,
+                         f->buf,
+                         fp_matvec,
+                         f};
     const char *why = NULL;
-    otg_status st = otgi_gmres(&a, g, f->w, &f->info.adjoint_iters, &f->info.adjoint_residual,
-                               &why);
+    otg_status st =
+        otgi_gmres(&a, g, f->w, &f->info.adjoint_iters, &f->info.adjoint_residual, &why);
     if (st != OTG_OK && why)
-        return otgi_fail(OTG_ENOCONV, "fixed_point: GMRES on the adjoint equation (I - A)^T w = g "
+        return otgi_fail(OTG_ENOCONV,
+                         "fixed_point: GMRES on the adjoint equation (I - A)^T w = g "
                          "%s (residual %.3g |g| after %d passes, tolerance %.1e): I - A is "
                          "singular or nearly so at x*, or adjoint_tol is below float32 precision",
-                         why, f->info.adjoint_residual, f->info.adjoint_iters,
-                         f->opts.adjoint_tol);
+                         why, f->info.adjoint_residual, f->info.adjoint_iters, f->opts.adjoint_tol);
     return st;
 }
 
@@ -188,7 +202,8 @@ static otg_status fp_backward(void *ctx, int n_in, const otg_tensor *in, const o
     for (int i = 0; i < n_in; i++) {
         const float *bw = otg_node_grad(f->theta[i]);
         if (!in_grad[i].data || !bw) continue;
-        for (int64_t j = 0; j < f->theta[i]->numel; j++) in_grad[i].data[j] += bw[j];
+        for (int64_t j = 0; j < f->theta[i]->numel; j++)
+            in_grad[i].data[j] += bw[j];
     }
     return OTG_OK;
 }
@@ -226,40 +241,51 @@ static otg_status fp_check(otg_graph *g, otg_graph *t, const otg_node *tx, const
     if (tx->op != OTG_OP_INPUT || !tx->requires_grad)
         return otgi_fail(OTG_EINVAL, "fixed_point: x must be an otg_input with requires_grad");
     if (!same_shape(tx, tout))
-        return otgi_fail(OTG_ESHAPE, "fixed_point: T(x) has %lld elements in %d dims, x %lld in "
-                         "%d", (long long)tout->numel, tout->ndim, (long long)tx->numel, tx->ndim);
+        return otgi_fail(OTG_ESHAPE,
+                         "fixed_point: T(x) has %lld elements in %d dims, x %lld in "
+                         "%d",
+                         (long long)tout->numel, tout->ndim, (long long)tx->numel, tx->ndim);
     int64_t np = 0;
     otg_graph_params(t, &np);
-    if (np) return otgi_fail(OTG_EINVAL, "fixed_point: T's graph has %lld parameters; pass T's "
-                             "parameters as theta inputs", (long long)np);
+    if (np)
+        return otgi_fail(OTG_EINVAL,
+                         "fixed_point: T's graph has %lld parameters; pass T's "
+                         "parameters as theta inputs",
+                         (long long)np);
     for (int i = 0; i < n_theta; i++) {
         const otg_node *a = tth[i], *b = th[i];
         if (!a || !b) return otgi_fail(OTG_EINVAL, "fixed_point: theta %d is NULL", i);
         if (a->graph != t || a->op != OTG_OP_INPUT || a == tx)
-            return otgi_fail(OTG_EINVAL, "fixed_point: theta %d must be an otg_input of T's "
-                             "graph other than x", i);
-        if (b->graph != g) return otgi_fail(OTG_EINVAL, "fixed_point: theta %d of another graph", i);
+            return otgi_fail(OTG_EINVAL,
+                             "fixed_point: theta %d must be an otg_input of T's "
+                             "graph other than x",
+                             i);
+        if (b->graph != g)
+            return otgi_fail(OTG_EINVAL, "fixed_point: theta %d of another graph", i);
         if (!same_shape(a, b))
             return otgi_fail(OTG_ESHAPE, "fixed_point: theta %d has %lld elements, T's input %lld",
                              i, (long long)b->numel, (long long)a->numel);
         if (b->requires_grad && !a->requires_grad)
-            return otgi_fail(OTG_EINVAL, "fixed_point: theta %d needs a gradient: create T's "
-                             "input with requires_grad = 1", i);
+            return otgi_fail(OTG_EINVAL,
+                             "fixed_point: theta %d needs a gradient: create T's "
+                             "input with requires_grad = 1",
+                             i);
     }
     return OTG_OK;
 }
 
-otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t_out,
-                          int n_theta, otg_node *const *t_theta, otg_node *const *theta,
+otg_node *otg_fixed_point(otg_graph *g, otg_graph *t, otg_node *t_x, otg_node *t_out, int n_theta,
+                          otg_node *const *t_theta, otg_node *const *theta,
                           const otg_fixed_point_opts *opts) {
     fixed_point *f = NULL;
     otg_fixed_point_opts o = opts ? *opts : otg_fixed_point_opts_default();
     if (fp_check(g, t, t_x, t_out, n_theta, t_theta, theta) != OTG_OK) goto fail;
     if (o.max_iter < 1 || o.adjoint_max_iter < 1 || !(o.tol >= 0) || !(o.adjoint_tol >= 0) ||
         (o.adjoint_solver != OTG_ADJOINT_ITERATE && o.adjoint_solver != OTG_ADJOINT_GMRES) ||
-        (o.adjoint_solver == OTG_ADJOINT_GMRES && (o.gmres_restart < 1 || o.gmres_restart > 1000))) {
+        (o.adjoint_solver == OTG_ADJOINT_GMRES &&
+         (o.gmres_restart < 1 || o.gmres_restart > 1000))) {
         otgi_fail(OTG_EINVAL, "fixed_point: iterations must be >= 1, tolerances >= 0, the "
-                  "adjoint solver ITERATE or GMRES (restart 1..1000)");
+                              "adjoint solver ITERATE or GMRES (restart 1..1000)");
         goto fail;
     }
     if (otg_graph_compile(t) != OTG_OK || !(f = otgi_calloc(1, sizeof *f))) goto fail;

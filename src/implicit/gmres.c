@@ -26,11 +26,13 @@ typedef struct {
 static otg_status apply(gmres *q, int j) {
     const double *vj = q->v + (size_t)j * (size_t)q->n;
     double *u = q->v + (size_t)(j + 1) * (size_t)q->n;
-    for (int64_t i = 0; i < q->n; i++) q->f[i] = (float)vj[i];
+    for (int64_t i = 0; i < q->n; i++)
+        q->f[i] = (float)vj[i];
     const float *av;
     otg_status st = q->matvec(q->ctx, q->f, &av);
     if (st != OTG_OK) return st;
-    for (int64_t i = 0; i < q->n; i++) u[i] = (double)q->f[i] - (double)av[i];
+    for (int64_t i = 0; i < q->n; i++)
+        u[i] = (double)q->f[i] - (double)av[i];
     return OTG_OK;
 }
 
@@ -39,20 +41,25 @@ static otg_status apply(gmres *q, int j) {
 static double arnoldi_step(gmres *q, int j) {
     double *u = q->v + (size_t)(j + 1) * (size_t)q->n, *hj = q->h + (size_t)j * (size_t)(q->m + 1);
     double n0 = 0.0; /* |(I - A^T) v_j| before orthogonalisation */
-    for (int64_t k = 0; k < q->n; k++) n0 += u[k] * u[k];
+    for (int64_t k = 0; k < q->n; k++)
+        n0 += u[k] * u[k];
     n0 = sqrt(n0);
     for (int i = 0; i <= j; i++) {
         const double *vi = q->v + (size_t)i * (size_t)q->n;
         double d = 0.0;
-        for (int64_t k = 0; k < q->n; k++) d += u[k] * vi[k];
+        for (int64_t k = 0; k < q->n; k++)
+            d += u[k] * vi[k];
         hj[i] = d;
-        for (int64_t k = 0; k < q->n; k++) u[k] -= d * vi[k];
+        for (int64_t k = 0; k < q->n; k++)
+            u[k] -= d * vi[k];
     }
     double nu = 0.0;
-    for (int64_t k = 0; k < q->n; k++) nu += u[k] * u[k];
+    for (int64_t k = 0; k < q->n; k++)
+        nu += u[k] * u[k];
     hj[j + 1] = sqrt(nu);
     if (hj[j + 1] > 0.0)
-        for (int64_t k = 0; k < q->n; k++) u[k] /= hj[j + 1];
+        for (int64_t k = 0; k < q->n; k++)
+            u[k] /= hj[j + 1];
     for (int i = 0; i < j; i++) { /* previous rotations */
         double a = hj[i], b = hj[i + 1];
         hj[i] = q->cs[i] * a + q->sn[i] * b;
@@ -72,11 +79,13 @@ static double arnoldi_step(gmres *q, int j) {
 static void update(gmres *q, int k, double *w) {
     for (int i = k - 1; i >= 0; i--) {
         double acc = q->s[i];
-        for (int l = i + 1; l < k; l++) acc -= q->h[(size_t)l * (size_t)(q->m + 1) + (size_t)i] * q->y[l];
+        for (int l = i + 1; l < k; l++)
+            acc -= q->h[(size_t)l * (size_t)(q->m + 1) + (size_t)i] * q->y[l];
         q->y[i] = acc / q->h[(size_t)i * (size_t)(q->m + 1) + (size_t)i];
     }
     for (int i = 0; i < k; i++)
-        for (int64_t l = 0; l < q->n; l++) w[l] += q->y[i] * q->v[(size_t)i * (size_t)q->n + (size_t)l];
+        for (int64_t l = 0; l < q->n; l++)
+            w[l] += q->y[i] * q->v[(size_t)i * (size_t)q->n + (size_t)l];
 }
 
 /* r = g - (I - A^T) w into v[0]; returns |r|. */
@@ -140,14 +149,16 @@ otg_status otgi_gmres(const otgi_gmres_args *a, const float *g, float *w_out, in
             return (*why = "stagnated", OTG_ENOCONV);
         }
         prev = beta;
-        for (int64_t i = 0; i < n; i++) q.v[i] /= beta;
+        for (int64_t i = 0; i < n; i++)
+            q.v[i] /= beta;
         otg_status st = cycle(&q, a, beta, gn, w, iters, rel_residual, why);
         if (st == OTG_OK) st = residual(&q, g, w, &beta); /* the true residual, in v[0] */
         if (st != OTG_OK) return st;
     }
     *rel_residual = beta / gn;
     double wn = 0.0;
-    for (int64_t i = 0; i < n; i++) wn += w[i] * w[i], w_out[i] = (float)w[i];
+    for (int64_t i = 0; i < n; i++)
+        wn += w[i] * w[i], w_out[i] = (float)w[i];
     if (sqrt(wn) > 1e6 * gn) return (*why = "gave |w| > 1e6 |g|", OTG_ENOCONV);
     return OTG_OK;
 }

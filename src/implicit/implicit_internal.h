@@ -11,12 +11,12 @@
 typedef otg_status (*otgi_matvec)(void *ctx, const float *v, const float **av);
 
 typedef struct {
-    int64_t n;          /* unknowns */
-    int restart;        /* m: Krylov vectors per cycle */
-    int max_iter;       /* operator applications at most (restarts' residuals not counted) */
-    double tol;         /* stop at |g - (I - A^T) w| <= tol |g| */
-    double *work;       /* [otgi_gmres_work_doubles(n, restart)] */
-    float *fbuf;        /* [n] */
+    int64_t n;    /* unknowns */
+    int restart;  /* m: Krylov vectors per cycle */
+    int max_iter; /* operator applications at most (restarts' residuals not counted) */
+    double tol;   /* stop at |g - (I - A^T) w| <= tol |g| */
+    double *work; /* [otgi_gmres_work_doubles(n, restart)] */
+    float *fbuf;  /* [n] */
     otgi_matvec matvec;
     void *ctx;
 } otgi_gmres_args;

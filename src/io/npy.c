@@ -1,6 +1,7 @@
-/* NPY writer (and the public reader, whose code is in core). Format: "\x93NUMPY", major, minor, header length (uint16 for v1, uint32
- * for v2/v3), then an ASCII dict {'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }
- * padded with spaces to a 16- (v1: 64-) byte boundary and a newline, then the raw data. */
+/* NPY writer (and the public reader, whose code is in core). Format: "\x93NUMPY", major, minor,
+ * header length (uint16 for v1, uint32 for v2/v3), then an ASCII dict {'descr': '<f4',
+ * 'fortran_order': False, 'shape': (n, d), } padded with spaces to a 16- (v1: 64-) byte boundary
+ * and a newline, then the raw data. */
 #define _POSIX_C_SOURCE 200809L
 #include "io_internal.h"
 #include "otgen/io.h"
@@ -25,8 +26,8 @@ static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
         at += (size_t)snprintf(shape + at, sizeof shape - at, "%lld,%s", (long long)t->shape[i],
                                i + 1 < t->ndim ? " " : "");
     if (t->ndim > 1) shape[at - 1] = '\0'; /* (n, d) has no trailing comma; (n,) keeps it */
-    int len = snprintf(h + 10, cap - 10, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }",
-                       shape);
+    int len = snprintf(h + 10, cap - 10,
+                       "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
     size_t total = 10 + (size_t)len + 1;
     size_t padded = (total + 63) / 64 * 64;
     memset(h + 10 + len, ' ', padded - total);
@@ -38,7 +39,8 @@ static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
 }
 
 otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite) {
-    if (!path || !t || !t->data || t->ndim < 1) return otgi_fail(OTG_EINVAL, "npy_write: NULL argument");
+    if (!path || !t || !t->data || t->ndim < 1)
+        return otgi_fail(OTG_EINVAL, "npy_write: NULL argument");
     char h[256], tmp[4096];
     otg_status st = otgi_atomic_begin(path, overwrite, tmp, sizeof tmp);
     if (st != OTG_OK) return st;

@@ -1,9 +1,9 @@
 /* Charts through PLplot's cairo driver ("pngcairo"): a 2-D scatter (generated points over target
  * points, equal scales) and a line chart (several series, optional log10 axes, legend outside the
  * plot box on the right). PLplot has global state, so calls must be serial. PLplot's fatal errors
- * would end the process; an exit handler longjmps back here instead and the call fails with OTG_EIO.
- * The file appears atomically: PLplot writes "<path>.tmp.<pid>", committed by io_internal.h's
- * writer (fsync, rename, directory fsync). */
+ * would end the process; an exit handler longjmps back here instead and the call fails with
+ * OTG_EIO. The file appears atomically: PLplot writes "<path>.tmp.<pid>", committed by
+ * io_internal.h's writer (fsync, rename, directory fsync). */
 #define _POSIX_C_SOURCE 200809L
 #include "otgen/plot.h"
 #include "io_internal.h"
@@ -335,8 +335,10 @@ static void draw_points(const point_set *s, PLINT color) {
 static void decade_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data) {
     int every = *(const int *)data;
     long n = lround(value);
-    if (fabs(value - (double)n) > 1e-6 || n % every) label[0] = '\0';
-    else snprintf(label, (size_t)length, "10#u%ld#d", n);
+    if (fabs(value - (double)n) > 1e-6 || n % every)
+        label[0] = '\0';
+    else
+        snprintf(label, (size_t)length, "10#u%ld#d", n);
 }
 
 static void draw_grid(const char *xopt, double xtick, const char *yopt, double ytick) {
@@ -516,8 +518,8 @@ static void draw_lines(const void *vctx) {
     plwidth(1.0);
     plcol0(COL_FG);
     plslabelfunc(every > 1 ? decade_label : NULL, &every);
-    plbox(c->logx ? "bcnstl" : "bcnst", xtick, 0, c->logy ? (every > 1 ? "bcnstlvo" : "bcnstlv")
-                                                           : "bcnstv", ytick, 0);
+    plbox(c->logx ? "bcnstl" : "bcnst", xtick, 0,
+          c->logy ? (every > 1 ? "bcnstlvo" : "bcnstlv") : "bcnstv", ytick, 0);
     plslabelfunc(NULL, NULL);
     draw_axis_labels(c->xlabel, c->ylabel, 5.0);
     draw_legend(&ls, x1 + 0.03, 0.98, 0.13, 0.90, 0);
@@ -566,8 +568,10 @@ static otg_status plot_lines(const char *path, const otg_series *series, int n_s
                          logx || logy ? " or non-positive on a log axis" : "");
     if (!isnan(ylo) || !isnan(yhi)) {
         if (!(isfinite(ylo) && isfinite(yhi) && ylo < yhi) || logy)
-            return otgi_fail(OTG_EINVAL, "%s: y window [%g, %g] needs finite ylo < yhi on a linear "
-                             "axis", path, ylo, yhi);
+            return otgi_fail(OTG_EINVAL,
+                             "%s: y window [%g, %g] needs finite ylo < yhi on a linear "
+                             "axis",
+                             path, ylo, yhi);
         c.ylo = ylo, c.yhi = yhi;
     }
     c.bx = otgi_calloc((size_t)max_n, sizeof(PLFLT));
@@ -585,8 +589,7 @@ otg_status otg_plot_lines(const char *path, const otg_series *series, int n_seri
 }
 
 otg_status otg_plot_lines_ylim(const char *path, const otg_series *series, int n_series,
-                               const char *title, const char *xlabel, const char *ylabel,
-                               int logx, double ylo, double yhi, int overwrite) {
-    return plot_lines(path, series, n_series, title, xlabel, ylabel, logx, 0, ylo, yhi,
-                      overwrite);
+                               const char *title, const char *xlabel, const char *ylabel, int logx,
+                               double ylo, double yhi, int overwrite) {
+    return plot_lines(path, series, n_series, title, xlabel, ylabel, logx, 0, ylo, yhi, overwrite);
 }

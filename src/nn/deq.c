@@ -26,7 +26,8 @@ static otg_status deq_project(void *user, int n_theta, const otg_tensor *theta) 
     double s = otg_spectral_norm(wd, w, w, bd->power_iters);
     if (s > (double)bd->kappa) {
         const float c = (float)((double)bd->kappa / s);
-        for (int64_t i = 0; i < w * w; i++) wd[i] *= c;
+        for (int64_t i = 0; i < w * w; i++)
+            wd[i] *= c;
     }
     return OTG_OK;
 }
@@ -50,13 +51,14 @@ static otg_graph *deq_graph(int64_t n, int64_t in, int64_t w, otg_node **z, otg_
 }
 
 /* W from N(0, 1/w) rescaled to |W|_2 = kappa / 2; U He. */
-static otg_status deq_init(float *wd, float *ud, int64_t in, int64_t w, float kappa,
-                           otg_rng *rng) {
+static otg_status deq_init(float *wd, float *ud, int64_t in, int64_t w, float kappa, otg_rng *rng) {
     otg_rng_fill_normal(rng, w * w, wd);
-    for (int64_t i = 0; i < w * w; i++) wd[i] = (float)((double)wd[i] / sqrt((double)w));
+    for (int64_t i = 0; i < w * w; i++)
+        wd[i] = (float)((double)wd[i] / sqrt((double)w));
     double s = otg_spectral_norm(wd, w, w, 500);
     if (!(s > 0.0)) return otgi_fail(OTG_EINVAL, "deq: W init has norm 0");
-    for (int64_t i = 0; i < w * w; i++) wd[i] = (float)((double)wd[i] * 0.5 * (double)kappa / s);
+    for (int64_t i = 0; i < w * w; i++)
+        wd[i] = (float)((double)wd[i] * 0.5 * (double)kappa / s);
     return otg_nn_init_fill(ud, in * w, in, w, OTG_INIT_HE, rng);
 }
 
@@ -65,12 +67,14 @@ otg_node *otg_nn_deq(otg_graph *g, otg_node *x, int64_t width, const otg_deq_spe
     otg_deq_spec sp = spec ? *spec : otg_deq_spec_default();
     if (!g || !x || !rng) return otgi_fail(OTG_EINVAL, "deq: NULL argument"), NULL;
     if (otg_node_ndim(x) != 2)
-        return otgi_fail(OTG_ESHAPE, "deq: input must be [n, in], has %d dims",
-                         otg_node_ndim(x)), NULL;
+        return otgi_fail(OTG_ESHAPE, "deq: input must be [n, in], has %d dims", otg_node_ndim(x)),
+               NULL;
     if (width <= 0 || !(sp.max_norm > 0.0f && sp.max_norm < 1.0f) || sp.power_iters < 1)
-        return otgi_fail(OTG_EINVAL, "deq: width %lld > 0, max_norm %g in (0, 1) and "
-                         "power_iters %d >= 1 needed", (long long)width, (double)sp.max_norm,
-                         sp.power_iters), NULL;
+        return otgi_fail(OTG_EINVAL,
+                         "deq: width %lld > 0, max_norm %g in (0, 1) and "
+                         "power_iters %d >= 1 needed",
+                         (long long)width, (double)sp.max_norm, sp.power_iters),
+               NULL;
     const int64_t n = otg_node_shape(x)[0], in = otg_node_shape(x)[1];
     otg_node *w = otg_param(g, 2, (int64_t[]){width, width});
     otg_node *u = otg_param(g, 2, (int64_t[]){in, width});

@@ -37,7 +37,8 @@ otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64
 static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
     int64_t widths[10];
     widths[0] = s->latent;
-    for (int i = 0; i < s->n_hidden; i++) widths[1 + i] = s->hidden[i];
+    for (int i = 0; i < s->n_hidden; i++)
+        widths[1 + i] = s->hidden[i];
     widths[1 + s->n_hidden] = s->out_dim;
     otg_mlp_spec m = otg_mlp_spec_default();
     m.widths = widths;
@@ -65,8 +66,11 @@ static otg_node *build_deq(otg_graph *g, otg_node *z, const otg_model_spec *s, o
 static otg_node *conv3(otg_graph *g, otg_node *x, int64_t cout, otg_rng *init) {
     if (!x) return NULL;
     const int64_t cin = otg_node_shape(x)[1];
-    otg_node *w = otg_param(g, 4, (int64_t[]){cout, cin, 3, 3}), *b = otg_param(g, 1, (int64_t[]){cout});
-    if (!w || !b || otg_nn_init_fill(otg_node_data(w), cout * cin * 9, cin * 9, cout * 9, OTG_INIT_HE, init) != OTG_OK)
+    otg_node *w = otg_param(g, 4, (int64_t[]){cout, cin, 3, 3}),
+             *b = otg_param(g, 1, (int64_t[]){cout});
+    if (!w || !b ||
+        otg_nn_init_fill(otg_node_data(w), cout * cin * 9, cin * 9, cout * 9, OTG_INIT_HE, init) !=
+            OTG_OK)
         return NULL;
     return otg_bias(g, otg_conv2d(g, x, w, 1, 1), b);
 }
@@ -79,10 +83,12 @@ static otg_node *residual(otg_graph *g, otg_node *x, const otg_model_spec *s, ot
     return otg_add(g, x, conv3(g, h, c, init));
 }
 
-static otg_node *build_cnn(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init, int res) {
+static otg_node *build_cnn(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init,
+                           int res) {
     const int64_t n = otg_node_shape(z)[0], c = s->channels, h4 = s->img_h / 4, w4 = s->img_w / 4;
     otg_node *h = otg_nn_dense(g, z, c * h4 * w4, OTG_INIT_HE, init);
-    h = otg_reshape(g, otg_nn_activate(g, h, s->activation, s->leaky_alpha), 4, (int64_t[]){n, c, h4, w4});
+    h = otg_reshape(g, otg_nn_activate(g, h, s->activation, s->leaky_alpha), 4,
+                    (int64_t[]){n, c, h4, w4});
     h = h ? otg_upsample(g, h, 2) : NULL;
     h = otg_nn_activate(g, conv3(g, h, c / 2 > 0 ? c / 2 : 1, init), s->activation, s->leaky_alpha);
     if (res) h = residual(g, h, s, init);
@@ -95,15 +101,21 @@ static otg_node *build_cnn(otg_graph *g, otg_node *z, const otg_model_spec *s, o
 otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init) {
     if (!g || !z || !s || !init) return otgi_fail(OTG_EINVAL, "model: NULL argument"), NULL;
     if (otg_node_ndim(z) != 2 || otg_node_shape(z)[1] != s->latent)
-        return otgi_fail(OTG_ESHAPE, "model: latent input must be [n, %lld]", (long long)s->latent), NULL;
-    if (s->n_hidden < 0 || s->n_hidden > 8) return otgi_fail(OTG_EINVAL, "model: 0 to 8 hidden widths"), NULL;
+        return otgi_fail(OTG_ESHAPE, "model: latent input must be [n, %lld]", (long long)s->latent),
+               NULL;
+    if (s->n_hidden < 0 || s->n_hidden > 8)
+        return otgi_fail(OTG_EINVAL, "model: 0 to 8 hidden widths"), NULL;
     if (s->kind == OTG_MODEL_MLP) return build_mlp(g, z, s, init);
     if (s->kind == OTG_MODEL_DEQ) return build_deq(g, z, s, init);
     if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)
         return otgi_fail(OTG_EINVAL, "model: unknown kind %d", (int)s->kind), NULL;
-    if (s->img_h < 4 || s->img_w < 4 || s->img_h % 4 || s->img_w % 4 || s->img_h * s->img_w != s->out_dim)
-        return otgi_fail(OTG_EINVAL, "model %s: needs image data with sides divisible by 4 (data dim %lld)",
-                         otg_model_kind_name(s->kind), (long long)s->out_dim), NULL;
-    if (s->channels < 2) return otgi_fail(OTG_EINVAL, "model: channels %lld < 2", (long long)s->channels), NULL;
+    if (s->img_h < 4 || s->img_w < 4 || s->img_h % 4 || s->img_w % 4 ||
+        s->img_h * s->img_w != s->out_dim)
+        return otgi_fail(OTG_EINVAL,
+                         "model %s: needs image data with sides divisible by 4 (data dim %lld)",
+                         otg_model_kind_name(s->kind), (long long)s->out_dim),
+               NULL;
+    if (s->channels < 2)
+        return otgi_fail(OTG_EINVAL, "model: channels %lld < 2", (long long)s->channels), NULL;
     return build_cnn(g, z, s, init, s->kind == OTG_MODEL_RESCNN);
 }

@@ -186,12 +186,12 @@ static otg_status npsgd_step(otg_optim *o, float *u, const float *g, double lr, 
 /* ---- the type objects ----------------------------------------------------------------------- */
 
 static const otg_optim_type sgd_type = {"sgd", "u <- u - lr g", 0, 0, init_none, sgd_step};
-static const otg_optim_type momentum_type = {"momentum", "heavy ball v <- mu v + g, u <- u - lr v",
-                                             1, 0, momentum_init, momentum_step};
-static const otg_optim_type adam_type = {"adam", "Adam with bias correction", 2, 0, adam_init,
+static const otg_optim_type momentum_type = {
+    "momentum", "heavy ball v <- mu v + g, u <- u - lr v", 1, 0, momentum_init, momentum_step};
+static const otg_optim_type adam_type = {"adam",   "Adam with bias correction", 2, 0, adam_init,
                                          adam_step};
-static const otg_optim_type npsgd_type = {"npsgd", "noised projected SGD onto the ball B(0, r)", 0,
-                                          1, npsgd_init, npsgd_step};
+static const otg_optim_type npsgd_type = {
+    "npsgd", "noised projected SGD onto the ball B(0, r)", 0, 1, npsgd_init, npsgd_step};
 
 const otg_optim_type *const otg_optim_sgd = &sgd_type;
 const otg_optim_type *const otg_optim_momentum = &momentum_type;

@@ -8,8 +8,8 @@
  * Metric: the position component of the speed is divided by (2 pi K)^2 (the flow for the metric
  * diag(1, (2 pi K)^2) on (w, t)); otherwise positions, whose curvature grows like (2 pi K)^2 w^2,
  * would need a step thousands of times smaller than the weights. */
-#include "otgen/particles.h"
 #include "internal.h"
+#include "otgen/particles.h"
 #include "particles_internal.h"
 
 #include <math.h>
@@ -21,12 +21,14 @@
 typedef struct {
     otg_particles_params p;
     int64_t K;
-    float *truth;          /* [m0, 2] */
-    double *yre, *yim;     /* yhat_k, k = 0..K */
-    double *rre, *rim;     /* rho_k */
+    float *truth;      /* [m0, 2] */
+    double *yre, *yim; /* yhat_k, k = 0..K */
+    double *rre, *rim; /* rho_k */
 } deconv;
 
-static int64_t deconv_dim(const otg_particles_params *p) { return 2; }
+static int64_t deconv_dim(const otg_particles_params *p) {
+    return 2;
+}
 
 static void deconv_destroy(void *state) {
     deconv *s = state;
@@ -76,9 +78,11 @@ static void *deconv_create(const otg_particles_params *p, int64_t m) {
 
 static void deconv_init(void *state, int64_t m, float *u) {
     deconv *s = state;
-    for (int64_t i = 0; i < m; i++) u[2 * i] = 0.0f, u[2 * i + 1] = (float)(((double)i + 0.5) / (double)m);
+    for (int64_t i = 0; i < m; i++)
+        u[2 * i] = 0.0f, u[2 * i + 1] = (float)(((double)i + 0.5) / (double)m);
     if (s->p.init == OTG_PARTICLES_INIT_POINT)
-        for (int64_t i = 0; i < m; i++) u[2 * i + 1] = u[1];
+        for (int64_t i = 0; i < m; i++)
+            u[2 * i + 1] = u[1];
 }
 
 static otg_status deconv_eval(void *state, const float *u, int64_t m, otg_rng *batch, double *F,
@@ -93,12 +97,13 @@ static otg_status deconv_eval(void *state, const float *u, int64_t m, otg_rng *b
         rre[k] -= s->yre[k], rim[k] -= s->yim[k];
         R += (k ? 2.0 : 1.0) * (rre[k] * rre[k] + rim[k] * rim[k]);
     }
-    for (int64_t i = 0; i < m; i++) V += fabs((double)u[2 * i]);
+    for (int64_t i = 0; i < m; i++)
+        V += fabs((double)u[2 * i]);
     *F = 0.5 * R + lam * V / (double)m;
     if (!isfinite(*F)) return otgi_fail(OTG_ENONFINITE, "particles: objective is not finite");
     if (!g) return OTG_OK;
-    /* m dR/dw_i = sum_k c_k Re(conj(rho_k) e^{-i phi}) = sum_k c_k (a cos phi - b sin phi);
-     * m dR/dt_i = -w_i sum_k c_k 2 pi k (a sin phi + b cos phi); c_0 = 1, c_k = 2. */
+        /* m dR/dw_i = sum_k c_k Re(conj(rho_k) e^{-i phi}) = sum_k c_k (a cos phi - b sin phi);
+         * m dR/dt_i = -w_i sum_k c_k 2 pi k (a sin phi + b cos phi); c_0 = 1, c_k = 2. */
 #pragma omp parallel for schedule(static) if (m * (K + 1) >= OTGI_PAR_MIN_WORK / 16)
     for (int64_t i = 0; i < m; i++) {
         double w = (double)u[2 * i], t = (double)u[2 * i + 1], gw = 0.0, gt = 0.0;

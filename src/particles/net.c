@@ -3,8 +3,8 @@
  * m grad F_m: pre-activations by GEMMs over fixed blocks of rows, residuals per row,
  * per-particle output-weight sums accumulated per fixed chunk of rows then added in chunk order,
  * theta gradients by GEMMs over fixed blocks of particles. Nothing depends on the thread count. */
-#include "particles_internal.h"
 #include "internal.h"
+#include "particles_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,14 +18,17 @@ void otgi_sphere_rows(otg_rng *r, int64_t m, int64_t dim, int64_t c0, double rad
     for (int64_t i = 0; i < m; i++) {
         float *row = u + i * dim;
         double s = 0.0;
-        for (int64_t c = c0; c < dim; c++) s += (double)row[c] * (double)row[c];
+        for (int64_t c = c0; c < dim; c++)
+            s += (double)row[c] * (double)row[c];
         double k = s > 0.0 ? radius / sqrt(s) : 0.0;
-        for (int64_t c = 0; c < dim; c++) row[c] = c < c0 ? 0.0f : (float)((double)row[c] * k);
+        for (int64_t c = 0; c < dim; c++)
+            row[c] = c < c0 ? 0.0f : (float)((double)row[c] * k);
     }
 }
 
 void otgi_collapse_rows(int64_t m, int64_t dim, float *u) {
-    for (int64_t i = 1; i < m; i++) memcpy(u + i * dim, u, (size_t)dim * sizeof *u);
+    for (int64_t i = 1; i < m; i++)
+        memcpy(u + i * dim, u, (size_t)dim * sizeof *u);
 }
 
 static inline double act_f(otgi_act a, double z) {
@@ -39,9 +42,11 @@ static void draw_data(const otgi_net *s, otg_rng *r, int64_t rows, float *x, flo
     otg_rng_fill_normal(r, rows * d, g);
     for (int64_t i = rows - 1; i >= 0; i--) {
         double n2 = 0.0;
-        for (int64_t c = 0; c < d; c++) n2 += (double)g[i * d + c] * (double)g[i * d + c];
+        for (int64_t c = 0; c < d; c++)
+            n2 += (double)g[i * d + c] * (double)g[i * d + c];
         double k = s->p.inputs == OTG_PARTICLES_X_SPHERE && n2 > 0.0 ? 1.0 / sqrt(n2) : 1.0;
-        for (int64_t c = d - 1; c >= 0; c--) x[i * d1 + c] = (float)((double)g[i * d + c] * k);
+        for (int64_t c = d - 1; c >= 0; c--)
+            x[i * d1 + c] = (float)((double)g[i * d + c] * k);
         x[i * d1 + d] = 1.0f;
     }
     int64_t m0 = s->p.m0;
@@ -50,7 +55,8 @@ static void draw_data(const otgi_net *s, otg_rng *r, int64_t rows, float *x, flo
         for (int64_t j = 0; j < m0; j++) {
             const float *t = s->teacher + j * s->dim;
             double z = 0.0;
-            for (int64_t c = 0; c < d1; c++) z += (double)t[1 + c] * (double)x[i * d1 + c];
+            for (int64_t c = 0; c < d1; c++)
+                z += (double)t[1 + c] * (double)x[i * d1 + c];
             f += (double)t[0] * act_f(s->act, z);
         }
         y[i] = (float)(f / (double)m0);
@@ -71,7 +77,8 @@ void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, ot
     if (!s) return NULL;
     s->p = *p, s->act = act, s->pen = pen, s->m = m;
     s->d1 = p->d + 1, s->dim = p->d + 2;
-    int64_t eval_rows = p->n > 0 ? p->n : p->n_eval, batch = p->n > 0 && p->batch > p->n ? p->n : p->batch;
+    int64_t eval_rows = p->n > 0 ? p->n : p->n_eval,
+            batch = p->n > 0 && p->batch > p->n ? p->n : p->batch;
     s->rows_max = eval_rows > batch ? eval_rows : batch;
     int64_t mm = m > p->m0 ? m : p->m0, chunks = (s->rows_max + OTGI_CHUNK - 1) / OTGI_CHUNK;
     s->teacher = otgi_calloc((size_t)(p->m0 * s->dim), sizeof(float));
@@ -96,9 +103,11 @@ void *otgi_net_create(const otg_particles_params *p, int64_t m, otgi_act act, ot
         float *t = s->teacher + j * s->dim;
         otg_rng_fill_normal(&rt, p->d, t + 1);
         double n2 = 0.0;
-        for (int64_t c = 1; c <= p->d; c++) n2 += (double)t[c] * (double)t[c];
+        for (int64_t c = 1; c <= p->d; c++)
+            n2 += (double)t[c] * (double)t[c];
         double k = n2 > 0.0 ? teacher_scale / sqrt(n2) : 0.0;
-        for (int64_t c = 1; c <= p->d; c++) t[c] = (float)((double)t[c] * k);
+        for (int64_t c = 1; c <= p->d; c++)
+            t[c] = (float)((double)t[c] * k);
         t[1 + p->d] = 0.0f;
         t[0] = alternate_signs && (j % 2) ? -1.0f : 1.0f;
     }
@@ -136,9 +145,11 @@ static double row_output(otgi_act act, const float *w, const float *z, int64_t m
             }
     } else {
         for (; j + 4 <= m; j += 4)
-            for (int k = 0; k < 4; k++) acc[k] += (double)w[j + k] * act_f(act, (double)z[j + k]);
+            for (int k = 0; k < 4; k++)
+                acc[k] += (double)w[j + k] * act_f(act, (double)z[j + k]);
     }
-    for (; j < m; j++) acc[j % 4] += (double)w[j] * act_f(act, (double)z[j]);
+    for (; j < m; j++)
+        acc[j % 4] += (double)w[j] * act_f(act, (double)z[j]);
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
@@ -156,7 +167,8 @@ static void net_chunk(otgi_net *s, const float *u, const float *w, int64_t m, co
     otg_gemm(0, 1, nr, m, d1, 1.0f, x + i0 * d1, d1, u + 1, dim, 0.0f, zc, m);
     double *pc = s->part + c * m;
     if (grad)
-        for (int64_t j = 0; j < m; j++) pc[j] = 0.0;
+        for (int64_t j = 0; j < m; j++)
+            pc[j] = 0.0;
     for (int64_t i = 0; i < nr; i++) {
         float *zi = zc + i * m;
         double ri = row_output(act, w, zi, m) / (double)m - (double)y[i0 + i];
@@ -191,12 +203,16 @@ static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const fl
     float *z = s->z, *w = s->w;
     double *part = s->part;
     const int par = rows * m * d1 >= OTGI_PAR_MIN_WORK;
-    for (int64_t j = 0; j < m; j++) w[j] = u[j * dim];
+    for (int64_t j = 0; j < m; j++)
+        w[j] = u[j * dim];
 #pragma omp parallel for schedule(static) if (par)
-    for (int64_t c = 0; c < chunks; c++) net_chunk(s, u, w, m, x, y, rows, c, g != NULL);
+    for (int64_t c = 0; c < chunks; c++)
+        net_chunk(s, u, w, m, x, y, rows, c, g != NULL);
     double loss = 0.0, vsum = 0.0;
-    for (int64_t i = 0; i < rows; i++) loss += s->r[i] * s->r[i];
-    for (int64_t j = 0; j < m; j++) vsum += penalty(s, u + j * dim, NULL);
+    for (int64_t i = 0; i < rows; i++)
+        loss += s->r[i] * s->r[i];
+    for (int64_t j = 0; j < m; j++)
+        vsum += penalty(s, u + j * dim, NULL);
     *F = 0.5 * loss / (double)rows + vsum / (double)m;
     if (!isfinite(*F)) return otgi_fail(OTG_ENONFINITE, "particles: objective is not finite");
     if (!g) return OTG_OK;
@@ -209,10 +225,12 @@ static otg_status net_eval_rows(otgi_net *s, const float *u, int64_t m, const fl
         otg_gemm(1, 0, nb, d1, rows, 1.0f, z + j0, m, x, d1, 0.0f, g + j0 * dim + 1, dim);
         for (int64_t j = j0; j < j0 + nb; j++) {
             double gw = 0.0;
-            for (int64_t c = 0; c < chunks; c++) gw += part[c * m + j];
+            for (int64_t c = 0; c < chunks; c++)
+                gw += part[c * m + j];
             float *gj = g + j * dim;
             const float *uj = u + j * dim;
-            for (int64_t k = 1; k < dim; k++) gj[k] *= uj[0];
+            for (int64_t k = 1; k < dim; k++)
+                gj[k] *= uj[0];
             gj[0] = (float)(gw * inv);
             penalty(s, uj, gj);
         }
@@ -229,7 +247,8 @@ otg_status otgi_net_eval(void *state, const float *u, int64_t m, otg_rng *batch,
         if (p->n > 0) return net_eval_rows(s, u, m, s->xtrain, s->ytrain, p->n, F, g);
         return net_eval_rows(s, u, m, s->xeval, s->yeval, p->n_eval, F, g);
     }
-    if (p->n > 0 && p->batch >= p->n) return net_eval_rows(s, u, m, s->xtrain, s->ytrain, p->n, F, g);
+    if (p->n > 0 && p->batch >= p->n)
+        return net_eval_rows(s, u, m, s->xtrain, s->ytrain, p->n, F, g);
     if (p->n == 0) {
         draw_data(s, batch, p->batch, s->xb, s->yb);
     } else {

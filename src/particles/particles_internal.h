@@ -13,7 +13,7 @@ typedef struct {
     otgi_act act;
     otgi_penalty pen;
     int64_t d1, dim, m, rows_max;
-    float *teacher;        /* [m0, dim] */
+    float *teacher;         /* [m0, dim] */
     float *xtrain, *ytrain; /* [n, d1], [n] (n > 0) */
     float *xeval, *yeval;   /* [n_eval, d1] (n = 0) */
     float *xb, *yb;         /* training batch [batch, d1] */

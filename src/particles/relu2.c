@@ -2,12 +2,14 @@
  * Phi(u)(x) = w relu(theta.[x,1]), V = (lambda/2)(w^2 + |theta|^2), square loss against a teacher
  * of m0 unit neurons. Init: particles uniform on the sphere of radius r0 (default 0.1).
  * Run defaults: 3000 steps, lr 0.2. */
-#include "particles_internal.h"
 #include "internal.h"
+#include "particles_internal.h"
 
 #define RELU2_R0 0.1 /* the default init radius */
 
-static int64_t relu2_dim(const otg_particles_params *p) { return p->d + 2; }
+static int64_t relu2_dim(const otg_particles_params *p) {
+    return p->d + 2;
+}
 
 static void *relu2_create(const otg_particles_params *p, int64_t m) {
     return otgi_net_create(p, m, OTGI_ACT_RELU, OTGI_V_DECAY, 1.0, 0);

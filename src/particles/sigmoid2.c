@@ -2,12 +2,14 @@
  * Phi(u)(x) = w sigma(theta.[x,1]), V = lambda |w| (subgradient sign(w), 0 at w = 0), against a
  * teacher of m0 neurons sigma(4 theta*.[x,1]) with weights alternating +-1. Init: w = 0 and theta
  * uniform on the sphere of radius r0 (default 4) in R^{d+1}. */
-#include "particles_internal.h"
 #include "internal.h"
+#include "particles_internal.h"
 
 #define SIGMOID2_R0 4.0 /* the default init radius of theta */
 
-static int64_t sigmoid2_dim(const otg_particles_params *p) { return p->d + 2; }
+static int64_t sigmoid2_dim(const otg_particles_params *p) {
+    return p->d + 2;
+}
 
 static void *sigmoid2_create(const otg_particles_params *p, int64_t m) {
     return otgi_net_create(p, m, OTGI_ACT_SIGMOID, OTGI_V_ABS_W, 4.0, 1);

@@ -9,8 +9,8 @@
 #include "otgen/otgen.h"
 #include "otgen/particles.h"
 
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 

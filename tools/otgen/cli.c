@@ -50,8 +50,8 @@ int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t
         errno = 0;
         long long v = strtoll(p, &end, 10);
         if (errno || end == p || (*end != ',' && *end != '\0') || v <= 0 || v > 1000000)
-            cli_usage_error(cmd, "%s: '%s' is not a comma-separated list of positive widths",
-                            flag, s);
+            cli_usage_error(cmd, "%s: '%s' is not a comma-separated list of positive widths", flag,
+                            s);
         if (n == max) cli_usage_error(cmd, "%s: more than %d entries", flag, max);
         out[n++] = v;
         p = *end == ',' ? end + 1 : end;
@@ -85,14 +85,15 @@ void cli_progress_start(cli_progress *p, int64_t total, int64_t every) {
 
 void cli_progress_update(cli_progress *p, int64_t step, const char *status) {
     double now = cli_now(), el = now - p->t0;
-    double rate = el > 0 ? (double)step / el : 0.0, eta = rate > 0 ? (double)(p->total - step) / rate : 0.0;
+    double rate = el > 0 ? (double)step / el : 0.0,
+           eta = rate > 0 ? (double)(p->total - step) / rate : 0.0;
     if (p->tty) {
         if (now - p->last_draw < 0.1 && step != p->total) return;
         p->last_draw = now;
         const int width = 30;
         int fill = (int)((double)width * (double)step / (double)p->total);
-        fprintf(stderr, "\r[%.*s%*s] %lld/%lld  %.0f steps/s  ETA %.0fs  %s\033[K",
-                fill, "##############################", width - fill, "", (long long)step,
+        fprintf(stderr, "\r[%.*s%*s] %lld/%lld  %.0f steps/s  ETA %.0fs  %s\033[K", fill,
+                "##############################", width - fill, "", (long long)step,
                 (long long)p->total, rate, eta, status);
     } else if (step % p->every == 0 || step == p->total) {
         fprintf(stderr, "step %lld/%lld  %.0f steps/s  ETA %.0fs  %s\n", (long long)step,

@@ -114,7 +114,8 @@ static _Noreturn void print_help(void) {
     for (int i = 0; i < otg_game_type_count(); i++) {
         const otg_game_type *t = otg_game_type_at(i);
         char head[256], *knobs = xcalloc(1, t->params_size);
-        if (otg_game_type_defaults(t, knobs) != OTG_OK) cli_usage_error("game", "%s", otg_last_error());
+        if (otg_game_type_defaults(t, knobs) != OTG_OK)
+            cli_usage_error("game", "%s", otg_last_error());
         snprintf(head, sizeof head, "--game %s: %s%s", t->name, t->summary,
                  t->n_params ? "; knobs:" : "");
         params_print_help(head, t->params, t->n_params, knobs);
@@ -453,7 +454,8 @@ int cmd_game(int argc, char **argv) {
     size_t size = KNOBS + t->params_size;
     common_opts *o = xcalloc(1, size);
     *o = defaults;
-    if (otg_game_type_defaults(t, KNOB_PTR(o)) != OTG_OK) cli_usage_error("game", "%s", otg_last_error());
+    if (otg_game_type_defaults(t, KNOB_PTR(o)) != OTG_OK)
+        cli_usage_error("game", "%s", otg_last_error());
     int *seen = xcalloc((size_t)nd, sizeof(int));
     check_foreign_knobs(t, d, nd, argc, argv);
     params_parse_argv("game", USAGE, d, nd, o, argc, argv, seen);
