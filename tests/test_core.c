@@ -245,6 +245,16 @@ static void test_params_text_and_json(void **state) {
                      OTG_OK);
     assert_int_equal(q.n, 42);
     assert_string_equal(q.name, "");
+    int64_t v[3];
+    int n = -1;
+    assert_int_equal(otg_parse_int_list("512,7", "--hidden", 1, 1000, v, 3, &n), OTG_OK);
+    assert_true(n == 2 && v[0] == 512 && v[1] == 7);
+    const char *bad_lists[] = {"", "1,,2", "1,x", "0", "1001", "1,2,3,4"};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(otg_parse_int_list(bad_lists[i], "--hidden", 1, 1000, v, 3, &n),
+                         OTG_EINVAL);
+        assert_non_null(strstr(otg_last_error(), "--hidden: "));
+    }
 }
 
 int main(void) {

@@ -173,6 +173,11 @@ void otg_param_format(const otg_param_def *d, const void *obj, char *buf, size_t
  * wrong type or an out-of-range value; on error obj may be partly updated. */
 otg_status otg_params_apply_json(const otg_param_def *defs, int n, void *obj, const char *json,
                                  const char *what, const int *skip, const char *const *ignore);
+/* Parses a comma-separated list of integers in [lo, hi] ("512,512") into out[max] and its length
+ * into *n. OTG_EINVAL, with the message starting "what: ", on an empty list, a malformed entry, a
+ * value outside [lo, hi] or more than max entries. */
+OTG_NODISCARD otg_status otg_parse_int_list(const char *s, const char *what, int64_t lo, int64_t hi,
+                                            int64_t *out, int max, int *n);
 /* The in_config rows of obj as a JSON object, pretty-printed in table order (an empty STR is
  * written as null). Caller frees with free(); NULL on out of memory. */
 char *otg_params_to_json(const otg_param_def *defs, int n, const void *obj);

@@ -195,3 +195,23 @@ char *otg_params_to_json(const otg_param_def *defs, int n, const void *obj) {
     if (o && !text) otgi_fail(OTG_ENOMEM, "params: out of memory writing JSON");
     return text;
 }
+
+otg_status otg_parse_int_list(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out,
+                              int max, int *n) {
+    if (!s || !out || !n) return otgi_fail(OTG_EINVAL, "params: NULL argument");
+    what = what ? what : "list";
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || (*end != ',' && *end != '\0') || v < lo || v > hi)
+            return otgi_fail(OTG_EINVAL,
+                             "%s: '%s' is not a comma-separated list of integers in [%lld, %lld]",
+                             what, s, (long long)lo, (long long)hi);
+        if (*n == max) return otgi_fail(OTG_EINVAL, "%s: more than %d entries", what, max);
+        out[(*n)++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return *n ? OTG_OK : otgi_fail(OTG_EINVAL, "%s: empty list", what);
+}

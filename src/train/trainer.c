@@ -15,49 +15,16 @@ static otg_status wrap(otg_status st, const char *what) {
     return otgi_fail(st, "train: %s: %s", what, msg);
 }
 
-/* "0,7" -> labels; returns the count, or -1. */
-static int parse_classes(const char *s, int *out, int max) {
-    int n = 0;
-    for (const char *p = s; *p;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0 || v > 9 || n == max || (*end != ',' && *end)) return -1;
-        out[n++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-    }
-    return n;
-}
-
-/* "512,512" -> widths in out[max]; returns the count, or -1 (error set). */
-static int parse_widths(const char *s, int64_t *out, int max) {
-    int n = 0;
-    for (const char *p = s; *p;) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || (*end != ',' && *end) || v <= 0 || v > 1000000)
-            return otgi_fail(OTG_EINVAL,
-                             "train: --hidden: '%s' is not a comma-separated list of "
-                             "positive widths",
-                             s),
-                   -1;
-        if (n == max)
-            return otgi_fail(OTG_EINVAL, "train: --hidden: more than %d entries", max), -1;
-        out[n++] = v;
-        p = *end == ',' ? end + 1 : end;
-    }
-    if (n == 0) return otgi_fail(OTG_EINVAL, "train: --hidden: empty list"), -1;
-    return n;
-}
-
 static otg_status open_target(otg_trainer *t) {
     otg_train_config *c = &t->c;
     otg_source_opts so = otg_source_opts_default();
+    int64_t labels[10];
     int classes[10];
     if (c->classes[0]) {
-        so.n_classes = parse_classes(c->classes, classes, 10);
-        if (so.n_classes <= 0)
-            return otgi_fail(OTG_EINVAL, "train: --classes: '%s' is not a list of labels 0..9",
-                             c->classes);
+        if (otg_parse_int_list(c->classes, "train: --classes", 0, 9, labels, 10, &so.n_classes))
+            return OTG_EINVAL;
+        for (int i = 0; i < so.n_classes; i++)
+            classes[i] = (int)labels[i];
         so.classes = classes;
     }
     if (!(t->target = otg_source_open(c->data, &so))) return wrap(OTG_EINVAL, "--data");
@@ -95,7 +62,8 @@ static otg_status make_spec(otg_trainer *t) {
     if (otg_model_kind_parse(c->model, &kind) != OTG_OK) return wrap(OTG_EINVAL, "--model");
     otg_model_spec *s = &t->spec;
     *s = otg_model_spec_default(kind, c->latent, t->dim);
-    if ((s->n_hidden = parse_widths(c->hidden, s->hidden, 8)) < 0) return OTG_EINVAL;
+    if (otg_parse_int_list(c->hidden, "train: --hidden", 1, 1000000, s->hidden, 8, &s->n_hidden))
+        return OTG_EINVAL;
     if (otg_activation_parse(c->activation, &s->activation) != OTG_OK)
         return wrap(OTG_EINVAL, "--activation");
     if (!strcmp(c->output, "auto"))

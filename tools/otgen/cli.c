@@ -1,8 +1,8 @@
-/* Number parsing with flag-naming errors, the usage-error exit and the progress display. */
+/* The usage-error exit, the list-flag parser, the median of timings and the progress display. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "otgen/core.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,43 +20,10 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...) {
     exit(OTG_EXIT_USAGE);
 }
 
-int64_t cli_parse_int(const char *cmd, const char *flag, const char *s, int64_t lo, int64_t hi) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end != '\0')
-        cli_usage_error(cmd, "%s: '%s' is not an integer", flag, s);
-    if (v < lo || v > hi)
-        cli_usage_error(cmd, "%s: %lld outside [%lld, %lld]", flag, v, (long long)lo,
-                        (long long)hi);
-    return v;
-}
-
-double cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end != '\0' || !isfinite(v))
-        cli_usage_error(cmd, "%s: '%s' is not a finite number", flag, s);
-    if (v < lo || v > hi) cli_usage_error(cmd, "%s: %g outside [%g, %g]", flag, v, lo, hi);
-    return v;
-}
-
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max) {
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (errno || end == p || (*end != ',' && *end != '\0') || v <= 0 || v > 1000000)
-            cli_usage_error(cmd, "%s: '%s' is not a comma-separated list of positive widths", flag,
-                            s);
-        if (n == max) cli_usage_error(cmd, "%s: more than %d entries", flag, max);
-        out[n++] = v;
-        p = *end == ',' ? end + 1 : end;
-    }
-    if (n == 0) cli_usage_error(cmd, "%s: empty list", flag);
+    int n;
+    if (otg_parse_int_list(s, flag, 1, 1000000, out, max, &n) != OTG_OK)
+        cli_usage_error(cmd, "%s", otg_last_error());
     return n;
 }
 

@@ -12,9 +12,6 @@
 /* Prints "otgen <cmd>: <message>" on stderr and exits with status 2. */
 _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Parse the whole string as a number in [lo, hi]; exit 2 naming `flag` otherwise. */
-int64_t cli_parse_int(const char *cmd, const char *flag, const char *s, int64_t lo, int64_t hi);
-double cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi);
 /* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);
 
