@@ -1,11 +1,12 @@
 /* io: NPY round trip, float64 and v2 headers, and a clear error for each malformed file (bad
  * magic, truncated header or data, trailing bytes, unsupported dtype, Fortran order, 0-d or empty
- * arrays, non-finite values when refused); no overwrite without the flag. */
+ * arrays, non-finite values when refused); no overwrite without the flag; the whole-file reader. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the three headers it needs */
 
 #include "otgen/io.h"
 
@@ -46,7 +47,8 @@ static const char *write_raw(const char *name, int major, const char *dict, cons
     fputc((int)(hl & 0xff), f), fputc((int)(hl >> 8), f);
     if (major != 1) fputc(0, f), fputc(0, f);
     fputs(dict, f);
-    for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
     fputc('\n', f);
     fwrite(data, 1, data_bytes, f);
     fclose(f);
@@ -57,14 +59,15 @@ static void expect_error(const char *p, otg_status want, const char *msg) {
     otg_tensor *t = (otg_tensor *)1;
     otg_status st = otg_npy_read(p, 1, &t);
     if (st != want || !strstr(otg_last_error(), msg))
-        fail_msg("%s: got %s '%s', want %s containing '%s'", p, otg_status_name(st), otg_last_error(),
-                 otg_status_name(want), msg);
+        fail_msg("%s: got %s '%s', want %s containing '%s'", p, otg_status_name(st),
+                 otg_last_error(), otg_status_name(want), msg);
     assert_null(t);
 }
 
 static void test_round_trip(void **state) {
     otg_tensor *t = otg_tensor_new(2, (int64_t[]){3, 5});
-    for (int i = 0; i < 15; i++) t->data[i] = (float)i * 0.25f - 1.0f;
+    for (int i = 0; i < 15; i++)
+        t->data[i] = (float)i * 0.25f - 1.0f;
     const char *p = path_of("a.npy");
     assert_int_equal(otg_npy_write(p, t, 0), OTG_OK);
     otg_tensor *u;
@@ -86,11 +89,22 @@ static void test_round_trip(void **state) {
 static void test_float64_and_v2(void **state) {
     const double d[4] = {1.5, -2.0, 1e-3, 4.0};
     otg_tensor *t;
-    assert_int_equal(otg_npy_read(write_raw("f8.npy", 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", d, sizeof d), 1, &t), OTG_OK);
-    assert_true(t->data[0] == 1.5f && t->data[1] == -2.0f && t->data[2] == 1e-3f && t->shape[1] == 2);
+    assert_int_equal(
+        otg_npy_read(write_raw("f8.npy", 2,
+                               "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", d,
+                               sizeof d),
+                     1, &t),
+        OTG_OK);
+    assert_true(t->data[0] == 1.5f && t->data[1] == -2.0f && t->data[2] == 1e-3f &&
+                t->shape[1] == 2);
     otg_tensor_free(t);
     const float f[3] = {1, 2, 3};
-    assert_int_equal(otg_npy_read(write_raw("v3.npy", 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f, sizeof f), 1, &t), OTG_OK);
+    assert_int_equal(
+        otg_npy_read(write_raw("v3.npy", 3,
+                               "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f,
+                               sizeof f),
+                     1, &t),
+        OTG_OK);
     otg_tensor_free(t);
 }
 
@@ -104,19 +118,43 @@ static void test_malformed_files(void **state) {
     expect_error(path_of("text.npy"), OTG_EFORMAT, "not an NPY file (bad magic)");
     expect_error(write_raw("trunc.npy", 1, ok, f, 20), OTG_EFORMAT, "truncated");
     float g7[7] = {0};
-    expect_error(write_raw("trail.npy", 1, ok, g7, sizeof g7), OTG_EFORMAT, "shape needs 24 data bytes, file has 28");
-    expect_error(write_raw("i4.npy", 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", f, sizeof f), OTG_EFORMAT, "dtype '<i4' unsupported");
-    expect_error(write_raw("be.npy", 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", f, sizeof f), OTG_EFORMAT, "unsupported");
-    expect_error(write_raw("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f, sizeof f), OTG_EFORMAT, "Fortran-order");
-    expect_error(write_raw("0d.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", f, 4), OTG_EFORMAT, "0-d array");
-    expect_error(write_raw("empty.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", f, 0), OTG_EFORMAT, "empty array");
-    expect_error(write_raw("5d.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 6), }", f, sizeof f), OTG_EFORMAT, "more than 4 dimensions");
-    expect_error(write_raw("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, }", f, sizeof f), OTG_EFORMAT, "lacks");
-    expect_error(write_raw("badshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", f, sizeof f), OTG_EFORMAT, "malformed 'shape'");
+    expect_error(write_raw("trail.npy", 1, ok, g7, sizeof g7), OTG_EFORMAT,
+                 "shape needs 24 data bytes, file has 28");
+    expect_error(write_raw("i4.npy", 1,
+                           "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", f,
+                           sizeof f),
+                 OTG_EFORMAT, "dtype '<i4' unsupported");
+    expect_error(write_raw("be.npy", 1,
+                           "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", f,
+                           sizeof f),
+                 OTG_EFORMAT, "unsupported");
+    expect_error(write_raw("fo.npy", 1,
+                           "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f,
+                           sizeof f),
+                 OTG_EFORMAT, "Fortran-order");
+    expect_error(
+        write_raw("0d.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", f, 4),
+        OTG_EFORMAT, "0-d array");
+    expect_error(write_raw("empty.npy", 1,
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", f, 0),
+                 OTG_EFORMAT, "empty array");
+    expect_error(write_raw("5d.npy", 1,
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 6), }",
+                           f, sizeof f),
+                 OTG_EFORMAT, "more than 4 dimensions");
+    expect_error(
+        write_raw("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, }", f, sizeof f),
+        OTG_EFORMAT, "lacks");
+    expect_error(write_raw("badshape.npy", 1,
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", f,
+                           sizeof f),
+                 OTG_EFORMAT, "malformed 'shape'");
     const float nanv[6] = {1, 2, NAN, 4, 5, 6};
-    expect_error(write_raw("nan.npy", 1, ok, nanv, sizeof nanv), OTG_ENONFINITE, "element 2 is NaN");
+    expect_error(write_raw("nan.npy", 1, ok, nanv, sizeof nanv), OTG_ENONFINITE,
+                 "element 2 is NaN");
     otg_tensor *t;
-    assert_int_equal(otg_npy_read(path_of("nan.npy"), 0, &t), OTG_OK); /* allowed when not refused */
+    assert_int_equal(otg_npy_read(path_of("nan.npy"), 0, &t),
+                     OTG_OK); /* allowed when not refused */
     otg_tensor_free(t);
     FILE *h = fopen(path_of("short.npy"), "wb");
     fwrite("\x93NUMPY\x01\x00\xff", 1, 9, h);
@@ -129,11 +167,36 @@ static void test_malformed_files(void **state) {
     assert_int_equal(otg_npy_read(NULL, 1, &t), OTG_EINVAL);
 }
 
+/* The whole-file reader: exact bytes (NUL-terminated), a size limit, a missing file, a device. */
+static void test_file_read(void **state) {
+    const char *p = path_of("text.txt");
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    char *t = NULL;
+    size_t len = 0;
+    assert_int_equal(otg_file_read(p, 0, &t, &len), OTG_OK);
+    assert_int_equal(len, 10000);
+    assert_true(t[0] == 'a' && t[9999] == 'a' + 9999 % 26 && t[10000] == '\0');
+    free(t);
+    assert_int_equal(otg_file_read(p, 10000, &t, &len), OTG_OK);
+    free(t);
+    assert_int_equal(otg_file_read(p, 9999, &t, &len), OTG_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(otg_last_error(), "larger than 9999 bytes"));
+    assert_int_equal(otg_file_read(path_of("absent.txt"), 0, &t, &len), OTG_EIO);
+    assert_non_null(strstr(otg_last_error(), "cannot open"));
+    assert_int_equal(otg_file_read("/dev/zero", 1 << 16, &t, &len), OTG_EFORMAT); /* no size */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_float64_and_v2),
         cmocka_unit_test(test_malformed_files),
+        cmocka_unit_test(test_file_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,6 +51,12 @@ void otg_checkpoint_release(otg_checkpoint *c);
 OTG_NODISCARD otg_status otg_write_file_atomic(const char *path, const char *text, size_t len,
                                                int overwrite);
 
+/* Reads the whole file at path (regular file, pipe or device) into a new NUL-terminated buffer
+ * *text (caller frees) of *len bytes. OTG_EIO naming the path when it cannot be opened or read,
+ * OTG_EFORMAT when it holds more than max_bytes (0: no limit), OTG_ENOMEM; *text is NULL on error.
+ */
+OTG_NODISCARD otg_status otg_file_read(const char *path, size_t max_bytes, char **text,
+                                       size_t *len);
 /* Creates dir and its missing parents (mode 0755), as `mkdir -p`; an existing directory is fine.
  * OTG_EIO naming the path and the reason otherwise. */
 OTG_NODISCARD otg_status otg_mkdir_p(const char *dir);

@@ -5,10 +5,8 @@
 #include "io_internal.h"
 #include "otgen/io.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -72,23 +70,6 @@ otg_status otg_checkpoint_write(const char *path, const char *header, const floa
     return st;
 }
 
-/* Loads the whole file; NULL with the error set. */
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return otgi_fail(OTG_EIO, "%s: cannot open: %s", path, strerror(errno)), NULL;
-    struct stat sb;
-    unsigned char *p = NULL;
-    if (fstat(fileno(f), &sb) == 0 && sb.st_size >= 0 && (p = malloc((size_t)sb.st_size + 1))) {
-        *len = fread(p, 1, (size_t)sb.st_size, f);
-        if (*len != (size_t)sb.st_size)
-            free(p), p = NULL, otgi_fail(OTG_EIO, "%s: read failed", path);
-    } else {
-        otgi_fail(OTG_EIO, "%s: cannot read", path);
-    }
-    fclose(f);
-    return p;
-}
-
 /* Validates the layout of p[len]; sets the offsets of the parts. */
 static otg_status check_layout(const char *path, const unsigned char *p, size_t len, size_t *hoff,
                                size_t *hl, size_t *poff, uint64_t *np, size_t *soff, uint64_t *ns) {
@@ -125,9 +106,11 @@ otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out) {
     memset(out, 0, sizeof *out);
     size_t len = 0, hoff = 0, hl = 0, poff = 0, soff = 0;
     uint64_t np = 0, ns = 0;
-    unsigned char *p = slurp(path, &len);
-    if (!p) return OTG_EIO;
-    otg_status st = check_layout(path, p, len, &hoff, &hl, &poff, &np, &soff, &ns);
+    char *text;
+    otg_status st = otg_file_read(path, 0, &text, &len);
+    if (st != OTG_OK) return st;
+    const unsigned char *p = (const unsigned char *)text;
+    st = check_layout(path, p, len, &hoff, &hl, &poff, &np, &soff, &ns);
     if (st == OTG_OK) {
         out->header = malloc(hl + 1);
         out->params = malloc((size_t)(np ? np : 1) * sizeof(float));
@@ -146,7 +129,7 @@ otg_status otg_checkpoint_read(const char *path, otg_checkpoint *out) {
                 st = otgi_fail(OTG_ENONFINITE, "%s: parameter %llu is not finite", path,
                                (unsigned long long)i);
     }
-    free(p);
+    free(text);
     if (st != OTG_OK) otg_checkpoint_release(out);
     return st;
 }

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const HEADER =
     "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties";
@@ -24,18 +24,9 @@ struct otg_metrics {
 /* A whole file as NUL-terminated text; NULL (*missing = 1) when absent, NULL with the error set
  * on a read failure. */
 static char *read_text(const char *path, size_t *len, int *missing) {
-    FILE *f = fopen(path, "rb");
-    *missing = !f && errno == ENOENT;
-    if (!f)
-        return *missing ? NULL
-                        : (otgi_fail(OTG_EIO, "%s: cannot open: %s", path, strerror(errno)), NULL);
-    struct stat sb;
     char *t = NULL;
-    if (fstat(fileno(f), &sb) == 0 && (t = otgi_calloc((size_t)sb.st_size + 1, 1))) {
-        *len = fread(t, 1, (size_t)sb.st_size, f);
-        if (ferror(f)) free(t), t = NULL, otgi_fail(OTG_EIO, "%s: read failed", path);
-    }
-    fclose(f);
+    *missing = access(path, F_OK) != 0 && errno == ENOENT;
+    if (!*missing && otg_file_read(path, 0, &t, len) != OTG_OK) t = NULL;
     return t;
 }
 

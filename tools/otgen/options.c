@@ -4,8 +4,8 @@
 #include "options.h"
 
 #include "cli.h"
+#include "otgen/io.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,21 +78,13 @@ void params_parse_argv_pos(const char *cmd, const char *usage, const otg_param_d
 }
 
 char *opts_read_text_file(const char *cmd, const char *path) {
-    enum { MAX_BYTES = 16 << 20 };
-    FILE *f = fopen(path, "rb");
-    if (!f) cli_usage_error(cmd, "%s: cannot open: %s", path, strerror(errno));
-    char *text = malloc(MAX_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_BYTES + 1, f) : 0;
-    int err = ferror(f);
-    fclose(f);
-    if (!text) cli_usage_error(cmd, "%s: out of memory", path);
-    if (err || len == 0 || len > MAX_BYTES) {
+    char *text;
+    size_t len;
+    if (otg_file_read(path, 16 << 20, &text, &len) != OTG_OK)
+        cli_usage_error(cmd, "%s", otg_last_error());
+    if (len == 0) {
         free(text);
-        cli_usage_error(cmd, "%s: %s", path,
-                        err   ? "read error"
-                        : len ? "larger than 16 MiB"
-                              : "empty file");
+        cli_usage_error(cmd, "%s: empty file", path);
     }
-    text[len] = '\0';
     return text;
 }
