@@ -184,6 +184,10 @@ static void test_status_and_threads(void **state) {
     assert_int_equal(otg_threads_set(2000), OTG_EINVAL);
     assert_int_equal(otg_threads_set(1), OTG_OK);
     assert_int_equal(otg_threads_get(), 1);
+    /* the current message may be an argument of the next one (a prefix) */
+    assert_int_equal(otg_set_error(OTG_EIO, "inner %d", 7), OTG_EIO);
+    assert_int_equal(otg_set_error(OTG_EINVAL, "outer: %s", otg_last_error()), OTG_EINVAL);
+    assert_string_equal(otg_last_error(), "outer: inner 7");
     otg_clear_error();
     assert_string_equal(otg_last_error(), "");
     assert_true(strlen(otg_version()) > 0);

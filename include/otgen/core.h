@@ -39,7 +39,8 @@ const char *otg_status_name(otg_status s);
 /* Clears this thread's last-error text. */
 void otg_clear_error(void);
 /* Sets this thread's last-error text (printf-style) and returns s: for code built on the public
- * API that reports errors the library's way (src/train/run.c). */
+ * API that reports errors the library's way (src/train/run.c). The arguments may include
+ * otg_last_error() itself, to prefix the current message. */
 otg_status otg_set_error(otg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The library version string ("0.1.0"). */
 const char *otg_version(void);

@@ -22,21 +22,28 @@ const char *otg_version(void) {
     return OTGEN_VERSION;
 }
 
+/* Formats into a local buffer first: fmt's arguments may be otg_last_error() itself, so that
+ * otgi_fail(st, "train: --data: %s", otg_last_error()) prefixes the current message. */
+static otg_status set_error(otg_status s, const char *fmt, va_list ap) {
+    char msg[sizeof last_error];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(last_error, msg, sizeof msg);
+    return s;
+}
+
 otg_status otgi_fail(otg_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_error(s, fmt, ap);
     va_end(ap);
     return s;
 }
 
 otg_status otg_set_error(otg_status s, const char *fmt, ...) {
-    char msg[sizeof last_error]; /* fmt's arguments may point into last_error */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    set_error(s, fmt, ap);
     va_end(ap);
-    memcpy(last_error, msg, sizeof msg);
     return s;
 }
 

@@ -158,18 +158,15 @@ otg_status otg_ad_study_new(const otg_ad_study_config *c, otg_ad_study **out) {
     s->c.val_n = (c->val_n + c->batch - 1) / c->batch * c->batch;
     otg_source_opts so = otg_source_opts_default(), lo = otg_source_opts_default();
     lo.dim = 2;
-    char why[512]; /* otg_last_error's text, copied: otgi_fail rewrites that buffer */
     if (!(s->target = otg_source_open(s->c.data, &so))) {
-        snprintf(why, sizeof why, "%s", otg_last_error());
-        st = otgi_fail(OTG_EINVAL, "ad-study: data: %s", why);
+        st = otgi_fail(OTG_EINVAL, "ad-study: data: %s", otg_last_error());
     } else if (otg_source_dim(s->target) != 2 || otg_source_is_image(s->target, NULL, NULL)) {
         st = otgi_fail(OTG_EINVAL,
                        "ad-study: data %s: the study trains 2-D generators (a 2-D "
                        "data set)",
                        s->c.data);
     } else if (!(s->latent = otg_source_open(s->c.source, &lo))) {
-        snprintf(why, sizeof why, "%s", otg_last_error());
-        st = otgi_fail(OTG_EINVAL, "ad-study: source: %s", why);
+        st = otgi_fail(OTG_EINVAL, "ad-study: source: %s", otg_last_error());
     } else if (otg_source_dim(s->latent) != 2 || otg_source_size(s->latent) > 0) {
         st = otgi_fail(OTG_EINVAL,
                        "ad-study: source %s: needs a 2-D law sampled afresh "

@@ -150,11 +150,8 @@ static otg_status header_config(const char *path, const cJSON *h, otg_train_conf
     *c = otg_train_config_default();
     otg_status st = otg_train_config_from_json(text, c);
     free(text);
-    if (st != OTG_OK) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", otg_last_error());
-        return otgi_fail(OTG_EFORMAT, "%s: checkpoint config: %s", path, msg);
-    }
+    if (st != OTG_OK)
+        return otgi_fail(OTG_EFORMAT, "%s: checkpoint config: %s", path, otg_last_error());
     return OTG_OK;
 }
 

@@ -10,9 +10,7 @@
 
 /* Prefixes the current error with what ("--data"), keeping its status. */
 static otg_status wrap(otg_status st, const char *what) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", otg_last_error());
-    return otgi_fail(st, "train: %s: %s", what, msg);
+    return otgi_fail(st, "train: %s: %s", what, otg_last_error());
 }
 
 static otg_status open_target(otg_trainer *t) {
