@@ -1,0 +1,222 @@
+"""POT-compatible Sliced-Wasserstein functions over otgen's fused float32 kernel."""
+import numbers
+
+import numpy as np
+
+from ._lib import (as_f32, check, check_finite, exception, ffi, fptr, lib, out_dtype, tensor,
+                   workspace)
+
+__all__ = ["sliced_wasserstein_distance", "max_sliced_wasserstein_distance", "sw_value_and_grad",
+           "wasserstein_1d", "get_random_projections"]
+
+
+def _seed_value(seed):
+    """An integer seed for otgen's streams from an int, a NumPy RandomState / Generator, or None
+    (then drawn from NumPy's global generator, so np.random.seed makes runs repeatable, as with
+    POT)."""
+    if seed is None:
+        return int(np.random.randint(0, 2**62, dtype=np.int64))
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**62, dtype=np.int64))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**62))
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    raise ValueError("seed: expected a non-negative integer, a RandomState, a Generator or None, "
+                     "got %r" % (seed,))
+
+
+def _directions(d, n_projections, seed, kind):
+    """theta [d, L] float32 from otgen's counter-based stream (seed, 0)."""
+    if not isinstance(n_projections, numbers.Integral) or n_projections < 1:
+        raise ValueError("n_projections: expected an integer >= 1, got %r" % (n_projections,))
+    if not isinstance(d, numbers.Integral) or d < 1:
+        raise ValueError("d: expected an integer >= 1, got %r" % (d,))
+    k = ffi.new("otg_dir_kind *")
+    if not isinstance(kind, str):
+        raise ValueError("kind: expected 'gaussian' or 'orthogonal', got %r" % (kind,))
+    check(lib.otg_dir_parse(kind.encode(), k), "kind: ")
+    rng = ffi.new("otg_rng *", lib.otg_rng_make(_seed_value(seed), 0))
+    theta = np.empty((int(d), int(n_projections)), dtype=np.float32)
+    check(lib.otg_sw_directions(rng, k[0], int(d), int(n_projections), fptr(theta)))
+    return theta
+
+
+def get_random_projections(d, n_projections, seed=None, kind="gaussian"):
+    """Random unit directions, one per column: an array of shape (d, n_projections).
+
+    Like ``ot.sliced.get_random_projections`` (same orientation), but drawn from otgen's
+    counter-based Philox stream (seed, 0): the same seed gives the same directions on every
+    machine and thread count, but they differ from POT's NumPy draws. ``kind`` is "gaussian"
+    (uniform on the sphere) or "orthogonal" (blocks of d orthonormal directions). ``seed`` may be
+    an int, a RandomState/Generator (an integer seed is drawn from it) or None (drawn from NumPy's
+    global generator). Returns float64 (the float32 directions, exactly), as POT does."""
+    return _directions(d, n_projections, seed, kind).astype(np.float64)
+
+
+def _prepare(X_s, X_t, a, b, n_projections, projections, seed, kind="gaussian"):
+    xs, xt = as_f32(X_s, "X_s", 2), as_f32(X_t, "X_t", 2)
+    if xs.shape[1] != xt.shape[1]:
+        raise ValueError("X_s and X_t must have the same number of dimensions {} and {} "
+                         "respectively given".format(xs.shape[1], xt.shape[1]))
+    if xs.shape[0] < 1 or xt.shape[0] < 1 or xs.shape[1] < 1:
+        raise ValueError("X_s and X_t must have at least one point and one dimension, got shapes "
+                         "%s and %s" % (xs.shape, xt.shape))
+    wa = None if a is None else as_f32(a, "a", 1)
+    wb = None if b is None else as_f32(b, "b", 1)
+    if wa is not None and wa.shape[0] != xs.shape[0]:
+        raise ValueError("a: %d weights for %d points" % (wa.shape[0], xs.shape[0]))
+    if wb is not None and wb.shape[0] != xt.shape[0]:
+        raise ValueError("b: %d weights for %d points" % (wb.shape[0], xt.shape[0]))
+    if projections is None:
+        theta = _directions(xs.shape[1], n_projections, seed, kind)
+    else:
+        theta = as_f32(projections, "projections", 2)
+        if theta.shape[0] != xs.shape[1]:
+            raise ValueError("projections: expected shape (%d, n_projections), got %s"
+                             % (xs.shape[1], theta.shape))
+        if theta.shape[1] < 1:
+            raise ValueError("projections: zero projections (shape %s)" % (theta.shape,))
+    return xs, xt, wa, wb, theta
+
+
+def _p_value(p):
+    if not isinstance(p, numbers.Real) or not p >= 1:
+        raise ValueError("p: the order must be a number >= 1, got %r" % (p,))
+    return float(p)
+
+
+def _wptr(w):
+    return ffi.NULL if w is None else fptr(w)
+
+
+def _nonfinite(value, arrays):
+    """After a non-finite result: ValueError naming a non-finite input, if one is."""
+    if not np.isfinite(value):
+        for name, arr in arrays:
+            if arr is not None:
+                check_finite(name, arr)
+
+
+def _sw_call(xs, xt, wa, wb, theta, p, grad=None, per_dir=None):
+    opts = ffi.new("otg_sw_opts *", lib.otg_sw_opts_default())
+    opts.p = p
+    res = ffi.new("otg_sw_result *")
+    st = lib.otg_sw(workspace(), tensor(xs), _wptr(wa), tensor(xt), _wptr(wb), tensor(theta),
+                    opts, res, ffi.NULL if grad is None else fptr(grad),
+                    ffi.NULL if per_dir is None else ffi.cast("double *", ffi.from_buffer(per_dir)))
+    if st != lib.OTG_OK:
+        raise exception(st)
+    _nonfinite(res.value, [("X_s", xs), ("X_t", xt), ("projections", theta)])
+    return res
+
+
+def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
+                                projections=None, seed=None, log=False):
+    r"""Sliced-Wasserstein distance SW_p = (mean_l W_p^p(theta_l # mu, theta_l # nu))^(1/p).
+
+    Same signature, shapes and result as POT 0.8.2's ``ot.sliced_wasserstein_distance``.
+
+    X_s : (n, d) and X_t : (m, d) arrays of samples; a : (n,), b : (m,) optional weights (uniform
+    when None; otgen normalises given weights to sum 1, POT uses them as they are, so pass
+    normalised weights for identical results). projections : (d, L) directions, one per column
+    (then n_projections and seed are unused); otherwise n_projections directions are drawn from
+    otgen's stream for ``seed`` (see get_random_projections: not POT's NumPy directions).
+    p >= 1. log=True returns also {"projections": theta, "projected_emds": W_p^p per direction}.
+
+    The mean is over the L columns actually used (POT 0.8.2 divides by n_projections even when
+    the given projections have another number of columns). Computed in float32 (inputs of another
+    dtype or layout are converted once); the value is returned in the input's dtype (float64
+    unless every input is float32). Raises ValueError on NaN/Inf input, bad shapes, p < 1 or zero
+    projections."""
+    dt = out_dtype(X_s, X_t, a, b, projections)
+    xs, xt, wa, wb, theta = _prepare(X_s, X_t, a, b, n_projections, projections, seed)
+    p = _p_value(p)
+    per_dir = np.empty(theta.shape[1], dtype=np.float64) if log else None
+    res = _sw_call(xs, xt, wa, wb, theta, p, per_dir=per_dir)
+    value = dt(res.distance)
+    if log:
+        proj = projections if projections is not None else theta.astype(dt)
+        return value, {"projections": proj, "projected_emds": per_dir.astype(dt)}
+    return value
+
+
+def max_sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
+                                    projections=None, seed=None, log=False):
+    r"""Max-sliced Wasserstein distance over sampled directions: (max_l W_p^p(theta_l))^(1/p).
+
+    Same signature and result as POT 0.8.2's ``ot.max_sliced_wasserstein_distance`` (the
+    maximum over the columns of ``projections``, or over n_projections directions drawn from
+    otgen's stream for ``seed``). log=True returns also {"projections", "projected_emds"}. Same
+    conventions as sliced_wasserstein_distance."""
+    dt = out_dtype(X_s, X_t, a, b, projections)
+    xs, xt, wa, wb, theta = _prepare(X_s, X_t, a, b, n_projections, projections, seed)
+    p = _p_value(p)
+    if log:
+        per_dir = np.empty(theta.shape[1], dtype=np.float64)
+        _sw_call(xs, xt, wa, wb, theta, p, per_dir=per_dir)
+        value = dt(per_dir.max() ** (1.0 / p))
+        proj = projections if projections is not None else theta.astype(dt)
+        return value, {"projections": proj, "projected_emds": per_dir.astype(dt)}
+    v = ffi.new("double *")
+    best = ffi.new("int64_t *")
+    check(lib.otg_sw_max_sampled(workspace(), tensor(xs), _wptr(wa), tensor(xt), _wptr(wb),
+                                 tensor(theta), p, v, best))
+    _nonfinite(v[0], [("X_s", xs), ("X_t", xt), ("projections", theta)])
+    return dt(v[0] ** (1.0 / p))
+
+
+def sw_value_and_grad(X, Y, a=None, b=None, n_projections=50, p=2, projections=None, seed=None,
+                      kind="gaussian"):
+    r"""SW_p^p(X, Y) and its gradient with respect to X, by the fused kernel (one pass).
+
+    X : (n, d), Y : (m, d); a, b optional weights; projections (d, L) or n_projections
+    directions of ``kind`` ("gaussian" or "orthogonal") from otgen's stream for ``seed``.
+    Returns (value, grad) with value = (1/L) sum_l W_p^p(theta_l) (not its p-th root) and grad of
+    shape (n, d) = d value / d X (a Clarke-subgradient selection at ties), in X's dtype."""
+    dt = out_dtype(X, Y, a, b, projections)
+    xs, xt, wa, wb, theta = _prepare(X, Y, a, b, n_projections, projections, seed, kind)
+    p = _p_value(p)
+    grad = np.empty(xs.shape, dtype=np.float32)
+    res = _sw_call(xs, xt, wa, wb, theta, p, grad=grad)
+    return dt(res.value), grad.astype(dt, copy=False)
+
+
+def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, require_sort=True):
+    r"""W_p^p between two 1-D empirical measures, as POT's ``ot.wasserstein_1d`` (which returns
+    the p-Wasserstein distance raised to the power p).
+
+    u_values (n,) and v_values (m,), or batched (n, k) and (m, k) (one problem per column, result
+    (k,)); weights (n,) / (m,) (or (n, k) / (m, k)), uniform when None, normalised to sum 1.
+    p >= 1. require_sort is accepted for POT compatibility (otgen always sorts). Computed in
+    float32 with double accumulation; returned in the input dtype."""
+    dt = out_dtype(u_values, v_values, u_weights, v_weights)
+    u, v = np.asarray(u_values), np.asarray(v_values)
+    p = _p_value(p)
+    if u.ndim != v.ndim or u.ndim not in (1, 2) or (u.ndim == 2 and u.shape[1] != v.shape[1]):
+        raise ValueError("u_values, v_values: expected shapes (n,), (m,) or (n, k), (m, k); got "
+                         "%s and %s" % (u.shape, v.shape))
+    if u.ndim == 1:
+        return dt(_w1d(u, v, u_weights, v_weights, p))
+    out = np.empty(u.shape[1], dtype=np.float64)
+    uw = None if u_weights is None else np.asarray(u_weights)
+    vw = None if v_weights is None else np.asarray(v_weights)
+    for j in range(u.shape[1]):
+        out[j] = _w1d(u[:, j], v[:, j], uw[:, j] if uw is not None and uw.ndim == 2 else uw,
+                      vw[:, j] if vw is not None and vw.ndim == 2 else vw, p)
+    return out.astype(dt)
+
+
+def _w1d(u, v, uw, vw, p):
+    s, t = as_f32(u, "u_values", 1), as_f32(v, "v_values", 1)
+    a = None if uw is None else as_f32(uw, "u_weights", 1)
+    b = None if vw is None else as_f32(vw, "v_weights", 1)
+    if a is not None and a.shape != s.shape:
+        raise ValueError("u_weights: %d weights for %d values" % (a.shape[0], s.shape[0]))
+    if b is not None and b.shape != t.shape:
+        raise ValueError("v_weights: %d weights for %d values" % (b.shape[0], t.shape[0]))
+    out = ffi.new("double *")
+    check(lib.otg_ot_wasserstein_1d(fptr(s), _wptr(a), s.shape[0], fptr(t), _wptr(b), t.shape[0],
+                                    p, out, ffi.NULL, ffi.NULL))
+    _nonfinite(out[0], [("u_values", s), ("v_values", t)])
+    return out[0]
