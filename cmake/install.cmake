@@ -30,3 +30,16 @@ install(FILES ${CMAKE_BINARY_DIR}/otgenConfig.cmake ${CMAKE_BINARY_DIR}/otgenCon
 
 configure_file(cmake/otgen.pc.in ${CMAKE_BINARY_DIR}/otgen.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/otgen.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The Python package: lib/python3/dist-packages/otgen (on Debian's Python path for the /usr/local
+# prefix), finding the installed libotgen.so.0 through _libpath.py (relative to the package).
+if(OTGEN_PYTHON_BINDING)
+  set(OTGEN_PY_DEST lib/python3/dist-packages/otgen)
+  file(RELATIVE_PATH OTGEN_PY_LIBREL /p/${OTGEN_PY_DEST} /p/${CMAKE_INSTALL_LIBDIR})
+  file(WRITE ${CMAKE_BINARY_DIR}/python/_libpath.py
+       "# written by cmake/install.cmake: the installed libotgen, relative to this package\n"
+       "LIBDIR = \"${OTGEN_PY_LIBREL}\"\n")
+  file(GLOB OTGEN_PY_SOURCES CONFIGURE_DEPENDS python/otgen/*.py)
+  install(FILES ${OTGEN_PY_SOURCES} ${OTGEN_PY_FFI} ${CMAKE_BINARY_DIR}/python/_libpath.py
+          DESTINATION ${OTGEN_PY_DEST})
+endif()

@@ -51,3 +51,15 @@ LD_LIBRARY_PATH=$prefix/lib "$prefix/consumer-build/consumer" >"$prefix/cm.out" 
 cmp -s "$prefix/cm.out" "$prefix/consumer.out" && cmp -s "$prefix/cms.out" "$prefix/consumer.out" ||
     fail "find_package consumers print other results than the pkg-config build"
 echo "find_package(otgen): $(cat "$prefix/cm.out")"
+
+# The Python package, when built: importable from the prefix, and it loads the installed library.
+pkg=$prefix/lib/python3/dist-packages
+if [ -d "$pkg/otgen" ] && /usr/bin/python3 -c "import cffi, numpy" 2>/dev/null; then
+    pyout=$(cd "$prefix" && env -u OTGEN_LIB PYTHONPATH="$pkg" /usr/bin/python3 -c \
+        "import otgen, numpy as n; print(otgen.__version__, otgen.LIBRARY_PATH, otgen.wasserstein_1d(n.zeros(3), n.ones(3), p=2))") ||
+        fail "the installed Python package does not import"
+    case "$pyout" in
+        "$version $prefix/lib/libotgen.so.0 1.0") echo "python: $pyout" ;;
+        *) fail "the installed Python package says '$pyout'" ;;
+    esac
+fi

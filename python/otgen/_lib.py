@@ -30,6 +30,11 @@ def _find_library():
     candidates = [os.path.join(here, "libotgen.so.0"), os.path.join(here, "libotgen.so"),
                   # the source tree: python/otgen -> build/libotgen.so
                   os.path.join(here, "..", "..", "build", "libotgen.so")]
+    try:  # an installed package (cmake/install.cmake writes _libpath.py)
+        from ._libpath import LIBDIR
+        candidates.insert(0, os.path.join(here, LIBDIR, "libotgen.so.0"))
+    except ImportError:
+        pass
     for c in candidates:
         if os.path.exists(c):
             return os.path.normpath(c)
