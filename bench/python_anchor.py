@@ -19,7 +19,7 @@ import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--reps", type=int, default=7)
+ap.add_argument("--reps", type=int, default=9)
 ap.add_argument("--skip-big", action="store_true", help="skip the (10000, 784, 1000) size")
 args = ap.parse_args()
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -45,15 +45,21 @@ def fashion_mnist(n, rng):
     return imgs[rng.choice(len(imgs), n, replace=False)].astype(np.float32) / 255.0
 
 
-def time_it(fn, reps, warmup=2):
+def compare(fa, fb, reps, warmup=2):
+    """Interleaved rounds (a, b, a, b, ...): the medians of a and b and the median of the per-round
+    ratios a / b, which a load change on the shared machine affects least."""
     for _ in range(warmup):
-        fn()
-    ts = []
+        fa(), fb()
+    ta, tb = [], []
     for _ in range(reps):
         t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+        fa()
+        ta.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fb()
+        tb.append(time.perf_counter() - t)
+    return (statistics.median(ta), statistics.median(tb),
+            statistics.median(a / b for a, b in zip(ta, tb)))
 
 
 def cpu_flags():
@@ -75,15 +81,14 @@ for n, d, L in sizes[:3] if args.skip_big else sizes:
     X = rng.standard_normal((n, d), dtype=np.float32)
     reps = 3 if n >= 10000 else args.reps
     k = iter(range(10**6))
-    t_pot = time_it(lambda: ot.sliced_wasserstein_distance(X, Y, n_projections=L, seed=next(k)),
-                    reps, 1)
-    t_otg = time_it(lambda: otgen.sliced_wasserstein_distance(X, Y, n_projections=L,
-                                                              seed=next(k)), reps)
+    t_pot, t_otg, ratio = compare(
+        lambda: ot.sliced_wasserstein_distance(X, Y, n_projections=L, seed=next(k)),
+        lambda: otgen.sliced_wasserstein_distance(X, Y, n_projections=L, seed=next(k)), reps, 1)
     th = otgen.get_random_projections(d, L, seed=1)
     agree = abs(otgen.sliced_wasserstein_distance(X, Y, projections=th)
                 / ot.sliced_wasserstein_distance(X, Y, n_projections=L, projections=th) - 1)
     print(f"part=a n={n} d={d} L={L} pot_ms={t_pot*1e3:.2f} otgen_ms={t_otg*1e3:.2f} "
-          f"speedup={t_pot/t_otg:.1f} rel_diff_same_dirs={agree:.1e}")
+          f"speedup={ratio:.1f} rel_diff_same_dirs={agree:.1e}")
 
 # ---- (b) the fmnist training step and the loss ------------------------------------------------
 torch.manual_seed(0)
@@ -127,10 +132,9 @@ def make_step(loss_fn):
     return lambda: [step() for _ in range(10)]
 
 
-t_torch = time_it(make_step(torch_loss), args.reps) / 10
-t_otg = time_it(make_step(otgen_loss), args.reps) / 10
-print(f"part=b what=fmnist_step batch={batch} L={L} torch_ms={t_torch*1e3:.2f} "
-      f"otgen_ms={t_otg*1e3:.2f} speedup={t_torch/t_otg:.2f}")
+t_torch, t_otg, ratio = compare(make_step(torch_loss), make_step(otgen_loss), args.reps)
+print(f"part=b what=fmnist_step batch={batch} L={L} torch_ms={t_torch*100:.2f} "
+      f"otgen_ms={t_otg*100:.2f} speedup={ratio:.2f}")
 
 for n, d, L in [(256, 784, 128), (1024, 784, 512)]:
     X = torch.randn(n, d, requires_grad=True)
@@ -144,10 +148,10 @@ for n, d, L in [(256, 784, 128), (1024, 784, 512)]:
             fn(X, Y, th).backward()
         return run
 
-    t_torch, t_otg = time_it(fb(torch_loss), args.reps * 3), time_it(fb(otgen_loss), args.reps * 3)
+    t_torch, t_otg, ratio = compare(fb(torch_loss), fb(otgen_loss), args.reps * 3)
     a, b = torch_loss(X, Y, th).item(), otgen_loss(X, Y, th).item()
     print(f"part=b what=loss_fwd_bwd n={n} d={d} L={L} torch_ms={t_torch*1e3:.2f} "
-          f"otgen_ms={t_otg*1e3:.2f} speedup={t_torch/t_otg:.2f} rel_diff={abs(a/b-1):.1e}")
+          f"otgen_ms={t_otg*1e3:.2f} speedup={ratio:.2f} rel_diff={abs(a/b-1):.1e}")
 
 # ---- (c) per-call overhead ----------------------------------------------------------------------
 x, y = np.zeros((4, 2), np.float32), np.ones((4, 2), np.float32)
