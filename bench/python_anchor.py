@@ -9,7 +9,8 @@
   (c) the per-call overhead of tiny calls.
 Usage: PYTHONPATH=python /usr/bin/python3 bench/python_anchor.py [--threads 2] [--reps 7]
 (after `make`; OTGEN_LIB may point at another libotgen.so). Torch and otgen get the same thread
-count; OMP_WAIT_POLICY=PASSIVE unless set (as the anchors do). Prints one key=value line per
+count; OMP_WAIT_POLICY=PASSIVE unless set (as the anchors do; --omp-wait default
+leaves libgomp's default). Prints one key=value line per
 measurement."""
 import argparse
 import gzip
@@ -20,11 +21,16 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--reps", type=int, default=9)
+ap.add_argument("--omp-wait", choices=["passive", "default"], default="passive",
+                help="OMP_WAIT_POLICY=PASSIVE (as the anchors) or libgomp's default spin-then-sleep")
 ap.add_argument("--skip-big", action="store_true", help="skip the (10000, 784, 1000) size")
 args = ap.parse_args()
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = str(args.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if args.omp_wait == "passive":
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+else:
+    os.environ.pop("OMP_WAIT_POLICY", None)
 
 import numpy as np  # noqa: E402
 import ot  # noqa: E402
@@ -71,7 +77,7 @@ def cpu_flags():
 print(f"# otgen {otgen.__version__} ({otgen.LIBRARY_PATH}) POT {ot.__version__} torch "
       f"{torch.__version__} threads={args.threads} cpu_flags={cpu_flags()} "
       f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')} "
-      f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+      f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")
 rng = np.random.default_rng(0)
 
 # ---- (a) SW value against POT -------------------------------------------------------------------
