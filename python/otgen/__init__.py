@@ -13,7 +13,7 @@ from ._systems import game, particles
 
 __version__ = ffi.string(lib.otg_version()).decode()
 
-__all__ = ["Error", "sliced_wasserstein_distance", "max_sliced_wasserstein_distance",
+__all__ = ["Error", "LIBRARY_PATH", "sliced_wasserstein_distance", "max_sliced_wasserstein_distance",
            "sw_value_and_grad", "wasserstein_1d", "get_random_projections", "Trainer", "train",
            "game", "particles", "set_threads", "get_threads", "__version__"]
 

@@ -108,6 +108,7 @@ class SlicedWassersteinLoss(torch.nn.Module):
         self.n_projections, self.p, self.seed, self.squared = n_projections, p, seed, squared
 
     def forward(self, X, Y, projections=None):
+        """The loss between X (n, d) and Y (m, d); projections (d, L) overrides the drawn ones."""
         return sliced_wasserstein(X, Y, self.n_projections, self.p, self.seed, projections,
                                   self.squared)
 

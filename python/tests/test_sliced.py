@@ -180,3 +180,24 @@ def test_threads():
     otgen.set_threads(n)
     with pytest.raises(ValueError):
         otgen.set_threads(5000)
+
+
+def test_threads_concurrent_calls(rng):
+    # one workspace per Python thread: concurrent calls (the GIL is released) give the same bits
+    import threading
+    X, Y = rng.normal(size=(300, 20)).astype(np.float32), rng.normal(size=(200, 20))
+    th = otgen.get_random_projections(20, 64, seed=2)
+    ref = otgen.sw_value_and_grad(X, Y, projections=th)
+    out = [None] * 4
+
+    def work(i):
+        out[i] = [otgen.sw_value_and_grad(X, Y, projections=th) for _ in range(5)]
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for res in out:
+        for v, g in res:
+            assert v == ref[0] and np.array_equal(g, ref[1])

@@ -1,5 +1,4 @@
 """otgen.torch: values and gradients against PyTorch's sort-based loss, gradcheck."""
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")

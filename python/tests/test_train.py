@@ -1,6 +1,5 @@
 """Trainer, train(), game() and particles() against the CLI."""
 import csv
-import os
 import subprocess
 
 import numpy as np
