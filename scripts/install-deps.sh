@@ -15,6 +15,7 @@ PKGS=(
   libcmocka-dev            # unit tests
   libplplot-dev plplot-driver-cairo   # charts (axes, ticks, log scales) rendered to PNG by cairo
   dataset-fashion-mnist    # the real data set of the main job (/usr/share/datasets/fashion-mnist)
+  libopenmpi-dev openmpi-bin   # the optional MPI mode (docs/mpi.md); CI builds and tests it
 )
 for arg in "$@"; do
   case "$arg" in

@@ -32,6 +32,16 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status);
 /* Ends the display (newline on a terminal). */
 void cli_progress_end(cli_progress *p);
 
+/* The MPI mode (cli_mpi.c; docs/mpi.md): under mpirun (built with MPI), cli_mpi_init starts MPI
+ * and cli_comm() is the world's communicator table; otherwise cli_comm() is NULL. cli_mpi_end
+ * finalises after a successful command (a failing rank exits without it: mpirun ends the job). */
+struct otg_comm;
+void cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_end(int rc);
+struct otg_comm *cli_comm(void);
+/* This process's rank (0 without MPI): only rank 0 prints results and writes files. */
+int cli_rank(void);
+
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
