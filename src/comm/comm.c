@@ -19,9 +19,9 @@ otg_status otg_comm_rows(int64_t n, int size, int64_t *off) {
         if (off[r + 1] <= off[r])
             return otgi_fail(OTG_EINVAL,
                              "batch %lld is too small for %d ranks: each rank needs whole blocks "
-                             "of %d rows (use a batch of at least %lld)",
-                             (long long)n, size, OTG_COMM_ALIGN,
-                             (long long)OTG_COMM_ALIGN * (size - 1) + OTG_COMM_ALIGN / 2 + 1);
+                             "of %d rows (a batch of %d x %d = %lld or more works)",
+                             (long long)n, size, OTG_COMM_ALIGN, OTG_COMM_ALIGN, size,
+                             (long long)OTG_COMM_ALIGN * size);
     return OTG_OK;
 }
 
