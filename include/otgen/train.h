@@ -186,7 +186,8 @@ typedef struct {
  * dropped, and the run continues: it ends bit-identical to an uninterrupted one. hooks may be NULL.
  * OTG_ENONFINITE when a step diverges (the message names the step and the last good checkpoint),
  * otherwise the first failing call's status. Pictures that cannot be drawn are reported through
- * on_warning and do not fail the run. */
+ * on_warning and do not fail the run. A distributed trainer (otg_trainer_new_comm): every rank
+ * calls it; rank 0 alone writes the files and calls the hooks. */
 OTG_NODISCARD otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
                                        const otg_train_hooks *hooks);
 

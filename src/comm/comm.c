@@ -6,7 +6,9 @@
 #include <stdlib.h>
 
 /* The multiple of `align` nearest to t. */
-static int64_t snap(int64_t t, int64_t align) { return (t + align / 2) / align * align; }
+static int64_t snap(int64_t t, int64_t align) {
+    return (t + align / 2) / align * align;
+}
 
 otg_status otg_comm_rows(int64_t n, int size, int64_t *off) {
     if (size < 1 || n < 1 || !off) return otgi_fail(OTG_EINVAL, "comm: bad partition request");
@@ -36,7 +38,8 @@ void otgi_comm_dirs(int64_t L, int size, int64_t block, int64_t *off) {
 }
 
 void otgi_comm_even(int64_t n, int size, int64_t *off) {
-    for (int r = 0; r <= size; r++) off[r] = n * r / size;
+    for (int r = 0; r <= size; r++)
+        off[r] = n * r / size;
 }
 
 otg_status otgi_comm_gather_rows(otg_comm *c, void *buf, const int64_t *off, size_t row_bytes) {

@@ -92,7 +92,9 @@ void otg_comm_mpi_free(otg_comm *t) {
     free(c->counts), free(c), free(t);
 }
 
-static void release(otg_comm *c) { otg_comm_mpi_free(c); }
+static void release(otg_comm *c) {
+    otg_comm_mpi_free(c);
+}
 
 otg_trainer *otg_trainer_new_mpi(const otg_train_config *c, MPI_Comm comm) {
     otg_comm *k = otg_comm_mpi_new(comm);

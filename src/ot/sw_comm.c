@@ -30,22 +30,26 @@ static void comm_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t
     const float *pts = (on_y ? q->y : q->x) + r0 * q->d;
     float *out = (on_y ? ws->proj_y : ws->proj_x) + (s0 - l0) * rows_total + r0;
     /* out [s1 - s0, rows] = Theta[:, s0 .. s1)^T pts^T, as sw.c's item of block b0 */
-    otg_gemm(1, 1, s1 - s0, rows, q->d, 1.0f, q->theta + s0, q->L, pts, q->d, 0.0f, out, rows_total);
+    otg_gemm(1, 1, s1 - s0, rows, q->d, 1.0f, q->theta + s0, q->L, pts, q->d, 0.0f, out,
+             rows_total);
 }
 
 /* Phases A and B for directions [l0, l1); returns the ties. */
 static int64_t comm_directions(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t l0,
                                int64_t l1) {
-    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS, nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
+    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS,
+                  nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
     const int64_t n_proj = n_sub_blocks(l0, l1) * (nb_x + nb_y), lc = l1 - l0;
     int64_t ties = 0;
 #pragma omp parallel reduction(+ : ties)
     {
         otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t k = 0; k < n_proj; k++) comm_project(ws, q, l0, l1, k, nb_x);
+        for (int64_t k = 0; k < n_proj; k++)
+            comm_project(ws, q, l0, l1, k, nb_x);
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t l = 0; l < lc; l++) ties += otgi_sw_direction(ws, q, t, l0, l);
+        for (int64_t l = 0; l < lc; l++)
+            ties += otgi_sw_direction(ws, q, t, l0, l);
     }
     return ties;
 }
@@ -156,8 +160,10 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     int64_t *offs = malloc(2 * (size_t)(P + 1) * sizeof *offs);
     if (!offs) return otgi_fail(OTG_ENOMEM, "sw: out of memory");
     comm_parts pp = {.doff = offs, .ioff = offs + P + 1};
-    otgi_sw_problem q = {x->data, y->data, theta->data, x->shape[0], y->shape[0], x->shape[1],
-                         theta->shape[1], o.p, a || b || x->shape[0] != y->shape[0], grad_x};
+    otgi_sw_problem q = {x->data,         y->data,     theta->data,
+                         x->shape[0],     y->shape[0], x->shape[1],
+                         theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
+                         grad_x};
     otgi_comm_dirs(q.L, P, DIR_BLOCK, pp.doff);
     pp.l0 = pp.doff[comm->rank], pp.l1 = pp.doff[comm->rank + 1], pp.h = otgi_sw_grad_rows(q.n);
     st = comm_setup(ws, &q, a, b, pp.l1 - pp.l0);

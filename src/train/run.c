@@ -136,7 +136,8 @@ static otg_status run(run_state *r, int resume) {
     r->m = NULL;
     if (st != OTG_OK) return st;
     draw_samples(r);
-    if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK) warn(r, "loss.png");
+    if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK)
+        warn(r, "loss.png");
     return OTG_OK;
 }
 

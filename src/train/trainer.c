@@ -149,7 +149,9 @@ static otg_status make_validation(otg_trainer *t) {
     return st == OTG_OK ? st : wrap(st, "validation");
 }
 
-otg_trainer *otg_trainer_new(const otg_train_config *c) { return otg_trainer_new_comm(c, NULL); }
+otg_trainer *otg_trainer_new(const otg_train_config *c) {
+    return otg_trainer_new_comm(c, NULL);
+}
 
 otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm) {
     if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config"), NULL;

@@ -27,7 +27,8 @@ otg_status otgi_trainer_comm_setup(otg_trainer *t) {
     t->z_full = malloc((size_t)(c->batch * c->latent) * sizeof(float));
     t->x_full = malloc((size_t)(c->batch * t->dim) * sizeof(float));
     t->sw.grad_x = malloc((size_t)(t->rows * t->dim) * sizeof(float));
-    if (!t->z_full || !t->x_full || !t->sw.grad_x) return otgi_fail(OTG_ENOMEM, "train: out of memory");
+    if (!t->z_full || !t->x_full || !t->sw.grad_x)
+        return otgi_fail(OTG_ENOMEM, "train: out of memory");
     return OTG_OK;
 }
 
@@ -52,7 +53,8 @@ static otg_status comm_sw_backward(void *vctx, int n_in, const otg_tensor *in,
     if (!gin[0].data) return OTG_OK;
     const float up = gout->data[0];
     const int64_t k = otg_tensor_numel(&in[0]);
-    for (int64_t i = 0; i < k; i++) gin[0].data[i] += up * t->sw.grad_x[i];
+    for (int64_t i = 0; i < k; i++)
+        gin[0].data[i] += up * t->sw.grad_x[i];
     return OTG_OK;
 }
 

@@ -22,7 +22,8 @@ static double predicted_bytes(double n, double P, double d, double L, const int6
     const double f = (P - 1.0) / P;
     double floats = n * f * d + 2.0 * L * f + L * f * n / P + n / P * d * f;
     for (int i = 0; i + 1 < nw; i++)
-        floats += n * f * ((double)w[i] + 2.0 * (double)w[i + 1]) + (double)w[i] * (double)w[i + 1] * f;
+        floats +=
+            n * f * ((double)w[i] + 2.0 * (double)w[i + 1]) + (double)w[i] * (double)w[i + 1] * f;
     return 4.0 * floats + 8.0 * 3.0 * (P - 1.0);
 }
 
@@ -31,7 +32,8 @@ static int widths(const otg_trainer *t, int64_t *w) {
     const otg_model_spec *s = otg_trainer_spec(t);
     int k = 0;
     w[k++] = s->latent;
-    for (int i = 0; i < s->n_hidden; i++) w[k++] = s->hidden[i];
+    for (int i = 0; i < s->n_hidden; i++)
+        w[k++] = s->hidden[i];
     w[k++] = s->out_dim;
     return k;
 }
@@ -44,8 +46,8 @@ static const otg_param_def defs[] = {
     {"batch", OTG_PARAM_INT, offsetof(bench_mpi_opts, batch), 0, "N", "batch", 1, 1 << 24, 0},
     {"projections", OTG_PARAM_INT, offsetof(bench_mpi_opts, projections), 0, "L", "directions", 1,
      1 << 24, 0},
-    {"steps", OTG_PARAM_INT, offsetof(bench_mpi_opts, steps), 0, "N", "timed steps (after one)",
-     1, 1 << 20, 0},
+    {"steps", OTG_PARAM_INT, offsetof(bench_mpi_opts, steps), 0, "N", "timed steps (after one)", 1,
+     1 << 20, 0},
     {"threads", OTG_PARAM_INT, offsetof(bench_mpi_opts, threads), 0, "N",
      "threads per process (0 = all cores; under mpirun 0 = 1)", 0, 1024, 0},
 };
@@ -67,7 +69,8 @@ int bench_mpi(int argc, char **argv) {
     if (comm && st == OTG_OK) st = comm->barrier(comm->ctx);
     const int64_t b0 = comm ? comm->bytes_received : 0;
     const double t0 = cli_now();
-    for (int64_t s = 0; st == OTG_OK && s < o.steps; s++) st = otg_trainer_step(t, NULL);
+    for (int64_t s = 0; st == OTG_OK && s < o.steps; s++)
+        st = otg_trainer_step(t, NULL);
     if (comm && st == OTG_OK) st = comm->barrier(comm->ctx);
     const double dt = (cli_now() - t0) / (double)o.steps;
     const int64_t bytes = comm ? (comm->bytes_received - b0) / o.steps : 0;
@@ -79,9 +82,9 @@ int bench_mpi(int argc, char **argv) {
     int64_t w[10];
     const int nw = widths(t, w);
     const int P = comm ? comm->size : 1;
-    const double pred = P > 1 ? predicted_bytes((double)o.batch, P, (double)w[nw - 1],
-                                                (double)o.projections, w, nw)
-                              : 0.0;
+    const double pred =
+        P > 1 ? predicted_bytes((double)o.batch, P, (double)w[nw - 1], (double)o.projections, w, nw)
+              : 0.0;
     if (cli_rank() == 0)
         printf("tool=otgen bench=mpi ranks=%d threads=%d batch=%lld projections=%lld steps=%lld "
                "step_s=%.4f bytes_per_step_rank0=%lld predicted_bound=%.0f coretype=%s\n",
@@ -104,10 +107,8 @@ static const otg_param_def model_defs[] = {
     {"rows", OTG_PARAM_INT, offsetof(model_opts, rows), 0, "N", "rows per rank", 1, 1 << 24, 0},
     {"projections", OTG_PARAM_INT, offsetof(model_opts, projections), 0, "L", "directions", 1,
      1 << 24, 0},
-    {"link-gbs", OTG_PARAM_REAL, offsetof(model_opts, link_gbs), 0, "G", "link GB/s", 1e-3, 1e6,
-     0},
-    {"max-ranks", OTG_PARAM_INT, offsetof(model_opts, max_ranks), 0, "P", "largest P", 2, 4096,
-     0},
+    {"link-gbs", OTG_PARAM_REAL, offsetof(model_opts, link_gbs), 0, "G", "link GB/s", 1e-3, 1e6, 0},
+    {"max-ranks", OTG_PARAM_INT, offsetof(model_opts, max_ranks), 0, "P", "largest P", 2, 4096, 0},
     {"out", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(model_opts, out), "F.png", "the chart", 0, 0, 0},
 };
 
@@ -119,8 +120,9 @@ int bench_mpi_model(int argc, char **argv) {
     const int64_t w[4] = {32, 512, 512, 784};
     double P[16], T[16], C[16], B[16];
     int k = 0;
-    printf("# weak scaling: %lld rows per rank, L = %lld, d = 784, link %.3g GB/s, compute %.4f s\n",
-           (long long)o.rows, (long long)o.projections, o.link_gbs, o.step_s);
+    printf(
+        "# weak scaling: %lld rows per rank, L = %lld, d = 784, link %.3g GB/s, compute %.4f s\n",
+        (long long)o.rows, (long long)o.projections, o.link_gbs, o.step_s);
     printf("ranks,batch,bytes_per_rank,comm_s,step_s,efficiency\n");
     for (int64_t p = 1; p <= o.max_ranks && k < 16; p *= 2, k++) {
         P[k] = (double)p, C[k] = o.step_s;

@@ -32,11 +32,17 @@ void cli_mpi_end(int rc) {
     MPI_Finalize();
 }
 
-otg_comm *cli_comm(void) { return world; }
+otg_comm *cli_comm(void) {
+    return world;
+}
 #else
 void cli_mpi_init(int *argc, char ***argv) {}
 void cli_mpi_end(int rc) {}
-otg_comm *cli_comm(void) { return NULL; }
+otg_comm *cli_comm(void) {
+    return NULL;
+}
 #endif
 
-int cli_rank(void) { return cli_comm() ? cli_comm()->rank : 0; }
+int cli_rank(void) {
+    return cli_comm() ? cli_comm()->rank : 0;
+}

@@ -203,7 +203,8 @@ int cmd_bench(int argc, char **argv) {
                (long long)o.threads, peak, coretype());
         return OTG_EXIT_OK;
     }
-    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm, mpi, "
+    fprintf(stderr,
+            "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm, mpi, "
             "mpi-model)\n",
             argv[1]);
     return OTG_EXIT_USAGE;
