@@ -98,6 +98,8 @@ expect2() { # name, then the command
 expect2 "too small for 4 ranks" "${MPI[@]}" -np 4 "$B" train --data moons --batch 64 --out bad1
 expect2 "supports mlp only" "${MPI[@]}" -np 2 "$B" train --data moons --model deq --out bad2
 expect2 "not available under mpirun" "${MPI[@]}" -np 2 "$B" sw a.npy b.npy --max sampled
+expect2 "runs in one process" "${MPI[@]}" -np 2 "$B" sample --checkpoint res.plain/checkpoint.otg \
+    --out c.npy
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "all MPI checks passed"

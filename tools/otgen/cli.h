@@ -33,10 +33,12 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status);
 void cli_progress_end(cli_progress *p);
 
 /* The MPI mode (cli_mpi.c; docs/mpi.md): under mpirun (built with MPI), cli_mpi_init starts MPI
- * and cli_comm() is the world's communicator table; otherwise cli_comm() is NULL. cli_mpi_end
- * finalises after a successful command (a failing rank exits without it: mpirun ends the job). */
+ * for the distributed commands (train, sw, bench) and cli_comm() is the world's communicator
+ * table; otherwise cli_comm() is NULL. Other commands, or a build without MPI, under mpirun with
+ * more than one rank: exit 2. cli_mpi_end finalises after a successful command (a failing rank
+ * exits without it: mpirun ends the job). */
 struct otg_comm;
-void cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_init(const char *cmd, int *argc, char ***argv);
 void cli_mpi_end(int rc);
 struct otg_comm *cli_comm(void);
 /* This process's rank (0 without MPI): only rank 0 prints results and writes files. */

@@ -6,18 +6,42 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The launcher's world size (0 when not launched by mpirun). */
+static int launched_size(void) {
+    const char *s = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!s) s = getenv("PMI_SIZE");
+    if (!s && getenv("PMIX_RANK")) s = "1";
+    return s ? atoi(s) : 0;
+}
+
+/* Under mpirun -np > 1: only the distributed commands run; the others would each write the same
+ * files. */
+static int refuse(const char *cmd) {
+    int size = launched_size();
+    if (size <= 1) return 0;
+#ifndef OTGEN_HAVE_MPI
+    cli_usage_error(cmd, "this otgen was built without MPI (install libopenmpi-dev and rebuild; "
+                         "docs/mpi.md)");
+#endif
+    if (strcmp(cmd, "train") && strcmp(cmd, "sw") && strcmp(cmd, "bench"))
+        cli_usage_error(cmd,
+                        "runs in one process: not under mpirun with %d ranks (train, sw and "
+                        "bench are distributed; docs/mpi.md)",
+                        size);
+    return 0;
+}
 
 #ifdef OTGEN_HAVE_MPI
 #include "otgen/mpi.h"
 
 static otg_comm *world;
 
-static int launched_by_mpirun(void) {
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
-}
-
-void cli_mpi_init(int *argc, char ***argv) {
-    if (!launched_by_mpirun()) return;
+void cli_mpi_init(const char *cmd, int *argc, char ***argv) {
+    refuse(cmd);
+    if (!launched_size() || (strcmp(cmd, "train") && strcmp(cmd, "sw") && strcmp(cmd, "bench")))
+        return;
     MPI_Init(argc, argv);
     if (!(world = otg_comm_mpi_new(MPI_COMM_WORLD))) {
         fprintf(stderr, "otgen: %s\n", otg_last_error());
@@ -36,7 +60,9 @@ otg_comm *cli_comm(void) {
     return world;
 }
 #else
-void cli_mpi_init(int *argc, char ***argv) {}
+void cli_mpi_init(const char *cmd, int *argc, char ***argv) {
+    refuse(cmd);
+}
 void cli_mpi_end(int rc) {}
 otg_comm *cli_comm(void) {
     return NULL;

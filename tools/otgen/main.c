@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            cli_mpi_init(&argc, &argv);
+            cli_mpi_init(commands[i].name, &argc, &argv);
             int rc = commands[i].run(argc - 1, argv + 1);
             cli_mpi_end(rc);
             return rc;
