@@ -1,11 +1,12 @@
 /* The SW kernel over the ranks of an otg_comm, with the bits of the one-process kernel (sw.c).
- * Every rank holds x [n, d], y [m, d] and theta [d, L]. The directions are split on row tiles of
- * the projection GEMM inside the 256-direction blocks: each rank does phases (A) and (B) for its
- * directions with the one-process work items (a rank's part of a block is the same GEMM rows);
- * the W_p^p values are all-gathered and summarised in index order. For the gradient, the phase
+ * Every rank holds x [n, d], y [m, d] and theta [d, L]. The directions go in windows of
+ * chunk x size (on 256-direction blocks), each split over the ranks on row tiles of the
+ * projection GEMM inside the blocks: each rank does phases (A) and (B) for its directions with the
+ * one-process work items (a rank's part of a block is the same GEMM rows); the W_p^p values are
+ * all-gathered and summarised in index order. For the gradient, the phase
  * (C) row items (the one-process ones, height otgi_sw_grad_rows(n)) are split over the ranks, an
- * all-to-all gives each rank the residuals of its items' rows for every direction, each item
- * accumulates over the 256-direction blocks in order as in one process, and a second all-to-all
+ * all-to-all per window gives each rank the residuals of its items' rows for the window's
+ * directions, each item accumulates over the 256-direction blocks in order as in one process, and a second all-to-all
  * (or an all-gather) moves the gradient rows to the ranks that own them. */
 #include "comm/comm_internal.h"
 #include "ot/ot_internal.h"
@@ -54,29 +55,50 @@ static int64_t comm_directions(otg_sw_workspace *ws, const otgi_sw_problem *q, i
     return ties;
 }
 
-/* The partitions of one call: directions, phase C items (as rows), and this rank's parts. */
+/* Reserves the workspace for this rank's directions and sets the weights. */
+static otg_status comm_setup(otg_sw_workspace *ws, const otgi_sw_problem *q, const float *a,
+                             const float *b, int64_t lc) {
+    otg_status st = otgi_sw_reserve(ws, q->n, q->m, lc > 0 ? lc : 1, q->L, omp_get_max_threads());
+    if (st == OTG_OK && q->general) st = otgi_weights(a, q->n, "sw: weights of x", ws->a);
+    if (st == OTG_OK && q->general) st = otgi_weights(b, q->m, "sw: weights of y", ws->b);
+    return st;
+}
+
+/* The partitions of one call: a window of directions, phase C items (as rows), this rank's parts.
+ */
 typedef struct {
-    int64_t *doff, *ioff; /* [size + 1]: directions; rows of the items */
-    int64_t l0, l1, ra, rb, h;
+    int64_t *doff, *aoff, *ioff; /* [size + 1]: the window's directions (from g0, and absolute);
+                                    the rows of the items */
+    int64_t g0, wl;              /* the window [g0, g0 + wl) */
+    int64_t l0, l1, ra, rb, h;   /* this rank's directions (absolute) and item rows */
 } comm_parts;
 
-/* Phase C: the residuals of this rank's item rows (rt [L, rb - ra]) into gi [rb - ra, d]. */
+/* Splits the window [g0, g0 + wl) over the ranks; sets doff, aoff, l0, l1. */
+static void window_parts(comm_parts *pp, int P, int rank, int64_t g0, int64_t wl) {
+    pp->g0 = g0, pp->wl = wl;
+    otgi_comm_dirs(wl, P, DIR_BLOCK, pp->doff);
+    for (int r = 0; r <= P; r++)
+        pp->aoff[r] = g0 + pp->doff[r];
+    pp->l0 = pp->aoff[rank], pp->l1 = pp->aoff[rank + 1];
+}
+
+/* Phase C for the window: the residuals of this rank's item rows (rt [wl, rb - ra]) added into
+ * gi [rb - ra, d], 256-direction block after block as in one process. */
 static void comm_gradient(const otgi_sw_problem *q, const comm_parts *pp, const float *rt,
                           float *gi) {
     const int64_t nr = pp->rb - pp->ra, n_items = (nr + pp->h - 1) / pp->h;
-    memset(gi, 0, (size_t)(nr * q->d) * sizeof(float));
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t it = 0; it < n_items; it++) {
         const int64_t o = it * pp->h, rows = nr - o < pp->h ? nr - o : pp->h;
-        for (int64_t b0 = 0; b0 < q->L; b0 += DIR_BLOCK) {
-            int64_t lb = q->L - b0 < DIR_BLOCK ? q->L - b0 : DIR_BLOCK;
-            otg_gemm(1, 1, rows, q->d, lb, 1.0f, rt + b0 * nr + o, nr, q->theta + b0, q->L, 1.0f,
-                     gi + o * q->d, q->d);
+        for (int64_t b0 = 0; b0 < pp->wl; b0 += DIR_BLOCK) {
+            int64_t lb = pp->wl - b0 < DIR_BLOCK ? pp->wl - b0 : DIR_BLOCK;
+            otg_gemm(1, 1, rows, q->d, lb, 1.0f, rt + b0 * nr + o, nr, q->theta + pp->g0 + b0, q->L,
+                     1.0f, gi + o * q->d, q->d);
         }
     }
 }
 
-/* Sends each rank the residuals R^T [my directions, its item rows]; receives rt [L, my rows]. */
+/* Sends each rank the residuals R^T [my directions, its item rows]; receives rt [wl, my rows]. */
 static otg_status exchange_residuals(otg_sw_workspace *ws, otg_comm *c, const otgi_sw_problem *q,
                                      const comm_parts *pp, float *send, float *rt, int64_t *cnt) {
     const int P = c->size;
@@ -116,34 +138,58 @@ static otg_status deliver_rows(otg_comm *c, const otgi_sw_problem *q, const comm
     return otgi_comm_alltoallv(c, gi, sb, so, grad, rbt, ro);
 }
 
-/* The gradient part: items split, residuals exchanged, accumulated, delivered. */
-static otg_status comm_grad(otg_sw_workspace *ws, otg_comm *c, const otgi_sw_problem *q,
-                            comm_parts *pp, const int64_t *row_off, float *grad) {
-    const int P = c->size;
-    const int64_t n_items = (q->n + pp->h - 1) / pp->h;
-    otgi_comm_even(n_items, P, pp->ioff);
-    for (int r = 0; r <= P; r++)
-        pp->ioff[r] = pp->ioff[r] * pp->h < q->n ? pp->ioff[r] * pp->h : q->n;
-    pp->ra = pp->ioff[c->rank], pp->rb = pp->ioff[c->rank + 1];
-    const int64_t lc = pp->l1 - pp->l0, nr = pp->rb - pp->ra;
-    float *send = malloc((size_t)(lc * q->n + 1) * sizeof(float));
-    float *rt = malloc((size_t)(q->L * nr + 1) * sizeof(float));
-    float *gi = malloc((size_t)(nr * q->d + 1) * sizeof(float));
-    int64_t *cnt = malloc(4 * (size_t)P * sizeof *cnt);
-    otg_status st = send && rt && gi && cnt ? OTG_OK : otgi_fail(OTG_ENOMEM, "sw: out of memory");
-    if (st == OTG_OK) st = exchange_residuals(ws, c, q, pp, send, rt, cnt);
-    if (st == OTG_OK) comm_gradient(q, pp, rt, gi);
-    if (st == OTG_OK) st = deliver_rows(c, q, pp, row_off, gi, grad, cnt);
-    free(send), free(rt), free(gi), free(cnt);
-    return st;
+/* The largest part of a rank over the windows of width w covering [0, L). */
+static int64_t largest_part(int64_t L, int64_t w, int P, int64_t *off) {
+    int64_t big = 1;
+    for (int64_t g0 = 0; g0 < L; g0 += w) {
+        otgi_comm_dirs(L - g0 < w ? L - g0 : w, P, DIR_BLOCK, off);
+        for (int r = 0; r < P; r++)
+            big = off[r + 1] - off[r] > big ? off[r + 1] - off[r] : big;
+    }
+    return big;
 }
 
-/* Reserves the workspace for this rank's directions and sets the weights. */
-static otg_status comm_setup(otg_sw_workspace *ws, const otgi_sw_problem *q, const float *a,
-                             const float *b, int64_t lc) {
-    otg_status st = otgi_sw_reserve(ws, q->n, q->m, lc > 0 ? lc : 1, q->L, omp_get_max_threads());
-    if (st == OTG_OK && q->general) st = otgi_weights(a, q->n, "sw: weights of x", ws->a);
-    if (st == OTG_OK && q->general) st = otgi_weights(b, q->m, "sw: weights of y", ws->b);
+/* The buffers of one call: residuals to send [part, n], received [w, item rows], the gradient
+ * rows of the items, the byte counts. */
+typedef struct {
+    float *send, *rt, *gi;
+    int64_t *cnt;
+} comm_buffers;
+
+static otg_status buffers_alloc(comm_buffers *b, const otgi_sw_problem *q, const comm_parts *pp,
+                                int64_t part, int64_t w, int P) {
+    const int64_t nr = pp->rb - pp->ra;
+    b->cnt = malloc(4 * (size_t)P * sizeof *b->cnt);
+    if (q->grad) {
+        b->send = malloc((size_t)(part * q->n + 1) * sizeof(float));
+        b->rt = malloc((size_t)(w * nr + 1) * sizeof(float));
+        b->gi = otgi_calloc((size_t)(nr * q->d + 1), sizeof(float));
+    }
+    int ok = b->cnt && (!q->grad || (b->send && b->rt && b->gi));
+    return ok ? OTG_OK : otgi_fail(OTG_ENOMEM, "sw: out of memory");
+}
+
+/* The phase C items split over the ranks: ioff as rows, this rank's [ra, rb). */
+static void item_parts(comm_parts *pp, const otgi_sw_problem *q, int P, int rank) {
+    pp->h = otgi_sw_grad_rows(q->n);
+    otgi_comm_even((q->n + pp->h - 1) / pp->h, P, pp->ioff);
+    for (int r = 0; r <= P; r++)
+        pp->ioff[r] = pp->ioff[r] * pp->h < q->n ? pp->ioff[r] * pp->h : q->n;
+    pp->ra = pp->ioff[rank], pp->rb = pp->ioff[rank + 1];
+}
+
+/* The windows in order: phases A and B on this rank's part, the W values gathered, and for the
+ * gradient the residual exchange and phase C. Ties into *ties. */
+static otg_status run_windows(otg_sw_workspace *ws, otg_comm *c, const otgi_sw_problem *q,
+                              comm_parts *pp, comm_buffers *b, int64_t w, int64_t *ties) {
+    otg_status st = OTG_OK;
+    for (int64_t g0 = 0; st == OTG_OK && g0 < q->L; g0 += w) {
+        window_parts(pp, c->size, c->rank, g0, q->L - g0 < w ? q->L - g0 : w);
+        *ties += comm_directions(ws, q, pp->l0, pp->l1);
+        st = otgi_comm_gather_rows(c, ws->w_dir, pp->aoff, sizeof(double));
+        if (st == OTG_OK && q->grad) st = exchange_residuals(ws, c, q, pp, b->send, b->rt, b->cnt);
+        if (st == OTG_OK && q->grad) comm_gradient(q, pp, b->rt, b->gi);
+    }
     return st;
 }
 
@@ -157,21 +203,27 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
     const int P = comm->size;
-    int64_t *offs = malloc(2 * (size_t)(P + 1) * sizeof *offs);
-    if (!offs) return otgi_fail(OTG_ENOMEM, "sw: out of memory");
-    comm_parts pp = {.doff = offs, .ioff = offs + P + 1};
     otgi_sw_problem q = {x->data,         y->data,     theta->data,
                          x->shape[0],     y->shape[0], x->shape[1],
                          theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
                          grad_x};
-    otgi_comm_dirs(q.L, P, DIR_BLOCK, pp.doff);
-    pp.l0 = pp.doff[comm->rank], pp.l1 = pp.doff[comm->rank + 1], pp.h = otgi_sw_grad_rows(q.n);
-    st = comm_setup(ws, &q, a, b, pp.l1 - pp.l0);
-    int64_t ties = st == OTG_OK ? comm_directions(ws, &q, pp.l0, pp.l1) : 0;
-    if (st == OTG_OK) st = otgi_comm_gather_rows(comm, ws->w_dir, pp.doff, sizeof(double));
+    /* windows of chunk directions per rank, on 256-direction blocks */
+    const int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    const int64_t lr = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    const int64_t w = chunk * P < lr ? chunk * P : lr;
+    int64_t *offs = malloc(3 * (size_t)(P + 1) * sizeof *offs);
+    if (!offs) return otgi_fail(OTG_ENOMEM, "sw: out of memory");
+    comm_parts pp = {.doff = offs, .aoff = offs + P + 1, .ioff = offs + 2 * (P + 1)};
+    comm_buffers bf = {NULL, NULL, NULL, NULL};
+    const int64_t part = largest_part(q.L, w, P, pp.doff);
+    item_parts(&pp, &q, P, comm->rank);
+    st = comm_setup(ws, &q, a, b, part);
+    if (st == OTG_OK) st = buffers_alloc(&bf, &q, &pp, part, w, P);
+    int64_t ties = 0;
+    if (st == OTG_OK) st = run_windows(ws, comm, &q, &pp, &bf, w, &ties);
     if (st == OTG_OK) st = otgi_comm_sum(comm, &ties, 1);
-    if (st == OTG_OK && grad_x) st = comm_grad(ws, comm, &q, &pp, row_off, grad_x);
-    free(offs);
+    if (st == OTG_OK && grad_x) st = deliver_rows(comm, &q, &pp, row_off, bf.gi, grad_x, bf.cnt);
+    free(offs), free(bf.send), free(bf.rt), free(bf.gi), free(bf.cnt);
     if (st != OTG_OK) return st;
     otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
     res->ties = ties;
