@@ -3,10 +3,10 @@
  * chunk x size (on 256-direction blocks), each split over the ranks on row tiles of the
  * projection GEMM inside the blocks: each rank does phases (A) and (B) for its directions with the
  * one-process work items (a rank's part of a block is the same GEMM rows); the W_p^p values are
- * all-gathered and summarised in index order. For the gradient, the phase
- * (C) row items (the one-process ones, height otgi_sw_grad_rows(n)) are split over the ranks, an
- * all-to-all per window gives each rank the residuals of its items' rows for the window's
- * directions, each item accumulates over the 256-direction blocks in order as in one process, and a second all-to-all
+ * all-gathered and summarised in index order. For the gradient, the phase (C) row items (the
+ * one-process ones, height otgi_sw_grad_rows(n)) are split over the ranks, an all-to-all per
+ * window gives each rank the residuals of its items' rows for the window's directions, each item
+ * accumulates over the 256-direction blocks in order as in one process, and a second all-to-all
  * (or an all-gather) moves the gradient rows to the ranks that own them. */
 #include "comm/comm_internal.h"
 #include "ot/ot_internal.h"
