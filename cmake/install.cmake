@@ -8,7 +8,9 @@
 # The .pc file locates the prefix from its own path (${pcfiledir}), so the tree is relocatable.
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY include/otgen DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+# otgen/mpi.h goes with libotgen_mpi, which is built for the CLI only (not installed).
+install(DIRECTORY include/otgen DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h"
+        PATTERN "mpi.h" EXCLUDE)
 set(OTGEN_INSTALL_TARGETS otgen_lib)
 if(OTGEN_SHARED)
   list(APPEND OTGEN_INSTALL_TARGETS otgen_shared)

@@ -16,6 +16,7 @@ PKGS=(
   python3-cffi python3-numpy python3-pytest   # the Python package (python/) and its tests
   libplplot-dev plplot-driver-cairo   # charts (axes, ticks, log scales) rendered to PNG by cairo
   dataset-fashion-mnist    # the real data set of the main job (/usr/share/datasets/fashion-mnist)
+  libopenmpi-dev openmpi-bin   # the optional MPI mode (docs/mpi.md); CI builds and tests it
 )
 for arg in "$@"; do
   case "$arg" in

@@ -7,6 +7,7 @@
 #define OTGEN_OT_H
 
 #include "otgen/ad.h"
+#include "otgen/comm.h"
 #include "otgen/core.h"
 
 #ifdef __cplusplus
@@ -74,6 +75,18 @@ OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const
                                 const otg_tensor *y, const float *b, const otg_tensor *theta,
                                 const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
                                 double *per_dir);
+
+/* otg_sw over the ranks of comm (NULL: otg_sw), with the same bits for any number of ranks.
+ * Collective: every rank passes the same x, y, theta, weights and options. The directions go in
+ * windows of chunk x size directions, each split over the ranks (a rank holds about chunk
+ * directions at once: peak memory O((n + m) chunk) floats plus its gradient rows' residuals of a
+ * window); res and per_dir are filled on every rank. grad_x (or NULL) receives the gradient rows
+ * [row_off[rank], row_off[rank + 1]) as [rows, d] (row_off [size + 1], e.g. from otg_comm_rows), or
+ * all [n, d] rows when row_off is NULL. Errors as otg_sw, and the communicator's. docs/mpi.md. */
+OTG_NODISCARD otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
+                                     const otg_tensor *y, const float *b, const otg_tensor *theta,
+                                     const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
+                                     const int64_t *row_off, double *per_dir, otg_comm *comm);
 
 /* ---- max-sliced ----------------------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 #define OTGEN_OTGEN_H
 
 #include "otgen/ad.h"
+#include "otgen/comm.h"
 #include "otgen/core.h"
 #include "otgen/data.h"
 #include "otgen/games.h"

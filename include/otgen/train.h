@@ -7,6 +7,7 @@
 #ifndef OTGEN_TRAIN_H
 #define OTGEN_TRAIN_H
 
+#include "otgen/comm.h"
 #include "otgen/core.h"
 #include "otgen/data.h"
 #include "otgen/nn.h"
@@ -80,6 +81,19 @@ typedef struct otg_trainer otg_trainer;
  * reason (naming the option, "--data: ...") on a bad config or missing data. Does not change the
  * thread count (otg_threads_set is the caller's). Free with otg_trainer_free. */
 otg_trainer *otg_trainer_new(const otg_train_config *c);
+/* The distributed mode (docs/mpi.md): a trainer on one rank of comm (borrowed; it must outlive
+ * the trainer; NULL = otg_trainer_new). Every rank builds one with the same config and calls the
+ * same functions in the same order (step, validate, generate_val, restore are collective); each
+ * generates its rows of the batch (otg_comm_rows) and every rank holds the same parameters, bit
+ * for bit those of one process with the same thread count (1 thread per rank and 1 thread in one
+ * process: OpenBLAS's multi-threaded GEMMs are not bit-stable across thread counts). Only
+ * --model mlp; OTG_EINVAL (NULL, with the reason) for another model or a batch too small for
+ * the ranks. otgen/mpi.h gives the MPI comm. */
+otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm);
+/* Hands comm to t: otg_trainer_free calls release(comm). */
+void otg_trainer_adopt_comm(otg_trainer *t, void (*release)(otg_comm *c));
+/* The rank of t in its comm (0 in one process): otg_train_run writes files on rank 0 only. */
+int otg_trainer_rank(const otg_trainer *t);
 /* Rebuilds a trainer from a checkpoint written by otg_trainer_save: the config stored in its
  * header (the data sources are opened again), then the saved state. OTG_EIO / OTG_EFORMAT naming
  * the file (missing, truncated, corrupted, not a training checkpoint, written by a newer otgen),
@@ -172,7 +186,8 @@ typedef struct {
  * dropped, and the run continues: it ends bit-identical to an uninterrupted one. hooks may be NULL.
  * OTG_ENONFINITE when a step diverges (the message names the step and the last good checkpoint),
  * otherwise the first failing call's status. Pictures that cannot be drawn are reported through
- * on_warning and do not fail the run. */
+ * on_warning and do not fail the run. A distributed trainer (otg_trainer_new_comm): every rank
+ * calls it; rank 0 alone writes the files and calls the hooks. */
 OTG_NODISCARD otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
                                        const otg_train_hooks *hooks);
 

@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "otgen/ad.h"
+#include "otgen/comm.h"
 
 #define OTGI_NODE_BLOCK 256 /* nodes per arena block: node pointers stay valid as it grows */
 
@@ -63,5 +64,18 @@ float otgi_graph_relu_prime(const otg_graph *g);
 /* Shape helpers for shape(): same shape as in[0], and equality of two nodes' shapes. */
 otg_status otgi_shape_like_input(otg_node *n);
 otg_status otgi_shape_same_binary(otg_node *n);
+
+/* The distributed mode (otgen/comm.h): the graph's batch rows are split over comm's ranks, rank
+ * r holding rows [row_off[r], row_off[r+1]) of every batch-sized node; the ops whose gradient
+ * sums over the batch into a parameter (matmul, bias) then compute it over the whole batch, with
+ * the bits of one process (ops_comm.c). NULL comm: one process. */
+void otgi_graph_set_comm(otg_graph *g, otg_comm *comm, const int64_t *row_off);
+otg_comm *otgi_graph_comm(const otg_graph *g, const int64_t **row_off);
+/* The whole batch's rows of a local [rows, row_elems] array of node n's graph: *full (caller
+ * frees) [rows_all, row_elems], *rows_all set. */
+otg_status otgi_comm_full_rows(const otg_node *n, const float *local, int64_t row_elems,
+                               float **full, int64_t *rows_all);
+/* matmul's backward when the graph is distributed and b is a parameter. */
+otg_status otgi_matmul_backward_comm(otg_node *n);
 
 #endif

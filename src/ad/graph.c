@@ -19,7 +19,18 @@ struct otg_graph {
     int64_t compiled_params;
     int forwarded;
     float relu_prime;
+    otg_comm *comm;         /* set: the batch rows are split over its ranks (row_off) */
+    const int64_t *row_off; /* [comm->size + 1], borrowed */
 };
+
+void otgi_graph_set_comm(otg_graph *g, otg_comm *comm, const int64_t *row_off) {
+    g->comm = comm, g->row_off = row_off;
+}
+
+otg_comm *otgi_graph_comm(const otg_graph *g, const int64_t **row_off) {
+    if (row_off) *row_off = g->row_off;
+    return g->comm;
+}
 
 otg_graph *otg_graph_new(void) { return otgi_calloc(1, sizeof(otg_graph)); }
 

@@ -33,6 +33,7 @@ static otg_status matmul_forward(otg_node *n) {
 static otg_status matmul_backward(otg_node *n) {
     otg_node *a = n->in[0], *b = n->in[1];
     int64_t m = a->shape[0], k = a->shape[1], c = b->shape[1];
+    if (b->grad && otgi_graph_comm(n->graph, NULL)) return otgi_matmul_backward_comm(n);
     if (a->grad) otg_gemm(0, 1, m, k, c, 1.0f, n->grad, c, b->value, c, 1.0f, a->grad, k);
     if (b->grad) otg_gemm(1, 0, k, c, m, 1.0f, a->value, k, n->grad, c, 1.0f, b->grad, c);
     return OTG_OK;
@@ -78,10 +79,17 @@ static otg_status bias_backward(otg_node *n) {
     if (x->grad)
         for (int64_t i = 0; i < n->numel; i++) x->grad[i] += n->grad[i];
     if (!b->grad) return OTG_OK;
+    const float *g = n->grad;
+    float *full = NULL; /* distributed: the whole batch's rows */
+    if (otgi_graph_comm(n->graph, NULL)) {
+        otg_status st = otgi_comm_full_rows(n, n->grad, c * rest, &full, &rows);
+        if (st != OTG_OK) return st;
+        g = full;
+    }
     double *acc = n->aux;
     memset(acc, 0, (size_t)c * sizeof *acc);
     for (int64_t r = 0; r < rows; r++) {
-        const float *gr = n->grad + r * c * rest;
+        const float *gr = g + r * c * rest;
         if (rest == 1)
             for (int64_t j = 0; j < c; j++) acc[j] += (double)gr[j];
         else
@@ -89,6 +97,7 @@ static otg_status bias_backward(otg_node *n) {
                 for (int64_t t = 0; t < rest; t++) acc[j] += (double)gr[j * rest + t];
     }
     for (int64_t j = 0; j < c; j++) b->grad[j] += (float)acc[j];
+    free(full);
     return OTG_OK;
 }
 

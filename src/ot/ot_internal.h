@@ -4,6 +4,7 @@
 #define OTGEN_OT_INTERNAL_H
 
 #include "internal.h"
+#include "otgen/ot.h"
 
 /* Scratch for sorting up to cap values: two arrays of packed (key, index) words. */
 typedef struct {
@@ -18,7 +19,8 @@ void otgi_sort_release(otgi_sort_scratch *s);
 /* Sorts x[n] ascending into sorted[n]; perm[i] (if not NULL) receives the index in x of
  * sorted[i]. Stable: equal values keep their index order (-0 and +0 count as equal). Returns the
  * number of adjacent equal pairs in the sorted output (ties). NaNs sort to the ends. */
-int64_t otgi_sort_f32(const float *x, int64_t n, float *sorted, int32_t *perm, otgi_sort_scratch *s);
+int64_t otgi_sort_f32(const float *x, int64_t n, float *sorted, int32_t *perm,
+                      otgi_sort_scratch *s);
 
 /* 1-D cost pieces for a residual r = s - t: value |r|^p and derivative p sign(r) |r|^(p-1)
  * (0 at r = 0: the selection documented for p = 1). */
@@ -50,5 +52,47 @@ double otgi_w1d_sorted_general(const float *s, const double *a, int64_t n, const
 /* Normalised weights out[n] from w[n] (NULL: uniform); OTG_EINVAL naming `who` on negative,
  * non-finite or all-zero weights. */
 otg_status otgi_weights(const float *w, int64_t n, const char *who, double *out);
+
+/* ---- the SW kernel's state, shared by sw.c (one process) and sw_comm.c (distributed) ---- */
+enum { DIR_BLOCK = 256, PROJ_ROWS = 512 };
+
+typedef struct {
+    otgi_sort_scratch sc;
+    float *ss, *st, *ds;  /* sorted x and y projections [n], [m]; residuals [n] */
+    int32_t *ps, *pt;     /* their permutations */
+    double *wa, *wb, *gs; /* weights in sorted order [n], [m]; general-path gradient [n] */
+} otgi_sw_scratch;
+
+struct otg_sw_workspace {
+    float *proj_x, *proj_y; /* [chunk, n] (then the residuals R^T), [chunk, m] */
+    double *w_dir;          /* [L] W_p^p per direction */
+    double *a, *b;          /* normalised weights [n], [m] */
+    otgi_sw_scratch *ts;
+    int n_threads;
+    int64_t n, m, chunk, L; /* the sizes the buffers hold */
+};
+
+/* The problem of one call, shared by the phases. */
+typedef struct {
+    const float *x, *y, *theta; /* [n, d], [m, d], [d, L] */
+    int64_t n, m, d, L;
+    double p;
+    int general; /* weights given or n != m */
+    float *grad; /* [n, d] or NULL */
+} otgi_sw_problem;
+
+/* Rows per gradient item of phase C: depends on n only. */
+int64_t otgi_sw_grad_rows(int64_t n);
+/* Grows ws to hold (n, m, chunk, L) with `threads` scratch sets; no-op when it does. */
+otg_status otgi_sw_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t chunk, int64_t L,
+                           int threads);
+/* Phase B for direction l of the chunk starting at c0 (sorts, W_p^p into w_dir[c0 + l], the
+ * residuals over proj_x row l); returns the ties met. */
+int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_sw_scratch *t,
+                          int64_t c0, int64_t l);
+/* Argument checks of otg_sw; mean, standard error and distance of w[L] summed in index order. */
+otg_status otgi_sw_check(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
+                         const otg_sw_opts *o);
+void otgi_sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res);
 
 #endif

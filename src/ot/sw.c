@@ -13,38 +13,22 @@
 #include <omp.h>
 #include <string.h>
 
-enum { DIR_BLOCK = 256, PROJ_ROWS = 512 };
-
 /* Rows per gradient item: about n/4 (4+ items to share), a multiple of 16, within [64, 1024]. */
-static int64_t grad_rows(int64_t n) {
+int64_t otgi_sw_grad_rows(int64_t n) {
     int64_t r = (n / 4 + 15) / 16 * 16;
     return r < 64 ? 64 : r > 1024 ? 1024 : r;
 }
-
-typedef struct {
-    otgi_sort_scratch sc;
-    float *ss, *st, *ds;    /* sorted x and y projections [n], [m]; residuals [n] */
-    int32_t *ps, *pt;       /* their permutations */
-    double *wa, *wb, *gs;   /* weights in sorted order [n], [m]; general-path gradient [n] */
-} thread_scratch;
-
-struct otg_sw_workspace {
-    float *proj_x, *proj_y; /* [chunk, n] (then the residuals R^T), [chunk, m] */
-    double *w_dir;          /* [L] W_p^p per direction */
-    double *a, *b;          /* normalised weights [n], [m] */
-    thread_scratch *ts;
-    int n_threads;
-    int64_t n, m, chunk, L; /* the sizes the buffers hold */
-};
 
 otg_sw_opts otg_sw_opts_default(void) {
     otg_sw_opts o = {2.0, 256};
     return o;
 }
 
-otg_sw_workspace *otg_sw_workspace_new(void) { return otgi_calloc(1, sizeof(otg_sw_workspace)); }
+otg_sw_workspace *otg_sw_workspace_new(void) {
+    return otgi_calloc(1, sizeof(otg_sw_workspace));
+}
 
-static void scratch_free(thread_scratch *t) {
+static void scratch_free(otgi_sw_scratch *t) {
     otgi_sort_release(&t->sc);
     free(t->ss), free(t->st), free(t->ds), free(t->ps), free(t->pt);
     free(t->wa), free(t->wb), free(t->gs);
@@ -52,7 +36,8 @@ static void scratch_free(thread_scratch *t) {
 }
 
 static void ws_release(otg_sw_workspace *ws) {
-    for (int i = 0; i < ws->n_threads; i++) scratch_free(&ws->ts[i]);
+    for (int i = 0; i < ws->n_threads; i++)
+        scratch_free(&ws->ts[i]);
     free(ws->ts), free(ws->proj_x), free(ws->proj_y), free(ws->w_dir), free(ws->a), free(ws->b);
     memset(ws, 0, sizeof *ws);
 }
@@ -63,7 +48,7 @@ void otg_sw_workspace_free(otg_sw_workspace *ws) {
     free(ws);
 }
 
-static int scratch_alloc(thread_scratch *t, int64_t n, int64_t m) {
+static int scratch_alloc(otgi_sw_scratch *t, int64_t n, int64_t m) {
     int64_t big = n > m ? n : m;
     t->ss = malloc((size_t)n * sizeof(float)), t->ds = malloc((size_t)n * sizeof(float));
     t->st = malloc((size_t)m * sizeof(float));
@@ -75,8 +60,8 @@ static int scratch_alloc(thread_scratch *t, int64_t n, int64_t m) {
 }
 
 /* Grows the buffers to hold (n, m, chunk, L) with `threads` scratch sets; no-op when they do. */
-static otg_status ws_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t chunk, int64_t L,
-                             int threads) {
+otg_status otgi_sw_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t chunk, int64_t L,
+                           int threads) {
     if (n <= ws->n && m <= ws->m && chunk <= ws->chunk && L <= ws->L && threads <= ws->n_threads)
         return OTG_OK;
     n = n > ws->n ? n : ws->n, m = m > ws->m ? m : ws->m;
@@ -90,7 +75,8 @@ static otg_status ws_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t
     ws->ts = otgi_calloc((size_t)threads, sizeof *ws->ts);
     int ok = ws->proj_x && ws->proj_y && ws->w_dir && ws->a && ws->b && ws->ts;
     ws->n_threads = ok ? threads : 0;
-    for (int i = 0; ok && i < threads; i++) ok = scratch_alloc(&ws->ts[i], n, m);
+    for (int i = 0; ok && i < threads; i++)
+        ok = scratch_alloc(&ws->ts[i], n, m);
     if (!ok) {
         ws_release(ws);
         return otgi_fail(OTG_ENOMEM, "sw: out of memory for n=%lld, m=%lld, chunk=%lld",
@@ -100,18 +86,9 @@ static otg_status ws_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t
     return OTG_OK;
 }
 
-/* The problem of one call, shared by the phases. */
-typedef struct {
-    const float *x, *y, *theta; /* [n, d], [m, d], [d, L] */
-    int64_t n, m, d, L;
-    double p;
-    int general;                /* weights given or n != m */
-    float *grad;                /* [n, d] or NULL */
-} sw_problem;
-
 /* Phase B for direction l of the chunk: sorts, 1-D matching, W_p^p; residuals over proj_x row. */
-static int64_t sw_direction(otg_sw_workspace *ws, const sw_problem *q, thread_scratch *t,
-                            int64_t c0, int64_t l) {
+int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_sw_scratch *t,
+                          int64_t c0, int64_t l) {
     float *px = ws->proj_x + l * q->n;
     const float *py = ws->proj_y + l * q->m;
     int64_t ties = otgi_sort_f32(px, q->n, t->ss, t->ps, &t->sc);
@@ -121,23 +98,27 @@ static int64_t sw_direction(otg_sw_workspace *ws, const sw_problem *q, thread_sc
         double scale = 1.0 / ((double)q->n * (double)q->L);
         w = otgi_w1d_sorted_equal(t->ss, t->st, q->n, q->p, scale, q->grad ? t->ds : NULL);
         if (q->grad)
-            for (int64_t i = 0; i < q->n; i++) px[t->ps[i]] = t->ds[i];
+            for (int64_t i = 0; i < q->n; i++)
+                px[t->ps[i]] = t->ds[i];
     } else {
         otgi_sort_f32(py, q->m, t->st, t->pt, &t->sc);
-        for (int64_t i = 0; i < q->n; i++) t->wa[i] = ws->a[t->ps[i]];
-        for (int64_t j = 0; j < q->m; j++) t->wb[j] = ws->b[t->pt[j]];
+        for (int64_t i = 0; i < q->n; i++)
+            t->wa[i] = ws->a[t->ps[i]];
+        for (int64_t j = 0; j < q->m; j++)
+            t->wb[j] = ws->b[t->pt[j]];
         w = otgi_w1d_sorted_general(t->ss, t->wa, q->n, t->st, t->wb, q->m, q->p,
                                     1.0 / (double)q->L, q->grad ? t->gs : NULL, NULL);
         if (q->grad)
-            for (int64_t i = 0; i < q->n; i++) px[t->ps[i]] = (float)t->gs[i];
+            for (int64_t i = 0; i < q->n; i++)
+                px[t->ps[i]] = (float)t->gs[i];
     }
     ws->w_dir[c0 + l] = w;
     return ties;
 }
 
 /* Phase A item k of (directions block) x (row block of x, then of y): P^T or Q^T entries. */
-static void sw_project(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc, int64_t k,
-                       int64_t nb_x) {
+static void sw_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
+                       int64_t k, int64_t nb_x) {
     const int64_t nb_dirs = (lc + DIR_BLOCK - 1) / DIR_BLOCK;
     const int64_t blk = k % nb_dirs, rb = k / nb_dirs, on_y = rb >= nb_x;
     const int64_t rows_total = on_y ? q->m : q->n, r0 = (on_y ? rb - nb_x : rb) * PROJ_ROWS;
@@ -146,13 +127,14 @@ static void sw_project(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, in
     const float *pts = (on_y ? q->y : q->x) + r0 * q->d;
     float *out = (on_y ? ws->proj_y : ws->proj_x) + l0 * rows_total + r0;
     /* out [ls, rows] (row stride rows_total) = Theta[:, c0+l0 ...]^T [ls, d] pts^T [d, rows] */
-    otg_gemm(1, 1, ls, rows, q->d, 1.0f, q->theta + c0 + l0, q->L, pts, q->d, 0.0f, out, rows_total);
+    otg_gemm(1, 1, ls, rows, q->d, 1.0f, q->theta + c0 + l0, q->L, pts, q->d, 0.0f, out,
+             rows_total);
 }
 
 /* Phase C item r: grad rows [r0, r0 + rows) += R[rows, chunk] Theta_chunk^T, by K-blocks. */
-static void sw_gradient_rows(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc,
+static void sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
                              int64_t r) {
-    const int64_t h = grad_rows(q->n), r0 = r * h, rows = q->n - r0 < h ? q->n - r0 : h;
+    const int64_t h = otgi_sw_grad_rows(q->n), r0 = r * h, rows = q->n - r0 < h ? q->n - r0 : h;
     for (int64_t b0 = 0; b0 < lc; b0 += DIR_BLOCK) {
         int64_t lb = lc - b0 < DIR_BLOCK ? lc - b0 : DIR_BLOCK;
         otg_gemm(1, 1, rows, q->d, lb, 1.0f, ws->proj_x + b0 * q->n + r0, q->n, q->theta + c0 + b0,
@@ -161,51 +143,58 @@ static void sw_gradient_rows(otg_sw_workspace *ws, const sw_problem *q, int64_t 
 }
 
 /* Directions [c0, c0 + lc) of the problem: the three phases. Returns the ties met. */
-static int64_t sw_chunk(otg_sw_workspace *ws, const sw_problem *q, int64_t c0, int64_t lc) {
-    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS, nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
+static int64_t sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc) {
+    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS,
+                  nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
     const int64_t n_proj = (lc + DIR_BLOCK - 1) / DIR_BLOCK * (nb_x + nb_y);
-    const int64_t n_rows = (q->n + grad_rows(q->n) - 1) / grad_rows(q->n);
+    const int64_t n_rows = (q->n + otgi_sw_grad_rows(q->n) - 1) / otgi_sw_grad_rows(q->n);
     int64_t ties = 0;
 #pragma omp parallel reduction(+ : ties)
     {
-        thread_scratch *t = &ws->ts[omp_get_thread_num()];
+        otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t k = 0; k < n_proj; k++) sw_project(ws, q, c0, lc, k, nb_x);
+        for (int64_t k = 0; k < n_proj; k++)
+            sw_project(ws, q, c0, lc, k, nb_x);
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t l = 0; l < lc; l++) ties += sw_direction(ws, q, t, c0, l);
+        for (int64_t l = 0; l < lc; l++)
+            ties += otgi_sw_direction(ws, q, t, c0, l);
         if (q->grad) {
 #pragma omp for schedule(dynamic, 1)
-            for (int64_t r = 0; r < n_rows; r++) sw_gradient_rows(ws, q, c0, lc, r);
+            for (int64_t r = 0; r < n_rows; r++)
+                sw_gradient_rows(ws, q, c0, lc, r);
         }
     }
     return ties;
 }
 
-static otg_status sw_check(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
-                           const otg_sw_opts *o) {
+otg_status otgi_sw_check(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
+                         const otg_sw_opts *o) {
     if (!x || !y || !theta || !x->data || !y->data || !theta->data)
         return otgi_fail(OTG_EINVAL, "sw: NULL argument");
     if (x->ndim != 2 || y->ndim != 2 || theta->ndim != 2)
         return otgi_fail(OTG_ESHAPE, "sw: x, y and theta must be 2-D");
     if (x->shape[1] != y->shape[1])
-        return otgi_fail(OTG_ESHAPE, "sw: x has dimension %lld, y has %lld",
-                         (long long)x->shape[1], (long long)y->shape[1]);
+        return otgi_fail(OTG_ESHAPE, "sw: x has dimension %lld, y has %lld", (long long)x->shape[1],
+                         (long long)y->shape[1]);
     if (theta->shape[0] != x->shape[1])
         return otgi_fail(OTG_ESHAPE, "sw: directions have dimension %lld, points have %lld",
                          (long long)theta->shape[0], (long long)x->shape[1]);
     if (x->shape[0] > INT32_MAX || y->shape[0] > INT32_MAX)
         return otgi_fail(OTG_EINVAL, "sw: more than 2^31 points");
-    if (!(o->p >= 1.0) || !isfinite(o->p)) return otgi_fail(OTG_EINVAL, "sw: p = %g, need p >= 1", o->p);
+    if (!(o->p >= 1.0) || !isfinite(o->p))
+        return otgi_fail(OTG_EINVAL, "sw: p = %g, need p >= 1", o->p);
     if (o->chunk < 1) return otgi_fail(OTG_EINVAL, "sw: chunk %lld < 1", (long long)o->chunk);
     return OTG_OK;
 }
 
 /* Mean, standard error and distance from the per-direction values, summed in index order. */
-static void sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res) {
+void otgi_sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res) {
     double sum = 0.0, sq = 0.0;
-    for (int64_t l = 0; l < L; l++) sum += w[l];
+    for (int64_t l = 0; l < L; l++)
+        sum += w[l];
     double mean = sum / (double)L;
-    for (int64_t l = 0; l < L; l++) sq += (w[l] - mean) * (w[l] - mean);
+    for (int64_t l = 0; l < L; l++)
+        sq += (w[l] - mean) * (w[l] - mean);
     res->value = mean;
     res->distance = pow(mean, 1.0 / p);
     res->stderr_value = L > 1 ? sqrt(sq / (double)(L - 1)) / sqrt((double)L) : (double)NAN;
@@ -217,13 +206,15 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
                   otg_sw_result *res, float *grad_x, double *per_dir) {
     otg_sw_opts o = opts ? *opts : otg_sw_opts_default();
     if (!ws || !res) return otgi_fail(OTG_EINVAL, "sw: NULL workspace or result");
-    otg_status st = sw_check(x, y, theta, &o);
+    otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
-    sw_problem q = {x->data, y->data, theta->data, x->shape[0], y->shape[0], x->shape[1],
-                    theta->shape[1], o.p, a || b || x->shape[0] != y->shape[0], grad_x};
+    otgi_sw_problem q = {x->data,         y->data,     theta->data,
+                         x->shape[0],     y->shape[0], x->shape[1],
+                         theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
+                         grad_x};
     int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     if (chunk > q.L) chunk = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
-    st = ws_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
+    st = otgi_sw_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
     if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);
     if (st != OTG_OK) return st;
@@ -231,7 +222,7 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     int64_t ties = 0;
     for (int64_t c0 = 0; c0 < q.L; c0 += chunk)
         ties += sw_chunk(ws, &q, c0, q.L - c0 < chunk ? q.L - c0 : chunk);
-    sw_summarise(ws->w_dir, q.L, q.p, res);
+    otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
     res->ties = ties;
     if (per_dir) memcpy(per_dir, ws->w_dir, (size_t)q.L * sizeof *per_dir);
     return OTG_OK;

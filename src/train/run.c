@@ -21,6 +21,7 @@ typedef struct {
     const char *dir;
     double t0;
     int64_t last_ckpt;
+    int writer; /* rank 0 (always, in one process): the only one that writes files */
 } run_state;
 
 static double now(void) {
@@ -41,6 +42,7 @@ static void warn(run_state *r, const char *what) {
 }
 
 static otg_status emit(run_state *r, const otg_train_row *row) {
+    if (!r->writer) return OTG_OK;
     otg_status st = otg_metrics_write(r->m, row);
     if (st == OTG_OK && r->hooks && r->hooks->on_row) r->hooks->on_row(r->hooks->user, row);
     return st;
@@ -74,7 +76,7 @@ static otg_status initial_row(run_state *r) {
                          .time_s = 0.0};
     otg_status st = otg_trainer_validate(r->t, &row.val_sw);
     if (st == OTG_OK) st = emit(r, &row);
-    return st == OTG_OK ? otg_trainer_save(r->t, r->ckpt) : st;
+    return st == OTG_OK && r->writer ? otg_trainer_save(r->t, r->ckpt) : st;
 }
 
 static otg_status diverged(run_state *r, const otg_train_row *row) {
@@ -98,7 +100,7 @@ static otg_status loop(run_state *r) {
         if (k % c->val_every == 0 || k == c->steps) st = otg_trainer_validate(r->t, &row.val_sw);
         if (st == OTG_OK) st = emit(r, &row);
         if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps)) {
-            st = otg_trainer_save(r->t, r->ckpt);
+            if (r->writer) st = otg_trainer_save(r->t, r->ckpt);
             r->last_ckpt = k;
         }
     }
@@ -111,6 +113,7 @@ static void draw_samples(run_state *r) {
     int64_t n, h, w;
     if (otg_trainer_generate_val(r->t, &gen, &target, &n) != OTG_OK) return warn(r, "samples.png");
     otg_status st = OTG_OK;
+    if (!r->writer) return;
     if (otg_source_is_image(otg_trainer_data(r->t), &h, &w))
         st = otg_png_write_grid(join(r, "samples.png"), gen, n < 64 ? n : 64, h, w, 8, 2, 1);
     else if (otg_trainer_dim(r->t) == 2)
@@ -120,10 +123,10 @@ static void draw_samples(run_state *r) {
 }
 
 static otg_status run(run_state *r, int resume) {
-    otg_status st = otg_mkdir_p(r->dir);
+    otg_status st = r->writer ? otg_mkdir_p(r->dir) : OTG_OK;
     if (st == OTG_OK && resume) st = otg_trainer_restore(r->t, r->ckpt);
-    if (st == OTG_OK) st = write_config(r);
-    if (st == OTG_OK)
+    if (st == OTG_OK && r->writer) st = write_config(r);
+    if (st == OTG_OK && r->writer)
         st = otg_metrics_open(r->dir, resume ? otg_trainer_steps_done(r->t) : -1, &r->m);
     r->t0 = now();
     r->last_ckpt = otg_trainer_steps_done(r->t);
@@ -133,14 +136,15 @@ static otg_status run(run_state *r, int resume) {
     r->m = NULL;
     if (st != OTG_OK) return st;
     draw_samples(r);
-    if (otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK) warn(r, "loss.png");
+    if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK)
+        warn(r, "loss.png");
     return OTG_OK;
 }
 
 otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
                          const otg_train_hooks *hooks) {
     if (!t || !run_dir || !*run_dir) return otg_set_error(OTG_EINVAL, "train: run: NULL argument");
-    run_state r = {.t = t, .hooks = hooks, .dir = run_dir};
+    run_state r = {.t = t, .hooks = hooks, .dir = run_dir, .writer = otg_trainer_rank(t) == 0};
     size_t cap = strlen(run_dir) + 32;
     r.ckpt = malloc(cap), r.path = malloc(cap);
     otg_status st = r.ckpt && r.path ? OTG_OK : OTG_ENOMEM;

@@ -40,6 +40,23 @@ struct otg_trainer {
     otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
     otg_node *sz, *sout;
     int64_t sb;
+    /* the distributed mode (trainer_comm.c); comm NULL: one process, rows = batch */
+    otg_comm *comm;
+    void (*comm_release)(otg_comm *c);
+    int64_t *row_off; /* [size + 1]: the batch rows of each rank */
+    int64_t r0, rows; /* this rank's rows [r0, r0 + rows) */
+    float *z_full;    /* [batch, latent]: the whole batch's latents */
+    float *x_full;    /* [batch, dim]: the gathered generator output */
 };
+
+/* Checks the config for the distributed mode and sets the row partition (before the graph). */
+otg_status otgi_trainer_comm_setup(otg_trainer *t);
+/* The SW loss node over the ranks: x [rows, dim] this rank's generated rows, y [batch, dim]. */
+otg_node *otgi_trainer_comm_loss(otg_trainer *t);
+/* Sums the graph's kink counts over the ranks into row (kinks, relu_kinks). */
+otg_status otgi_trainer_comm_kinks(otg_trainer *t, otg_train_row *row);
+/* Gathers the rows [i0 + row_off[r], ...) of every rank into val_x + i0 dim. */
+otg_status otgi_trainer_comm_gather_val(otg_trainer *t, int64_t i0);
+void otgi_trainer_comm_free(otg_trainer *t);
 
 #endif

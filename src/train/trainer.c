@@ -77,7 +77,8 @@ static otg_status build_graph(otg_trainer *t) {
     if (!(t->g = otg_graph_new())) return OTG_ENOMEM;
     if (otg_graph_set_relu_prime(t->g, (float)c->relu_prime) != OTG_OK)
         return wrap(OTG_EINVAL, "--relu-prime");
-    t->z = otg_input(t->g, 2, (int64_t[]){c->batch, c->latent}, 0);
+    const int64_t rows = t->comm ? t->rows : c->batch; /* this rank's rows of the batch */
+    t->z = otg_input(t->g, 2, (int64_t[]){rows, c->latent}, 0);
     t->y = otg_input(t->g, 2, (int64_t[]){c->batch, t->dim}, 0);
     t->out = otg_model_build(t->g, t->z, &t->spec, &init);
     if (!t->out) return wrap(OTG_EINVAL, "--model");
@@ -87,7 +88,8 @@ static otg_status build_graph(otg_trainer *t) {
     t->theta = otg_tensor_new(2, (int64_t[]){t->dim, c->projections});
     t->sw.theta = t->theta;
     if (!t->sw.ws || !t->theta) return OTG_ENOMEM;
-    if (!(t->loss = otg_sw_loss(t->g, t->out, t->y, &t->sw))) return wrap(OTG_EINVAL, "loss");
+    t->loss = t->comm ? otgi_trainer_comm_loss(t) : otg_sw_loss(t->g, t->out, t->y, &t->sw);
+    if (!t->loss) return wrap(OTG_EINVAL, "loss");
     otg_status st = otg_graph_compile(t->g);
     if (st != OTG_OK) return st;
     otg_graph_params(t->g, &t->n_params);
@@ -148,10 +150,15 @@ static otg_status make_validation(otg_trainer *t) {
 }
 
 otg_trainer *otg_trainer_new(const otg_train_config *c) {
+    return otg_trainer_new_comm(c, NULL);
+}
+
+otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm) {
     if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config"), NULL;
     otg_trainer *t = otgi_calloc(1, sizeof *t);
     if (!t) return NULL;
     t->c = *c;
+    t->comm = comm;
     otg_status st = OTG_OK;
     if (strcmp(c->loss, "sw"))
         st = otgi_fail(OTG_EINVAL, "train: --loss: '%s' (only sw, the Sliced-Wasserstein loss)",
@@ -160,6 +167,7 @@ otg_trainer *otg_trainer_new(const otg_train_config *c) {
         st = wrap(OTG_EINVAL, "--directions-kind");
     if (st == OTG_OK) st = open_sources(t);
     if (st == OTG_OK) st = make_spec(t);
+    if (st == OTG_OK && comm) st = otgi_trainer_comm_setup(t);
     if (st == OTG_OK) st = build_graph(t);
     if (st == OTG_OK) st = make_optim(t);
     if (st == OTG_OK) st = make_validation(t);
@@ -184,13 +192,18 @@ void otg_trainer_free(otg_trainer *t) {
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
     otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
+    otgi_trainer_comm_free(t);
     free(t);
 }
 
 /* Draws the step's latents, data and directions, and runs the forward pass. */
 static otg_status forward(otg_trainer *t) {
     const otg_train_config *c = &t->c;
-    otg_status st = otg_source_sample(t->latent, &t->r_latent, c->batch, otg_node_data(t->z));
+    float *z = t->comm ? t->z_full : otg_node_data(t->z); /* distributed: take this rank's rows */
+    otg_status st = otg_source_sample(t->latent, &t->r_latent, c->batch, z);
+    if (st == OTG_OK && t->comm)
+        memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
+               (size_t)(t->rows * c->latent) * sizeof(float));
     if (st == OTG_OK) st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
     if (st == OTG_OK)
         st = otg_sw_directions(&t->r_dirs, t->dirs, t->dim, c->projections, t->theta->data);
@@ -222,6 +235,7 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     otg_status st = forward(t);
     if (st != OTG_OK) return wrap(st, "forward");
     fill_row(t, row, (double)otg_node_data(t->loss)[0], lr);
+    if (t->comm && (st = otgi_trainer_comm_kinks(t, row)) != OTG_OK) return wrap(st, "forward");
     if (!isfinite(row->loss))
         return otgi_fail(OTG_ENONFINITE, "train: loss %g at step %lld", row->loss,
                          (long long)row->step);
@@ -245,13 +259,17 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
 otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
                                     int64_t *n) {
     if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
-    const int64_t b = t->c.batch, lat = t->c.latent;
+    const int64_t b = t->c.batch, lat = t->c.latent, r0 = t->comm ? t->r0 : 0;
+    const int64_t rows = t->comm ? t->rows : b;
     for (int64_t i0 = 0; i0 < t->val_n; i0 += b) {
-        memcpy(otg_node_data(t->z), t->val_z->data + i0 * lat, (size_t)(b * lat) * sizeof(float));
+        memcpy(otg_node_data(t->z), t->val_z->data + (i0 + r0) * lat,
+               (size_t)(rows * lat) * sizeof(float));
         otg_status st = otg_graph_forward(t->g);
         if (st != OTG_OK) return wrap(st, "validation forward");
-        memcpy(t->val_x->data + i0 * t->dim, otg_node_data(t->out),
-               (size_t)(b * t->dim) * sizeof(float));
+        memcpy(t->val_x->data + (i0 + r0) * t->dim, otg_node_data(t->out),
+               (size_t)(rows * t->dim) * sizeof(float));
+        if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK)
+            return wrap(st, "validation");
     }
     if (gen) *gen = t->val_x->data;
     if (target) *target = t->val_y->data;
@@ -265,7 +283,8 @@ otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
     otg_sw_opts so = otg_sw_opts_default();
     so.p = t->c.p;
     otg_sw_result res;
-    st = otg_sw(t->val_ws, t->val_x, NULL, t->val_y, NULL, t->val_theta, &so, &res, NULL, NULL);
+    st = otg_sw_comm(t->val_ws, t->val_x, NULL, t->val_y, NULL, t->val_theta, &so, &res, NULL, NULL,
+                     NULL, t->comm);
     if (st != OTG_OK) return wrap(st, "validation");
     otg_schedule_lr(&t->sched, t->step, res.distance); /* the plateau schedule reads it */
     if (val_sw) *val_sw = res.distance;
@@ -309,6 +328,9 @@ otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *o
     return st == OTG_OK ? st : wrap(st, "sample");
 }
 
+int otg_trainer_rank(const otg_trainer *t) {
+    return t && t->comm ? t->comm->rank : 0;
+}
 int64_t otg_trainer_dim(const otg_trainer *t) {
     return t ? t->dim : 0;
 }

@@ -32,6 +32,18 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status);
 /* Ends the display (newline on a terminal). */
 void cli_progress_end(cli_progress *p);
 
+/* The MPI mode (cli_mpi.c; docs/mpi.md): under mpirun (built with MPI), cli_mpi_init starts MPI
+ * for the distributed commands (train, sw, bench) and cli_comm() is the world's communicator
+ * table; otherwise cli_comm() is NULL. Other commands, or a build without MPI, under mpirun with
+ * more than one rank: exit 2. cli_mpi_end finalises after a successful command (a failing rank
+ * exits without it: mpirun ends the job). */
+struct otg_comm;
+void cli_mpi_init(const char *cmd, int *argc, char ***argv);
+void cli_mpi_end(int rc);
+struct otg_comm *cli_comm(void);
+/* This process's rank (0 without MPI): only rank 0 prints results and writes files. */
+int cli_rank(void);
+
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -46,5 +58,8 @@ int cmd_ad_study(int argc, char **argv);
 int bench_train(int argc, char **argv, double (*peak)(int64_t));
 /* otgen bench particles (bench_particles.c): relu2 forward Euler steps per second. */
 int bench_particles(int argc, char **argv);
+/* otgen bench mpi and mpi-model (bench_mpi.c): the MPI mode's step time and bytes; its model. */
+int bench_mpi(int argc, char **argv);
+int bench_mpi_model(int argc, char **argv);
 
 #endif

@@ -3,6 +3,8 @@
  *              call (what bench/torch_sw.py times), next to the time of its three GEMMs
  *              alone and the machine's SGEMM peak measured in the same run.
  *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
+ *   bench mpi        seconds and bytes per training step, under mpirun or not (bench_mpi.c);
+ *   bench mpi-model  the weak-scaling model of the MPI mode as a chart (bench_mpi.c).
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -190,6 +192,8 @@ int cmd_bench(int argc, char **argv) {
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
     if (!strcmp(argv[1], "particles")) return bench_particles(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "mpi")) return bench_mpi(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "mpi-model")) return bench_mpi_model(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gemm")) {
         bench_opts o;
         bench_parse(argc - 1, argv + 1, &o, 0);
@@ -199,6 +203,9 @@ int cmd_bench(int argc, char **argv) {
                (long long)o.threads, peak, coretype());
         return OTG_EXIT_OK;
     }
-    fprintf(stderr, "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm)\n", argv[1]);
+    fprintf(stderr,
+            "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm, mpi, "
+            "mpi-model)\n",
+            argv[1]);
     return OTG_EXIT_USAGE;
 }

@@ -78,6 +78,8 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
         cli_usage_error("sw", "--kind: %s", otg_last_error());
     if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
         cli_usage_error("sw", "--max: '%s' (sampled or ascent)", o->max);
+    if (o->max[0] && cli_comm())
+        cli_usage_error("sw", "--max: not available under mpirun (one process only)");
     if (!strcmp(o->max, "ascent") && (o->grad_path[0] || o->per_dir_path[0]))
         cli_usage_error(
             "sw", "--max ascent gives one direction: --grad and --per-direction do not apply");
@@ -186,10 +188,10 @@ static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b
     otg_sw_result r;
     otg_status st = (o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w)
                         ? OTG_ENOMEM
-                        : otg_sw(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so, &r,
-                                 grad ? grad->data : NULL, w);
+                        : otg_sw_comm(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so,
+                                      &r, grad ? grad->data : NULL, NULL, w, cli_comm());
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
-    if (rc == OTG_EXIT_OK) {
+    if (rc == OTG_EXIT_OK && cli_rank() == 0) { /* under MPI: rank 0 writes and prints */
         double slope = shown_slope(o, r.value);
         write_extras(o, grad, slope, w, L);
         /* standard error of the printed quantity (delta method for the root) */
@@ -242,7 +244,7 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
 int cmd_sw(int argc, char **argv) {
     sw_opts o;
     sw_parse(argc, argv, &o);
-    otg_threads_set((int)o.threads);
+    otg_threads_set(cli_comm() && o.threads == 0 ? 1 : (int)o.threads); /* mpirun: 1 per rank */
     otg_tensor *a = read_cloud(o.a_path), *b = read_cloud(o.b_path);
     if (a->shape[1] != b->shape[1])
         cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,

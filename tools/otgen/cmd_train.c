@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
+#include "otgen/comm.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
 
@@ -106,6 +107,7 @@ static void choose_dir(const train_cli *o, char *dir, size_t cap) {
         gmtime_r(&t, &tmv);
         strftime(dir, cap, "runs/%Y%m%d-%H%M%S", &tmv);
     }
+    if (cli_rank() != 0) return; /* under MPI, rank 0 checks and writes the run directory */
     char p[4200];
     snprintf(p, sizeof p, "%s/config.json", dir);
     if (access(p, F_OK) == 0 && !o->force)
@@ -119,7 +121,8 @@ static void choose_dir(const train_cli *o, char *dir, size_t cap) {
 /* Exit status for a library failure, after printing its message. */
 static int fail(otg_status st) {
     const char *e = otg_last_error();
-    fprintf(stderr, "otgen %s%s\n", strncmp(e, "train: ", 7) ? "train: " : "", e);
+    if (cli_rank() == 0 || st != OTG_EINVAL) /* under MPI: config errors once, from rank 0 */
+        fprintf(stderr, "otgen %s%s\n", strncmp(e, "train: ", 7) ? "train: " : "", e);
     return st == OTG_EINVAL || st == OTG_EFORMAT || st == OTG_ESHAPE || st == OTG_EIO
                ? OTG_EXIT_USAGE
                : OTG_EXIT_FAIL;
@@ -146,6 +149,10 @@ static void on_warning(void *user, const char *msg) {
 
 static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     const otg_train_config *c = otg_trainer_config(t);
+    if (cli_rank() != 0) { /* under MPI: the other ranks compute, rank 0 reports */
+        otg_status st = otg_train_run(t, dir, o->resume[0] != 0, NULL);
+        return st == OTG_OK ? OTG_EXIT_OK : fail(st);
+    }
     fprintf(stderr, "otgen train: %s -> %s, %s %s, %lld parameters, %s, %lld steps%s\n",
             otg_source_name(otg_trainer_data(t)), dir, c->model, c->hidden,
             (long long)otg_trainer_n_params(t), c->optimizer, (long long)c->steps,
@@ -167,8 +174,9 @@ int cmd_train(int argc, char **argv) {
     resolve_options(&o, argc, argv);
     char dir[4096];
     choose_dir(&o, dir, sizeof dir);
-    otg_threads_set((int)o.threads);
-    otg_trainer *t = otg_trainer_new(&o.c);
+    otg_comm *comm = cli_comm(); /* under mpirun: --threads 0 means 1 thread per rank */
+    otg_threads_set(comm && o.threads == 0 ? 1 : (int)o.threads);
+    otg_trainer *t = comm ? otg_trainer_new_comm(&o.c, comm) : otg_trainer_new(&o.c);
     int rc = t ? train(t, &o, dir) : fail(OTG_EINVAL);
     otg_trainer_free(t);
     return rc;

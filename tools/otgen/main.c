@@ -48,7 +48,12 @@ int main(int argc, char **argv) {
         return OTG_EXIT_OK;
     }
     for (int i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            cli_mpi_init(commands[i].name, &argc, &argv);
+            int rc = commands[i].run(argc - 1, argv + 1);
+            cli_mpi_end(rc);
+            return rc;
+        }
     fprintf(stderr, "otgen: unknown command '%s' (otgen --help lists them)\n", argv[1]);
     return OTG_EXIT_USAGE;
 }
