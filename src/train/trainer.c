@@ -147,10 +147,12 @@ static otg_status make_validation(otg_trainer *t) {
     return st == OTG_OK ? st : wrap(st, "validation");
 }
 
-otg_trainer *otg_trainer_new(const otg_train_config *c) {
-    if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config"), NULL;
+otg_status otg_trainer_create(const otg_train_config *c, otg_trainer **out) {
+    if (!out) return otgi_fail(OTG_EINVAL, "train: NULL output");
+    *out = NULL;
+    if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config");
     otg_trainer *t = otgi_calloc(1, sizeof *t);
-    if (!t) return NULL;
+    if (!t) return OTG_ENOMEM;
     t->c = *c;
     otg_status st = OTG_OK;
     if (strcmp(c->loss, "sw"))
@@ -165,12 +167,18 @@ otg_trainer *otg_trainer_new(const otg_train_config *c) {
     if (st == OTG_OK) st = make_validation(t);
     if (st != OTG_OK) {
         otg_trainer_free(t);
-        return NULL;
+        return st;
     }
     const uint64_t seed = (uint64_t)c->seed;
     t->r_latent = otg_rng_make(seed, OTGI_S_LATENT), t->r_data = otg_rng_make(seed, OTGI_S_DATA);
     t->r_dirs = otg_rng_make(seed, OTGI_S_DIRS), t->r_noise = otg_rng_make(seed, OTGI_S_NOISE);
-    return t;
+    *out = t;
+    return OTG_OK;
+}
+
+otg_trainer *otg_trainer_new(const otg_train_config *c) {
+    otg_trainer *t = NULL;
+    return otg_trainer_create(c, &t) == OTG_OK ? t : NULL;
 }
 
 void otg_trainer_free(otg_trainer *t) {
@@ -259,7 +267,7 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     return OTG_OK;
 }
 
-otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
+otg_status otg_trainer_measure(otg_trainer *t, double *val_sw) {
     otg_status st = otg_trainer_generate_val(t, NULL, NULL, NULL);
     if (st != OTG_OK) return st;
     otg_sw_opts so = otg_sw_opts_default();
@@ -267,8 +275,16 @@ otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
     otg_sw_result res;
     st = otg_sw(t->val_ws, t->val_x, NULL, t->val_y, NULL, t->val_theta, &so, &res, NULL, NULL);
     if (st != OTG_OK) return wrap(st, "validation");
-    otg_schedule_lr(&t->sched, t->step, res.distance); /* the plateau schedule reads it */
     if (val_sw) *val_sw = res.distance;
+    return OTG_OK;
+}
+
+otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
+    double v;
+    otg_status st = otg_trainer_measure(t, &v);
+    if (st != OTG_OK) return st;
+    otg_schedule_lr(&t->sched, t->step, v); /* the plateau schedule reads it */
+    if (val_sw) *val_sw = v;
     return OTG_OK;
 }
 
