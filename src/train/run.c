@@ -101,12 +101,14 @@ static otg_status initial_row(run_state *r) {
 }
 
 static otg_status diverged(run_state *r, const otg_train_row *row) {
-    return otg_set_error(OTG_ENONFINITE,
-                         "train: diverged at step %lld (loss %g, gradient norm %g); the last good "
-                         "checkpoint is %s (step %lld); try a smaller --lr",
-                         (long long)row->step, isnan(row->loss) ? fabs(row->loss) : row->loss,
-                         isnan(row->grad_norm) ? fabs(row->grad_norm) : row->grad_norm, r->ckpt,
-                         (long long)r->last_ckpt);
+    return otg_set_error(
+        OTG_ENONFINITE,
+        "train: diverged at step %lld (loss %g, gradient norm %g); the last good "
+        "checkpoint is %s (step %lld); try a smaller --lr, or rescale the data if its "
+        "values are large",
+        (long long)row->step, isnan(row->loss) ? fabs(row->loss) : row->loss,
+        isnan(row->grad_norm) ? fabs(row->grad_norm) : row->grad_norm, r->ckpt,
+        (long long)r->last_ckpt);
 }
 
 static int stop_asked(const run_state *r) {

@@ -261,6 +261,43 @@ check "item 12: a changed option is refused, naming both values" 2 \
 check "item 12: --out elsewhere is refused" 2 'stays in its directory' \
     $B train --resume A --out elsewhere --steps 40
 
+# ---- user trial items 11 and 15: sw and eval statuses and messages ----
+npy() { # npy FILE ROWS COLS V,V,...: a float32 NPY file (COLS 0: 1-D; no numpy needed)
+    $PY - "$@" <<'EOF'
+import struct, sys
+p, r, c, v = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(',')
+shape = '(%d, %d)' % (r, c) if c else '(%d,)' % r
+h = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % shape
+h += ' ' * (63 - (10 + len(h)) % 64) + '\n'
+open(p, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode() +
+                    struct.pack('<%df' % len(v), *map(float, v)))
+EOF
+}
+npy pa.npy 3 2 0,0,1,1,2,0
+npy pb.npy 3 2 10,10,11,12,13,10
+npy w.npy 3 0 1,-1,1
+$B sample --checkpoint A/checkpoint.otg --n 1 --out p1.npy >/dev/null 2>&1
+check "item 11: sw --p 1e6 overflows: exit 2" 2 'not finite.*smaller --p' \
+    $B sw pa.npy pb.npy --p 1e6
+check "item 11: eval on one row: exit 2" 2 'at least 2 points' \
+    $B eval --samples p1.npy --data moons
+if [ "$SAN" = 1 ]; then
+    echo "skip item 11 ulimit (sanitizer build)"
+else
+    (
+        ulimit -v 2000000
+        exec $B sw pa.npy pa.npy --projections 2000000000
+    ) >out.txt 2>err.txt
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "out of memory for the directions" err.txt; then
+        ok "item 11: sw out of memory says so"
+    else
+        bad "item 11: sw out of memory: exit $rc $(cat err.txt)"
+    fi
+fi
+check "item 15: no doubled prefix, files named" 2 '^otgen sw: weights of x: .*\(x = pa.npy, y = pb.npy\)' \
+    $B sw pa.npy pb.npy --weights-a w.npy
+
 # ---- item 6 of the issue: killed after the step-0 checkpoint only, resumed without --threads ----
 T6="train --data moons --hidden 64,64 --steps 600 --checkpoint-every 100000 --seed 4 --threads 1"
 $B $T6 --out u6 >/dev/null 2>&1
