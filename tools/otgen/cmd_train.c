@@ -7,10 +7,10 @@
 #include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,26 +181,9 @@ static int fail_setup(otg_status st) {
     return fail(OTG_EINVAL);
 }
 
-/* SIGTERM, SIGINT, SIGHUP: the first asks the run to stop after its step with a checkpoint, a
- * second ends the process at once (exit 128 + signal, as the shell reports a killed job). */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) {
-    if (stop_signal) _exit(128 + sig);
-    stop_signal = sig;
-}
-
-static void catch_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL), sigaction(SIGINT, &sa, NULL), sigaction(SIGHUP, &sa, NULL);
-}
-
 static int should_stop(void *user) {
     (void)user;
-    return stop_signal != 0;
+    return stop_signal() != 0;
 }
 
 typedef struct {
@@ -244,14 +227,14 @@ static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     cli_progress_start(&p.pg, c->steps, c->val_every);
     otg_train_hooks hooks = {
         .on_row = on_row, .user = &p, .on_warning = on_warning, .should_stop = should_stop};
-    otg_status st = stop_signal ? OTG_CONTINUE : otg_train_run(t, dir, o->resume[0] != 0, &hooks);
+    otg_status st = stop_signal() ? OTG_CONTINUE : otg_train_run(t, dir, o->resume[0] != 0, &hooks);
     cli_progress_end(&p.pg);
     if (st == OTG_CONTINUE) {
         if (otg_trainer_steps_done(t) > 0 || o->resume[0])
-            fprintf(stderr, "otgen train: signal %d: %s\n", (int)stop_signal, otg_last_error());
+            fprintf(stderr, "otgen train: signal %d: %s\n", stop_signal(), otg_last_error());
         else
-            fprintf(stderr, "otgen train: signal %d before the run started\n", (int)stop_signal);
-        return 128 + (int)stop_signal;
+            fprintf(stderr, "otgen train: signal %d before the run started\n", stop_signal());
+        return 128 + stop_signal();
     }
     if (st != OTG_OK) return fail(st);
     if (!p.rows) {
@@ -288,7 +271,7 @@ static void set_threads(const train_cli *o, const int *seen, const char *dir) {
 int cmd_train(int argc, char **argv) {
     static train_cli o; /* 16 KiB of paths: not on the stack */
     int seen[MAX_ROWS] = {0};
-    catch_signals();
+    stop_catch_signals();
     resolve_options(&o, argc, argv, seen);
     char dir[4096];
     otg_dir_lock *lock = choose_dir(&o, dir, sizeof dir);
