@@ -21,6 +21,7 @@ struct otg_dir_lock {
     dev_t dev;
     ino_t ino;
     int refs;
+    pid_t pid; /* the holder: a forked child inherits the list, not the lock */
     otg_dir_lock *next;
 };
 
@@ -82,7 +83,8 @@ otg_status otg_dir_lock_acquire(const char *dir, otg_dir_lock **out) {
     pthread_mutex_lock(&mu);
     otg_dir_lock *l = NULL;
     if (stat(path, &sb) == 0)
-        for (l = held; l && !(l->dev == sb.st_dev && l->ino == sb.st_ino); l = l->next) {
+        for (l = held; l && !(l->dev == sb.st_dev && l->ino == sb.st_ino && l->pid == getpid());
+             l = l->next) {
         }
     if (l) {
         l->refs++;
@@ -92,7 +94,7 @@ otg_status otg_dir_lock_acquire(const char *dir, otg_dir_lock **out) {
         free(l);
         l = NULL;
     } else {
-        l->refs = 1, l->next = held, held = l;
+        l->refs = 1, l->pid = getpid(), l->next = held, held = l;
     }
     pthread_mutex_unlock(&mu);
     free(path);

@@ -31,8 +31,8 @@ static int cheap(const char *header) {
     int ok = cJSON_IsObject(c) && cJSON_IsString(d) &&
              (!strcmp(d->valuestring, "moons") || !strcmp(d->valuestring, "rings") ||
               !strcmp(d->valuestring, "gaussians8"));
-    static const char *const big[] = {"batch", "val-n", "val-projections", "projections",
-                                      "latent", "channels"};
+    static const char *const big[] = {"batch",       "val-n",  "val-projections",
+                                      "projections", "latent", "channels"};
     for (int i = 0; ok && i < 6; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, big[i]);
         ok = !v || (cJSON_IsNumber(v) && v->valuedouble <= 512);

@@ -1,6 +1,6 @@
 /* CSV reader of the training data (otgen train --data FILE.csv). */
-#include "data_internal.h"
 #include "common.h"
+#include "data_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
     otg_tensor *t = NULL;

@@ -1,8 +1,8 @@
 /* Fashion-MNIST's gzipped IDX reader. The input is split at its first "\n--\n" into the labels
  * file and the images file; byte 0 picks whether they are gzipped here (the IDX layout is
  * explored) or written as given (the gzip layer is). */
-#include "data_internal.h"
 #include "common.h"
+#include "data_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

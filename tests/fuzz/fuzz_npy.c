@@ -1,7 +1,7 @@
 /* NPY reader: otg_npy_read (finite values required or not) and the training data's NPY path
  * (images recognised by their shape). */
-#include "data_internal.h"
 #include "common.h"
+#include "data_internal.h"
 #include "otgen/io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
