@@ -223,6 +223,13 @@ static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     fprintf(stderr, "otgen train: %s -> %s, %s, %lld parameters, %s, %lld steps%s\n",
             otg_source_name(otg_trainer_data(t)), dir, model, (long long)otg_trainer_n_params(t),
             c->optimizer, (long long)c->steps, o->resume[0] ? " (resumed)" : "");
+    double val_cost = (double)c->val_n * (double)c->val_projections;
+    if (val_cost > (double)(1 << 28)) /* ~ a second or more per validation on 2 cores */
+        fprintf(stderr,
+                "otgen train: note: each validation projects and sorts %.3g values (--val-n %lld x "
+                "--val-projections %lld, every %lld steps): it will dominate the run\n",
+                2 * val_cost, (long long)c->val_n, (long long)c->val_projections,
+                (long long)c->val_every);
     progress p = {.loss = (double)NAN, .val = (double)NAN};
     cli_progress_start(&p.pg, c->steps, c->val_every);
     otg_train_hooks hooks = {
