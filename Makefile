@@ -6,12 +6,14 @@
 #   make bench  build and run the benchmarks
 #   make install PREFIX=DIR   headers, libotgen.so/.a, otgen.pc, otgenConfig.cmake, bin/otgen
 #   make format-check         clang-format --dry-run on the files kept clang-formatted
+#   make fuzz FUZZ_SECONDS=N  every libFuzzer target of tests/fuzz for N s (clang; build-fuzz/)
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure demo test asan bench clean install format-check
+.PHONY: all deps configure demo test asan bench clean install format-check fuzz
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -41,8 +43,16 @@ asan: deps
 bench: all
 	./$(BUILD)/bench_core
 
+# libFuzzer + ASan + UBSan (float-cast-overflow included) on every reader of external input;
+# the corpora grow in build-fuzz/fuzz-corpus, findings land in build-fuzz/fuzz-artifacts.
+fuzz: deps
+	@test -f build-fuzz/CMakeCache.txt || CC=clang cmake -S . -B build-fuzz \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTGEN_FUZZ=ON -DOTGEN_TESTS=OFF -DOTGEN_SHARED=OFF >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -9,6 +9,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config clang-format
+  clang                    # make fuzz: libFuzzer, and -fsanitize=float-cast-overflow
   libopenblas-openmp-dev   # CBLAS, OpenMP threading variant
   librandom123-dev         # counter-based Philox streams (header-only)
   zlib1g-dev libpng-dev libcjson-dev

@@ -27,6 +27,10 @@ _Noreturn void otgi_assert_fail(const char *cond, const char *file, int line);
 
 /* calloc of n * size bytes, NULL (with OTG_ENOMEM set) on overflow or failure. */
 void *otgi_calloc(size_t n, size_t size);
+/* When > 0, otg_param refuses (OTG_EFORMAT) to grow a graph beyond this many parameters on this
+ * thread, before allocating: set by otg_trainer_load to the checkpoint's count, so a crafted
+ * header cannot make it build (and allocate) a larger model. */
+extern _Thread_local int64_t otgi_param_budget;
 /* n * m with overflow detection: returns 0 and sets *out, or -1 on overflow / negative input. */
 int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
 

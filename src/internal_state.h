@@ -11,8 +11,11 @@
 
 /* o[key] = "v" (decimal); 0 on out of memory. */
 int otgi_cjson_add_u64(cJSON *o, const char *key, uint64_t v);
-/* v = o[key] parsed from a decimal string; -1 when absent or malformed. */
+/* v = o[key] parsed from a decimal string (digits only, no overflow); -1 when absent or
+ * malformed. */
 int otgi_cjson_get_u64(const cJSON *o, const char *key, uint64_t *v);
+/* As otgi_cjson_get_u64, for counts stored in int64_t: -1 also above INT64_MAX. */
+int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v);
 
 /* {"seed", "stream", "counter" (decimal strings), "buf_left", "buf" [4]} as parent[key]. */
 int otgi_rng_state_write(cJSON *parent, const char *key, const otg_rng *r);

@@ -147,7 +147,7 @@ static void test_sw_bad_input_exits_2(void **state) {
     }
     snprintf(cmd, sizeof cmd, "sw %s %s", pn, p2);
     assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
-    assert_non_null(strstr(out, "element 5 is NaN"));
+    assert_non_null(strstr(out, "element [2, 1] is NaN"));
 }
 
 int main(void) {

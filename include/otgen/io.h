@@ -61,6 +61,21 @@ OTG_NODISCARD otg_status otg_file_read(const char *path, size_t max_bytes, char 
  * OTG_EIO naming the path and the reason otherwise. */
 OTG_NODISCARD otg_status otg_mkdir_p(const char *dir);
 
+/* ---- run-directory locks -------------------------------------------------------------------
+ * One writer per run directory: an exclusive flock on dir/.otgen.lock (the file records the
+ * holder's pid and is left in place), released by otg_dir_lock_release or when the process
+ * ends, however it ends. Re-entrant within a process (a second acquire of the same directory
+ * counts up). */
+typedef struct otg_dir_lock otg_dir_lock;
+/* OTG_EINVAL naming the holder's pid when another process holds dir's lock; OTG_EIO when the
+ * lock file cannot be created. dir must exist. */
+OTG_NODISCARD otg_status otg_dir_lock_acquire(const char *dir, otg_dir_lock **out);
+/* Accepts NULL. */
+void otg_dir_lock_release(otg_dir_lock *l);
+/* Removes the temporary files NAME.tmp.PID that interrupted atomic writes of other processes
+ * left in dir (call it holding dir's lock); returns how many. */
+int otg_remove_stale_temps(const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,6 +79,13 @@ OTG_NODISCARD otg_status otg_minimax_step(otg_minimax *m, double *z, otg_minimax
 void otg_minimax_reset(otg_minimax *m);
 /* Steps taken since new or reset. */
 int64_t otg_minimax_steps(const otg_minimax *m);
+/* The run state (step counts and the method's vectors: previous direction, anchor, Adam
+ * moments, ...) as otg_minimax_state_size(m) doubles, for checkpoints: get copies it out, set
+ * restores it (OTG_EINVAL when n differs); a method restored this way steps exactly as the one
+ * it was saved from. */
+int64_t otg_minimax_state_size(const otg_minimax *m);
+void otg_minimax_state_get(const otg_minimax *m, double *out);
+OTG_NODISCARD otg_status otg_minimax_state_set(otg_minimax *m, const double *in, int64_t n);
 /* Oracle calls per step (1 or 2), for comparing methods at equal cost. */
 int otg_minimax_oracle_calls(const otg_minimax_type *t);
 

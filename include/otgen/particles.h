@@ -143,6 +143,9 @@ OTG_NODISCARD otg_status otg_particles_objective(otg_particles *s, double *F);
 double otg_particles_minimum(const otg_particles *s);
 /* Ground-truth particles [*n, dim] (owned by s); NULL with *n = 0 when the type has none. */
 const float *otg_particles_truth(const otg_particles *s, int64_t *n);
+/* The stream of the training batches (fresh samples each step), for checkpoints: save *it with
+ * the particles, restore both to resume bit-identically. */
+otg_rng *otg_particles_stream(otg_particles *s);
 /* F_m and the speed g[m, dim] at arbitrary particles u[m, dim] on the evaluation data (tests). */
 OTG_NODISCARD otg_status otg_particles_eval(otg_particles *s, const float *u, double *F, float *g);
 
@@ -153,6 +156,9 @@ typedef struct {
     int64_t steps;     /* forward Euler steps [t->default_steps] */
     double lr;         /* step size [t->default_lr] */
     int64_t log_every; /* an objective row every N steps and at the last one; 0 = ceil(steps/200) */
+    int64_t start;     /* steps already done: a resumed run whose particles and stream the caller
+                        * restored from a checkpoint continues at k = start [0] */
+    int64_t checkpoint_every; /* hooks->on_checkpoint every N steps, 0 = never [0] */
 } otg_particles_run_opts;
 /* {t->default_steps, t->default_lr, 0}. */
 otg_particles_run_opts otg_particles_run_opts_default(const otg_particles_type *t);
@@ -170,6 +176,12 @@ typedef struct {
     void (*on_particles)(void *user, otg_particles *s, int64_t k);
     void (*on_row)(void *user, const otg_particles_row *row);
     void *user;
+    /* after step k when k % checkpoint_every == 0 (k < steps), and when should_stop asks: the
+     * caller saves otg_particles_data and *otg_particles_stream (and its own rows); a failure
+     * stops the run with its status */
+    otg_status (*on_checkpoint)(void *user, otg_particles *s, int64_t steps_done);
+    /* asked after each step: nonzero checkpoints and returns OTG_CONTINUE */
+    int (*should_stop)(void *user);
 } otg_particles_hooks;
 
 /* The result of a run: steps taken and the last row (objective NAN before the first row). */
@@ -182,7 +194,9 @@ typedef struct {
  * log_every steps and at the end: for k in 0..steps { on_particles(k); row if due; step }.
  * hooks may be NULL; res (may be NULL) is filled on success and on failure (steps_done = the
  * steps that succeeded). OTG_EINVAL on steps < 1 or lr <= 0; the status of
- * otg_particles_step (OTG_ENONFINITE) or otg_particles_objective otherwise. */
+ * otg_particles_step (OTG_ENONFINITE) or otg_particles_objective otherwise; OTG_CONTINUE after
+ * a stop asked by hooks->should_stop (the checkpoint written). With o->start = k0 the loop runs
+ * k = k0..steps on particles restored to step k0, and ends bit-identical to a run from 0. */
 OTG_NODISCARD otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
                                            const otg_particles_hooks *hooks,
                                            otg_particles_result *res);

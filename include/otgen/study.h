@@ -72,6 +72,15 @@ typedef struct {
      * the repeat's later rows are not logged and the study goes on with the next repeat */
     void (*on_diverge)(void *user, int rep, int64_t k, uint64_t seed);
     void *user;
+    /* checkpoints (optional): on_checkpoint gets the study's whole state as JSON text (borrowed
+     * for the call) after step k of a repeat when k % checkpoint_every == 0 (k < steps) or when
+     * should_stop asks (the study then returns OTG_CONTINUE), and once at the end; a failure
+     * stops the study with its status. resume (a text on_checkpoint gave, or NULL) continues
+     * from that state: the study ends bit-identical to an uninterrupted one. */
+    int64_t checkpoint_every;
+    otg_status (*on_checkpoint)(void *user, const char *state_json);
+    int (*should_stop)(void *user);
+    const char *resume;
 } otg_game_study_opts;
 
 /* What a study logs: rows = steps / every + 1 (+ 1 when every does not divide steps). */
@@ -91,7 +100,8 @@ typedef struct {
  * draws z_0 with otg_game_initial_point, then steps with otg_game_oracle, projecting after every
  * step, and logs a row of statistics every o->every steps. Fills *out (free with
  * otg_game_study_free, also on error). OTG_EINVAL on bad options or method parameters, OTG_ENOMEM,
- * or the oracle's status. */
+ * OTG_EFORMAT on a resume state that does not fit (another study, a malformed text), OTG_CONTINUE
+ * after a stop asked by o->should_stop, or the oracle's status. */
 OTG_NODISCARD otg_status otg_game_study_run(otg_game *g, const otg_minimax_type *t,
                                             const otg_minimax_params *mp,
                                             const otg_game_study_opts *o, otg_game_study *out);

@@ -94,6 +94,12 @@ otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm);
 void otg_trainer_adopt_comm(otg_trainer *t, void (*release)(otg_comm *c));
 /* The rank of t in its comm (0 in one process): otg_train_run writes files on rank 0 only. */
 int otg_trainer_rank(const otg_trainer *t);
+/* Collective in a distributed trainer (every rank calls it): 1 on every rank when flag is nonzero
+ * on any rank, -1 when the exchange failed; in one process, flag != 0. */
+int otg_trainer_any(otg_trainer *t, int flag);
+/* As otg_trainer_new, returning the status: OTG_ENOMEM when an allocation failed, OTG_EINVAL on a
+ * bad config, OTG_EIO/OTG_EFORMAT from the data readers. *out is NULL on error. */
+OTG_NODISCARD otg_status otg_trainer_create(const otg_train_config *c, otg_trainer **out);
 /* Rebuilds a trainer from a checkpoint written by otg_trainer_save: the config stored in its
  * header (the data sources are opened again), then the saved state. OTG_EIO / OTG_EFORMAT naming
  * the file (missing, truncated, corrupted, not a training checkpoint, written by a newer otgen),
@@ -105,6 +111,10 @@ OTG_NODISCARD otg_status otg_trainer_load(const char *checkpoint_path, otg_train
 OTG_NODISCARD otg_status otg_trainer_restore(otg_trainer *t, const char *checkpoint_path);
 /* Accepts NULL. */
 void otg_trainer_free(otg_trainer *t);
+/* The thread count recorded in a checkpoint's header (schema 3), for a resume that should stay
+ * bit-identical: *threads = 0 when the checkpoint does not record it. Errors as
+ * otg_trainer_load's for an unreadable or foreign file. */
+OTG_NODISCARD otg_status otg_train_checkpoint_threads(const char *checkpoint_path, int *threads);
 
 /* One row of metrics. A step fills every field but val_sw (NaN) and time_s (0); otg_train_run
  * sets them. Step 0 of a run is the initial validation: loss, loss_stderr, grad_norm and lr NaN. */
@@ -131,6 +141,9 @@ OTG_NODISCARD otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row);
 /* SW_p between the generator's samples of the fixed validation latents and the fixed held-out
  * points along the fixed validation directions. Also feeds the plateau schedule. */
 OTG_NODISCARD otg_status otg_trainer_validate(otg_trainer *t, double *val_sw);
+/* The same SW without feeding the schedule (otg_train_run's extra validation at a final step
+ * that is not a multiple of val_every, so that extending the run later stays bit-identical). */
+OTG_NODISCARD otg_status otg_trainer_measure(otg_trainer *t, double *val_sw);
 /* Generates the samples of the fixed validation latents; *gen and *target (either may be NULL)
  * then point to [*n, dim] generated and held-out points, borrowed until the next call on t. */
 OTG_NODISCARD otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen,
@@ -163,6 +176,10 @@ typedef struct otg_metrics otg_metrics;
  * opened for appending. NULL-safe close. */
 OTG_NODISCARD otg_status otg_metrics_open(const char *dir, int64_t resume_step, otg_metrics **out);
 OTG_NODISCARD otg_status otg_metrics_write(otg_metrics *m, const otg_train_row *row);
+/* Empties the val_sw of the row of `step` in dir's metrics files (CSV cell, JSONL null): a run
+ * extended past a final step off the validation grid then has the rows of an uninterrupted
+ * longer run. Absent files are fine. */
+OTG_NODISCARD otg_status otg_metrics_forget_val(const char *dir, int64_t step);
 /* time_s of the last row kept on resume (0 for new files). */
 double otg_metrics_time_offset(const otg_metrics *m);
 void otg_metrics_close(otg_metrics *m);
@@ -174,6 +191,9 @@ typedef struct {
     void (*on_row)(void *user, const otg_train_row *row); /* after each metrics row (row 0 too) */
     void *user;
     void (*on_warning)(void *user, const char *message); /* a picture could not be drawn */
+    /* Asked after each step (may be NULL): nonzero ends the run there with a checkpoint, and
+     * otg_train_run returns OTG_CONTINUE (the CLI's answer to SIGTERM, SIGINT, SIGHUP). */
+    int (*should_stop)(void *user);
 } otg_train_hooks;
 
 /* Trains t to its config's steps in run_dir (created if missing) and writes there config.json,
@@ -183,11 +203,19 @@ typedef struct {
  * an existing run without --force: check first if that matters). A trainer at step 0 first writes
  * row 0 (initial validation) and a checkpoint. resume = 1: t (built with the run's config, steps
  * may be larger) takes the state of run_dir/checkpoint.otg, the metrics rows after its step are
- * dropped, and the run continues: it ends bit-identical to an uninterrupted one. hooks may be NULL.
- * OTG_ENONFINITE when a step diverges (the message names the step and the last good checkpoint),
- * otherwise the first failing call's status. Pictures that cannot be drawn are reported through
- * on_warning and do not fail the run. A distributed trainer (otg_trainer_new_comm): every rank
- * calls it; rank 0 alone writes the files and calls the hooks. */
+ * dropped, and the run continues: it ends bit-identical to an uninterrupted one (with the same
+ * thread count). A run_dir with no checkpoint yet (killed before its first) starts at step 0.
+ * Resume refuses (OTG_EINVAL) a checkpoint of another config (its header's config hash) and a
+ * config whose steps are below the checkpoint's. hooks may be NULL.
+ * While it runs, run_dir is locked (otg_dir_lock_acquire: OTG_EINVAL naming the other writer's
+ * pid), and temporary files left by interrupted writes are removed first.
+ * OTG_ENONFINITE when a step diverges (the message names the step and the last good checkpoint);
+ * a failed metrics or checkpoint write stops the run with its status (OTG_EIO) and a message
+ * naming the last good checkpoint, leaving no partial row (resume rewrites the rows after it);
+ * OTG_CONTINUE when hooks->should_stop asked; otherwise the first failing call's status. Pictures
+ * that cannot be drawn are reported through on_warning and do not fail the run. A distributed
+ * trainer (otg_trainer_new_comm): every rank calls it; rank 0 alone writes the files and calls
+ * on_row and on_warning; should_stop is asked on every rank and a stop on any stops all. */
 OTG_NODISCARD otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
                                        const otg_train_hooks *hooks);
 

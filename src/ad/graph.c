@@ -185,10 +185,17 @@ otg_node *otg_input(otg_graph *g, int ndim, const int64_t *shape, int requires_g
     return n;
 }
 
+_Thread_local int64_t otgi_param_budget; /* internal.h */
+
 otg_node *otg_param(otg_graph *g, int ndim, const int64_t *shape) {
     otg_node *n = leaf_new(g, OTG_OP_PARAM, ndim, shape);
     if (!n) return NULL;
     int64_t need = g->n_params + n->numel;
+    if (otgi_param_budget > 0 && need > otgi_param_budget) {
+        g->n_nodes--;
+        return otgi_fail(OTG_EFORMAT, "param: more than the %lld parameters allowed",
+                         (long long)otgi_param_budget), NULL;
+    }
     if (need > g->cap_params) {
         int64_t cap = g->cap_params ? g->cap_params : 1024;
         while (cap < need) cap *= 2;

@@ -180,9 +180,19 @@ otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out)
     if (st == OTG_OK) st = read_data(f, path, &hd, count, t->data);
     if (st == OTG_OK && require_finite) {
         for (int64_t i = 0; i < count && st == OTG_OK; i++)
-            if (!isfinite(t->data[i]))
-                st = otgi_fail(OTG_ENONFINITE, "%s: element %lld is %s (finite values required)",
-                               path, (long long)i, isnan(t->data[i]) ? "NaN" : "Inf");
+            if (!isfinite(t->data[i])) {
+                char at[160]; /* the element's index per axis: [row, column, ...] */
+                size_t k = 0;
+                for (int a = 0; a < hd.ndim; a++) {
+                    int64_t stride = 1;
+                    for (int b = a + 1; b < hd.ndim; b++)
+                        stride *= hd.shape[b];
+                    k += (size_t)snprintf(at + k, sizeof at - k, "%s%lld", a ? ", " : "",
+                                          (long long)(i / stride % hd.shape[a]));
+                }
+                st = otgi_fail(OTG_ENONFINITE, "%s: element [%s] is %s (finite values required)",
+                               path, at, isnan(t->data[i]) ? "NaN" : "Inf");
+            }
     }
     fclose(f);
     if (st != OTG_OK) {

@@ -3,7 +3,9 @@
 #include "internal.h"
 #include "internal_state.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,12 +15,27 @@ int otgi_cjson_add_u64(cJSON *o, const char *key, uint64_t v) {
     return cJSON_AddStringToObject(o, key, buf) != NULL;
 }
 
+/* Digits only (strtoull alone would take "-1", " 7" or "+7"), and no overflow. */
 int otgi_cjson_get_u64(const cJSON *o, const char *key, uint64_t *v) {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(x) || !x->valuestring[0]) return -1;
+    if (!cJSON_IsString(x) || x->valuestring[0] < '0' || x->valuestring[0] > '9') return -1;
     char *end;
+    errno = 0;
     *v = strtoull(x->valuestring, &end, 10);
-    return *end ? -1 : 0;
+    return *end || errno ? -1 : 0;
+}
+
+int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v) {
+    uint64_t u;
+    if (otgi_cjson_get_u64(o, key, &u) || u > (uint64_t)INT64_MAX) return -1;
+    *v = (int64_t)u;
+    return 0;
+}
+
+/* x is a JSON number that is an integer in [lo, hi] (checked before any cast). */
+static int int_in(const cJSON *x, double lo, double hi) {
+    return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&
+           x->valuedouble == floor(x->valuedouble);
 }
 
 int otgi_rng_state_write(cJSON *parent, const char *key, const otg_rng *r) {
@@ -42,12 +59,12 @@ otg_status otgi_rng_state_read(const cJSON *parent, const char *key, otg_rng *r)
     if (!o || otgi_cjson_get_u64(o, "seed", &r->seed) ||
         otgi_cjson_get_u64(o, "stream", &r->stream) ||
         otgi_cjson_get_u64(o, "counter", &r->counter) || !cJSON_IsNumber(bl) || !cJSON_IsArray(b) ||
-        cJSON_GetArraySize(b) != 4 || bl->valueint < 0 || bl->valueint > 4)
+        cJSON_GetArraySize(b) != 4 || !int_in(bl, 0, 4))
         return otgi_fail(OTG_EFORMAT, "rng state \"%s\": missing or malformed", key);
     r->buf_left = bl->valueint;
     for (int i = 0; i < 4; i++) {
         const cJSON *x = cJSON_GetArrayItem(b, i);
-        if (!cJSON_IsNumber(x))
+        if (!int_in(x, 0, 4294967295.0))
             return otgi_fail(OTG_EFORMAT, "rng state \"%s\": malformed buffer", key);
         r->buf[i] = (uint32_t)x->valuedouble;
     }

@@ -41,12 +41,14 @@ otg_status otg_file_read(const char *path, size_t max_bytes, char **text, size_t
      * its end; pipes and devices start at 4 KiB */
     size_t cap = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 : 4096;
     char *buf = NULL;
-    int rc = read_all(f, cap <= max ? cap : max + 1, max, &buf, len);
+    errno = 0;
+    int rc = read_all(f, cap <= max ? cap : max + 1, max, &buf, len), e = errno;
     fclose(f);
     if (rc) {
         free(buf);
         *len = 0;
-        return rc == -1   ? otgi_fail(OTG_EIO, "%s: read failed", path)
+        return rc == -1
+                   ? otgi_fail(OTG_EIO, "%s: read failed: %s", path, e ? strerror(e) : "I/O error")
                : rc == -2 ? otgi_fail(OTG_EFORMAT, "%s: larger than %zu bytes", path, max_bytes)
                           : otgi_fail(OTG_ENOMEM, "%s: out of memory reading it", path);
     }

@@ -2,8 +2,11 @@
  * points, equal scales) and a line chart (several series, optional log10 axes, legend outside the
  * plot box on the right). PLplot has global state, so calls must be serial. PLplot's fatal errors
  * would end the process; an exit handler longjmps back here instead and the call fails with
- * OTG_EIO. The file appears atomically: PLplot writes "<path>.tmp.<pid>", committed by
- * io_internal.h's writer (fsync, rename, directory fsync). */
+ * OTG_EIO. Each chart is rendered in a child process: cairo, pango and GLib abort the process
+ * on some failures (a thread they cannot create under a low `ulimit -v`), which must not take a
+ * finished training run with them; the chart then fails with OTG_EIO. The file appears
+ * atomically: PLplot writes "<path>.tmp.<pid>", committed by io_internal.h's writer (fsync,
+ * rename, directory fsync). */
 #define _POSIX_C_SOURCE 200809L
 #include "otgen/plot.h"
 #include "io_internal.h"
@@ -13,7 +16,9 @@
 #include <math.h>
 #include <plplot.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CHART_W 900
@@ -98,6 +103,47 @@ static otg_status render(const char *path, const char *tmp, chart_fn draw, const
     return OTG_OK;
 }
 
+/* render() in a child process; its status and message come back through a pipe. When the child
+ * cannot be made, the chart is rendered here. */
+static otg_status render_isolated(const char *path, const char *tmp, chart_fn draw,
+                                  const void *ctx) {
+    int fds[2];
+    if (pipe(fds) != 0) return render(path, tmp, draw, ctx);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return render(path, tmp, draw, ctx);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        char msg[600];
+        msg[0] = (char)render(path, tmp, draw, ctx);
+        size_t n = 1 + (size_t)snprintf(msg + 1, sizeof msg - 1, "%s", otg_last_error());
+        if (n > sizeof msg) n = sizeof msg;
+        _exit(write(fds[1], msg, n) == (ssize_t)n ? 0 : 1);
+    }
+    close(fds[1]);
+    char msg[600] = {0};
+    size_t got = 0;
+    for (ssize_t r;
+         got < sizeof msg - 1 &&
+         ((r = read(fds[0], msg + got, sizeof msg - 1 - got)) > 0 || (r < 0 && errno == EINTR));)
+        got += r > 0 ? (size_t)r : 0;
+    close(fds[0]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(ws))
+        return otgi_fail(OTG_EIO,
+                         "%s: the drawing process died of signal %d (cairo/GLib abort, "
+                         "e.g. too little address space for its threads)",
+                         path, WTERMSIG(ws));
+    if (got == 0) return otgi_fail(OTG_EIO, "%s: the drawing process failed", path);
+    otg_status st = (otg_status)msg[0];
+    return st == OTG_OK ? OTG_OK : otgi_fail(st, "%s", msg + 1);
+}
+
 /* Checks that tmp holds a PNG. */
 static otg_status check_png(const char *path, const char *tmp) {
     unsigned char sig[8];
@@ -125,7 +171,7 @@ static otg_status write_chart(const char *path, int overwrite, chart_fn draw, co
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     close(fd);
-    st = render(path, tmp, draw, ctx);
+    st = render_isolated(path, tmp, draw, ctx);
     if (st == OTG_OK) st = check_png(path, tmp);
     return otgi_atomic_commit(path, tmp, st);
 }

@@ -316,3 +316,44 @@ int otg_minimax_oracle_calls(const otg_minimax_type *t) {
 int otg_minimax_type_uses_lr(const otg_minimax_type *t) {
     return t ? t->uses_lr : 0;
 }
+
+/* ---- run state, for checkpoints: k, k_rel, then every allocated vector in a fixed order ---- */
+
+static int state_vectors(const otg_minimax *m, double *v[6]) {
+    int c = 0;
+    double *all[6] = {m->g, m->prev, m->anchor, m->w, m->m1, m->m2};
+    for (int i = 0; i < 6; i++)
+        if (all[i]) v[c++] = all[i];
+    return c;
+}
+
+int64_t otg_minimax_state_size(const otg_minimax *m) {
+    if (!m) return 0;
+    double *v[6];
+    return 2 + state_vectors(m, v) * m->n;
+}
+
+void otg_minimax_state_get(const otg_minimax *m, double *out) {
+    if (!m || !out) return;
+    double *v[6];
+    int c = state_vectors(m, v);
+    out[0] = (double)m->k, out[1] = (double)m->k_rel;
+    for (int i = 0; i < c; i++)
+        memcpy(out + 2 + i * m->n, v[i], (size_t)m->n * sizeof(double));
+}
+
+otg_status otg_minimax_state_set(otg_minimax *m, const double *in, int64_t n) {
+    if (!m || !in) return otgi_fail(OTG_EINVAL, "minimax: state_set: NULL argument");
+    if (n != otg_minimax_state_size(m))
+        return otgi_fail(OTG_EINVAL, "minimax: state of %lld values, this method has %lld",
+                         (long long)n, (long long)otg_minimax_state_size(m));
+    if (!(in[0] >= 0 && in[0] <= 9e15 && in[0] == floor(in[0]) && in[1] >= 0 && in[1] <= 9e15 &&
+          in[1] == floor(in[1])))
+        return otgi_fail(OTG_EINVAL, "minimax: state_set: bad step counts");
+    double *v[6];
+    int c = state_vectors(m, v);
+    m->k = (int64_t)in[0], m->k_rel = (int64_t)in[1];
+    for (int i = 0; i < c; i++)
+        memcpy(v[i], in + 2 + i * m->n, (size_t)m->n * sizeof(double));
+    return OTG_OK;
+}

@@ -89,11 +89,12 @@ otg_status otgi_schedule_state_read(const cJSON *parent, const char *key, otg_sc
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
     const cJSON *lr = cJSON_GetObjectItemCaseSensitive(o, "lr");
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(o, "best");
-    uint64_t bad;
-    if (!o || !cJSON_IsNumber(lr) || !cJSON_IsNumber(best) || otgi_cjson_get_u64(o, "bad", &bad))
+    int64_t bad;
+    if (!o || !cJSON_IsNumber(lr) || !isfinite(lr->valuedouble) || lr->valuedouble < 0 ||
+        !cJSON_IsNumber(best) || otgi_cjson_get_i64(o, "bad", &bad))
         return otgi_fail(OTG_EFORMAT, "schedule state \"%s\": missing or malformed", key);
     s->lr = lr->valuedouble;
     s->best = best->valuedouble >= 1e308 ? (double)INFINITY : best->valuedouble;
-    s->bad = (int64_t)bad;
+    s->bad = bad;
     return OTG_OK;
 }

@@ -75,6 +75,10 @@ otg_particles *otg_particles_new(const otg_particles_type *t, const otg_particle
     return s;
 }
 
+otg_rng *otg_particles_stream(otg_particles *s) {
+    return s ? &s->batch : NULL;
+}
+
 int64_t otg_particles_count(const otg_particles *s) {
     return s->m;
 }

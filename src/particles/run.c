@@ -7,8 +7,11 @@
 #include <math.h>
 
 otg_particles_run_opts otg_particles_run_opts_default(const otg_particles_type *t) {
-    return (otg_particles_run_opts){
-        .steps = t ? t->default_steps : 0, .lr = t ? t->default_lr : 0.0, .log_every = 0};
+    return (otg_particles_run_opts){.steps = t ? t->default_steps : 0,
+                                    .lr = t ? t->default_lr : 0.0,
+                                    .log_every = 0,
+                                    .start = 0,
+                                    .checkpoint_every = 0};
 }
 
 /* Row k: F_m on the evaluation data and the excess over F*. */
@@ -27,18 +30,31 @@ otg_status otg_particles_run(otg_particles *s, const otg_particles_run_opts *o,
                              const otg_particles_hooks *hooks, otg_particles_result *res) {
     otg_particles_result r = {.steps_done = 0, .objective = NAN, .excess = NAN};
     if (!s || !o) return otgi_fail(OTG_EINVAL, "particles: run: NULL system or options");
-    if (o->steps < 1 || !(o->lr > 0.0) || o->log_every < 0)
-        return otgi_fail(OTG_EINVAL, "particles: run: steps = %lld and lr = %g must be > 0",
+    if (o->steps < 1 || !(o->lr > 0.0) || o->log_every < 0 || o->start < 0 || o->start > o->steps ||
+        o->checkpoint_every < 0)
+        return otgi_fail(OTG_EINVAL,
+                         "particles: run: steps = %lld and lr = %g must be > 0, start in [0, "
+                         "steps]",
                          (long long)o->steps, o->lr);
     const int64_t every = o->log_every ? o->log_every : (o->steps + 199) / 200;
     const double Fstar = otg_particles_minimum(s);
     otg_status st = OTG_OK;
-    for (int64_t k = 0; k <= o->steps && st == OTG_OK; k++) {
+    r.steps_done = o->start;
+    for (int64_t k = o->start; k <= o->steps && st == OTG_OK; k++) {
         if (hooks && hooks->on_particles) hooks->on_particles(hooks->user, s, k);
         if (k % every == 0 || k == o->steps) st = run_row(s, k, Fstar, hooks, &r);
         if (st != OTG_OK || k == o->steps) break;
         st = otg_particles_step(s, o->lr);
-        if (st == OTG_OK) r.steps_done = k + 1;
+        if (st != OTG_OK) break;
+        r.steps_done = k + 1;
+        int stop = hooks && hooks->should_stop && hooks->should_stop(hooks->user);
+        int due = o->checkpoint_every > 0 && (k + 1) % o->checkpoint_every == 0 && k + 1 < o->steps;
+        if (hooks && hooks->on_checkpoint && (due || stop))
+            st = hooks->on_checkpoint(hooks->user, s, k + 1);
+        if (st == OTG_OK && stop) {
+            st = otgi_fail(OTG_CONTINUE, "particles: stopped after step %lld", (long long)(k + 1));
+            break;
+        }
     }
     if (res) *res = r;
     return st;

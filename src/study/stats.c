@@ -4,6 +4,7 @@
 #include "internal.h"
 #include "otgen/io.h"
 #include "otgen/study.h"
+#include "study_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -167,4 +168,9 @@ otg_status otg_series_stats_write_csv(const otg_series_stats *s, const char *con
                                       const int64_t *steps, const char *path, int overwrite) {
     otg_series_csv spec = {.cols = cols, .steps = steps};
     return otg_series_stats_write_csv_ex(&s, 1, &spec, path, overwrite);
+}
+
+void otgi_series_stats_raw(otg_series_stats *s, double **sum, double **sq, int64_t **count,
+                           int64_t *rows, int *cols) {
+    *sum = s->sum, *sq = s->sq, *count = s->count, *rows = s->rows, *cols = s->cols;
 }

@@ -5,7 +5,14 @@
 #ifndef OTGEN_STUDY_INTERNAL_H
 #define OTGEN_STUDY_INTERNAL_H
 
+#include "otgen/study.h"
+
 #include <stdint.h>
+
+/* The accumulators of a series' statistics (sums and sums of squares [rows, cols], counts
+ * [rows]), borrowed: the game study's checkpoints save and restore them. */
+void otgi_series_stats_raw(otg_series_stats *s, double **sum, double **sq, int64_t **count,
+                           int64_t *rows, int *cols);
 
 #define OTGI_ADREF_MAX_LAYERS 9
 

@@ -7,12 +7,55 @@
 #include "otgen/io.h"
 #include "train_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define FORMAT "otgen-train-checkpoint"
 /* 1: otgen 0.1.0 before the library trainer (no "schema" member, no leaky_alpha: 0.2);
- * 2: + "schema" and the model's "leaky_alpha". Both are read. */
-#define SCHEMA 2
+ * 2: + "schema" and the model's "leaky_alpha";
+ * 3: + "config_hash" (the run's identity, checked on restore) and "threads" (the thread count
+ *    that wrote it: the results are bit-identical only with the same count). All are read. */
+#define SCHEMA 3
+
+/* The keys that do not change what a run computes up to a step: its length and its checkpoint
+ * period. They may differ between a checkpoint and the run that resumes it. */
+static int run_length_key(const char *k) {
+    return !strcmp(k, "steps") || !strcmp(k, "epochs") || !strcmp(k, "checkpoint-every");
+}
+
+/* FNV-1a 64 of the unformatted config object without the run-length keys; 0 on out of memory. */
+static uint64_t hash_config_cjson(const cJSON *cfg) {
+    cJSON *c = cJSON_Duplicate(cfg, 1);
+    for (cJSON *v = c ? c->child : NULL, *next; v; v = next) {
+        next = v->next;
+        if (run_length_key(v->string)) cJSON_Delete(cJSON_DetachItemViaPointer(c, v));
+    }
+    char *text = c ? cJSON_PrintUnformatted(c) : NULL;
+    cJSON_Delete(c);
+    if (!text) return 0;
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    free(text);
+    return h;
+}
+
+/* The config of c as a cJSON object without "version" and "resolved"; NULL on out of memory. */
+static cJSON *config_cjson(const otg_train_config *c) {
+    int n;
+    const otg_param_def *defs = otg_train_config_params(&n);
+    return otgi_params_to_cjson(defs, n, c);
+}
+
+static int add_hash(cJSON *h, const otg_train_config *c) {
+    cJSON *cj = config_cjson(c);
+    uint64_t v = cj ? hash_config_cjson(cj) : 0;
+    cJSON_Delete(cj);
+    char buf[24];
+    snprintf(buf, sizeof buf, "%016" PRIx64, v);
+    return v && cJSON_AddStringToObject(h, "config_hash", buf);
+}
 
 static int add_model(cJSON *h, const otg_trainer *t) {
     const otg_model_spec *s = &t->spec;
@@ -54,7 +97,8 @@ static char *header_text(const otg_trainer *t) {
     int ok = h && cj && cJSON_AddStringToObject(h, "format", FORMAT) &&
              cJSON_AddNumberToObject(h, "schema", SCHEMA) &&
              cJSON_AddStringToObject(h, "otgen", otg_version()) &&
-             otgi_cjson_add_u64(h, "step", (uint64_t)t->step) && add_model(h, t) &&
+             otgi_cjson_add_u64(h, "step", (uint64_t)t->step) && add_hash(h, &t->c) &&
+             cJSON_AddNumberToObject(h, "threads", otg_threads_get()) && add_model(h, t) &&
              add_run_state(h, t) && cJSON_AddItemToObject(h, "config", cj);
     if (ok)
         text = cJSON_PrintUnformatted(h);
@@ -88,8 +132,15 @@ static otg_status parse_header(const char *path, const otg_checkpoint *ck, cJSON
         return otgi_fail(OTG_EFORMAT, "%s: not a training checkpoint (header format is not \"%s\")",
                          path, FORMAT);
     }
-    int schema = cJSON_IsNumber(sc) ? sc->valueint : 1;
+    int schema = !sc ? 1
+                 : cJSON_IsNumber(sc) && sc->valuedouble >= 1 && sc->valuedouble < 1e6
+                     ? (int)sc->valuedouble
+                     : 0;
     if (schema < 1 || schema > SCHEMA) {
+        if (schema == 0) {
+            cJSON_Delete(h);
+            return otgi_fail(OTG_EFORMAT, "%s: malformed checkpoint header (schema)", path);
+        }
         cJSON_Delete(h);
         return otgi_fail(OTG_EFORMAT,
                          "%s: training checkpoint schema %d (this otgen %s reads 1 "
@@ -111,35 +162,22 @@ static otg_status apply(otg_trainer *t, const char *path, const otg_checkpoint *
                          path, (long long)ck->n_params, (long long)ck->n_state,
                          (long long)t->n_params, (long long)ns);
     otg_trainer s = *t; /* the new state is built on a copy, then committed */
-    uint64_t step, osteps;
+    int64_t step, osteps;
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(h, "optimizer");
     const cJSON *rng = cJSON_GetObjectItemCaseSensitive(h, "rng");
-    if (otgi_cjson_get_u64(h, "step", &step) || otgi_cjson_get_u64(op, "steps", &osteps) ||
+    if (otgi_cjson_get_i64(h, "step", &step) || otgi_cjson_get_i64(op, "steps", &osteps) ||
         otgi_schedule_state_read(h, "schedule", &s.sched) != OTG_OK ||
         otgi_rng_state_read(rng, "latent", &s.r_latent) != OTG_OK ||
         otgi_rng_state_read(rng, "data", &s.r_data) != OTG_OK ||
         otgi_rng_state_read(rng, "directions", &s.r_dirs) != OTG_OK ||
         otgi_rng_state_read(rng, "noise", &s.r_noise) != OTG_OK)
         return otgi_fail(OTG_EFORMAT, "train: %s: malformed checkpoint header", path);
-    t->step = (int64_t)step, t->sched = s.sched;
+    t->step = step, t->sched = s.sched;
     t->r_latent = s.r_latent, t->r_data = s.r_data, t->r_dirs = s.r_dirs, t->r_noise = s.r_noise;
-    otg_optim_set_steps(t->opt, (int64_t)osteps);
+    otg_optim_set_steps(t->opt, osteps);
     memcpy(otg_graph_params(t->g, NULL), ck->params, (size_t)ck->n_params * sizeof(float));
     if (ns) memcpy(otg_optim_state(t->opt), ck->state, (size_t)ns * sizeof(float));
     return OTG_OK;
-}
-
-otg_status otg_trainer_restore(otg_trainer *t, const char *path) {
-    if (!t || !path) return otgi_fail(OTG_EINVAL, "train: restore: NULL argument");
-    otg_checkpoint ck;
-    otg_status st = otg_checkpoint_read(path, &ck);
-    if (st != OTG_OK) return st;
-    cJSON *h = NULL;
-    st = parse_header(path, &ck, &h);
-    if (st == OTG_OK) st = apply(t, path, &ck, h);
-    cJSON_Delete(h);
-    otg_checkpoint_release(&ck);
-    return st;
 }
 
 /* The config stored in the header. */
@@ -155,6 +193,57 @@ static otg_status header_config(const char *path, const cJSON *h, otg_train_conf
     return OTG_OK;
 }
 
+/* The checkpoint belongs to t's run: the config hash of its header (schema 3; the hash of its
+ * config before) equals that of t's config. A mismatch names the first options that differ. */
+static otg_status check_identity(const otg_trainer *t, const char *path, const cJSON *h) {
+    otg_train_config theirs;
+    otg_status st = header_config(path, h, &theirs);
+    if (st != OTG_OK) return st;
+    cJSON *mine = config_cjson(&t->c), *other = config_cjson(&theirs);
+    const cJSON *stored = cJSON_GetObjectItemCaseSensitive(h, "config_hash");
+    uint64_t want = mine ? hash_config_cjson(mine) : 0, have = 0;
+    if (cJSON_IsString(stored))
+        have = strtoull(stored->valuestring, NULL, 16);
+    else if (other)
+        have = hash_config_cjson(other);
+    cJSON_Delete(mine), cJSON_Delete(other);
+    if (!want || (!have && !cJSON_IsString(stored)))
+        return otgi_fail(OTG_ENOMEM, "train: out of memory checking %s", path);
+    if (want == have) return OTG_OK;
+    int n;
+    const otg_param_def *defs = otg_train_config_params(&n);
+    char diff[640] = "", a[160], b[160];
+    size_t k = 0;
+    for (int i = 0, shown = 0; i < n && shown < 3; i++) {
+        if (run_length_key(defs[i].name)) continue;
+        otg_param_format(&defs[i], &theirs, a, sizeof a);
+        otg_param_format(&defs[i], &t->c, b, sizeof b);
+        if (!strcmp(a, b)) continue;
+        k += (size_t)snprintf(diff + k, sizeof diff - k, "%s--%s %s (this run: %s)",
+                              shown++ ? ", " : " in ", defs[i].name, a, b);
+        if (k >= sizeof diff) k = sizeof diff - 1;
+    }
+    return otgi_fail(OTG_EINVAL,
+                     "train: %s belongs to another run: its config differs from this run's%s; "
+                     "resume with the run's own config.json (only --steps and --threads may "
+                     "change), or start a new run elsewhere",
+                     path, diff[0] ? diff : " (config hash)");
+}
+
+otg_status otg_trainer_restore(otg_trainer *t, const char *path) {
+    if (!t || !path) return otgi_fail(OTG_EINVAL, "train: restore: NULL argument");
+    otg_checkpoint ck;
+    otg_status st = otg_checkpoint_read(path, &ck);
+    if (st != OTG_OK) return st;
+    cJSON *h = NULL;
+    st = parse_header(path, &ck, &h);
+    if (st == OTG_OK) st = check_identity(t, path, h);
+    if (st == OTG_OK) st = apply(t, path, &ck, h);
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    return st;
+}
+
 otg_status otg_trainer_load(const char *path, otg_trainer **out) {
     if (!out) return otgi_fail(OTG_EINVAL, "train: load: NULL output");
     *out = NULL;
@@ -167,7 +256,13 @@ otg_status otg_trainer_load(const char *path, otg_trainer **out) {
     otg_trainer *t = NULL;
     st = parse_header(path, &ck, &h);
     if (st == OTG_OK) st = header_config(path, h, &c);
-    if (st == OTG_OK && !(t = otg_trainer_new(&c))) st = OTG_EINVAL;
+    if (st == OTG_OK) {
+        otgi_param_budget = ck.n_params > 0 ? ck.n_params : 1; /* a crafted header cannot ask for
+                                                                * a larger model */
+        t = otg_trainer_new(&c);
+        otgi_param_budget = 0;
+        if (!t) st = otgi_fail(OTG_EFORMAT, "%s: checkpoint config: %s", path, otg_last_error());
+    }
     if (st == OTG_OK) st = apply(t, path, &ck, h);
     cJSON_Delete(h);
     otg_checkpoint_release(&ck);
@@ -177,4 +272,20 @@ otg_status otg_trainer_load(const char *path, otg_trainer **out) {
     }
     *out = t;
     return OTG_OK;
+}
+
+otg_status otg_train_checkpoint_threads(const char *path, int *threads) {
+    if (!path || !threads) return otgi_fail(OTG_EINVAL, "train: checkpoint_threads: NULL argument");
+    *threads = 0;
+    otg_checkpoint ck;
+    otg_status st = otg_checkpoint_read(path, &ck);
+    if (st != OTG_OK) return st;
+    cJSON *h = NULL;
+    st = parse_header(path, &ck, &h);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "threads");
+    if (st == OTG_OK && cJSON_IsNumber(n) && n->valuedouble >= 1 && n->valuedouble <= 1024)
+        *threads = (int)n->valuedouble;
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    return st;
 }

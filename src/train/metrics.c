@@ -9,16 +9,19 @@
 #include "otgen/train.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const HEADER =
     "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties";
 
 struct otg_metrics {
-    FILE *csv, *jsonl;
-    double time_offset; /* time_s of the last row kept on resume */
+    int csv, jsonl;           /* file descriptors, opened for appending */
+    off_t csv_len, jsonl_len; /* the sizes after the last complete row */
+    double time_offset;       /* time_s of the last row kept on resume */
 };
 
 /* A whole file as NUL-terminated text; NULL (*missing = 1) when absent, NULL with the error set
@@ -33,9 +36,21 @@ static char *read_text(const char *path, size_t *len, int *missing) {
 /* Step number of a metrics line ("12,..." or "{\"step\":12,..."), -1 for a header or garbage. */
 static int64_t line_step(const char *line) {
     if (!strncmp(line, "{\"step\":", 8)) line += 8;
+    if (*line < '0' || *line > '9') return -1;
     char *end;
+    errno = 0;
     long long v = strtoll(line, &end, 10);
-    return end == line ? -1 : v;
+    return errno || (*end != ',' && *end != '\n' && *end != '\0') ? -1 : v;
+}
+
+/* time_s of a CSV row: the number after the first comma of its own line; -1 when there is none
+ * (a malformed row). */
+static double line_time(const char *line, const char *nl) {
+    const char *c = memchr(line, ',', (size_t)(nl - line));
+    if (!c) return -1.0;
+    char *end;
+    double v = strtod(c + 1, &end);
+    return end > c + 1 && end <= nl && isfinite(v) && v >= 0 ? v : -1.0;
 }
 
 /* Keeps the complete lines of path whose step is <= last (and the header). Sets *t_last to the
@@ -46,11 +61,11 @@ static otg_status truncate_after(const char *path, int64_t last, double *t_last)
     char *t = read_text(path, &len, &missing), *keep = t ? otgi_calloc(len + 1, 1) : NULL;
     if (!t) return missing ? OTG_OK : OTG_EIO;
     if (!keep) return free(t), OTG_ENOMEM;
-    for (char *line = t, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+    for (char *line = t, *nl; (nl = memchr(line, '\n', len - (size_t)(line - t))); line = nl + 1) {
         int64_t s = line_step(line);
         if (s > last) break;
-        if (s >= 0 && t_last && line[0] != '{' && strchr(line, ','))
-            *t_last = atof(strchr(line, ',') + 1);
+        double tl = s >= 0 && t_last ? line_time(line, nl) : -1.0;
+        if (tl >= 0) *t_last = tl;
         memcpy(keep + k, line, (size_t)(nl - line + 1));
         k += (size_t)(nl - line + 1);
     }
@@ -59,13 +74,90 @@ static otg_status truncate_after(const char *path, int64_t last, double *t_last)
     return st;
 }
 
+/* The line of path for `step` with its val_sw emptied (CSV: the fifth cell; JSONL: null). */
+static otg_status forget_val(const char *path, int64_t step, int jsonl) {
+    size_t len = 0;
+    int missing;
+    char *t = read_text(path, &len, &missing), *out = t ? otgi_calloc(len + 8, 1) : NULL;
+    if (!t) return missing ? OTG_OK : OTG_EIO;
+    if (!out) return free(t), OTG_ENOMEM;
+    size_t k = 0;
+    for (char *line = t, *nl; line < t + len; line = nl + 1) {
+        nl = memchr(line, '\n', len - (size_t)(line - t));
+        if (!nl) nl = t + len - 1;
+        size_t n = (size_t)(nl - line + 1);
+        const char *cut = NULL, *resume = NULL;
+        if (line_step(line) == step && !jsonl) {
+            cut = line; /* after the fourth comma, up to the fifth */
+            for (int c = 0; c < 4 && cut; c++)
+                cut = memchr(cut, ',', (size_t)(nl - cut)), cut = cut ? cut + 1 : NULL;
+            resume = cut ? memchr(cut, ',', (size_t)(nl - cut)) : NULL;
+        } else if (line_step(line) == step) {
+            char *v = strstr(line, "\"val_sw\":");
+            cut = v && v < nl ? v + 9 : NULL;
+            resume = cut ? memchr(cut, ',', (size_t)(nl - cut)) : NULL;
+        }
+        if (cut && resume) {
+            memcpy(out + k, line, (size_t)(cut - line)), k += (size_t)(cut - line);
+            if (jsonl) memcpy(out + k, "null", 4), k += 4;
+            memcpy(out + k, resume, (size_t)(nl - resume + 1)), k += (size_t)(nl - resume + 1);
+        } else {
+            memcpy(out + k, line, n), k += n;
+        }
+    }
+    otg_status st = otg_write_file_atomic(path, out, k, 1);
+    free(t), free(out);
+    return st;
+}
+
+otg_status otg_metrics_forget_val(const char *dir, int64_t step) {
+    if (!dir) return otgi_fail(OTG_EINVAL, "metrics: NULL directory");
+    size_t cap = strlen(dir) + 16;
+    char *p = otgi_calloc(cap, 1);
+    if (!p) return OTG_ENOMEM;
+    snprintf(p, cap, "%s/metrics.csv", dir);
+    otg_status st = forget_val(p, step, 0);
+    snprintf(p, cap, "%s/metrics.jsonl", dir);
+    if (st == OTG_OK) st = forget_val(p, step, 1);
+    free(p);
+    return st;
+}
+
+/* Writes buf[n] at the end of fd, whole or not at all: a short or failed write is cut back to
+ * *len (the size after the last complete row), so no half row stays. */
+static int append(int fd, off_t *len, const char *buf, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            if (ftruncate(fd, *len) != 0) { /* the half row stays: --resume drops it */
+            }
+            errno = e;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    *len += (off_t)n;
+    return 0;
+}
+
 static otg_status open_files(otg_metrics *m, const char *csv, const char *jsonl, int resume) {
-    m->csv = fopen(csv, resume ? "a" : "w");
-    m->jsonl = fopen(jsonl, resume ? "a" : "w");
-    if (!m->csv || !m->jsonl)
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (resume ? 0 : O_TRUNC);
+    m->csv = open(csv, flags, 0644);
+    m->jsonl = m->csv >= 0 ? open(jsonl, flags, 0644) : -1;
+    if (m->csv < 0 || m->jsonl < 0)
+        return otgi_fail(OTG_EIO, "%s: cannot write metrics: %s", m->csv < 0 ? csv : jsonl,
+                         strerror(errno));
+    m->csv_len = lseek(m->csv, 0, SEEK_END), m->jsonl_len = lseek(m->jsonl, 0, SEEK_END);
+    if (m->csv_len < 0 || m->jsonl_len < 0)
         return otgi_fail(OTG_EIO, "%s: cannot write metrics: %s", csv, strerror(errno));
-    if (!resume || ftell(m->csv) == 0) fprintf(m->csv, "%s\n", HEADER);
-    return fflush(m->csv) == 0 ? OTG_OK : otgi_fail(OTG_EIO, "%s: write failed", csv);
+    char head[128];
+    int n = snprintf(head, sizeof head, "%s\n", HEADER);
+    if (m->csv_len == 0 && append(m->csv, &m->csv_len, head, (size_t)n))
+        return otgi_fail(OTG_EIO, "%s: write failed: %s", csv, strerror(errno));
+    return OTG_OK;
 }
 
 otg_status otg_metrics_open(const char *dir, int64_t resume_step, otg_metrics **out) {
@@ -76,6 +168,7 @@ otg_status otg_metrics_open(const char *dir, int64_t resume_step, otg_metrics **
     char *csv = otgi_calloc(cap, 1), *jsonl = otgi_calloc(cap, 1);
     otg_metrics *m = otgi_calloc(1, sizeof *m);
     otg_status st = csv && jsonl && m ? OTG_OK : OTG_ENOMEM;
+    if (m) m->csv = m->jsonl = -1;
     if (st == OTG_OK) {
         snprintf(csv, cap, "%s/metrics.csv", dir), snprintf(jsonl, cap, "%s/metrics.jsonl", dir);
         if (resume_step >= 0) st = truncate_after(csv, resume_step, &m->time_offset);
@@ -93,8 +186,8 @@ otg_status otg_metrics_open(const char *dir, int64_t resume_step, otg_metrics **
 
 void otg_metrics_close(otg_metrics *m) {
     if (!m) return;
-    if (m->csv) fclose(m->csv);
-    if (m->jsonl) fclose(m->jsonl);
+    if (m->csv >= 0) close(m->csv);
+    if (m->jsonl >= 0) close(m->jsonl);
     free(m);
 }
 
@@ -109,30 +202,53 @@ static const char *cell(char *buf, size_t cap, int short_form, double v) {
     return buf;
 }
 
-/* "key":v, or "key":null when v is not finite. */
-static void json_num(FILE *f, const char *key, double v) {
-    if (isfinite(v))
-        fprintf(f, "\"%s\":%.9g,", key, v);
-    else
-        fprintf(f, "\"%s\":null,", key);
+/* "key":v, or "key":null when v is not finite, at b + k; returns the new length. */
+static size_t json_num(char *b, size_t k, size_t cap, const char *key, double v) {
+    if (k >= cap) return k;
+    int n = isfinite(v) ? snprintf(b + k, cap - k, "\"%s\":%.9g,", key, v)
+                        : snprintf(b + k, cap - k, "\"%s\":null,", key);
+    return k + (size_t)(n > 0 ? n : 0);
+}
+
+/* A file still linked into its directory (a deleted metrics file would swallow the rows). */
+static int unlinked(int fd) {
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && sb.st_nlink == 0;
 }
 
 otg_status otg_metrics_write(otg_metrics *m, const otg_train_row *v) {
     if (!m || !v) return otgi_fail(OTG_EINVAL, "metrics: NULL argument");
-    char val[32], se[32], loss[32], gn[32], lr[32];
+    char val[32], se[32], loss[32], gn[32], lr[32], row[512], js[512];
     /* empty cells: no validation at this step, or the initial row (step 0: validation only) */
-    fprintf(m->csv, "%lld,%.3f,%s,%s,%s,%s,%s,%lld,%lld,%lld\n", (long long)v->step, v->time_s,
-            cell(loss, 32, 0, v->loss), cell(se, 32, 1, v->loss_stderr),
-            cell(val, 32, 0, v->val_sw), cell(gn, 32, 0, v->grad_norm), cell(lr, 32, 0, v->lr),
+    int nr =
+        snprintf(row, sizeof row, "%lld,%.3f,%s,%s,%s,%s,%s,%lld,%lld,%lld\n", (long long)v->step,
+                 v->time_s, cell(loss, 32, 0, v->loss), cell(se, 32, 1, v->loss_stderr),
+                 cell(val, 32, 0, v->val_sw), cell(gn, 32, 0, v->grad_norm), cell(lr, 32, 0, v->lr),
+                 (long long)v->kinks, (long long)v->relu_kinks, (long long)v->sort_ties);
+    size_t k = (size_t)snprintf(js, sizeof js, "{\"step\":%lld,", (long long)v->step);
+    k = json_num(js, k, sizeof js, "time_s", v->time_s);
+    k = json_num(js, k, sizeof js, "loss", v->loss);
+    k = json_num(js, k, sizeof js, "loss_stderr", v->loss_stderr);
+    k = json_num(js, k, sizeof js, "val_sw", v->val_sw);
+    k = json_num(js, k, sizeof js, "grad_norm", v->grad_norm);
+    k = json_num(js, k, sizeof js, "lr", v->lr);
+    if (k < sizeof js)
+        k += (size_t)snprintf(
+            js + k, sizeof js - k, "\"kinks\":%lld,\"relu_kinks\":%lld,\"sort_ties\":%lld}\n",
             (long long)v->kinks, (long long)v->relu_kinks, (long long)v->sort_ties);
-    fprintf(m->jsonl, "{\"step\":%lld,", (long long)v->step);
-    json_num(m->jsonl, "time_s", v->time_s), json_num(m->jsonl, "loss", v->loss);
-    json_num(m->jsonl, "loss_stderr", v->loss_stderr), json_num(m->jsonl, "val_sw", v->val_sw);
-    json_num(m->jsonl, "grad_norm", v->grad_norm), json_num(m->jsonl, "lr", v->lr);
-    fprintf(m->jsonl, "\"kinks\":%lld,\"relu_kinks\":%lld,\"sort_ties\":%lld}\n",
-            (long long)v->kinks, (long long)v->relu_kinks, (long long)v->sort_ties);
-    if (fflush(m->csv) || fflush(m->jsonl) || ferror(m->csv) || ferror(m->jsonl))
-        return otgi_fail(OTG_EIO, "metrics: write failed: %s", strerror(errno));
+    if (nr <= 0 || (size_t)nr >= sizeof row || k >= sizeof js)
+        return otgi_fail(OTG_EINVAL, "metrics: row of step %lld too long", (long long)v->step);
+    if (unlinked(m->csv) || unlinked(m->jsonl))
+        return otgi_fail(OTG_EIO, "metrics: metrics.csv or metrics.jsonl was deleted during the "
+                                  "run (its rows would be lost)");
+    off_t csv_before = m->csv_len;
+    if (append(m->csv, &m->csv_len, row, (size_t)nr))
+        return otgi_fail(OTG_EIO, "metrics.csv: write failed: %s", strerror(errno));
+    if (append(m->jsonl, &m->jsonl_len, js, k)) {
+        int e = errno;
+        if (ftruncate(m->csv, csv_before) == 0) m->csv_len = csv_before;
+        return otgi_fail(OTG_EIO, "metrics.jsonl: write failed: %s", strerror(e));
+    }
     return OTG_OK;
 }
 

@@ -7,11 +7,13 @@
 #include "otgen/plot.h"
 #include "otgen/train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct {
     otg_trainer *t;
@@ -23,6 +25,10 @@ typedef struct {
     int64_t last_ckpt;
     int writer; /* rank 0 (always, in one process): the only one that writes files */
 } run_state;
+
+static int exists(const char *path) {
+    return access(path, F_OK) == 0 || errno != ENOENT;
+}
 
 static double now(void) {
     struct timespec ts;
@@ -41,15 +47,33 @@ static void warn(run_state *r, const char *what) {
     if (r->hooks && r->hooks->on_warning) r->hooks->on_warning(r->hooks->user, msg);
 }
 
+/* A failed write of the run's files: the message says what still holds and how to go on. */
+static otg_status write_failed(run_state *r, otg_status st) {
+    return otg_set_error(
+        st == OTG_OK ? OTG_EIO : st,
+        "train: %s; the run stopped, its last good checkpoint is %s (step %lld): "
+        "fix the cause (a full disk, a deleted file) and continue with otgen train --resume %s",
+        otg_last_error(), r->ckpt, (long long)r->last_ckpt, r->dir);
+}
+
 static otg_status emit(run_state *r, const otg_train_row *row) {
     if (!r->writer) return OTG_OK;
     otg_status st = otg_metrics_write(r->m, row);
-    if (st == OTG_OK && r->hooks && r->hooks->on_row) r->hooks->on_row(r->hooks->user, row);
+    if (st != OTG_OK) return write_failed(r, st);
+    if (r->hooks && r->hooks->on_row) r->hooks->on_row(r->hooks->user, row);
     return st;
+}
+
+static otg_status save(run_state *r) {
+    otg_status st = r->writer ? otg_trainer_save(r->t, r->ckpt) : OTG_OK;
+    if (st != OTG_OK) return write_failed(r, st);
+    r->last_ckpt = otg_trainer_steps_done(r->t);
+    return OTG_OK;
 }
 
 /* config.json: the resolved config, as the command writes it (with a final newline). */
 static otg_status write_config(run_state *r) {
+    if (!r->writer) return OTG_OK;
     char *text = otg_train_config_to_json(otg_trainer_config(r->t));
     if (!text) return OTG_ENOMEM;
     size_t len = strlen(text);
@@ -76,17 +100,29 @@ static otg_status initial_row(run_state *r) {
                          .time_s = 0.0};
     otg_status st = otg_trainer_validate(r->t, &row.val_sw);
     if (st == OTG_OK) st = emit(r, &row);
-    return st == OTG_OK && r->writer ? otg_trainer_save(r->t, r->ckpt) : st;
+    return st == OTG_OK ? save(r) : st;
 }
 
 static otg_status diverged(run_state *r, const otg_train_row *row) {
-    return otg_set_error(OTG_ENONFINITE,
-                         "train: diverged at step %lld (loss %g, gradient norm %g); the last good "
-                         "checkpoint is %s (step %lld); try a smaller --lr",
-                         (long long)row->step, row->loss, row->grad_norm, r->ckpt,
-                         (long long)r->last_ckpt);
+    return otg_set_error(
+        OTG_ENONFINITE,
+        "train: diverged at step %lld (loss %g, gradient norm %g); the last good "
+        "checkpoint is %s (step %lld); try a smaller --lr, or rescale the data if its "
+        "values are large",
+        (long long)row->step, isnan(row->loss) ? fabs(row->loss) : row->loss,
+        isnan(row->grad_norm) ? fabs(row->grad_norm) : row->grad_norm, r->ckpt,
+        (long long)r->last_ckpt);
 }
 
+/* A stop asked on any rank stops every rank after the same step. */
+static int stop_asked(const run_state *r) {
+    int local = r->hooks && r->hooks->should_stop && r->hooks->should_stop(r->hooks->user);
+    return otg_trainer_any(r->t, local) != 0; /* -1: the exchange failed; stop too */
+}
+
+/* The steps. The validation of a final step off the val_every grid does not feed the schedule,
+ * so a run extended later computes what an uninterrupted longer run does. A stop asked through
+ * the hooks ends the run after the current step with a checkpoint (OTG_CONTINUE). */
 static otg_status loop(run_state *r) {
     const otg_train_config *c = otg_trainer_config(r->t);
     otg_status st = OTG_OK;
@@ -97,11 +133,19 @@ static otg_status loop(run_state *r) {
         if (st != OTG_OK) return st;
         int64_t k = otg_trainer_steps_done(r->t);
         row.time_s = otg_metrics_time_offset(r->m) + now() - r->t0;
-        if (k % c->val_every == 0 || k == c->steps) st = otg_trainer_validate(r->t, &row.val_sw);
+        if (k % c->val_every == 0)
+            st = otg_trainer_validate(r->t, &row.val_sw);
+        else if (k == c->steps)
+            st = otg_trainer_measure(r->t, &row.val_sw);
         if (st == OTG_OK) st = emit(r, &row);
-        if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps)) {
-            if (r->writer) st = otg_trainer_save(r->t, r->ckpt);
-            r->last_ckpt = k;
+        if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps)) st = save(r);
+        if (st == OTG_OK && stop_asked(r)) {
+            if (r->last_ckpt != k) st = save(r);
+            return st == OTG_OK ? otg_set_error(OTG_CONTINUE,
+                                                "train: stopped at step %lld; checkpoint %s "
+                                                "written: continue with otgen train --resume %s",
+                                                (long long)k, r->ckpt, r->dir)
+                                : st;
         }
     }
     return st;
@@ -122,23 +166,63 @@ static void draw_samples(run_state *r) {
     if (st != OTG_OK) warn(r, "samples.png");
 }
 
+/* Resume: the checkpoint's state, checked against the requested steps. A run killed before its
+ * first checkpoint (config.json written, no checkpoint.otg) starts again at step 0. */
+static otg_status restore(run_state *r, int *resume) {
+    if (!exists(r->ckpt) && otg_trainer_steps_done(r->t) == 0) {
+        *resume = 0;
+        return OTG_OK;
+    }
+    otg_status st = otg_trainer_restore(r->t, r->ckpt);
+    if (st != OTG_OK) return st;
+    int64_t k = otg_trainer_steps_done(r->t), n = otg_trainer_config(r->t)->steps;
+    if (n < k)
+        return otg_set_error(OTG_EINVAL,
+                             "train: --steps %lld is below the checkpoint's step %lld (%s): give "
+                             "a larger --steps to continue the run",
+                             (long long)n, (long long)k, r->ckpt);
+    char *csv = malloc(strlen(r->dir) + 16);
+    if (!csv) return OTG_ENOMEM;
+    sprintf(csv, "%s/metrics.csv", r->dir);
+    if (!exists(csv)) {
+        otg_set_error(OTG_EIO,
+                      "metrics.csv was missing: it now holds only the rows after step %lld",
+                      (long long)k);
+        warn(r, "resume");
+    }
+    free(csv);
+    return OTG_OK;
+}
+
 static otg_status run(run_state *r, int resume) {
     otg_status st = r->writer ? otg_mkdir_p(r->dir) : OTG_OK;
-    if (st == OTG_OK && resume) st = otg_trainer_restore(r->t, r->ckpt);
-    if (st == OTG_OK && r->writer) st = write_config(r);
+    otg_dir_lock *lock = NULL;
+    if (st == OTG_OK && r->writer) st = otg_dir_lock_acquire(r->dir, &lock);
+    if (st == OTG_OK && r->writer) otg_remove_stale_temps(r->dir);
+    if (st == OTG_OK && resume) st = restore(r, &resume);
+    if (st == OTG_OK && resume) st = write_config(r);
+    const otg_train_config *c = otg_trainer_config(r->t);
+    int64_t k = otg_trainer_steps_done(r->t);
+    if (st == OTG_OK && r->writer && resume && k % c->val_every != 0 && k < c->steps)
+        st = otg_metrics_forget_val(r->dir, k); /* the extra validation of a former final step */
     if (st == OTG_OK && r->writer)
         st = otg_metrics_open(r->dir, resume ? otg_trainer_steps_done(r->t) : -1, &r->m);
     r->t0 = now();
     r->last_ckpt = otg_trainer_steps_done(r->t);
     if (st == OTG_OK && !resume && otg_trainer_steps_done(r->t) == 0) st = initial_row(r);
+    /* a new run's config.json comes after its first checkpoint: a directory with config.json
+     * always has a checkpoint to resume from */
+    if (st == OTG_OK && !resume) st = write_config(r);
     if (st == OTG_OK) st = loop(r);
     otg_metrics_close(r->m);
     r->m = NULL;
-    if (st != OTG_OK) return st;
-    draw_samples(r);
-    if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK)
-        warn(r, "loss.png");
-    return OTG_OK;
+    if (st == OTG_OK) {
+        draw_samples(r);
+        if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK)
+            warn(r, "loss.png");
+    }
+    otg_dir_lock_release(lock);
+    return st;
 }
 
 otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,

@@ -149,14 +149,13 @@ static otg_status make_validation(otg_trainer *t) {
     return st == OTG_OK ? st : wrap(st, "validation");
 }
 
-otg_trainer *otg_trainer_new(const otg_train_config *c) {
-    return otg_trainer_new_comm(c, NULL);
-}
-
-otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm) {
-    if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config"), NULL;
+/* The trainer on comm (NULL: one process), or the status with the reason. */
+static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer **out) {
+    if (!out) return otgi_fail(OTG_EINVAL, "train: NULL output");
+    *out = NULL;
+    if (!c) return otgi_fail(OTG_EINVAL, "train: NULL config");
     otg_trainer *t = otgi_calloc(1, sizeof *t);
-    if (!t) return NULL;
+    if (!t) return OTG_ENOMEM;
     t->c = *c;
     t->comm = comm;
     otg_status st = OTG_OK;
@@ -173,12 +172,26 @@ otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm) {
     if (st == OTG_OK) st = make_validation(t);
     if (st != OTG_OK) {
         otg_trainer_free(t);
-        return NULL;
+        return st;
     }
     const uint64_t seed = (uint64_t)c->seed;
     t->r_latent = otg_rng_make(seed, OTGI_S_LATENT), t->r_data = otg_rng_make(seed, OTGI_S_DATA);
     t->r_dirs = otg_rng_make(seed, OTGI_S_DIRS), t->r_noise = otg_rng_make(seed, OTGI_S_NOISE);
-    return t;
+    *out = t;
+    return OTG_OK;
+}
+
+otg_status otg_trainer_create(const otg_train_config *c, otg_trainer **out) {
+    return create(c, NULL, out);
+}
+
+otg_trainer *otg_trainer_new_comm(const otg_train_config *c, otg_comm *comm) {
+    otg_trainer *t = NULL;
+    return create(c, comm, &t) == OTG_OK ? t : NULL;
+}
+
+otg_trainer *otg_trainer_new(const otg_train_config *c) {
+    return otg_trainer_new_comm(c, NULL);
 }
 
 void otg_trainer_free(otg_trainer *t) {
@@ -277,7 +290,7 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     return OTG_OK;
 }
 
-otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
+otg_status otg_trainer_measure(otg_trainer *t, double *val_sw) {
     otg_status st = otg_trainer_generate_val(t, NULL, NULL, NULL);
     if (st != OTG_OK) return st;
     otg_sw_opts so = otg_sw_opts_default();
@@ -286,8 +299,16 @@ otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
     st = otg_sw_comm(t->val_ws, t->val_x, NULL, t->val_y, NULL, t->val_theta, &so, &res, NULL, NULL,
                      NULL, t->comm);
     if (st != OTG_OK) return wrap(st, "validation");
-    otg_schedule_lr(&t->sched, t->step, res.distance); /* the plateau schedule reads it */
     if (val_sw) *val_sw = res.distance;
+    return OTG_OK;
+}
+
+otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
+    double v;
+    otg_status st = otg_trainer_measure(t, &v);
+    if (st != OTG_OK) return st;
+    otg_schedule_lr(&t->sched, t->step, v); /* the plateau schedule reads it */
+    if (val_sw) *val_sw = v;
     return OTG_OK;
 }
 
@@ -330,6 +351,11 @@ otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *o
 
 int otg_trainer_rank(const otg_trainer *t) {
     return t && t->comm ? t->comm->rank : 0;
+}
+int otg_trainer_any(otg_trainer *t, int flag) {
+    if (!t || !t->comm) return flag != 0;
+    int64_t v = flag != 0;
+    return t->comm->sum_i64(t->comm->ctx, &v, 1) == OTG_OK ? v > 0 : -1;
 }
 int64_t otg_trainer_dim(const otg_trainer *t) {
     return t ? t->dim : 0;

@@ -116,13 +116,15 @@ int cmd_eval(int argc, char **argv) {
     so.p = o.p;
     otg_sw_result r;
     double energy = 0;
-    int rc = th && ws &&
-                     otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, x->shape[1], o.projections,
-                                       th->data) == OTG_OK &&
-                     otg_sw(ws, &xv, NULL, y, NULL, th, &so, &r, NULL, NULL) == OTG_OK &&
-                     otg_energy_distance(&xv, y, &energy) == OTG_OK
-                 ? 0
-                 : OTG_EXIT_FAIL;
+    otg_status st = th && ws ? OTG_OK : OTG_ENOMEM;
+    if (st == OTG_OK)
+        st = otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, x->shape[1], o.projections, th->data);
+    if (st == OTG_OK) st = otg_sw(ws, &xv, NULL, y, NULL, th, &so, &r, NULL, NULL);
+    if (st == OTG_OK) st = otg_energy_distance(&xv, y, &energy);
+    /* bad points (one row, shapes) are the request's fault: 2; memory and the rest: 1 */
+    int rc = st == OTG_OK                           ? 0
+             : st == OTG_EINVAL || st == OTG_ESHAPE ? OTG_EXIT_USAGE
+                                                    : OTG_EXIT_FAIL;
     if (rc)
         fprintf(stderr, "otgen eval: %s\n", otg_last_error());
     else

@@ -8,6 +8,7 @@
 #include "game_charts.h"
 #include "options.h"
 #include "otgen/io.h"
+#include "stop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -16,12 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     char game[32], method[256], sweep[256], out[4096];
-    int64_t steps, seed, repeat, every, refresh;
+    int64_t steps, seed, repeat, every, refresh, checkpoint_every;
     double noise, lr, p, optimism, q, gamma, scale, init;
-    int force;
+    int force, resume;
 } common_opts;
 
 /* the common options, then the game's knobs at KNOBS in the same buffer */
@@ -67,6 +69,10 @@ static const otg_param_def common_defs[] = {
      0, 0, 1},
     {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OTG_PARAM_FLAG, OFF(force), 0, NULL, "overwrite existing outputs", 0, 0, 0},
+    {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), 0, "N",
+     "DIR/checkpoint.json every N steps of a repeat, 0 = every tenth", 0, 1e8, 0},
+    {"resume", OTG_PARAM_FLAG, OFF(resume), 0, NULL,
+     "continue the run in --out from its checkpoint (the same options)", 0, 0, 0},
 };
 #undef OFF
 #undef STR
@@ -188,16 +194,112 @@ static void on_diverge(void *user, int rep, int64_t k, uint64_t seed) {
             ((progress *)user)->s->label, (long long)k, (unsigned long long)seed, otg_last_error());
 }
 
+/* ---- checkpoints: DIR/checkpoint.json holds the options' hash and the state of every series
+ * begun (finished ones whole), as the study writes it ---- */
+
+#define CKPT_FORMAT "otgen-game-checkpoint"
+
+static struct {
+    char path[4200], hash[17];
+    char *state[GAME_MAX_SERIES]; /* the last state of each series begun (owned) */
+    int current;                  /* the series running */
+} ck;
+
+static otg_status write_checkpoint(void) {
+    size_t len = 256;
+    for (int i = 0; i <= ck.current; i++)
+        len += (ck.state[i] ? strlen(ck.state[i]) : 4) + 1;
+    char *text = malloc(len);
+    if (!text) return otg_set_error(OTG_ENOMEM, "checkpoint: out of memory");
+    size_t k = (size_t)snprintf(text, len,
+                                "{\"format\":\"%s\",\"schema\":1,\"otgen\":\"%s\","
+                                "\"options_hash\":\"%s\",\"series\":[",
+                                CKPT_FORMAT, otg_version(), ck.hash);
+    for (int i = 0; i <= ck.current; i++)
+        k += (size_t)snprintf(text + k, len - k, "%s%s", i ? "," : "",
+                              ck.state[i] ? ck.state[i] : "null");
+    k += (size_t)snprintf(text + k, len - k, "]}\n");
+    otg_status st = otg_write_file_atomic(ck.path, text, k, 1);
+    free(text);
+    return st;
+}
+
+static otg_status on_checkpoint(void *user, const char *state) {
+    (void)user;
+    char *copy = strdup(state);
+    if (!copy) return otg_set_error(OTG_ENOMEM, "checkpoint: out of memory");
+    free(ck.state[ck.current]);
+    ck.state[ck.current] = copy;
+    return write_checkpoint();
+}
+
+static int should_stop(void *user) {
+    (void)user;
+    return stop_signal() != 0;
+}
+
+/* --resume: the states of checkpoint.json (none when it does not exist yet); exits 2 on another
+ * run's checkpoint or a malformed one. */
+static void load_checkpoint(int n) {
+    char *text;
+    size_t len;
+    if (access(ck.path, F_OK) != 0) {
+        fprintf(stderr, "otgen game: --resume: no %s yet: starting at step 0\n", ck.path);
+        return;
+    }
+    if (otg_file_read(ck.path, 0, &text, &len) != OTG_OK)
+        cli_usage_error("game", "--resume: %s", otg_last_error());
+    cJSON *h = cJSON_Parse(text);
+    free(text);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "format");
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(h, "options_hash");
+    const cJSON *ser = cJSON_GetObjectItemCaseSensitive(h, "series");
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, CKPT_FORMAT) || !cJSON_IsArray(ser) ||
+        cJSON_GetArraySize(ser) > n)
+        cli_usage_error("game", "--resume: %s is not a checkpoint of this run (malformed)",
+                        ck.path);
+    if (!cJSON_IsString(hs) || strcmp(hs->valuestring, ck.hash))
+        cli_usage_error("game",
+                        "--resume: %s belongs to another run (its options differ from these: "
+                        "resume with the run's own command line)",
+                        ck.path);
+    int i = 0;
+    for (const cJSON *x = ser->child; x; x = x->next, i++)
+        if (cJSON_IsObject(x) && !(ck.state[i] = cJSON_PrintUnformatted(x)))
+            cli_usage_error("game", "out of memory");
+    cJSON_Delete(h);
+}
+
 /* Runs one series for all repeats, reporting step base + rep * steps + k to pg. */
-static int run_series(game_series *s, cli_progress *pg, int64_t base) {
+static int run_series(game_series *s, cli_progress *pg, int64_t base, int index) {
     const common_opts *o = s->opts;
     otg_minimax_params mp = method_params(o, s->type, s->p_given);
     progress p = {pg, s, base, o->steps};
-    otg_game_study_opts so = {o->steps, o->every, o->repeat,  (uint64_t)o->seed,
-                              o->init,  on_step,  on_diverge, &p};
+    ck.current = index;
+    otg_game_study_opts so = {.steps = o->steps,
+                              .every = o->every,
+                              .repeat = o->repeat,
+                              .seed = (uint64_t)o->seed,
+                              .init = o->init,
+                              .on_step = on_step,
+                              .on_diverge = on_diverge,
+                              .user = &p,
+                              .checkpoint_every =
+                                  o->checkpoint_every ? o->checkpoint_every : (o->steps + 9) / 10,
+                              .on_checkpoint = on_checkpoint,
+                              .should_stop = should_stop,
+                              .resume = ck.state[index]};
     otg_status st = otg_game_study_run(s->g, s->type, &mp, &so, &s->res);
+    if (st == OTG_OK && stop_signal()) st = OTG_CONTINUE; /* between two series */
+    if (st == OTG_CONTINUE) {
+        fprintf(stderr,
+                "otgen game: signal %d: stopped; %s written: continue with the same command and "
+                "--resume\n",
+                stop_signal(), ck.path);
+        return 128 + stop_signal();
+    }
     if (st != OTG_OK) fprintf(stderr, "otgen game: %s\n", otg_last_error());
-    return st == OTG_OK ? 0 : OTG_EXIT_FAIL;
+    return st == OTG_OK ? 0 : st == OTG_EFORMAT ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
 }
 
 static int parse_methods(const common_opts *o, game_series *s) {
@@ -435,7 +537,7 @@ static int run_all(const common_opts *o, game_series *s, int nm, const otg_param
     int64_t per = o->repeat * o->steps; /* steps of one series, over its repeats */
     cli_progress_start(&pg, nm * per, (nm * per + 19) / 20);
     for (int i = 0; i < nm && !rc; i++)
-        rc = run_series(&s[i], &pg, i * per);
+        rc = run_series(&s[i], &pg, i * per, i);
     cli_progress_end(&pg);
     game_run r = {o->out,        otg_game_name(s[0].g), o->force, o->steps, o->repeat, o->seed,
                   s[0].res.rows, s[0].res.steps,        o->noise, o->init,  ""};
@@ -466,12 +568,22 @@ int cmd_game(int argc, char **argv) {
     int nm = parse_methods(o, s);
     nm = expand_sweep(o, size, d, nd, s, nm, seen[otg_params_find(d, nd, "p")]);
     setup_series(s, nm, t);
+    if (o->resume) o->force = 1; /* the outputs are this run's */
+    char *cfg = otg_params_to_json(d, nd, o);
+    if (!cfg) cli_usage_error("game", "out of memory");
+    stop_hash_text(cfg, ck.hash);
+    free(cfg);
+    snprintf(ck.path, sizeof ck.path, "%s/checkpoint.json", o->out);
+    if (o->resume) load_checkpoint(nm);
+    stop_catch_signals();
     check_output(o, "metrics.csv");
     check_output(o, "convergence.png");
     if (otg_mkdir_p(o->out) != OTG_OK)
         cli_usage_error("game", "--out %s: %s", o->out, otg_last_error());
     int rc = run_all(o, s, nm, d, nd, seen);
     free_series(s, nm);
+    for (int i = 0; i < GAME_MAX_SERIES; i++)
+        free(ck.state[i]);
     free(seen), free(d), free(o);
     return rc;
 }

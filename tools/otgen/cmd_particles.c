@@ -12,18 +12,21 @@
 #include "otgen/particles.h"
 #include "otgen/plot.h"
 #include "otgen/study.h"
+#include "stop.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char problem[64], out[4096], inputs[16], init[16], sweep_m[1024]; /* "" = not given */
-    int64_t m, m0, d, steps, seed, n, batch, K, threads, log_every, seeds;
+    int64_t m, m0, d, steps, seed, n, batch, K, threads, log_every, seeds, checkpoint_every;
     double lambda, lr, r0;
-    int force;
+    int force, resume;
 } part_opts;
 
 #define OFF(f) offsetof(part_opts, f), 0
@@ -58,6 +61,10 @@ static const otg_param_def defs[] = {
      0},
     {"out", OTG_PARAM_STR, STR(out), "DIR", "output directory (required)", 0, 0, 0},
     {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite existing outputs", 0, 0, 0},
+    {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), "N",
+     "DIR/checkpoint.otg every N steps, 0 = every tenth of the run (single runs)", 0, 1 << 30, 0},
+    {"resume", OTG_PARAM_FLAG, OFF(resume), NULL,
+     "continue the run in --out from its checkpoint (the same options)", 0, 0, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -132,6 +139,9 @@ typedef struct {
     size_t cap, len;
     double F; /* the last row's objective */
     cli_progress prog;
+    const part_opts *o;
+    char hash[17], ckpt[4200]; /* the options' identity; DIR/checkpoint.otg */
+    int64_t snap_cap;
 } run_ctx;
 
 static void on_particles(void *user, otg_particles *s, int64_t k) {
@@ -198,6 +208,151 @@ static void print_run(const part_opts *o, const otg_particles_result *r) {
            (long long)o->steps, o->lr, (long long)o->seed, r->objective, ex, o->out);
 }
 
+/* ---- checkpoints: the particles, the batch stream, the rows and snapshots so far ---------- */
+
+#define CKPT_FORMAT "otgen-particles-checkpoint"
+
+/* The options that decide the run (not threads, paths, checkpoints), hashed. */
+static void options_hash(const part_opts *o, char hash[17]) {
+    char text[8192] = "", val[1100];
+    size_t k = 0;
+    for (int i = 0; i < n_defs; i++) {
+        const char *n = defs[i].name;
+        if (!strcmp(n, "threads") || !strcmp(n, "out") || !strcmp(n, "force") ||
+            !strcmp(n, "checkpoint-every") || !strcmp(n, "resume"))
+            continue;
+        otg_param_format(&defs[i], o, val, sizeof val);
+        k += (size_t)snprintf(text + k, sizeof text - k, "%s=%s;", n, val);
+        if (k >= sizeof text) k = sizeof text - 1;
+    }
+    stop_hash_text(text, hash);
+}
+
+static cJSON *rng_json(const otg_rng *r) {
+    cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "buf");
+    char s[32];
+    snprintf(s, sizeof s, "%llu", (unsigned long long)r->seed),
+        cJSON_AddStringToObject(o, "seed", s);
+    snprintf(s, sizeof s, "%llu", (unsigned long long)r->stream);
+    cJSON_AddStringToObject(o, "stream", s);
+    snprintf(s, sizeof s, "%llu", (unsigned long long)r->counter);
+    cJSON_AddStringToObject(o, "counter", s);
+    cJSON_AddNumberToObject(o, "buf_left", r->buf_left);
+    for (int i = 0; b && i < 4; i++)
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(r->buf[i]));
+    return o;
+}
+
+static int u64_of(const cJSON *o, const char *key, uint64_t *v) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(x) || x->valuestring[0] < '0' || x->valuestring[0] > '9') return 0;
+    char *end;
+    *v = strtoull(x->valuestring, &end, 10);
+    return *end == '\0';
+}
+
+static int int_of(const cJSON *x, double lo, double hi) {
+    return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&
+           x->valuedouble == floor(x->valuedouble);
+}
+
+static int rng_of(const cJSON *o, otg_rng *r) {
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "buf");
+    const cJSON *bl = cJSON_GetObjectItemCaseSensitive(o, "buf_left");
+    if (!u64_of(o, "seed", &r->seed) || !u64_of(o, "stream", &r->stream) ||
+        !u64_of(o, "counter", &r->counter) || !int_of(bl, 0, 4) || cJSON_GetArraySize(b) != 4)
+        return 0;
+    r->buf_left = (int)bl->valuedouble;
+    for (int i = 0; i < 4; i++) {
+        const cJSON *x = cJSON_GetArrayItem(b, i);
+        if (!int_of(x, 0, 4294967295.0)) return 0;
+        r->buf[i] = (uint32_t)x->valuedouble;
+    }
+    return 1;
+}
+
+static otg_status save_checkpoint(void *user, otg_particles *s, int64_t done) {
+    run_ctx *c = user;
+    cJSON *h = cJSON_CreateObject();
+    char step[32];
+    snprintf(step, sizeof step, "%lld", (long long)done);
+    int ok = h && cJSON_AddStringToObject(h, "format", CKPT_FORMAT) &&
+             cJSON_AddNumberToObject(h, "schema", 1) &&
+             cJSON_AddStringToObject(h, "otgen", otg_version()) &&
+             cJSON_AddStringToObject(h, "options_hash", c->hash) &&
+             cJSON_AddStringToObject(h, "step", step) &&
+             cJSON_AddNumberToObject(h, "threads", otg_threads_get()) &&
+             cJSON_AddItemToObject(h, "stream", rng_json(otg_particles_stream(s))) &&
+             cJSON_AddStringToObject(h, "metrics", c->csv) &&
+             cJSON_AddNumberToObject(h, "snapshots", (double)c->nsnap) &&
+             cJSON_AddNumberToObject(h, "objective", isfinite(c->F) ? c->F : 0.0);
+    char *text = ok ? cJSON_PrintUnformatted(h) : NULL;
+    cJSON_Delete(h);
+    if (!text) return otg_set_error(OTG_ENOMEM, "checkpoint: out of memory");
+    otg_status st = otg_checkpoint_write(c->ckpt, text, otg_particles_data(s), c->m * c->dim,
+                                         c->snaps, c->nsnap * c->m * 2);
+    free(text);
+    return st;
+}
+
+/* Restores the run state of c->ckpt into s and c; returns the steps done. Exits 2 on a
+ * checkpoint of other options or a malformed one. */
+static int64_t load_checkpoint(run_ctx *c, otg_particles *s) {
+    otg_checkpoint ck;
+    if (otg_checkpoint_read(c->ckpt, &ck) != OTG_OK)
+        cli_usage_error("particles", "--resume: %s", otg_last_error());
+    cJSON *h = cJSON_Parse(ck.header);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "format");
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(h, "options_hash");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(h, "metrics");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(h, "snapshots");
+    const cJSON *F = cJSON_GetObjectItemCaseSensitive(h, "objective");
+    uint64_t step = 0;
+    otg_rng r;
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, CKPT_FORMAT))
+        cli_usage_error("particles", "--resume: %s is not a particles checkpoint", c->ckpt);
+    if (!cJSON_IsString(hs) || strcmp(hs->valuestring, c->hash))
+        cli_usage_error("particles",
+                        "--resume: %s belongs to another run (its options differ from these: "
+                        "resume with the run's own command line)",
+                        c->ckpt);
+    if (!u64_of(h, "step", &step) || step < 1 || step > (uint64_t)c->steps ||
+        !rng_of(cJSON_GetObjectItemCaseSensitive(h, "stream"), &r) || !cJSON_IsString(m) ||
+        strlen(m->valuestring) >= c->cap || !int_of(ns, 0, (double)c->snap_cap) ||
+        !cJSON_IsNumber(F) || ck.n_params != c->m * c->dim ||
+        ck.n_state != (int64_t)ns->valuedouble * c->m * 2)
+        cli_usage_error("particles", "--resume: %s: malformed checkpoint header", c->ckpt);
+    memcpy(otg_particles_data(s), ck.params, (size_t)ck.n_params * sizeof(float));
+    *otg_particles_stream(s) = r;
+    c->len = (size_t)snprintf(c->csv, c->cap, "%s", m->valuestring);
+    c->nsnap = (int64_t)ns->valuedouble;
+    if (ck.n_state) memcpy(c->snaps, ck.state, (size_t)ck.n_state * sizeof(float));
+    c->F = F->valuedouble;
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    return (int64_t)step;
+}
+
+static int should_stop(void *user) {
+    (void)user;
+    return stop_signal() != 0;
+}
+
+/* The thread count recorded in DIR/checkpoint.otg (0 = all cores when unknown): a resume without
+ * --threads keeps the run's, so that it stays bit-identical. */
+static int checkpoint_threads(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.otg", dir);
+    otg_checkpoint ck;
+    if (otg_checkpoint_read(path, &ck) != OTG_OK) return 0; /* reported by the resume */
+    cJSON *h = cJSON_Parse(ck.header);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "threads");
+    int t = int_of(n, 1, 1024) ? (int)n->valuedouble : 0;
+    cJSON_Delete(h);
+    otg_checkpoint_release(&ck);
+    return t;
+}
+
 static int run_single(const part_opts *o, const otg_particles_type *t) {
     otg_particles_params p = make_params(o);
     otg_particles *s = otg_particles_new(t, &p, o->m);
@@ -205,22 +360,41 @@ static int run_single(const part_opts *o, const otg_particles_type *t) {
     otg_particles_run_opts ro = make_run_opts(o);
     int64_t every = o->log_every ? o->log_every : (o->steps + 199) / 200;
     run_ctx c = {.t = t, .m = o->m, .dim = otg_particles_dim(s), .steps = o->steps, .F = NAN};
+    c.o = o;
+    options_hash(o, c.hash);
+    snprintf(c.ckpt, sizeof c.ckpt, "%s/checkpoint.otg", o->out);
     c.snap_every = (o->steps + 99) / 100;
+    c.snap_cap = o->steps / c.snap_every + 2;
     c.cap = 64 + (size_t)(o->steps / every + 2) * 64;
     c.csv = malloc(c.cap);
-    c.snaps = malloc((size_t)(o->steps / c.snap_every + 2) * (size_t)o->m * 2 * sizeof(float));
+    c.snaps = malloc((size_t)c.snap_cap * (size_t)o->m * 2 * sizeof(float));
+    ro.checkpoint_every = o->checkpoint_every ? o->checkpoint_every : (o->steps + 9) / 10;
     int rc = OTG_EXIT_OK;
     if (!c.csv || !c.snaps) {
         fprintf(stderr, "otgen particles: out of memory\n");
         rc = OTG_EXIT_FAIL;
     } else {
         c.len = (size_t)snprintf(c.csv, c.cap, "step,objective,excess\n");
-        otg_particles_hooks h = {.on_particles = on_particles, .on_row = on_row, .user = &c};
+        if (o->resume && access(c.ckpt, F_OK) == 0)
+            ro.start = load_checkpoint(&c, s);
+        else if (o->resume) /* killed before its first checkpoint: the run starts again */
+            fprintf(stderr, "otgen particles: --resume: no %s yet: starting at step 0\n", c.ckpt);
+        otg_particles_hooks h = {.on_particles = on_particles,
+                                 .on_row = on_row,
+                                 .user = &c,
+                                 .on_checkpoint = save_checkpoint,
+                                 .should_stop = should_stop};
         otg_particles_result r;
         cli_progress_start(&c.prog, o->steps, every);
         otg_status st = otg_particles_run(s, &ro, &h, &r);
         cli_progress_end(&c.prog);
-        if (st != OTG_OK) {
+        if (st == OTG_CONTINUE) {
+            fprintf(stderr,
+                    "otgen particles: signal %d: stopped after step %lld; %s written: continue "
+                    "with the same command and --resume\n",
+                    stop_signal(), (long long)r.steps_done, c.ckpt);
+            rc = 128 + stop_signal();
+        } else if (st != OTG_OK) {
             fprintf(stderr, "otgen particles: step %lld: %s\n", (long long)r.steps_done + 1,
                     otg_last_error());
             rc = OTG_EXIT_FAIL;
@@ -437,7 +611,13 @@ int cmd_particles(int argc, char **argv) {
     params_parse_argv("particles", usage_text(usage, sizeof usage), defs, n_defs, &o, argc, argv,
                       seen);
     const otg_particles_type *t = check_opts(&o);
-    otg_threads_set((int)o.threads);
+    if (o.sweep_m[0] && (o.resume || o.checkpoint_every))
+        cli_usage_error("particles", "--resume and --checkpoint-every are for single runs, not "
+                                     "--sweep-m");
+    if (o.resume) o.force = 1; /* the outputs are this run's */
+    stop_catch_signals();
+    int ti = otg_params_find(defs, n_defs, "threads");
+    otg_threads_set(o.resume && !seen[ti] ? checkpoint_threads(o.out) : (int)o.threads);
     if (otg_mkdir_p(o.out) != OTG_OK) cli_usage_error("particles", "--out: %s", otg_last_error());
     int rc = o.sweep_m[0] ? run_sweep(&o, t) : run_single(&o, t);
     return rc;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *file_a = "", *file_b = ""; /* the two point files, for messages */
+
 typedef struct {
     const char *a_path, *b_path; /* the positional arguments */
     char dir_path[4096], wa_path[4096], wb_path[4096], per_dir_path[4096], grad_path[4096];
@@ -74,6 +76,7 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
     params_parse_argv_pos("sw", USAGE, defs, n_defs, o, argc, argv, 2, pos,
                           "needs two NPY files A and B (otgen sw --help)");
     o->a_path = pos[0], o->b_path = pos[1];
+    file_a = pos[0], file_b = pos[1];
     if (otg_dir_parse(o->kind_name, &o->kind) != OTG_OK)
         cli_usage_error("sw", "--kind: %s", otg_last_error());
     if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
@@ -143,10 +146,27 @@ static double shown_slope(const sw_opts *o, double v) {
     return o->squared ? 1.0 : v > 0 ? pow(v, 1.0 / o->p - 1.0) / o->p : 0.0;
 }
 
-/* Library errors on valid files are bad input (weights, shapes): exit 2 with the reason. */
+/* Library errors on valid files are bad input (weights, shapes): exit 2 with the reason. The
+ * library's "sw: " prefix goes (the line starts "otgen sw: " already), and its x and y are named
+ * as the user's files. */
 static int lib_error(otg_status st) {
-    fprintf(stderr, "otgen sw: %s\n", otg_last_error());
+    const char *e = otg_last_error();
+    if (!strncmp(e, "sw: ", 4)) e += 4;
+    int xy = strstr(e, " x") || strstr(e, " y") || !strncmp(e, "x", 1) || !strncmp(e, "y", 1);
+    fprintf(stderr, "otgen sw: %s", e);
+    if (xy && file_a[0]) fprintf(stderr, " (x = %s, y = %s)", file_a, file_b);
+    fprintf(stderr, "\n");
     return st == OTG_EINVAL || st == OTG_ESHAPE ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
+}
+
+/* A value that overflowed double precision (|x - y|^p with a large --p) is no answer. */
+static int overflowed(const sw_opts *o, double v) {
+    if (isfinite(v)) return 0;
+    fprintf(stderr,
+            "otgen sw: SW_p^p is not finite (%g) with --p %g: |x - y|^p overflows; use a "
+            "smaller --p or rescale the points\n",
+            fabs(v), o->p);
+    return 1;
 }
 
 /* Writes the gradient (scaled to the printed quantity) and per-direction values if asked. */
@@ -191,6 +211,7 @@ static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b
                         : otg_sw_comm(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so,
                                       &r, grad ? grad->data : NULL, NULL, w, cli_comm());
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
+    if (rc == OTG_EXIT_OK && overflowed(o, r.value)) rc = OTG_EXIT_USAGE;
     if (rc == OTG_EXIT_OK && cli_rank() == 0) { /* under MPI: rank 0 writes and prints */
         double slope = shown_slope(o, r.value);
         write_extras(o, grad, slope, w, L);
@@ -228,6 +249,7 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
     if (st == OTG_OK && w) st = otg_sw(ws, a, pa, b, pb, th, &so, &r, NULL, w);
     if (st == OTG_OK && grad) st = otg_sw(ws, a, pa, b, pb, dir, &so, &r, grad->data, NULL);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
+    if (rc == OTG_EXIT_OK && overflowed(o, v)) rc = OTG_EXIT_USAGE;
     if (rc == OTG_EXIT_OK) {
         write_extras(o, grad, shown_slope(o, v), w, L);
         printf("sw=%.9g estimator=max-%s best_sampled=%lld sampled_value=%.9g", shown(o, v), o->max,
@@ -255,6 +277,9 @@ int cmd_sw(int argc, char **argv) {
     otg_tensor *th = get_directions(&o, a->shape[1], &dlabel);
     otg_sw_workspace *ws = otg_sw_workspace_new();
     int rc = th && ws ? OTG_EXIT_OK : OTG_EXIT_FAIL;
+    if (rc != OTG_EXIT_OK)
+        fprintf(stderr, "otgen sw: out of memory for the directions [%lld, %lld] (--projections)\n",
+                (long long)a->shape[1], (long long)o.L);
     if (rc == OTG_EXIT_OK)
         rc = o.max[0] ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel)
                       : sw_run(&o, a, wa, b, wb, th, ws, dlabel);

@@ -8,7 +8,9 @@
 #include "otgen/comm.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
+#include "stop.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -70,36 +72,80 @@ static void apply_file(train_cli *o, const char *path, const int *seen) {
     if (st != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
 }
 
+/* Row i holds the same value in a and b; the values the trainer resolves ("latent" 0, "output"
+ * auto) match whatever they resolved to. */
+static int same_value(int i, const train_cli *a, const train_cli *b) {
+    const otg_param_def *d = &defs[i];
+    const char *pa = (const char *)a + d->offset, *pb = (const char *)b + d->offset;
+    switch (d->kind) {
+    case OTG_PARAM_INT:
+        return *(const int64_t *)pa == *(const int64_t *)pb ||
+               (!strcmp(d->name, "latent") && *(const int64_t *)pa == 0);
+    case OTG_PARAM_REAL:
+        return *(const double *)pa == *(const double *)pb;
+    case OTG_PARAM_FLAG:
+        return *(const int *)pa == *(const int *)pb;
+    case OTG_PARAM_STR:
+        return !strcmp(pa, pb) || (!strcmp(d->name, "output") && !strcmp(pa, "auto"));
+    }
+    return 0;
+}
+
+/* Resume: the run's config.json; a flag (or --config key) may repeat the run's own value, so the
+ * original command line with --resume added is accepted, but only --steps and --threads may
+ * change. */
+static void resume_options(train_cli *o, const int *seen) {
+    static train_cli given, run;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", o->resume);
+    if (access(o->resume, F_OK) != 0)
+        cli_usage_error("train", "--resume %s: cannot open the run directory: %s", o->resume,
+                        strerror(errno));
+    if (access(path, F_OK) != 0)
+        cli_usage_error("train",
+                        "%s: no config.json: the run stopped before it started; run the "
+                        "original command again (without --resume)",
+                        o->resume);
+    given = *o; /* what this command line asks: its flags, then its --config file */
+    if (o->config[0]) apply_file(&given, o->config, seen);
+    run = *o;
+    apply_file(&run, path, NULL);
+    for (int i = 0; i < n_lib; i++) {
+        int asked = seen[i] || !same_value(i, &given, o);
+        if (asked && strcmp(defs[i].name, "steps") && !same_value(i, &given, &run)) {
+            char a[160], b[160];
+            otg_param_format(&defs[i], &given, a, sizeof a);
+            otg_param_format(&defs[i], &run, b, sizeof b);
+            cli_usage_error("train",
+                            "--%s %s: a resumed run keeps its options (%s has %s; only --steps "
+                            "and --threads may change)",
+                            defs[i].name, a, path, b);
+        }
+    }
+    if (o->out[0] && strcmp(o->out, o->resume))
+        cli_usage_error("train", "--out %s: a resumed run stays in its directory (%s)", o->out,
+                        o->resume);
+    apply_file(o, path, seen);
+}
+
 /* Options: defaults, then --config or the resumed run's config.json, then flags (which win). */
-static void resolve_options(train_cli *o, int argc, char **argv) {
+static void resolve_options(train_cli *o, int argc, char **argv, int *seen) {
     memset(o, 0, sizeof *o);
     o->c = otg_train_config_default();
     build_defs();
-    int seen[MAX_ROWS] = {0};
     params_parse_argv("train", USAGE, defs, n_defs, o, argc, argv, seen);
-    if (o->resume[0]) {
-        for (int i = 0; i < n_defs; i++)
-            if (seen[i] && strcmp(defs[i].name, "resume") && strcmp(defs[i].name, "steps") &&
-                strcmp(defs[i].name, "threads"))
-                cli_usage_error("train",
-                                "--%s: a resumed run keeps its options (only --steps and "
-                                "--threads may change)",
-                                defs[i].name);
-        char path[4200];
-        snprintf(path, sizeof path, "%s/config.json", o->resume);
-        apply_file(o, path, seen);
-    } else if (o->config[0]) {
+    if (o->resume[0])
+        resume_options(o, seen);
+    else if (o->config[0])
         apply_file(o, o->config, seen);
-    }
 }
 
-/* The run directory: the resumed one, --out, or runs/<UTC time>; refuses to overwrite. */
-static void choose_dir(const train_cli *o, char *dir, size_t cap) {
+/* The run directory: the resumed one, --out, or runs/<UTC time>, created and locked for the
+ * command's life (a second writer is refused, naming this one's pid); refuses to overwrite. */
+static otg_dir_lock *choose_dir(const train_cli *o, char *dir, size_t cap) {
     if (o->resume[0]) {
         snprintf(dir, cap, "%s", o->resume);
-        return;
-    }
-    if (o->out[0]) {
+    } else if (o->out[0]) {
         snprintf(dir, cap, "%s", o->out);
     } else {
         time_t t = time(NULL);
@@ -107,35 +153,52 @@ static void choose_dir(const train_cli *o, char *dir, size_t cap) {
         gmtime_r(&t, &tmv);
         strftime(dir, cap, "runs/%Y%m%d-%H%M%S", &tmv);
     }
-    if (cli_rank() != 0) return; /* under MPI, rank 0 checks and writes the run directory */
+    if (cli_rank() != 0) return NULL; /* under MPI, rank 0 checks, locks and writes the run */
+    otg_dir_lock *lock = NULL;
+    if (otg_mkdir_p(dir) != OTG_OK || otg_dir_lock_acquire(dir, &lock) != OTG_OK)
+        cli_usage_error("train", "%s", otg_last_error());
     char p[4200];
     snprintf(p, sizeof p, "%s/config.json", dir);
-    if (access(p, F_OK) == 0 && !o->force)
+    if (!o->resume[0] && access(p, F_OK) == 0 && !o->force)
         cli_usage_error("train",
                         "%s: a run exists there (pass --force to overwrite, --resume to "
                         "continue)",
                         dir);
-    if (otg_mkdir_p(dir) != OTG_OK) cli_usage_error("train", "%s", otg_last_error());
+    return lock;
 }
 
-/* Exit status for a library failure, after printing its message. */
+/* Prints the failure's message; exit status 2 for a bad request (options, files, another run's
+ * checkpoint), 1 for a failure of the run itself (a write, memory, divergence). */
 static int fail(otg_status st) {
     const char *e = otg_last_error();
     if (cli_rank() == 0 || st != OTG_EINVAL) /* under MPI: config errors once, from rank 0 */
         fprintf(stderr, "otgen %s%s\n", strncmp(e, "train: ", 7) ? "train: " : "", e);
-    return st == OTG_EINVAL || st == OTG_EFORMAT || st == OTG_ESHAPE || st == OTG_EIO
-               ? OTG_EXIT_USAGE
-               : OTG_EXIT_FAIL;
+    return st == OTG_EINVAL || st == OTG_EFORMAT || st == OTG_ESHAPE ? OTG_EXIT_USAGE
+                                                                     : OTG_EXIT_FAIL;
+}
+
+/* A trainer that cannot be built: out of memory is the machine's failure (1), anything else a
+ * bad option or input (2). */
+static int fail_setup(otg_status st) {
+    if (st == OTG_ENOMEM || strstr(otg_last_error(), "out of memory")) return fail(OTG_ENOMEM);
+    return fail(OTG_EINVAL);
+}
+
+static int should_stop(void *user) {
+    (void)user;
+    return stop_signal() != 0;
 }
 
 typedef struct {
     cli_progress pg;
     double loss, val;
+    int64_t rows;
 } progress;
 
 static void on_row(void *user, const otg_train_row *row) {
     progress *p = user;
     if (row->step == 0) return; /* the initial validation */
+    p->rows++;
     p->loss = row->loss;
     if (!isnan(row->val_sw)) p->val = row->val_sw;
     char status[96];
@@ -144,40 +207,105 @@ static void on_row(void *user, const otg_train_row *row) {
 }
 
 static void on_warning(void *user, const char *msg) {
+    (void)user;
     fprintf(stderr, "otgen train: %s\n", msg);
+}
+
+/* The model as the progress line names it: the widths of an mlp or deq, the channels of a CNN. */
+static void model_text(const otg_train_config *c, char *buf, size_t cap) {
+    if (!strcmp(c->model, "cnn") || !strcmp(c->model, "rescnn"))
+        snprintf(buf, cap, "%s %lld channels", c->model, (long long)c->channels);
+    else
+        snprintf(buf, cap, "%s %s", c->model, c->hidden);
 }
 
 static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     const otg_train_config *c = otg_trainer_config(t);
-    if (cli_rank() != 0) { /* under MPI: the other ranks compute, rank 0 reports */
-        otg_status st = otg_train_run(t, dir, o->resume[0] != 0, NULL);
+    if (cli_rank() != 0) { /* under MPI: the other ranks compute (and agree on stops) */
+        otg_train_hooks quiet = {.should_stop = should_stop};
+        otg_status st = otg_train_run(t, dir, o->resume[0] != 0, &quiet);
+        if (st == OTG_CONTINUE) return 128 + (stop_signal() ? stop_signal() : 15);
         return st == OTG_OK ? OTG_EXIT_OK : fail(st);
     }
-    fprintf(stderr, "otgen train: %s -> %s, %s %s, %lld parameters, %s, %lld steps%s\n",
-            otg_source_name(otg_trainer_data(t)), dir, c->model, c->hidden,
-            (long long)otg_trainer_n_params(t), c->optimizer, (long long)c->steps,
-            o->resume[0] ? " (resumed)" : "");
-    progress p = {.loss = 0.0, .val = (double)NAN};
+    char model[200];
+    model_text(c, model, sizeof model);
+    fprintf(stderr, "otgen train: %s -> %s, %s, %lld parameters, %s, %lld steps%s\n",
+            otg_source_name(otg_trainer_data(t)), dir, model, (long long)otg_trainer_n_params(t),
+            c->optimizer, (long long)c->steps, o->resume[0] ? " (resumed)" : "");
+    double val_cost = (double)c->val_n * (double)c->val_projections;
+    if (val_cost > (double)(1 << 28)) /* ~ a second or more per validation on 2 cores */
+        fprintf(stderr,
+                "otgen train: note: each validation projects and sorts %.3g values (--val-n %lld x "
+                "--val-projections %lld, every %lld steps): it will dominate the run\n",
+                2 * val_cost, (long long)c->val_n, (long long)c->val_projections,
+                (long long)c->val_every);
+    progress p = {.loss = (double)NAN, .val = (double)NAN};
     cli_progress_start(&p.pg, c->steps, c->val_every);
-    otg_train_hooks hooks = {.on_row = on_row, .user = &p, .on_warning = on_warning};
-    otg_status st = otg_train_run(t, dir, o->resume[0] != 0, &hooks);
+    otg_train_hooks hooks = {
+        .on_row = on_row, .user = &p, .on_warning = on_warning, .should_stop = should_stop};
+    /* a signal before the run: stop at once, unless other ranks wait in the run's collectives */
+    otg_status st = stop_signal() && !cli_comm() ? OTG_CONTINUE
+                                                 : otg_train_run(t, dir, o->resume[0] != 0, &hooks);
     cli_progress_end(&p.pg);
+    if (st == OTG_CONTINUE) {
+        if (otg_trainer_steps_done(t) > 0 || o->resume[0])
+            fprintf(stderr, "otgen train: signal %d: %s\n", stop_signal(), otg_last_error());
+        else
+            fprintf(stderr, "otgen train: signal %d before the run started\n", stop_signal());
+        return 128 + stop_signal();
+    }
     if (st != OTG_OK) return fail(st);
+    if (!p.rows) {
+        fprintf(stderr, "otgen train: %s is at step %lld already: nothing to do\n", dir,
+                (long long)otg_trainer_steps_done(t));
+        return OTG_EXIT_OK;
+    }
     printf("run=%s steps=%lld loss=%.6g val_sw=%.6g p=%g optimizer=%s samples=%s/samples.png "
            "loss_chart=%s/loss.png\n",
            dir, (long long)otg_trainer_steps_done(t), p.loss, p.val, c->p, c->optimizer, dir, dir);
     return OTG_EXIT_OK;
 }
 
+/* The thread count: --threads, or on resume the one recorded in the checkpoint (the results are
+ * bit-identical only with the same count), or all cores. */
+static void set_threads(const train_cli *o, const int *seen, const char *dir) {
+    int i = otg_params_find(defs, n_defs, "threads"), rec = 0;
+    char ck[4200];
+    snprintf(ck, sizeof ck, "%s/checkpoint.otg", dir);
+    if (o->resume[0] && access(ck, F_OK) == 0 && otg_train_checkpoint_threads(ck, &rec) != OTG_OK)
+        rec = 0; /* the restore will report the file */
+    if (!seen[i] && rec > 0) {
+        otg_threads_set(rec);
+        return;
+    }
+    otg_threads_set((int)o->threads);
+    if (rec > 0 && otg_threads_get() != rec)
+        fprintf(stderr,
+                "otgen train: note: %d threads where the run had %d: the resumed run is not "
+                "bit-identical to an uninterrupted one\n",
+                otg_threads_get(), rec);
+}
+
 int cmd_train(int argc, char **argv) {
     static train_cli o; /* 16 KiB of paths: not on the stack */
-    resolve_options(&o, argc, argv);
+    int seen[MAX_ROWS] = {0};
+    stop_catch_signals();
+    resolve_options(&o, argc, argv, seen);
     char dir[4096];
-    choose_dir(&o, dir, sizeof dir);
+    otg_dir_lock *lock = choose_dir(&o, dir, sizeof dir);
     otg_comm *comm = cli_comm(); /* under mpirun: --threads 0 means 1 thread per rank */
-    otg_threads_set(comm && o.threads == 0 ? 1 : (int)o.threads);
-    otg_trainer *t = comm ? otg_trainer_new_comm(&o.c, comm) : otg_trainer_new(&o.c);
-    int rc = t ? train(t, &o, dir) : fail(OTG_EINVAL);
+    if (comm && o.threads == 0)
+        otg_threads_set(1);
+    else
+        set_threads(&o, seen, dir);
+    otg_trainer *t = NULL;
+    otg_status st = OTG_OK;
+    if (comm)
+        st = (t = otg_trainer_new_comm(&o.c, comm)) ? OTG_OK : OTG_EINVAL;
+    else
+        st = otg_trainer_create(&o.c, &t);
+    int rc = st == OTG_OK ? train(t, &o, dir) : fail_setup(st);
     otg_trainer_free(t);
+    otg_dir_lock_release(lock);
     return rc;
 }
