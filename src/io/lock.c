@@ -27,6 +27,21 @@ struct otg_dir_lock {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static otg_dir_lock *held; /* the locks this process holds */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* In a forked child (e.g. the chart renderer of src/io/plot.c): close the inherited lock
+ * descriptors, so that a child outliving a killed parent does not keep its run directory locked
+ * (a flock belongs to the open file, which the child's copy would otherwise keep open). */
+static void close_in_child(void) {
+    for (otg_dir_lock *l = held; l; l = l->next)
+        close(l->fd);
+}
+
+static void register_atfork(void) {
+    if (pthread_atfork(NULL, NULL, close_in_child) != 0) {
+        /* without the handler a chart child holds the lock only while it draws */
+    }
+}
 
 /* The pid recorded in the lock file, 0 when unreadable. */
 static long holder_pid(int fd) {
@@ -80,6 +95,7 @@ otg_status otg_dir_lock_acquire(const char *dir, otg_dir_lock **out) {
     snprintf(path, cap, "%s/.otgen.lock", dir);
     struct stat sb;
     otg_status st = OTG_OK;
+    pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&mu);
     otg_dir_lock *l = NULL;
     if (stat(path, &sb) == 0)

@@ -16,6 +16,9 @@
 #include <math.h>
 #include <plplot.h>
 #include <setjmp.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -117,6 +120,9 @@ static otg_status render_isolated(const char *path, const char *tmp, chart_fn dr
     }
     if (pid == 0) {
         close(fds[0]);
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a chart is not worth outliving a killed run */
+#endif
         char msg[600];
         msg[0] = (char)render(path, tmp, draw, ctx);
         size_t n = 1 + (size_t)snprintf(msg + 1, sizeof msg - 1, "%s", otg_last_error());
