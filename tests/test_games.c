@@ -282,10 +282,11 @@ static void test_onelayer_operator_is_gradient(void **state) {
 static void test_onelayer_sgda_learns_covariance(void **state) {
     otg_game *g = make_onelayer(3, "relu", 256);
     int64_t n = otg_game_nx(g) + otg_game_ny(g);
-    assert_int_equal(otg_game_n_metrics(g), 2);
+    assert_int_equal(otg_game_n_metrics(g), 3);
     assert_string_equal(otg_game_metric_name(g, 0), "cov_err");
     assert_string_equal(otg_game_metric_name(g, 1), "sw");
-    double z[MAXN], met0[2], met[2], zero[MAXN] = {0};
+    assert_string_equal(otg_game_metric_name(g, 2), "tv_dist");
+    double z[MAXN], met0[3], met[3], zero[MAXN] = {0};
     assert_int_equal(otg_game_metrics(g, zero, met), OTG_OK);
     assert_true(fabs(met[0] - 1.0) < 1e-12);                         /* W = 0: |0 - C*| / |C*| */
     assert_int_equal(otg_game_oracle(g, zero, z, NULL), OTG_EINVAL); /* samples need a stream */
@@ -300,8 +301,88 @@ static void test_onelayer_sgda_learns_covariance(void **state) {
     assert_int_equal(otg_game_metrics(g, z, met), OTG_OK);
     assert_true(met[0] < met0[0] / 10.0);
     assert_true(met[1] < met0[1]);
+    assert_true(met[2] < met0[2] / 10.0);
     assert_true(isfinite(norm_sq(n, z)));
     otg_minimax_free(m);
+    otg_game_free(g);
+}
+
+/* The game's W* (the same stream (seed, 0) as onelayer_new); internal to the library. */
+otg_status otgi_game_random_conditioned(int64_t d, double cond, otg_rng *r, double *a);
+
+/* s [d, d] = x x^T */
+static void gram(int64_t d, const double *x, double *s) {
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            s[i * d + j] = 0.0;
+            for (int64_t l = 0; l < d; l++)
+                s[i * d + j] += x[i * d + l] * x[j * d + l];
+        }
+}
+
+/* tv_dist against |Sigma*^-1/2 Sigma Sigma*^-1/2 - I|_F^2 = tr((S*^-1 S)^2) - 2 tr(S*^-1 S) + d,
+ * with S*^-1 S by Cholesky solves (not the game's Gauss-Jordan inverse); 0 at W* Q (Q orthogonal:
+ * the law depends on W W^T only); |c^2 - 1| sqrt(d) at c W*. */
+static void test_onelayer_tv_dist_formula(void **state) {
+    enum { D = 4 };
+    otg_game *g = make_onelayer(D, "relu", 64);
+    double ws[D * D], ss[D * D], s[D * D], l[D * D] = {0}, x[D * D], z[MAXN] = {0}, met[3];
+    otg_rng r = otg_rng_make(SEED, 0);
+    assert_int_equal(otgi_game_random_conditioned(D, 2.0, &r, ws), OTG_OK);
+    gram(D, ws, ss);
+    for (int64_t j = 0; j < D; j++) /* ss = l l^T */
+        for (int64_t i = j; i < D; i++) {
+            double a = ss[i * D + j];
+            for (int64_t k = 0; k < j; k++)
+                a -= l[i * D + k] * l[j * D + k];
+            l[i * D + j] = i == j ? sqrt(a) : a / l[j * D + j];
+        }
+    otg_rng rw = otg_rng_make(SEED, 9);
+    for (int trial = 0; trial < 3; trial++) {
+        for (int64_t i = 0; i < D * D; i++)
+            z[i] = otg_rng_normal(&rw);
+        gram(D, z, s);
+        for (int64_t c = 0; c < D; c++) { /* column c of x = ss^-1 s: l y = s_c, l^T x_c = y */
+            double y[D];
+            for (int64_t i = 0; i < D; i++) {
+                y[i] = s[i * D + c];
+                for (int64_t k = 0; k < i; k++)
+                    y[i] -= l[i * D + k] * y[k];
+                y[i] /= l[i * D + i];
+            }
+            for (int64_t i = D - 1; i >= 0; i--) {
+                double a = y[i];
+                for (int64_t k = i + 1; k < D; k++)
+                    a -= l[k * D + i] * x[k * D + c];
+                x[i * D + c] = a / l[i * D + i];
+            }
+        }
+        double tr = 0.0, tr2 = 0.0;
+        for (int64_t i = 0; i < D; i++) {
+            tr += x[i * D + i];
+            for (int64_t k = 0; k < D; k++)
+                tr2 += x[i * D + k] * x[k * D + i];
+        }
+        double want = sqrt(tr2 - 2.0 * tr + D);
+        assert_int_equal(otg_game_metrics(g, z, met), OTG_OK);
+        assert_true(fabs(met[2] - want) < 1e-9 * want);
+    }
+    double c = 1.0 / sqrt(2.0), q[D * D] = {0}; /* a rotation in the (0, 1) plane */
+    for (int64_t i = 0; i < D; i++)
+        q[i * D + i] = 1.0;
+    q[0] = c, q[1] = -c, q[D] = c, q[D + 1] = c;
+    for (int64_t i = 0; i < D; i++)
+        for (int64_t j = 0; j < D; j++) {
+            z[i * D + j] = 0.0;
+            for (int64_t k = 0; k < D; k++)
+                z[i * D + j] += ws[i * D + k] * q[k * D + j];
+        }
+    assert_int_equal(otg_game_metrics(g, z, met), OTG_OK);
+    assert_true(met[2] < 1e-12 && met[0] < 1e-12);
+    for (int64_t i = 0; i < D * D; i++)
+        z[i] = 2.0 * ws[i];
+    assert_int_equal(otg_game_metrics(g, z, met), OTG_OK);
+    assert_true(fabs(met[2] - 3.0 * sqrt((double)D)) < 1e-11);
     otg_game_free(g);
 }
 
@@ -725,8 +806,8 @@ static void test_cli_onelayer(void **state) {
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "step,samples,grad_sq,dist,loss,cov_err,sw,grad_sq_se,dist_se,"
-                              "loss_se,cov_err_se,sw_se\n");
+    assert_string_equal(line, "step,samples,grad_sq,dist,loss,cov_err,sw,tv_dist,grad_sq_se,"
+                              "dist_se,loss_se,cov_err_se,sw_se,tv_dist_se\n");
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, "0,0,")); /* step 0, no samples yet, dist empty */
     fclose(f);
@@ -775,6 +856,7 @@ int main(void) {
         cmocka_unit_test(test_noise_stream),
         cmocka_unit_test(test_onelayer_operator_is_gradient),
         cmocka_unit_test(test_onelayer_sgda_learns_covariance),
+        cmocka_unit_test(test_onelayer_tv_dist_formula),
         cmocka_unit_test(test_gan2d_operator_fd),
         cmocka_unit_test(test_gan2d_clip_projection),
         cmocka_unit_test(test_gan2d_optimistic_adam_learns),

@@ -83,6 +83,10 @@ typedef struct otg_game_type {
      * evaluation sets); 0: every step. otgen game's default --every is steps / max_rows when
      * steps >= 2 max_rows. */
     int64_t max_rows;
+    /* 1 when G jumps at the saddle (a subgradient selection of a nonsmooth L, e.g. nonsmooth):
+     * |G(z_k)|^2 need not vanish as z_k -> z*, so drivers read the rate off |z_k - z*| instead
+     * (otgen game's slope and convergence.png). 0: G is continuous. */
+    int field_jumps;
 } otg_game_type;
 
 typedef struct otg_game otg_game;
@@ -161,16 +165,19 @@ int otg_game_saddle(otg_game *g, double *zstar);
  * saddle is known; onelayer: W with i.i.d. N(0, scale^2 / d) entries and V = 0, v = 0; gan2d:
  * both MLPs He-initialised (weights N(0, scale^2 2 / fan_in), biases 0), then projected. */
 void otg_game_initial_point(otg_game *g, double scale, otg_rng *rng, double *z);
-/* Game-specific metrics: their number (onelayer 2, gan2d 3, others 0) and names (onelayer
- * "cov_err", "sw"; gan2d "modes", "hq", "sw"); "" out of range. */
+/* Game-specific metrics: their number (onelayer 3, gan2d 3, others 0) and names (onelayer
+ * "cov_err", "sw", "tv_dist"; gan2d "modes", "hq", "sw"); "" out of range. */
 int otg_game_n_metrics(const otg_game *g);
 const char *otg_game_metric_name(const otg_game *g, int i);
 /* Writes the metrics at z into out [otg_game_n_metrics(g)]. onelayer: cov_err =
- * |W W^T - W* W*^T|_F / |W* W*^T|_F and sw = SW_2 between phi(W x) and phi(W* x') on the two
- * evaluation sets along the fixed directions. gan2d: modes = mixture modes covered (holding at
- * least a fifth of their share n/8 of the high-quality points), hq = fraction of generated points
- * within max(3 sd, 0.05) of a mode centre, sw = SW_2 to the target evaluation set.
- * OTG_ENOMEM, OTG_ENONFINITE, or OTG_OK (also for a game without metrics). */
+ * |W W^T - W* W*^T|_F / |W* W*^T|_F, sw = SW_2 between phi(W x) and phi(W* x') on the two
+ * evaluation sets along the fixed directions, and tv_dist = |S*^-1/2 W W^T S*^-1/2 - I|_F
+ * (S* = W* W*^T), within constant factors of the total variation between N(0, W W^T) and
+ * N(0, S*), an upper bound on that between phi(W x) and phi(W* x) (docs/games.md). gan2d: modes =
+ * mixture modes covered (holding at least a fifth of their share n/8 of the high-quality points),
+ * hq = fraction of generated points within max(3 sd, 0.05) of a mode centre, sw = SW_2 to the
+ * target evaluation set. OTG_ENOMEM, OTG_ENONFINITE, or OTG_OK (also for a game without metrics).
+ */
 OTG_NODISCARD otg_status otg_game_metrics(otg_game *g, const double *z, double *out);
 /* Target samples drawn per oracle call (onelayer, gan2d: batch; others 0). */
 int64_t otg_game_samples_per_call(otg_game *g);

@@ -183,7 +183,8 @@ OTG_NODISCARD otg_status otg_metrics_forget_val(const char *dir, int64_t step);
 /* time_s of the last row kept on resume (0 for new files). */
 double otg_metrics_time_offset(const otg_metrics *m);
 void otg_metrics_close(otg_metrics *m);
-/* dir/loss.png from dir/metrics.csv: training loss and validation SW against step, log y. */
+/* dir/loss.png from dir/metrics.csv: the batch loss as SW_p (loss^(1/p)) and the validation SW_p
+ * against step, log y (one quantity on the axis). */
 OTG_NODISCARD otg_status otg_metrics_plot(const char *dir, double p);
 
 /* ---- the whole run: built only on the calls above; copy and adapt it (src/train/run.c) ---- */

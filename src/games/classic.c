@@ -214,7 +214,8 @@ static const otg_game_type nonsmooth_type = {.name = "nonsmooth",
                                              .destroy = classic_destroy,
                                              .loss = nonsmooth_loss,
                                              .field = nonsmooth_field,
-                                             .saddle = classic_saddle};
+                                             .saddle = classic_saddle,
+                                             .field_jumps = 1};
 #undef CLASSIC
 
 const otg_game_type *const otg_game_dirac = &dirac_type;

@@ -21,6 +21,7 @@ typedef struct {
     double alpha, lambda;
     double *wstar;      /* W* [d, d] */
     double *cstar;      /* W* W*^T [d, d] */
+    double *wsinv;      /* W*^-1 [d, d] (W* has condition number cond: invertible) */
     double cstar_norm;  /* |W* W*^T|_F */
     double *ex;         /* generator inputs of the evaluation set [eval_n, d] */
     float *ey;          /* target samples of the evaluation set [eval_n, d] */
@@ -85,6 +86,7 @@ static otg_status onelayer_alloc(onelayer *o) {
     int64_t d = o->d, n = o->eval_n;
     size_t dd = (size_t)(d * d), du = (size_t)d;
     o->wstar = otgi_calloc(dd, sizeof(double)), o->cstar = otgi_calloc(dd, sizeof(double));
+    o->wsinv = otgi_calloc(dd, sizeof(double));
     o->ex = otgi_calloc((size_t)n * du, sizeof(double));
     o->ey = otgi_calloc((size_t)n * du, sizeof(float));
     o->gen = otgi_calloc((size_t)n * du, sizeof(float));
@@ -97,11 +99,39 @@ static otg_status onelayer_alloc(onelayer *o) {
     o->yh = otgi_calloc(du, sizeof(double)), o->s = otgi_calloc(du, sizeof(double));
     o->r = otgi_calloc(du, sizeof(double));
     o->ws = otg_sw_workspace_new();
-    if (!o->wstar || !o->cstar || !o->ex || !o->ey || !o->gen || !o->theta || !o->emt || !o->emt1 ||
-        !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u || !o->yh || !o->s ||
-        !o->r || !o->ws)
+    if (!o->wstar || !o->cstar || !o->wsinv || !o->ex || !o->ey || !o->gen || !o->theta ||
+        !o->emt || !o->emt1 || !o->mt || !o->mt1 || !o->mg || !o->mg1 || !o->vs || !o->x || !o->u ||
+        !o->yh || !o->s || !o->r || !o->ws)
         return OTG_ENOMEM;
     return OTG_OK;
+}
+
+/* inv [d, d] = a^-1 by Gauss-Jordan elimination with partial pivoting; a [d, d] is destroyed.
+ * 0 when a is singular to working precision. */
+static int invert(int64_t d, double *a, double *inv) {
+    for (int64_t i = 0; i < d * d; i++)
+        inv[i] = i % (d + 1) == 0 ? 1.0 : 0.0;
+    for (int64_t c = 0; c < d; c++) {
+        int64_t piv = c;
+        for (int64_t r = c + 1; r < d; r++)
+            if (fabs(a[r * d + c]) > fabs(a[piv * d + c])) piv = r;
+        if (!(fabs(a[piv * d + c]) > 1e-300)) return 0;
+        for (int64_t j = 0; j < d; j++) {
+            double t = a[c * d + j];
+            a[c * d + j] = a[piv * d + j], a[piv * d + j] = t;
+            t = inv[c * d + j], inv[c * d + j] = inv[piv * d + j], inv[piv * d + j] = t;
+        }
+        double f = 1.0 / a[c * d + c];
+        for (int64_t j = 0; j < d; j++)
+            a[c * d + j] *= f, inv[c * d + j] *= f;
+        for (int64_t r = 0; r < d; r++) {
+            double g = a[r * d + c];
+            if (r == c || g == 0.0) continue;
+            for (int64_t j = 0; j < d; j++)
+                a[r * d + j] -= g * a[c * d + j], inv[r * d + j] -= g * inv[c * d + j];
+        }
+    }
+    return 1;
 }
 
 /* W* from stream (seed, 0), the evaluation sets from (seed, 3), the SW directions from (seed, 4).
@@ -126,6 +156,8 @@ static onelayer *onelayer_new(const otg_game_onelayer_params *p, act_kind act, u
             o->cstar[i * d + j] = a, nrm += a * a;
         }
     o->cstar_norm = sqrt(nrm);
+    memcpy(o->mg, o->wstar, dd * sizeof(double)); /* scratch copy: invert destroys its input */
+    if (!invert(d, o->mg, o->wsinv)) goto fail;
     /* evaluation sets from stream (seed, 3): n generator inputs, then n target samples */
     r = otg_rng_make(seed, 3);
     for (int64_t i = 0; i < n * d; i++)
@@ -154,7 +186,8 @@ fail:
 static void onelayer_destroy(void *state) {
     onelayer *o = state;
     if (!o) return;
-    free(o->wstar), free(o->cstar), free(o->ex), free(o->ey), free(o->gen), free(o->theta);
+    free(o->wstar), free(o->cstar), free(o->wsinv), free(o->ex), free(o->ey), free(o->gen),
+        free(o->theta);
     free(o->emt), free(o->emt1), free(o->mt), free(o->mt1), free(o->mg), free(o->mg1);
     free(o->vs), free(o->x), free(o->u), free(o->yh), free(o->s), free(o->r);
     otg_sw_workspace_free(o->ws);
@@ -264,6 +297,32 @@ static void onelayer_initial_point(void *state, double scale, otg_rng *rng, doub
     memset(z + d * d, 0, (size_t)(d * d + d) * sizeof(double));
 }
 
+/* |A A^T - I|_F with A = W*^-1 W: the distance of the covariances W W^T and Sigma* = W* W*^T in
+ * Sigma*'s geometry, |Sigma*^-1/2 W W^T Sigma*^-1/2 - I|_F (A A^T is orthogonally similar to
+ * it). TV(N(0, W W^T), N(0, Sigma*)) lies within constant factors of min(1, this) (Devroye,
+ * Mehrabian & Reddad 2018), and TV(phi(W x), phi(W* x)) <= TV(W x, W* x): the paper's TV error,
+ * bounded above up to a constant. Uses o->mt as scratch. */
+static double whitened_dist(onelayer *o, const double *w) {
+    int64_t d = o->d;
+    double *a = o->mt; /* A [d, d] */
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double s = 0.0;
+            for (int64_t l = 0; l < d; l++)
+                s += o->wsinv[i * d + l] * w[l * d + j];
+            a[i * d + j] = s;
+        }
+    double num = 0.0;
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++) {
+            double s = i == j ? -1.0 : 0.0;
+            for (int64_t l = 0; l < d; l++)
+                s += a[i * d + l] * a[j * d + l];
+            num += s * s;
+        }
+    return sqrt(num);
+}
+
 static otg_status onelayer_metrics(void *state, const double *z, double *out) {
     onelayer *o = state;
     int64_t d = o->d;
@@ -276,6 +335,7 @@ static otg_status onelayer_metrics(void *state, const double *z, double *out) {
             num += (a - o->cstar[i * d + j]) * (a - o->cstar[i * d + j]);
         }
     out[0] = sqrt(num) / o->cstar_norm;
+    out[2] = whitened_dist(o, z);
     for (int64_t k = 0; k < o->eval_n; k++) {
         forward(o, z, o->ex + k * d, NULL, o->yh);
         for (int64_t j = 0; j < d; j++)
@@ -342,6 +402,7 @@ static const otg_param_def knobs[] = {
 static const otg_game_metric metric_info[] = {
     {"cov_err", "|WW^T - W*W*^T|_F / |W*W*^T|_F", 1},
     {"sw", NULL, 0},
+    {"tv_dist", "|S*^-1/2 WW^T S*^-1/2 - I|_F", 1},
 };
 
 static const otg_game_type onelayer_type = {
@@ -357,7 +418,7 @@ static const otg_game_type onelayer_type = {
     .field = onelayer_field,
     .oracle = onelayer_oracle,
     .initial_point = onelayer_initial_point,
-    .n_metrics = 2,
+    .n_metrics = 3,
     .metric_info = metric_info,
     .metrics = onelayer_metrics,
     .samples_per_call = onelayer_samples_per_call,

@@ -184,13 +184,15 @@ static otg_status write_chart(const char *path, int overwrite, chart_fn draw, co
 
 /* ---- text and layout ------------------------------------------------------------------------- */
 
-#define TEXT_SCALE 1.1     /* tick labels and axis labels, relative to PLplot's default size */
-#define TITLE_SCALE 1.3    /* the title */
-#define LEGEND_SCALE 0.9   /* legend text, relative to TEXT_SCALE */
-#define LEGEND_CHARS 24    /* legend labels are cut to this many characters */
-#define LEGEND_SAMPLE 0.04 /* length of a legend's line sample, in page widths */
-#define CHAR_ASPECT 0.7    /* mean glyph width / character height of the cairo font (measured) */
-#define LEGEND_MAX 32      /* series past this many are drawn but not listed in the legend */
+#define TEXT_SCALE 1.1      /* tick labels and axis labels, relative to PLplot's default size */
+#define TITLE_SCALE 1.3     /* the title */
+#define LEGEND_SCALE 0.9    /* legend text, relative to TEXT_SCALE */
+#define LEGEND_CHARS 40     /* legend labels are cut to this many characters */
+#define LEGEND_SAMPLE 0.04  /* length of a legend's line sample, in page widths */
+#define CHAR_ASPECT 0.7     /* mean glyph width / character height of the cairo font (measured) */
+#define LEGEND_MAX 32       /* series past this many are drawn but not listed in the legend */
+#define ATOMS_MAX 64        /* a scatter target of at most this many distinct points gets rings */
+#define RING "\xe2\x97\x8b" /* U+25CB white circle */
 
 /* Copies s into out[TEXT_MAX] as literal PLplot text ('#' is PLplot's escape: doubled), cut to
  * max_chars UTF-8 characters with "..." appended when cut. */
@@ -240,7 +242,8 @@ typedef struct {
     int n;
     const char *const *text;
     const PLINT *colors;
-    const PLINT *styles; /* line styles, or NULL for dots */
+    const PLINT *styles;        /* line styles, or NULL for dots */
+    const char *const *markers; /* with styles: each line's marker glyph (or NULL: none) */
 } legend_spec;
 
 /* Width of the legend column (page units) for the longest label. */
@@ -253,26 +256,46 @@ static double legend_width(const legend_spec *ls) {
     return LEGEND_SAMPLE + (2.0 + CHAR_ASPECT * LEGEND_SCALE * most) * cw; /* 2: offset, slack */
 }
 
-/* Draws the legend in the page region [x0, x1] x [y0, y1] (outside the plot box): one entry a
- * line at the region's top left, or all entries in one row centred at its top when row is set. */
-static void draw_legend(const legend_spec *ls, double x0, double x1, double y0, double y1,
-                        int row) {
+/* Height of a one-column legend (page units): pllegend's text spacing of 2 character heights per
+ * entry plus a margin. */
+static double legend_height(const legend_spec *ls) {
+    double cw, chh;
+    char_size(&cw, &chh);
+    return (2.0 * ls->n + 1.0) * chh * LEGEND_SCALE;
+}
+
+/* Where a legend goes: PL_POSITION_* flags relative to the page region it is drawn in, and
+ * whether it gets a white box (inside the plot, over the lines). */
+typedef struct {
+    PLINT pos;
+    int boxed;
+} legend_place;
+
+/* Draws the legend in the page region [x0, x1] x [y0, y1]: one entry a line at the corner `at`
+ * names, or all entries in one row centred at its top when row is set. */
+static void draw_legend(const legend_spec *ls, double x0, double x1, double y0, double y1, int row,
+                        legend_place at) {
     PLINT opt[LEGEND_MAX], text_colors[LEGEND_MAX], styles[LEGEND_MAX], nsym[LEGEND_MAX];
     PLFLT widths[LEGEND_MAX], sym_scales[LEGEND_MAX];
     const char *symbols[LEGEND_MAX];
     int n = ls->n < LEGEND_MAX ? ls->n : LEGEND_MAX;
     for (int i = 0; i < n; i++) {
-        opt[i] = ls->styles ? PL_LEGEND_LINE : PL_LEGEND_SYMBOL;
-        text_colors[i] = COL_FG, styles[i] = ls->styles ? ls->styles[i] : 1, nsym[i] = 3;
-        widths[i] = 2.5, sym_scales[i] = 0.8, symbols[i] = "\xe2\x97\x8f"; /* U+25CF black circle */
+        int marked = ls->styles && ls->markers && ls->markers[i];
+        opt[i] = ls->styles ? PL_LEGEND_LINE | (marked ? PL_LEGEND_SYMBOL : 0) : PL_LEGEND_SYMBOL;
+        text_colors[i] = COL_FG, styles[i] = ls->styles ? ls->styles[i] : 1;
+        nsym[i] = marked || (ls->markers && ls->markers[i]) ? 1 : 3, widths[i] = 2.5,
+        sym_scales[i] = marked ? 0.75 : 0.8;
+        symbols[i] = ls->markers && ls->markers[i] ? ls->markers[i] : "\xe2\x97\x8f"; /* U+25CF */
     }
-    PLINT pos = PL_POSITION_INSIDE | PL_POSITION_TOP | (row ? 0 : PL_POSITION_LEFT);
-    PLFLT lw, lh;
+    PLINT pos = PL_POSITION_INSIDE | at.pos;
+    PLINT bopt = at.boxed ? PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX : 0;
+    PLFLT lw, lh, off = at.boxed ? 0.015 : 0.0;
     plvpor(x0, x1, y0, y1);
     plwind(0.0, 1.0, 0.0, 1.0);
-    pllegend(&lw, &lh, 0, pos, 0.0, 0.0, LEGEND_SAMPLE / (x1 - x0), COL_BG, COL_FG, 1, row ? 1 : 0,
-             row ? n : 0, n, opt, 0.6, LEGEND_SCALE, 2.0, 0.0, text_colors, ls->text, NULL, NULL,
-             NULL, NULL, ls->colors, styles, widths, ls->colors, sym_scales, nsym, symbols);
+    pllegend(&lw, &lh, bopt, pos, off, off, LEGEND_SAMPLE / (x1 - x0), COL_BG, COL_FG, 1,
+             row ? 1 : 0, row ? n : 0, n, opt, 0.6, LEGEND_SCALE, 2.0, 0.0, text_colors, ls->text,
+             NULL, NULL, NULL, NULL, ls->colors, styles, widths, ls->colors, sym_scales, nsym,
+             symbols);
 }
 
 /* The title, bigger than the other text, centred at page x xc (moved right if it would stick
@@ -282,12 +305,15 @@ static void draw_title(const char *title, double xc, double xmin, double y) {
     if (!title || !*title) return;
     double cw, chh;
     char_size(&cw, &chh);
-    double half = 0.5 * utf8_chars(title) * CHAR_ASPECT * cw * TITLE_SCALE / TEXT_SCALE;
+    double scale = TITLE_SCALE; /* a long title is set smaller until it fits the page */
+    double half = 0.5 * utf8_chars(title) * CHAR_ASPECT * cw * scale / TEXT_SCALE;
+    if (half > 0.47) scale *= 0.47 / half, half = 0.47;
     xc = fmin(fmax(xc, xmin + half), 0.98 - half);
+    if (xc - half < 0.02) xc = 0.5;
     plvpor(0.0, 1.0, 0.0, 1.0);
     plwind(0.0, 1.0, 0.0, 1.0);
     plcol0(COL_FG);
-    plschr(0.0, TITLE_SCALE);
+    plschr(0.0, scale);
     plptex(xc, y, 1.0, 0.0, 0.5, pl_text(title, t, TEXT_MAX));
     plschr(0.0, TEXT_SCALE);
 }
@@ -367,6 +393,39 @@ static void scatter_window(scatter_ctx *c) {
     pad_range(&c->ylo, &c->yhi, 0.05);
 }
 
+/* Number of distinct points of s, or most + 1 as soon as there are more than most. */
+static int distinct_points(const point_set *s, int most) {
+    int n = 0;
+    PLFLT ux[64], uy[64];
+    if (most > 64) most = 64;
+    for (PLINT i = 0; i < s->n; i++) {
+        int seen = 0;
+        for (int j = 0; j < n && !seen; j++)
+            seen = ux[j] == s->x[i] && uy[j] == s->y[i];
+        if (seen) continue;
+        if (n == most) return most + 1;
+        ux[n] = s->x[i], uy[n] = s->y[i], n++;
+    }
+    return n;
+}
+
+/* Black rings, on top of everything, at the points of a target made of few atoms (e.g. the grid
+ * law), which the generated points drawn over them would otherwise hide. */
+static void draw_rings(const scatter_ctx *c, const point_set *s) {
+    enum { SIDES = 24 };
+    const double two_pi = 6.283185307179586;
+    PLFLT px[SIDES + 1], py[SIDES + 1], r = 0.014 * (c->xhi - c->xlo); /* equal scales */
+    plcol0(COL_FG);
+    plwidth(2.0);
+    for (PLINT i = 0; i < s->n; i++) { /* polygons: glyphs sit a little off their point */
+        for (int k = 0; k <= SIDES; k++)
+            px[k] = s->x[i] + r * cos(two_pi * k / SIDES),
+            py[k] = s->y[i] + r * sin(two_pi * k / SIDES);
+        plline(SIDES + 1, px, py);
+    }
+    plwidth(1.0);
+}
+
 /* Marker size falls with the number of points so that dense clouds stay readable. */
 static PLFLT marker_scale(PLINT n) {
     if (n <= 300) return 1.4;
@@ -408,22 +467,28 @@ static double plot_right(const legend_spec *ls) {
 static void draw_scatter(const void *vctx) {
     const scatter_ctx *c = vctx;
     char ta[TEXT_MAX], tb[TEXT_MAX];
-    const char *text[2];
+    const char *text[2], *marks[2] = {NULL, NULL};
     PLINT colors[2];
-    legend_spec ls = {0, text, colors, NULL}; /* entries only for non-empty sets */
+    int atoms = c->b.n > 0 && distinct_points(&c->b, ATOMS_MAX) <= ATOMS_MAX;
+    legend_spec ls = {0, text, colors, NULL, marks}; /* entries only for non-empty sets */
     if (c->a.n) text[ls.n] = pl_text(c->label_a, ta, LEGEND_CHARS), colors[ls.n++] = COL_STRONG;
-    if (c->b.n) text[ls.n] = pl_text(c->label_b, tb, LEGEND_CHARS), colors[ls.n++] = COL_LIGHT;
+    if (c->b.n) {
+        if (atoms) marks[ls.n] = RING;
+        text[ls.n] = pl_text(c->label_b, tb, LEGEND_CHARS);
+        colors[ls.n++] = atoms ? COL_FG : COL_LIGHT;
+    }
     plschr(0.0, TEXT_SCALE);
     plvpas(0.08, 0.96, 0.07, c->title[0] ? 0.83 : 0.89, (c->yhi - c->ylo) / (c->xhi - c->xlo));
     plwind(c->xlo, c->xhi, c->ylo, c->yhi);
     draw_grid("g", 0.0, "g", 0.0);
-    draw_points(&c->b, COL_LIGHT);
+    if (!atoms) draw_points(&c->b, COL_LIGHT);
     draw_points(&c->a, COL_STRONG);
+    if (atoms) draw_rings(c, &c->b);
     plcol0(COL_FG);
     plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
     PLFLT vx0, vx1, vy0, vy1; /* the box plvpas chose */
     plgvpd(&vx0, &vx1, &vy0, &vy1);
-    draw_legend(&ls, vx0, vx1, vy1 + 0.015, vy1 + 0.06, 1);
+    draw_legend(&ls, vx0, vx1, vy1 + 0.015, vy1 + 0.06, 1, (legend_place){PL_POSITION_TOP, 0});
     draw_title(c->title, 0.5 * (vx0 + vx1), 0.0, vy1 + 0.095);
 }
 
@@ -526,32 +591,126 @@ static PLINT series_color(int k) {
 static PLINT series_style(int k) {
     return 1 + (k / N_SERIES_COLORS) % 8;
 }
+/* One marker glyph per series (DejaVu Sans has them all), so lines that overlap stay apart. */
+#define N_MARKERS 8
+static const char *const markers[N_MARKERS] = {
+    "\xe2\x97\x8f", "\xe2\x96\xa0", "\xe2\x96\xb2", "\xe2\x97\x86",  /* circle square tri diamond */
+    "\xe2\x96\xbc", "\xe2\x9c\x9a", "\xe2\x9c\x96", "\xe2\x98\x85"}; /* down-tri plus x star */
+static const char *series_marker(int k) {
+    return markers[k % N_MARKERS];
+}
+#define MARKS_PER_SERIES 8 /* markers on a dense series; a series of up to 16 points: all */
+
+/* Position of point (x, y) of c's axes in [0, 1]^2 box units. */
+static void box_units(const lines_ctx *c, PLFLT x, PLFLT y, double *u, double *v) {
+    *u = (x - c->xlo) / (c->xhi - c->xlo), *v = (y - c->ylo) / (c->yhi - c->ylo);
+}
+
+/* Marks series k: every valid point when it has at most 16, otherwise MARKS_PER_SERIES vertices
+ * evenly spread along the line's length as drawn (so a log axis does not crowd them), shifted by
+ * k / n_series of a spacing so that markers of series lying on top of each other stay apart. */
+static void draw_markers(const lines_ctx *c, int k) {
+    const otg_series *s = &c->series[k];
+    int64_t valid = 0;
+    double length = 0.0, pu = 0.0, pv = 0.0, u, v;
+    PLFLT x, y;
+    for (int64_t i = 0; i < s->n; i++) {
+        if (!line_point(c, s, i, &x, &y)) continue;
+        box_units(c, x, y, &u, &v);
+        if (valid++) length += hypot(u - pu, v - pv);
+        pu = u, pv = v;
+    }
+    if (valid == 0) return;
+    int all = valid <= 16 || !(length > 0.0);
+    double gap = length / MARKS_PER_SERIES, next = gap * (double)k / c->n_series, at = 0.0;
+    plschr(0.0, TEXT_SCALE * 0.75);
+    for (int64_t i = 0, seen = 0; i < s->n; i++) {
+        if (!line_point(c, s, i, &x, &y)) continue;
+        box_units(c, x, y, &u, &v);
+        if (seen++) at += hypot(u - pu, v - pv);
+        pu = u, pv = v;
+        if (!all && at + 1e-12 < next) continue;
+        plstring(1, &x, &y, series_marker(k));
+        while (!all && next <= at + 1e-12)
+            next += gap;
+    }
+    plschr(0.0, TEXT_SCALE);
+}
 
 /* Legend entries for the first LEGEND_MAX series; text_buf [LEGEND_MAX][TEXT_MAX]. */
 static legend_spec lines_legend(const lines_ctx *c, char (*text_buf)[TEXT_MAX], const char **text,
-                                PLINT *colors, PLINT *styles) {
+                                PLINT *colors, PLINT *styles, const char **marks) {
     int n = c->n_series < LEGEND_MAX ? c->n_series : LEGEND_MAX;
     for (int k = 0; k < n; k++) {
         char fallback[32];
         snprintf(fallback, sizeof fallback, "series %d", k + 1);
         const char *label = c->series[k].label ? c->series[k].label : fallback;
         text[k] = pl_text(label, text_buf[k], LEGEND_CHARS);
-        colors[k] = series_color(k), styles[k] = series_style(k);
+        colors[k] = series_color(k), styles[k] = series_style(k), marks[k] = series_marker(k);
     }
-    return (legend_spec){n, text, colors, styles};
+    return (legend_spec){n, text, colors, styles, marks};
 }
 
-/* Layout: plot box on the left, legend column on its right, title above, labels left and below. */
+/* Points of the series (vertices and 4 points inside each segment), in [0, 1]^2 box units, that
+ * fall in the rectangle [u0, u1] x [v0, v1]. */
+static int64_t points_in(const lines_ctx *c, double u0, double u1, double v0, double v1) {
+    int64_t hits = 0;
+    for (int k = 0; k < c->n_series; k++) {
+        const otg_series *s = &c->series[k];
+        PLFLT px = 0, py = 0, x, y;
+        int have = 0;
+        for (int64_t i = 0; i < s->n; i++) {
+            if (!line_point(c, s, i, &x, &y)) {
+                have = 0;
+                continue;
+            }
+            for (int t = have ? 1 : 5; t <= 5; t++) {
+                double u = (px + (x - px) * t / 5.0 - c->xlo) / (c->xhi - c->xlo);
+                double v = (py + (y - py) * t / 5.0 - c->ylo) / (c->yhi - c->ylo);
+                hits += u >= u0 && u <= u1 && v >= v0 && v <= v1;
+            }
+            px = x, py = y, have = 1;
+        }
+    }
+    return hits;
+}
+
+/* The legend's place inside the plot box [x0, x1] x [y0, y1] (page units): the corner whose
+ * legend-sized rectangle covers the fewest points (top right, top left, bottom right, bottom left
+ * on ties); pos 0 when the legend would take more than half the box's width or 70 % of its
+ * height, and then goes in a column at the right. */
+static legend_place legend_corner(const lines_ctx *c, const legend_spec *ls, double x0, double x1,
+                                  double y0, double y1) {
+    static const PLINT corner[4] = {
+        PL_POSITION_TOP | PL_POSITION_RIGHT, PL_POSITION_TOP | PL_POSITION_LEFT,
+        PL_POSITION_BOTTOM | PL_POSITION_RIGHT, PL_POSITION_BOTTOM | PL_POSITION_LEFT};
+    double w = (legend_width(ls) + 0.02) / (x1 - x0), h = (legend_height(ls) + 0.02) / (y1 - y0);
+    legend_place best = {0, 1};
+    if (w > 0.5 || h > 0.7) return best;
+    int64_t fewest = -1;
+    for (int i = 0; i < 4; i++) {
+        int right = i % 2 == 0, top = i < 2;
+        int64_t n = points_in(c, right ? 1.0 - w : 0.0, right ? 1.0 : w, top ? 1.0 - h : 0.0,
+                              top ? 1.0 : h);
+        if (fewest < 0 || n < fewest) fewest = n, best.pos = corner[i];
+    }
+    return best;
+}
+
+/* Layout: title above, labels left and below, the plot box filling the page and the legend in
+ * its emptiest corner; a legend too big for a corner gets a column right of the box. */
 static void draw_lines(const void *vctx) {
     const lines_ctx *c = vctx;
     char text_buf[LEGEND_MAX][TEXT_MAX];
-    const char *text[LEGEND_MAX];
+    const char *text[LEGEND_MAX], *marks[LEGEND_MAX];
     PLINT colors[LEGEND_MAX], styles[LEGEND_MAX];
     plschr(0.0, TEXT_SCALE);
     plsxax(6, 0); /* plain labels up to 6 digits (iteration counts), then "(x10^k)" */
     plsyax(5, 0);
-    legend_spec ls = lines_legend(c, text_buf, text, colors, styles);
-    double x0 = 0.125, x1 = plot_right(&ls), cw, chh;
+    legend_spec ls = lines_legend(c, text_buf, text, colors, styles, marks);
+    double x0 = 0.125, x1 = 0.96, cw, chh;
+    legend_place at = legend_corner(c, &ls, x0, x1, 0.13, 0.90);
+    if (!at.pos) x1 = plot_right(&ls), at = (legend_place){PL_POSITION_TOP | PL_POSITION_LEFT, 0};
     char_size(&cw, &chh);
     double xtick = c->logx ? 0.0 : tick_step(c->xlo, c->xhi, (x1 - x0) / cw);
     /* a log y axis over many decades labels every k-th decade (at most 8 labels), not all */
@@ -565,8 +724,9 @@ static void draw_lines(const void *vctx) {
         plcol0(series_color(k));
         pllsty(series_style(k));
         draw_series(c, &c->series[k]);
+        pllsty(1);
+        draw_markers(c, k);
     }
-    pllsty(1);
     plwidth(1.0);
     plcol0(COL_FG);
     plslabelfunc(every > 1 ? decade_label : NULL, &every);
@@ -574,7 +734,10 @@ static void draw_lines(const void *vctx) {
           c->logy ? (every > 1 ? "bcnstlvo" : "bcnstlv") : "bcnstv", ytick, 0);
     plslabelfunc(NULL, NULL);
     draw_axis_labels(c->xlabel, c->ylabel, 5.0);
-    draw_legend(&ls, x1 + 0.03, 0.98, 0.13, 0.90, 0);
+    if (at.boxed)
+        draw_legend(&ls, x0, x1, 0.13, 0.90, 0, at);
+    else
+        draw_legend(&ls, x1 + 0.03, 0.98, 0.13, 0.90, 0, at);
     draw_title(c->title, 0.5 * (x0 + x1), x0, 0.95);
 }
 
@@ -593,8 +756,10 @@ static otg_status check_series(const char *path, const otg_series *series, int n
 }
 
 /* Details beyond plot.h: a 900x700 chart; lines break at skipped points (an isolated point gets a
- * dot); colours cycle through 10, then dash patterns change; the legend lists the first 32 series,
- * labels cut to 28 characters, NULL labels read "series k". On a log axis the range is widened to
+ * dot); colours cycle through 10, then dash patterns change; each series carries its own marker
+ * glyph (at every point up to 16, else at 8 spread points); the legend lists the first 32 series,
+ * labels cut to 40 characters, NULL labels read "series k", in the plot's emptiest corner (or a
+ * column at the right when it is too big for one). On a log axis the range is widened to
  * whole decades if it would hold fewer than two powers of ten. OTG_EINVAL for NULL arguments,
  * n_series < 1, a series with n < 0 or NULL x/y, or no valid point in any series (no file is
  * written); OTG_EIO if path exists and overwrite is 0, or if writing fails; OTG_ENOMEM. */

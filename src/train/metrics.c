@@ -299,10 +299,14 @@ otg_status otg_metrics_plot(const char *dir, double p) {
                               "%s: cannot read", csv);
     }
     if (st == OTG_OK) {
-        snprintf(ylab, sizeof ylab, "SW (p = %g)", p);
-        otg_series ser[2] = {{"train SW_p^p", r.s, r.l, r.n}, {"val SW_p", r.vs, r.vv, r.nv}};
-        st = otg_plot_lines(png, ser, r.nv > 0 ? 2 : 1, "Training and validation SW", "step", ylab,
-                            0, 1, 1);
+        /* one quantity on the axis: the batch loss SW_p^p is drawn as SW_p, like val_sw */
+        for (int64_t i = 0; i < r.n; i++)
+            r.l[i] = r.l[i] >= 0.0 ? pow(r.l[i], 1.0 / p) : (double)NAN;
+        snprintf(ylab, sizeof ylab, "SW_p (p = %g)", p);
+        otg_series ser[2] = {{"training batch (loss^(1/p))", r.s, r.l, r.n},
+                             {"validation (val_sw)", r.vs, r.vv, r.nv}};
+        st = otg_plot_lines(png, ser, r.nv > 0 ? 2 : 1, "Training and validation SW_p", "step",
+                            ylab, 0, 1, 1);
     }
     free(r.s), free(r.l), free(r.vs), free(r.vv), free(text), free(csv), free(png);
     return st;

@@ -462,17 +462,19 @@ static void print_results(const common_opts *o, const game_series *s, int n) {
         otg_series_stats_get(s[i].res.stats, 1, last, &dk, &se);
         otg_series_stats_get(s[i].res.stats, 0, 0, &g0, &se);
         otg_series_stats_get(s[i].res.stats, 1, 0, &d0, &se);
+        int on_dist = game_rate_on_dist(gi); /* the slope of log dist, not of log |G|^2 */
         for (int64_t r = 0; r < rows; r++)
-            kk[r] = (double)steps[r], otg_series_stats_get(s[i].res.stats, 0, r, &gm[r], &se);
+            kk[r] = (double)steps[r], otg_series_stats_get(s[i].res.stats, on_dist, r, &gm[r], &se);
         printf("game=%s method=%s steps=%lld repeat=%lld noise=%g grad_sq_0=%.6g grad_sq=%.6g "
-               "dist_0=%.6g dist=%.6g slope=%.4f diverged_at=%lld",
+               "dist_0=%.6g dist=%.6g slope=%.4f slope_of=%s diverged_at=%lld",
                otg_game_name(gi), otg_minimax_type_name(s[i].type), (long long)o->steps,
                (long long)o->repeat, o->noise, g0, ok ? gk : (double)INFINITY,
                sad ? d0 : (double)NAN,
                !sad ? (double)NAN
                : ok ? dk
                     : (double)INFINITY,
-               otg_loglog_slope(kk, gm, rows, o->steps / 100.0), (long long)s[i].res.diverged_at);
+               otg_loglog_slope(kk, gm, rows, o->steps / 100.0), on_dist ? "dist" : "grad_sq",
+               (long long)s[i].res.diverged_at);
         if (strchr(s[i].label, '=')) printf(" sweep=%s", strchr(s[i].label, ' ') + 1);
         if (otg_game_samples_per_call(gi) > 0)
             printf(" samples=%lld", (long long)s[i].res.samples[last]);

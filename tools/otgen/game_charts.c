@@ -1,5 +1,6 @@
 /* The charts of `otgen game`, chosen by what the game type offers rather than by its name:
- * convergence.png (|G(z_k)|^2 per series, log-log, mean +- se over the seeds), trajectory.png for
+ * convergence.png (|G(z_k)|^2 per series, or |z_k - z*| for a field that jumps at the saddle,
+ * log-log, mean +- se over the seeds), trajectory.png for
  * games of two coordinates, <metric>.png for each metric the type labels (against the target
  * samples drawn, log-log, or against k), and samples.png (samples-<label>.png with several
  * series) for types with planar samples. */
@@ -25,18 +26,41 @@ static double *alloc_xy(int64_t len, int n) {
     return buf;
 }
 
-/* mean |G|^2 per series; with R > 1 also mean +- se, joined after NaN breaks (same colour) */
+/* What the methods saw, for titles: "noise 0.1", or "minibatches of 32" for games that draw
+ * samples (their oracle is stochastic whatever --noise is), with "+ noise s" when s > 0. */
+static void oracle_text(const game_run *r, const game_series *s, char *buf, size_t size) {
+    int64_t b = otg_game_samples_per_call(s[0].g);
+    if (b <= 0)
+        snprintf(buf, size, "noise %g", r->noise);
+    else if (r->noise > 0.0)
+        snprintf(buf, size, "minibatches of %lld + noise %g", (long long)b, r->noise);
+    else
+        snprintf(buf, size, "minibatches of %lld", (long long)b);
+}
+
+/* 1 when the series' convergence is read off |z_k - z*| (statistics column 1) rather than
+ * |G(z_k)|^2 (column 0): a field that jumps at a known saddle. */
+int game_rate_on_dist(otg_game *g) {
+    double *zs = calloc((size_t)(otg_game_nx(g) + otg_game_ny(g)), sizeof(double));
+    int known = zs && otg_game_saddle(g, zs);
+    free(zs);
+    return known && otg_game_type_of(g)->field_jumps;
+}
+
+/* mean |G|^2 (or |z - z*|, game_rate_on_dist) per series; with R > 1 also mean +- se, joined after
+ * NaN breaks (same colour) */
 static int convergence(const game_run *r, const game_series *s, int n) {
     int64_t rows = r->rows, len = r->repeat > 1 ? 3 * rows + 2 : rows;
     otg_series ser[GAME_MAX_SERIES];
-    char path[4200], title[256];
+    char path[4200], title[256], oracle[96];
+    int col = game_rate_on_dist(s[0].g);
     double *buf = alloc_xy(len, n);
     if (!buf) return OTG_EXIT_FAIL;
     for (int i = 0; i < n; i++) {
         double *x = buf + 2 * len * i, *y = x + len;
         for (int64_t k = 0; k < rows; k++) {
             double mean, se, step = (double)r->step_at[k];
-            otg_series_stats_get(s[i].res.stats, 0, k, &mean, &se);
+            otg_series_stats_get(s[i].res.stats, col, k, &mean, &se);
             x[k] = step, y[k] = mean;
             if (r->repeat == 1) continue;
             x[rows + 1 + k] = x[2 * rows + 2 + k] = step;
@@ -46,13 +70,15 @@ static int convergence(const game_run *r, const game_series *s, int n) {
         ser[i] = (otg_series){s[i].label, x, y, len};
     }
     snprintf(path, sizeof path, "%s/convergence.png", r->out);
+    oracle_text(r, s, oracle, sizeof oracle);
     if (r->repeat > 1)
-        snprintf(title, sizeof title, "%s, noise %g: mean +- se over %lld seeds", r->game, r->noise,
+        snprintf(title, sizeof title, "%s, %s: mean +- se over %lld seeds", r->game, oracle,
                  (long long)r->repeat);
     else
-        snprintf(title, sizeof title, "%s, noise %g, seed %lld", r->game, r->noise,
-                 (long long)r->seed);
-    otg_status st = otg_plot_lines(path, ser, n, title, "step k", "|G(z_k)|^2", 1, 1, r->force);
+        snprintf(title, sizeof title, "%s, %s, seed %lld", r->game, oracle, (long long)r->seed);
+    otg_status st =
+        otg_plot_lines(path, ser, n, title, "step k",
+                       col ? "|z_k - z*| (G jumps at z*)" : "|G(z_k)|^2", 1, 1, r->force);
     free(buf);
     return done(st, "convergence.png");
 }

@@ -27,6 +27,9 @@ typedef struct {
     char knobs[160]; /* " gan-loss=standard batch=128": the knobs for chart titles */
 } game_run;
 
+/* 1 when g's convergence is read off |z_k - z*| (its field jumps at a known saddle), not |G|^2. */
+int game_rate_on_dist(otg_game *g);
+
 /* convergence.png, trajectory.png (2-D games), one chart per metric with a label (against the
  * samples drawn, or against k) and the samples pictures (games with samples). 0 or exit 1. */
 int game_charts_write(const game_run *r, game_series *s, int n);
