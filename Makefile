@@ -6,6 +6,8 @@
 #   make bench  build and run the benchmarks
 #   make install PREFIX=DIR   headers, libotgen.so/.a, otgen.pc, otgenConfig.cmake, bin/otgen
 #   make format-check         clang-format --dry-run on the files kept clang-formatted
+#   make check-docs           re-run the commands the docs quote and compare (--long: examples too)
+#   make docs-images          regenerate every picture in docs/images (~40 min)
 #   make fuzz FUZZ_SECONDS=N  every libFuzzer target of tests/fuzz for N s (clang; build-fuzz/)
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -13,7 +15,7 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure demo test asan bench clean install format-check fuzz
+.PHONY: all deps configure demo test asan bench clean install format-check check-docs docs-images fuzz
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -61,3 +63,9 @@ install: all
 
 format-check: deps
 	@scripts/check-format.sh
+
+check-docs: all
+	scripts/check-docs.sh $(BUILD) --long
+
+docs-images: all
+	scripts/docs-images.sh $(BUILD)

@@ -8,6 +8,8 @@
 # Writes runs/examples/ad-study/<law>/{study.csv,affected.png,kinks.png}.
 # Usage: examples/ad_study.sh [SEEDS] [STEPS]   (from the repository root, after `make`)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 SEEDS=${1:-4}
 STEPS=${2:-300}

@@ -6,6 +6,8 @@
 # prints the final validation SW_2 and the steps per second of each run.
 # Usage: examples/deq_moons.sh [STEPS]   (from the repository root, after `make`)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 STEPS=${1:-1500}
 OTGEN=./build/otgen

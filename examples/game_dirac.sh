@@ -6,6 +6,8 @@
 # runs/examples/game_dirac/{methods,anchored,quadratic}/{convergence,trajectory}.png.
 # Usage: examples/game_dirac.sh   (from the repository root, after `make`)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 OTGEN=${OTGEN:-./build/otgen}
 OUT=runs/examples/game_dirac

@@ -9,6 +9,8 @@
 # over the seeds); pictures: runs/examples/game_gan2d/<run>/samples.png (first seed's generator
 # over the target) and modes.png. Usage: examples/game_gan2d.sh   (after `make`; ~30 s)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 OTGEN=${OTGEN:-./build/otgen}
 OUT=runs/examples/game_gan2d

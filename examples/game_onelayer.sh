@@ -9,6 +9,8 @@
 # samples, one line per d, in runs/examples/game_onelayer/cov_err.png (and convergence.png).
 # Usage: examples/game_onelayer.sh [EPS]   (from the repository root, after `make`; ~20 s)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 OTGEN=${OTGEN:-./build/otgen}
 OUT=runs/examples/game_onelayer

@@ -9,6 +9,8 @@
 # runs/examples/game_stochastic/{optimistic-p0.5,optimistic-p0.75,anchored}/convergence.png.
 # Usage: examples/game_stochastic.sh   (from the repository root, after `make`; ~20 s)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 OTGEN=${OTGEN:-./build/otgen}
 OUT=runs/examples/game_stochastic

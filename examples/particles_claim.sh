@@ -4,6 +4,8 @@
 # trajectories for m = m0 (fails) and m = 16 (reaches the minimum), and the all-at-one-point init;
 # sigmoid2 (m0 = 3, d = 2, lambda = 0) on a fixed sample of 1024 points, full batch, 6000 steps.
 set -e
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 OTGEN=${OTGEN:-build/otgen}
 OUT=${1:-runs/particles_claim}
 "$OTGEN" particles --problem relu2 --m0 3 --sweep-m 2,3,4,6,8,16,32,64 --seeds 3 --out "$OUT/relu2_sweep" --force

@@ -5,6 +5,8 @@
 # loss.png; the table at the end gives the final validation SW_2 of every run.
 # Usage: examples/tanguy_2d.sh [STEPS]   (from the repository root, after `make`)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 STEPS=${1:-3000}
 OTGEN=./build/otgen

@@ -5,6 +5,8 @@
 # runs/examples/fmnist/<optimiser>/samples.png (an 8 x 8 grid) and loss.png.
 # Usage: examples/tanguy_fmnist.sh [STEPS]   (from the repository root, after `make`)
 set -euo pipefail
+otgen_t0=$(date +%s)
+trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
 cd "$(dirname "$0")/.."
 STEPS=${1:-5000}
 OTGEN=./build/otgen

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Regenerates every picture in docs/images from the command that draws it, and copies it there:
+#   make docs-images        (about 40 min on 2 idle cores: the Fashion-MNIST demo, the examples)
+#   scripts/docs-images.sh [BUILD_DIR] [NAME...]   only the named pictures (e.g. moons-samples)
+# Each line of the table: the picture, the command (run from the repository root), the file it
+# draws. Look at every picture afterwards; git diff --stat docs/images shows which changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=build
+if [ $# -gt 0 ] && [ -d "$1" ]; then BUILD=$1; shift; fi
+O=$BUILD/otgen
+R=runs/docs-images
+# name | command | produced file
+TABLE=$(cat <<TAB
+fmnist-samples|make -s demo|runs/demo/samples.png
+moons-samples|$O train --data moons --out $R/moons --force|$R/moons/samples.png
+game-dirac-convergence|examples/game_dirac.sh|runs/examples/game_dirac/methods/convergence.png
+game-gan2d-samples|examples/game_gan2d.sh|runs/examples/game_gan2d/anchored-adam/samples.png
+onelayer-samples-vs-d|$BUILD/onelayer_samples|runs/examples/onelayer_samples/samples_vs_d.png
+particles-excess-vs-m|$O particles --problem relu2 --m0 3 --sweep-m 2,3,4,6,8,16,32,64 --seeds 3 --out $R/relu2_sweep --force|$R/relu2_sweep/excess_vs_m.png
+particles-deconv-mass|$O particles --problem deconv --m0 3 --lambda 0.01 --sweep-m 2,3,4,6,8,16,32,64 --seeds 3 --out $R/deconv_sweep --force|$R/deconv_sweep/mass_vs_t.png
+ad-study-gaussian-affected|examples/ad_study.sh|runs/examples/ad-study/gaussian/affected.png
+ad-study-grid-kinks|examples/ad_study.sh|runs/examples/ad-study/grid/kinks.png
+lasso-descent|$BUILD/lasso_hyper|runs/examples/lasso/descent.png
+lasso-hypergradient|$BUILD/lasso_hyper|runs/examples/lasso/hypergradient.png
+mpi_scaling|bench/mpi_bench.sh $BUILD 2|docs/images/mpi_scaling.png
+TAB
+)
+[ -x "$O" ] || { echo "docs-images: $O not built (run make)" >&2; exit 2; }
+mkdir -p "$R"
+declare -A done_cmd
+while IFS='|' read -r name cmd file; do
+  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then continue; fi
+  if [ -z "${done_cmd[$cmd]:-}" ]; then
+    echo "docs-images: $name: $cmd" >&2
+    t0=$(date +%s)
+    bash -c "$cmd" >/dev/null
+    done_cmd[$cmd]=1
+    echo "docs-images: $name: $(($(date +%s) - t0)) s" >&2
+  fi
+  [ -f "$file" ] || { echo "docs-images: $name: $cmd did not draw $file" >&2; exit 1; }
+  [ "$file" = "docs/images/$name.png" ] || cp "$file" "docs/images/$name.png"
+done <<< "$TABLE"
+echo "docs-images: done; look at each picture (git diff --stat docs/images)" >&2
