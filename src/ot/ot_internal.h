@@ -6,6 +6,9 @@
 #include "internal.h"
 #include "otgen/ot.h"
 
+/* Work (points x directions x (d + 16)) below which the SW kernel stays on the calling thread. */
+#define OTGI_SW_PAR_MIN (1 << 18)
+
 /* Scratch for sorting up to cap values: two arrays of packed (key, index) words. */
 typedef struct {
     uint64_t *w0, *w1;
