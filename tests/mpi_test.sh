@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The MPI mode (docs/mpi.md), registered by tests/CMakeLists.txt when MPI is found. Checks that
 # `mpirun -np P otgen train` ends with the checkpoint and metrics (time column aside) of the
-# plain run, byte for byte, for P = 1, 2, 4 (oversubscribed) on a 2-D and a Fashion-MNIST run;
+# plain run, byte for byte, for P = 1, 2, 4 (oversubscribed) on a 2-D and a Fashion-MNIST run,
+# and so do the plain run with --threads 2 and -np 2 with --threads 2;
 # that a run resumed with another P is the plain resumed run; that `otgen sw` prints and writes
 # the same; that a killed rank ends the job; and that bad combinations exit 2.
 #   usage: mpi_test.sh BUILD_DIR
@@ -33,6 +34,12 @@ identity() { # name, then the train flags
             { fail "$name: mpirun -np $P (log: $(tail -3 "$name.$P.log"))"; continue; }
         same_run "$name.plain" "$name.$P" "$name -np $P"
     done
+    # any thread count gives the bits of 1 thread (src/core/gemm.c): plain and hybrid runs
+    "$B" train "$@" --threads 2 --out "$name.plain2" >/dev/null 2>&1 || fail "$name: --threads 2"
+    same_run "$name.plain" "$name.plain2" "$name --threads 2"
+    timeout 120 "${MPI[@]}" -np 2 "$B" train "$@" --threads 2 --out "$name.2t2" >"$name.2t2.log" \
+        2>&1 || fail "$name: mpirun -np 2 --threads 2 (log: $(tail -3 "$name.2t2.log"))"
+    same_run "$name.plain" "$name.2t2" "$name -np 2 --threads 2"
 }
 
 identity moons --data moons --steps 40 --checkpoint-every 20 --val-every 10

@@ -128,7 +128,10 @@ otg_status otg_tensor_check_finite(const otg_tensor *t, const char *what);
 otg_status otg_tensor_gemm(int trans_a, int trans_b, float alpha, const otg_tensor *a,
                            const otg_tensor *b, float beta, otg_tensor *c);
 /* The raw kernel on row-major arrays: C[m, n] = alpha op(A) op(B) + beta C, lda/ldb/ldc the row
- * strides. No checks: callers validate shapes when they build. */
+ * strides. No checks: callers validate shapes when they build. Thread-count invariant: the bits
+ * of one single-threaded cblas_sgemm for any thread count (large products run as row blocks fixed
+ * by m, n, k, one single-threaded SGEMM each, in an OpenMP loop; inside a parallel region, one
+ * call). Both gemm entry points go through it. */
 void otg_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
               int64_t ldc);

@@ -1,8 +1,7 @@
 /* Float32 row-major tensors: owning tensors, non-owning views, fill/copy/finite checks, and the
- * GEMM entry points through CBLAS (the only place libotgen calls BLAS directly). */
+ * checked tensor GEMM (the raw otg_gemm, where libotgen calls SGEMM, is in gemm.c). */
 #include "internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -122,14 +121,6 @@ otg_status otg_tensor_check_finite(const otg_tensor *t, const char *what) {
             return otgi_fail(OTG_ENONFINITE, "%s: element %lld is %s", what ? what : "tensor",
                              (long long)i, isnan(t->data[i]) ? "NaN" : "Inf");
     return OTG_OK;
-}
-
-void otg_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-              int64_t ldc) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n, (blasint)k, alpha, a,
-                (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
 otg_status otg_tensor_gemm(int trans_a, int trans_b, float alpha, const otg_tensor *a,
