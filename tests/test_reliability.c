@@ -90,7 +90,7 @@ static void test_restore_refuses_another_config(void **state) {
     assert_int_equal(otg_trainer_restore(c, path), OTG_OK);
     int threads;
     assert_int_equal(otg_train_checkpoint_threads(path, &threads), OTG_OK);
-    assert_int_equal(threads, otg_threads_get());
+    assert_int_equal(threads, 0); /* not recorded: results do not depend on it */
     otg_trainer_free(a), otg_trainer_free(b), otg_trainer_free(c);
 }
 

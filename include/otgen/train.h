@@ -111,9 +111,10 @@ OTG_NODISCARD otg_status otg_trainer_load(const char *checkpoint_path, otg_train
 OTG_NODISCARD otg_status otg_trainer_restore(otg_trainer *t, const char *checkpoint_path);
 /* Accepts NULL. */
 void otg_trainer_free(otg_trainer *t);
-/* The thread count recorded in a checkpoint's header (schema 3), for a resume that should stay
- * bit-identical: *threads = 0 when the checkpoint does not record it. Errors as
- * otg_trainer_load's for an unreadable or foreign file. */
+/* The thread count recorded in a checkpoint's header by otgen builds whose results depended on
+ * it; *threads = 0 when it does not record one (every checkpoint written now: results are the
+ * same for any thread count, docs/design.md §5). Errors as otg_trainer_load's for an unreadable
+ * or foreign file. */
 OTG_NODISCARD otg_status otg_train_checkpoint_threads(const char *checkpoint_path, int *threads);
 
 /* One row of metrics. A step fills every field but val_sw (NaN) and time_s (0); otg_train_run

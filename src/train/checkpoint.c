@@ -14,8 +14,9 @@
 #define FORMAT "otgen-train-checkpoint"
 /* 1: otgen 0.1.0 before the library trainer (no "schema" member, no leaky_alpha: 0.2);
  * 2: + "schema" and the model's "leaky_alpha";
- * 3: + "config_hash" (the run's identity, checked on restore) and "threads" (the thread count
- *    that wrote it: the results are bit-identical only with the same count). All are read. */
+ * 3: + "config_hash" (the run's identity, checked on restore). Files written between the
+ *    reliability and the GEMM work also hold "threads" (the count that wrote them), which is
+ *    read but no longer written: results do not depend on the thread count. All are read. */
 #define SCHEMA 3
 
 /* The keys that do not change what a run computes up to a step: its length and its checkpoint
@@ -98,7 +99,7 @@ static char *header_text(const otg_trainer *t) {
              cJSON_AddNumberToObject(h, "schema", SCHEMA) &&
              cJSON_AddStringToObject(h, "otgen", otg_version()) &&
              otgi_cjson_add_u64(h, "step", (uint64_t)t->step) && add_hash(h, &t->c) &&
-             cJSON_AddNumberToObject(h, "threads", otg_threads_get()) && add_model(h, t) &&
+             add_model(h, t) &&
              add_run_state(h, t) && cJSON_AddItemToObject(h, "config", cj);
     if (ok)
         text = cJSON_PrintUnformatted(h);

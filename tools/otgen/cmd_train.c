@@ -266,26 +266,6 @@ static int train(otg_trainer *t, const train_cli *o, const char *dir) {
     return OTG_EXIT_OK;
 }
 
-/* The thread count: --threads, or on resume the one recorded in the checkpoint (the results are
- * bit-identical only with the same count), or all cores. */
-static void set_threads(const train_cli *o, const int *seen, const char *dir) {
-    int i = otg_params_find(defs, n_defs, "threads"), rec = 0;
-    char ck[4200];
-    snprintf(ck, sizeof ck, "%s/checkpoint.otg", dir);
-    if (o->resume[0] && access(ck, F_OK) == 0 && otg_train_checkpoint_threads(ck, &rec) != OTG_OK)
-        rec = 0; /* the restore will report the file */
-    if (!seen[i] && rec > 0) {
-        otg_threads_set(rec);
-        return;
-    }
-    otg_threads_set((int)o->threads);
-    if (rec > 0 && otg_threads_get() != rec)
-        fprintf(stderr,
-                "otgen train: note: %d threads where the run had %d: the resumed run is not "
-                "bit-identical to an uninterrupted one\n",
-                otg_threads_get(), rec);
-}
-
 int cmd_train(int argc, char **argv) {
     static train_cli o; /* 16 KiB of paths: not on the stack */
     int seen[MAX_ROWS] = {0};
@@ -294,10 +274,7 @@ int cmd_train(int argc, char **argv) {
     char dir[4096];
     otg_dir_lock *lock = choose_dir(&o, dir, sizeof dir);
     otg_comm *comm = cli_comm(); /* under mpirun: --threads 0 means 1 thread per rank */
-    if (comm && o.threads == 0)
-        otg_threads_set(1);
-    else
-        set_threads(&o, seen, dir);
+    otg_threads_set(comm && o.threads == 0 ? 1 : (int)o.threads); /* any count: the same bits */
     otg_trainer *t = NULL;
     otg_status st = OTG_OK;
     if (comm)
