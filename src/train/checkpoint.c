@@ -99,8 +99,7 @@ static char *header_text(const otg_trainer *t) {
              cJSON_AddNumberToObject(h, "schema", SCHEMA) &&
              cJSON_AddStringToObject(h, "otgen", otg_version()) &&
              otgi_cjson_add_u64(h, "step", (uint64_t)t->step) && add_hash(h, &t->c) &&
-             add_model(h, t) &&
-             add_run_state(h, t) && cJSON_AddItemToObject(h, "config", cj);
+             add_model(h, t) && add_run_state(h, t) && cJSON_AddItemToObject(h, "config", cj);
     if (ok)
         text = cJSON_PrintUnformatted(h);
     else
