@@ -307,7 +307,7 @@ static void draw_title(const char *title, double xc, double xmin, double y) {
     char_size(&cw, &chh);
     double scale = TITLE_SCALE; /* a long title is set smaller until it fits the page */
     double half = 0.5 * utf8_chars(title) * CHAR_ASPECT * cw * scale / TEXT_SCALE;
-    if (half > 0.47) scale *= 0.47 / half, half = 0.47;
+    if (half > 0.42) scale *= 0.42 / half, half = 0.42; /* the width estimate runs short */
     xc = fmin(fmax(xc, xmin + half), 0.98 - half);
     if (xc - half < 0.02) xc = 0.5;
     plvpor(0.0, 1.0, 0.0, 1.0);
@@ -623,7 +623,8 @@ static void draw_markers(const lines_ctx *c, int k) {
     if (valid == 0) return;
     int all = valid <= 16 || !(length > 0.0);
     double gap = length / MARKS_PER_SERIES, next = gap * (double)k / c->n_series, at = 0.0;
-    plschr(0.0, TEXT_SCALE * 0.75);
+    /* later series get smaller markers, so markers at the same point nest instead of hiding */
+    plschr(0.0, TEXT_SCALE * 0.8 * (1.0 - 0.12 * (k < 5 ? k : 5)));
     for (int64_t i = 0, seen = 0; i < s->n; i++) {
         if (!line_point(c, s, i, &x, &y)) continue;
         box_units(c, x, y, &u, &v);
