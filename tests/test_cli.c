@@ -115,6 +115,27 @@ static void test_sw_command(void **state) {
     assert_true(value_of(out, "sw=") >= value_of(out, "sampled_value="));
 }
 
+/* otgen energy: 1-D clouds (one direction, exact: c_1 = 1) equal --exact; bad input exits 2. */
+static void test_energy_command(void **state) {
+    static char out[8192], cmd[2048];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/otgen-cli-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    const float a[5] = {0, 1, 3, 4, 9}, b[4] = {12, 12.5f, 17, 11};
+    const char *pa = npy("ea", 5, 1, a), *pb = npy("eb", 4, 1, b);
+    snprintf(cmd, sizeof cmd, "energy %s %s --projections 3 --exact", pa, pb);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+    double e = value_of(out, "energy="), x = value_of(out, "exact=");
+    assert_true(fabs(e - x) < 1e-6 * fabs(x) && x > 0.0);
+    const float one[3] = {1, 2, 3};
+    snprintf(cmd, sizeof cmd, "energy %s %s", npy("e1", 1, 3, one), pa);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "needs at least 2 points"));
+    const float ab[6] = {0, 1, 2, 3, 4, 5};
+    snprintf(cmd, sizeof cmd, "energy %s %s", npy("e2", 3, 2, ab), pa);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "has dimension 2"));
+}
+
 static void test_sw_bad_input_exits_2(void **state) {
     static char out[8192], cmd[2048];
     float a[12] = {0}, nanv[6] = {1, 2, 3, 4, 5, 0};
@@ -155,6 +176,7 @@ int main(void) {
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_demo_loss_falls_and_is_reproducible),
         cmocka_unit_test(test_sw_command),
+        cmocka_unit_test(test_energy_command),
         cmocka_unit_test(test_sw_bad_input_exits_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

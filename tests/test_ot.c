@@ -548,6 +548,98 @@ static void test_sw_bad_input(void **state) {
     cloud_free(&c);
 }
 
+/* ---- the sliced energy distance ------------------------------------------------------------- */
+
+/* a [n, d] standard normal points shifted by `shift` in every coordinate, from stream (seed, 7) */
+static otg_tensor *normal_cloud(int64_t n, int64_t d, double shift, uint64_t seed) {
+    otg_tensor *t = otg_tensor_new(2, (int64_t[]){n, d});
+    otg_rng r = otg_rng_make(seed, 7);
+    for (int64_t i = 0; i < n * d; i++)
+        t->data[i] = (float)(otg_rng_normal(&r) + shift);
+    return t;
+}
+
+/* Each direction's 1-D energy distance against the O(n^2) sums over the projections; d = 1 with
+ * theta = [1] against otg_energy_distance; c_2 = pi / 2, c_3 = 2. */
+static void test_sliced_energy_formula(void **state) {
+    (void)state;
+    enum { N = 7, M = 9, D = 3, L = 5 };
+    otg_tensor *x = normal_cloud(N, D, 0.0, 1), *y = normal_cloud(M, D, 0.4, 2);
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){D, L});
+    otg_rng r = otg_rng_make(3, 3);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, D, L, th->data), OTG_OK);
+    otg_sliced_energy_result res;
+    double w[L], mean = 0.0;
+    assert_int_equal(otg_sliced_energy(x, y, th, &res, w), OTG_OK);
+    for (int l = 0; l < L; l++) {
+        double px[N], py[M], xy = 0, xx = 0, yy = 0;
+        for (int i = 0; i < N; i++) {
+            px[i] = 0;
+            for (int k = 0; k < D; k++)
+                px[i] += (double)x->data[i * D + k] * (double)th->data[k * L + l];
+        }
+        for (int j = 0; j < M; j++) {
+            py[j] = 0;
+            for (int k = 0; k < D; k++)
+                py[j] += (double)y->data[j * D + k] * (double)th->data[k * L + l];
+        }
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < M; j++)
+                xy += fabs(px[i] - py[j]);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++)
+                xx += fabs(px[i] - px[j]);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < M; j++)
+                yy += fabs(py[i] - py[j]);
+        double want = 2 * xy / (N * M) - xx / (N * (N - 1.0)) - yy / (M * (M - 1.0));
+        assert_true(fabs(w[l] - want) < 1e-5 * (1 + fabs(want))); /* float32 projections */
+        mean += want / L;
+    }
+    assert_true(fabs(res.value - 2.0 * mean) < 1e-5 * (1 + fabs(mean))); /* c_3 = 2 */
+    assert_true(fabs(otg_sliced_energy_constant(2) - 1.5707963267948966) < 1e-14);
+    assert_true(fabs(otg_sliced_energy_constant(1) - 1.0) < 1e-14);
+    otg_tensor *x1 = normal_cloud(50, 1, 0.0, 4), *y1 = normal_cloud(40, 1, 0.3, 5);
+    otg_tensor *one = otg_tensor_new(2, (int64_t[]){1, 1});
+    one->data[0] = 1.0f;
+    double exact;
+    assert_int_equal(otg_energy_distance(x1, y1, &exact), OTG_OK);
+    assert_int_equal(otg_sliced_energy(x1, y1, one, &res, NULL), OTG_OK);
+    assert_true(fabs(res.value - exact) < 1e-9 * fabs(exact));
+    otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th);
+    otg_tensor_free(x1), otg_tensor_free(y1), otg_tensor_free(one);
+}
+
+/* d = 3, many directions: the estimate within 4 standard errors of the O(n^2) energy distance and
+ * close to it; the same bits on 1 and 2 threads; bad input. */
+static void test_sliced_energy_estimates_the_distance(void **state) {
+    (void)state;
+    enum { N = 300, M = 200, D = 3, L = 8192 };
+    otg_tensor *x = normal_cloud(N, D, 0.0, 6), *y = normal_cloud(M, D, 0.5, 7);
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){D, L});
+    otg_rng r = otg_rng_make(8, 3);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, D, L, th->data), OTG_OK);
+    double exact;
+    otg_sliced_energy_result a, b;
+    assert_int_equal(otg_energy_distance(x, y, &exact), OTG_OK);
+    int threads = otg_threads_get();
+    otg_threads_set(1);
+    assert_int_equal(otg_sliced_energy(x, y, th, &a, NULL), OTG_OK);
+    otg_threads_set(2);
+    assert_int_equal(otg_sliced_energy(x, y, th, &b, NULL), OTG_OK);
+    otg_threads_set(threads);
+    assert_memory_equal(&a.value, &b.value, sizeof a.value);
+    assert_true(fabs(a.value - exact) < 4.0 * a.stderr_value);
+    assert_true(fabs(a.value - exact) < 0.03 * exact);
+    y->data[5] = NAN;
+    assert_int_equal(otg_sliced_energy(x, y, th, &a, NULL), OTG_ENONFINITE);
+    otg_tensor *y2 = normal_cloud(10, 2, 0.0, 9), *x1 = normal_cloud(1, D, 0.0, 9);
+    assert_int_equal(otg_sliced_energy(x, y2, th, &a, NULL), OTG_ESHAPE);
+    assert_int_equal(otg_sliced_energy(x1, x, th, &a, NULL), OTG_EINVAL);
+    otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th), otg_tensor_free(y2);
+    otg_tensor_free(x1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_against_qsort),
@@ -563,6 +655,8 @@ int main(void) {
         cmocka_unit_test(test_sw_loss_op),
         cmocka_unit_test(test_sw_ties_counted),
         cmocka_unit_test(test_sw_bad_input),
+        cmocka_unit_test(test_sliced_energy_formula),
+        cmocka_unit_test(test_sliced_energy_estimates_the_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,26 @@ OTG_NODISCARD otg_status otg_sw_max_ascent(const otg_tensor *x, const float *a, 
  * double in index order (same bits for any thread count). */
 OTG_NODISCARD otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out);
 
+/* The sliced energy distance (Hertrich et al., ICLR 2024): the energy distance above, estimated
+ * as c_d times the mean over the columns of theta [d, L] (unit directions, e.g. otg_sw_directions)
+ * of the 1-D energy distances of the projections, each from sorted values in
+ * O((n + m) log(n + m)) instead of O((n + m)^2 d). On the same scale as otg_energy_distance (its
+ * expectation over uniform directions); exact for d = 1 with theta = [1]. */
+typedef struct {
+    double value;        /* the estimate of the energy distance */
+    double stderr_value; /* its Monte-Carlo standard error over the directions (NaN if L = 1) */
+    int64_t n_directions;
+} otg_sliced_energy_result;
+
+/* x [n, d], y [m, d], n, m >= 2; per_dir [L] (or NULL) receives each direction's 1-D energy
+ * distance (before the factor c_d). OTG_ESHAPE on mismatched shapes, OTG_ENONFINITE when the value
+ * is not finite (non-finite points), OTG_ENOMEM. */
+OTG_NODISCARD otg_status otg_sliced_energy(const otg_tensor *x, const otg_tensor *y,
+                                           const otg_tensor *theta, otg_sliced_energy_result *res,
+                                           double *per_dir);
+/* c_d = sqrt(pi) Gamma((d + 1) / 2) / Gamma(d / 2): |z| = c_d E_theta |<theta, z>|. */
+double otg_sliced_energy_constant(int64_t d);
+
 /* ---- the SW loss as an ad op ---------------------------------------------------------------- */
 
 /* Context of an SW loss node: the caller sets theta (borrowed, [d, L]) before each forward, e.g.

@@ -46,6 +46,7 @@ int cli_rank(void);
 
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
+int cmd_energy(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);

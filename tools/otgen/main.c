@@ -18,6 +18,7 @@ static const subcommand commands[] = {
     {"eval", cmd_eval, "SW and energy distance between samples and a data set"},
     {"demo", cmd_demo, "fit a small MLP to a 2-D target by SGD and show the loss falling"},
     {"sw", cmd_sw, "Sliced-Wasserstein distance between two NPY point clouds (POT conventions)"},
+    {"energy", cmd_energy, "energy distance between two NPY point clouds (sliced, or exact)"},
     {"particles", cmd_particles, "mean-field particle gradient flows (Chizat & Bach 2018)"},
     {"game", cmd_game, "min-max dynamics: simGD, altGDA, optimistic, anchored, extragradient"},
     {"ad-check", cmd_ad_check, "check backprop against the path identity along random curves"},
