@@ -6,7 +6,7 @@ Arrays: C-contiguous float32 NumPy arrays are passed without a copy; other dtype
 are converted to float32 once. The GIL is released during every library call. Errors: ValueError
 for bad input, MemoryError, otgen.Error otherwise, each with the library's message."""
 from ._lib import Error, ffi, lib, LIBRARY_PATH
-from ._sliced import (get_random_projections, max_sliced_wasserstein_distance,
+from ._sliced import (energy_distance, get_random_projections, max_sliced_wasserstein_distance,
                       sliced_wasserstein_distance, sw_value_and_grad, wasserstein_1d)
 from ._train import Trainer, train
 from ._systems import game, particles
@@ -14,7 +14,8 @@ from ._systems import game, particles
 __version__ = ffi.string(lib.otg_version()).decode()
 
 __all__ = ["Error", "LIBRARY_PATH", "sliced_wasserstein_distance", "max_sliced_wasserstein_distance",
-           "sw_value_and_grad", "wasserstein_1d", "get_random_projections", "Trainer", "train",
+           "sw_value_and_grad", "wasserstein_1d", "get_random_projections", "energy_distance",
+           "Trainer", "train",
            "game", "particles", "set_threads", "get_threads", "__version__"]
 
 

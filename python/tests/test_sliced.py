@@ -201,3 +201,41 @@ def test_threads_concurrent_calls(rng):
     for res in out:
         for v, g in res:
             assert v == ref[0] and np.array_equal(g, ref[1])
+
+
+# ---- the energy distance -----------------------------------------------------------------------
+
+def _energy_brute(x, y):
+    """2 E|X - Y| - E|X - X'| - E|Y - Y'|, means over pairs i != j, in float64."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    dxy = np.linalg.norm(x[:, None] - y[None], axis=2).mean()
+    dxx = np.linalg.norm(x[:, None] - x[None], axis=2).sum() / (len(x) * (len(x) - 1))
+    dyy = np.linalg.norm(y[:, None] - y[None], axis=2).sum() / (len(y) * (len(y) - 1))
+    return 2 * dxy - dxx - dyy
+
+
+def test_energy_distance_exact_and_sliced():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((120, 3)).astype(np.float32)
+    y = (rng.standard_normal((90, 3)) + 0.4).astype(np.float32)
+    want = _energy_brute(x, y)
+    assert abs(otgen.energy_distance(x, y, exact=True) - want) < 1e-9 * abs(want)
+    value, log = otgen.energy_distance(x, y, n_projections=8192, seed=1, log=True)
+    assert abs(value - want) < 4 * log["stderr"] and abs(value - want) < 0.05 * want
+    # d = 1 with the one direction [1]: the sliced form is exact (c_1 = 1)
+    x1, y1 = x[:, :1], y[:, :1]
+    one = np.ones((1, 1), np.float32)
+    assert abs(otgen.energy_distance(x1, y1, projections=one) - _energy_brute(x1, y1)) < 1e-9
+    assert otgen.energy_distance(x, y, seed=5) == otgen.energy_distance(x, y, seed=5)
+
+
+def test_energy_distance_bad_input():
+    x = np.zeros((5, 2), np.float32)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        otgen.energy_distance(x, np.zeros((5, 3), np.float32))
+    with pytest.raises(ValueError, match="at least 2 points"):
+        otgen.energy_distance(x[:1], x)
+    bad = x.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError):
+        otgen.energy_distance(bad, x)
