@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "otgen/core.h"
+#include "otgen/io.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +19,16 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     exit(OTG_EXIT_USAGE);
+}
+
+otg_tensor *cli_read_cloud(const char *cmd, const char *path) {
+    otg_tensor *t = NULL;
+    if (otg_npy_read(path, 1, &t) != OTG_OK) cli_usage_error(cmd, "%s", otg_last_error());
+    if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
+        cli_usage_error(cmd, "%s", otg_last_error());
+    if (t->ndim != 2)
+        cli_usage_error(cmd, "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
+    return t;
 }
 
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max) {

@@ -3,6 +3,8 @@
 #ifndef OTGEN_CLI_H
 #define OTGEN_CLI_H
 
+#include "otgen/core.h"
+
 #include <stdint.h>
 
 #define OTG_EXIT_OK 0
@@ -12,6 +14,9 @@
 /* Prints "otgen <cmd>: <message>" on stderr and exits with status 2. */
 _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A finite point cloud [n, d] from an NPY file (a 1-D array: n points in dimension 1); exits 2
+ * naming the file and the problem otherwise. */
+otg_tensor *cli_read_cloud(const char *cmd, const char *path);
 /* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);
 

@@ -38,17 +38,10 @@ static const char *USAGE =
     "of\n"
     "the exact value) and its Monte-Carlo stderr=; with --exact also exact= (O((n + m)^2 d)).\n";
 
-/* A finite [n, d] cloud (a 1-D array: n points in dimension 1), or exit 2 with the reason. */
+/* A cloud of at least 2 points (cli_read_cloud), or exit 2 with the reason. */
 static otg_tensor *read_cloud(const char *path) {
-    otg_tensor *t = NULL;
-    if (otg_npy_read(path, 1, &t) != OTG_OK) cli_usage_error("energy", "%s", otg_last_error());
-    if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
-        cli_usage_error("energy", "%s", otg_last_error());
-    if (t->ndim != 2)
-        cli_usage_error("energy", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
+    otg_tensor *t = cli_read_cloud("energy", path);
     if (t->shape[0] < 2) cli_usage_error("energy", "%s: needs at least 2 points", path);
-    if (otg_tensor_check_finite(t, path) != OTG_OK)
-        cli_usage_error("energy", "%s", otg_last_error());
     return t;
 }
 

@@ -42,12 +42,7 @@ static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 /* The points to evaluate [n, d] (x) from the checkpoint or the file; sets the defaults it knows. */
 static otg_tensor *points(eval_opts *o) {
     if (o->samples[0]) {
-        otg_tensor *t;
-        if (otg_npy_read(o->samples, 1, &t) != OTG_OK)
-            cli_usage_error("eval", "%s", otg_last_error());
-        if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
-            cli_usage_error("eval", "%s", otg_last_error());
-        if (t->ndim != 2) cli_usage_error("eval", "%s: need [n, d] points", o->samples);
+        otg_tensor *t = cli_read_cloud("eval", o->samples);
         if (t->shape[0] < o->n) o->n = t->shape[0];
         return t;
     }

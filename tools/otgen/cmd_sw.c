@@ -95,16 +95,6 @@ static otg_tensor *read_or_die(const char *path) {
     return t;
 }
 
-/* A point cloud: [n, d] as given, or a 1-D array as n points in dimension 1. */
-static otg_tensor *read_cloud(const char *path) {
-    otg_tensor *t = read_or_die(path);
-    if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
-        cli_usage_error("sw", "%s", otg_last_error());
-    if (t->ndim != 2)
-        cli_usage_error("sw", "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
-    return t;
-}
-
 static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
     if (!path[0]) return NULL;
     otg_tensor *w = read_or_die(path);
@@ -267,7 +257,7 @@ int cmd_sw(int argc, char **argv) {
     sw_opts o;
     sw_parse(argc, argv, &o);
     otg_threads_set(cli_comm() && o.threads == 0 ? 1 : (int)o.threads); /* mpirun: 1 per rank */
-    otg_tensor *a = read_cloud(o.a_path), *b = read_cloud(o.b_path);
+    otg_tensor *a = cli_read_cloud("sw", o.a_path), *b = cli_read_cloud("sw", o.b_path);
     if (a->shape[1] != b->shape[1])
         cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
                         (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
