@@ -6,9 +6,6 @@
 #include "internal.h"
 #include "otgen/ot.h"
 
-/* Work (points x directions x (d + 16)) below which the SW kernel stays on the calling thread. */
-#define OTGI_SW_PAR_MIN (1 << 18)
-
 /* Scratch for sorting up to cap values: two arrays of packed (key, index) words. */
 typedef struct {
     uint64_t *w0, *w1;
@@ -83,6 +80,13 @@ typedef struct {
     int general; /* weights given or n != m */
     float *grad; /* [n, d] or NULL */
 } otgi_sw_problem;
+
+/* Whether lc directions of q are worth the thread pool: below (n + m) lc (d + 16) = 2^18 the
+ * kernel stays on the calling thread (waking the pool costs more than it saves; the bits do not
+ * depend on the thread count either way). */
+static inline int otgi_sw_parallel(const otgi_sw_problem *q, int64_t lc) {
+    return (double)(q->n + q->m) * (double)lc * (double)(q->d + 16) >= (double)(1 << 18);
+}
 
 /* Rows per gradient item of phase C: depends on n only. */
 int64_t otgi_sw_grad_rows(int64_t n);

@@ -12,6 +12,7 @@
 #include "otgen/ot.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 enum { CHUNK = 256 }; /* directions projected by one GEMM */
@@ -60,34 +61,43 @@ static double energy_1d(const float *px, int64_t n, const float *py, int64_t m, 
            2.0 * within_sum(t->sy, m) / ((double)m * (double)(m - 1));
 }
 
+/* Scratch of nt threads for n and m points, allocated once per call; NULL on ENOMEM. */
+static energy_scratch *scratch_new(int nt, int64_t n, int64_t m) {
+    energy_scratch *ts = otgi_calloc((size_t)nt, sizeof *ts);
+    for (int i = 0; ts && i < nt; i++) {
+        energy_scratch *t = &ts[i];
+        t->sx = malloc((size_t)n * sizeof *t->sx), t->sy = malloc((size_t)m * sizeof *t->sy);
+        if (!t->sx || !t->sy || otgi_sort_reserve(&t->sc, n > m ? n : m) != OTG_OK) {
+            for (int j = 0; j <= i; j++)
+                free(ts[j].sx), free(ts[j].sy), otgi_sort_release(&ts[j].sc);
+            free(ts);
+            return NULL;
+        }
+    }
+    return ts;
+}
+
 /* w [L] = ED_1 of every direction: per chunk of CHUNK directions, the projections
  * P^T [lc, n] = Theta_c^T X^T and Q^T by GEMM, then the directions in parallel. 0 on ENOMEM. */
 static int energies(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta, double *w) {
     const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1], L = theta->shape[1];
+    const int nt = omp_get_max_threads();
     float *pt = malloc((size_t)(CHUNK * n) * sizeof *pt),
           *qt = malloc((size_t)(CHUNK * m) * sizeof *qt);
-    int failed = !pt || !qt;
-    for (int64_t c0 = 0; !failed && c0 < L; c0 += CHUNK) {
+    energy_scratch *ts = pt && qt ? scratch_new(nt, n, m) : NULL;
+    for (int64_t c0 = 0; ts && c0 < L; c0 += CHUNK) {
         const int64_t lc = L - c0 < CHUNK ? L - c0 : CHUNK;
         otg_gemm(1, 1, lc, n, d, 1.0f, theta->data + c0, L, x->data, d, 0.0f, pt, n);
         otg_gemm(1, 1, lc, m, d, 1.0f, theta->data + c0, L, y->data, d, 0.0f, qt, m);
-#pragma omp parallel
-        {
-            energy_scratch t = {.sx = malloc((size_t)n * sizeof(float)),
-                                .sy = malloc((size_t)m * sizeof(float))};
-            int ok = t.sx && t.sy && otgi_sort_reserve(&t.sc, n > m ? n : m) == OTG_OK;
-            if (!ok) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp for schedule(dynamic, 4)
-            for (int64_t l = 0; l < lc; l++)
-                if (ok) w[c0 + l] = energy_1d(pt + l * n, n, qt + l * m, m, &t);
-            free(t.sx), free(t.sy), otgi_sort_release(&t.sc);
-        }
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
+        for (int64_t l = 0; l < lc; l++)
+            w[c0 + l] = energy_1d(pt + l * n, n, qt + l * m, m, &ts[omp_get_thread_num()]);
     }
-    free(pt), free(qt);
-    return !failed;
+    for (int i = 0; ts && i < nt; i++)
+        free(ts[i].sx), free(ts[i].sy), otgi_sort_release(&ts[i].sc);
+    int ok = ts != NULL;
+    free(ts), free(pt), free(qt);
+    return ok;
 }
 
 otg_status otg_sliced_energy(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
@@ -102,25 +112,18 @@ otg_status otg_sliced_energy(const otg_tensor *x, const otg_tensor *y, const otg
     if (n < 2 || m < 2)
         return otgi_fail(OTG_EINVAL, "sliced energy: needs at least 2 points per cloud");
     if (L < 1) return otgi_fail(OTG_EINVAL, "sliced energy: no directions");
-    double *w = otgi_calloc((size_t)L, sizeof *w);
+    double *w = per_dir ? per_dir : otgi_calloc((size_t)L, sizeof *w); /* the values land there */
     if (!w || !energies(x, y, theta, w)) {
-        free(w);
+        if (w != per_dir) free(w);
         return otgi_fail(OTG_ENOMEM, "sliced energy: out of memory");
     }
     const double c = otg_sliced_energy_constant(x->shape[1]);
-    double sum = 0.0, sq = 0.0;
-    for (int64_t l = 0; l < L; l++)
-        sum += w[l];
-    const double mean = sum / (double)L;
-    for (int64_t l = 0; l < L; l++)
-        sq += (w[l] - mean) * (w[l] - mean);
-    res->value = c * mean;
-    res->stderr_value = L > 1 ? c * sqrt(sq / (double)(L - 1)) / sqrt((double)L) : (double)NAN;
+    otg_sw_result mean; /* the mean and standard error over the directions, as SW's */
+    otgi_sw_summarise(w, L, 1.0, &mean);
+    res->value = c * mean.value;
+    res->stderr_value = c * mean.stderr_value;
     res->n_directions = L;
-    if (per_dir)
-        for (int64_t l = 0; l < L; l++)
-            per_dir[l] = w[l];
-    free(w);
+    if (w != per_dir) free(w);
     return isfinite(res->value)
                ? OTG_OK
                : otgi_fail(OTG_ENONFINITE, "sliced energy: the value is not finite "

@@ -149,10 +149,7 @@ static int64_t sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t 
     const int64_t n_proj = (lc + DIR_BLOCK - 1) / DIR_BLOCK * (nb_x + nb_y);
     const int64_t n_rows = (q->n + otgi_sw_grad_rows(q->n) - 1) / otgi_sw_grad_rows(q->n);
     int64_t ties = 0;
-    /* a small problem runs on the calling thread: waking the pool costs more than it saves (the
-     * bits do not depend on the thread count either way) */
-    const int par = (double)(q->n + q->m) * (double)lc * (double)(q->d + 16) >= OTGI_SW_PAR_MIN;
-#pragma omp parallel reduction(+ : ties) if (par)
+#pragma omp parallel reduction(+ : ties) if (otgi_sw_parallel(q, lc))
     {
         otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)

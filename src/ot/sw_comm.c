@@ -42,7 +42,7 @@ static int64_t comm_directions(otg_sw_workspace *ws, const otgi_sw_problem *q, i
                   nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
     const int64_t n_proj = n_sub_blocks(l0, l1) * (nb_x + nb_y), lc = l1 - l0;
     int64_t ties = 0;
-#pragma omp parallel reduction(+ : ties)
+#pragma omp parallel reduction(+ : ties) if (otgi_sw_parallel(q, lc))
     {
         otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
