@@ -151,6 +151,17 @@ static otg_status parse_header(const char *path, const otg_checkpoint *ck, cJSON
     return OTG_OK;
 }
 
+/* The checkpoint file and its parsed header (*h, freed with cJSON_Delete), or the reader's or
+ * parse_header's error with nothing held. */
+static otg_status read_checkpoint(const char *path, otg_checkpoint *ck, cJSON **h) {
+    *h = NULL;
+    otg_status st = otg_checkpoint_read(path, ck);
+    if (st != OTG_OK) return st;
+    st = parse_header(path, ck, h);
+    if (st != OTG_OK) otg_checkpoint_release(ck);
+    return st;
+}
+
 /* Applies the header's run state and the buffers of ck to t, or changes nothing. */
 static otg_status apply(otg_trainer *t, const char *path, const otg_checkpoint *ck,
                         const cJSON *h) {
@@ -233,11 +244,10 @@ static otg_status check_identity(const otg_trainer *t, const char *path, const c
 otg_status otg_trainer_restore(otg_trainer *t, const char *path) {
     if (!t || !path) return otgi_fail(OTG_EINVAL, "train: restore: NULL argument");
     otg_checkpoint ck;
-    otg_status st = otg_checkpoint_read(path, &ck);
+    cJSON *h;
+    otg_status st = read_checkpoint(path, &ck, &h);
     if (st != OTG_OK) return st;
-    cJSON *h = NULL;
-    st = parse_header(path, &ck, &h);
-    if (st == OTG_OK) st = check_identity(t, path, h);
+    st = check_identity(t, path, h);
     if (st == OTG_OK) st = apply(t, path, &ck, h);
     cJSON_Delete(h);
     otg_checkpoint_release(&ck);
@@ -249,13 +259,12 @@ otg_status otg_trainer_load(const char *path, otg_trainer **out) {
     *out = NULL;
     if (!path) return otgi_fail(OTG_EINVAL, "train: load: NULL path");
     otg_checkpoint ck;
-    otg_status st = otg_checkpoint_read(path, &ck);
+    cJSON *h;
+    otg_status st = read_checkpoint(path, &ck, &h);
     if (st != OTG_OK) return st;
-    cJSON *h = NULL;
     otg_train_config c;
     otg_trainer *t = NULL;
-    st = parse_header(path, &ck, &h);
-    if (st == OTG_OK) st = header_config(path, h, &c);
+    st = header_config(path, h, &c);
     if (st == OTG_OK) {
         otgi_param_budget = ck.n_params > 0 ? ck.n_params : 1; /* a crafted header cannot ask for
                                                                 * a larger model */
@@ -278,12 +287,11 @@ otg_status otg_train_checkpoint_threads(const char *path, int *threads) {
     if (!path || !threads) return otgi_fail(OTG_EINVAL, "train: checkpoint_threads: NULL argument");
     *threads = 0;
     otg_checkpoint ck;
-    otg_status st = otg_checkpoint_read(path, &ck);
+    cJSON *h;
+    otg_status st = read_checkpoint(path, &ck, &h);
     if (st != OTG_OK) return st;
-    cJSON *h = NULL;
-    st = parse_header(path, &ck, &h);
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "threads");
-    if (st == OTG_OK && cJSON_IsNumber(n) && n->valuedouble >= 1 && n->valuedouble <= 1024)
+    if (cJSON_IsNumber(n) && n->valuedouble >= 1 && n->valuedouble <= 1024)
         *threads = (int)n->valuedouble;
     cJSON_Delete(h);
     otg_checkpoint_release(&ck);
