@@ -262,6 +262,17 @@ static void print_summary(const char *what, const summary *s) {
                fit_name[f], s->a[f], s->a_lo[f], s->a_hi[f], s->b[f], s->b_lo[f], s->b_hi[f]);
 }
 
+/* out/name: the n series of median samples against xlabel, log-log. */
+static void draw(const char *out, const char *name, const otg_series *ser, int n,
+                 const char *xlabel) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    if (otg_plot_lines(path, ser, n, "simGD, tail average: samples to tv_dist <= eps", xlabel,
+                       "median target samples", 1, 1, 1) != OTG_OK)
+        die();
+    printf("chart: %s\n", path);
+}
+
 /* n against d, one line per eps, and the reference c d^2 through the smallest eps at the largest
  * d (where the runs are on their noise line). */
 static void chart_vs_d(const char *out, const summary *s) {
@@ -279,12 +290,7 @@ static void chart_vs_d(const char *out, const summary *s) {
         if (e < N_EPS) snprintf(labels[e], sizeof labels[e], "eps = %g", eps_list[e]);
         ser[e] = (otg_series){e < N_EPS ? labels[e] : "c d^2 (the bound)", x, y[e], N_DIMS};
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/samples_vs_d.png", out);
-    if (otg_plot_lines(path, ser, N_EPS + 1, "simGD, tail average: samples to tv_dist <= eps",
-                       "dimension d", "median target samples", 1, 1, 1) != OTG_OK)
-        die();
-    printf("chart: %s\n", path);
+    draw(out, "samples_vs_d.png", ser, N_EPS + 1, "dimension d");
 }
 
 /* n against 1/eps, one line per d, and the reference c / eps^2 through the largest d at the
@@ -304,12 +310,7 @@ static void chart_vs_eps(const char *out, const summary *s) {
         if (i < N_DIMS) snprintf(labels[i], sizeof labels[i], "d = %lld", (long long)dims[i]);
         ser[i] = (otg_series){i < N_DIMS ? labels[i] : "c / eps^2 (the bound)", x, y[i], N_EPS};
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/samples_vs_eps.png", out);
-    if (otg_plot_lines(path, ser, N_DIMS + 1, "simGD, tail average: samples to tv_dist <= eps",
-                       "1 / eps", "median target samples", 1, 1, 1) != OTG_OK)
-        die();
-    printf("chart: %s\n", path);
+    draw(out, "samples_vs_eps.png", ser, N_DIMS + 1, "1 / eps");
 }
 
 /* samples.csv: d, eps, seed, samples (tail average), samples (last iterate); empty: not reached */
