@@ -12,21 +12,21 @@
 struct otg_node {
     otg_graph *graph;
     otg_op op;
-    int64_t id;                     /* creation index = topological position */
+    int64_t id; /* creation index = topological position */
     int ndim;
     int64_t shape[OTG_MAX_DIMS];
     int64_t numel;
     int n_in;
-    otg_node **in;                  /* [n_in], owned by the graph */
-    int requires_grad;              /* backward must produce d loss / d this node */
-    int64_t param_off;              /* offset in the flat buffers (parameters), else -1 */
-    float *value;                   /* [numel]; resolved at compile */
-    float *grad;                    /* [numel] or NULL; resolved at compile */
-    int aliases_input;              /* value/grad share in[0]'s buffers (reshape) */
-    float fattr[2];                 /* op constants: scale c, leaky alpha */
-    int64_t iattr[4];               /* op integers: stride, pad, factor, axis */
-    void *aux;                      /* selection record or workspace, from aux_bytes */
-    int64_t kinks;                  /* inputs at a kink in the last forward */
+    otg_node **in;     /* [n_in], owned by the graph */
+    int requires_grad; /* backward must produce d loss / d this node */
+    int64_t param_off; /* offset in the flat buffers (parameters), else -1 */
+    float *value;      /* [numel]; resolved at compile */
+    float *grad;       /* [numel] or NULL; resolved at compile */
+    int aliases_input; /* value/grad share in[0]'s buffers (reshape) */
+    float fattr[2];    /* op constants: scale c, leaky alpha */
+    int64_t iattr[4];  /* op integers: stride, pad, factor, axis */
+    void *aux;         /* selection record or workspace, from aux_bytes */
+    int64_t kinks;     /* inputs at a kink in the last forward */
     const otg_custom_op *custom;
     void *custom_ctx;
     void (*custom_release)(void *ctx); /* non-NULL: the graph owns custom_ctx and frees it so */
@@ -55,8 +55,8 @@ extern const otgi_op_def otgi_op_input, otgi_op_param, otgi_op_add, otgi_op_sub,
 
 /* Appends a node of op `op` with inputs in[0..n_in), copies of the attributes, runs the op's
  * shape check. NULL (error set) on a NULL graph/input or a failed check. */
-otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in,
-                        const float *fattr, const int64_t *iattr);
+otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in, const float *fattr,
+                        const int64_t *iattr);
 /* Hands ownership of a custom node's ctx to its graph: otg_graph_free calls release(ctx). */
 void otgi_custom_adopt(otg_node *n, void (*release)(void *ctx));
 /* The graph's relu'(0) selection. */
@@ -71,9 +71,14 @@ otg_status otgi_shape_same_binary(otg_node *n);
  * the bits of one process (ops_comm.c). NULL comm: one process. */
 void otgi_graph_set_comm(otg_graph *g, otg_comm *comm, const int64_t *row_off);
 otg_comm *otgi_graph_comm(const otg_graph *g, const int64_t **row_off);
-/* The whole batch's rows of a local [rows, row_elems] array of node n's graph: *full (caller
- * frees) [rows_all, row_elems], *rows_all set. */
-otg_status otgi_comm_full_rows(const otg_node *n, const float *local, int64_t row_elems,
+/* Scratch slot (0 or 1) of g holding at least n floats, kept and grown across calls (freed with
+ * g): the distributed ops' whole-batch buffers allocate nothing in the steady state. NULL on
+ * ENOMEM. */
+float *otgi_graph_comm_buf(otg_graph *g, int slot, size_t n);
+/* The whole batch's rows of a local [rows, row_elems] array of node n's graph: *full (the graph's
+ * scratch slot `slot`, valid until the next use of that slot) [rows_all, row_elems], *rows_all
+ * set. */
+otg_status otgi_comm_full_rows(const otg_node *n, const float *local, int64_t row_elems, int slot,
                                float **full, int64_t *rows_all);
 /* matmul's backward when the graph is distributed and b is a parameter. */
 otg_status otgi_matmul_backward_comm(otg_node *n);

@@ -21,6 +21,8 @@ struct otg_graph {
     float relu_prime;
     otg_comm *comm;         /* set: the batch rows are split over its ranks (row_off) */
     const int64_t *row_off; /* [comm->size + 1], borrowed */
+    float *comm_buf[2];     /* the ops' whole-batch row buffers, grown, kept across steps */
+    size_t comm_cap[2];
 };
 
 void otgi_graph_set_comm(otg_graph *g, otg_comm *comm, const int64_t *row_off) {
@@ -32,7 +34,18 @@ otg_comm *otgi_graph_comm(const otg_graph *g, const int64_t **row_off) {
     return g->comm;
 }
 
-otg_graph *otg_graph_new(void) { return otgi_calloc(1, sizeof(otg_graph)); }
+float *otgi_graph_comm_buf(otg_graph *g, int slot, size_t n) {
+    if (n > g->comm_cap[slot]) {
+        float *p = realloc(g->comm_buf[slot], n * sizeof *p);
+        if (!p) return NULL;
+        g->comm_buf[slot] = p, g->comm_cap[slot] = n;
+    }
+    return g->comm_buf[slot];
+}
+
+otg_graph *otg_graph_new(void) {
+    return otgi_calloc(1, sizeof(otg_graph));
+}
 
 static void graph_free_buffers(otg_graph *g) {
     free(g->values);
@@ -51,11 +64,13 @@ void otg_graph_free(otg_graph *g) {
         if (n->custom_release) n->custom_release(n->custom_ctx);
         free(n->in);
     }
-    for (int64_t b = 0; b < g->n_blocks; b++) free(g->blocks[b]);
+    for (int64_t b = 0; b < g->n_blocks; b++)
+        free(g->blocks[b]);
     graph_free_buffers(g);
     free(g->blocks);
     free(g->nodes);
     free(g->params);
+    free(g->comm_buf[0]), free(g->comm_buf[1]);
     free(g);
 }
 
@@ -67,8 +82,12 @@ otg_status otg_graph_set_relu_prime(otg_graph *g, float s) {
     return OTG_OK;
 }
 
-float otg_graph_relu_prime(const otg_graph *g) { return g ? g->relu_prime : 0.0f; }
-float otgi_graph_relu_prime(const otg_graph *g) { return g->relu_prime; }
+float otg_graph_relu_prime(const otg_graph *g) {
+    return g ? g->relu_prime : 0.0f;
+}
+float otgi_graph_relu_prime(const otg_graph *g) {
+    return g->relu_prime;
+}
 
 /* A slot in the arena, zeroed; NULL on out of memory. */
 static otg_node *graph_slot(otg_graph *g) {
@@ -107,8 +126,8 @@ static int64_t checked_numel(const otg_node *n, const char *who) {
     return c;
 }
 
-otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in,
-                        const float *fattr, const int64_t *iattr) {
+otg_node *otgi_node_new(otg_graph *g, otg_op op, int n_in, otg_node *const *in, const float *fattr,
+                        const int64_t *iattr) {
     const char *name = otgi_ops[op]->name;
     if (!g) return otgi_fail(OTG_EINVAL, "%s: NULL graph", name), NULL;
     otg_node tmp = {0};
@@ -151,11 +170,12 @@ otg_status otgi_shape_like_input(otg_node *n) {
 otg_status otgi_shape_same_binary(otg_node *n) {
     const otg_node *a = n->in[0], *b = n->in[1];
     int same = a->ndim == b->ndim;
-    for (int i = 0; same && i < a->ndim; i++) same = a->shape[i] == b->shape[i];
+    for (int i = 0; same && i < a->ndim; i++)
+        same = a->shape[i] == b->shape[i];
     if (!same)
         return otgi_fail(OTG_ESHAPE, "%s: shapes differ (%lld elements in %d dims vs %lld in %d)",
-                         otgi_ops[n->op]->name, (long long)a->numel, a->ndim,
-                         (long long)b->numel, b->ndim);
+                         otgi_ops[n->op]->name, (long long)a->numel, a->ndim, (long long)b->numel,
+                         b->ndim);
     return otgi_shape_like_input(n);
 }
 
@@ -194,16 +214,19 @@ otg_node *otg_param(otg_graph *g, int ndim, const int64_t *shape) {
     if (otgi_param_budget > 0 && need > otgi_param_budget) {
         g->n_nodes--;
         return otgi_fail(OTG_EFORMAT, "param: more than the %lld parameters allowed",
-                         (long long)otgi_param_budget), NULL;
+                         (long long)otgi_param_budget),
+               NULL;
     }
     if (need > g->cap_params) {
         int64_t cap = g->cap_params ? g->cap_params : 1024;
-        while (cap < need) cap *= 2;
+        while (cap < need)
+            cap *= 2;
         float *p = realloc(g->params, (size_t)cap * sizeof *p);
         if (!p) {
             g->n_nodes--; /* undo the slot: the node was never handed out */
             return otgi_fail(OTG_ENOMEM, "param: out of memory for %lld parameters",
-                             (long long)need), NULL;
+                             (long long)need),
+                   NULL;
         }
         g->params = p;
         g->cap_params = cap;
@@ -216,10 +239,16 @@ otg_node *otg_param(otg_graph *g, int ndim, const int64_t *shape) {
 }
 
 /* Rounds a float count up to 16 floats (64 bytes) so each node's buffer is cache-line aligned. */
-static int64_t pad16(int64_t n) { return (n + 15) & ~(int64_t)15; }
-static size_t pad64(size_t n) { return (n + 63) & ~(size_t)63; }
+static int64_t pad16(int64_t n) {
+    return (n + 15) & ~(int64_t)15;
+}
+static size_t pad64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
 
-static int owns_value(const otg_node *n) { return n->param_off < 0 && !n->aliases_input; }
+static int owns_value(const otg_node *n) {
+    return n->param_off < 0 && !n->aliases_input;
+}
 
 otg_status otg_graph_compile(otg_graph *g) {
     if (!g) return otgi_fail(OTG_EINVAL, "compile: NULL graph");
@@ -296,7 +325,8 @@ otg_status otg_graph_forward(otg_graph *g) {
 int64_t otg_graph_kink_count(const otg_graph *g) {
     if (!g) return 0;
     int64_t k = 0;
-    for (int64_t i = 0; i < g->n_nodes; i++) k += g->nodes[i]->kinks;
+    for (int64_t i = 0; i < g->n_nodes; i++)
+        k += g->nodes[i]->kinks;
     return k;
 }
 
@@ -348,8 +378,10 @@ static otg_status backward_check(otg_graph *g, const otg_node *n, const char *wh
     if (!g->forwarded || g->compiled_nodes != g->n_nodes)
         return otgi_fail(OTG_EINVAL, "%s: run otg_graph_forward first", who);
     if (!n->requires_grad)
-        return otgi_fail(OTG_EINVAL, "%s: node %lld (%s) depends on no parameter or input "
-                         "with requires_grad", who, (long long)n->id, otgi_ops[n->op]->name);
+        return otgi_fail(OTG_EINVAL,
+                         "%s: node %lld (%s) depends on no parameter or input "
+                         "with requires_grad",
+                         who, (long long)n->id, otgi_ops[n->op]->name);
     return OTG_OK;
 }
 
@@ -357,8 +389,10 @@ otg_status otg_graph_backward(otg_graph *g, otg_node *loss) {
     otg_status st = backward_check(g, loss, "backward");
     if (st != OTG_OK) return st;
     if (loss->numel != 1)
-        return otgi_fail(OTG_ESHAPE, "backward: loss has %lld elements, needs 1 (use "
-                         "otg_graph_backward_seed for a vector)", (long long)loss->numel);
+        return otgi_fail(OTG_ESHAPE,
+                         "backward: loss has %lld elements, needs 1 (use "
+                         "otg_graph_backward_seed for a vector)",
+                         (long long)loss->numel);
     backward_prepare(g, loss);
     loss->grad[0] += 1.0f;
     return backward_run(g, loss);
@@ -369,7 +403,8 @@ otg_status otg_graph_backward_seed(otg_graph *g, otg_node *node, const float *se
     if (st != OTG_OK) return st;
     if (!seed) return otgi_fail(OTG_EINVAL, "backward_seed: NULL seed");
     backward_prepare(g, node);
-    for (int64_t i = 0; i < node->numel; i++) node->grad[i] += seed[i];
+    for (int64_t i = 0; i < node->numel; i++)
+        node->grad[i] += seed[i];
     return backward_run(g, node);
 }
 
@@ -383,7 +418,9 @@ float *otg_graph_grads(otg_graph *g, int64_t *count) {
     return g && g->compiled_nodes ? g->grads : NULL;
 }
 
-int64_t otg_graph_node_count(const otg_graph *g) { return g ? g->n_nodes : 0; }
+int64_t otg_graph_node_count(const otg_graph *g) {
+    return g ? g->n_nodes : 0;
+}
 
 int64_t otg_graph_param_sizes(const otg_graph *g, int64_t *sizes, int64_t max) {
     int64_t k = 0;
@@ -415,7 +452,15 @@ otg_tensor otg_node_value(otg_node *n) {
     return t;
 }
 
-int otg_node_ndim(const otg_node *n) { return n ? n->ndim : 0; }
-const int64_t *otg_node_shape(const otg_node *n) { return n ? n->shape : NULL; }
-int64_t otg_node_numel(const otg_node *n) { return n ? n->numel : 0; }
-otg_op otg_node_op(const otg_node *n) { return n ? n->op : OTG_OP_COUNT; }
+int otg_node_ndim(const otg_node *n) {
+    return n ? n->ndim : 0;
+}
+const int64_t *otg_node_shape(const otg_node *n) {
+    return n ? n->shape : NULL;
+}
+int64_t otg_node_numel(const otg_node *n) {
+    return n ? n->numel : 0;
+}
+otg_op otg_node_op(const otg_node *n) {
+    return n ? n->op : OTG_OP_COUNT;
+}

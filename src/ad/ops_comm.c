@@ -9,18 +9,16 @@
 
 #include <string.h>
 
-otg_status otgi_comm_full_rows(const otg_node *n, const float *local, int64_t row_elems,
+otg_status otgi_comm_full_rows(const otg_node *n, const float *local, int64_t row_elems, int slot,
                                float **full, int64_t *rows_all) {
     const int64_t *off;
     otg_comm *c = otgi_graph_comm(n->graph, &off);
     *rows_all = off[c->size];
-    *full = malloc((size_t)(*rows_all * row_elems + 1) * sizeof(float));
+    *full = otgi_graph_comm_buf(n->graph, slot, (size_t)(*rows_all * row_elems + 1));
     if (!*full) return otgi_fail(OTG_ENOMEM, "%s: out of memory", otgi_ops[n->op]->name);
     const int64_t r0 = off[c->rank], r1 = off[c->rank + 1];
     memcpy(*full + r0 * row_elems, local, (size_t)((r1 - r0) * row_elems) * sizeof(float));
-    otg_status st = otgi_comm_gather_rows(c, *full, off, (size_t)row_elems * sizeof(float));
-    if (st != OTG_OK) free(*full), *full = NULL;
-    return st;
+    return otgi_comm_gather_rows(c, *full, off, (size_t)row_elems * sizeof(float));
 }
 
 /* da [m, k] += g [m, n] b^T on the local rows; db [k, n] += a^T g over the whole batch. */
@@ -34,8 +32,8 @@ otg_status otgi_matmul_backward_comm(otg_node *n) {
     int64_t rows;
     int64_t *koff = malloc((size_t)(cm->size + 1) * sizeof *koff);
     otg_status st = koff ? OTG_OK : otgi_fail(OTG_ENOMEM, "matmul: out of memory");
-    if (st == OTG_OK) st = otgi_comm_full_rows(n, a->value, k, &af, &rows);
-    if (st == OTG_OK) st = otgi_comm_full_rows(n, n->grad, c, &gf, &rows);
+    if (st == OTG_OK) st = otgi_comm_full_rows(n, a->value, k, 0, &af, &rows);
+    if (st == OTG_OK) st = otgi_comm_full_rows(n, n->grad, c, 1, &gf, &rows);
     if (st == OTG_OK) {
         /* rows [k0, k1) of db: the GEMM rows of a^T g from a tile boundary */
         otgi_comm_dirs(k, cm->size, k, koff);
@@ -44,6 +42,6 @@ otg_status otgi_matmul_backward_comm(otg_node *n) {
             otg_gemm(1, 0, k1 - k0, c, rows, 1.0f, af + k0, k, gf, c, 1.0f, b->grad + k0 * c, c);
         st = otgi_comm_gather_rows(cm, b->grad, koff, (size_t)c * sizeof(float));
     }
-    free(af), free(gf), free(koff);
+    free(koff);
     return st;
 }

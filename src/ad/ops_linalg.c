@@ -51,9 +51,11 @@ otg_node *otg_matmul(otg_graph *g, otg_node *a, otg_node *b) {
 static otg_status bias_shape(otg_node *n) {
     const otg_node *x = n->in[0], *b = n->in[1];
     if (x->ndim < 2 || b->ndim != 1 || b->shape[0] != x->shape[1])
-        return otgi_fail(OTG_ESHAPE, "bias: needs x [n, c, ...] and b [c] (x has %d dims, "
-                         "dim 1 = %lld; b has %d dims, %lld elements)", x->ndim,
-                         (long long)(x->ndim > 1 ? x->shape[1] : 0), b->ndim, (long long)b->numel);
+        return otgi_fail(OTG_ESHAPE,
+                         "bias: needs x [n, c, ...] and b [c] (x has %d dims, "
+                         "dim 1 = %lld; b has %d dims, %lld elements)",
+                         x->ndim, (long long)(x->ndim > 1 ? x->shape[1] : 0), b->ndim,
+                         (long long)b->numel);
     return otgi_shape_like_input(n);
 }
 
@@ -66,7 +68,8 @@ static otg_status bias_forward(otg_node *n) {
         for (int64_t j = 0; j < c; j++) {
             const float *xi = x->value + (r * c + j) * rest;
             float *yi = n->value + (r * c + j) * rest;
-            for (int64_t t = 0; t < rest; t++) yi[t] = xi[t] + b[j];
+            for (int64_t t = 0; t < rest; t++)
+                yi[t] = xi[t] + b[j];
         }
     return OTG_OK;
 }
@@ -77,12 +80,13 @@ static otg_status bias_backward(otg_node *n) {
     otg_node *x = n->in[0], *b = n->in[1];
     int64_t rows = x->shape[0], c = x->shape[1], rest = x->numel / (rows * c);
     if (x->grad)
-        for (int64_t i = 0; i < n->numel; i++) x->grad[i] += n->grad[i];
+        for (int64_t i = 0; i < n->numel; i++)
+            x->grad[i] += n->grad[i];
     if (!b->grad) return OTG_OK;
     const float *g = n->grad;
     float *full = NULL; /* distributed: the whole batch's rows */
     if (otgi_graph_comm(n->graph, NULL)) {
-        otg_status st = otgi_comm_full_rows(n, n->grad, c * rest, &full, &rows);
+        otg_status st = otgi_comm_full_rows(n, n->grad, c * rest, 0, &full, &rows);
         if (st != OTG_OK) return st;
         g = full;
     }
@@ -91,17 +95,21 @@ static otg_status bias_backward(otg_node *n) {
     for (int64_t r = 0; r < rows; r++) {
         const float *gr = g + r * c * rest;
         if (rest == 1)
-            for (int64_t j = 0; j < c; j++) acc[j] += (double)gr[j];
+            for (int64_t j = 0; j < c; j++)
+                acc[j] += (double)gr[j];
         else
             for (int64_t j = 0; j < c; j++)
-                for (int64_t t = 0; t < rest; t++) acc[j] += (double)gr[j * rest + t];
+                for (int64_t t = 0; t < rest; t++)
+                    acc[j] += (double)gr[j * rest + t];
     }
-    for (int64_t j = 0; j < c; j++) b->grad[j] += (float)acc[j];
-    free(full);
+    for (int64_t j = 0; j < c; j++)
+        b->grad[j] += (float)acc[j];
     return OTG_OK;
 }
 
-static size_t bias_aux(const otg_node *n) { return (size_t)n->in[1]->numel * sizeof(double); }
+static size_t bias_aux(const otg_node *n) {
+    return (size_t)n->in[1]->numel * sizeof(double);
+}
 
 const otgi_op_def otgi_op_bias = {"bias", bias_shape, bias_forward, bias_backward, bias_aux};
 
@@ -120,7 +128,8 @@ static otg_status scalar_shape(otg_node *n) {
 
 static double sum_double(const float *x, int64_t n) {
     double s = 0.0;
-    for (int64_t i = 0; i < n; i++) s += (double)x[i];
+    for (int64_t i = 0; i < n; i++)
+        s += (double)x[i];
     return s;
 }
 
@@ -138,7 +147,8 @@ static void spread_backward(otg_node *n, float factor) {
     float *gx = n->in[0]->grad;
     const float gv = n->grad[0] * factor;
     if (!gx) return;
-    for (int64_t i = 0; i < n->in[0]->numel; i++) gx[i] += gv;
+    for (int64_t i = 0; i < n->in[0]->numel; i++)
+        gx[i] += gv;
 }
 
 static otg_status sum_backward(otg_node *n) {
@@ -167,7 +177,8 @@ otg_node *otg_mean(otg_graph *g, otg_node *a) {
 /* The target shape arrives in iattr[0..4), zero-padded (dimensions are > 0). */
 static otg_status reshape_shape(otg_node *n) {
     n->ndim = 0;
-    while (n->ndim < OTG_MAX_DIMS && n->iattr[n->ndim] != 0) n->ndim++;
+    while (n->ndim < OTG_MAX_DIMS && n->iattr[n->ndim] != 0)
+        n->ndim++;
     memcpy(n->shape, n->iattr, sizeof n->shape);
     if (n->ndim == 0) return otgi_fail(OTG_ESHAPE, "reshape: empty shape");
     int64_t c = 1;
@@ -182,7 +193,9 @@ static otg_status reshape_shape(otg_node *n) {
     return OTG_OK;
 }
 
-static otg_status reshape_pass(otg_node *n) { return OTG_OK; }
+static otg_status reshape_pass(otg_node *n) {
+    return OTG_OK;
+}
 
 const otgi_op_def otgi_op_reshape = {"reshape", reshape_shape, reshape_pass, reshape_pass, NULL};
 
@@ -210,10 +223,11 @@ static otg_status concat_shape(otg_node *n) {
     for (int i = 1; i < n->n_in; i++) {
         const otg_node *b = n->in[i];
         int ok = b->ndim == a->ndim;
-        for (int d = 0; ok && d < a->ndim; d++) ok = d == axis || b->shape[d] == a->shape[d];
+        for (int d = 0; ok && d < a->ndim; d++)
+            ok = d == axis || b->shape[d] == a->shape[d];
         if (!ok)
-            return otgi_fail(OTG_ESHAPE, "concat: input %d differs from input 0 outside axis %d",
-                             i, axis);
+            return otgi_fail(OTG_ESHAPE, "concat: input %d differs from input 0 outside axis %d", i,
+                             axis);
         n->shape[axis] += b->shape[axis];
     }
     return OTG_OK;
@@ -223,8 +237,10 @@ static otg_status concat_shape(otg_node *n) {
 static void concat_dims(const otg_node *n, int64_t *outer, int64_t *inner) {
     int axis = (int)n->iattr[0];
     *outer = *inner = 1;
-    for (int d = 0; d < axis; d++) *outer *= n->shape[d];
-    for (int d = axis + 1; d < n->ndim; d++) *inner *= n->shape[d];
+    for (int d = 0; d < axis; d++)
+        *outer *= n->shape[d];
+    for (int d = axis + 1; d < n->ndim; d++)
+        *inner *= n->shape[d];
 }
 
 /* Copies between the output rows and each input's block (to_output: forward; else backward +=). */
@@ -240,7 +256,8 @@ static void concat_move(otg_node *n, int to_output) {
             if (to_output)
                 memcpy(n->value + o * row + col0, x->value + o * w, (size_t)w * sizeof(float));
             else if (x->grad)
-                for (int64_t t = 0; t < w; t++) x->grad[o * w + t] += n->grad[o * row + col0 + t];
+                for (int64_t t = 0; t < w; t++)
+                    x->grad[o * w + t] += n->grad[o * row + col0 + t];
         }
         col0 += w;
     }
