@@ -44,6 +44,14 @@ static void test_usage_errors_exit_2(void **state) {
     assert_non_null(strstr(out, "--hidden W,W               hidden widths [64,64]"));
     assert_int_equal(otgen_run("--version", 0, out, sizeof out), 0);
     assert_non_null(strstr(out, "otgen "));
+    /* options that would be ignored are refused (USER-TRIAL item 13) */
+    assert_int_equal(otgen_run("train --data moons --classes 3 --steps 1 --out /tmp/otgen-cli-x", 1,
+                               out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "applies to fashion-mnist only"));
+    assert_int_equal(
+        otgen_run("train --data moons --epochs 2 --out /tmp/otgen-cli-x", 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "--epochs needs a finite data set"));
 }
 
 static void test_demo_loss_falls_and_is_reproducible(void **state) {
@@ -169,6 +177,12 @@ static void test_sw_bad_input_exits_2(void **state) {
     snprintf(cmd, sizeof cmd, "sw %s %s", pn, p2);
     assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "element [2, 1] is NaN"));
+    snprintf(cmd, sizeof cmd, "eval --samples %s --data moons --classes 1", p2);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "applies to fashion-mnist only"));
+    snprintf(cmd, sizeof cmd, "eval --samples %s --data fashion-mnist --classes 11", p2);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "'11' is not a comma-separated list of integers in [0, 9]"));
 }
 
 int main(void) {

@@ -96,7 +96,10 @@ otg_source *otg_source_open(const char *spec, const otg_source_opts *opts) {
     if (!s) return NULL;
     s->law = -1;
     otg_status st;
-    if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv"))
+    if (o.classes && strcmp(spec, "fashion-mnist") != 0)
+        st = otgi_fail(OTG_EINVAL, "%s: a classes filter (--classes) applies to fashion-mnist only",
+                       spec);
+    else if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv"))
         st = open_file(s, spec);
     else if (strcmp(spec, "fashion-mnist") == 0)
         st = open_fashion_mnist(s, &o);

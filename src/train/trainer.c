@@ -49,7 +49,12 @@ static otg_status open_sources(otg_trainer *t) {
                          "train: --source %s gives %lld-D points, --latent is %lld "
                          "(2-D laws need --latent 2)",
                          c->source, (long long)otg_source_dim(t->latent), (long long)c->latent);
-    if (c->epochs > 0 && otg_source_size(t->target) > 0)
+    if (c->epochs > 0 && otg_source_size(t->target) == 0)
+        return otgi_fail(OTG_EINVAL,
+                         "train: --epochs needs a finite data set; %s is a law sampled afresh "
+                         "each step (use --steps)",
+                         c->data);
+    if (c->epochs > 0)
         c->steps = (c->epochs * otg_source_size(t->target) + c->batch - 1) / c->batch;
     return OTG_OK;
 }

@@ -66,11 +66,13 @@ static otg_tensor *points(eval_opts *o) {
 static otg_tensor *reference(const eval_opts *o, int64_t d) {
     otg_source_opts so = otg_source_opts_default();
     int classes[10];
+    int64_t labels[10];
     so.split = o->split;
     if (o->classes[0]) {
-        so.n_classes = 0;
-        for (const char *c = o->classes; *c && so.n_classes < 10; c++)
-            if (*c >= '0' && *c <= '9') classes[so.n_classes++] = *c - '0';
+        if (otg_parse_int_list(o->classes, "--classes", 0, 9, labels, 10, &so.n_classes))
+            cli_usage_error("eval", "%s", otg_last_error());
+        for (int i = 0; i < so.n_classes; i++)
+            classes[i] = (int)labels[i];
         so.classes = classes;
     }
     otg_source *s = otg_source_open(o->data, &so);
