@@ -769,6 +769,60 @@ static void test_sliced_energy_loss_op(void **state) {
     otg_tensor_free(th);
 }
 
+/* ---- SW over many clouds ------------------------------------------------------------------- */
+
+/* Every entry of otg_sw_pairwise against a separate otg_sw call, bit for bit: equal and unequal
+ * sizes, more than one row block (512) and two direction chunks (L = 300), on 1 and 2 threads and
+ * another chunk; a symmetric matrix with a zero diagonal. */
+static void test_sw_pairwise_equals_separate_calls(void **state) {
+    (void)state;
+    enum { K = 5, D = 4, L = 300 };
+    const int64_t sizes[K] = {600, 600, 37, 1030, 37};
+    otg_tensor *c[K], clouds[K];
+    for (int k = 0; k < K; k++) {
+        c[k] = normal_cloud(sizes[k], D, 0.2 * k, 20 + (uint64_t)k);
+        clouds[k] = *c[k];
+    }
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){D, L});
+    otg_rng r = otg_rng_make(21, 1);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, D, L, th->data), OTG_OK);
+    otg_sw_opts o = otg_sw_opts_default();
+    o.p = 1.5;
+    double dist[K * K], value[K * K], dist2[K * K];
+    int threads = otg_threads_get();
+    otg_threads_set(1);
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist, value), OTG_OK);
+    otg_threads_set(2);
+    o.chunk = 512;
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist2, NULL), OTG_OK);
+    assert_memory_equal(dist, dist2, sizeof dist);
+    o.chunk = 256;
+    otg_sw_workspace *ws = otg_sw_workspace_new();
+    for (int i = 0; i < K; i++) {
+        assert_true(dist[i * K + i] == 0.0 && value[i * K + i] == 0.0);
+        for (int j = i + 1; j < K; j++) {
+            otg_sw_result res;
+            assert_int_equal(otg_sw(ws, c[i], NULL, c[j], NULL, th, &o, &res, NULL, NULL), OTG_OK);
+            assert_memory_equal(&dist[i * K + j], &res.distance, sizeof(double));
+            assert_memory_equal(&value[i * K + j], &res.value, sizeof(double));
+            assert_memory_equal(&dist[j * K + i], &res.distance, sizeof(double));
+            assert_true(res.distance > 0.0);
+        }
+    }
+    otg_threads_set(threads);
+    /* bad input */
+    assert_int_equal(otg_sw_pairwise(clouds, 1, th, &o, dist, NULL), OTG_EINVAL);
+    otg_tensor *bad = normal_cloud(10, D + 1, 0.0, 3);
+    otg_tensor mixed[2] = {*c[0], *bad};
+    assert_int_equal(otg_sw_pairwise(mixed, 2, th, &o, dist, NULL), OTG_ESHAPE);
+    o.p = 0.5;
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist, NULL), OTG_EINVAL);
+    otg_sw_workspace_free(ws);
+    for (int k = 0; k < K; k++)
+        otg_tensor_free(c[k]);
+    otg_tensor_free(th), otg_tensor_free(bad);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_against_qsort),
@@ -789,6 +843,7 @@ int main(void) {
         cmocka_unit_test(test_sliced_energy_gradient),
         cmocka_unit_test(test_sliced_energy_quadrature),
         cmocka_unit_test(test_sliced_energy_loss_op),
+        cmocka_unit_test(test_sw_pairwise_equals_separate_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

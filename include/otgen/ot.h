@@ -88,6 +88,21 @@ OTG_NODISCARD otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, 
                                      const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
                                      const int64_t *row_off, double *per_dir, otg_comm *comm);
 
+/* ---- SW over many clouds -------------------------------------------------------------------- */
+
+/* SW between every pair of the K >= 2 clouds clouds[k] [n_k, d] (uniform weights; sizes may
+ * differ) along the shared columns of theta [d, L]: every cloud is projected and sorted once per
+ * direction (K sorts per direction, not K (K - 1)), then all K (K - 1) / 2 values W_p^p come from
+ * the sorted projections. dist [K, K] (row-major) receives SW_p = (SW_p^p)^(1/p) with a zero
+ * diagonal and value [K, K] (or NULL) SW_p^p; entry (i, j), i < j, has the bits of
+ * otg_sw(clouds[i], NULL, clouds[j], NULL, theta, opts) for any thread count and chunk. Peak
+ * memory O(chunk sum_k n_k + K^2 L) floats/doubles. Non-finite points give non-finite entries.
+ * OTG_EINVAL (K < 2, p < 1, chunk < 1, NULL), OTG_ESHAPE (a cloud not [n, d] with theta's d),
+ * OTG_ENOMEM. */
+OTG_NODISCARD otg_status otg_sw_pairwise(const otg_tensor *clouds, int64_t K,
+                                         const otg_tensor *theta, const otg_sw_opts *opts,
+                                         double *dist, double *value);
+
 /* ---- max-sliced ----------------------------------------------------------------------------- */
 
 /* max_l W_p^p(theta_l) over the columns of theta (POT's max-sliced on sampled directions);
