@@ -18,6 +18,10 @@ otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out) 
     return otgi_npy_read(path, require_finite, out);
 }
 
+otg_status otg_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64) {
+    return otgi_npy_read_f64(path, require_finite, out, f64);
+}
+
 /* The v1 header for t: dict padded with spaces so that the data starts at a multiple of 64. */
 static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
     char shape[128] = "";
