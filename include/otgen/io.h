@@ -26,6 +26,9 @@ OTG_NODISCARD otg_status otg_npy_read_f64(const char *path, int require_finite, 
  * file in the same directory, flushed to disk, then renamed, so a reader never sees a partial
  * file. Refuses (OTG_EIO) to replace an existing file unless overwrite is nonzero. */
 OTG_NODISCARD otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite);
+/* The same for double data [shape] (ndim 1 to 4) as float64 ('<f8'): otgen sw --pairwise. */
+OTG_NODISCARD otg_status otg_npy_write_f64(const char *path, const double *data, int ndim,
+                                           const int64_t *shape, int overwrite);
 
 /* ---- checkpoints (.otg) ---------------------------------------------------------------------
  * Layout: "OTGCKPT\0", uint32 version (1), uint32 header length, the JSON header (model spec,

@@ -62,6 +62,8 @@ int cli_rank(void);
 
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
+/* otgen sw --pairwise (cmd_sw_pairwise.c), dispatched by cmd_sw when the flag is given. */
+int cmd_sw_pairwise(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -64,7 +64,26 @@ static otg_tensor *points(eval_opts *o, double **f64) {
     return x;
 }
 
-static otg_tensor *reference(const eval_opts *o, int64_t d) {
+/* The float64 rows [n, d] of a float64 NPY --data file that otg_source_sample drew from a copy
+ * of r (the same indices), or NULL (a law, CSV, float32 file). */
+static double *reference_f64(const eval_opts *o, otg_source *s, otg_rng r, int64_t d) {
+    size_t len = strlen(o->data);
+    if (len < 4 || strcmp(o->data + len - 4, ".npy")) return NULL;
+    otg_tensor *t = NULL;
+    double *all = NULL, *rows = NULL;
+    int64_t *idx = malloc((size_t)o->n * sizeof *idx);
+    if (idx && otg_npy_read_f64(o->data, 1, &t, &all) == OTG_OK && all &&
+        otg_tensor_numel(t) == otg_source_size(s) * d &&
+        otg_source_sample_index(s, &r, o->n, idx) == OTG_OK &&
+        (rows = malloc((size_t)(o->n * d) * sizeof *rows)))
+        for (int64_t i = 0; i < o->n; i++)
+            memcpy(rows + i * d, all + idx[i] * d, (size_t)d * sizeof *rows);
+    otg_tensor_free(t);
+    free(all), free(idx);
+    return rows;
+}
+
+static otg_tensor *reference(const eval_opts *o, int64_t d, double **f64) {
     otg_source_opts so = otg_source_opts_default();
     int classes[10];
     so.split = o->split;
@@ -81,6 +100,7 @@ static otg_tensor *reference(const eval_opts *o, int64_t d) {
                         (long long)otg_source_dim(s), (long long)d);
     otg_tensor *y = otg_tensor_new(2, (int64_t[]){o->n, d});
     otg_rng r = otg_rng_make((uint64_t)o->seed, 2);
+    *f64 = reference_f64(o, s, r, d);
     otg_status st = y ? otg_source_sample(s, &r, o->n, y->data) : OTG_ENOMEM;
     otg_source_free(s);
     if (st != OTG_OK) {
@@ -97,8 +117,9 @@ int cmd_eval(int argc, char **argv) {
         "usage: otgen eval (--checkpoint F | --samples F.npy) [--data NAME] [options]\n"
         "SW_p (many fixed directions), the energy distance (exact, O(n^2)) and its sliced\n"
         "estimate (energy_sliced, along the same directions, with its Monte-Carlo stderr) between\n"
-        "points and a data set. float64 samples are shifted with the data by their common mean\n"
-        "(in double) before float32, which leaves every distance unchanged but the rounding.",
+        "points and a data set. float64 samples or --data NPY files are shifted with the other\n"
+        "side by their common mean (in double) before float32, which leaves every distance\n"
+        "unchanged but the rounding.",
         defs, n_defs, &o, argc, argv, NULL);
     if (!o.checkpoint[0] == !o.samples[0])
         cli_usage_error("eval", "give exactly one of --checkpoint and --samples");
@@ -107,8 +128,8 @@ int cmd_eval(int argc, char **argv) {
     double *wide[2] = {NULL, NULL};
     otg_tensor *x = points(&o, &wide[0]);
     if (o.p <= 0) o.p = 2.0;
-    otg_tensor xv, *y = reference(&o, x->shape[1]);
-    cli_centre_clouds((otg_tensor *[]){x, y}, wide, 2); /* float64 samples: a common shift */
+    otg_tensor xv, *y = reference(&o, x->shape[1], &wide[1]);
+    cli_centre_clouds((otg_tensor *[]){x, y}, wide, 2); /* float64 inputs: a common shift */
     otg_tensor_view_rows(x, 0, o.n, &xv);
     otg_tensor *th = otg_tensor_new(2, (int64_t[]){x->shape[1], o.projections});
     otg_rng rd = otg_rng_make((uint64_t)o.seed, 3);

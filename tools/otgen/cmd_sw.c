@@ -258,6 +258,8 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
 }
 
 int cmd_sw(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--pairwise")) return cmd_sw_pairwise(argc, argv);
     sw_opts o;
     sw_parse(argc, argv, &o);
     otg_threads_set(cli_comm() && o.threads == 0 ? 1 : (int)o.threads); /* mpirun: 1 per rank */
