@@ -211,7 +211,8 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, requ
     u_values (n,) and v_values (m,), or batched (n, k) and (m, k) (one problem per column, result
     (k,)); weights (n,) / (m,) (or (n, k) / (m, k)), uniform when None, normalised to sum 1.
     p >= 1. require_sort is accepted for POT compatibility (otgen always sorts). Computed in
-    float32 with double accumulation; returned in the input dtype."""
+    float32 with double accumulation (float64 values shifted by their common mean first);
+    returned in the input dtype."""
     dt = out_dtype(u_values, v_values, u_weights, v_weights)
     u, v = np.asarray(u_values), np.asarray(v_values)
     p = _p_value(p)
@@ -230,6 +231,13 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, requ
 
 
 def _w1d(u, v, uw, vw, p):
+    u, v = np.asarray(u), np.asarray(v)
+    if (u.dtype not in (np.float32, np.float16) or v.dtype not in (np.float32, np.float16)) and \
+            u.dtype.kind in "fiub" and v.dtype.kind in "fiub" and u.size and v.size:
+        uu, vv = u.astype(np.float64), v.astype(np.float64)
+        if np.isfinite(uu).all() and np.isfinite(vv).all():  # the common shift (see _clouds_f32)
+            mu = np.concatenate([uu.ravel(), vv.ravel()]).mean()
+            u, v = uu - mu, vv - mu
     s, t = as_f32(u, "u_values", 1), as_f32(v, "v_values", 1)
     a = None if uw is None else as_f32(uw, "u_weights", 1)
     b = None if vw is None else as_f32(vw, "v_weights", 1)

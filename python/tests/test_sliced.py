@@ -260,6 +260,8 @@ def test_float64_offset_data_match_pot():
     assert otgen.energy_distance(X, Y, exact=True) == pytest.approx(exact, rel=1e-4)
     M = otgen.sliced_wasserstein_pairwise([X, Y, X + 0.05], projections=D)
     assert M[0, 1] == pytest.approx(ref, rel=1e-4)
+    u, v = X[:, 0], Y[:, 1]
+    assert otgen.wasserstein_1d(u, v, p=2) == pytest.approx(ot.wasserstein_1d(u, v, p=2), rel=1e-4)
 
 
 def test_pairwise_equals_separate_calls(rng):
