@@ -56,12 +56,17 @@ static const char *USAGE =
     "bit for bit for float32 files (float64 files: all clouds are shifted by their common mean in\n"
     "double before float32, which changes only the rounding). Prints one summary line.\n";
 
+static _Noreturn void out_of_memory(void) {
+    fprintf(stderr, "otgen sw: out of memory\n");
+    exit(OTG_EXIT_FAIL);
+}
+
 /* The clouds [n_k, d] from the files (or one [K, n, d] file), centred when float64; *k clouds
  * as views into *owned[]; exits 2 on bad input. */
 static otg_tensor *read_clouds(char **paths, int n_paths, otg_tensor ***owned, int *k) {
     otg_tensor **t = calloc((size_t)n_paths, sizeof *t);
     double **wide = calloc((size_t)n_paths, sizeof *wide);
-    if (!t || !wide) cli_usage_error("sw", "out of memory");
+    if (!t || !wide) out_of_memory();
     for (int c = 0; c < n_paths; c++) {
         if (otg_npy_read_f64(paths[c], 1, &t[c], &wide[c]) != OTG_OK)
             cli_usage_error("sw", "%s", otg_last_error());
@@ -85,7 +90,7 @@ static otg_tensor *read_clouds(char **paths, int n_paths, otg_tensor ***owned, i
     if (n_paths == 1 && *k < 2)
         cli_usage_error("sw", "--pairwise: %s holds K = %d cloud, need 2 or more", paths[0], *k);
     otg_tensor *clouds = calloc((size_t)*k, sizeof *clouds);
-    if (!clouds) cli_usage_error("sw", "out of memory");
+    if (!clouds) out_of_memory();
     for (int c = 0; c < *k; c++) {
         const otg_tensor *s = n_paths == 1 ? t[0] : t[c];
         const int64_t n = n_paths == 1 ? s->shape[1] : s->shape[0], d = s->shape[s->ndim - 1];
