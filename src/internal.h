@@ -17,6 +17,7 @@ otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(p
  * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
  * does not depend on io); io's otg_npy_read is the public face of the same format. */
 otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out);
+otg_status otgi_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64);
 
 /* Broken invariant: print file:line and abort, in release builds too. Keep out of inner loops. */
 #define OTG_ASSERT(cond)                                                                           \

@@ -643,6 +643,186 @@ static void test_sliced_energy_estimates_the_distance(void **state) {
     otg_tensor_free(x1);
 }
 
+/* grad [n, d] = (c_d / L) sum_l theta_l d ED_1 / d p_il by the O(n (n + m)) sign sums over the
+ * double projections: 2 sum_j sign(p_i - q_j) / (n m) - 2 sum_k sign(p_i - p_k) / (n (n - 1)). */
+static void energy_grad_brute(const otg_tensor *x, const otg_tensor *y, const otg_tensor *th,
+                              double *grad) {
+    const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1], L = th->shape[1];
+    double *px = malloc((size_t)n * sizeof *px), *py = malloc((size_t)m * sizeof *py);
+    const double c = otg_sliced_energy_constant(d);
+    for (int64_t i = 0; i < n * d; i++)
+        grad[i] = 0.0;
+    for (int64_t l = 0; l < L; l++) {
+        project_column(x, th, l, px), project_column(y, th, l, py);
+        for (int64_t i = 0; i < n; i++) {
+            double sx = 0.0, sy = 0.0;
+            for (int64_t j = 0; j < m; j++)
+                sy += px[i] > py[j] ? 1.0 : px[i] < py[j] ? -1.0 : 0.0;
+            for (int64_t k = 0; k < n; k++)
+                sx += px[i] > px[k] ? 1.0 : px[i] < px[k] ? -1.0 : 0.0;
+            const double g = 2.0 * sy / (double)(n * m) - 2.0 * sx / (double)(n * (n - 1));
+            for (int64_t k = 0; k < d; k++)
+                grad[i * d + k] += c / (double)L * g * (double)th->data[k * L + l];
+        }
+    }
+    free(px), free(py);
+}
+
+/* The gradient of the sliced energy against the brute-force sign sums and central finite
+ * differences (steps exactly representable; the value is piecewise linear in the projections, so
+ * away from crossings the difference quotient is the derivative); the same bits on 1 and 2
+ * threads; the value unchanged by asking for the gradient. */
+static void test_sliced_energy_gradient(void **state) {
+    (void)state;
+    enum { N = 7, M = 9, D = 3, L = 5 };
+    otg_tensor *x = normal_cloud(N, D, 0.0, 11), *y = normal_cloud(M, D, 0.4, 12);
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){D, L});
+    otg_rng r = otg_rng_make(13, 3);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, D, L, th->data), OTG_OK);
+    float grad[N * D], grad2[N * D];
+    double want[N * D];
+    otg_sliced_energy_result res, plain;
+    int threads = otg_threads_get();
+    otg_threads_set(1);
+    assert_int_equal(otg_sliced_energy_grad(x, y, th, &res, NULL, grad), OTG_OK);
+    otg_threads_set(2);
+    assert_int_equal(otg_sliced_energy_grad(x, y, th, &res, NULL, grad2), OTG_OK);
+    otg_threads_set(threads);
+    assert_memory_equal(grad, grad2, sizeof grad);
+    assert_int_equal(otg_sliced_energy(x, y, th, &plain, NULL), OTG_OK);
+    assert_memory_equal(&plain.value, &res.value, sizeof res.value);
+    energy_grad_brute(x, y, th, want);
+    double gmax = 0.0;
+    for (int i = 0; i < N * D; i++) {
+        assert_true(fabs((double)grad[i] - want[i]) < 1e-6 * (1.0 + fabs(want[i])));
+        gmax = fmax(gmax, fabs(want[i]));
+    }
+    assert_true(gmax > 1e-2); /* not a vacuous comparison */
+    for (int i = 0; i < N * D; i++) {
+        const float x0 = x->data[i], xp = x0 + 1e-4f, xm = x0 - 1e-4f;
+        otg_sliced_energy_result a, b;
+        x->data[i] = xp;
+        assert_int_equal(otg_sliced_energy(x, y, th, &a, NULL), OTG_OK);
+        x->data[i] = xm;
+        assert_int_equal(otg_sliced_energy(x, y, th, &b, NULL), OTG_OK);
+        x->data[i] = x0;
+        const double fd = (a.value - b.value) / ((double)xp - (double)xm);
+        assert_true(fabs(fd - (double)grad[i]) < 2e-3);
+    }
+    otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th);
+}
+
+/* d = 2 with L evenly spaced directions on the half circle (a midpoint rule for E_theta, error
+ * O(1 / L^2)): the sliced value equals the O(n^2) energy distance to 1e-5 relative. */
+static void test_sliced_energy_quadrature(void **state) {
+    (void)state;
+    enum { N = 200, M = 150, L = 8192 };
+    otg_tensor *x = normal_cloud(N, 2, 0.0, 14), *y = normal_cloud(M, 2, 0.5, 15);
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){2, L});
+    for (int l = 0; l < L; l++) {
+        const double phi = 3.14159265358979323846 * (l + 0.5) / L;
+        th->data[l] = (float)cos(phi), th->data[L + l] = (float)sin(phi);
+    }
+    double exact;
+    otg_sliced_energy_result res;
+    assert_int_equal(otg_energy_distance(x, y, &exact), OTG_OK);
+    assert_int_equal(otg_sliced_energy(x, y, th, &res, NULL), OTG_OK);
+    assert_true(exact > 0.05);
+    assert_true(fabs(res.value - exact) < 1e-5 * exact);
+    otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th);
+}
+
+/* The loss op: finite differences through a matmul (otg_ad_check_fd), and its value is
+ * otg_sliced_energy's. */
+static void test_sliced_energy_loss_op(void **state) {
+    (void)state;
+    const int64_t n = 9, k = 3, d = 2, L = 6;
+    otg_graph *g = otg_graph_new();
+    otg_node *z = otg_input(g, 2, (int64_t[]){n, k}, 0), *y = otg_input(g, 2, (int64_t[]){n, d}, 0);
+    otg_node *w = otg_param(g, 2, (int64_t[]){k, d});
+    otg_sliced_energy_loss_ctx ctx = {0};
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){d, L});
+    otg_rng r = otg_rng_make(78, 0);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, d, L, th->data), OTG_OK);
+    ctx.theta = th;
+    otg_node *xw = otg_matmul(g, z, w), *loss = otg_sliced_energy_loss(g, xw, y, &ctx);
+    assert_non_null(loss);
+    assert_null(otg_sliced_energy_loss(g, xw, z, &ctx)); /* d 2 against 3 */
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    otg_rng_fill_normal(&r, n * k, otg_node_data(z));
+    otg_rng_fill_normal(&r, n * d, otg_node_data(y));
+    otg_rng_fill_normal(&r, k * d, otg_node_data(w));
+    otg_node *leaves[1] = {w};
+    otg_ad_fd_opts o = {.h = 1e-3f, .rtol = 1e-2, .atol = 2e-3, .seed = 5};
+    otg_ad_fd_report rep;
+    assert_int_equal(otg_ad_check_fd(g, loss, leaves, 1, &o, &rep), OTG_OK);
+    assert_true(rep.max_err <= 1.0 && rep.wrong2_err > 1.0);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    otg_tensor xt = otg_tensor_view(otg_node_data(xw), 2, (int64_t[]){n, d});
+    otg_tensor yt = otg_tensor_view(otg_node_data(y), 2, (int64_t[]){n, d});
+    otg_sliced_energy_result res;
+    assert_int_equal(otg_sliced_energy(&xt, &yt, th, &res, NULL), OTG_OK);
+    assert_true(otg_node_data(loss)[0] == (float)res.value);
+    assert_true(ctx.result.n_directions == L);
+    otg_graph_free(g);
+    otg_sliced_energy_loss_release(&ctx);
+    otg_tensor_free(th);
+}
+
+/* ---- SW over many clouds ------------------------------------------------------------------- */
+
+/* Every entry of otg_sw_pairwise against a separate otg_sw call, bit for bit: equal and unequal
+ * sizes, more than one row block (512) and two direction chunks (L = 300), on 1 and 2 threads and
+ * another chunk; a symmetric matrix with a zero diagonal. */
+static void test_sw_pairwise_equals_separate_calls(void **state) {
+    (void)state;
+    enum { K = 5, D = 4, L = 300 };
+    const int64_t sizes[K] = {600, 600, 37, 1030, 37};
+    otg_tensor *c[K], clouds[K];
+    for (int k = 0; k < K; k++) {
+        c[k] = normal_cloud(sizes[k], D, 0.2 * k, 20 + (uint64_t)k);
+        clouds[k] = *c[k];
+    }
+    otg_tensor *th = otg_tensor_new(2, (int64_t[]){D, L});
+    otg_rng r = otg_rng_make(21, 1);
+    assert_int_equal(otg_sw_directions(&r, OTG_DIR_GAUSSIAN, D, L, th->data), OTG_OK);
+    otg_sw_opts o = otg_sw_opts_default();
+    o.p = 1.5;
+    double dist[K * K], value[K * K], dist2[K * K];
+    int threads = otg_threads_get();
+    otg_threads_set(1);
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist, value), OTG_OK);
+    otg_threads_set(2);
+    o.chunk = 512;
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist2, NULL), OTG_OK);
+    assert_memory_equal(dist, dist2, sizeof dist);
+    o.chunk = 256;
+    otg_sw_workspace *ws = otg_sw_workspace_new();
+    for (int i = 0; i < K; i++) {
+        assert_true(dist[i * K + i] == 0.0 && value[i * K + i] == 0.0);
+        for (int j = i + 1; j < K; j++) {
+            otg_sw_result res;
+            assert_int_equal(otg_sw(ws, c[i], NULL, c[j], NULL, th, &o, &res, NULL, NULL), OTG_OK);
+            assert_memory_equal(&dist[i * K + j], &res.distance, sizeof(double));
+            assert_memory_equal(&value[i * K + j], &res.value, sizeof(double));
+            assert_memory_equal(&dist[j * K + i], &res.distance, sizeof(double));
+            assert_true(res.distance > 0.0);
+        }
+    }
+    otg_threads_set(threads);
+    /* bad input */
+    assert_int_equal(otg_sw_pairwise(clouds, 1, th, &o, dist, NULL), OTG_EINVAL);
+    otg_tensor *bad = normal_cloud(10, D + 1, 0.0, 3);
+    otg_tensor mixed[2] = {*c[0], *bad};
+    assert_int_equal(otg_sw_pairwise(mixed, 2, th, &o, dist, NULL), OTG_ESHAPE);
+    o.p = 0.5;
+    assert_int_equal(otg_sw_pairwise(clouds, K, th, &o, dist, NULL), OTG_EINVAL);
+    otg_sw_workspace_free(ws);
+    for (int k = 0; k < K; k++)
+        otg_tensor_free(c[k]);
+    otg_tensor_free(th), otg_tensor_free(bad);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_against_qsort),
@@ -660,6 +840,10 @@ int main(void) {
         cmocka_unit_test(test_sw_bad_input),
         cmocka_unit_test(test_sliced_energy_formula),
         cmocka_unit_test(test_sliced_energy_estimates_the_distance),
+        cmocka_unit_test(test_sliced_energy_gradient),
+        cmocka_unit_test(test_sliced_energy_quadrature),
+        cmocka_unit_test(test_sliced_energy_loss_op),
+        cmocka_unit_test(test_sw_pairwise_equals_separate_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

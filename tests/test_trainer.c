@@ -229,6 +229,35 @@ static void test_divergence_is_reported_and_not_applied(void **state) {
     otg_trainer_free(t);
 }
 
+/* --loss energy: the step's loss is the sliced energy estimate (a finite number with a standard
+ * error and no sort ties), training lowers the validation SW on moons, the config JSON says what
+ * the loss is, and an unknown loss name is refused naming --loss. */
+static void test_energy_loss(void **state) {
+    (void)state;
+    otg_train_config c = small(300);
+    snprintf(c.loss, sizeof c.loss, "energy");
+    c.projections = 16, c.lr = 3e-3;
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    double v0, v1;
+    assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+    otg_train_row row;
+    for (int k = 0; k < 300; k++)
+        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    assert_true(isfinite(row.loss) && row.loss_stderr > 0.0 && row.sort_ties == 0);
+    assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+    if (!(v1 < 0.6 * v0)) fail_msg("val_sw %g -> %g", v0, v1);
+    char *js = otg_train_config_to_json(otg_trainer_config(t));
+    assert_non_null(strstr(js, "sliced energy distance"));
+    free(js);
+    otg_trainer_free(t);
+    snprintf(c.loss, sizeof c.loss, "mmd");
+    otg_trainer *bad = NULL;
+    assert_int_equal(otg_trainer_create(&c, &bad), OTG_EINVAL);
+    assert_null(bad);
+    assert_non_null(strstr(otg_last_error(), "--loss"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
@@ -236,6 +265,7 @@ int main(void) {
         cmocka_unit_test(test_run_equals_hand_loop_and_resume),
         cmocka_unit_test(test_load_and_sample_are_deterministic),
         cmocka_unit_test(test_divergence_is_reported_and_not_applied),
+        cmocka_unit_test(test_energy_loss),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

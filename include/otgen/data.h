@@ -69,6 +69,11 @@ const char *otg_source_name(const otg_source *s);
  * from a finite set (an unbiased 32-bit index per row). The draws consume rng only (never a
  * global state) and do not depend on the thread count. OTG_EINVAL on NULL arguments or n < 0. */
 OTG_NODISCARD otg_status otg_source_sample(otg_source *s, otg_rng *rng, int64_t n, float *out);
+/* The row indices rows [n] that otg_source_sample would copy from a finite source, drawing the
+ * same numbers from rng (so the two calls on copies of one stream agree): for callers that keep
+ * the rows in another precision (otgen eval's float64 data files). OTG_EINVAL for a law. */
+OTG_NODISCARD otg_status otg_source_sample_index(otg_source *s, otg_rng *rng, int64_t n,
+                                                 int64_t *rows);
 
 #ifdef __cplusplus
 }

@@ -16,11 +16,19 @@ extern "C" {
  * OTG_EIO (cannot open/read), OTG_EFORMAT (bad magic, header, dtype, Fortran order, shape not
  * matching the file size). On error *out is NULL. */
 OTG_NODISCARD otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out);
+/* As otg_npy_read; when the file holds float64 ('<f8') and f64 is not NULL, *f64 also receives
+ * the values as read [numel] (malloc'ed, the caller frees; NULL for a float32 file or on error),
+ * for callers that keep double precision (otgen sw centres float64 clouds before rounding). */
+OTG_NODISCARD otg_status otg_npy_read_f64(const char *path, int require_finite, otg_tensor **out,
+                                          double **f64);
 
 /* Writes t as a v1.0 NPY file of little-endian float32 ('<f4'), C order. Written to a temporary
  * file in the same directory, flushed to disk, then renamed, so a reader never sees a partial
  * file. Refuses (OTG_EIO) to replace an existing file unless overwrite is nonzero. */
 OTG_NODISCARD otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite);
+/* The same for double data [shape] (ndim 1 to 4) as float64 ('<f8'): otgen sw --pairwise. */
+OTG_NODISCARD otg_status otg_npy_write_f64(const char *path, const double *data, int ndim,
+                                           const int64_t *shape, int overwrite);
 
 /* ---- checkpoints (.otg) ---------------------------------------------------------------------
  * Layout: "OTGCKPT\0", uint32 version (1), uint32 header length, the JSON header (model spec,

@@ -88,6 +88,21 @@ OTG_NODISCARD otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, 
                                      const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
                                      const int64_t *row_off, double *per_dir, otg_comm *comm);
 
+/* ---- SW over many clouds -------------------------------------------------------------------- */
+
+/* SW between every pair of the K >= 2 clouds clouds[k] [n_k, d] (uniform weights; sizes may
+ * differ) along the shared columns of theta [d, L]: every cloud is projected and sorted once per
+ * direction (K sorts per direction, not K (K - 1)), then all K (K - 1) / 2 values W_p^p come from
+ * the sorted projections. dist [K, K] (row-major) receives SW_p = (SW_p^p)^(1/p) with a zero
+ * diagonal and value [K, K] (or NULL) SW_p^p; entry (i, j), i < j, has the bits of
+ * otg_sw(clouds[i], NULL, clouds[j], NULL, theta, opts) for any thread count and chunk. Peak
+ * memory O(chunk sum_k n_k + K^2 L) floats/doubles. Non-finite points give non-finite entries.
+ * OTG_EINVAL (K < 2, p < 1, chunk < 1, NULL), OTG_ESHAPE (a cloud not [n, d] with theta's d),
+ * OTG_ENOMEM. */
+OTG_NODISCARD otg_status otg_sw_pairwise(const otg_tensor *clouds, int64_t K,
+                                         const otg_tensor *theta, const otg_sw_opts *opts,
+                                         double *dist, double *value);
+
 /* ---- max-sliced ----------------------------------------------------------------------------- */
 
 /* max_l W_p^p(theta_l) over the columns of theta (POT's max-sliced on sampled directions);
@@ -129,6 +144,14 @@ typedef struct {
 OTG_NODISCARD otg_status otg_sliced_energy(const otg_tensor *x, const otg_tensor *y,
                                            const otg_tensor *theta, otg_sliced_energy_result *res,
                                            double *per_dir);
+/* As otg_sliced_energy, and grad_x [n, d] (or NULL) receives d value / d x, overwritten: a
+ * selection of the Clarke subdifferential (at equal projections ties are broken by index among x
+ * and sign(0) = 0 against y), from the ranks in the same sorts, O((n + m) log(n + m)) per
+ * direction plus a GEMM. Thread-count invariant. Errors as otg_sliced_energy. */
+OTG_NODISCARD otg_status otg_sliced_energy_grad(const otg_tensor *x, const otg_tensor *y,
+                                                const otg_tensor *theta,
+                                                otg_sliced_energy_result *res, double *per_dir,
+                                                float *grad_x);
 /* c_d = sqrt(pi) Gamma((d + 1) / 2) / Gamma(d / 2): |z| = c_d E_theta |<theta, z>|. */
 double otg_sliced_energy_constant(int64_t d);
 
@@ -148,6 +171,21 @@ typedef struct {
  * to x only (y is data). ctx must outlive the graph; free ctx->grad_x with otg_sw_loss_release. */
 otg_node *otg_sw_loss(otg_graph *g, otg_node *x, otg_node *y, otg_sw_loss_ctx *ctx);
 void otg_sw_loss_release(otg_sw_loss_ctx *ctx);
+
+/* Context of a sliced-energy loss node, as otg_sw_loss_ctx: theta [d, L] (borrowed, unit
+ * directions) set before each forward; result holds the last forward's figures. */
+typedef struct {
+    const otg_tensor *theta; /* borrowed */
+    otg_sliced_energy_result result;
+    float *grad_x; /* [n, d], owned by the node's context (allocated at build) */
+} otg_sliced_energy_loss_ctx;
+
+/* loss [1] = the sliced energy distance between x [n, d] and y [m, d] (n, m >= 2) along theta
+ * (otg_sliced_energy_grad), the gradient to x only. ctx must outlive the graph; free
+ * ctx->grad_x with otg_sliced_energy_loss_release. NULL (otg_last_error) on bad shapes. */
+otg_node *otg_sliced_energy_loss(otg_graph *g, otg_node *x, otg_node *y,
+                                 otg_sliced_energy_loss_ctx *ctx);
+void otg_sliced_energy_loss_release(otg_sliced_energy_loss_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,8 @@ typedef struct {
     char activation[16]; /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
     char output[16];     /* output activation; auto = sigmoid for images, else none ["auto"] */
     int64_t channels;    /* cnn/rescnn channels [32] */
-    char loss[16];       /* "sw" (SW_p^p, the only one) ["sw"] */
+    char loss[16];       /* "sw" (SW_p^p) or "energy" (the sliced energy distance, with
+                          * --projections fresh directions; one process only) ["sw"] */
     double p;            /* order of the SW loss [2] */
     int64_t projections; /* fresh directions per step [128] */
     char directions_kind[16]; /* gaussian or orthogonal ["gaussian"] */
@@ -187,6 +188,9 @@ void otg_metrics_close(otg_metrics *m);
 /* dir/loss.png from dir/metrics.csv: the batch loss as SW_p (loss^(1/p)) and the validation SW_p
  * against step, log y (one quantity on the axis). */
 OTG_NODISCARD otg_status otg_metrics_plot(const char *dir, double p);
+/* As otg_metrics_plot for the config's --loss: "sw" draws the same chart; "energy" (a batch loss
+ * that is not an SW) draws the validation SW_p alone. OTG_EINVAL on another name. */
+OTG_NODISCARD otg_status otg_metrics_plot_loss(const char *dir, double p, const char *loss);
 
 /* ---- the whole run: built only on the calls above; copy and adapt it (src/train/run.c) ---- */
 typedef struct {

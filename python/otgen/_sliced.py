@@ -7,7 +7,28 @@ from ._lib import (as_f32, check, check_finite, exception, ffi, fptr, lib, out_d
                    workspace)
 
 __all__ = ["energy_distance", "sliced_wasserstein_distance", "max_sliced_wasserstein_distance", "sw_value_and_grad",
-           "wasserstein_1d", "get_random_projections"]
+           "sliced_wasserstein_pairwise", "wasserstein_1d", "get_random_projections"]
+
+
+def _clouds_f32(clouds, names):
+    """The point clouds as float32 (as_f32, 2-D). When any is not float32/float16 (float64, ints),
+    all are first shifted by the common mean of all their rows, computed in float64: SW, its
+    gradient and the energy distance are invariant under a common translation, so only the
+    rounding changes and data far from the origin (1e6 + 0.1 N(0, 1)) keep their digits."""
+    arrs = [np.asarray(c) for c in clouds]
+    for a, name in zip(arrs, names):
+        if a.dtype.kind not in "fiub":
+            raise ValueError("%s: expected a real array, got dtype %s" % (name, a.dtype))
+        if a.ndim != 2:
+            raise ValueError("%s: expected a 2-D array, got shape %s" % (name, a.shape))
+    if all(a.dtype in (np.float32, np.float16) for a in arrs) or \
+            len({a.shape[1] for a in arrs}) != 1 or any(a.size == 0 for a in arrs):
+        return [as_f32(a, name, 2) for a, name in zip(arrs, names)]
+    wide = [a.astype(np.float64, copy=False) for a in arrs]
+    if not all(np.isfinite(w).all() for w in wide):  # the checks downstream name the array
+        return [as_f32(a, name, 2) for a, name in zip(arrs, names)]
+    mu = np.concatenate(wide).mean(axis=0)
+    return [as_f32(w - mu, name, 2) for w, name in zip(wide, names)]
 
 
 def _seed_value(seed):
@@ -55,7 +76,7 @@ def get_random_projections(d, n_projections, seed=None, kind="gaussian"):
 
 
 def _prepare(X_s, X_t, a, b, n_projections, projections, seed, kind="gaussian"):
-    xs, xt = as_f32(X_s, "X_s", 2), as_f32(X_t, "X_t", 2)
+    xs, xt = _clouds_f32([X_s, X_t], ["X_s", "X_t"])
     if xs.shape[1] != xt.shape[1]:
         raise ValueError("X_s and X_t must have the same number of dimensions {} and {} "
                          "respectively given".format(xs.shape[1], xt.shape[1]))
@@ -127,8 +148,9 @@ def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
     The mean is over the L columns actually used (POT 0.8.2 divides by n_projections even when
     the given projections have another number of columns). Computed in float32 (inputs of another
     dtype or layout are converted once); the value is returned in the input's dtype (float64
-    unless every input is float32). Raises ValueError on NaN/Inf input, bad shapes, p < 1 or zero
-    projections."""
+    unless every input is float32). float64 clouds are first shifted by their common mean (in
+    float64), which changes nothing but the rounding: offset data keep their digits. Raises
+    ValueError on NaN/Inf input, bad shapes, p < 1 or zero projections."""
     dt = out_dtype(X_s, X_t, a, b, projections)
     xs, xt, wa, wb, theta = _prepare(X_s, X_t, a, b, n_projections, projections, seed)
     p = _p_value(p)
@@ -189,7 +211,8 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, requ
     u_values (n,) and v_values (m,), or batched (n, k) and (m, k) (one problem per column, result
     (k,)); weights (n,) / (m,) (or (n, k) / (m, k)), uniform when None, normalised to sum 1.
     p >= 1. require_sort is accepted for POT compatibility (otgen always sorts). Computed in
-    float32 with double accumulation; returned in the input dtype."""
+    float32 with double accumulation (float64 values shifted by their common mean first);
+    returned in the input dtype."""
     dt = out_dtype(u_values, v_values, u_weights, v_weights)
     u, v = np.asarray(u_values), np.asarray(v_values)
     p = _p_value(p)
@@ -208,6 +231,13 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, requ
 
 
 def _w1d(u, v, uw, vw, p):
+    u, v = np.asarray(u), np.asarray(v)
+    if (u.dtype not in (np.float32, np.float16) or v.dtype not in (np.float32, np.float16)) and \
+            u.dtype.kind in "fiub" and v.dtype.kind in "fiub" and u.size and v.size:
+        uu, vv = u.astype(np.float64), v.astype(np.float64)
+        if np.isfinite(uu).all() and np.isfinite(vv).all():  # the common shift (see _clouds_f32)
+            mu = np.concatenate([uu.ravel(), vv.ravel()]).mean()
+            u, v = uu - mu, vv - mu
     s, t = as_f32(u, "u_values", 1), as_f32(v, "v_values", 1)
     a = None if uw is None else as_f32(uw, "u_weights", 1)
     b = None if vw is None else as_f32(vw, "v_weights", 1)
@@ -236,7 +266,7 @@ def energy_distance(X, Y, n_projections=1024, projections=None, seed=None, kind=
     {"projections": theta, "stderr": the Monte-Carlo standard error, "projected_energies": the
     1-D energy distances before the factor c_d}. Computed in float32 inputs, double sums; returns a
     Python float. Raises ValueError on NaN/Inf input, bad shapes or fewer than 2 points."""
-    x, y = as_f32(X, "X", 2), as_f32(Y, "Y", 2)
+    x, y = _clouds_f32([X, Y], ["X", "Y"])
     if x.shape[1] != y.shape[1]:
         raise ValueError("X and Y must have the same number of dimensions, got %d and %d"
                          % (x.shape[1], y.shape[1]))
@@ -265,3 +295,52 @@ def energy_distance(X, Y, n_projections=1024, projections=None, seed=None, kind=
         return float(res.value), {"projections": theta, "stderr": float(res.stderr_value),
                                   "projected_energies": per_dir}
     return float(res.value)
+
+
+def sliced_wasserstein_pairwise(clouds, n_projections=50, p=2, projections=None, seed=None,
+                                kind="gaussian", squared=False):
+    r"""SW_p between every pair of K point clouds along shared directions: a (K, K) array.
+
+    clouds : a sequence of K >= 2 arrays (n_k, d) (sizes may differ; uniform weights) or one
+    (K, n, d) array. The directions are projections (d, L) or n_projections of ``kind`` from
+    otgen's stream for ``seed`` (as sliced_wasserstein_distance). Every cloud is projected and
+    sorted once per direction (K sorts, not K (K - 1)); for float32 clouds entry (i, j) has the
+    bits of the double that ``sliced_wasserstein_distance(clouds[i], clouds[j],
+    projections=theta, p=p)`` computes (before its cast to the input dtype). squared=True returns SW_p^p. The diagonal is 0. float64 clouds
+    are shifted by the common mean of all of them first (see sliced_wasserstein_distance).
+    Returns float64. Raises ValueError on K < 2, mismatched d, NaN/Inf, p < 1."""
+    if isinstance(clouds, np.ndarray) and clouds.ndim == 3:
+        clouds = list(clouds)
+    clouds = list(clouds)
+    if len(clouds) < 2:
+        raise ValueError("clouds: %d cloud(s), need 2 or more" % len(clouds))
+    names = ["clouds[%d]" % k for k in range(len(clouds))]
+    arrs = _clouds_f32(clouds, names)
+    d = arrs[0].shape[1]
+    for a, name in zip(arrs, names):
+        if a.shape[1] != d:
+            raise ValueError("%s has dimension %d, clouds[0] has %d" % (name, a.shape[1], d))
+        if a.shape[0] < 1:
+            raise ValueError("%s: no points" % name)
+        check_finite(name, a)
+    p = _p_value(p)
+    if projections is None:
+        theta = _directions(d, n_projections, seed, kind)
+    else:
+        theta = as_f32(projections, "projections", 2)
+        if theta.shape[0] != d or theta.shape[1] < 1:
+            raise ValueError("projections: expected shape (%d, L >= 1), got %s" % (d, theta.shape))
+    K = len(arrs)
+    ts = ffi.new("otg_tensor[]", K)
+    for k, a in enumerate(arrs):
+        ts[k].data = fptr(a)
+        ts[k].ndim = 2
+        ts[k].shape[0], ts[k].shape[1] = a.shape
+    opts = ffi.new("otg_sw_opts *", lib.otg_sw_opts_default())
+    opts.p = p
+    dist = np.empty((K, K), dtype=np.float64)
+    value = np.empty((K, K), dtype=np.float64)
+    check(lib.otg_sw_pairwise(ts, K, tensor(theta), opts,
+                              ffi.cast("double *", ffi.from_buffer(dist)),
+                              ffi.cast("double *", ffi.from_buffer(value))))
+    return value if squared else dist

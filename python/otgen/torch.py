@@ -4,7 +4,8 @@
 
 replaces the usual sort-based PyTorch code (project, sort both sides, mean of squared
 differences). The kernel works in float32: float32 tensors are read and written in place
-(zero-copy through .numpy()); float64 tensors are rounded to float32 once, the value and
+(zero-copy through .numpy()); float64 tensors are shifted by the common mean of X and Y (in
+float64, which SW does not see) and rounded to float32 once, the value and
 gradients come back as float64 holding float32-accurate numbers (~1e-7 relative), which is why
 torch.autograd.gradcheck needs eps ~ 1e-3 and atol/rtol ~ 1e-3 on this function (see
 docs/python.md). The GIL is released during the kernel."""
@@ -29,6 +30,21 @@ def _f32(t, name):
     return t.detach().to(torch.float32).contiguous().numpy()
 
 
+def _pair_f32(X, Y):
+    """X and Y as float32 arrays (_f32); when either is float64, both are first shifted by their
+    common mean (in float64): SW and its gradients are invariant under a common translation, so
+    only the rounding changes and data far from the origin keep their digits."""
+    x, y = _f32(X, "X"), _f32(Y, "Y")
+    if torch.float64 in (X.dtype, Y.dtype) and X.shape[1] == Y.shape[1] and \
+            X.shape[0] > 0 and Y.shape[0] > 0:
+        Xd, Yd = X.detach().double(), Y.detach().double()
+        mu = torch.cat([Xd, Yd]).mean(0)
+        if bool(torch.isfinite(mu).all()):
+            x = (Xd - mu).to(torch.float32).contiguous().numpy()
+            y = (Yd - mu).to(torch.float32).contiguous().numpy()
+    return x, y
+
+
 def _sw(x, y, theta, p, want_grad):
     grad = np.empty(x.shape, dtype=np.float32) if want_grad else None
     opts = ffi.new("otg_sw_opts *", lib.otg_sw_opts_default())
@@ -49,7 +65,7 @@ class _SlicedWassersteinFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, X, Y, theta, p):
-        x, y = _f32(X, "X"), _f32(Y, "Y")
+        x, y = _pair_f32(X, Y)
         th = theta.detach().to(torch.float32).contiguous().numpy()
         need_x, need_y = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         value, gx = _sw(x, y, th, p, need_x)

@@ -129,9 +129,10 @@ static otg_status read_header(FILE *f, const char *path, npy_header *hd) {
     return st;
 }
 
-/* Reads count items of itemsize bytes (little-endian) into out as float32. */
+/* Reads count items of itemsize bytes (little-endian) into out as float32; float64 items also
+ * into f64 [count] when it is not NULL. */
 static otg_status read_data(FILE *f, const char *path, const npy_header *hd, int64_t count,
-                            float *out) {
+                            float *out, double *f64) {
     if (hd->itemsize == 4) {
         if (fread(out, 4, (size_t)count, f) != (size_t)count) goto truncated;
         return OTG_OK;
@@ -140,6 +141,7 @@ static otg_status read_data(FILE *f, const char *path, const npy_header *hd, int
     for (int64_t done = 0; done < count;) {
         size_t k = (size_t)(count - done < 1024 ? count - done : 1024);
         if (fread(buf, 8, k, f) != k) goto truncated;
+        if (f64) memcpy(f64 + done, buf, k * sizeof *buf);
         for (size_t i = 0; i < k; i++)
             out[done + (int64_t)i] = (float)buf[i];
         done += (int64_t)k;
@@ -163,8 +165,14 @@ static otg_status check_size(FILE *f, const char *path, const npy_header *hd, in
 }
 
 otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out) {
+    return otgi_npy_read_f64(path, require_finite, out, NULL);
+}
+
+otg_status otgi_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64) {
     if (!out) return otgi_fail(OTG_EINVAL, "npy_read: NULL output");
     *out = NULL;
+    if (f64) *f64 = NULL;
+    double *wide = NULL;
     if (!path) return otgi_fail(OTG_EINVAL, "npy_read: NULL path");
     FILE *f = fopen(path, "rb");
     if (!f) return otgi_fail(OTG_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -177,7 +185,9 @@ otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out)
             st = otgi_fail(OTG_EFORMAT, "%s: shape too large", path);
     if (st == OTG_OK) st = check_size(f, path, &hd, count);
     if (st == OTG_OK && !(t = otg_tensor_new(hd.ndim, hd.shape))) st = OTG_ENOMEM;
-    if (st == OTG_OK) st = read_data(f, path, &hd, count, t->data);
+    if (st == OTG_OK && f64 && hd.itemsize == 8 && !(wide = malloc((size_t)count * sizeof *wide)))
+        st = otgi_fail(OTG_ENOMEM, "%s: out of memory for the float64 values", path);
+    if (st == OTG_OK) st = read_data(f, path, &hd, count, t->data, wide);
     if (st == OTG_OK && require_finite) {
         for (int64_t i = 0; i < count && st == OTG_OK; i++)
             if (!isfinite(t->data[i])) {
@@ -197,8 +207,10 @@ otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out)
     fclose(f);
     if (st != OTG_OK) {
         otg_tensor_free(t);
+        free(wide);
         return st;
     }
     *out = t;
+    if (f64) *f64 = wide;
     return OTG_OK;
 }

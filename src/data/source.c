@@ -160,6 +160,17 @@ static void sample_rows(const otg_source *s, otg_rng *rng, int64_t n, float *out
     }
 }
 
+otg_status otg_source_sample_index(otg_source *s, otg_rng *rng, int64_t n, int64_t *rows) {
+    if (!s || !rng || (n > 0 && !rows))
+        return otgi_fail(OTG_EINVAL, "source_sample_index: NULL argument");
+    if (s->law >= 0 || n < 0)
+        return otgi_fail(OTG_EINVAL, "source_sample_index: %s has no rows (or n < 0)", s->name);
+    const uint32_t size = (uint32_t)s->data->shape[0];
+    for (int64_t i = 0; i < n; i++) /* the draws of sample_rows */
+        rows[i] = (int64_t)otgi_data_draw_below(rng, size);
+    return OTG_OK;
+}
+
 otg_status otg_source_sample(otg_source *s, otg_rng *rng, int64_t n, float *out) {
     if (!s || !rng || (n > 0 && !out)) return otgi_fail(OTG_EINVAL, "source_sample: NULL argument");
     if (n < 0) return otgi_fail(OTG_EINVAL, "source_sample: n = %lld < 0", (long long)n);

@@ -18,16 +18,21 @@ otg_status otg_npy_read(const char *path, int require_finite, otg_tensor **out) 
     return otgi_npy_read(path, require_finite, out);
 }
 
-/* The v1 header for t: dict padded with spaces so that the data starts at a multiple of 64. */
-static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
+otg_status otg_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64) {
+    return otgi_npy_read_f64(path, require_finite, out, f64);
+}
+
+/* The v1 header for t (descr '<f4' or '<f8'): dict padded with spaces so that the data starts at
+ * a multiple of 64. */
+static size_t format_header(const otg_tensor *t, const char *descr, char *h, size_t cap) {
     char shape[128] = "";
     size_t at = 0;
     for (int i = 0; i < t->ndim; i++)
         at += (size_t)snprintf(shape + at, sizeof shape - at, "%lld,%s", (long long)t->shape[i],
                                i + 1 < t->ndim ? " " : "");
     if (t->ndim > 1) shape[at - 1] = '\0'; /* (n, d) has no trailing comma; (n,) keeps it */
-    int len = snprintf(h + 10, cap - 10,
-                       "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
+    int len = snprintf(h + 10, cap - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                       descr, shape);
     size_t total = 10 + (size_t)len + 1;
     size_t padded = (total + 63) / 64 * 64;
     memset(h + 10 + len, ' ', padded - total);
@@ -38,19 +43,36 @@ static size_t format_header(const otg_tensor *t, char *h, size_t cap) {
     return padded;
 }
 
-otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite) {
-    if (!path || !t || !t->data || t->ndim < 1)
-        return otgi_fail(OTG_EINVAL, "npy_write: NULL argument");
+/* The header of t's shape, then n items of `size` bytes from data, atomically. */
+static otg_status write_npy(const char *path, const otg_tensor *t, const char *descr,
+                            const void *data, size_t size, int overwrite) {
     char h[256], tmp[4096];
     otg_status st = otgi_atomic_begin(path, overwrite, tmp, sizeof tmp);
     if (st != OTG_OK) return st;
-    size_t hlen = format_header(t, h, sizeof h);
+    size_t hlen = format_header(t, descr, h, sizeof h);
     FILE *f = fopen(tmp, "wb");
     if (!f) return otgi_fail(OTG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     int64_t n = otg_tensor_numel(t);
-    int ok = fwrite(h, 1, hlen, f) == hlen && fwrite(t->data, 4, (size_t)n, f) == (size_t)n;
+    int ok = fwrite(h, 1, hlen, f) == hlen && fwrite(data, size, (size_t)n, f) == (size_t)n;
     ok = fflush(f) == 0 && ok;
     ok = (fclose(f) == 0) && ok;
     if (!ok) st = otgi_fail(OTG_EIO, "%s: write failed: %s", path, strerror(errno));
     return otgi_atomic_commit(path, tmp, st);
+}
+
+otg_status otg_npy_write(const char *path, const otg_tensor *t, int overwrite) {
+    if (!path || !t || !t->data || t->ndim < 1)
+        return otgi_fail(OTG_EINVAL, "npy_write: NULL argument");
+    return write_npy(path, t, "<f4", t->data, 4, overwrite);
+}
+
+otg_status otg_npy_write_f64(const char *path, const double *data, int ndim, const int64_t *shape,
+                             int overwrite) {
+    if (!path || !data || !shape || ndim < 1 || ndim > OTG_MAX_DIMS)
+        return otgi_fail(OTG_EINVAL, "npy_write: NULL argument or bad ndim");
+    otg_tensor t = {0}; /* the shape only */
+    t.ndim = ndim;
+    for (int i = 0; i < ndim; i++)
+        t.shape[i] = shape[i];
+    return write_npy(path, &t, "<f8", data, 8, overwrite);
 }

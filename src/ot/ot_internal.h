@@ -88,6 +88,11 @@ static inline int otgi_sw_parallel(const otgi_sw_problem *q, int64_t lc) {
     return (double)(q->n + q->m) * (double)lc * (double)(q->d + 16) >= (double)(1 << 18);
 }
 
+/* Phase A's product: out [ls, rows] (row stride ld) = Theta[:, col0, col0 + ls)^T pts^T for the
+ * points pts [rows, d] and theta [d, L]. otg_sw calls it on blocks of DIR_BLOCK directions
+ * aligned to global indices times PROJ_ROWS rows; the same calls give the same bits (pairwise). */
+void otgi_sw_project_block(const float *theta, int64_t L, int64_t col0, int64_t ls,
+                           const float *pts, int64_t rows, int64_t d, float *out, int64_t ld);
 /* Rows per gradient item of phase C: depends on n only. */
 int64_t otgi_sw_grad_rows(int64_t n);
 /* Grows ws to hold (n, m, chunk, L) with `threads` scratch sets; no-op when it does. */

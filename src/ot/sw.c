@@ -126,9 +126,13 @@ static void sw_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c
     const int64_t l0 = blk * DIR_BLOCK, ls = lc - l0 < DIR_BLOCK ? lc - l0 : DIR_BLOCK;
     const float *pts = (on_y ? q->y : q->x) + r0 * q->d;
     float *out = (on_y ? ws->proj_y : ws->proj_x) + l0 * rows_total + r0;
-    /* out [ls, rows] (row stride rows_total) = Theta[:, c0+l0 ...]^T [ls, d] pts^T [d, rows] */
-    otg_gemm(1, 1, ls, rows, q->d, 1.0f, q->theta + c0 + l0, q->L, pts, q->d, 0.0f, out,
-             rows_total);
+    otgi_sw_project_block(q->theta, q->L, c0 + l0, ls, pts, rows, q->d, out, rows_total);
+}
+
+void otgi_sw_project_block(const float *theta, int64_t L, int64_t col0, int64_t ls,
+                           const float *pts, int64_t rows, int64_t d, float *out, int64_t ld) {
+    /* out [ls, rows] (row stride ld) = Theta[:, col0 ...]^T [ls, d] pts^T [d, rows] */
+    otg_gemm(1, 1, ls, rows, d, 1.0f, theta + col0, L, pts, d, 0.0f, out, ld);
 }
 
 /* Phase C item r: grad rows [r0, r0 + rows) += R[rows, chunk] Theta_chunk^T, by K-blocks. */

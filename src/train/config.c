@@ -31,8 +31,8 @@ static const otg_param_def defs[] = {
     {"output", OTG_PARAM_STR, STR(output), "F",
      "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
-    {"loss", OTG_PARAM_STR, STR(loss), "NAME", "training loss: sw (SW_p^p; the only one so far)", 0,
-     0, 1},
+    {"loss", OTG_PARAM_STR, STR(loss), "NAME",
+     "training loss: sw (SW_p^p) | energy (sliced energy distance; one process)", 0, 0, 1},
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the SW loss SW_p^p", 1, 100, 1},
     {"projections", OTG_PARAM_INT, OFF(projections), "L", "directions per step (fresh each step)",
      1, 1 << 24, 1},
@@ -106,9 +106,14 @@ char *otg_train_config_to_json(const otg_train_config *c) {
     cJSON *o = otgi_params_to_cjson(defs, N_DEFS, c), *r = NULL;
     int ok = o && cJSON_AddStringToObject(o, "version", otg_version()) &&
              (r = cJSON_AddObjectToObject(o, "resolved")) &&
-             cJSON_AddStringToObject(r, "loss",
-                                     "SW_p^p: (1/L) sum_l W_p^p along --projections fresh "
-                                     "gaussian/orthogonal directions, on each batch") &&
+             cJSON_AddStringToObject(
+                 r, "loss",
+                 strcmp(c->loss, "energy")
+                     ? "SW_p^p: (1/L) sum_l W_p^p along --projections fresh "
+                       "gaussian/orthogonal directions, on each batch"
+                     : "sliced energy distance: c_d (1/L) sum_l ED_1 (1-D energy distances, "
+                       "within-sample pairs i != j) along --projections fresh directions, on each "
+                       "batch; --p applies to val_sw only") &&
              cJSON_AddStringToObject(
                  r, "val_sw",
                  "SW_p = (SW_p^p)^(1/p) between --val-n generated points (fixed latents) and "

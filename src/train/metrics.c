@@ -283,7 +283,14 @@ static otg_status read_series(char *text, size_t len, series *r) {
 }
 
 otg_status otg_metrics_plot(const char *dir, double p) {
-    if (!dir) return otgi_fail(OTG_EINVAL, "metrics: NULL directory");
+    return otg_metrics_plot_loss(dir, p, "sw");
+}
+
+otg_status otg_metrics_plot_loss(const char *dir, double p, const char *loss) {
+    if (!dir || !loss) return otgi_fail(OTG_EINVAL, "metrics: NULL directory");
+    const int energy = !strcmp(loss, "energy");
+    if (!energy && strcmp(loss, "sw"))
+        return otgi_fail(OTG_EINVAL, "metrics: loss '%s' (sw or energy)", loss);
     size_t cap = strlen(dir) + 16, len = 0;
     char *csv = otgi_calloc(cap, 1), *png = otgi_calloc(cap, 1), *text = NULL, ylab[64];
     series r = {0};
@@ -305,8 +312,12 @@ otg_status otg_metrics_plot(const char *dir, double p) {
         snprintf(ylab, sizeof ylab, "SW_p (p = %g)", p);
         otg_series ser[2] = {{"training batch (loss^(1/p))", r.s, r.l, r.n},
                              {"validation (val_sw)", r.vs, r.vv, r.nv}};
-        st = otg_plot_lines(png, ser, r.nv > 0 ? 2 : 1, "Training and validation SW_p", "step",
-                            ylab, 0, 1, 1);
+        /* the sliced energy loss is another quantity: the validation SW_p alone */
+        st = energy ? otg_plot_lines(png, ser + 1, 1,
+                                     "Validation SW_p (loss: sliced energy, in metrics.csv)",
+                                     "step", ylab, 0, 1, 1)
+                    : otg_plot_lines(png, ser, r.nv > 0 ? 2 : 1, "Training and validation SW_p",
+                                     "step", ylab, 0, 1, 1);
     }
     free(r.s), free(r.l), free(r.vs), free(r.vv), free(text), free(csv), free(png);
     return st;

@@ -218,7 +218,8 @@ static otg_status run(run_state *r, int resume) {
     r->m = NULL;
     if (st == OTG_OK) {
         draw_samples(r);
-        if (r->writer && otg_metrics_plot(r->dir, otg_trainer_config(r->t)->p) != OTG_OK)
+        if (r->writer && otg_metrics_plot_loss(r->dir, otg_trainer_config(r->t)->p,
+                                               otg_trainer_config(r->t)->loss) != OTG_OK)
             warn(r, "loss.png");
     }
     otg_dir_lock_release(lock);

@@ -30,6 +30,8 @@ struct otg_trainer {
     otg_graph *g;
     otg_node *z, *y, *out, *loss;
     otg_sw_loss_ctx sw;
+    otg_sliced_energy_loss_ctx energy; /* --loss energy */
+    int energy_loss;
     otg_tensor *theta;
     otg_optim *opt;
     otg_schedule sched;

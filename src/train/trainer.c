@@ -93,7 +93,10 @@ static otg_status build_graph(otg_trainer *t) {
     t->theta = otg_tensor_new(2, (int64_t[]){t->dim, c->projections});
     t->sw.theta = t->theta;
     if (!t->sw.ws || !t->theta) return OTG_ENOMEM;
-    t->loss = t->comm ? otgi_trainer_comm_loss(t) : otg_sw_loss(t->g, t->out, t->y, &t->sw);
+    t->energy.theta = t->theta;
+    t->loss = t->comm          ? otgi_trainer_comm_loss(t)
+              : t->energy_loss ? otg_sliced_energy_loss(t->g, t->out, t->y, &t->energy)
+                               : otg_sw_loss(t->g, t->out, t->y, &t->sw);
     if (!t->loss) return wrap(OTG_EINVAL, "loss");
     otg_status st = otg_graph_compile(t->g);
     if (st != OTG_OK) return st;
@@ -164,9 +167,13 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
     t->c = *c;
     t->comm = comm;
     otg_status st = OTG_OK;
-    if (strcmp(c->loss, "sw"))
-        st = otgi_fail(OTG_EINVAL, "train: --loss: '%s' (only sw, the Sliced-Wasserstein loss)",
+    t->energy_loss = !strcmp(c->loss, "energy");
+    if (strcmp(c->loss, "sw") && !t->energy_loss)
+        st = otgi_fail(OTG_EINVAL,
+                       "train: --loss: '%s' (sw: Sliced-Wasserstein, energy: sliced energy)",
                        c->loss);
+    if (st == OTG_OK && t->energy_loss && comm)
+        st = otgi_fail(OTG_EINVAL, "train: --loss energy: one process only (not under mpirun)");
     if (st == OTG_OK && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
         st = wrap(OTG_EINVAL, "--directions-kind");
     if (st == OTG_OK) st = open_sources(t);
@@ -204,6 +211,7 @@ void otg_trainer_free(otg_trainer *t) {
     otg_graph_free(t->g);
     otg_graph_free(t->sg);
     otg_sw_loss_release(&t->sw);
+    otg_sliced_energy_loss_release(&t->energy);
     otg_sw_workspace_free(t->sw.ws);
     otg_sw_workspace_free(t->val_ws);
     otg_optim_free(t->opt);
@@ -229,7 +237,7 @@ static otg_status forward(otg_trainer *t) {
 }
 
 static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, double lr) {
-    const int64_t ties = t->sw.result.ties;
+    const int64_t ties = t->energy_loss ? 0 : t->sw.result.ties; /* energy: ties not counted */
     *row = (otg_train_row){
         .step = t->step + 1,
         .loss = loss,
@@ -240,7 +248,7 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
         .relu_kinks = otg_graph_kink_count_op(t->g, OTG_OP_RELU) +
                       otg_graph_kink_count_op(t->g, OTG_OP_LEAKY_RELU),
         .sort_ties = ties,
-        .loss_stderr = t->sw.result.stderr_value,
+        .loss_stderr = t->energy_loss ? t->energy.result.stderr_value : t->sw.result.stderr_value,
         .time_s = 0.0,
     };
 }

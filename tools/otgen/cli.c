@@ -22,13 +22,48 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 otg_tensor *cli_read_cloud(const char *cmd, const char *path) {
+    return cli_read_cloud_f64(cmd, path, NULL);
+}
+
+otg_tensor *cli_read_cloud_f64(const char *cmd, const char *path, double **f64) {
     otg_tensor *t = NULL;
-    if (otg_npy_read(path, 1, &t) != OTG_OK) cli_usage_error(cmd, "%s", otg_last_error());
+    if (otg_npy_read_f64(path, 1, &t, f64) != OTG_OK) cli_usage_error(cmd, "%s", otg_last_error());
     if (t->ndim == 1 && otg_tensor_reshape(t, 2, (int64_t[]){t->shape[0], 1}) != OTG_OK)
         cli_usage_error(cmd, "%s", otg_last_error());
     if (t->ndim != 2)
         cli_usage_error(cmd, "%s: need a 2-D array [n, d], got %d dimensions", path, t->ndim);
     return t;
+}
+
+int cli_centre_clouds(otg_tensor **t, double **f64, int k) {
+    int wide = 0;
+    for (int c = 0; c < k; c++)
+        wide |= f64[c] != NULL;
+    if (!wide) return 0;
+    const int64_t d = t[0]->shape[t[0]->ndim - 1];
+    double *mu = calloc((size_t)d, sizeof *mu);
+    if (!mu) {
+        fprintf(stderr, "otgen: out of memory\n");
+        exit(OTG_EXIT_FAIL);
+    }
+    int64_t rows = 0;
+    for (int c = 0; c < k; c++) { /* the mean of every row of every cloud, in double */
+        const int64_t n = otg_tensor_numel(t[c]) / d;
+        for (int64_t i = 0; i < n * d; i++)
+            mu[i % d] += f64[c] ? f64[c][i] : (double)t[c]->data[i];
+        rows += n;
+    }
+    for (int64_t j = 0; j < d; j++)
+        mu[j] /= (double)rows;
+    for (int c = 0; c < k; c++) {
+        const int64_t nd = otg_tensor_numel(t[c]);
+        for (int64_t i = 0; i < nd; i++)
+            t[c]->data[i] = (float)((f64[c] ? f64[c][i] : (double)t[c]->data[i]) - mu[i % d]);
+        free(f64[c]);
+        f64[c] = NULL;
+    }
+    free(mu);
+    return 1;
 }
 
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max) {

@@ -17,6 +17,17 @@ _Noreturn void cli_usage_error(const char *cmd, const char *fmt, ...)
 /* A finite point cloud [n, d] from an NPY file (a 1-D array: n points in dimension 1); exits 2
  * naming the file and the problem otherwise. */
 otg_tensor *cli_read_cloud(const char *cmd, const char *path);
+/* As cli_read_cloud; *f64 (f64 may be NULL) receives the file's float64 values [n d] when it
+ * holds float64, NULL for float32 (for cli_centre_clouds). */
+otg_tensor *cli_read_cloud_f64(const char *cmd, const char *path, double **f64);
+/* float64 exactness: when some f64[c] is not NULL, every tensor t[c] (rows along its last
+ * dimension d, shared by all) is replaced by its values minus the common mean of all rows of all
+ * k tensors, computed in double from f64[c] (or from the float32 data where f64[c] is NULL),
+ * then rounded to float32; f64[] is freed and set to NULL. SW, its gradient and the energy
+ * distance are invariant under a common translation, so only the rounding changes: data far from
+ * the origin (1e6 + 0.1 N(0, 1)) keep their digits instead of float32's 0.06. Returns 1 when it
+ * centred, 0 (nothing changed) for float32 input. */
+int cli_centre_clouds(otg_tensor **t, double **f64, int k);
 /* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);
 
@@ -51,6 +62,8 @@ int cli_rank(void);
 
 int cmd_demo(int argc, char **argv);
 int cmd_sw(int argc, char **argv);
+/* otgen sw --pairwise (cmd_sw_pairwise.c), dispatched by cmd_sw when the flag is given. */
+int cmd_sw_pairwise(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -36,11 +36,13 @@ static const char *USAGE =
     "energy distance of Hertrich et al. (2024): c_d times the mean over L directions of the 1-D\n"
     "energy distances of the projections, each from sorted values. Prints energy= (on the scale "
     "of\n"
-    "the exact value) and its Monte-Carlo stderr=; with --exact also exact= (O((n + m)^2 d)).\n";
+    "the exact value) and its Monte-Carlo stderr=; with --exact also exact= (O((n + m)^2 d)).\n"
+    "float64 input is shifted by the common mean (in double) before float32 (the distance is\n"
+    "translation invariant).\n";
 
 /* A cloud of at least 2 points (cli_read_cloud), or exit 2 with the reason. */
-static otg_tensor *read_cloud(const char *path) {
-    otg_tensor *t = cli_read_cloud("energy", path);
+static otg_tensor *read_cloud(const char *path, double **f64) {
+    otg_tensor *t = cli_read_cloud_f64("energy", path, f64);
     if (t->shape[0] < 2) cli_usage_error("energy", "%s: needs at least 2 points", path);
     return t;
 }
@@ -55,11 +57,13 @@ int cmd_energy(int argc, char **argv) {
         cli_usage_error("energy", "--kind: %s", otg_last_error());
     if (otg_threads_set((int)o.threads) != OTG_OK)
         cli_usage_error("energy", "--threads: %s", otg_last_error());
-    otg_tensor *a = read_cloud(pos[0]), *b = read_cloud(pos[1]);
+    double *wide[2];
+    otg_tensor *a = read_cloud(pos[0], &wide[0]), *b = read_cloud(pos[1], &wide[1]);
     const int64_t d = a->shape[1];
     if (b->shape[1] != d)
         cli_usage_error("energy", "%s has dimension %lld, %s has %lld", pos[0], (long long)d,
                         pos[1], (long long)b->shape[1]);
+    cli_centre_clouds((otg_tensor *[]){a, b}, wide, 2); /* float64: shifted by a common mean */
     otg_tensor *th = otg_tensor_new(2, (int64_t[]){d, o.L});
     otg_rng r = otg_rng_make((uint64_t)o.seed, 1);
     otg_sliced_energy_result res;

@@ -63,7 +63,11 @@ static const char *USAGE =
     "float64). Prints one line of key=value pairs on stdout: the value, its Monte-Carlo\n"
     "standard error, and how it was computed. Estimator: SW_p^p = (1/L) sum_l W_p^p along L\n"
     "directions (divided by the number of directions actually used); the distance printed\n"
-    "is (SW_p^p)^(1/p) as POT's sliced_wasserstein_distance, or SW_p^p with --squared.\n";
+    "is (SW_p^p)^(1/p) as POT's sliced_wasserstein_distance, or SW_p^p with --squared.\n"
+    "float64 input: A and B are shifted by their common mean (in double) before rounding to\n"
+    "float32 (SW is translation invariant), so offset data keep their digits.\n"
+    "Many clouds: otgen sw --pairwise C1.npy C2.npy ... --out D.npy (otgen sw --pairwise "
+    "--help).\n";
 
 static void sw_parse(int argc, char **argv, sw_opts *o) {
     *o = (sw_opts){.p = 2.0,
@@ -254,13 +258,18 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
 }
 
 int cmd_sw(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--pairwise")) return cmd_sw_pairwise(argc, argv);
     sw_opts o;
     sw_parse(argc, argv, &o);
     otg_threads_set(cli_comm() && o.threads == 0 ? 1 : (int)o.threads); /* mpirun: 1 per rank */
-    otg_tensor *a = cli_read_cloud("sw", o.a_path), *b = cli_read_cloud("sw", o.b_path);
+    double *wide[2];
+    otg_tensor *a = cli_read_cloud_f64("sw", o.a_path, &wide[0]),
+               *b = cli_read_cloud_f64("sw", o.b_path, &wide[1]);
     if (a->shape[1] != b->shape[1])
         cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
                         (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
+    cli_centre_clouds((otg_tensor *[]){a, b}, wide, 2); /* float64: shifted by a common mean */
     otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
                *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
     const char *dlabel = "";

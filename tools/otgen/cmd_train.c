@@ -23,7 +23,8 @@ static const char *USAGE =
     "usage: otgen train [options]\n"
     "Train a generator by minimising the Sliced-Wasserstein loss SW_p^p (mean over fresh "
     "directions\n"
-    "each step) between its samples and the target. Writes DIR/config.json, metrics.csv (+ "
+    "each step; or the sliced energy distance with --loss energy) between its samples and the\n"
+    "target. Writes DIR/config.json, metrics.csv (+ "
     ".jsonl),\n"
     "checkpoint.otg, samples.png and loss.png. Progress on stderr; a summary line on stdout.\n"
     "Example: otgen train --data moons --steps 2000 --out runs/moons\n";

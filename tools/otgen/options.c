@@ -77,6 +77,11 @@ void params_parse_argv_pos(const char *cmd, const char *usage, const otg_param_d
         pos[i] = argv[first + i];
 }
 
+int params_parse_argv_rest(const char *cmd, const char *usage, const otg_param_def *defs, int n,
+                           void *obj, int argc, char **argv) {
+    return parse_flags(cmd, usage, defs, n, obj, argc, argv, NULL);
+}
+
 char *opts_read_text_file(const char *cmd, const char *path) {
     char *text;
     size_t len;

@@ -19,6 +19,10 @@ void params_parse_argv(const char *cmd, const char *usage, const otg_param_def *
 void params_parse_argv_pos(const char *cmd, const char *usage, const otg_param_def *defs, int n,
                            void *obj, int argc, char **argv, int npos, char **pos,
                            const char *pos_error);
+/* As params_parse_argv, for any number of positional arguments: returns the index of the first
+ * (getopt moves them to the end of argv, in their order). */
+int params_parse_argv_rest(const char *cmd, const char *usage, const otg_param_def *defs, int n,
+                           void *obj, int argc, char **argv);
 /* The --help text of defs with obj's values as defaults, on stdout. */
 void params_print_help(const char *usage, const otg_param_def *defs, int n, const void *obj);
 /* Reads a JSON file (at most 16 MiB) into a NUL-terminated string; exits 2 naming the file when
