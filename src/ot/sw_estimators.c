@@ -49,17 +49,17 @@ otg_sw_estimator_opts otg_sw_estimator_opts_default(void) {
 typedef struct {
     int cv, ucv;         /* a control variate; the upper one */
     double *mx, *my;     /* [d] weighted means of x and y */
-    double *part;        /* [d] per-column-block partial sums */
+    double *part;        /* [2d] per-column second moments of x and y (UCV) */
     double *c, *px, *py; /* [L] C_l, theta_l^T m_x and theta_l^T m_y from the projections */
     double *u, *v;       /* [L] gradient coefficients of W_l and of C_l */
     double c_mean;       /* E_theta C */
     float *keep;         /* [L, n] the projections of x (UCV with gradient) or NULL */
 } est_parts;
 
-/* Grows ws->est to 3d + 5L doubles and ws->keep to `keep` floats; lays out e. */
+/* Grows ws->est to 4d + 5L doubles and ws->keep to `keep` floats; lays out e. */
 static otg_status est_reserve(otg_sw_workspace *ws, int64_t d, int64_t L, int64_t keep,
                               est_parts *e) {
-    const int64_t need = 3 * d + 5 * L;
+    const int64_t need = 4 * d + 5 * L;
     if (need > ws->est_cap) {
         double *p = realloc(ws->est, (size_t)need * sizeof *p);
         if (!p) return otgi_fail(OTG_ENOMEM, "sw: out of memory for the estimator");
@@ -76,89 +76,68 @@ static otg_status est_reserve(otg_sw_workspace *ws, int64_t d, int64_t L, int64_
     return OTG_OK;
 }
 
-enum { COLS = 64 }; /* columns per item of the mean and spread loops */
-
-/* m [d] = sum_i w_i x_i over x [n, d] (w NULL: 1/n); column blocks in parallel, rows in order. */
-static void weighted_mean(const float *x, const double *w, int64_t n, int64_t d, double *m) {
-    const int64_t nb = (d + COLS - 1) / COLS;
-#pragma omp parallel for schedule(static) if (n * d >= (1 << 16))
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t k0 = b * COLS, k1 = k0 + COLS < d ? k0 + COLS : d;
-        for (int64_t k = k0; k < k1; k++)
-            m[k] = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            const double wi = w ? w[i] : 1.0 / (double)n;
-            for (int64_t k = k0; k < k1; k++)
-                m[k] += wi * (double)x[i * d + k];
+/* m [d] = sum_i w_i x_i over x [n, d] (w NULL: 1/n) and, if sq is not NULL, sq [d] =
+ * sum_i w_i x_i^2 per column: rows in order, each an elementwise (vectorised, not reassociated)
+ * update. One pass: second moments instead of centred sums, exact enough here (the projections
+ * the control variate is compared with are float32). */
+static void weighted_moments(const float *x, const double *w, int64_t n, int64_t d, double *m,
+                             double *sq) {
+    for (int64_t k = 0; k < d; k++)
+        m[k] = 0.0;
+    for (int64_t k = 0; sq && k < d; k++)
+        sq[k] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        const double wi = w ? w[i] : 1.0 / (double)n;
+        const float *r = x + i * d;
+#pragma omp simd
+        for (int64_t k = 0; k < d; k++)
+            m[k] += wi * (double)r[k];
+        if (sq) {
+#pragma omp simd
+            for (int64_t k = 0; k < d; k++)
+                sq[k] += wi * (double)r[k] * (double)r[k];
         }
     }
 }
 
-/* sum_i w_i |x_i - m|^2 (the trace of the weighted covariance): column blocks into part [nb],
- * then summed in block order. */
-static double weighted_spread(const float *x, const double *w, int64_t n, int64_t d,
-                              const double *m, double *part) {
-    const int64_t nb = (d + COLS - 1) / COLS;
-#pragma omp parallel for schedule(static) if (n * d >= (1 << 16))
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t k0 = b * COLS, k1 = k0 + COLS < d ? k0 + COLS : d;
-        double s = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            double r = 0.0;
-            for (int64_t k = k0; k < k1; k++)
-                r += ((double)x[i * d + k] - m[k]) * ((double)x[i * d + k] - m[k]);
-            s += (w ? w[i] : 1.0 / (double)n) * r;
-        }
-        part[b] = s;
-    }
-    double t = 0.0;
-    for (int64_t b = 0; b < nb; b++)
-        t += part[b];
-    return t;
-}
-
-/* E_theta C over theta uniform on the sphere: LCV |m_x - m_y|^2 / d; UCV adds tr S_x + tr S_y. */
+/* E_theta C over theta uniform on the sphere: LCV |m_x - m_y|^2 / d; UCV E|X - Y|^2 / d over
+ * independent X ~ mu, Y ~ nu, i.e. (E|X|^2 + E|Y|^2 - 2 m_x . m_y) / d. */
 static void cv_expectation(const otgi_sw_problem *q, const double *wa, const double *wb,
                            est_parts *e) {
-    weighted_mean(q->x, wa, q->n, q->d, e->mx);
-    weighted_mean(q->y, wb, q->m, q->d, e->my);
+    double *sx = e->part, *sy = e->part + q->d;
+    weighted_moments(q->x, wa, q->n, q->d, e->mx, e->ucv ? sx : NULL);
+    weighted_moments(q->y, wb, q->m, q->d, e->my, e->ucv ? sy : NULL);
     double s = 0.0;
     for (int64_t k = 0; k < q->d; k++)
-        s += (e->mx[k] - e->my[k]) * (e->mx[k] - e->my[k]);
-    if (e->ucv)
-        s += weighted_spread(q->x, wa, q->n, q->d, e->mx, e->part) +
-             weighted_spread(q->y, wb, q->m, q->d, e->my, e->part);
+        s += e->ucv ? sx[k] + sy[k] - 2.0 * e->mx[k] * e->my[k]
+                    : (e->mx[k] - e->my[k]) * (e->mx[k] - e->my[k]);
     e->c_mean = s / (double)q->d;
 }
 
-/* The weighted mean and variance about it of the projections p [n] (w NULL: uniform). */
-static double proj_mean(const float *p, const double *w, int64_t n) {
-    double s = 0.0;
-    if (w)
-        for (int64_t i = 0; i < n; i++)
-            s += w[i] * (double)p[i];
-    else {
-        for (int64_t i = 0; i < n; i++)
-            s += (double)p[i];
-        s /= (double)n;
+/* The weighted sum of the projections p [n] and (if sq) of their squares (w NULL: means):
+ * two interleaved partial sums each (i mod 2), added in a fixed order. */
+static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
+    double s[2] = {0.0, 0.0}, t[2] = {0.0, 0.0};
+    const double un = 1.0 / (double)n;
+    for (int64_t i = 0; i < n; i++) {
+        const double r = (double)p[i], wi = w ? w[i] : un;
+        s[i & 1] += wi * r;
+        if (sq) t[i & 1] += wi * r * r;
     }
-    return s;
-}
-static double proj_var(const float *p, const double *w, int64_t n, double mean) {
-    double s = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        s += (w ? w[i] : 1.0) * ((double)p[i] - mean) * ((double)p[i] - mean);
-    return w ? s : s / (double)n;
+    if (sq) *sq = t[0] + t[1];
+    return s[0] + s[1];
 }
 
 /* C(theta_l) of direction l of the chunk at c0, from its projections (before phase B). */
 static void direction_cv(const otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
                          const double *wb, int64_t c0, int64_t l, est_parts *e) {
     const float *px = ws->proj_x + l * q->n, *py = ws->proj_y + l * q->m;
-    const double mx = proj_mean(px, wa, q->n), my = proj_mean(py, wb, q->m);
-    double c = (mx - my) * (mx - my);
-    if (e->ucv) c += proj_var(px, wa, q->n, mx) + proj_var(py, wb, q->m, my);
-    e->c[c0 + l] = c, e->px[c0 + l] = mx, e->py[c0 + l] = my;
+    double sx = 0.0, sy = 0.0;
+    const double mx = proj_moments(px, wa, q->n, e->ucv ? &sx : NULL);
+    const double my = proj_moments(py, wb, q->m, e->ucv ? &sy : NULL);
+    /* LCV (theta^T (m_x - m_y))^2; UCV E|theta^T (X - Y)|^2 = E p^2 + E q^2 - 2 E p E q */
+    e->c[c0 + l] = e->ucv ? sx + sy - 2.0 * mx * my : (mx - my) * (mx - my);
+    e->px[c0 + l] = mx, e->py[c0 + l] = my;
 }
 
 /* Phases A and B for directions [c0, c0 + lc), with each direction's C_l; returns the ties. */
@@ -260,11 +239,23 @@ static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double
     }
 }
 
-/* grad [n, d] = sum_l (u_l grad W_l + v_l grad C_l) - (sum_l v_l) grad E C. */
+/* grad [n, d] = sum_l (u_l grad W_l + v_l grad C_l) - (sum_l v_l) grad E C: grad starts at the
+ * last term (grad_i E C = 2 a_i (m_x - m_y) / d for LCV, 2 a_i (x_i - m_y) / d for UCV; 0 for
+ * EBSW) and phase C adds the rows' GEMM into it. */
 static void est_gradient(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
                          const est_parts *e) {
     const int64_t h = otgi_sw_grad_rows(q->n), n_rows = (q->n + h - 1) / h, d = q->d;
-    memset(q->grad, 0, (size_t)(q->n * d) * sizeof(float));
+    double vsum = 0.0;
+    for (int64_t l = 0; e->cv && l < q->L; l++)
+        vsum += e->v[l];
+    for (int64_t i = 0; i < q->n; i++) {
+        const double f = vsum * 2.0 * (wa ? wa[i] : 1.0 / (double)q->n) / (double)d;
+        const float *xi = q->x + i * d;
+        float *gi = q->grad + i * d;
+#pragma omp simd
+        for (int64_t k = 0; k < d; k++)
+            gi[k] = (float)(-f * ((e->ucv ? (double)xi[k] : e->mx[k]) - e->my[k]));
+    }
 #pragma omp parallel if (otgi_sw_parallel(q, q->L))
     {
 #pragma omp for schedule(static)
@@ -273,19 +264,6 @@ static void est_gradient(otg_sw_workspace *ws, const otgi_sw_problem *q, const d
 #pragma omp for schedule(dynamic, 1)
         for (int64_t r = 0; r < n_rows; r++)
             otgi_sw_gradient_rows(ws, q, 0, q->L, r);
-    }
-    if (!e->cv) return;
-    double vsum = 0.0;
-    for (int64_t l = 0; l < q->L; l++)
-        vsum += e->v[l];
-        /* grad_i E C = 2 a_i (m_x - m_y) / d (LCV), 2 a_i (x_i - m_y) / d (UCV) */
-#pragma omp parallel for schedule(static) if (q->n * d >= (1 << 16))
-    for (int64_t i = 0; i < q->n; i++) {
-        const double f = vsum * 2.0 * (wa ? wa[i] : 1.0 / (double)q->n) / (double)d;
-        for (int64_t k = 0; k < d; k++) {
-            const double dir = (e->ucv ? (double)q->x[i * d + k] : e->mx[k]) - e->my[k];
-            q->grad[i * d + k] = (float)((double)q->grad[i * d + k] - f * dir);
-        }
     }
 }
 
