@@ -150,6 +150,15 @@ static void test_values_against_reference(void **state) {
             assert_int_equal(otg_sw(ws, &tx, NULL, &ty, NULL, &tt, NULL, &mc, NULL, NULL), OTG_OK);
             assert_true(info.mc_value == mc.value && info.mc_stderr == mc.stderr_value);
         }
+        /* EBSW with f = identity: weights W_l / sum W */
+        otg_sw_estimator_opts e = est_of(OTG_SW_EST_EBSW);
+        e.energy = OTG_EBSW_IDENTITY;
+        otg_sw_result res;
+        double W[L];
+        assert_int_equal(
+            otg_sw_estimate(ws, &tx, NULL, &ty, NULL, &tt, NULL, &e, &res, NULL, NULL, W), OTG_OK);
+        ref_out r = reference(xd, yd, N, D, theta, L, OTG_SW_EST_EBSW, 1.0, NAN, W, NULL);
+        close_rel(res.value, r.value, 1e-5, "ebsw identity");
     }
     otg_sw_workspace_free(ws);
 }
