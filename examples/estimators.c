@@ -5,7 +5,8 @@
  * compared with its own reference) and, for d = 3, RQMC (rotated Fibonacci points). For each L,
  * R seeds give R estimates of SW_2^2: their standard deviation (the standard error of one
  * estimate) and their mean absolute error against a 10^5-direction reference, both relative to
- * the reference. Writes OUT/estimators.tsv, one chart per problem and measure (log-log), and
+ * the reference (whose own relative standard error is listed: the floor of the measured absolute
+ * errors). Writes OUT/estimators.tsv, one chart per problem and measure (log-log), and
  * prints the table. Usage: estimators OUT [R]. */
 #include "otgen/data.h"
 #include "otgen/ot.h"
@@ -30,6 +31,7 @@ typedef struct {
 typedef struct {
     double est[N_METHODS][N_L][MAX_R];
     double ref_sw, ref_ebsw; /* SW_2^2 and EBSW_2^2 from 10^5 directions */
+    double se_sw, se_ebsw;   /* their own standard errors (MC; self-normalised IS) */
 } results;
 
 static void die(const char *what) {
@@ -58,6 +60,13 @@ static void reference(const problem *p, otg_sw_workspace *ws, results *r) {
     for (int64_t l = 0; l < n; l++)
         z += exp(w[l] - mx), zw += exp(w[l] - mx) * w[l];
     r->ref_sw = sum / (double)n, r->ref_ebsw = zw / z;
+    double v = 0.0, q = 0.0;
+    for (int64_t l = 0; l < n; l++) {
+        const double wl = exp(w[l] - mx) / z;
+        v += (w[l] - r->ref_sw) * (w[l] - r->ref_sw),
+            q += wl * wl * (w[l] - r->ref_ebsw) * (w[l] - r->ref_ebsw);
+    }
+    r->se_sw = sqrt(v / (double)(n - 1) / (double)n), r->se_ebsw = sqrt(q);
     otg_tensor_free(th);
     free(w);
 }
@@ -119,13 +128,15 @@ static void report(const problem *p, const results *r, int R, const char *out, F
     for (int k = 0; k < nm; k++)
         for (int li = 0; li < N_L; li++) {
             const double ref = k == M_EBSW ? r->ref_ebsw : r->ref_sw;
+            const double se = k == M_EBSW ? r->se_ebsw : r->se_sw;
             xs[li] = (double)LS[li];
             measures(r->est[k][li], R, ref, &sd[k][li], &err[k][li]);
-            fprintf(tsv, "%s\t%s\t%lld\t%.4g\t%.4g\t%.9g\n", p->name, METHOD[k], (long long)LS[li],
-                    sd[k][li], err[k][li], ref);
+            fprintf(tsv, "%s\t%s\t%lld\t%.4g\t%.4g\t%.9g\t%.3g\n", p->name, METHOD[k],
+                    (long long)LS[li], sd[k][li], err[k][li], ref, se / ref);
         }
-    printf("%-16s ref SW_2^2=%.6g EBSW_2^2=%.6g  relative sd (L=16, 128, 1024):", p->name,
-           r->ref_sw, r->ref_ebsw);
+    printf("%-16s ref SW_2^2=%.6g (rel se %.2g) EBSW_2^2=%.6g (rel se %.2g); relative sd at L=16, "
+           "128, 1024:",
+           p->name, r->ref_sw, r->se_sw / r->ref_sw, r->ref_ebsw, r->se_ebsw / r->ref_ebsw);
     for (int k = 0; k < nm; k++)
         printf("  %s %.2g %.2g %.2g", METHOD[k], sd[k][1], sd[k][4], sd[k][7]);
     printf("\n");
@@ -196,7 +207,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "estimators: cannot write %s\n", path);
         return 1;
     }
-    fprintf(tsv, "problem\tmethod\tL\trel_sd\trel_abs_err\treference\n");
+    fprintf(tsv, "problem\tmethod\tL\trel_sd\trel_abs_err\treference\tref_rel_se\n");
     for (int k = 0; k < 4; k++) {
         reference(&ps[k], ws, r);
         run(&ps[k], ws, R, r);

@@ -19,4 +19,4 @@ mkdir -p "$OUT"
 ./build/estimators "$OUT" "$R"
 # the table at L = 16, 128, 1024: relative sd and relative mean absolute error per method
 awk -F'\t' 'NR > 1 && ($3 == 16 || $3 == 128 || $3 == 1024) {
-  printf "%-12s %-10s L=%-5s sd=%-9s abs_err=%s\n", $1, $2, $3, $4, $5 }' "$OUT/estimators.tsv"
+  printf "%-12s %-10s L=%-5s sd=%-9s abs_err=%-9s (reference se %s)\n", $1, $2, $3, $4, $5, $7 }' "$OUT/estimators.tsv"

@@ -115,17 +115,23 @@ static void cv_expectation(const otgi_sw_problem *q, const double *wa, const dou
 }
 
 /* The weighted sum of the projections p [n] and (if sq) of their squares (w NULL: means):
- * two interleaved partial sums each (i mod 2), added in a fixed order. */
+ * eight interleaved partial sums each (i mod 8, independent chains), added in a fixed order. */
 static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
-    double s[2] = {0.0, 0.0}, t[2] = {0.0, 0.0};
+    double s[8] = {0}, t[8] = {0};
     const double un = 1.0 / (double)n;
-    for (int64_t i = 0; i < n; i++) {
-        const double r = (double)p[i], wi = w ? w[i] : un;
-        s[i & 1] += wi * r;
-        if (sq) t[i & 1] += wi * r * r;
-    }
-    if (sq) *sq = t[0] + t[1];
-    return s[0] + s[1];
+    if (!w && !sq)
+        for (int64_t i = 0; i < n; i++)
+            s[i & 7] += (double)p[i];
+    else if (!w)
+        for (int64_t i = 0; i < n; i++)
+            s[i & 7] += (double)p[i], t[i & 7] += (double)p[i] * (double)p[i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            s[i & 7] += w[i] * (double)p[i], t[i & 7] += w[i] * (double)p[i] * (double)p[i];
+    const double sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    const double sum2 = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+    if (sq) *sq = w ? sum2 : sum2 * un;
+    return w ? sum : sum * un;
 }
 
 /* C(theta_l) of direction l of the chunk at c0, from its projections (before phase B). */
