@@ -52,6 +52,13 @@ static void test_usage_errors_exit_2(void **state) {
     assert_int_equal(
         otgen_run("train --data moons --epochs 2 --out /tmp/otgen-cli-x", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--epochs needs a finite data set"));
+    assert_int_equal(
+        otgen_run("train --estimator cv --steps 1 --out /nonexistent/r", 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "unknown SW estimator 'cv'"));
+    assert_int_equal(otgen_run("train --directions-kind rqmc --steps 1 --out /nonexistent/r", 1,
+                               out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "rqmc needs 3-D data"));
 }
 
 static void test_demo_loss_falls_and_is_reproducible(void **state) {
@@ -121,6 +128,25 @@ static void test_sw_command(void **state) {
     snprintf(cmd, sizeof cmd, "sw %s %s --max ascent --ascent-iters 20", pa, pb);
     assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
     assert_true(value_of(out, "sw=") >= value_of(out, "sampled_value="));
+    /* the estimators: the same directions' plain mean is mc_sw, which is what mc prints */
+    snprintf(cmd, sizeof cmd, "sw %s %s --projections 64 --seed 2", pa, pb);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+    const double mc = value_of(out, "sw=");
+    const char *ests[3] = {"lcv", "ucv", "ebsw"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "sw %s %s --projections 64 --seed 2 --estimator %s", pa, pb,
+                 ests[k]);
+        assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+        char key[32];
+        snprintf(key, sizeof key, "estimator=%s", ests[k]);
+        assert_non_null(strstr(out, key));
+        assert_true(fabs(value_of(out, "mc_sw=") - mc) <= 1e-8 * mc);
+        assert_true(value_of(out, "sw=") > 0.0 && value_of(out, "stderr=") > 0.0);
+    }
+    /* rqmc on 3-D points */
+    snprintf(cmd, sizeof cmd, "sw %s %s --directions-kind rqmc --projections 100", pa, pb);
+    assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+    assert_non_null(strstr(out, "directions=rqmc"));
 }
 
 /* otgen energy: 1-D clouds (one direction, exact: c_1 = 1) equal --exact; bad input exits 2. */
@@ -166,6 +192,11 @@ static void test_sw_bad_input_exits_2(void **state) {
         {pa, pa, "--max best", "--max: 'best'"},
         {pa, pa, with_w, "--weights-a"},
         {pa, pa, with_th, "directions must be [d, L] = [3, L]"},
+        {pa, pa, "--estimator cv", "--estimator: unknown SW estimator 'cv'"},
+        {pa, pa, "--estimator ebsw --ebsw-energy poly", "unknown EBSW energy 'poly'"},
+        {pa, pa, "--estimator ebsw --temperature 0", "--temperature: 0 outside"},
+        {pa, pa, "--estimator lcv --max sampled", "not with --max"},
+        {p2, p2, "--kind rqmc", "rqmc needs 3"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "sw %s %s %s", bad[i].a, bad[i].b, bad[i].extra);

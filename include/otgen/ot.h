@@ -28,14 +28,18 @@ OTG_NODISCARD otg_status otg_ot_wasserstein_1d(const float *s, const float *a, i
 /* ---- directions ----------------------------------------------------------------------------- */
 
 typedef enum {
-    OTG_DIR_GAUSSIAN,  /* theta = g / |g|, g ~ N(0, I_d): uniform on the sphere */
-    OTG_DIR_ORTHOGONAL /* blocks of d orthonormal columns, each block Haar-distributed (QR of a
-                          Gaussian matrix with the sign fix), the last block truncated */
+    OTG_DIR_GAUSSIAN,   /* theta = g / |g|, g ~ N(0, I_d): uniform on the sphere */
+    OTG_DIR_ORTHOGONAL, /* blocks of d orthonormal columns, each block Haar-distributed (QR of a
+                           Gaussian matrix with the sign fix), the last block truncated */
+    OTG_DIR_RQMC /* d = 3 only: randomised quasi-Monte-Carlo, the L-point Fibonacci lattice on the
+                    sphere under one Haar-random orthogonal matrix (each direction is marginally
+                    uniform, the set is evenly spread); OTG_EINVAL for d != 3 */
 } otg_dir_kind;
 
-/* Parses "gaussian" / "orthogonal". */
+/* Parses "gaussian" / "orthogonal" / "rqmc". */
 OTG_NODISCARD otg_status otg_dir_parse(const char *name, otg_dir_kind *out);
-/* Fills theta [d, L] (row-major, one unit direction per column) from rng. */
+/* Fills theta [d, L] (row-major, one unit direction per column) from rng. OTG_EINVAL on d < 1,
+ * L < 1, or kind OTG_DIR_RQMC with d != 3. */
 OTG_NODISCARD otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t L,
                                            float *theta);
 
@@ -53,6 +57,11 @@ typedef struct {
     int64_t chunk; /* directions held in memory at once (rounded up to a multiple of 256) [256]:
                       peak memory is O((n + m) chunk) floats; results do not depend on it, nor
                       on the threads */
+    const float *weights; /* per-direction weights [L] (borrowed; finite, >= 0, positive sum;
+                             normalised to sum 1) or NULL = uniform 1/L [NULL]. Given: value =
+                             sum_l w_l W_p^p(theta_l), grad_x its gradient, stderr_value =
+                             sqrt(L/(L-1) sum_l w_l^2 (W_p^p(theta_l) - value)^2) (the plain
+                             standard error for uniform weights). As OTT's `weights`. */
 } otg_sw_opts;
 
 otg_sw_opts otg_sw_opts_default(void);
@@ -75,6 +84,70 @@ OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const
                                 const otg_tensor *y, const float *b, const otg_tensor *theta,
                                 const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
                                 double *per_dir);
+
+/* ---- variance-reduced and importance-weighted estimators ---------------------------------- */
+
+/* Estimators of SW_p^p from the same L directions (docs/sliced-wasserstein.md, "Estimators"):
+ *  MC   the plain mean (1/L) sum_l W_l, W_l = W_p^p(theta_l # mu, theta_l # nu): otg_sw itself.
+ *  LCV  control variate C(theta) = (theta^T (m_x - m_y))^2 (a lower bound of W_2^2(theta)),
+ *       E_theta C = |m_x - m_y|^2 / d (Nguyen & Ho, ICLR 2024);
+ *  UCV  C(theta) = (theta^T (m_x - m_y))^2 + theta^T S_x theta + theta^T S_y theta (the cost of
+ *       the independent coupling, an upper bound of W_2^2(theta); S the weighted covariances),
+ *       E_theta C = (|m_x - m_y|^2 + tr S_x + tr S_y) / d.
+ *       Both: value = mean_l W_l - gamma (mean_l C_l - E C) with, as the authors' code,
+ *       gamma = [(1/L) sum_l (W_l - mean W)(C_l - E C)] / [(1/L) sum_l (C_l - E C)^2] (0 when
+ *       the denominator vanishes); stderr = sd_l(W_l - gamma C_l) / sqrt(L). The expectations
+ *       are over theta uniform on the sphere: give such directions (gaussian, orthogonal, rqmc).
+ *  EBSW energy-based SW (Nguyen & Ho, NeurIPS 2023), a different quantity: the importance-
+ *       sampled sum_l w_l W_l with w = normalise(f(W_l)), f(W) = exp(W / temperature) (a
+ *       softmax) or W (identity); W_l is a mean over points, so the weights do not depend on n.
+ *       stderr = sqrt(L/(L-1) sum_l w_l^2 (W_l - value)^2) (self-normalised importance
+ *       sampling, delta method). */
+typedef enum { OTG_SW_EST_MC, OTG_SW_EST_LCV, OTG_SW_EST_UCV, OTG_SW_EST_EBSW } otg_sw_estimator;
+typedef enum { OTG_EBSW_EXP, OTG_EBSW_IDENTITY } otg_ebsw_energy;
+
+/* Parse "mc" / "lcv" / "ucv" / "ebsw", and "exp" / "identity"; OTG_EINVAL naming the choices. */
+OTG_NODISCARD otg_status otg_sw_estimator_parse(const char *name, otg_sw_estimator *out);
+OTG_NODISCARD otg_status otg_ebsw_energy_parse(const char *name, otg_ebsw_energy *out);
+/* "mc", "lcv", "ucv", "ebsw" (static storage; "?" for a bad value). */
+const char *otg_sw_estimator_name(otg_sw_estimator e);
+
+typedef struct {
+    otg_sw_estimator kind;  /* [OTG_SW_EST_MC] */
+    otg_ebsw_energy energy; /* EBSW's f [OTG_EBSW_EXP] */
+    double temperature;     /* EBSW with f = exp: > 0, in the units of W_p^p [1] */
+    int fixed_gamma;        /* CV gradient: 0 = the exact derivative of the value, gamma's
+                               dependence on x included (as autograd through the authors'
+                               code); 1 = gamma held constant [0]. EBSW's gradient always holds
+                               the weights constant (sum_l w_l grad W_l, as the authors' code) */
+} otg_sw_estimator_opts;
+
+otg_sw_estimator_opts otg_sw_estimator_opts_default(void);
+
+/* What the estimate was made of (all from the same directions). */
+typedef struct {
+    double mc_value, mc_stderr; /* the plain mean (1/L) sum_l W_l and its standard error */
+    double gamma;               /* CV coefficient (0 for MC and EBSW) */
+    double cv_mean;             /* E_theta C in closed form (CV; 0 otherwise) */
+    double cv_sample_mean;      /* (1/L) sum_l C(theta_l) (CV; 0 otherwise) */
+    double ess;                 /* 1 / sum_l w_l^2: EBSW's effective sample size (L otherwise) */
+} otg_sw_estimate_info;
+
+/* The estimator est (NULL: MC) of SW_p^p between x [n, d] (weights a or NULL) and y [m, d]
+ * (weights b or NULL) along the columns of theta [d, L], on the fused kernel: res->value the
+ * estimate, res->distance max(value, 0)^(1/p) (a control-variate estimate can be slightly
+ * negative), res->stderr_value its standard error; info (or NULL) the parts; per_dir [L] (or
+ * NULL) W_p^p(theta_l); grad_x [n, d] (or NULL) the gradient of res->value with respect to x
+ * (see est->fixed_gamma), overwritten. MC is otg_sw (same bits). Other estimators: the same bits
+ * for any thread count and chunk; with grad_x every direction's residuals are held at once
+ * (memory O((n + m) L) floats, plus [L, n] for UCV); without, O((n + m) chunk). opts->weights
+ * must be NULL for them. Errors as otg_sw; OTG_EINVAL on bad estimator options. */
+OTG_NODISCARD otg_status otg_sw_estimate(otg_sw_workspace *ws, const otg_tensor *x, const float *a,
+                                         const otg_tensor *y, const float *b,
+                                         const otg_tensor *theta, const otg_sw_opts *opts,
+                                         const otg_sw_estimator_opts *est, otg_sw_result *res,
+                                         otg_sw_estimate_info *info, float *grad_x,
+                                         double *per_dir);
 
 /* otg_sw over the ranks of comm (NULL: otg_sw), with the same bits for any number of ranks.
  * Collective: every rank passes the same x, y, theta, weights and options. The directions go in
@@ -164,11 +237,13 @@ typedef struct {
     const otg_tensor *theta; /* borrowed */
     otg_sw_opts opts;
     otg_sw_result result;
-    float *grad_x; /* [n, d], owned by the node's context (allocated at build) */
+    float *grad_x;             /* [n, d], owned by the node's context (allocated at build) */
+    otg_sw_estimator_opts est; /* the estimator (zeroed = MC, plain otg_sw) */
 } otg_sw_loss_ctx;
 
-/* loss [1] = SW_p^p(x, y; theta) with uniform weights, x [n, d], y [m, d]. The gradient flows
- * to x only (y is data). ctx must outlive the graph; free ctx->grad_x with otg_sw_loss_release. */
+/* loss [1] = SW_p^p(x, y; theta) with uniform weights, x [n, d], y [m, d], estimated by
+ * ctx->est (otg_sw_estimate). The gradient flows to x only (y is data). ctx must outlive the graph;
+ * free ctx->grad_x with otg_sw_loss_release. */
 otg_node *otg_sw_loss(otg_graph *g, otg_node *x, otg_node *y, otg_sw_loss_ctx *ctx);
 void otg_sw_loss_release(otg_sw_loss_ctx *ctx);
 

@@ -34,7 +34,8 @@ typedef struct {
                           * --projections fresh directions; one process only) ["sw"] */
     double p;            /* order of the SW loss [2] */
     int64_t projections; /* fresh directions per step [128] */
-    char directions_kind[16]; /* gaussian or orthogonal ["gaussian"] */
+    char directions_kind[16]; /* gaussian, orthogonal or rqmc (3-D data) ["gaussian"] */
+    char estimator[16];       /* SW estimator: mc, lcv, ucv, ebsw (otg_sw_estimate) ["mc"] */
     int64_t batch;            /* generated and target points per step [256] */
     int64_t steps;            /* training steps [2000] */
     int64_t epochs;           /* > 0: steps = epochs x data size / batch (finite data) [0] */

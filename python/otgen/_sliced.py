@@ -55,7 +55,7 @@ def _directions(d, n_projections, seed, kind):
         raise ValueError("d: expected an integer >= 1, got %r" % (d,))
     k = ffi.new("otg_dir_kind *")
     if not isinstance(kind, str):
-        raise ValueError("kind: expected 'gaussian' or 'orthogonal', got %r" % (kind,))
+        raise ValueError("kind: expected 'gaussian', 'orthogonal' or 'rqmc', got %r" % (kind,))
     check(lib.otg_dir_parse(kind.encode(), k), "kind: ")
     rng = ffi.new("otg_rng *", lib.otg_rng_make(_seed_value(seed), 0))
     theta = np.empty((int(d), int(n_projections)), dtype=np.float32)
@@ -119,21 +119,51 @@ def _nonfinite(value, arrays):
                 check_finite(name, arr)
 
 
-def _sw_call(xs, xt, wa, wb, theta, p, grad=None, per_dir=None):
+def _estimator_opts(estimator, temperature, ebsw_energy):
+    """otg_sw_estimator_opts from the keyword arguments (ValueError on bad names)."""
+    e = ffi.new("otg_sw_estimator_opts *", lib.otg_sw_estimator_opts_default())
+    if not isinstance(estimator, str):
+        raise ValueError("estimator: expected 'mc', 'lcv', 'ucv' or 'ebsw', got %r" % (estimator,))
+    if not isinstance(ebsw_energy, str):
+        raise ValueError("ebsw_energy: expected 'exp' or 'identity', got %r" % (ebsw_energy,))
+    check(lib.otg_sw_estimator_parse(estimator.encode(), ffi.addressof(e, "kind")),
+          "estimator: ")
+    check(lib.otg_ebsw_energy_parse(ebsw_energy.encode(), ffi.addressof(e, "energy")),
+          "ebsw_energy: ")
+    if not isinstance(temperature, numbers.Real) or not temperature > 0:
+        raise ValueError("temperature: expected a number > 0, got %r" % (temperature,))
+    e.temperature = float(temperature)
+    return e
+
+
+def _sw_call(xs, xt, wa, wb, theta, p, grad=None, per_dir=None, est=None, info=None):
     opts = ffi.new("otg_sw_opts *", lib.otg_sw_opts_default())
     opts.p = p
     res = ffi.new("otg_sw_result *")
-    st = lib.otg_sw(workspace(), tensor(xs), _wptr(wa), tensor(xt), _wptr(wb), tensor(theta),
-                    opts, res, ffi.NULL if grad is None else fptr(grad),
-                    ffi.NULL if per_dir is None else ffi.cast("double *", ffi.from_buffer(per_dir)))
+    g = ffi.NULL if grad is None else fptr(grad)
+    w = ffi.NULL if per_dir is None else ffi.cast("double *", ffi.from_buffer(per_dir))
+    if est is None:
+        st = lib.otg_sw(workspace(), tensor(xs), _wptr(wa), tensor(xt), _wptr(wb), tensor(theta),
+                        opts, res, g, w)
+    else:
+        st = lib.otg_sw_estimate(workspace(), tensor(xs), _wptr(wa), tensor(xt), _wptr(wb),
+                                 tensor(theta), opts, est, res,
+                                 ffi.NULL if info is None else info, g, w)
     if st != lib.OTG_OK:
         raise exception(st)
     _nonfinite(res.value, [("X_s", xs), ("X_t", xt), ("projections", theta)])
     return res
 
 
+def _info_dict(res, info):
+    return {"stderr": res.stderr_value, "mc_value": info.mc_value, "mc_stderr": info.mc_stderr,
+            "gamma": info.gamma, "cv_mean": info.cv_mean,
+            "cv_sample_mean": info.cv_sample_mean, "ess": info.ess}
+
+
 def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
-                                projections=None, seed=None, log=False):
+                                projections=None, seed=None, log=False, estimator="mc",
+                                temperature=1.0, ebsw_energy="exp"):
     r"""Sliced-Wasserstein distance SW_p = (mean_l W_p^p(theta_l # mu, theta_l # nu))^(1/p).
 
     Same signature, shapes and result as POT 0.8.2's ``ot.sliced_wasserstein_distance``.
@@ -145,6 +175,13 @@ def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
     otgen's stream for ``seed`` (see get_random_projections: not POT's NumPy directions).
     p >= 1. log=True returns also {"projections": theta, "projected_emds": W_p^p per direction}.
 
+    estimator (otgen's extension): "mc" (the plain mean, POT's), "lcv" / "ucv" (control variates
+    from the projected means / means and variances, Nguyen & Ho 2024: the same target, a smaller
+    standard error) or "ebsw" (energy-based SW, Nguyen & Ho 2023: sum_l w_l W_p^p with
+    w = softmax(W_p^p / temperature), or W_p^p / sum with ebsw_energy="identity" -- another
+    quantity). The returned distance is max(estimate, 0)^(1/p); with log=True the dict also holds
+    "stderr", "mc_value", "gamma", "cv_mean", "cv_sample_mean" and "ess" (otg_sw_estimate_info).
+
     The mean is over the L columns actually used (POT 0.8.2 divides by n_projections even when
     the given projections have another number of columns). Computed in float32 (inputs of another
     dtype or layout are converted once); the value is returned in the input's dtype (float64
@@ -152,14 +189,20 @@ def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
     float64), which changes nothing but the rounding: offset data keep their digits. Raises
     ValueError on NaN/Inf input, bad shapes, p < 1 or zero projections."""
     dt = out_dtype(X_s, X_t, a, b, projections)
+    est = _estimator_opts(estimator, temperature, ebsw_energy)
     xs, xt, wa, wb, theta = _prepare(X_s, X_t, a, b, n_projections, projections, seed)
     p = _p_value(p)
     per_dir = np.empty(theta.shape[1], dtype=np.float64) if log else None
-    res = _sw_call(xs, xt, wa, wb, theta, p, per_dir=per_dir)
+    info = ffi.new("otg_sw_estimate_info *")
+    res = _sw_call(xs, xt, wa, wb, theta, p, per_dir=per_dir,
+                   est=None if estimator == "mc" else est, info=info)
     value = dt(res.distance)
     if log:
         proj = projections if projections is not None else theta.astype(dt)
-        return value, {"projections": proj, "projected_emds": per_dir.astype(dt)}
+        out = {"projections": proj, "projected_emds": per_dir.astype(dt)}
+        if estimator != "mc":
+            out.update(_info_dict(res, info))
+        return value, out
     return value
 
 
@@ -189,18 +232,24 @@ def max_sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, 
 
 
 def sw_value_and_grad(X, Y, a=None, b=None, n_projections=50, p=2, projections=None, seed=None,
-                      kind="gaussian"):
+                      kind="gaussian", estimator="mc", temperature=1.0, ebsw_energy="exp",
+                      fixed_gamma=False):
     r"""SW_p^p(X, Y) and its gradient with respect to X, by the fused kernel (one pass).
 
     X : (n, d), Y : (m, d); a, b optional weights; projections (d, L) or n_projections
-    directions of ``kind`` ("gaussian" or "orthogonal") from otgen's stream for ``seed``.
-    Returns (value, grad) with value = (1/L) sum_l W_p^p(theta_l) (not its p-th root) and grad of
-    shape (n, d) = d value / d X (a Clarke-subgradient selection at ties), in X's dtype."""
+    directions of ``kind`` ("gaussian", "orthogonal" or, for d = 3, "rqmc") from otgen's stream
+    for ``seed``. Returns (value, grad) with value = (1/L) sum_l W_p^p(theta_l) (not its p-th
+    root) and grad of shape (n, d) = d value / d X (a Clarke-subgradient selection at ties), in
+    X's dtype. estimator, temperature, ebsw_energy: as sliced_wasserstein_distance (value is then
+    that estimate of SW_p^p); fixed_gamma=True holds the control-variate coefficient constant in
+    the gradient (default: the exact derivative of the value)."""
     dt = out_dtype(X, Y, a, b, projections)
+    est = _estimator_opts(estimator, temperature, ebsw_energy)
+    est.fixed_gamma = 1 if fixed_gamma else 0
     xs, xt, wa, wb, theta = _prepare(X, Y, a, b, n_projections, projections, seed, kind)
     p = _p_value(p)
     grad = np.empty(xs.shape, dtype=np.float32)
-    res = _sw_call(xs, xt, wa, wb, theta, p, grad=grad)
+    res = _sw_call(xs, xt, wa, wb, theta, p, grad=grad, est=None if estimator == "mc" else est)
     return dt(res.value), grad.astype(dt, copy=False)
 
 

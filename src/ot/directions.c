@@ -1,6 +1,8 @@
-/* Direction samplers for SW: Gaussian (uniform on the sphere) and orthogonal blocks (Haar: QR of a
+/* Direction samplers for SW: Gaussian (uniform on the sphere), orthogonal blocks (Haar: QR of a
  * Gaussian matrix with R's diagonal made positive, here by modified Gram-Schmidt in double, which
- * yields that R directly). Theta [d, L] is row-major with one direction per column. */
+ * yields that R directly) and, for d = 3, randomised quasi-Monte-Carlo (the Fibonacci lattice
+ * under a Haar-random orthogonal matrix; Nguyen, Bariletto & Ho, ICLR 2024). Theta [d, L] is
+ * row-major with one direction per column. */
 #include "internal.h"
 #include "otgen/ot.h"
 
@@ -8,9 +10,15 @@
 #include <string.h>
 
 otg_status otg_dir_parse(const char *name, otg_dir_kind *out) {
-    if (name && !strcmp(name, "gaussian")) *out = OTG_DIR_GAUSSIAN;
-    else if (name && !strcmp(name, "orthogonal")) *out = OTG_DIR_ORTHOGONAL;
-    else return otgi_fail(OTG_EINVAL, "unknown direction kind '%s' (gaussian, orthogonal)", name ? name : "");
+    if (name && !strcmp(name, "gaussian"))
+        *out = OTG_DIR_GAUSSIAN;
+    else if (name && !strcmp(name, "orthogonal"))
+        *out = OTG_DIR_ORTHOGONAL;
+    else if (name && !strcmp(name, "rqmc"))
+        *out = OTG_DIR_RQMC;
+    else
+        return otgi_fail(OTG_EINVAL, "unknown direction kind '%s' (gaussian, orthogonal, rqmc)",
+                         name ? name : "");
     return OTG_OK;
 }
 
@@ -23,17 +31,22 @@ static void gram_schmidt(double *q, int64_t d, otg_rng *rng) {
             for (int64_t k = 0; k < j; k++) {
                 const double *qk = q + k * d;
                 double dot = 0.0;
-                for (int64_t i = 0; i < d; i++) dot += qk[i] * qj[i];
-                for (int64_t i = 0; i < d; i++) qj[i] -= dot * qk[i];
+                for (int64_t i = 0; i < d; i++)
+                    dot += qk[i] * qj[i];
+                for (int64_t i = 0; i < d; i++)
+                    qj[i] -= dot * qk[i];
             }
             double nrm = 0.0;
-            for (int64_t i = 0; i < d; i++) nrm += qj[i] * qj[i];
+            for (int64_t i = 0; i < d; i++)
+                nrm += qj[i] * qj[i];
             nrm = sqrt(nrm);
             if (nrm > 1e-10) {
-                for (int64_t i = 0; i < d; i++) qj[i] /= nrm;
+                for (int64_t i = 0; i < d; i++)
+                    qj[i] /= nrm;
                 break;
             }
-            for (int64_t i = 0; i < d; i++) qj[i] = otg_rng_normal(rng);
+            for (int64_t i = 0; i < d; i++)
+                qj[i] = otg_rng_normal(rng);
         }
     }
 }
@@ -43,17 +56,41 @@ static otg_status orthogonal_blocks(otg_rng *rng, int64_t d, int64_t L, float *t
     float *g = malloc((size_t)(d * d) * sizeof *g);
     if (!q || !g) {
         free(q), free(g);
-        return otgi_fail(OTG_ENOMEM, "directions: out of memory for a %lldx%lld block", (long long)d, (long long)d);
+        return otgi_fail(OTG_ENOMEM, "directions: out of memory for a %lldx%lld block",
+                         (long long)d, (long long)d);
     }
     for (int64_t c0 = 0; c0 < L; c0 += d) {
         otg_rng_fill_normal(rng, d * d, g);
-        for (int64_t i = 0; i < d * d; i++) q[i] = (double)g[i];
+        for (int64_t i = 0; i < d * d; i++)
+            q[i] = (double)g[i];
         gram_schmidt(q, d, rng);
         int64_t cols = L - c0 < d ? L - c0 : d;
         for (int64_t j = 0; j < cols; j++)
-            for (int64_t i = 0; i < d; i++) theta[i * L + c0 + j] = (float)q[j * d + i];
+            for (int64_t i = 0; i < d; i++)
+                theta[i * L + c0 + j] = (float)q[j * d + i];
     }
     free(q), free(g);
+    return OTG_OK;
+}
+
+/* theta [3, L]: the Fibonacci lattice u_i = (r_i cos(i g), r_i sin(i g), z_i),
+ * z_i = 1 - (2i + 1)/L, r_i = sqrt(1 - z_i^2), g = pi (3 - sqrt 5) the golden angle, rotated by
+ * one Haar orthogonal matrix Q (MGS of a Gaussian 3 x 3 draw): theta_i = Q u_i. */
+static otg_status fibonacci_rotated(otg_rng *rng, int64_t L, float *theta) {
+    double q[9];
+    float g[9];
+    otg_rng_fill_normal(rng, 9, g);
+    for (int i = 0; i < 9; i++)
+        q[i] = (double)g[i];
+    gram_schmidt(q, 3, rng); /* column-major: column j is q[3j .. 3j + 2] */
+    const double golden = 3.14159265358979323846 * (3.0 - sqrt(5.0));
+    for (int64_t i = 0; i < L; i++) {
+        const double z = 1.0 - (2.0 * (double)i + 1.0) / (double)L,
+                     r = sqrt(fmax(0.0, 1.0 - z * z));
+        const double u[3] = {r * cos(golden * (double)i), r * sin(golden * (double)i), z};
+        for (int k = 0; k < 3; k++)
+            theta[k * L + i] = (float)(q[k] * u[0] + q[3 + k] * u[1] + q[6 + k] * u[2]);
+    }
     return OTG_OK;
 }
 
@@ -64,5 +101,12 @@ otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t
                          (long long)d, (long long)L);
     if (kind == OTG_DIR_GAUSSIAN) return otg_rng_fill_sphere(rng, d, L, theta);
     if (kind == OTG_DIR_ORTHOGONAL) return orthogonal_blocks(rng, d, L, theta);
+    if (kind == OTG_DIR_RQMC) {
+        if (d != 3)
+            return otgi_fail(OTG_EINVAL,
+                             "directions: rqmc (spherical Fibonacci points) needs d = 3, got %lld",
+                             (long long)d);
+        return fibonacci_rotated(rng, L, theta);
+    }
     return otgi_fail(OTG_EINVAL, "directions: unknown kind %d", (int)kind);
 }

@@ -66,7 +66,11 @@ typedef struct {
 struct otg_sw_workspace {
     float *proj_x, *proj_y; /* [chunk, n] (then the residuals R^T), [chunk, m] */
     double *w_dir;          /* [L] W_p^p per direction */
+    double *dw;             /* [L] normalised per-direction weights (opts.weights) */
     double *a, *b;          /* normalised weights [n], [m] */
+    double *est;            /* the estimators' doubles (sw_estimators.c), est_cap of them */
+    float *keep;            /* UCV with gradient: the projections of x [L, n], keep_cap floats */
+    int64_t est_cap, keep_cap;
     otgi_sw_scratch *ts;
     int n_threads;
     int64_t n, m, chunk, L; /* the sizes the buffers hold */
@@ -77,8 +81,9 @@ typedef struct {
     const float *x, *y, *theta; /* [n, d], [m, d], [d, L] */
     int64_t n, m, d, L;
     double p;
-    int general; /* weights given or n != m */
-    float *grad; /* [n, d] or NULL */
+    int general;         /* weights given or n != m */
+    float *grad;         /* [n, d] or NULL */
+    const double *dir_w; /* normalised direction weights [L], or NULL: 1/L each */
 } otgi_sw_problem;
 
 /* Whether lc directions of q are worth the thread pool: below (n + m) lc (d + 16) = 2^18 the
@@ -102,9 +107,18 @@ otg_status otgi_sw_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t c
  * residuals over proj_x row l); returns the ties met. */
 int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_sw_scratch *t,
                           int64_t c0, int64_t l);
-/* Argument checks of otg_sw; mean, standard error and distance of w[L] summed in index order. */
+/* Phase A item k (directions block x row block of x, then of y) of the chunk [c0, c0 + lc), nb_x
+ * row blocks of x; phase C item r (a row block of grad += R Theta_chunk^T). */
+void otgi_sw_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
+                     int64_t k, int64_t nb_x);
+void otgi_sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
+                           int64_t r);
+/* Argument checks of otg_sw; mean, standard error and distance of w[L] summed in index order;
+ * the weighted version with normalised weights dw [L] (see otg_sw_opts.weights). */
 otg_status otgi_sw_check(const otg_tensor *x, const otg_tensor *y, const otg_tensor *theta,
                          const otg_sw_opts *o);
 void otgi_sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res);
+void otgi_sw_summarise_weighted(const double *w, const double *dw, int64_t L, double p,
+                                otg_sw_result *res);
 
 #endif

@@ -20,7 +20,7 @@ int64_t otgi_sw_grad_rows(int64_t n) {
 }
 
 otg_sw_opts otg_sw_opts_default(void) {
-    otg_sw_opts o = {2.0, 256};
+    otg_sw_opts o = {2.0, 256, NULL};
     return o;
 }
 
@@ -39,6 +39,7 @@ static void ws_release(otg_sw_workspace *ws) {
     for (int i = 0; i < ws->n_threads; i++)
         scratch_free(&ws->ts[i]);
     free(ws->ts), free(ws->proj_x), free(ws->proj_y), free(ws->w_dir), free(ws->a), free(ws->b);
+    free(ws->dw), free(ws->est), free(ws->keep);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -70,10 +71,10 @@ otg_status otgi_sw_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t c
     ws_release(ws);
     ws->proj_x = malloc((size_t)(chunk * n) * sizeof(float));
     ws->proj_y = malloc((size_t)(chunk * m) * sizeof(float));
-    ws->w_dir = malloc((size_t)L * sizeof(double));
+    ws->w_dir = malloc((size_t)L * sizeof(double)), ws->dw = malloc((size_t)L * sizeof(double));
     ws->a = malloc((size_t)n * sizeof(double)), ws->b = malloc((size_t)m * sizeof(double));
     ws->ts = otgi_calloc((size_t)threads, sizeof *ws->ts);
-    int ok = ws->proj_x && ws->proj_y && ws->w_dir && ws->a && ws->b && ws->ts;
+    int ok = ws->proj_x && ws->proj_y && ws->w_dir && ws->dw && ws->a && ws->b && ws->ts;
     ws->n_threads = ok ? threads : 0;
     for (int i = 0; ok && i < threads; i++)
         ok = scratch_alloc(&ws->ts[i], n, m);
@@ -95,7 +96,8 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
     double w;
     if (!q->general) {
         otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
-        double scale = 1.0 / ((double)q->n * (double)q->L);
+        double scale =
+            q->dir_w ? q->dir_w[c0 + l] / (double)q->n : 1.0 / ((double)q->n * (double)q->L);
         w = otgi_w1d_sorted_equal(t->ss, t->st, q->n, q->p, scale, q->grad ? t->ds : NULL);
         if (q->grad)
             for (int64_t i = 0; i < q->n; i++)
@@ -106,8 +108,9 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
             t->wa[i] = ws->a[t->ps[i]];
         for (int64_t j = 0; j < q->m; j++)
             t->wb[j] = ws->b[t->pt[j]];
-        w = otgi_w1d_sorted_general(t->ss, t->wa, q->n, t->st, t->wb, q->m, q->p,
-                                    1.0 / (double)q->L, q->grad ? t->gs : NULL, NULL);
+        double scale = q->dir_w ? q->dir_w[c0 + l] : 1.0 / (double)q->L;
+        w = otgi_w1d_sorted_general(t->ss, t->wa, q->n, t->st, t->wb, q->m, q->p, scale,
+                                    q->grad ? t->gs : NULL, NULL);
         if (q->grad)
             for (int64_t i = 0; i < q->n; i++)
                 px[t->ps[i]] = (float)t->gs[i];
@@ -117,8 +120,8 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
 }
 
 /* Phase A item k of (directions block) x (row block of x, then of y): P^T or Q^T entries. */
-static void sw_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
-                       int64_t k, int64_t nb_x) {
+void otgi_sw_project(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
+                     int64_t k, int64_t nb_x) {
     const int64_t nb_dirs = (lc + DIR_BLOCK - 1) / DIR_BLOCK;
     const int64_t blk = k % nb_dirs, rb = k / nb_dirs, on_y = rb >= nb_x;
     const int64_t rows_total = on_y ? q->m : q->n, r0 = (on_y ? rb - nb_x : rb) * PROJ_ROWS;
@@ -136,8 +139,8 @@ void otgi_sw_project_block(const float *theta, int64_t L, int64_t col0, int64_t 
 }
 
 /* Phase C item r: grad rows [r0, r0 + rows) += R[rows, chunk] Theta_chunk^T, by K-blocks. */
-static void sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
-                             int64_t r) {
+void otgi_sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc,
+                           int64_t r) {
     const int64_t h = otgi_sw_grad_rows(q->n), r0 = r * h, rows = q->n - r0 < h ? q->n - r0 : h;
     for (int64_t b0 = 0; b0 < lc; b0 += DIR_BLOCK) {
         int64_t lb = lc - b0 < DIR_BLOCK ? lc - b0 : DIR_BLOCK;
@@ -158,14 +161,14 @@ static int64_t sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t 
         otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < n_proj; k++)
-            sw_project(ws, q, c0, lc, k, nb_x);
+            otgi_sw_project(ws, q, c0, lc, k, nb_x);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t l = 0; l < lc; l++)
             ties += otgi_sw_direction(ws, q, t, c0, l);
         if (q->grad) {
 #pragma omp for schedule(dynamic, 1)
             for (int64_t r = 0; r < n_rows; r++)
-                sw_gradient_rows(ws, q, c0, lc, r);
+                otgi_sw_gradient_rows(ws, q, c0, lc, r);
         }
     }
     return ties;
@@ -205,6 +208,19 @@ void otgi_sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res)
     res->n_directions = L;
 }
 
+void otgi_sw_summarise_weighted(const double *w, const double *dw, int64_t L, double p,
+                                otg_sw_result *res) {
+    double mean = 0.0, sq = 0.0;
+    for (int64_t l = 0; l < L; l++)
+        mean += dw[l] * w[l];
+    for (int64_t l = 0; l < L; l++)
+        sq += dw[l] * dw[l] * (w[l] - mean) * (w[l] - mean);
+    res->value = mean;
+    res->distance = pow(mean, 1.0 / p);
+    res->stderr_value = L > 1 ? sqrt(sq * (double)L / (double)(L - 1)) : (double)NAN;
+    res->n_directions = L;
+}
+
 otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
                   const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
                   otg_sw_result *res, float *grad_x, double *per_dir) {
@@ -215,18 +231,24 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     otgi_sw_problem q = {x->data,         y->data,     theta->data,
                          x->shape[0],     y->shape[0], x->shape[1],
                          theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
-                         grad_x};
+                         grad_x,          NULL};
     int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     if (chunk > q.L) chunk = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     st = otgi_sw_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
     if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);
+    if (st == OTG_OK && o.weights)
+        st = otgi_weights(o.weights, q.L, "sw: direction weights", ws->dw);
     if (st != OTG_OK) return st;
+    q.dir_w = o.weights ? ws->dw : NULL;
     if (grad_x) memset(grad_x, 0, (size_t)(q.n * q.d) * sizeof(float));
     int64_t ties = 0;
     for (int64_t c0 = 0; c0 < q.L; c0 += chunk)
         ties += sw_chunk(ws, &q, c0, q.L - c0 < chunk ? q.L - c0 : chunk);
-    otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
+    if (q.dir_w)
+        otgi_sw_summarise_weighted(ws->w_dir, q.dir_w, q.L, q.p, res);
+    else
+        otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
     res->ties = ties;
     if (per_dir) memcpy(per_dir, ws->w_dir, (size_t)q.L * sizeof *per_dir);
     return OTG_OK;

@@ -57,10 +57,11 @@ static int64_t comm_directions(otg_sw_workspace *ws, const otgi_sw_problem *q, i
 
 /* Reserves the workspace for this rank's directions and sets the weights. */
 static otg_status comm_setup(otg_sw_workspace *ws, const otgi_sw_problem *q, const float *a,
-                             const float *b, int64_t lc) {
+                             const float *b, const float *dir_w, int64_t lc) {
     otg_status st = otgi_sw_reserve(ws, q->n, q->m, lc > 0 ? lc : 1, q->L, omp_get_max_threads());
     if (st == OTG_OK && q->general) st = otgi_weights(a, q->n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q->general) st = otgi_weights(b, q->m, "sw: weights of y", ws->b);
+    if (st == OTG_OK && dir_w) st = otgi_weights(dir_w, q->L, "sw: direction weights", ws->dw);
     return st;
 }
 
@@ -206,7 +207,7 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     otgi_sw_problem q = {x->data,         y->data,     theta->data,
                          x->shape[0],     y->shape[0], x->shape[1],
                          theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
-                         grad_x};
+                         grad_x,          NULL};
     /* windows of chunk directions per rank, on 256-direction blocks */
     const int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     const int64_t lr = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
@@ -217,7 +218,8 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     comm_buffers bf = {NULL, NULL, NULL, NULL};
     const int64_t part = largest_part(q.L, w, P, pp.doff);
     item_parts(&pp, &q, P, comm->rank);
-    st = comm_setup(ws, &q, a, b, part);
+    st = comm_setup(ws, &q, a, b, o.weights, part);
+    q.dir_w = o.weights ? ws->dw : NULL;
     if (st == OTG_OK) st = buffers_alloc(&bf, &q, &pp, part, w, P);
     int64_t ties = 0;
     if (st == OTG_OK) st = run_windows(ws, comm, &q, &pp, &bf, w, &ties);
@@ -225,7 +227,10 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     if (st == OTG_OK && grad_x) st = deliver_rows(comm, &q, &pp, row_off, bf.gi, grad_x, bf.cnt);
     free(offs), free(bf.send), free(bf.rt), free(bf.gi), free(bf.cnt);
     if (st != OTG_OK) return st;
-    otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
+    if (q.dir_w)
+        otgi_sw_summarise_weighted(ws->w_dir, q.dir_w, q.L, q.p, res);
+    else
+        otgi_sw_summarise(ws->w_dir, q.L, q.p, res);
     res->ties = ties;
     if (per_dir) memcpy(per_dir, ws->w_dir, (size_t)q.L * sizeof *per_dir);
     return OTG_OK;

@@ -165,6 +165,9 @@ otg_status otg_sw_pairwise(const otg_tensor *clouds, int64_t K, const otg_tensor
     const otg_sw_opts o = opts ? *opts : otg_sw_opts_default();
     otg_status st = check(clouds, K, theta, &o, dist);
     if (st != OTG_OK) return st;
+    if (o.weights)
+        return otgi_fail(OTG_EINVAL, "sw_pairwise: per-direction weights are not supported "
+                                     "(uniform directions only)");
     pairwise pw = {.clouds = clouds,
                    .theta = theta->data,
                    .K = K,

@@ -25,12 +25,20 @@ static int run_length_key(const char *k) {
     return !strcmp(k, "steps") || !strcmp(k, "epochs") || !strcmp(k, "checkpoint-every");
 }
 
-/* FNV-1a 64 of the unformatted config object without the run-length keys; 0 on out of memory. */
+/* Keys added after schema 3, left out of the hash at their default value so that checkpoints
+ * written before them (which computed that default) still resume: estimator "mc". */
+static int later_key_at_default(const cJSON *v) {
+    return !strcmp(v->string, "estimator") && cJSON_IsString(v) && !strcmp(v->valuestring, "mc");
+}
+
+/* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at
+ * their default); 0 on out of memory. */
 static uint64_t hash_config_cjson(const cJSON *cfg) {
     cJSON *c = cJSON_Duplicate(cfg, 1);
     for (cJSON *v = c ? c->child : NULL, *next; v; v = next) {
         next = v->next;
-        if (run_length_key(v->string)) cJSON_Delete(cJSON_DetachItemViaPointer(c, v));
+        if (run_length_key(v->string) || later_key_at_default(v))
+            cJSON_Delete(cJSON_DetachItemViaPointer(c, v));
     }
     char *text = c ? cJSON_PrintUnformatted(c) : NULL;
     cJSON_Delete(c);

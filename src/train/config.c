@@ -36,8 +36,12 @@ static const otg_param_def defs[] = {
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the SW loss SW_p^p", 1, 100, 1},
     {"projections", OTG_PARAM_INT, OFF(projections), "L", "directions per step (fresh each step)",
      1, 1 << 24, 1},
-    {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K", "gaussian or orthogonal", 0, 0,
-     1},
+    {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K",
+     "gaussian, orthogonal or rqmc (3-D data only)", 0, 0, 1},
+    {"estimator", OTG_PARAM_STR, STR(estimator), "E",
+     "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "
+     "(energy-based SW)",
+     0, 0, 1},
     {"batch", OTG_PARAM_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 24,
      1},
     {"steps", OTG_PARAM_INT, OFF(steps), "N", "training steps", 1, BIG, 1},
@@ -85,6 +89,7 @@ otg_train_config otg_train_config_default(void) {
     memset(&c, 0, sizeof c);
     SET(data, "moons"), SET(source, "gaussian"), SET(model, "mlp"), SET(hidden, "512,512");
     SET(activation, "relu"), SET(output, "auto"), SET(directions_kind, "gaussian");
+    SET(estimator, "mc");
     SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "constant"), SET(loss, "sw");
     c.latent = 0, c.channels = 32, c.projections = 128, c.batch = 256, c.steps = 2000;
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;

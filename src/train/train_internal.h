@@ -25,6 +25,7 @@ struct otg_trainer {
     otg_source *target, *val_target, *latent;
     int64_t dim, img_h, img_w, val_n, n_params;
     otg_dir_kind dirs;
+    otg_sw_estimator est; /* the loss estimator (--estimator) */
     otg_model_spec spec;
     const otg_optim_type *optim_type;
     otg_graph *g;

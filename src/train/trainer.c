@@ -90,6 +90,8 @@ static otg_status build_graph(otg_trainer *t) {
     t->sw.ws = otg_sw_workspace_new();
     t->sw.opts = otg_sw_opts_default();
     t->sw.opts.p = c->p;
+    t->sw.est = otg_sw_estimator_opts_default();
+    t->sw.est.kind = t->est;
     t->theta = otg_tensor_new(2, (int64_t[]){t->dim, c->projections});
     t->sw.theta = t->theta;
     if (!t->sw.ws || !t->theta) return OTG_ENOMEM;
@@ -176,8 +178,16 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
         st = otgi_fail(OTG_EINVAL, "train: --loss energy: one process only (not under mpirun)");
     if (st == OTG_OK && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
         st = wrap(OTG_EINVAL, "--directions-kind");
+    if (st == OTG_OK && otg_sw_estimator_parse(c->estimator, &t->est) != OTG_OK)
+        st = wrap(OTG_EINVAL, "--estimator");
+    if (st == OTG_OK && comm && t->est != OTG_SW_EST_MC)
+        st = otgi_fail(OTG_EINVAL, "train: --estimator %s: one process only (mc under mpirun)",
+                       c->estimator);
     if (st == OTG_OK) st = open_sources(t);
     if (st == OTG_OK) st = make_spec(t);
+    if (st == OTG_OK && t->dirs == OTG_DIR_RQMC && t->dim != 3)
+        st = otgi_fail(OTG_EINVAL, "train: --directions-kind rqmc needs 3-D data, got %lld-D",
+                       (long long)t->dim);
     if (st == OTG_OK && comm) st = otgi_trainer_comm_setup(t);
     if (st == OTG_OK) st = build_graph(t);
     if (st == OTG_OK) st = make_optim(t);

@@ -19,10 +19,12 @@ typedef struct {
     const char *a_path, *b_path; /* the positional arguments */
     char dir_path[4096], wa_path[4096], wb_path[4096], per_dir_path[4096], grad_path[4096];
     char max[16], kind_name[16]; /* "" = not given */
-    double p, ascent_step;
+    char est_name[16], energy_name[16];
+    double p, ascent_step, temperature;
     int64_t L, seed, threads, chunk, ascent_iters;
     otg_dir_kind kind;
-    int squared, force;
+    otg_sw_estimator_opts est;
+    int squared, force, fixed_gamma;
 } sw_opts;
 
 #define OFF(f) offsetof(sw_opts, f), 0
@@ -31,7 +33,19 @@ static const otg_param_def defs[] = {
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the cost |x - y|^p, P >= 1", 1, 1e6, 0},
     {"projections", OTG_PARAM_INT, OFF(L), "L", "number of random directions", 1, 2147483648.0, 0},
     {"kind", OTG_PARAM_STR, STR(kind_name), "K",
-     "gaussian (uniform on the sphere) | orthogonal (Haar blocks)", 0, 0, 0},
+     "gaussian (uniform on the sphere) | orthogonal (Haar blocks) | rqmc (d = 3: rotated "
+     "Fibonacci points)",
+     0, 0, 0},
+    {"directions-kind", OTG_PARAM_STR, STR(kind_name), "K", "the same as --kind", 0, 0, 0},
+    {"estimator", OTG_PARAM_STR, STR(est_name), "E",
+     "mc (plain mean) | lcv, ucv (control variates) | ebsw (energy-based SW, another quantity)", 0,
+     0, 0},
+    {"ebsw-energy", OTG_PARAM_STR, STR(energy_name), "F",
+     "EBSW weights f(W): exp (softmax of W / T) | identity (W / sum W)", 0, 0, 0},
+    {"temperature", OTG_PARAM_REAL, OFF(temperature), "T", "EBSW with exp: temperature on W_p^p",
+     1e-300, 1e300, 0},
+    {"fixed-gamma", OTG_PARAM_FLAG, OFF(fixed_gamma), NULL,
+     "lcv/ucv --grad: hold the coefficient constant (default: its derivative included)", 0, 0, 0},
     {"directions", OTG_PARAM_STR, STR(dir_path), "D.npy",
      "use the columns of D [d, L] as given (not normalised, as POT)", 0, 0, 0},
     {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the direction stream", 0, 9.2e18, 0},
@@ -67,7 +81,10 @@ static const char *USAGE =
     "float64 input: A and B are shifted by their common mean (in double) before rounding to\n"
     "float32 (SW is translation invariant), so offset data keep their digits.\n"
     "Many clouds: otgen sw --pairwise C1.npy C2.npy ... --out D.npy (otgen sw --pairwise "
-    "--help).\n";
+    "--help).\n"
+    "--estimator lcv|ucv: control variates from the projected means (and variances), same\n"
+    "target, smaller standard error; ebsw: energy-based SW, sum_l w_l W_p^p with\n"
+    "w = softmax(W_p^p / T) (another quantity). docs/sliced-wasserstein.md.\n";
 
 static void sw_parse(int argc, char **argv, sw_opts *o) {
     *o = (sw_opts){.p = 2.0,
@@ -75,7 +92,10 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
                    .chunk = 256,
                    .ascent_iters = 100,
                    .ascent_step = 0.1,
-                   .kind_name = "gaussian"};
+                   .temperature = 1.0,
+                   .kind_name = "gaussian",
+                   .est_name = "mc",
+                   .energy_name = "exp"};
     char *pos[2];
     params_parse_argv_pos("sw", USAGE, defs, n_defs, o, argc, argv, 2, pos,
                           "needs two NPY files A and B (otgen sw --help)");
@@ -83,6 +103,14 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
     file_a = pos[0], file_b = pos[1];
     if (otg_dir_parse(o->kind_name, &o->kind) != OTG_OK)
         cli_usage_error("sw", "--kind: %s", otg_last_error());
+    o->est = otg_sw_estimator_opts_default();
+    if (otg_sw_estimator_parse(o->est_name, &o->est.kind) != OTG_OK)
+        cli_usage_error("sw", "--estimator: %s", otg_last_error());
+    if (otg_ebsw_energy_parse(o->energy_name, &o->est.energy) != OTG_OK)
+        cli_usage_error("sw", "--ebsw-energy: %s", otg_last_error());
+    o->est.temperature = o->temperature, o->est.fixed_gamma = o->fixed_gamma;
+    if (o->est.kind != OTG_SW_EST_MC && (o->max[0] || cli_comm()))
+        cli_usage_error("sw", "--estimator %s: not with --max nor under mpirun", o->est_name);
     if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
         cli_usage_error("sw", "--max: '%s' (sampled or ascent)", o->max);
     if (o->max[0] && cli_comm())
@@ -123,8 +151,11 @@ static otg_tensor *get_directions(const sw_opts *o, int64_t d, const char **labe
     }
     otg_tensor *t = otg_tensor_new(2, (int64_t[]){d, o->L});
     otg_rng r = otg_rng_make((uint64_t)o->seed, 1);
+    if (o->kind == OTG_DIR_RQMC && d != 3)
+        cli_usage_error("sw", "--kind rqmc: the points have dimension %lld, rqmc needs 3",
+                        (long long)d);
     if (!t || otg_sw_directions(&r, o->kind, d, o->L, t->data) != OTG_OK) return NULL;
-    *label = o->kind == OTG_DIR_GAUSSIAN ? "gaussian" : "orthogonal";
+    *label = o->kind_name;
     return t;
 }
 
@@ -134,7 +165,7 @@ static void write_or_die(const char *path, const otg_tensor *t, int force) {
 
 /* The printed quantity from SW_p^p: itself (--squared) or its p-th root; d(root)/d(value). */
 static double shown(const sw_opts *o, double v) {
-    return o->squared ? v : pow(v, 1.0 / o->p);
+    return o->squared ? v : v > 0.0 ? pow(v, 1.0 / o->p) : v < 0.0 ? 0.0 : v; /* CV: v < 0 */
 }
 static double shown_slope(const sw_opts *o, double v) {
     return o->squared ? 1.0 : v > 0 ? pow(v, 1.0 / o->p - 1.0) / o->p : 0.0;
@@ -198,20 +229,30 @@ static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b
     const int64_t L = th->shape[1];
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
-    otg_sw_opts so = {o->p, o->chunk};
+    otg_sw_opts so = {o->p, o->chunk, NULL};
     otg_sw_result r;
-    otg_status st = (o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w)
-                        ? OTG_ENOMEM
-                        : otg_sw_comm(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so,
-                                      &r, grad ? grad->data : NULL, NULL, w, cli_comm());
+    otg_sw_estimate_info info;
+    const int plain = o->est.kind == OTG_SW_EST_MC;
+    otg_status st = (o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w) ? OTG_ENOMEM
+                    : plain
+                        ? otg_sw_comm(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th, &so,
+                                      &r, grad ? grad->data : NULL, NULL, w, cli_comm())
+                        : otg_sw_estimate(ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th,
+                                          &so, &o->est, &r, &info, grad ? grad->data : NULL, w);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
     if (rc == OTG_EXIT_OK && overflowed(o, r.value)) rc = OTG_EXIT_USAGE;
     if (rc == OTG_EXIT_OK && cli_rank() == 0) { /* under MPI: rank 0 writes and prints */
         double slope = shown_slope(o, r.value);
         write_extras(o, grad, slope, w, L);
         /* standard error of the printed quantity (delta method for the root) */
-        printf("sw=%.9g stderr=%.3g estimator=mean-over-directions", shown(o, r.value),
-               r.stderr_value * slope);
+        printf("sw=%.9g stderr=%.3g estimator=", shown(o, r.value), r.stderr_value * slope);
+        if (plain)
+            printf("mean-over-directions");
+        else if (o->est.kind == OTG_SW_EST_EBSW)
+            printf("ebsw ess=%.4g", info.ess);
+        else
+            printf("%s gamma=%.6g", o->est_name, info.gamma);
+        if (!plain) printf(" mc_sw=%.9g", shown(o, info.mc_value));
         print_context(o, a, b, L, dlabel);
     }
     otg_tensor_free(grad);
@@ -237,7 +278,7 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
         st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
-    otg_sw_opts so = {o->p, o->chunk};
+    otg_sw_opts so = {o->p, o->chunk, NULL};
     otg_sw_result r;
     if (st == OTG_OK && ((o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w))) st = OTG_ENOMEM;
     if (st == OTG_OK && w) st = otg_sw(ws, a, pa, b, pb, th, &so, &r, NULL, w);

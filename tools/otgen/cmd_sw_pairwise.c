@@ -164,7 +164,7 @@ int cmd_sw_pairwise(int argc, char **argv) {
     otg_tensor *th = directions(&o, kind, clouds[0].shape[1]);
     double *dist = malloc((size_t)k * (size_t)k * sizeof *dist),
            *value = malloc((size_t)k * (size_t)k * sizeof *value);
-    otg_sw_opts so = {o.p, o.chunk};
+    otg_sw_opts so = {o.p, o.chunk, NULL};
     otg_status st = dist && value ? otg_sw_pairwise(clouds, k, th, &so, dist, value) : OTG_ENOMEM;
     int rc = OTG_EXIT_OK;
     for (int i = 0; st == OTG_OK && i < k * k; i++)
