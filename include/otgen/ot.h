@@ -170,8 +170,8 @@ OTG_NODISCARD otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, 
  * diagonal and value [K, K] (or NULL) SW_p^p; entry (i, j), i < j, has the bits of
  * otg_sw(clouds[i], NULL, clouds[j], NULL, theta, opts) for any thread count and chunk. Peak
  * memory O(chunk sum_k n_k + K^2 L) floats/doubles. Non-finite points give non-finite entries.
- * OTG_EINVAL (K < 2, p < 1, chunk < 1, NULL), OTG_ESHAPE (a cloud not [n, d] with theta's d),
- * OTG_ENOMEM. */
+ * OTG_EINVAL (K < 2, p < 1, chunk < 1, NULL, per-direction opts->weights), OTG_ESHAPE (a cloud not
+ * [n, d] with theta's d), OTG_ENOMEM. */
 OTG_NODISCARD otg_status otg_sw_pairwise(const otg_tensor *clouds, int64_t K,
                                          const otg_tensor *theta, const otg_sw_opts *opts,
                                          double *dist, double *value);
