@@ -2,6 +2,7 @@
  *   bench sw   the fused SW value+gradient on random clouds with fresh Gaussian directions per
  *              call (what bench/torch_sw.py times), next to the time of its three GEMMs
  *              alone and the machine's SGEMM peak measured in the same run.
+ *   bench sort ns per element of the sorts, per engine and size (bench_sort.c).
  *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
  *   bench mpi        seconds and bytes per training step, under mpirun or not (bench_mpi.c);
  *   bench mpi-model  the weak-scaling model of the MPI mode as a chart (bench_mpi.c).
@@ -38,6 +39,7 @@ static const otg_param_def defs[] = {
 static const char *USAGE =
     "usage: otgen bench sw --n N --d D --L L [options]\n"
     "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+    "       otgen bench sort [--reps R]\n"
     "       otgen bench particles [--threads T] [--reps R]\n"
     "       otgen bench gemm [--threads T] [--reps R]\n"
     "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
@@ -191,6 +193,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
+    if (!strcmp(argv[1], "sort")) return bench_sort(argc - 1, argv + 1);
     if (!strcmp(argv[1], "particles")) return bench_particles(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi")) return bench_mpi(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi-model")) return bench_mpi_model(argc - 1, argv + 1);
@@ -204,8 +207,8 @@ int cmd_bench(int argc, char **argv) {
         return OTG_EXIT_OK;
     }
     fprintf(stderr,
-            "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm, mpi, "
-            "mpi-model)\n",
+            "otgen bench: unknown benchmark '%s' (sw, train, sort, particles, gemm, "
+            "mpi, mpi-model)\n",
             argv[1]);
     return OTG_EXIT_USAGE;
 }
