@@ -240,6 +240,21 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
     };
 }
 
+/* sum g[i]^2 in double: 8 interleaved partial sums (lane j takes i = j mod 8) added in a fixed
+ * order, so the compiler can vectorise it without reassociating anything; one thread, the same
+ * bits on every run. (One serial sum was a chain of dependent adds, about 1 ns per parameter:
+ * 0.7 ms of an fmnist step.) */
+static double sum_squares(const float *g, int64_t n) {
+    double acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += (double)g[i + j] * (double)g[i + j];
+    for (int j = 0; i < n; i++, j++)
+        acc[j] += (double)g[i] * (double)g[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     if (!t) return otgi_fail(OTG_EINVAL, "train: step: NULL trainer");
     otg_train_row local;
@@ -256,9 +271,7 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     if ((st = otg_graph_backward(t->g, t->loss)) != OTG_OK) return wrap(st, "backward");
     int64_t n;
     float *u = otg_graph_params(t->g, &n), *g = otg_graph_grads(t->g, NULL);
-    double gn = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        gn += (double)g[i] * (double)g[i];
+    double gn = sum_squares(g, n);
     row->grad_norm = sqrt(gn);
     if (!isfinite(gn))
         return otgi_fail(OTG_ENONFINITE, "train: gradient norm %g at step %lld", row->grad_norm,
