@@ -11,8 +11,8 @@
  * process holds a core, the spinning thread takes the time the working one needs, and the default
  * two threads ran 4-10x slower than --threads 1 (moons, 200 steps, a background `yes`: 66 s
  * against 9.5 s; 4.4 s with passive waiting). So when the user set neither variable, otgen
- * re-executes itself (/proc/self/exe, same arguments) with OMP_WAIT_POLICY=passive added: idle
- * threads sleep at once. A setenv here or in main would be lost or too late (libc installs the
+ * re-executes itself (its /proc/self/exe path, same arguments) with OMP_WAIT_POLICY=passive added:
+ * idle threads sleep at once. A setenv here or in main would be lost or too late (libc installs the
  * process environment after this runs, and libgomp has read it before main). OpenBLAS (the OpenMP
  * variant) runs on the same libgomp pool, so this covers its threads too. If the exec fails, otgen
  * carries on with libgomp's defaults. Measured in docs/performance.md ("A busy machine",
@@ -71,7 +71,12 @@ static void set_wait_policy(char **argv, char **envp) {
         env[n] = envp[n];
     }
     env[n] = passive, env[n + 1] = NULL;
-    execve("/proc/self/exe", argv, env);
+    /* by its real path, so the process keeps its name (ps, pgrep: "otgen", not "exe") */
+    static char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0 || len >= (ssize_t)sizeof self - 1) return;
+    self[len] = '\0';
+    execve(self, argv, env);
 }
 
 static void startup(int argc, char **argv, char **envp) {
