@@ -245,14 +245,18 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
  * bits on every run. (One serial sum was a chain of dependent adds, about 1 ns per parameter:
  * 0.7 ms of an fmnist step.) */
 static double sum_squares(const float *g, int64_t n) {
-    double acc[8] = {0};
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; /* in registers */
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += (double)g[i + j] * (double)g[i + j];
+#define SQ(k) ((double)g[i + (k)] * (double)g[i + (k)])
+    for (; i + 8 <= n; i += 8) {
+        a0 += SQ(0), a1 += SQ(1), a2 += SQ(2), a3 += SQ(3);
+        a4 += SQ(4), a5 += SQ(5), a6 += SQ(6), a7 += SQ(7);
+    }
+    double *tail[7] = {&a0, &a1, &a2, &a3, &a4, &a5, &a6};
     for (int j = 0; i < n; i++, j++)
-        acc[j] += (double)g[i] * (double)g[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        *tail[j] += SQ(0);
+#undef SQ
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 }
 
 otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
