@@ -258,9 +258,11 @@ int cmd_sw(int argc, char **argv) {
     sw_parse(argc, argv, &o);
     otg_threads_set(cli_comm() && o.threads == 0 ? 1 : (int)o.threads); /* mpirun: 1 per rank */
     otg_tensor *a = cli_read_cloud("sw", o.a_path), *b = cli_read_cloud("sw", o.b_path);
-    if (a->shape[1] != b->shape[1])
-        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
-                        (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
+    if (a->shape[1] != b->shape[1]) {
+        long long da = (long long)a->shape[1], db = (long long)b->shape[1];
+        otg_tensor_free(a), otg_tensor_free(b); /* nothing held at exit (LeakSanitizer) */
+        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path, da, o.b_path, db);
+    }
     otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
                *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
     const char *dlabel = "";
