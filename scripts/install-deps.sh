@@ -14,6 +14,7 @@ PKGS=(
   librandom123-dev         # counter-based Philox streams (header-only)
   zlib1g-dev libpng-dev libcjson-dev
   libcmocka-dev            # unit tests
+  libhwy-dev               # Highway vqsort for the SW sorts (optional: the C radix sort without it)
   python3-cffi python3-numpy python3-pytest   # the Python package (python/) and its tests
   libplplot-dev plplot-driver-cairo   # charts (axes, ticks, log scales) rendered to PNG by cairo
   dataset-fashion-mnist    # the real data set of the main job (/usr/share/datasets/fashion-mnist)

@@ -61,6 +61,33 @@ static void test_usage_errors_exit_2(void **state) {
     assert_non_null(strstr(out, "rqmc needs 3-D data"));
 }
 
+/* The OpenMP wait policy libgomp sees (OMP_DISPLAY_ENV) when otgen starts with `env_args`. */
+static void wait_policy_seen(const char *env_args, char *out, size_t cap) {
+    char cmd[4096];
+    snprintf(
+        cmd, sizeof cmd,
+        "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT OMP_DISPLAY_ENV=verbose %s %s --version 2>&1",
+        env_args, otgen_bin());
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+}
+
+/* otgen sets passive waiting before libgomp starts, unless the user chose a policy or a spin
+ * count (then libgomp's own parsing of them stands). */
+static void test_default_wait_policy_is_passive(void **state) {
+    static char out[8192];
+    wait_policy_seen("", out, sizeof out); /* passive: no spinning */
+    assert_non_null(strstr(out, "GOMP_SPINCOUNT = '0'"));
+    assert_non_null(strstr(out, "otgen "));
+    wait_policy_seen("OMP_WAIT_POLICY=active", out, sizeof out);
+    assert_non_null(strstr(out, "OMP_WAIT_POLICY = 'ACTIVE'"));
+    wait_policy_seen("GOMP_SPINCOUNT=12345", out, sizeof out);
+    assert_non_null(strstr(out, "GOMP_SPINCOUNT = '12345'"));
+}
+
 static void test_demo_loss_falls_and_is_reproducible(void **state) {
     static char a[8192], b[8192];
     const char *args = "demo --steps 400 --log-every 100 --seed 3 --threads 1";
@@ -219,6 +246,7 @@ static void test_sw_bad_input_exits_2(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_default_wait_policy_is_passive),
         cmocka_unit_test(test_demo_loss_falls_and_is_reproducible),
         cmocka_unit_test(test_sw_command),
         cmocka_unit_test(test_energy_command),

@@ -176,6 +176,85 @@ static void test_sort_against_qsort(void **state) {
     }
 }
 
+/* The order the sorts promise, brute force: by value with -0 == +0, NaNs with the sign bit set
+ * first and the others last (by their bits), ties in index order. */
+static uint32_t order_key(float x) {
+    x += 0.0f;
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u >> 31 ? ~u : u | 0x80000000u;
+}
+
+typedef struct {
+    uint32_t key;
+    int32_t index;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *p = a, *q = b;
+    if (p->key != q->key) return p->key < q->key ? -1 : 1;
+    return p->index < q->index ? -1 : p->index > q->index;
+}
+
+/* Input kind k of n values: 0 normal, 1 few distinct values (ties), 2 with NaNs, +-0 and +-inf,
+ * 3 all equal, 4 ascending, 5 descending, 6 normal with an exponent range that skips passes. */
+static void fill_sort_input(otg_rng *r, int kind, float *x, int64_t n) {
+    static const float specials[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, 1.0f, -1.0f};
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = otg_rng_u32(r);
+        float g = (float)otg_rng_normal(r);
+        x[i] = kind == 0   ? g
+               : kind == 1 ? (float)(int)(u % 5) - 2.0f
+               : kind == 2 ? (u % 3 == 0 ? specials[u / 3 % 8] : g)
+               : kind == 3 ? 0.25f
+               : kind == 4 ? (float)i
+               : kind == 5 ? -(float)i
+                           : 1.0f + 1e-7f * (float)(u % 64);
+    }
+}
+
+/* Every engine of the sort (the C radix, vqsort when built with Highway, the size dispatch)
+ * gives the same bits as the brute-force order: values (as x + 0), permutation and ties, with
+ * and without the permutation, on random, tied, special-valued and presorted inputs of sizes
+ * around every cut-off (insertion 48, narrow/wide radix 512, the vqsort table's 1024). */
+static void test_sort_engines_bit_identical(void **state) {
+    const int64_t sizes[] = {1,   2,   3,   17,  47,   48,   49,   64,   100,  255,   256,  257,
+                             511, 512, 513, 700, 1023, 1024, 1025, 2048, 4097, 10000, 65537};
+    const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
+    typedef int64_t (*sort_fn)(const float *, int64_t, float *, int32_t *, otgi_sort_scratch *);
+    const sort_fn engines[3] = {otgi_sort_f32_c, otgi_sort_f32_vq, otgi_sort_f32};
+    otg_rng r = otg_rng_make(15, 0);
+    otgi_sort_scratch sc = {0};
+    assert_int_equal(otgi_sort_reserve(&sc, 65537), OTG_OK);
+    float *x = malloc(65537 * sizeof *x), *want = malloc(65537 * sizeof *want),
+          *got = malloc(65537 * sizeof *got);
+    int32_t *perm = malloc(65537 * sizeof *perm);
+    keyed *ref = malloc(65537 * sizeof *ref);
+    for (int k = 0; k < n_sizes; k++)
+        for (int kind = 0; kind < 7; kind++) {
+            int64_t n = sizes[k], want_ties = 0;
+            fill_sort_input(&r, kind, x, n);
+            for (int64_t i = 0; i < n; i++)
+                ref[i] = (keyed){order_key(x[i]), (int32_t)i};
+            qsort(ref, (size_t)n, sizeof *ref, cmp_keyed);
+            for (int64_t i = 0; i < n; i++) {
+                want[i] = x[ref[i].index] + 0.0f;
+                want_ties += i > 0 && ref[i].key == ref[i - 1].key;
+            }
+            for (int e = 0; e < 3; e++)
+                for (int with_perm = 0; with_perm < 2; with_perm++) {
+                    memset(got, 0xff, (size_t)n * sizeof *got);
+                    int64_t ties = engines[e](x, n, got, with_perm ? perm : NULL, &sc);
+                    assert_int_equal(ties, want_ties);
+                    assert_memory_equal(got, want, (size_t)n * sizeof *got);
+                    for (int64_t i = 0; with_perm && i < n; i++)
+                        assert_int_equal(perm[i], ref[i].index);
+                }
+        }
+    otgi_sort_release(&sc);
+    free(x), free(want), free(got), free(perm), free(ref);
+}
+
 /* ---- SW helpers ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -826,6 +905,7 @@ static void test_sw_pairwise_equals_separate_calls(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_against_qsort),
+        cmocka_unit_test(test_sort_engines_bit_identical),
         cmocka_unit_test(test_1d_against_all_permutations),
         cmocka_unit_test(test_1d_weighted_against_replicated_atoms),
         cmocka_unit_test(test_sw_translation_closed_form),

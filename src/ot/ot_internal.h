@@ -21,6 +21,20 @@ void otgi_sort_release(otgi_sort_scratch *s);
  * number of adjacent equal pairs in the sorted output (ties). NaNs sort to the ends. */
 int64_t otgi_sort_f32(const float *x, int64_t n, float *sorted, int32_t *perm,
                       otgi_sort_scratch *s);
+/* The two engines behind otgi_sort_f32, same contract and the same bits: the C radix sort (the
+ * reference) and Highway's vqsort (the C radix when built without libhwy). */
+int64_t otgi_sort_f32_c(const float *x, int64_t n, float *sorted, int32_t *perm,
+                        otgi_sort_scratch *s);
+int64_t otgi_sort_f32_vq(const float *x, int64_t n, float *sorted, int32_t *perm,
+                         otgi_sort_scratch *s);
+/* The engine otgi_sort_f32 uses for n values (with_perm: a permutation wanted): 0 the C radix,
+ * 1 vqsort. */
+int otgi_sort_engine(int64_t n, int with_perm);
+#ifdef OTGEN_HAVE_HWY
+/* sort_vq.cc: ascending in place, through a per-thread hwy::Sorter. */
+void otgi_vqsort_u32(uint32_t *keys, int64_t n);
+void otgi_vqsort_u64(uint64_t *keys, int64_t n);
+#endif
 
 /* 1-D cost pieces for a residual r = s - t: value |r|^p and derivative p sign(r) |r|^(p-1)
  * (0 at r = 0: the selection documented for p = 1). */

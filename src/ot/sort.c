@@ -1,15 +1,23 @@
-/* Stable sort of float32 values with their permutation: LSD radix sort on order-preserving
- * 32-bit keys. With a permutation, key and index travel packed in one 64-bit word (one store per
- * element per pass). Digits: 3 passes of 11/11/10 bits for n >= 512, 4 passes of 8 bits below
- * (clearing and scanning 2048-bucket histograms would cost more than the passes); all histograms
- * are built while the keys are made, and a pass is skipped when every key shares its digit;
- * insertion sort below 48 values. Ties keep index order, the documented selection for sorts
- * (docs/autodiff.md). */
+/* Stable sort of float32 values with their permutation, on order-preserving 32-bit keys.
+ * Two engines give the same bits:
+ *  - the C reference (otgi_sort_f32_c): an LSD radix sort with its digits fixed at compile time
+ *    (3 passes of 11/11/10 bits from SORT_WIDE_N values up, 4 passes of 8 bits below, where
+ *    clearing 2048-bucket histograms would cost more than the passes), the histograms of all
+ *    passes counted in one unrolled loop while the keys are made, a pass skipped when every key
+ *    shares its digit, and the last pass writing the output values and permutation directly;
+ *    insertion sort below SORT_SMALL_N values. With a permutation, key and index travel packed
+ *    in one 64-bit word (key | index << 32: one store per element per pass).
+ *  - Highway's vqsort (sort_vq.cc, only when built with libhwy), on the keys alone or on the
+ *    packed words key << 32 | index. vqsort is not stable, but those words are all distinct and
+ *    equal keys are the same bits, so its output is fully determined: the same as the radix's.
+ * otgi_sort_f32 picks per size (vq_wins below, from measurements). Ties keep index order, the
+ * documented selection for sorts (docs/autodiff.md); -0 and +0 count as equal (both come out
+ * as +0); NaNs sort to the ends by their bits. */
 #include "ot/ot_internal.h"
 
 #include <string.h>
 
-#define SMALL_N 48
+enum { SORT_SMALL_N = 48, SORT_WIDE_N = 512 };
 
 /* Order-preserving key: flip all bits of negatives, the sign bit of positives. x + 0.0f turns
  * -0 into +0 so that the two zeros tie (and keep index order). */
@@ -21,7 +29,8 @@ static inline uint32_t float_key(float x) {
 }
 
 static inline float key_float(uint32_t k) {
-    uint32_t u = k & 0x80000000u ? k ^ 0x80000000u : ~k;
+    uint32_t m = (uint32_t)((int32_t)~k >> 31) | 0x80000000u; /* inverse of float_key's mask */
+    uint32_t u = k ^ m;
     float x;
     memcpy(&x, &u, sizeof x);
     return x;
@@ -45,18 +54,12 @@ void otgi_sort_release(otgi_sort_scratch *s) {
     memset(s, 0, sizeof *s);
 }
 
-typedef struct {
-    int passes, shift[4];
-    uint32_t mask[4];
-} digits;
-static const digits WIDE = {3, {0, 11, 22, 0}, {0x7ff, 0x7ff, 0x3ff, 0}};
-static const digits NARROW = {4, {0, 8, 16, 24}, {0xff, 0xff, 0xff, 0xff}};
-
-/* Exclusive prefix sums of one histogram; 0 when every key has the same digit (skip the pass). */
-static inline int prefix(uint32_t *h, uint32_t mask, uint32_t n, uint32_t first_digit) {
+/* Exclusive prefix sums of one histogram of nb buckets; 0 when every key has the same digit
+ * (the pass is skipped). */
+static inline int prefix(uint32_t *h, uint32_t nb, uint32_t n, uint32_t first_digit) {
     if (h[first_digit] == n) return 0;
     uint32_t sum = 0;
-    for (uint32_t b = 0; b <= mask; b++) {
+    for (uint32_t b = 0; b < nb; b++) {
         uint32_t c = h[b];
         h[b] = sum;
         sum += c;
@@ -64,54 +67,86 @@ static inline int prefix(uint32_t *h, uint32_t mask, uint32_t n, uint32_t first_
     return 1;
 }
 
-/* Sorts the packed words key | index << 32 of x[n] (stable); returns the array holding them. */
-static inline __attribute__((always_inline)) uint64_t *radix_packed(const digits *dg, const float *x,
-                                                                    int64_t n, otgi_sort_scratch *s) {
-    static _Thread_local uint32_t hist[4][2048];
-    for (int p = 0; p < dg->passes; p++) memset(hist[p], 0, (dg->mask[p] + 1) * sizeof(uint32_t));
-    uint64_t *a = s->w0, *b = s->w1;
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t k = float_key(x[i]);
-        a[i] = k | (uint64_t)i << 32;
-        for (int p = 0; p < dg->passes; p++) hist[p][(k >> dg->shift[p]) & dg->mask[p]]++;
+/* Adjacent equal pairs of the sorted output (the keys are equal iff the values' bits are). */
+static int64_t count_ties(const float *sorted, int64_t n) {
+    int64_t ties = 0;
+    uint32_t prev, cur;
+    memcpy(&prev, sorted, sizeof prev);
+    for (int64_t i = 1; i < n; i++) {
+        memcpy(&cur, sorted + i, sizeof cur);
+        ties += cur == prev;
+        prev = cur;
     }
-    for (int p = 0; p < dg->passes; p++) {
-        const int sh = dg->shift[p];
-        const uint32_t mk = dg->mask[p];
-        uint32_t *h = hist[p];
-        if (!prefix(h, mk, (uint32_t)n, ((uint32_t)a[0] >> sh) & mk)) continue;
-        for (int64_t i = 0; i < n; i++) b[h[((uint32_t)a[i] >> sh) & mk]++] = a[i];
-        uint64_t *t = a;
-        a = b, b = t;
-    }
-    return a;
+    return ties;
 }
 
-/* The same on bare keys (no permutation wanted), in the scratch viewed as uint32. */
-static inline __attribute__((always_inline)) uint32_t *radix_keys(const digits *dg, const float *x,
-                                                                  int64_t n, otgi_sort_scratch *s) {
-    static _Thread_local uint32_t hist[4][2048];
-    for (int p = 0; p < dg->passes; p++) memset(hist[p], 0, (dg->mask[p] + 1) * sizeof(uint32_t));
-    uint32_t *a = (uint32_t *)s->w0, *b = (uint32_t *)s->w1;
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t k = float_key(x[i]);
-        a[i] = k;
-        for (int p = 0; p < dg->passes; p++) hist[p][(k >> dg->shift[p]) & dg->mask[p]]++;
+/* The radix engine, instantiated per (digit layout, with or without permutation) so that every
+ * shift, mask and bucket count is a constant. W is the word type: uint64_t (key | index << 32)
+ * or uint32_t (key). NP passes of widths B0..B3 (bits). */
+#define KEY_OF(w) ((uint32_t)(w))
+#define DIGIT(w, sh, bits) ((KEY_OF(w) >> (sh)) & ((1u << (bits)) - 1u))
+
+#define DEFINE_RADIX(name, W, NP, B0, B1, B2, B3, WITH_PERM)                                       \
+    static void name(const float *x, int64_t n, float *sorted, int32_t *perm,                      \
+                     otgi_sort_scratch *s) {                                                       \
+        enum { S1 = B0, S2 = B0 + B1, S3 = B0 + B1 + B2 };                                         \
+        uint32_t h0[1u << B0] = {0}, h1[1u << B1] = {0}, h2[1u << B2] = {0}, h3[1u << B3] = {0};   \
+        W *a = (W *)s->w0, *b = (W *)s->w1;                                                        \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            uint32_t k = float_key(x[i]);                                                          \
+            a[i] = WITH_PERM ? (W)(k | (uint64_t)i << 32) : (W)k;                                  \
+        }                                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            W w = a[i];                                                                            \
+            h0[DIGIT(w, 0, B0)]++, h1[DIGIT(w, S1, B1)]++, h2[DIGIT(w, S2, B2)]++;                 \
+            if (NP == 4) h3[DIGIT(w, NP == 4 ? S3 : 0, B3)]++;                                     \
+        }                                                                                          \
+        uint32_t *hs[4] = {h0, h1, h2, h3};                                                        \
+        const int shs[4] = {0, S1, S2, S3}, bits[4] = {B0, B1, B2, B3};                            \
+        int last = -1; /* the last pass that moves anything */                                     \
+        int live[4] = {0, 0, 0, 0};                                                                \
+        for (int p = 0; p < NP; p++) {                                                             \
+            live[p] = prefix(hs[p], 1u << bits[p], (uint32_t)n,                                    \
+                             (KEY_OF(a[0]) >> shs[p]) & ((1u << bits[p]) - 1u));                   \
+            if (live[p]) last = p;                                                                 \
+        }                                                                                          \
+        for (int p = 0; p < last; p++) {                                                           \
+            if (!live[p]) continue;                                                                \
+            uint32_t *h = hs[p];                                                                   \
+            const int sh = shs[p];                                                                 \
+            const uint32_t mk = (1u << bits[p]) - 1u;                                              \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                b[h[(KEY_OF(a[i]) >> sh) & mk]++] = a[i];                                          \
+            W *t = a;                                                                              \
+            a = b, b = t;                                                                          \
+        }                                                                                          \
+        if (last >= 0) { /* the last pass scatters straight into the outputs */                    \
+            uint32_t *h = hs[last];                                                                \
+            const int sh = shs[last];                                                              \
+            const uint32_t mk = (1u << bits[last]) - 1u;                                           \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                W w = a[i];                                                                        \
+                uint32_t at = h[(KEY_OF(w) >> sh) & mk]++;                                         \
+                sorted[at] = key_float(KEY_OF(w));                                                 \
+                if (WITH_PERM) perm[at] = (int32_t)((uint64_t)w >> 32);                            \
+            }                                                                                      \
+        } else { /* every key is the same */                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                sorted[i] = key_float(KEY_OF(a[i]));                                               \
+                if (WITH_PERM) perm[i] = (int32_t)i;                                               \
+            }                                                                                      \
+        }                                                                                          \
     }
-    for (int p = 0; p < dg->passes; p++) {
-        const int sh = dg->shift[p];
-        const uint32_t mk = dg->mask[p];
-        uint32_t *h = hist[p];
-        if (!prefix(h, mk, (uint32_t)n, (a[0] >> sh) & mk)) continue;
-        for (int64_t i = 0; i < n; i++) b[h[(a[i] >> sh) & mk]++] = a[i];
-        uint32_t *t = a;
-        a = b, b = t;
-    }
-    return a;
-}
+
+/* (the unused fourth histogram of the 3-pass layouts has one bucket) */
+DEFINE_RADIX(radix_wide_perm, uint64_t, 3, 11, 11, 10, 0, 1)
+DEFINE_RADIX(radix_narrow_perm, uint64_t, 4, 8, 8, 8, 8, 1)
+DEFINE_RADIX(radix_wide_keys, uint32_t, 3, 11, 11, 10, 0, 0)
+DEFINE_RADIX(radix_narrow_keys, uint32_t, 4, 8, 8, 8, 8, 0)
 
 /* Stable insertion sort of packed words by their low 32 bits (the key). */
-static uint64_t *insertion_packed(const float *x, int64_t n, otgi_sort_scratch *s) {
+static void insertion_packed(const float *x, int64_t n, float *sorted, int32_t *perm,
+                             otgi_sort_scratch *s) {
     uint64_t *a = s->w0;
     for (int64_t i = 0; i < n; i++) {
         uint64_t w = float_key(x[i]) | (uint64_t)i << 32;
@@ -122,28 +157,88 @@ static uint64_t *insertion_packed(const float *x, int64_t n, otgi_sort_scratch *
         }
         a[j + 1] = w;
     }
-    return a;
+    for (int64_t i = 0; i < n; i++)
+        sorted[i] = key_float((uint32_t)a[i]);
+    if (perm)
+        for (int64_t i = 0; i < n; i++)
+            perm[i] = (int32_t)(a[i] >> 32);
 }
 
-int64_t otgi_sort_f32(const float *x, int64_t n, float *sorted, int32_t *perm, otgi_sort_scratch *s) {
+int64_t otgi_sort_f32_c(const float *x, int64_t n, float *sorted, int32_t *perm,
+                        otgi_sort_scratch *s) {
     if (n <= 0) return 0;
-    int64_t ties = 0;
-    if (perm || n < SMALL_N) {
-        uint64_t *w = n < SMALL_N ? insertion_packed(x, n, s)
-                      : n < 512   ? radix_packed(&NARROW, x, n, s)
-                                  : radix_packed(&WIDE, x, n, s);
+    if (n < SORT_SMALL_N)
+        insertion_packed(x, n, sorted, perm, s);
+    else if (perm)
+        (n < SORT_WIDE_N ? radix_narrow_perm : radix_wide_perm)(x, n, sorted, perm, s);
+    else
+        (n < SORT_WIDE_N ? radix_narrow_keys : radix_wide_keys)(x, n, sorted, NULL, s);
+    return count_ties(sorted, n);
+}
+
+#ifdef OTGEN_HAVE_HWY
+/* The engine per size, from `otgen bench sort` (one thread, slices of normal values, medians of
+ * 9 passes over 2^18 values; 2026-12-02, Xeon with AVX-512, machine shared; docs/performance.md
+ * "Sorts"). Keys alone: vqsort 3.2-4.6 ns per element at every n from 64 to 65536, the radix
+ * 4.5-27. With the permutation: vqsort 5.3-6.6 ns below 1024 against the radix's 7.3-26, then
+ * 6.2-7.8 against 5.7-6.6 from 1024 up (the 64-bit words leave vqsort's in-register base case). */
+static const struct {
+    int64_t below; /* this row holds for n < below */
+    int keys_vq, perm_vq;
+} VQ_TABLE[] = {{1024, 1, 1}, {INT64_MAX, 1, 0}};
+
+/* vqsort on the keys alone (no permutation) or on the packed words key << 32 | index. */
+static void vq_sort(const float *x, int64_t n, float *sorted, int32_t *perm, otgi_sort_scratch *s) {
+    if (perm) {
+        uint64_t *w = s->w0;
+        for (int64_t i = 0; i < n; i++)
+            w[i] = (uint64_t)float_key(x[i]) << 32 | (uint64_t)i;
+        otgi_vqsort_u64(w, n);
         for (int64_t i = 0; i < n; i++) {
-            sorted[i] = key_float((uint32_t)w[i]);
-            ties += i > 0 && (uint32_t)w[i] == (uint32_t)w[i - 1];
+            sorted[i] = key_float((uint32_t)(w[i] >> 32));
+            perm[i] = (int32_t)(uint32_t)w[i];
         }
-        if (perm)
-            for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)(w[i] >> 32);
-        return ties;
+    } else {
+        uint32_t *k = (uint32_t *)s->w0;
+        for (int64_t i = 0; i < n; i++)
+            k[i] = float_key(x[i]);
+        otgi_vqsort_u32(k, n);
+        for (int64_t i = 0; i < n; i++)
+            sorted[i] = key_float(k[i]);
     }
-    uint32_t *k = n < 512 ? radix_keys(&NARROW, x, n, s) : radix_keys(&WIDE, x, n, s);
-    for (int64_t i = 0; i < n; i++) {
-        sorted[i] = key_float(k[i]);
-        ties += i > 0 && k[i] == k[i - 1];
-    }
-    return ties;
+}
+
+/* Whether vqsort beats the radix at n (VQ_TABLE). */
+static int vq_wins(int64_t n, int with_perm) {
+    size_t r = 0;
+    while (n >= VQ_TABLE[r].below)
+        r++;
+    return with_perm ? VQ_TABLE[r].perm_vq : VQ_TABLE[r].keys_vq;
+}
+#endif
+
+int otgi_sort_engine(int64_t n, int with_perm) {
+#ifdef OTGEN_HAVE_HWY
+    if (n >= SORT_SMALL_N && vq_wins(n, with_perm)) return 1;
+#else
+    (void)n, (void)with_perm;
+#endif
+    return 0;
+}
+
+int64_t otgi_sort_f32_vq(const float *x, int64_t n, float *sorted, int32_t *perm,
+                         otgi_sort_scratch *s) {
+#ifdef OTGEN_HAVE_HWY
+    if (n <= 0) return 0;
+    vq_sort(x, n, sorted, perm, s);
+    return count_ties(sorted, n);
+#else
+    return otgi_sort_f32_c(x, n, sorted, perm, s);
+#endif
+}
+
+int64_t otgi_sort_f32(const float *x, int64_t n, float *sorted, int32_t *perm,
+                      otgi_sort_scratch *s) {
+    return otgi_sort_engine(n, perm != NULL) ? otgi_sort_f32_vq(x, n, sorted, perm, s)
+                                             : otgi_sort_f32_c(x, n, sorted, perm, s);
 }

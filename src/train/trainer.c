@@ -263,6 +263,25 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
     };
 }
 
+/* sum g[i]^2 in double: 8 interleaved partial sums (lane j takes i = j mod 8) added in a fixed
+ * order, so the compiler can vectorise it without reassociating anything; one thread, the same
+ * bits on every run. (One serial sum was a chain of dependent adds, about 1 ns per parameter:
+ * 0.7 ms of an fmnist step.) */
+static double sum_squares(const float *g, int64_t n) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; /* in registers */
+    int64_t i = 0;
+#define SQ(k) ((double)g[i + (k)] * (double)g[i + (k)])
+    for (; i + 8 <= n; i += 8) {
+        a0 += SQ(0), a1 += SQ(1), a2 += SQ(2), a3 += SQ(3);
+        a4 += SQ(4), a5 += SQ(5), a6 += SQ(6), a7 += SQ(7);
+    }
+    double *tail[7] = {&a0, &a1, &a2, &a3, &a4, &a5, &a6};
+    for (int j = 0; i < n; i++, j++)
+        *tail[j] += SQ(0);
+#undef SQ
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}
+
 otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     if (!t) return otgi_fail(OTG_EINVAL, "train: step: NULL trainer");
     otg_train_row local;
@@ -279,9 +298,7 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     if ((st = otg_graph_backward(t->g, t->loss)) != OTG_OK) return wrap(st, "backward");
     int64_t n;
     float *u = otg_graph_params(t->g, &n), *g = otg_graph_grads(t->g, NULL);
-    double gn = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        gn += (double)g[i] * (double)g[i];
+    double gn = sum_squares(g, n);
     row->grad_norm = sqrt(gn);
     if (!isfinite(gn))
         return otgi_fail(OTG_ENONFINITE, "train: gradient norm %g at step %lld", row->grad_norm,

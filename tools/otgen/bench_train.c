@@ -2,7 +2,8 @@
  * bench/torch_train.py times, with the same definitions:
  *   fmnist  MLP 32-512-512-784 (relu, sigmoid out), batch 256, L = 128, Fashion-MNIST, SGD
  *   2d      MLP 2-128-128-2 (relu, linear out), batch 512, L = 64, 8 Gaussians, SGD
- * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run). */
+ * and the GEMM-limited rate (the step's GEMM FLOPs at the SGEMM peak measured in the same run), and
+ * the physical limit: those GEMMs plus the SW sorts at their measured speed. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
@@ -87,17 +88,27 @@ int bench_train(int argc, char **argv, double (*peak)(int64_t)) {
     }
     double med = cli_sort_median(t, reps), pk = peak(5);
     double flops = step_flops(tr), limit = pk * 1e9 / flops, sps = 10.0 / med;
+    /* the physical limit of the whole step: its GEMMs at the peak plus the SW sorts (the batch
+     * with its permutation, the data batch keys alone, per direction) at their measured
+     * one-thread speed shared by the threads */
+    double sort_s = (double)c.projections * (double)c.batch *
+                    (bench_sort_ns(c.batch, 1, 5) + bench_sort_ns(c.batch, 0, 5)) * 1e-9 /
+                    otg_threads_get();
+    double phys = 1.0 / (flops / (pk * 1e9) + sort_s);
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# otgen bench train --model %s: %.1f steps/s; GEMM limit %.1f steps/s (%.3f GFLOP/step "
            "at %.1f GFLOP/s): %.0f%%\n",
            fmnist ? "fmnist" : "2d", sps, limit, flops * 1e-9, pk, 100.0 * sps / limit);
+    printf("# physical limit %.1f steps/s (GEMMs at the peak + sorts %.3f ms/step): %.0f%%\n", phys,
+           sort_s * 1e3, 100.0 * sps / phys);
     printf("tool=otgen version=%s model=%s batch=%lld L=%lld threads=%lld steps_per_s=%.2f "
            "best_steps_per_s=%.2f "
-           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f gflop_per_step=%.4f peak_gflops=%.1f "
+           "gemm_limit_steps_per_s=%.1f limit_fraction=%.3f phys_limit_steps_per_s=%.1f "
+           "phys_limit_fraction=%.3f sort_ms_per_step=%.3f gflop_per_step=%.4f peak_gflops=%.1f "
            "coretype=%s\n",
            otg_version(), fmnist ? "fmnist" : "2d", (long long)c.batch, (long long)c.projections,
-           (long long)threads, sps, 10.0 / t[0], limit, sps / limit, flops * 1e-9, pk,
-           ct && *ct ? ct : "auto");
+           (long long)threads, sps, 10.0 / t[0], limit, sps / limit, phys, sps / phys, sort_s * 1e3,
+           flops * 1e-9, pk, ct && *ct ? ct : "auto");
     free(t);
     otg_trainer_free(tr);
     return OTG_EXIT_OK;

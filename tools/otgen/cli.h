@@ -75,6 +75,11 @@ int cmd_ad_check(int argc, char **argv);
 int cmd_ad_study(int argc, char **argv);
 /* otgen bench train (bench_train.c); peak(reps) measures the SGEMM peak in GFLOP/s. */
 int bench_train(int argc, char **argv, double (*peak)(int64_t));
+/* otgen bench sort (bench_sort.c): the sorts' ns per element per engine and size; and
+ * bench_sort_ns, ns per element of otgi_sort_f32 on n normal values (one thread, median of reps).
+ */
+int bench_sort(int argc, char **argv);
+double bench_sort_ns(int64_t n, int with_perm, int64_t reps);
 /* otgen bench particles (bench_particles.c): relu2 forward Euler steps per second. */
 int bench_particles(int argc, char **argv);
 /* otgen bench mpi and mpi-model (bench_mpi.c): the MPI mode's step time and bytes; its model. */

@@ -2,6 +2,7 @@
  *   bench sw   the fused SW value+gradient on random clouds with fresh Gaussian directions per
  *              call (what bench/torch_sw.py times), next to the time of its three GEMMs
  *              alone and the machine's SGEMM peak measured in the same run.
+ *   bench sort ns per element of the sorts, per engine and size (bench_sort.c).
  *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
  *   bench mpi        seconds and bytes per training step, under mpirun or not (bench_mpi.c);
  *   bench mpi-model  the weak-scaling model of the MPI mode as a chart (bench_mpi.c).
@@ -38,10 +39,13 @@ static const otg_param_def defs[] = {
 static const char *USAGE =
     "usage: otgen bench sw --n N --d D --L L [options]\n"
     "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
+    "       otgen bench sort [--reps R]\n"
     "       otgen bench particles [--threads T] [--reps R]\n"
     "       otgen bench gemm [--threads T] [--reps R]\n"
     "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
-    "three GEMMs alone and the SGEMM peak. Last stdout line: key=value pairs incl. median_ms.\n";
+    "three GEMMs alone, the SGEMM peak, the sorts' speed and the physical limit (GEMMs at the\n"
+    "peak + sorts at their speed) with the fraction of it reached (limit_fraction). Last stdout\n"
+    "line: key=value pairs incl. median_ms.\n";
 
 static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
     *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
@@ -163,6 +167,12 @@ static int bench_sw(int argc, char **argv) {
     time_it(run_gemms, &b, o.reps, &gmed, &gbest);
     double peak = gemm_peak(o.reps);
     double flops = 6.0 * (double)o.n * (double)o.d * (double)o.L;
+    /* the physical limit: the GEMMs at the peak, the sorts (x with its permutation, y keys
+     * alone) at their measured one-thread speed shared by the threads */
+    double sort_x = bench_sort_ns(o.n, 1, 5), sort_y = bench_sort_ns(o.n, 0, 5);
+    double gemm_lim = flops / (peak * 1e9) * 1e3;
+    double sort_lim = (double)o.L * (double)o.n * (sort_x + sort_y) * 1e-6 / otg_threads_get();
+    double limit = gemm_lim + sort_lim;
     printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
            "OPENBLAS_CORETYPE=%s\n",
            (long long)o.threads, coretype());
@@ -171,12 +181,17 @@ static int bench_sw(int argc, char **argv) {
            "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n",
            med, best, gmed, med / gmed, flops / (med * 1e-3) * 1e-9,
            100.0 * flops / (med * 1e-3) * 1e-9 / peak, peak);
+    printf("# limit %.3f ms = GEMMs at the peak %.3f + sorts %.3f (%.2f + %.2f ns per value, one "
+           "thread, over %d threads): %.0f%% of the limit reached\n",
+           limit, gemm_lim, sort_lim, sort_x, sort_y, otg_threads_get(), 100.0 * limit / med);
     printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
            "min_ms=%.3f value_only_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f "
-           "peak_fraction=%.3f coretype=%s value=%.6g\n",
+           "peak_fraction=%.3f limit_ms=%.3f limit_gemm_ms=%.3f limit_sort_ms=%.3f "
+           "sort_perm_ns=%.2f sort_keys_ns=%.2f limit_fraction=%.3f coretype=%s value=%.6g\n",
            otg_version(), (long long)o.n, (long long)o.d, (long long)o.L, o.p, (long long)o.threads,
            (long long)o.chunk, med, best, vmed, gmed, med / gmed, peak,
-           flops / (med * 1e-3) * 1e-9 / peak, coretype(), b.value);
+           flops / (med * 1e-3) * 1e-9 / peak, limit, gemm_lim, sort_lim, sort_x, sort_y,
+           limit / med, coretype(), b.value);
     otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
     otg_tensor_free(b.grad);
     otg_sw_workspace_free(b.ws);
@@ -191,6 +206,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "sw")) return bench_sw(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
+    if (!strcmp(argv[1], "sort")) return bench_sort(argc - 1, argv + 1);
     if (!strcmp(argv[1], "particles")) return bench_particles(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi")) return bench_mpi(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi-model")) return bench_mpi_model(argc - 1, argv + 1);
@@ -204,8 +220,8 @@ int cmd_bench(int argc, char **argv) {
         return OTG_EXIT_OK;
     }
     fprintf(stderr,
-            "otgen bench: unknown benchmark '%s' (sw, train, particles, gemm, mpi, "
-            "mpi-model)\n",
+            "otgen bench: unknown benchmark '%s' (sw, train, sort, particles, gemm, "
+            "mpi, mpi-model)\n",
             argv[1]);
     return OTG_EXIT_USAGE;
 }

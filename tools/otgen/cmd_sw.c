@@ -307,9 +307,12 @@ int cmd_sw(int argc, char **argv) {
     double *wide[2];
     otg_tensor *a = cli_read_cloud_f64("sw", o.a_path, &wide[0]),
                *b = cli_read_cloud_f64("sw", o.b_path, &wide[1]);
-    if (a->shape[1] != b->shape[1])
-        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path,
-                        (long long)a->shape[1], o.b_path, (long long)b->shape[1]);
+    if (a->shape[1] != b->shape[1]) {
+        long long da = (long long)a->shape[1], db = (long long)b->shape[1];
+        otg_tensor_free(a), otg_tensor_free(b); /* nothing held at exit (LeakSanitizer) */
+        free(wide[0]), free(wide[1]);
+        cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path, da, o.b_path, db);
+    }
     cli_centre_clouds((otg_tensor *[]){a, b}, wide, 2); /* float64: shifted by a common mean */
     otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
                *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");

@@ -1,10 +1,26 @@
-/* A check that runs before any library constructor (the executable's .preinit_array): under an
- * address-space limit (ulimit -v) too small for OpenBLAS's start-up, OpenBLAS (0.3.21) would retry
- * its buffer allocation forever inside its constructor, before main, and the command would hang.
- * Instead otgen says so and exits 1. Measured on Debian 12 (libopenblas0-openmp 0.3.21, 2 cores):
- * otgen --version hangs with 253 MiB of address space free at this point and starts with 258. */
+/* What runs before any library constructor (the executable's .preinit_array):
+ *
+ * A check: under an address-space limit (ulimit -v) too small for OpenBLAS's start-up,
+ * OpenBLAS (0.3.21) would retry its buffer allocation forever inside its constructor, before main,
+ * and the command would hang. Instead otgen says so and exits 1. Measured on Debian 12
+ * (libopenblas0-openmp 0.3.21, 2 cores): otgen --version hangs with 253 MiB of address space free
+ * at this point and starts with 258.
+ *
+ * Then the OpenMP wait policy. libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, in its own
+ * constructor. By default it spins about 3 ms at every barrier before it sleeps; when another
+ * process holds a core, the spinning thread takes the time the working one needs, and the default
+ * two threads ran 4-10x slower than --threads 1 (moons, 200 steps, a background `yes`: 66 s
+ * against 9.5 s; 4.4 s with passive waiting). So when the user set neither variable, otgen
+ * re-executes itself (its /proc/self/exe path, same arguments) with OMP_WAIT_POLICY=passive added:
+ * idle threads sleep at once. A setenv here or in main would be lost or too late (libc installs the
+ * process environment after this runs, and libgomp has read it before main). OpenBLAS (the OpenMP
+ * variant) runs on the same libgomp pool, so this covers its threads too. If the exec fails, otgen
+ * carries on with libgomp's defaults. Measured in docs/performance.md ("A busy machine",
+ * bench/busy.sh). */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,8 +35,7 @@ static int can_map(size_t bytes) {
     return 1;
 }
 
-static void check_address_space(int argc, char **argv, char **envp) {
-    (void)argc, (void)argv, (void)envp;
+static void check_address_space(void) {
     struct rlimit rl;
     const size_t mib = (size_t)1 << 20;
     if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
@@ -41,5 +56,34 @@ static void check_address_space(int argc, char **argv, char **envp) {
     _exit(1);
 }
 
-__attribute__((section(".preinit_array"),
-               used)) static void (*const preinit)(int, char **, char **) = check_address_space;
+enum { MAX_ENV = 4096 }; /* larger environments keep libgomp's defaults */
+
+/* Re-executes otgen with OMP_WAIT_POLICY=passive unless the environment names a wait policy or
+ * a spin count; returns only when it does not (or the exec fails). */
+static void set_wait_policy(char **argv, char **envp) {
+    static char *env[MAX_ENV + 2];
+    static char passive[] = "OMP_WAIT_POLICY=passive";
+    int n = 0;
+    for (; envp && envp[n]; n++) {
+        if (!strncmp(envp[n], "OMP_WAIT_POLICY=", 16) || !strncmp(envp[n], "GOMP_SPINCOUNT=", 15))
+            return;
+        if (n == MAX_ENV) return;
+        env[n] = envp[n];
+    }
+    env[n] = passive, env[n + 1] = NULL;
+    /* by its real path, so the process keeps its name (ps, pgrep: "otgen", not "exe") */
+    static char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0 || len >= (ssize_t)sizeof self - 1) return;
+    self[len] = '\0';
+    execve(self, argv, env);
+}
+
+static void startup(int argc, char **argv, char **envp) {
+    (void)argc;
+    check_address_space();
+    set_wait_policy(argv, envp);
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*const preinit)(int, char **,
+                                                                              char **) = startup;
