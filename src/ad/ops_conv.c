@@ -16,22 +16,59 @@
 #define CHUNK_MIN_COUNT 8
 /* Below this many multiply-adds per pass the chunks run on one thread. */
 #define PAR_MIN_MACS ((int64_t)1 << 20)
+/* Wide-layout passes with at most this many output rows (m) skip the column matrix (direct_*):
+ * with so few rows a GEMM would only stream it once per row. */
+#define DIRECT_MAX_M 4
+#define LANES 16      /* independent partial sums of a direct weight gradient */
 #define PAR_MIN 32768 /* upsample: below this many elements a loop runs on one thread */
 
 /* Geometry of a convolution seen from its "image" side: image [c, h, w] per sample, kernel
- * [kh, kw]; the "matrix" side [m, ho, wo] per sample is the op's other tensor (conv2d's output,
- * conv_transpose2d's input) and m the kernel's first axis, so the kernel is a matrix
- * [m, c kh kw]. The column matrix of one sample is [c kh kw, ho wo]. The batch of n samples is
- * cut into `count` chunks of `per` samples (the last may hold fewer). */
+ * [kh, kw], zero padding padh rows and padw columns; the "matrix" side [m, ho, wo] per sample is
+ * the op's other tensor (conv2d's output, conv_transpose2d's input) and m the kernel's first
+ * axis, so the kernel is a matrix [m, c kh kw]. The batch of n samples is cut into `count` chunks
+ * of `per` samples (the last may hold fewer).
+ * Two layouts of the column matrix [c kh kw, ext] per sample:
+ *   - plain (any stride): ext = ho wo, column (oi, oj);
+ *   - wide (stride 1): the image is first copied into zero-padded planes [hp, wp] (hp = h + 2
+ *     padh, wp = w + 2 padw, `plane` floats each with kw of slack), and the output lives on rows
+ *     of wp columns (ext = ho wp; columns wo.. of a row are junk): a column row (ch, ki, kj) is
+ *     then ONE contiguous copy of ext floats from offset ki wp + kj of plane ch. */
 typedef struct {
-    int64_t n, c, h, w, kh, kw, stride, pad, ho, wo, m;
+    int64_t n, c, h, w, kh, kw, stride, padh, padw, ho, wo, m;
     int64_t ckk, hw, per, count;
+    int wide;
+    int64_t hp, wp, plane, ext;
 } conv_geom;
 
 static conv_geom geom_make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                           int64_t stride, int64_t pad, int64_t ho, int64_t wo, int64_t m) {
-    conv_geom q = {n, c, h, w, kh, kw, stride, pad, ho, wo, m, c * kh * kw, ho * wo, 1, 0};
-    const int64_t sample = q.ckk * q.hw;
+                           int64_t stride, int64_t padh, int64_t padw, int64_t ho, int64_t wo,
+                           int64_t m, int allow_wide) {
+    conv_geom q = {n,
+                   c,
+                   h,
+                   w,
+                   kh,
+                   kw,
+                   stride,
+                   padh,
+                   padw,
+                   ho,
+                   wo,
+                   m,
+                   c * kh * kw,
+                   ho * wo,
+                   1,
+                   0,
+                   stride == 1 && allow_wide,
+                   0,
+                   0,
+                   0,
+                   ho * wo};
+    if (q.wide) {
+        q.hp = h + 2 * padh, q.wp = w + 2 * padw;
+        q.plane = q.hp * q.wp + kw, q.ext = ho * q.wp;
+    }
+    const int64_t sample = q.ckk * q.ext;
     int64_t per = sample < 1 || sample >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / sample;
     const int64_t balance = (n + CHUNK_MIN_COUNT - 1) / CHUNK_MIN_COUNT;
     if (per > balance) per = balance;
@@ -40,17 +77,18 @@ static conv_geom geom_make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k
     return q;
 }
 
-/* Output columns [*j0, *j1) of a row whose image column j s - pad + k lies in [0, w). */
+/* Output columns [*j0, *j1) of a row whose image column j s - padw + k lies in [0, w). */
 static void valid_cols(const conv_geom *q, int64_t k, int64_t *j0, int64_t *j1) {
-    const int64_t lo = q->pad - k, hi = q->w - 1 + q->pad - k; /* j s in [lo, hi] */
+    const int64_t lo = q->padw - k, hi = q->w - 1 + q->padw - k; /* j s in [lo, hi] */
     *j0 = lo <= 0 ? 0 : (lo + q->stride - 1) / q->stride;
     *j1 = hi < 0 ? 0 : hi / q->stride + 1;
     if (*j1 > q->wo) *j1 = q->wo;
     if (*j0 > *j1) *j0 = *j1;
 }
 
-/* col rows (ch, ki, kj), each of stride ld, get one sample's [ho, wo] block from img [c, h, w]:
- * col[(ch, ki, kj), (oi, oj)] = img[ch, oi s - pad + ki, oj s - pad + kj], 0 outside. */
+/* Plain layout: col rows (ch, ki, kj), each of stride ld, get one sample's [ho, wo] block from
+ * img [c, h, w]: col[(ch, ki, kj), (oi, oj)] = img[ch, oi s - padh + ki, oj s - padw + kj], 0
+ * outside. */
 static void im2col(const conv_geom *q, const float *img, float *col, int64_t ld) {
     const int64_t s = q->stride;
     for (int64_t ch = 0; ch < q->c; ch++)
@@ -61,12 +99,12 @@ static void im2col(const conv_geom *q, const float *img, float *col, int64_t ld)
                 valid_cols(q, kj, &j0, &j1);
                 for (int64_t oi = 0; oi < q->ho; oi++) {
                     float *r = row + oi * q->wo;
-                    const int64_t ii = oi * s - q->pad + ki;
+                    const int64_t ii = oi * s - q->padh + ki;
                     if (ii < 0 || ii >= q->h || j0 == j1) {
                         memset(r, 0, (size_t)q->wo * sizeof *r);
                         continue;
                     }
-                    const float *src = img + (ch * q->h + ii) * q->w + j0 * s - q->pad + kj;
+                    const float *src = img + (ch * q->h + ii) * q->w + j0 * s - q->padw + kj;
                     memset(r, 0, (size_t)j0 * sizeof *r);
                     if (s == 1)
                         memcpy(r + j0, src, (size_t)(j1 - j0) * sizeof *r);
@@ -78,7 +116,8 @@ static void im2col(const conv_geom *q, const float *img, float *col, int64_t ld)
             }
 }
 
-/* img [c, h, w] += the adjoint of im2col applied to one sample's block of col (row stride ld). */
+/* Plain layout: img [c, h, w] += the adjoint of im2col applied to one sample's block of col
+ * (row stride ld). */
 static void col2im_add(const conv_geom *q, const float *col, int64_t ld, float *img) {
     const int64_t s = q->stride;
     for (int64_t ch = 0; ch < q->c; ch++)
@@ -88,13 +127,112 @@ static void col2im_add(const conv_geom *q, const float *col, int64_t ld, float *
                 int64_t j0, j1;
                 valid_cols(q, kj, &j0, &j1);
                 for (int64_t oi = 0; oi < q->ho; oi++) {
-                    const int64_t ii = oi * s - q->pad + ki;
+                    const int64_t ii = oi * s - q->padh + ki;
                     if (ii < 0 || ii >= q->h) continue;
                     const float *r = row + oi * q->wo;
-                    float *dst = img + (ch * q->h + ii) * q->w + j0 * s - q->pad + kj;
+                    float *dst = img + (ch * q->h + ii) * q->w + j0 * s - q->padw + kj;
                     for (int64_t oj = j0; oj < j1; oj++)
                         dst[(oj - j0) * s] += r[oj];
                 }
+            }
+}
+
+/* Wide layout: the chunk's S images img [S][c][h][w] into zero-padded planes pad [S c][plane]. */
+static void pad_planes(const conv_geom *q, const float *img, int64_t S, float *pad) {
+    for (int64_t p = 0; p < S * q->c; p++) {
+        float *P = pad + p * q->plane;
+        memset(P, 0, (size_t)q->plane * sizeof *P);
+        for (int64_t i = 0; i < q->h; i++)
+            memcpy(P + (i + q->padh) * q->wp + q->padw, img + (p * q->h + i) * q->w,
+                   (size_t)q->w * sizeof *P);
+    }
+}
+
+/* Wide layout: col [ckk, S ext] from the chunk's padded planes. */
+static void im2col_wide(const conv_geom *q, const float *pad, int64_t S, float *col) {
+    const int64_t ld = S * q->ext;
+    for (int64_t ch = 0; ch < q->c; ch++)
+        for (int64_t ki = 0; ki < q->kh; ki++)
+            for (int64_t kj = 0; kj < q->kw; kj++) {
+                float *row = col + ((ch * q->kh + ki) * q->kw + kj) * ld;
+                for (int64_t t = 0; t < S; t++)
+                    memcpy(row + t * q->ext, pad + (t * q->c + ch) * q->plane + ki * q->wp + kj,
+                           (size_t)q->ext * sizeof *row);
+            }
+}
+
+/* Wide layout: dst [S][m][ho][wo] (+)= the valid columns of mat [m, S ext]. */
+static void compact(const conv_geom *q, const float *mat, int64_t S, float *dst, int add) {
+    for (int64_t t = 0; t < S; t++)
+        for (int64_t r = 0; r < q->m; r++)
+            for (int64_t oi = 0; oi < q->ho; oi++) {
+                const float *a = mat + r * S * q->ext + t * q->ext + oi * q->wp;
+                float *d = dst + ((t * q->m + r) * q->ho + oi) * q->wo;
+                if (add)
+                    for (int64_t j = 0; j < q->wo; j++)
+                        d[j] += a[j];
+                else
+                    memcpy(d, a, (size_t)q->wo * sizeof *d);
+            }
+}
+
+/* Wide layout: mat [m, S ext] <- src [S][m][ho][wo] with zeros in the junk columns. */
+static void expand(const conv_geom *q, const float *src, int64_t S, float *mat) {
+    for (int64_t r = 0; r < q->m; r++)
+        for (int64_t t = 0; t < S; t++)
+            for (int64_t oi = 0; oi < q->ho; oi++) {
+                float *d = mat + r * S * q->ext + t * q->ext + oi * q->wp;
+                memcpy(d, src + ((t * q->m + r) * q->ho + oi) * q->wo, (size_t)q->wo * sizeof *d);
+                memset(d + q->wo, 0, (size_t)(q->wp - q->wo) * sizeof *d);
+            }
+}
+
+/* Wide layout, few rows: mat [m, S ext] = wm [m, ckk] times the chunk's column matrix, read from
+ * the padded planes pad without forming it: each row accumulates its ckk shifted planes scaled
+ * by the weights, in (ch, ki, kj) order. */
+static void direct_forward(const conv_geom *q, const float *wm, int64_t S, const float *pad,
+                           float *mat) {
+    for (int64_t r = 0; r < q->m; r++)
+        for (int64_t t = 0; t < S; t++) {
+            float *restrict y = mat + r * S * q->ext + t * q->ext;
+            memset(y, 0, (size_t)q->ext * sizeof *y);
+            for (int64_t ch = 0; ch < q->c; ch++)
+                for (int64_t k = 0; k < q->kh * q->kw; k++) {
+                    const float a = wm[r * q->ckk + ch * q->kh * q->kw + k];
+                    const float *restrict x =
+                        pad + (t * q->c + ch) * q->plane + k / q->kw * q->wp + k % q->kw;
+#pragma omp simd
+                    for (int64_t j = 0; j < q->ext; j++)
+                        y[j] += a * x[j];
+                }
+        }
+}
+
+/* Wide layout, few rows: part [m, ckk] = g [m, S ext] col^T from the padded planes: each entry a
+ * dot product over the chunk's columns in LANES partial sums (lane j mod LANES, samples in
+ * order), added up in lane order. */
+static void direct_weight_grad(const conv_geom *q, const float *g, int64_t S, const float *pad,
+                               float *part) {
+    for (int64_t r = 0; r < q->m; r++)
+        for (int64_t ch = 0; ch < q->c; ch++)
+            for (int64_t k = 0; k < q->kh * q->kw; k++) {
+                float acc[LANES] = {0};
+                for (int64_t t = 0; t < S; t++) {
+                    const float *a = g + r * S * q->ext + t * q->ext;
+                    const float *x =
+                        pad + (t * q->c + ch) * q->plane + k / q->kw * q->wp + k % q->kw;
+                    int64_t j = 0;
+                    for (; j + LANES <= q->ext; j += LANES)
+#pragma omp simd
+                        for (int l = 0; l < LANES; l++)
+                            acc[l] += a[j + l] * x[j + l];
+                    for (int l = 0; j + l < q->ext; l++)
+                        acc[l] += a[j + l] * x[j + l];
+                }
+                float sum = 0.0f;
+                for (int l = 0; l < LANES; l++)
+                    sum += acc[l];
+                part[r * q->ckk + ch * q->kh * q->kw + k] = sum;
             }
 }
 
@@ -120,29 +258,53 @@ static void scatter(const conv_geom *q, const float *mat, int64_t S, float *dst,
         }
 }
 
-/* One chunk's work: samples [b0, b0 + S); col [ckk, S hw] and mat [m, S hw] are its thread's
- * buffers. The matrix side of the chunk is at sample offset b0 * m hw. */
-typedef void (*chunk_fn)(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0, int64_t S,
-                         float *col, float *mat);
+/* A thread's buffers for up to q->per samples: padded planes (wide layout), the column matrix,
+ * and a matrix-side block. */
+typedef struct {
+    float *pad, *col, *mat;
+} conv_ws;
 
-/* Runs fn on every chunk of q, in parallel when the pass is large. */
-static otg_status run_chunks(otg_node *n, const conv_geom *q, chunk_fn fn) {
-    const int64_t cols = q->per * q->hw;
-    const size_t col_floats = (size_t)((q->ckk * cols + 15) / 16 * 16); /* 64-byte steps */
-    const size_t each = col_floats + (size_t)((q->m * cols + 15) / 16 * 16);
+/* One chunk's work: samples [b0, b0 + S) in the thread's buffers ws. */
+typedef void (*chunk_fn)(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0, int64_t S,
+                         const conv_ws *ws);
+
+static size_t round16(int64_t floats) {
+    return (size_t)((floats + 15) / 16 * 16);
+}
+
+/* Floats of each buffer for q (and q2 when not NULL: a second pass in the same chunk). */
+static void ws_sizes(const conv_geom *q, const conv_geom *q2, size_t sz[3]) {
+    const conv_geom *g[2] = {q, q2};
+    sz[0] = sz[1] = sz[2] = 0;
+    for (int i = 0; i < 2 && g[i]; i++) {
+        const int64_t cols = q->per * g[i]->ext;
+        size_t need[3] = {g[i]->wide ? round16(q->per * g[i]->c * g[i]->plane) : 0,
+                          round16(g[i]->ckk * cols), round16(g[i]->m * cols)};
+        for (int k = 0; k < 3; k++)
+            if (need[k] > sz[k]) sz[k] = need[k];
+    }
+}
+
+/* Runs fn on every chunk of q, in parallel when the pass is large; q2 (or NULL) sizes a second
+ * pass that fn runs in the same buffers. */
+static otg_status run_chunks(otg_node *n, const conv_geom *q, const conv_geom *q2, chunk_fn fn) {
+    size_t sz[3];
+    ws_sizes(q, q2, sz);
+    const size_t each = sz[0] + sz[1] + sz[2];
     int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     if ((double)q->m * (double)q->ckk * (double)q->hw * (double)q->n < (double)PAR_MIN_MACS)
         team = 1;
     if (team > q->count) team = (int)q->count;
     if (team < 1) team = 1;
-    float *ws = otgi_graph_workspace(n->graph, each * (size_t)team);
-    if (!ws)
+    float *all = otgi_graph_workspace(n->graph, each * (size_t)team);
+    if (!all)
         return otgi_fail(OTG_ENOMEM, "%s: out of memory for the columns", otgi_ops[n->op]->name);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
     for (int64_t i = 0; i < q->count; i++) {
-        float *col = ws + each * (size_t)omp_get_thread_num();
+        float *mine = all + each * (size_t)omp_get_thread_num();
+        const conv_ws ws = {mine, mine + sz[0], mine + sz[0] + sz[1]};
         const int64_t b0 = i * q->per, S = q->n - b0 < q->per ? q->n - b0 : q->per;
-        fn(n, q, i, b0, S, col, col + col_floats);
+        fn(n, q, i, b0, S, &ws);
     }
     return OTG_OK;
 }
@@ -158,6 +320,58 @@ static void add_partials(const conv_geom *q, const float *part, float *wgrad) {
 /* The partial weight gradients [count][m, ckk] in the node's aux. */
 static size_t partials_bytes(const conv_geom *q) {
     return (size_t)(q->count * q->m * q->ckk) * sizeof(float);
+}
+
+/* col [ckk, S ext] for the chunk's images img [S][c][h][w], in q's layout. */
+static void lower(const conv_geom *q, const float *img, int64_t S, const conv_ws *ws) {
+    if (q->wide) {
+        pad_planes(q, img, S, ws->pad);
+        im2col_wide(q, ws->pad, S, ws->col);
+    } else
+        for (int64_t t = 0; t < S; t++)
+            im2col(q, img + t * q->c * q->h * q->w, ws->col + t * q->hw, S * q->hw);
+}
+
+/* ws->col [ckk, S ext] = the chunk's column matrix of img; dst [S][m][ho][wo] (+)= wm [m, ckk]
+ * col, a convolution of the chunk. */
+static void conv_chunk(const conv_geom *q, const float *wm, const float *img, int64_t S,
+                       const conv_ws *ws, float *dst, int add) {
+    const int64_t ld = S * q->ext;
+    if (q->wide && q->m <= DIRECT_MAX_M) {
+        pad_planes(q, img, S, ws->pad);
+        direct_forward(q, wm, S, ws->pad, ws->mat);
+        compact(q, ws->mat, S, dst, add);
+        return;
+    }
+    lower(q, img, S, ws);
+    if (!q->wide && S == 1) { /* the GEMM writes the sample in place */
+        otg_gemm(0, 0, q->m, ld, q->ckk, 1.0f, wm, q->ckk, ws->col, ld, add ? 1.0f : 0.0f, dst, ld);
+        return;
+    }
+    otg_gemm(0, 0, q->m, ld, q->ckk, 1.0f, wm, q->ckk, ws->col, ld, 0.0f, ws->mat, ld);
+    if (q->wide)
+        compact(q, ws->mat, S, dst, add);
+    else
+        scatter(q, ws->mat, S, dst, add);
+}
+
+/* part [m, ckk] = G col^T, the chunk's weight gradient: G the matrix side src [S][m][ho][wo],
+ * col the column matrix of img (both in q's layout). */
+static void weight_grad_chunk(const conv_geom *q, const float *src, const float *img, int64_t S,
+                              const conv_ws *ws, float *part) {
+    const int64_t ld = S * q->ext;
+    const float *g = src;
+    if (q->wide)
+        expand(q, src, S, ws->mat), g = ws->mat;
+    else if (S > 1)
+        gather(q, src, S, ws->mat), g = ws->mat;
+    if (q->wide && q->m <= DIRECT_MAX_M) {
+        pad_planes(q, img, S, ws->pad);
+        direct_weight_grad(q, g, S, ws->pad, part);
+        return;
+    }
+    lower(q, img, S, ws);
+    otg_gemm(0, 1, q->m, q->ckk, ld, 1.0f, g, ld, ws->col, ld, 0.0f, part, q->ckk);
 }
 
 /* Checks x [N, C, H, W] and w [A, B, kh, kw] with `cin_axis` the axis of w that must equal C. */
@@ -179,11 +393,24 @@ static otg_status conv_check(const otg_node *n, const char *who, int cin_axis) {
 
 /* ---- conv2d: x [N, C, H, W] (*) w [O, C, kh, kw] -> [N, O, Ho, Wo] --------------------------- */
 
-/* Image side x [C, H, W], matrix side the output [O, Ho, Wo]. */
+/* Image side x [C, H, W], matrix side the output [O, Ho, Wo]; wide layout at stride 1. */
 static conv_geom conv2d_geom(const otg_node *n) {
     const otg_node *x = n->in[0], *w = n->in[1];
+    const int64_t p = n->iattr[1];
     return geom_make(x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[2], w->shape[3],
-                     n->iattr[0], n->iattr[1], n->shape[2], n->shape[3], w->shape[0]);
+                     n->iattr[0], p, p, n->shape[2], n->shape[3], w->shape[0], 1);
+}
+
+/* At stride 1 with pad p < the kernel's sides, dx is the convolution of dy [O, Ho, Wo] padded by
+ * (kh - 1 - p, kw - 1 - p) with the flipped kernel [C, O kh kw] (wflip): the geometry of that
+ * pass, in q's chunks. Otherwise *ok = 0 and dx goes through col2im. */
+static conv_geom conv2d_dx_geom(const otg_node *n, const conv_geom *q, int *ok) {
+    const int64_t p = n->iattr[1];
+    *ok = q->stride == 1 && p < q->kh && p < q->kw;
+    conv_geom d = geom_make(q->n, q->m, q->ho, q->wo, q->kh, q->kw, 1, q->kh - 1 - p, q->kw - 1 - p,
+                            q->h, q->w, q->c, 1);
+    d.per = q->per, d.count = q->count;
+    return d;
 }
 
 static otg_status conv2d_shape(otg_node *n) {
@@ -206,53 +433,67 @@ static otg_status conv2d_shape(otg_node *n) {
     return OTG_OK;
 }
 
+/* aux: the partial weight gradients, then the flipped kernel wflip [C, O kh kw]. */
 static size_t conv2d_aux(const otg_node *n) {
     conv_geom q = conv2d_geom(n);
-    return partials_bytes(&q);
+    return partials_bytes(&q) + (size_t)(q.m * q.ckk) * sizeof(float);
 }
 
-/* col = im2col(x chunk); y chunk [O, S hw] = W [O, ckk] col. */
+static float *conv2d_wflip(const otg_node *n, const conv_geom *q) {
+    return (float *)n->aux + q->count * q->m * q->ckk;
+}
+
+/* y chunk [O, S ext] = W [O, ckk] im2col(x chunk). */
 static void conv2d_forward_chunk(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0,
-                                 int64_t S, float *col, float *mat) {
+                                 int64_t S, const conv_ws *ws) {
     (void)chunk;
-    const int64_t ld = S * q->hw;
-    for (int64_t t = 0; t < S; t++)
-        im2col(q, n->in[0]->value + (b0 + t) * q->c * q->h * q->w, col + t * q->hw, ld);
-    float *y = n->value + b0 * q->m * q->hw;
-    otg_gemm(0, 0, q->m, ld, q->ckk, 1.0f, n->in[1]->value, q->ckk, col, ld, 0.0f, S == 1 ? y : mat,
-             ld);
-    if (S > 1) scatter(q, mat, S, y, 0);
+    conv_chunk(q, n->in[1]->value, n->in[0]->value + b0 * q->c * q->h * q->w, S, ws,
+               n->value + b0 * q->m * q->hw, 0);
 }
 
 static otg_status conv2d_forward(otg_node *n) {
     const conv_geom q = conv2d_geom(n);
-    return run_chunks(n, &q, conv2d_forward_chunk);
+    return run_chunks(n, &q, NULL, conv2d_forward_chunk);
 }
 
-/* G [O, S hw] = the chunk's output gradient; partial dW [O, ckk] = G col^T with col =
- * im2col(x chunk); dcol = W^T G, then dx += col2im(dcol). */
+/* Partial dW [O, ckk] = G col^T (G the chunk's output gradient, col = im2col(x chunk)); dx by
+ * the flipped-kernel convolution of G, or dcol = W^T G then dx += col2im(dcol). */
 static void conv2d_backward_chunk(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0,
-                                  int64_t S, float *col, float *mat) {
+                                  int64_t S, const conv_ws *ws) {
     otg_node *x = n->in[0], *w = n->in[1];
-    const int64_t ld = S * q->hw, img = q->c * q->h * q->w;
+    const int64_t img = q->c * q->h * q->w;
     const float *g = n->grad + b0 * q->m * q->hw;
-    if (S > 1) gather(q, g, S, mat), g = mat;
-    if (w->grad) {
-        for (int64_t t = 0; t < S; t++)
-            im2col(q, x->value + (b0 + t) * img, col + t * q->hw, ld);
-        otg_gemm(0, 1, q->m, q->ckk, ld, 1.0f, g, ld, col, ld, 0.0f,
-                 (float *)n->aux + chunk * q->m * q->ckk, q->ckk);
+    if (w->grad)
+        weight_grad_chunk(q, g, x->value + b0 * img, S, ws,
+                          (float *)n->aux + chunk * q->m * q->ckk);
+    if (!x->grad) return;
+    int flip;
+    const conv_geom d = conv2d_dx_geom(n, q, &flip);
+    if (flip) {
+        conv_chunk(&d, conv2d_wflip(n, q), g, S, ws, x->grad + b0 * img, 1);
+        return;
     }
-    if (x->grad) {
-        otg_gemm(1, 0, q->ckk, ld, q->m, 1.0f, w->value, q->ckk, g, ld, 0.0f, col, ld);
-        for (int64_t t = 0; t < S; t++)
-            col2im_add(q, col + t * q->hw, ld, x->grad + (b0 + t) * img);
-    }
+    const int64_t ld = S * q->hw;
+    if (S > 1) gather(q, g, S, ws->mat), g = ws->mat;
+    otg_gemm(1, 0, q->ckk, ld, q->m, 1.0f, w->value, q->ckk, g, ld, 0.0f, ws->col, ld);
+    for (int64_t t = 0; t < S; t++)
+        col2im_add(q, ws->col + t * q->hw, ld, x->grad + (b0 + t) * img);
 }
 
 static otg_status conv2d_backward(otg_node *n) {
-    const conv_geom q = conv2d_geom(n);
-    otg_status st = run_chunks(n, &q, conv2d_backward_chunk);
+    conv_geom q = conv2d_geom(n);
+    int flip;
+    const conv_geom d = conv2d_dx_geom(n, &q, &flip);
+    if (n->in[0]->grad && flip) { /* wflip[c, (o, ki, kj)] = W[o, c, kh-1-ki, kw-1-kj] */
+        const float *wv = n->in[1]->value;
+        float *f = conv2d_wflip(n, &q);
+        const int64_t kk = q.kh * q.kw;
+        for (int64_t c = 0; c < q.c; c++)
+            for (int64_t o = 0; o < q.m; o++)
+                for (int64_t k = 0; k < kk; k++)
+                    f[(c * q.m + o) * kk + k] = wv[(o * q.c + c) * kk + kk - 1 - k];
+    }
+    otg_status st = run_chunks(n, &q, flip ? &d : NULL, conv2d_backward_chunk);
     if (st == OTG_OK && n->in[1]->grad) add_partials(&q, n->aux, n->in[1]->grad);
     return st;
 }
@@ -268,11 +509,13 @@ otg_node *otg_conv2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad
 
 /* ---- conv_transpose2d: x [N, C, H, W], w [C, O, kh, kw] -> [N, O, Ho, Wo] -------------------- */
 
-/* Image side the OUTPUT [O, Ho, Wo]; matrix side x [C, H, W]. */
+/* Image side the OUTPUT [O, Ho, Wo]; matrix side x [C, H, W]; wide layout at stride 1 (the
+ * backward; the forward's col2im uses plain columns in the same buffers). */
 static conv_geom convt_geom(const otg_node *n) {
     const otg_node *x = n->in[0], *w = n->in[1];
+    const int64_t p = n->iattr[1];
     return geom_make(x->shape[0], n->shape[1], n->shape[2], n->shape[3], w->shape[2], w->shape[3],
-                     n->iattr[0], n->iattr[1], x->shape[2], x->shape[3], x->shape[1]);
+                     n->iattr[0], p, p, x->shape[2], x->shape[3], x->shape[1], 1);
 }
 
 static otg_status convt_shape(otg_node *n) {
@@ -300,8 +543,9 @@ static size_t convt_aux(const otg_node *n) {
 
 /* X [C, S hw] = the chunk of x; col [okk, S hw] = W^T X; y chunk = col2im(col). */
 static void convt_forward_chunk(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0,
-                                int64_t S, float *col, float *mat) {
+                                int64_t S, const conv_ws *ws) {
     (void)chunk;
+    float *col = ws->col, *mat = ws->mat;
     const int64_t ld = S * q->hw, img = q->c * q->h * q->w;
     const float *xv = n->in[0]->value + b0 * q->m * q->hw;
     if (S > 1) gather(q, xv, S, mat), xv = mat;
@@ -313,33 +557,24 @@ static void convt_forward_chunk(otg_node *n, const conv_geom *q, int64_t chunk, 
 
 static otg_status convt_forward(otg_node *n) {
     const conv_geom q = convt_geom(n);
-    return run_chunks(n, &q, convt_forward_chunk);
+    return run_chunks(n, &q, NULL, convt_forward_chunk);
 }
 
-/* col = im2col(output gradient chunk); dx chunk += W [C, okk] col; partial dW [C, okk] = X col^T.
- */
+/* dx chunk += W [C, okk] im2col(g chunk), a convolution of the output gradient g; partial dW
+ * [C, okk] = X im2col(g chunk)^T with X the chunk of x. */
 static void convt_backward_chunk(otg_node *n, const conv_geom *q, int64_t chunk, int64_t b0,
-                                 int64_t S, float *col, float *mat) {
+                                 int64_t S, const conv_ws *ws) {
     otg_node *x = n->in[0], *w = n->in[1];
-    const int64_t ld = S * q->hw, img = q->c * q->h * q->w, off = b0 * q->m * q->hw;
-    for (int64_t t = 0; t < S; t++)
-        im2col(q, n->grad + (b0 + t) * img, col + t * q->hw, ld);
-    if (x->grad) {
-        otg_gemm(0, 0, q->m, ld, q->ckk, 1.0f, w->value, q->ckk, col, ld, S == 1 ? 1.0f : 0.0f,
-                 S == 1 ? x->grad + off : mat, ld);
-        if (S > 1) scatter(q, mat, S, x->grad + off, 1);
-    }
-    if (w->grad) {
-        const float *xv = x->value + off;
-        if (S > 1) gather(q, xv, S, mat), xv = mat;
-        otg_gemm(0, 1, q->m, q->ckk, ld, 1.0f, xv, ld, col, ld, 0.0f,
-                 (float *)n->aux + chunk * q->m * q->ckk, q->ckk);
-    }
+    const float *g = n->grad + b0 * q->c * q->h * q->w;
+    const int64_t off = b0 * q->m * q->hw;
+    if (x->grad) conv_chunk(q, w->value, g, S, ws, x->grad + off, 1);
+    if (w->grad)
+        weight_grad_chunk(q, x->value + off, g, S, ws, (float *)n->aux + chunk * q->m * q->ckk);
 }
 
 static otg_status convt_backward(otg_node *n) {
     const conv_geom q = convt_geom(n);
-    otg_status st = run_chunks(n, &q, convt_backward_chunk);
+    otg_status st = run_chunks(n, &q, NULL, convt_backward_chunk);
     if (st == OTG_OK && n->in[1]->grad) add_partials(&q, n->aux, n->in[1]->grad);
     return st;
 }
