@@ -14,7 +14,8 @@ backward and an Adam step (lr 1e-3; the rate does not change the cost).
 Usage: /usr/bin/python3 bench/torch_cnn.py [--model cnn|rescnn] [--batch 64] [--threads 2]
        [--reps 10]
 Last line: key=value pairs, including steps_per_s (10 / the median time of a block of 10 steps,
-after 3 warm-up blocks) and loss (the last step's SW_2^2, a sanity check)."""
+after 3 warm-up blocks), cpu_ms_per_step (process CPU time over the timed blocks, all threads:
+steadier than the wall on a shared machine) and loss (the last step's SW_2^2, a sanity check)."""
 from common import fashion_mnist, parse, report, time_it  # thread variables first
 
 args = parse([("--model", dict(choices=["cnn", "rescnn"], default="cnn", help="cnn or rescnn [cnn]")),
@@ -78,8 +79,14 @@ def block():
         step()
 
 
-med, best = time_it(block, args.reps)
+import time  # noqa: E402
+
+for _ in range(3):  # warm-up blocks, outside the CPU-time figure as in otgen bench cnn
+    block()
+cpu0 = time.process_time()
+med, best = time_it(block, args.reps, warmup=0)
+cpu_ms = 1e3 * (time.process_time() - cpu0) / (block_steps * args.reps)
 report(tool="torch", version=torch.__version__, model=args.model, batch=batch, L=L,
        threads=args.threads, mkldnn=int(torch.backends.mkldnn.is_available()),
        omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""),
-       loss=f"{last[0]:.6g}", steps_per_s=block_steps / med, best_steps_per_s=block_steps / best)
+       loss=f"{last[0]:.6g}", steps_per_s=block_steps / med, best_steps_per_s=block_steps / best, cpu_ms_per_step=cpu_ms)
