@@ -68,10 +68,8 @@ static void graph_free_buffers(otg_graph *g) {
     g->aux = g->needed = NULL;
 }
 
-void prof_dump(otg_graph *g);
 void otg_graph_free(otg_graph *g) {
     if (!g) return;
-    prof_dump(g);
     for (int64_t i = 0; i < g->n_nodes; i++) {
         otg_node *n = g->nodes[i];
         if (n->custom_release) n->custom_release(n->custom_ctx);
@@ -323,32 +321,13 @@ otg_status otg_graph_compile(otg_graph *g) {
     return OTG_OK;
 }
 
-#include <stdio.h>
-#include <time.h>
-static double pnow(void) { struct timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec; }
-double prof_f[64], prof_b[64];
-static otg_graph *prof_g;
-void prof_dump(otg_graph *g);
-void prof_dump(otg_graph *g) {
-    if (g != prof_g || !getenv("PROF")) return;
-    double tf = 0, tb = 0;
-    for (int64_t i = 0; i < g->n_nodes && i < 64; i++) {
-        tf += prof_f[i], tb += prof_b[i];
-        if (prof_f[i] + prof_b[i] > 1e-3)
-            fprintf(stderr, "%2lld %-16s %lldx%lld f %.3f b %.3f\n", (long long)i, otgi_ops[g->nodes[i]->op]->name, (long long)g->nodes[i]->shape[1], (long long)g->nodes[i]->numel, prof_f[i], prof_b[i]);
-    }
-    fprintf(stderr, "total f %.3f b %.3f\n", tf, tb);
-}
 otg_status otg_graph_forward(otg_graph *g) {
     otg_status st = otg_graph_compile(g);
     if (st != OTG_OK) return st;
     for (int64_t i = 0; i < g->n_nodes; i++) {
         otg_node *n = g->nodes[i];
         n->kinks = 0;
-        if (!prof_g && g->n_nodes > 10) prof_g = g;
-        double t0 = pnow();
         st = otgi_ops[n->op]->forward(n);
-        if (i < 64 && g == prof_g) prof_f[i] += pnow() - t0;
         if (st != OTG_OK) return st;
     }
     g->forwarded = 1;
@@ -398,9 +377,7 @@ static otg_status backward_run(otg_graph *g, const otg_node *from) {
     for (int64_t i = from->id; i >= 0; i--) {
         otg_node *n = g->nodes[i];
         if (!g->needed[i] || n->n_in == 0) continue;
-        double t0 = pnow();
         otg_status st = otgi_ops[n->op]->backward(n);
-        if (i < 64 && g == prof_g) prof_b[i] += pnow() - t0;
         if (st != OTG_OK) return st;
     }
     return OTG_OK;
