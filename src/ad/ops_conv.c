@@ -138,8 +138,13 @@ static void col2im_add(const conv_geom *q, const float *col, int64_t ld, float *
                     if (ii < 0 || ii >= q->h) continue;
                     const float *r = row + oi * q->wo;
                     float *dst = img + (ch * q->h + ii) * q->w + j0 * s - q->padw + kj;
-                    for (int64_t oj = j0; oj < j1; oj++)
-                        dst[(oj - j0) * s] += r[oj];
+                    if (s == 1)
+#pragma omp simd
+                        for (int64_t oj = j0; oj < j1; oj++)
+                            dst[oj - j0] += r[oj];
+                    else
+                        for (int64_t oj = j0; oj < j1; oj++)
+                            dst[(oj - j0) * s] += r[oj];
                 }
             }
 }
@@ -176,6 +181,7 @@ static void compact(const conv_geom *q, const float *mat, int64_t S, float *dst,
                 const float *a = mat + r * S * q->ext + t * q->ext + oi * q->wp;
                 float *d = dst + ((t * q->m + r) * q->ho + oi) * q->wo;
                 if (add)
+#pragma omp simd
                     for (int64_t j = 0; j < q->wo; j++)
                         d[j] += a[j];
                 else
@@ -258,6 +264,7 @@ static void scatter(const conv_geom *q, const float *mat, int64_t S, float *dst,
             const float *a = mat + r * S * q->hw + t * q->hw;
             float *d = dst + (t * q->m + r) * q->hw;
             if (add)
+#pragma omp simd
                 for (int64_t p = 0; p < q->hw; p++)
                     d[p] += a[p];
             else
@@ -320,6 +327,7 @@ static otg_status run_chunks(otg_node *n, const conv_geom *q, const conv_geom *q
 static void add_partials(const conv_geom *q, const float *part, float *wgrad) {
     const int64_t e = q->m * q->ckk;
     for (int64_t i = 0; i < q->count; i++)
+#pragma omp simd
         for (int64_t j = 0; j < e; j++)
             wgrad[j] += part[i * e + j];
 }
