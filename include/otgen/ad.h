@@ -101,7 +101,8 @@ otg_node *otg_reshape(otg_graph *g, otg_node *a, int ndim, const int64_t *shape)
 /* Concatenates n >= 1 nodes along `axis`; all other dimensions must match. */
 otg_node *otg_concat(otg_graph *g, int n, otg_node *const *in, int axis);
 /* x [N, C, H, W] (*) w [O, C, kh, kw] -> [N, O, Ho, Wo], Ho = (H + 2 pad - kh) / stride + 1.
- * Cross-correlation as in PyTorch; no bias (add otg_bias). im2col + GEMM. */
+ * Cross-correlation as in PyTorch; no bias (add otg_bias). im2col + GEMM over chunks of samples
+ * (a direct kernel for <= 4 output channels at stride 1); the same bits for any thread count. */
 otg_node *otg_conv2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad);
 /* The adjoint of conv2d: x [N, C, H, W], w [C, O, kh, kw] (PyTorch layout) -> [N, O, Ho, Wo],
  * Ho = (H - 1) stride - 2 pad + kh. */

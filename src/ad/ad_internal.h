@@ -75,6 +75,10 @@ otg_comm *otgi_graph_comm(const otg_graph *g, const int64_t **row_off);
  * g): the distributed ops' whole-batch buffers allocate nothing in the steady state. NULL on
  * ENOMEM. */
 float *otgi_graph_comm_buf(otg_graph *g, int slot, size_t n);
+/* g's op workspace of at least n floats (64-byte aligned), kept and grown across calls (freed
+ * with g; its contents do not survive the next call): the image ops' per-thread column buffers,
+ * sized by the thread count at run time. NULL on ENOMEM. */
+float *otgi_graph_workspace(otg_graph *g, size_t n);
 /* The whole batch's rows of a local [rows, row_elems] array of node n's graph: *full (the graph's
  * scratch slot `slot`, valid until the next use of that slot) [rows_all, row_elems], *rows_all
  * set. */

@@ -23,6 +23,8 @@ struct otg_graph {
     const int64_t *row_off; /* [comm->size + 1], borrowed */
     float *comm_buf[2];     /* the ops' whole-batch row buffers, grown, kept across steps */
     size_t comm_cap[2];
+    float *work; /* the image ops' per-thread workspaces, grown, kept across steps */
+    size_t work_cap;
 };
 
 void otgi_graph_set_comm(otg_graph *g, otg_comm *comm, const int64_t *row_off) {
@@ -41,6 +43,15 @@ float *otgi_graph_comm_buf(otg_graph *g, int slot, size_t n) {
         g->comm_buf[slot] = p, g->comm_cap[slot] = n;
     }
     return g->comm_buf[slot];
+}
+
+float *otgi_graph_workspace(otg_graph *g, size_t n) {
+    if (n > g->work_cap) {
+        free(g->work);
+        g->work = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+        g->work_cap = g->work ? n : 0;
+    }
+    return g->work;
 }
 
 otg_graph *otg_graph_new(void) {
@@ -71,6 +82,7 @@ void otg_graph_free(otg_graph *g) {
     free(g->nodes);
     free(g->params);
     free(g->comm_buf[0]), free(g->comm_buf[1]);
+    free(g->work);
     free(g);
 }
 

@@ -82,6 +82,8 @@ int bench_sort(int argc, char **argv);
 double bench_sort_ns(int64_t n, int with_perm, int64_t reps);
 /* otgen bench particles (bench_particles.c): relu2 forward Euler steps per second. */
 int bench_particles(int argc, char **argv);
+/* otgen bench cnn (bench_cnn.c): the convolutional generator's training steps per second. */
+int bench_cnn(int argc, char **argv);
 /* otgen bench mpi and mpi-model (bench_mpi.c): the MPI mode's step time and bytes; its model. */
 int bench_mpi(int argc, char **argv);
 int bench_mpi_model(int argc, char **argv);

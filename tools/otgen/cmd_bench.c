@@ -4,6 +4,7 @@
  *              alone and the machine's SGEMM peak measured in the same run.
  *   bench sort ns per element of the sorts, per engine and size (bench_sort.c).
  *   bench particles  relu2 particle-flow steps per second (bench_particles.c).
+ *   bench cnn        the cnn/rescnn generator's training steps per second (bench_cnn.c).
  *   bench mpi        seconds and bytes per training step, under mpirun or not (bench_mpi.c);
  *   bench mpi-model  the weak-scaling model of the MPI mode as a chart (bench_mpi.c).
  *   bench gemm the SGEMM peak through otgen (2048^3, all threads). */
@@ -41,6 +42,7 @@ static const char *USAGE =
     "       otgen bench train [--model fmnist|2d] [--threads T] [--reps R]\n"
     "       otgen bench sort [--reps R]\n"
     "       otgen bench particles [--threads T] [--reps R]\n"
+    "       otgen bench cnn [--model cnn|rescnn] [--batch B] [--threads T] [--reps R]\n"
     "       otgen bench gemm [--threads T] [--reps R]\n"
     "Times the fused SW value+gradient (fresh directions each call) and, in the same run, its\n"
     "three GEMMs alone, the SGEMM peak, the sorts' speed and the physical limit (GEMMs at the\n"
@@ -208,6 +210,7 @@ int cmd_bench(int argc, char **argv) {
     if (!strcmp(argv[1], "train")) return bench_train(argc - 1, argv + 1, gemm_peak);
     if (!strcmp(argv[1], "sort")) return bench_sort(argc - 1, argv + 1);
     if (!strcmp(argv[1], "particles")) return bench_particles(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "cnn")) return bench_cnn(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi")) return bench_mpi(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mpi-model")) return bench_mpi_model(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gemm")) {
@@ -220,7 +223,7 @@ int cmd_bench(int argc, char **argv) {
         return OTG_EXIT_OK;
     }
     fprintf(stderr,
-            "otgen bench: unknown benchmark '%s' (sw, train, sort, particles, gemm, "
+            "otgen bench: unknown benchmark '%s' (sw, train, sort, particles, cnn, gemm, "
             "mpi, mpi-model)\n",
             argv[1]);
     return OTG_EXIT_USAGE;
