@@ -29,6 +29,8 @@ typedef struct {
     char hidden[128];    /* hidden widths ["512,512"] */
     char activation[16]; /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
     char output[16];     /* output activation; auto = sigmoid for images, else none ["auto"] */
+    char init[16];       /* weights and biases: torch, he-normal, he, xavier (otg_init_parse)
+                          * ["torch"] */
     int64_t channels;    /* cnn/rescnn channels [32] */
     char loss[16];       /* "sw" (SW_p^p, the only one) ["sw"] */
     double p;            /* order of the SW loss [2] */

@@ -30,6 +30,10 @@ static const otg_param_def defs[] = {
      "hidden activation: relu, leaky_relu, tanh, sigmoid, softplus, abs", 0, 0, 1},
     {"output", OTG_PARAM_STR, STR(output), "F",
      "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
+    {"init", OTG_PARAM_STR, STR(init), "I",
+     "initial weights and biases: torch (U(+-1/sqrt(fan_in)), as PyTorch's layers), he-normal "
+     "(He-normal weights, Xavier before a linear output, zero biases: the old default), he, xavier",
+     0, 0, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
     {"loss", OTG_PARAM_STR, STR(loss), "NAME", "training loss: sw (SW_p^p; the only one so far)", 0,
      0, 1},
@@ -84,7 +88,8 @@ otg_train_config otg_train_config_default(void) {
     otg_train_config c;
     memset(&c, 0, sizeof c);
     SET(data, "moons"), SET(source, "gaussian"), SET(model, "mlp"), SET(hidden, "512,512");
-    SET(activation, "relu"), SET(output, "auto"), SET(directions_kind, "gaussian");
+    SET(activation, "relu"), SET(output, "auto"), SET(init, "torch"),
+        SET(directions_kind, "gaussian");
     SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "constant"), SET(loss, "sw");
     c.latent = 0, c.channels = 32, c.projections = 128, c.batch = 256, c.steps = 2000;
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;

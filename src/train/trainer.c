@@ -67,6 +67,7 @@ static otg_status make_spec(otg_trainer *t) {
     if (!strcmp(c->output, "auto"))
         snprintf(c->output, sizeof c->output, "%s", t->img_h > 0 ? "sigmoid" : "none");
     if (otg_activation_parse(c->output, &s->output) != OTG_OK) return wrap(OTG_EINVAL, "--output");
+    if (otg_init_parse(c->init, &s->init) != OTG_OK) return wrap(OTG_EINVAL, "--init");
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }
