@@ -5,7 +5,7 @@
 # a file), 3 seeds each. otgen runs `otgen train` with its defaults (plus --init if given);
 # PyTorch runs bench/torch_quality.py on the same law's points (written by `otgen sample --data`:
 # fresh points for a law, the same file's rows for the NPY target). Both generate 10,000 points,
-# judged by bench/quality_judge.py: POT's SW_2 along 500 fixed directions against 10,000 held-out
+# judged by bench/quality_judge.py: SW_2 (POT's definition) along 500 fixed directions against 10,000 held-out
 # points of the law, minus that of 10,000 fresh points, over that of a standard Gaussian
 # (0 = as close as fresh data). Prints the gap of every run, then a table of the medians over
 # the seeds. One otgen and one PyTorch job run side by side, one thread each (2 cores).
@@ -29,14 +29,14 @@ while [ $# -gt 0 ]; do
     *) echo "quality: unknown option $1" >&2; exit 2 ;;
   esac
 done
-OTGEN=./build/otgen PY=/usr/bin/python3
+OTGEN=${OTGEN:-./build/otgen} PY=/usr/bin/python3   # OTGEN: another binary
 [ -x "$OTGEN" ] || { echo "quality: build first (make)" >&2; exit 2; }
 $PY -c 'import torch, ot' 2>/dev/null || { echo "quality: needs python3-torch and python3-pot (scripts/install-deps.sh --anchors)" >&2; exit 2; }
 if [ -n "$KEEP" ]; then D=$KEEP; mkdir -p "$D"; else D=$(mktemp -d); trap 'rm -rf "$D"' EXIT; fi
 START=$(date +%s)
 INIT_FLAG=(); [ -n "$INIT" ] && INIT_FLAG=(--init "$INIT")
 N=10000 BATCH=256
-echo "# otgen $($OTGEN --version) init=${INIT:-default} torch_init=$TINIT steps=$STEPS seeds=$SEEDS threads=1+1 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto} $(nproc) cores $(date -u +%FT%TZ)"
+echo "# $($OTGEN --version) init=${INIT:-default} torch_init=$TINIT steps=$STEPS seeds=$SEEDS threads=1+1 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto} $(nproc) cores $(date -u +%FT%TZ)"
 ALSO_COL=""; [ -n "$ALSO" ] && ALSO_COL="otgen:$ALSO"
 printf '%-14s %4s %9s %9s %s\n' law seed otgen torch "$ALSO_COL"
 declare -A MED_O MED_T MED_A

@@ -1,16 +1,19 @@
 /* otgen eval: distances between a generator's samples (from a checkpoint) or an NPY file of points
- * and a data set split: SW_p with many directions (and its standard error) and the energy
- * distance. */
+ * and a data set split: SW_p with many directions and the energy distance, each with a standard
+ * error that covers the sampling of the points (SW: a bootstrap, plus the directions' error). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+enum { EVAL_REPLICATES = 100 }; /* bootstrap replicates of sw_stderr's point part */
 
 typedef struct {
     char checkpoint[4096], samples[4096], data[4096], split[64], classes[64]; /* "" = not given */
@@ -110,24 +113,29 @@ int cmd_eval(int argc, char **argv) {
     otg_sw_opts so = otg_sw_opts_default();
     so.p = o.p;
     otg_sw_result r;
-    double energy = 0;
+    double energy = 0, energy_se = 0, boot_se = 0;
+    otg_rng rb = otg_rng_make((uint64_t)o.seed, 4);
     otg_status st = th && ws ? OTG_OK : OTG_ENOMEM;
     if (st == OTG_OK)
         st = otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, x->shape[1], o.projections, th->data);
     if (st == OTG_OK) st = otg_sw(ws, &xv, NULL, y, NULL, th, &so, &r, NULL, NULL);
-    if (st == OTG_OK) st = otg_energy_distance(&xv, y, &energy);
+    if (st == OTG_OK) st = otg_sw_bootstrap(&xv, y, th, o.p, EVAL_REPLICATES, &rb, &boot_se);
+    if (st == OTG_OK) st = otg_energy_distance_se(&xv, y, &energy, &energy_se);
     /* bad points (one row, shapes) are the request's fault: 2; memory and the rest: 1 */
     int rc = st == OTG_OK                           ? 0
              : st == OTG_EINVAL || st == OTG_ESHAPE ? OTG_EXIT_USAGE
                                                     : OTG_EXIT_FAIL;
     if (rc)
         fprintf(stderr, "otgen eval: %s\n", otg_last_error());
-    else
-        printf("sw=%.6g sw_stderr=%.3g energy=%.6g p=%g projections=%lld n=%lld data=%s split=%s "
-               "source=%s\n",
-               r.distance, r.stderr_value * (r.value > 0 ? r.distance / (o.p * r.value) : 0),
-               energy, o.p, (long long)o.projections, (long long)o.n, o.data, o.split,
+    else {
+        /* the directions' error on the distance's scale (delta method), then the points' */
+        const double dir_se = r.stderr_value * (r.value > 0 ? r.distance / (o.p * r.value) : 0);
+        printf("sw=%.6g sw_stderr=%.3g energy=%.6g energy_stderr=%.3g p=%g projections=%lld "
+               "n=%lld data=%s split=%s source=%s\n",
+               r.distance, sqrt(dir_se * dir_se + boot_se * boot_se), energy, energy_se, o.p,
+               (long long)o.projections, (long long)o.n, o.data, o.split,
                o.samples[0] ? o.samples : o.checkpoint);
+    }
     otg_sw_workspace_free(ws);
     otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th);
     return rc;

@@ -41,9 +41,13 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-static otg_status write_picture(const otg_model_spec *s, const sample_opts *o, const float *x) {
+/* x [n, dim]: an image grid (a tanh generator's [-1, 1] shown as (x + 1) / 2, so x is changed)
+ * or a 2-D scatter. */
+static otg_status write_picture(const otg_model_spec *s, const sample_opts *o, float *x) {
     if (s->img_h > 0 && s->img_w > 0) {
         int64_t cols = (int64_t)ceil(sqrt((double)o->n));
+        for (int64_t i = 0; s->output == OTG_ACT_TANH && i < o->n * s->out_dim; i++)
+            x[i] = 0.5f * (x[i] + 1.0f);
         return otg_png_write_grid(o->out, x, o->n, s->img_h, s->img_w, cols, 2, o->force);
     }
     if (s->out_dim == 2)
