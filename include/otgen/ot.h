@@ -125,7 +125,8 @@ OTG_NODISCARD otg_status otg_energy_distance_se(const otg_tensor *x, const otg_t
  * from rng) and the same directions. Add the directions' Monte-Carlo error (otg_sw's stderr, on
  * the distance's scale) in quadrature for the whole error of an estimate. n, m in
  * [2, 2^31 - 1], replicates >= 2, p >= 1 (else OTG_EINVAL); OTG_ESHAPE, OTG_ENOMEM,
- * OTG_ENONFINITE (non-finite points). Directions in parallel; the same bits for any thread count. */
+ * OTG_ENONFINITE (non-finite points). Directions in parallel; the same bits for any thread count.
+ */
 OTG_NODISCARD otg_status otg_sw_bootstrap(const otg_tensor *x, const otg_tensor *y,
                                           const otg_tensor *theta, double p, int64_t replicates,
                                           otg_rng *rng, double *se);
