@@ -19,6 +19,7 @@ typedef struct {
     char checkpoint[4096], samples[4096], data[4096], split[64], classes[64]; /* "" = not given */
     int64_t n, projections, seed, threads;
     double p;
+    double holdout; /* the checkpoint's held-out rows of its NPY/CSV data (otg_source_opts) */
 } eval_opts;
 
 #define OFF(f) offsetof(eval_opts, f), 0
@@ -53,7 +54,10 @@ static otg_tensor *points(eval_opts *o) {
     if (otg_trainer_load(o->checkpoint, &t) != OTG_OK)
         cli_usage_error("eval", "%s", otg_last_error());
     const otg_train_config *c = otg_trainer_config(t);
-    if (!o->data[0]) snprintf(o->data, sizeof o->data, "%s", c->data);
+    if (!o->data[0]) { /* the run's data: its held-out rows are the test split */
+        snprintf(o->data, sizeof o->data, "%s", c->data);
+        o->holdout = c->val_data[0] ? 0.0 : c->val_split;
+    }
     if (!o->classes[0]) snprintf(o->classes, sizeof o->classes, "%s", c->classes);
     if (o->p <= 0) o->p = c->p;
     otg_tensor *x = otg_tensor_new(2, (int64_t[]){o->n, otg_trainer_dim(t)});
@@ -69,7 +73,7 @@ static otg_tensor *points(eval_opts *o) {
 static otg_tensor *reference(const eval_opts *o, int64_t d) {
     otg_source_opts so = otg_source_opts_default();
     int classes[10];
-    so.split = o->split;
+    so.split = o->split, so.holdout = o->holdout;
     if (o->classes[0]) {
         so.n_classes = 0;
         for (const char *c = o->classes; *c && so.n_classes < 10; c++)
