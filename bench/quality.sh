@@ -13,7 +13,9 @@
 #                         [--laws "a b"] [--keep DIR]
 #   --also-init I  a second otgen column: the same runs with --init I (e.g. he-normal, the old
 #                  default), run after the first pair of jobs
-# Takes about 20 minutes on 2 cores at the defaults (otgen ~35 s and PyTorch ~40 s per run).
+# Runtime: 15 pairs of runs side by side, each pair as long as its slower side; measured under load
+# (2 cores shared with ~6 other jobs, 2026-12-02): otgen 80-180 s, PyTorch 160-200 s a run, about 55 min
+# in all (an estimate for idle cores: 20-30 min, from otgen's 33 s run). It prints its duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=3 STEPS=3000 INIT="" ALSO="" TINIT=torch KEEP="" LAWS="moons swiss-roll gaussians8 checkerboard npy-moons"
