@@ -1,15 +1,15 @@
 /* otgen train / sample / eval end to end: the validation SW of a short 2-D run falls tenfold; the
  * promises of docs/design.md section 5 — same seed gives bit-identical metrics and checkpoints,
- * for any thread count, a run killed with SIGKILL and resumed ends bit-identical, a corrupted or
- * truncated checkpoint is refused with its reason, a diverging run stops naming the step and keeps
- * its last good checkpoint, a run directory is not overwritten without --force; the CLI's errors; a
+ * for any thread count, a run killed with SIGKILL and resumed ends bit-identical, a corrupted or truncated
+ * checkpoint is refused with its reason, a diverging run stops naming the step and keeps its last
+ * good checkpoint, a run directory is not overwritten without --force; the CLI's errors; a
  * Fashion-MNIST smoke run (skipped when the data set is absent). */
 // ctest-labels: cli converge
 #define _POSIX_C_SOURCE 200809L
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
 
 #include "clirun.h"
 
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 static char dir[128];
-static const char *SMALL =
-    "--hidden 64,64 --batch 128 --projections 32 --val-n 512 --val-projections 64 --threads 2";
+static const char *SMALL = "--hidden 64,64 --batch 128 --projections 32 --val-n 512 --val-projections 64 --threads 2";
+
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -60,8 +60,7 @@ static char *metrics_without_time(const char *run_dir) {
 static void assert_same_text(const char *a, const char *b) {
     int line = 1;
     const char *p = a, *q = b;
-    for (; *p && *p == *q; p++, q++)
-        line += *p == '\n';
+    for (; *p && *p == *q; p++, q++) line += *p == '\n';
     if (*p || *q) fail_msg("metrics differ from line %d: '%.60s' vs '%.60s'", line, p, q);
 }
 
@@ -75,8 +74,7 @@ static void assert_same_file(const char *a, const char *b) {
 
 static double column(const char *csv_line, int col) {
     const char *p = csv_line;
-    for (int i = 0; i < col && p; i++)
-        p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+    for (int i = 0; i < col && p; i++) p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
     return p ? atof(p) : -1;
 }
 
@@ -93,11 +91,9 @@ static int teardown(void **state) {
 
 static void test_2d_run_learns_and_writes_its_files(void **state) {
     static char out[65536], args[1024];
-    snprintf(args, sizeof args,
-             "train --data moons --steps 600 --hidden 128,128 --threads 2 --out %s/moons", dir);
+    snprintf(args, sizeof args, "train --data moons --steps 600 --hidden 128,128 --threads 2 --out %s/moons", dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
-    const char *files[] = {"config.json",    "metrics.csv", "metrics.jsonl",
-                           "checkpoint.otg", "samples.png", "loss.png"};
+    const char *files[] = {"config.json", "metrics.csv", "metrics.jsonl", "checkpoint.otg", "samples.png", "loss.png"};
     for (int i = 0; i < 6; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/moons/%s", dir, files[i]);
@@ -107,22 +103,18 @@ static void test_2d_run_learns_and_writes_its_files(void **state) {
     snprintf(p, sizeof p, "%s/moons/metrics.csv", dir);
     size_t len;
     char *csv = slurp(p, &len);
-    const char *header =
-        "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties\n";
+    const char *header = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties\n";
     assert_true(!strncmp(csv, header, strlen(header)));
     char *row0 = strchr(csv, '\n') + 1, *last = csv + len - 2;
-    while (last > csv && *last != '\n')
-        last--;
+    while (last > csv && *last != '\n') last--;
     double v0 = column(row0, 4), v1 = column(last + 1, 4);
     print_message("moons: validation SW %.4f at step 0, %.4f at step 600\n", v0, v1);
     assert_true(v0 > 0 && v1 > 0 && v1 < v0 / 10);
     free(csv);
     /* sample and eval read the checkpoint */
-    snprintf(args, sizeof args,
-             "sample --checkpoint %s/moons/checkpoint.otg --n 300 --out %s/s.npy", dir, dir);
+    snprintf(args, sizeof args, "sample --checkpoint %s/moons/checkpoint.otg --n 300 --out %s/s.npy", dir, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
-    snprintf(args, sizeof args, "eval --samples %s/s.npy --data moons --n 300 --projections 200",
-             dir);
+    snprintf(args, sizeof args, "eval --samples %s/s.npy --data moons --n 300 --projections 200", dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     assert_non_null(strstr(out, "energy="));
 }
@@ -130,10 +122,7 @@ static void test_2d_run_learns_and_writes_its_files(void **state) {
 static void test_same_seed_same_bits(void **state) {
     static char out[65536], args[1024];
     for (int k = 0; k < 2; k++) {
-        snprintf(args, sizeof args,
-                 "train --data swiss-roll --optimizer npsgd --lr 0.01 --radius 50 --steps 150 %s "
-                 "--seed 7 --out %s/rep%d",
-                 SMALL, dir, k);
+        snprintf(args, sizeof args, "train --data swiss-roll --optimizer npsgd --lr 0.01 --radius 50 --steps 150 %s --seed 7 --out %s/rep%d", SMALL, dir, k);
         assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     }
     char a[512], b[512];
@@ -152,8 +141,7 @@ static void test_thread_count_same_bits(void **state) {
     static char out[65536], args[1024];
     const char *runs[2] = {"--data moons --steps 200 --val-every 50",
                            "--data fashion-mnist --steps 10 --val-every 5"};
-    int nruns =
-        access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 2;
+    int nruns = access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 2;
     for (int r = 0; r < nruns; r++) {
         char a[512], b[512];
         for (int t = 1; t <= 2; t++) {
@@ -177,15 +165,13 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
     static char out[65536], args[1024];
     /* under the sanitizers (10x slower) a shorter run: the same protocol, CI's time bounded */
     const char *san = getenv("OTGEN_SANITIZED");
-    const char *common =
-        san && *san
-            ? "train --data moons --steps 600 --checkpoint-every 50 --val-every 100 --seed 3"
-            : "train --data moons --steps 3000 --checkpoint-every 250 --val-every 100 --seed 3";
+    const char *common = san && *san
+                             ? "train --data moons --steps 600 --checkpoint-every 50 --val-every 100 --seed 3"
+                             : "train --data moons --steps 3000 --checkpoint-every 250 --val-every 100 --seed 3";
     snprintf(args, sizeof args, "%s %s --out %s/whole", common, SMALL, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "exec %s %s %s --out %s/killed >/dev/null 2>&1", otgen_bin(), common,
-             SMALL, dir);
+    snprintf(cmd, sizeof cmd, "exec %s %s %s --out %s/killed >/dev/null 2>&1", otgen_bin(), common, SMALL, dir);
     pid_t pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -195,14 +181,12 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
     char first[512];
     snprintf(first, sizeof first, "%s/killed/checkpoint.otg", dir);
     struct timespec tick = {0, 20 * 1000 * 1000}, ts = {0, 400 * 1000 * 1000};
-    for (int i = 0; i < 500 && access(first, F_OK); i++)
-        nanosleep(&tick, NULL);
+    for (int i = 0; i < 500 && access(first, F_OK); i++) nanosleep(&tick, NULL);
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
-    print_message("killed run: %s\n",
-                  WIFSIGNALED(st) ? "killed by SIGKILL" : "finished before the kill");
+    print_message("killed run: %s\n", WIFSIGNALED(st) ? "killed by SIGKILL" : "finished before the kill");
     snprintf(args, sizeof args, "train --resume %s/killed", dir);
     int rc = otgen_run(args, 1, out, sizeof out);
     if (rc) fail_msg("resume failed (%d): %s", rc, out);
@@ -217,17 +201,14 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
 }
 
 /* The metrics' kink columns and --relu-prime: grid latents contain (0, 0), where every ReLU
- * input of the zero-bias generator (--init he-normal) is exactly 0 at step 1, and equal latents
- * give equal outputs, hence ties in the SW sorts. relu'(0) = 0 and 1 then agree on step 1's loss
- * and part after it. */
+ * input of the zero-bias generator (--init he-normal) is exactly 0 at step 1, and equal latents give equal outputs,
+ * hence ties in the SW sorts. relu'(0) = 0 and 1 then agree on step 1's loss and part after it. */
 static void test_kink_columns_and_relu_prime(void **state) {
     static char out[65536], args[1024];
     char *rows[2][3], *csvs[2];
     for (int k = 0; k < 2; k++) {
-        snprintf(args, sizeof args,
-                 "train --data moons --source grid --steps 3 --hidden 32,32 --batch 64 --val-n 64 "
-                 "--threads 1 --seed 1 --init he-normal --relu-prime %d --out %s/kinks%d",
-                 k, dir, k);
+        snprintf(args, sizeof args, "train --data moons --source grid --steps 3 --hidden 32,32 --batch 64 --val-n 64 "
+                 "--threads 1 --seed 1 --init he-normal --relu-prime %d --out %s/kinks%d", k, dir, k);
         assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
         char p[512];
         snprintf(p, sizeof p, "%s/kinks%d/metrics.csv", dir, k);
@@ -239,10 +220,8 @@ static void test_kink_columns_and_relu_prime(void **state) {
             line = strchr(line, '\n') + 1;
             rows[k][r] = line;
         }
-        double kinks = column(rows[k][0], 7), relu = column(rows[k][0], 8),
-               ties = column(rows[k][0], 9);
-        print_message("relu'(0)=%d step 1: kinks %g = relu %g + sort ties %g\n", k, kinks, relu,
-                      ties);
+        double kinks = column(rows[k][0], 7), relu = column(rows[k][0], 8), ties = column(rows[k][0], 9);
+        print_message("relu'(0)=%d step 1: kinks %g = relu %g + sort ties %g\n", k, kinks, relu, ties);
         assert_true(relu > 0 && ties > 0 && kinks == relu + ties);
         assert_true(column(rows[k][1], 8) == 0); /* the biases have moved off 0 */
         snprintf(p, sizeof p, "%s/kinks%d/config.json", dir, k);
@@ -282,22 +261,17 @@ static void test_bad_checkpoints_are_refused(void **state) {
 
 static void test_divergence_stops_and_keeps_a_checkpoint(void **state) {
     static char out[65536], args[1024];
-    snprintf(args, sizeof args,
-             "train --data gaussians8 --optimizer sgd --lr 1e5 --steps 200 %s --out %s/div", SMALL,
-             dir);
+    snprintf(args, sizeof args, "train --data gaussians8 --optimizer sgd --lr 1e5 --steps 200 %s --out %s/div", SMALL, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 1);
     assert_non_null(strstr(out, "diverged at step"));
     assert_non_null(strstr(out, "last good checkpoint"));
-    snprintf(args, sizeof args, "sample --checkpoint %s/div/checkpoint.otg --n 5 --out %s/div.npy",
-             dir, dir);
+    snprintf(args, sizeof args, "sample --checkpoint %s/div/checkpoint.otg --n 5 --out %s/div.npy", dir, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0); /* the kept checkpoint is valid */
 }
 
 static void test_cli_errors(void **state) {
     static char out[65536], args[1024];
-    struct {
-        const char *args, *msg;
-    } bad[] = {
+    struct { const char *args, *msg; } bad[] = {
         {"train --lr abc", "--lr: 'abc' is not a finite number"},
         {"train --data nowhere", "unknown"},
         {"train --data /nonexistent.npy", "/nonexistent.npy"},
@@ -315,8 +289,7 @@ static void test_cli_errors(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = otgen_run(bad[i].args, 1, out, sizeof out);
-        if (rc != 2 || !strstr(out, bad[i].msg))
-            fail_msg("'%s': exit %d, output: %s", bad[i].args, rc, out);
+        if (rc != 2 || !strstr(out, bad[i].msg)) fail_msg("'%s': exit %d, output: %s", bad[i].args, rc, out);
     }
     /* a config file with an unknown key, then a good one whose values the flags override */
     char cfg[512];
@@ -344,27 +317,19 @@ static void test_fashion_mnist_smoke(void **state) {
         skip();
     }
     static char out[65536], args[1024];
-    snprintf(args, sizeof args,
-             "train --data fashion-mnist --classes 1,7 --steps 30 --batch 64 --hidden 64 --val-n "
-             "64 --out %s/fm",
-             dir);
+    snprintf(args, sizeof args, "train --data fashion-mnist --classes 1,7 --steps 30 --batch 64 --hidden 64 --val-n 64 --out %s/fm", dir);
     int rc = otgen_run(args, 1, out, sizeof out);
     if (rc) fail_msg("exit %d: %s", rc, out);
-    snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 16 --out %s/fm.png",
-             dir, dir);
+    snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 16 --out %s/fm.png", dir, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     /* the convolutional generators build, train and sample */
     const char *models[2] = {"cnn", "rescnn"};
     for (int k = 0; k < 2; k++) {
-        snprintf(args, sizeof args,
-                 "train --data fashion-mnist --model %s --channels 8 --steps 5 --batch 32 --val-n "
-                 "32 --out %s/%s",
+        snprintf(args, sizeof args, "train --data fashion-mnist --model %s --channels 8 --steps 5 --batch 32 --val-n 32 --out %s/%s",
                  models[k], dir, models[k]);
         rc = otgen_run(args, 1, out, sizeof out);
         if (rc) fail_msg("%s: exit %d: %s", models[k], rc, out);
-        snprintf(args, sizeof args,
-                 "sample --checkpoint %s/%s/checkpoint.otg --n 4 --out %s/%s.npy", dir, models[k],
-                 dir, models[k]);
+        snprintf(args, sizeof args, "sample --checkpoint %s/%s/checkpoint.otg --n 4 --out %s/%s.npy", dir, models[k], dir, models[k]);
         assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
     }
 }
