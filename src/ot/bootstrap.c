@@ -88,8 +88,8 @@ otg_status otg_sw_bootstrap(const otg_tensor *x, const otg_tensor *y, const otg_
     const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1], L = theta->shape[1];
     if (n < 2 || m < 2 || n > INT32_MAX || m > INT32_MAX || L < 1 || replicates < 2 || !(p >= 1.0))
         return otgi_fail(OTG_EINVAL,
-                         "sw bootstrap: needs 2 to 2^31 - 1 points a side, a direction, 2 "
-                         "replicates and p >= 1");
+                         "sw bootstrap: needs at least 2 points per cloud (at most 2^31 - 1), a "
+                         "direction, 2 replicates and p >= 1");
     const int nt = omp_get_max_threads();
     boot_state b = {
         .sx = malloc((size_t)(L * n) * sizeof(float)),
