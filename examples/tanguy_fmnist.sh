@@ -16,7 +16,9 @@ printf '%-8s %10s\n' optim val_sw
 for opt in sgd npsgd adam; do
   case $opt in
     sgd) extra="--optimizer sgd --lr 4" ;;
-    npsgd) extra="--optimizer npsgd --lr 4 --radius 100 --noise 0.001" ;;
+    # noise 1e-5: the walk lr a sqrt(steps) = 0.0028 stays below the weights' scale 1/sqrt(512);
+    # 0.001 walked 0.28 and gave pure noise (docs/training.md, "The noise of npSGD")
+    npsgd) extra="--optimizer npsgd --lr 4 --radius 100 --noise 0.00001" ;;
     adam) extra="--optimizer adam --lr 0.001" ;;
   esac
   line=$($OTGEN train $COMMON $extra --out $OUT/$opt 2>/dev/null)

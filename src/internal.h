@@ -34,6 +34,9 @@ void *otgi_calloc(size_t n, size_t size);
 extern _Thread_local int64_t otgi_param_budget;
 /* n * m with overflow detection: returns 0 and sets *out, or -1 on overflow / negative input. */
 int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
+/* A uniform integer in [0, range), range >= 1, unbiased: one or more 32-bit words of rng
+ * (src/data/laws.c). */
+uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
 
 /* Named parameters (core.h) through cJSON objects, for library modules that add members of their
  * own around a params table (a training config adds "version"). */

@@ -95,12 +95,18 @@ static int distinct_colours(const picture *pic, int cap) {
     return n;
 }
 
-static int has_colour(const picture *pic, int r, int g, int b) {
+/* Pixels of exactly colour (r, g, b). */
+static size_t count_colour(const picture *pic, int r, int g, int b) {
+    size_t k = 0;
     for (size_t i = 0; i < (size_t)pic->w * pic->h; i++) {
         const unsigned char *q = pic->px + 3 * i;
-        if (q[0] == r && q[1] == g && q[2] == b) return 1;
+        k += q[0] == r && q[1] == g && q[2] == b;
     }
-    return 0;
+    return k;
+}
+
+static int has_colour(const picture *pic, int r, int g, int b) {
+    return count_colour(pic, r, g, b) > 0;
 }
 
 static void expect_status(otg_status got, otg_status want, const char *msg) {
@@ -234,14 +240,24 @@ static void test_scatter(void **state) {
     assert_int_equal(otg_plot_scatter(p, a, 300, "generated", b, 600, "target", "Step 10", 0),
                      OTG_OK);
     picture pic = check_chart(p);
-    assert_true(has_colour(&pic, 214, 39, 40));   /* generated points */
-    assert_true(has_colour(&pic, 160, 190, 225)); /* target points */
+    assert_true(has_colour(&pic, 214, 39, 40)); /* generated points */
+    /* 600 target points: a grey density (8 shades, 232 to 120), no light-blue points; its
+     * darkest shade fills the fullest bins (each about 10 x 10 pixels) */
+    assert_false(has_colour(&pic, 160, 190, 225));
+    const size_t dark = count_colour(&pic, 120, 120, 120);
+    assert_true(dark >= 200);
+    assert_true(count_colour(&pic, 232, 232, 232) >= 200); /* the sparse edges, lightest */
     free(pic.px);
     expect_status(otg_plot_scatter(p, a, 300, "g", b, 600, "t", "again", 0), OTG_EIO,
                   "exists (pass --force to overwrite)");
     assert_int_equal(otg_plot_scatter(p, a, 300, NULL, NULL, 0, NULL, NULL, 1), OTG_OK);
     pic = check_chart(p);
-    assert_false(has_colour(&pic, 160, 190, 225)); /* replaced: no target this time */
+    assert_true(count_colour(&pic, 120, 120, 120) < dark / 4); /* no target: no density */
+    free(pic.px);
+    /* a target of fewer than 200 points stays light-blue points */
+    assert_int_equal(otg_plot_scatter(p, a, 300, NULL, b, 150, NULL, NULL, 1), OTG_OK);
+    pic = check_chart(p);
+    assert_true(has_colour(&pic, 160, 190, 225));
     free(pic.px);
 }
 
@@ -289,13 +305,16 @@ static void test_lines_ylim(void **state) {
     double x[3] = {16, 64, 256}, y[3] = {0, 0, 0};
     otg_series s = {"depth 1", x, y, 3};
     const char *p = path_of("ylim.png");
-    assert_int_equal(otg_plot_lines_ylim(p, &s, 1, "Fraction", "width", "fraction", 1, 0.0, 1.0, 0), OTG_OK);
+    assert_int_equal(otg_plot_lines_ylim(p, &s, 1, "Fraction", "width", "fraction", 1, 0.0, 1.0, 0),
+                     OTG_OK);
     picture pic = check_chart(p);
     assert_true(has_colour(&pic, 31, 119, 180));
     free(pic.px);
     const char *q = path_of("ylim_bad.png");
-    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 1.0, 1.0, 0), OTG_EINVAL, "y window");
-    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 0.0, INFINITY, 0), OTG_EINVAL, "y window");
+    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 1.0, 1.0, 0), OTG_EINVAL,
+                  "y window");
+    expect_status(otg_plot_lines_ylim(q, &s, 1, "t", "x", "y", 0, 0.0, INFINITY, 0), OTG_EINVAL,
+                  "y window");
     assert_false(exists(q));
 }
 
@@ -336,10 +355,14 @@ static void test_no_temp_files(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grid_layout),    cmocka_unit_test(test_grid_few_images),
-        cmocka_unit_test(test_grid_overwrite), cmocka_unit_test(test_grid_bad_arguments),
-        cmocka_unit_test(test_scatter),        cmocka_unit_test(test_lines),
-        cmocka_unit_test(test_lines_log),      cmocka_unit_test(test_lines_ylim),
+        cmocka_unit_test(test_grid_layout),
+        cmocka_unit_test(test_grid_few_images),
+        cmocka_unit_test(test_grid_overwrite),
+        cmocka_unit_test(test_grid_bad_arguments),
+        cmocka_unit_test(test_scatter),
+        cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_lines_log),
+        cmocka_unit_test(test_lines_ylim),
         cmocka_unit_test(test_chart_bad_arguments),
         cmocka_unit_test(test_no_temp_files),
     };

@@ -201,14 +201,14 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
 }
 
 /* The metrics' kink columns and --relu-prime: grid latents contain (0, 0), where every ReLU
- * input of the zero-bias generator is exactly 0 at step 1, and equal latents give equal outputs,
+ * input of the zero-bias generator (--init he-normal) is exactly 0 at step 1, and equal latents give equal outputs,
  * hence ties in the SW sorts. relu'(0) = 0 and 1 then agree on step 1's loss and part after it. */
 static void test_kink_columns_and_relu_prime(void **state) {
     static char out[65536], args[1024];
     char *rows[2][3], *csvs[2];
     for (int k = 0; k < 2; k++) {
         snprintf(args, sizeof args, "train --data moons --source grid --steps 3 --hidden 32,32 --batch 64 --val-n 64 "
-                 "--threads 1 --seed 1 --relu-prime %d --out %s/kinks%d", k, dir, k);
+                 "--threads 1 --seed 1 --init he-normal --relu-prime %d --out %s/kinks%d", k, dir, k);
         assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
         char p[512];
         snprintf(p, sizeof p, "%s/kinks%d/metrics.csv", dir, k);
@@ -282,7 +282,9 @@ static void test_cli_errors(void **state) {
         {"train --loss mmd", "--loss: 'mmd'"},
         {"train --config /nonexistent.json", "cannot open"},
         {"train extra", "unexpected argument"},
-        {"sample --n 5", "--checkpoint and --out are required"},
+        {"sample --n 5", "give --out and exactly one of --checkpoint and --data"},
+        {"sample --data nowhere --out x.npy", "--data: unknown data source 'nowhere'"},
+        {"sample --data moons --n 10 --out x.png --split test --checkpoint c.otg", "exactly one"},
         {"eval --samples x.npy", "--samples needs --data"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

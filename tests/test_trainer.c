@@ -1,7 +1,9 @@
 /* The library trainer (otgen/train.h) in-process: config defaults and JSON round trip, the
- * config's errors naming their key, otg_train_run equal to a hand loop of the primitives
- * (bit-identical parameters and checkpoint), resume equal to an uninterrupted run, load + sample
- * deterministic, divergence reported with the step not applied. */
+ * config's errors naming their key, --init's laws (torch: weights and biases within the fan-in
+ * bound; he-normal: zero biases), --output auto following the data's range and a mismatch
+ * refused, the held-out rows of an NPY file and --val-data, otg_train_run equal to a hand loop of
+ * the primitives (bit-identical parameters and checkpoint), resume equal to an uninterrupted run,
+ * load + sample deterministic, divergence reported with the step not applied. */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -105,6 +107,136 @@ static void test_config_errors_name_the_key(void **state) {
     snprintf(c.data, sizeof c.data, "nowhere");
     assert_null(otg_trainer_new(&c));
     assert_non_null(strstr(otg_last_error(), "--data"));
+}
+
+/* The flat parameters of a 2 -> 16 -> 16 -> 2 MLP trainer with init `init`: layer l's W [in, out]
+ * then b [out]. Checks every weight and bias against the law of the init. */
+static void check_init(const char *init) {
+    otg_train_config c = small(1);
+    snprintf(c.init, sizeof c.init, "%s", init);
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    int64_t n = 0;
+    const float *u = otg_trainer_params(t, &n);
+    const int64_t w[4] = {2, 16, 16, 2};
+    assert_int_equal(n, 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2);
+    int64_t off = 0;
+    for (int l = 0; l < 3; l++) {
+        const int64_t in = w[l], out = w[l + 1];
+        const double bound = 1.0 / sqrt((double)in);
+        double wmax = 0, bmax = 0, wss = 0;
+        for (int64_t i = 0; i < in * out; i++)
+            wmax = fmax(wmax, fabs((double)u[off + i])),
+            wss += (double)u[off + i] * (double)u[off + i];
+        for (int64_t i = 0; i < out; i++)
+            bmax = fmax(bmax, fabs((double)u[off + in * out + i]));
+        if (!strcmp(init, "torch")) { /* U(-b, b) for both: inside, and not all near 0 */
+            assert_true(wmax <= bound && wmax > 0.5 * bound);
+            assert_true(bmax <= bound && bmax > 0.3 * bound);
+        } else { /* he-normal: zero biases, He (hidden) or Xavier (last) weights */
+            assert_true(bmax == 0.0);
+            const double var = l < 2 ? 2.0 / in : 2.0 / (in + out); /* Xavier U: a^2 / 3 */
+            assert_true(fabs(wss / (double)(in * out) / var - 1.0) < 0.6);
+        }
+        off += in * out + out;
+    }
+    otg_trainer_free(t);
+}
+
+static void test_init_laws(void **state) {
+    assert_string_equal(otg_train_config_default().init, "torch");
+    check_init("torch");
+    check_init("he-normal");
+    otg_train_config c = small(1);
+    snprintf(c.init, sizeof c.init, "glorot");
+    assert_null(otg_trainer_new(&c));
+    assert_non_null(strstr(otg_last_error(), "--init"));
+}
+
+/* A [rows, 4, 4] image file with values lo + (hi - lo) * (i mod 7) / 6; row r's first pixel is
+ * r (when mark), so a row can be told from its values. */
+static void write_images(const char *path, int64_t rows, float lo, float hi, int mark) {
+    otg_tensor *x = otg_tensor_new(3, (int64_t[]){rows, 4, 4});
+    assert_non_null(x);
+    for (int64_t i = 0; i < rows * 16; i++)
+        x->data[i] = lo + (hi - lo) * (float)(i % 7) / 6.0f;
+    for (int64_t r = 0; mark && r < rows; r++)
+        x->data[r * 16] = (float)r / (float)rows;
+    assert_int_equal(otg_npy_write(path, x, 1), OTG_OK);
+    otg_tensor_free(x);
+}
+
+static void test_output_follows_the_data(void **state) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/pm1.npy", dir);
+    write_images(path, 40, -1.0f, 1.0f, 0);
+    otg_train_config c = small(1);
+    snprintf(c.data, sizeof c.data, "%s", path);
+    c.batch = 8, c.val_n = 8;
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    assert_string_equal(otg_trainer_config(t)->output, "tanh");
+    assert_int_equal(otg_trainer_spec(t)->output, OTG_ACT_TANH);
+    otg_trainer_free(t);
+    snprintf(c.output, sizeof c.output, "sigmoid"); /* [0, 1] cannot reach -1 */
+    assert_null(otg_trainer_new(&c));
+    assert_non_null(strstr(otg_last_error(), "--output sigmoid"));
+    write_images(path, 40, 0.0f, 1.0f, 0);
+    snprintf(c.output, sizeof c.output, "auto");
+    assert_non_null(t = otg_trainer_new(&c));
+    assert_string_equal(otg_trainer_config(t)->output, "sigmoid");
+    otg_trainer_free(t);
+    write_images(path, 40, 0.0f, 255.0f, 0);
+    assert_non_null(t = otg_trainer_new(&c));
+    assert_string_equal(otg_trainer_config(t)->output, "none");
+    otg_trainer_free(t);
+}
+
+/* The held-out rows: the last ceil(0.1 x 40) = 4 rows validate, the first 36 train. */
+static void test_npy_rows_are_held_out(void **state) {
+    char path[256], other[256];
+    snprintf(path, sizeof path, "%s/rows.npy", dir);
+    write_images(path, 40, 0.0f, 1.0f, 1);
+    otg_source_opts so = otg_source_opts_default();
+    so.holdout = 0.1;
+    otg_source *tr = otg_source_open(path, &so);
+    so.split = "test";
+    otg_source *te = otg_source_open(path, &so);
+    assert_non_null(tr), assert_non_null(te);
+    assert_int_equal(otg_source_size(tr), 36), assert_int_equal(otg_source_size(te), 4);
+    assert_true(otg_source_has_test_split(tr) && !otg_source_has_test_split(te));
+    for (int64_t r = 0; r < 36; r++)
+        assert_true(otg_source_data(tr)->data[r * 16] == (float)r / 40.0f);
+    for (int64_t r = 0; r < 4; r++)
+        assert_true(otg_source_data(te)->data[r * 16] == (float)(36 + r) / 40.0f);
+    otg_source_free(tr), otg_source_free(te);
+    so.holdout = 0.99; /* 40 rows, 40 held out: no training row left */
+    so.split = "train";
+    assert_null(otg_source_open(path, &so));
+    /* the trainer validates on the held-out rows: every validation point is one of them */
+    otg_train_config c = small(1);
+    snprintf(c.data, sizeof c.data, "%s", path);
+    c.batch = 8, c.val_n = 16;
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    const float *gen, *target;
+    int64_t n;
+    assert_int_equal(otg_trainer_generate_val(t, &gen, &target, &n), OTG_OK);
+    for (int64_t i = 0; i < n; i++)
+        assert_true(target[i * 16] >= 36.0f / 40.0f);
+    otg_trainer_free(t);
+    /* --val-data: another file validates (its dimension must match) */
+    snprintf(other, sizeof other, "%s/other.npy", dir);
+    write_images(other, 10, 0.5f, 0.5f, 0); /* every pixel 0.5 */
+    snprintf(c.val_data, sizeof c.val_data, "%s", other);
+    assert_non_null(t = otg_trainer_new(&c));
+    assert_int_equal(otg_trainer_generate_val(t, &gen, &target, &n), OTG_OK);
+    for (int64_t i = 0; i < n; i++)
+        assert_true(target[i * 16] == 0.5f && target[i * 16 + 5] == 0.5f);
+    otg_trainer_free(t);
+    snprintf(c.val_data, sizeof c.val_data, "moons");
+    assert_null(otg_trainer_new(&c));
+    assert_non_null(strstr(otg_last_error(), "--val-data"));
 }
 
 static otg_status hand_loop(otg_trainer *t, const char *ckpt) {
@@ -262,6 +394,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
         cmocka_unit_test(test_config_errors_name_the_key),
+        cmocka_unit_test(test_init_laws),
+        cmocka_unit_test(test_output_follows_the_data),
+        cmocka_unit_test(test_npy_rows_are_held_out),
         cmocka_unit_test(test_run_equals_hand_loop_and_resume),
         cmocka_unit_test(test_load_and_sample_are_deterministic),
         cmocka_unit_test(test_divergence_is_reported_and_not_applied),

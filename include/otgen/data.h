@@ -16,8 +16,7 @@ typedef struct otg_source otg_source;
 
 typedef struct {
     int64_t dim;        /* gaussian / uniform: dimension [2]; the 2-D laws are 2-D (ignored) */
-    const char *split;  /* finite data: "train" or "test" ["train"]; NPY/CSV have one split
-                         * (ignored) */
+    const char *split;  /* finite data: "train" or "test" ["train"]; NPY/CSV: see holdout */
     const int *classes; /* fashion-mnist: keep these labels only (NULL: all); OTG_EINVAL if a
                          * label is outside 0..9, n_classes <= 0, or nothing is left */
     int n_classes;
@@ -27,6 +26,10 @@ typedef struct {
                         * gaussians8 0.02, rings 0.02, checkerboard 0, grid 0; gaussian and
                         * uniform ignore it */
     const char *root;  /* fashion-mnist directory [OTG_FASHION_MNIST_DIR] */
+    double holdout;    /* NPY/CSV with n rows: in (0, 1), the last k = ceil(holdout n) rows are
+                        * the test split and the first n - k the train split (which then has a
+                        * test split); 0: one split, all rows [0]. OTG_EINVAL outside [0, 1) or
+                        * when a split would be empty */
 } otg_source_opts;
 
 /* The defaults above, in brackets. */
@@ -60,7 +63,8 @@ const uint8_t *otg_source_labels(const otg_source *s);
  * be NULL). */
 int otg_source_is_image(const otg_source *s, int64_t *h, int64_t *w);
 /* 1 when the source is the train split of a data set that also has a held-out test split
- * (fashion-mnist), which otg_source_open(spec, {.split = "test"}) opens; 0 otherwise. */
+ * (fashion-mnist; NPY/CSV opened with a holdout), which otg_source_open(spec, opts with
+ * .split = "test") opens; 0 otherwise. */
 int otg_source_has_test_split(const otg_source *s);
 /* A short name ("moons", "fashion-mnist[train]", "data.npy"). */
 const char *otg_source_name(const otg_source *s);

@@ -30,17 +30,30 @@ const char *otg_activation_name(otg_activation a);
 otg_node *otg_nn_activate(otg_graph *g, otg_node *x, otg_activation a, float leaky_alpha);
 
 typedef enum {
-    OTG_INIT_AUTO,  /* He for the relu family, Xavier otherwise */
-    OTG_INIT_HE,    /* N(0, 2 / fan_in) */
-    OTG_INIT_XAVIER /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    OTG_INIT_AUTO,   /* He for the relu family, Xavier otherwise; biases zero ("he-normal") */
+    OTG_INIT_HE,     /* N(0, 2 / fan_in); biases zero */
+    OTG_INIT_XAVIER, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)); biases zero */
+    OTG_INIT_TORCH,  /* U(-a, a), a = 1 / sqrt(fan_in), weights and biases: PyTorch's nn.Linear
+                      * and nn.Conv2d default (kaiming_uniform with a = sqrt 5) ("torch") */
+    OTG_INIT_COUNT
 } otg_init;
 
-/* Fills w[count] with init's law for the given fans, from stream rng. */
+/* Parses "he-normal" (OTG_INIT_AUTO), "he", "xavier", "torch". OTG_EINVAL naming them else. */
+OTG_NODISCARD otg_status otg_init_parse(const char *name, otg_init *out);
+/* The name otg_init_parse reads ("unknown" for a value out of range). */
+const char *otg_init_name(otg_init init);
+
+/* Fills w[count] with init's law for the given fans, from stream rng (init must not be AUTO). */
 OTG_NODISCARD otg_status otg_nn_init_fill(float *w, int64_t count, int64_t fan_in, int64_t fan_out,
                                           otg_init init, otg_rng *rng);
+/* Fills a layer's biases b[count]: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) from rng for
+ * OTG_INIT_TORCH, zero (no draw) for the others. OTG_EINVAL on NULL or non-positive sizes. */
+OTG_NODISCARD otg_status otg_nn_init_bias(float *b, int64_t count, int64_t fan_in, otg_init init,
+                                          otg_rng *rng);
 
 /* A dense layer x [n, in] -> x W + b [n, out]: W [in, out] initialised from rng (init must not be
- * AUTO here), b [out] zero. NULL on a bad shape or NULL input. */
+ * AUTO here), then b [out] by otg_nn_init_bias (zero unless init is TORCH). NULL on a bad shape or
+ * NULL input. */
 otg_node *otg_nn_dense(otg_graph *g, otg_node *x, int64_t out, otg_init init, otg_rng *rng);
 
 /* A multilayer perceptron widths[0] -> widths[1] -> ... -> widths[n_widths - 1]. */
@@ -107,10 +120,14 @@ typedef struct {
     float leaky_alpha;
     int64_t img_h, img_w; /* cnn, rescnn: image size, divisible by 4 */
     int64_t channels;     /* cnn, rescnn: channels after the dense layer */
+    otg_init init; /* weights and biases of the dense and conv layers: AUTO (He before the relu
+                    * family, Xavier before others, zero biases), TORCH, HE or XAVIER. The deq
+                    * layer keeps its own init (otg_nn_deq); the layers after it follow this. */
 } otg_model_spec;
 
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden
- * activation, no output activation, leaky_alpha 0.2, no image size, 32 channels. */
+ * activation, no output activation, leaky_alpha 0.2, no image size, 32 channels, init AUTO
+ * (`otgen train` sets its --init, default torch). */
 otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64_t out_dim);
 OTG_NODISCARD otg_status otg_model_kind_parse(const char *name, otg_model_kind *out);
 const char *otg_model_kind_name(otg_model_kind k);

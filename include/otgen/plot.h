@@ -18,8 +18,10 @@ OTG_NODISCARD otg_status otg_png_write_grid(const char *path, const float *image
                                             int64_t h, int64_t w, int64_t cols, int zoom,
                                             int overwrite);
 
-/* A 2-D scatter chart: points a [na, 2] (e.g. generated, drawn on top) over points b [nb, 2]
- * (e.g. target), with a title and legend labels. */
+/* A 2-D scatter chart: points a [na, 2] (e.g. generated, drawn on top in red) over points b
+ * [nb, 2] (e.g. target: from 200 points on drawn as a density, a 3 x 3-smoothed 2-D histogram of
+ * square bins, 72 across, in eight greys; fewer as light-blue points; at most 64 distinct points
+ * as rings), with a title and legend labels. */
 OTG_NODISCARD otg_status otg_plot_scatter(const char *path, const float *a, int64_t na,
                                           const char *label_a, const float *b, int64_t nb,
                                           const char *label_b, const char *title, int overwrite);

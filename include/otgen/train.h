@@ -29,6 +29,8 @@ typedef struct {
     char hidden[128];    /* hidden widths ["512,512"] */
     char activation[16]; /* relu, leaky_relu, tanh, sigmoid, softplus, abs ["relu"] */
     char output[16];     /* output activation; auto = sigmoid for images, else none ["auto"] */
+    char init[16];       /* weights and biases: torch, he-normal, he, xavier (otg_init_parse)
+                          * ["torch"] */
     int64_t channels;    /* cnn/rescnn channels [32] */
     char loss[16];       /* "sw" (SW_p^p) or "energy" (the sliced energy distance, with
                           * --projections fresh directions; one process only) ["sw"] */
@@ -54,6 +56,11 @@ typedef struct {
     int64_t val_every;        /* validation period [100] */
     int64_t val_n;            /* validation points (rounded up to a multiple of batch) [2048] */
     int64_t val_projections;  /* fixed validation directions [256] */
+    char val_data[4096];      /* held-out data for val_sw: a file or a name as data; "" = the
+                               * data's test split, or its held-out rows [""] */
+    double val_split;         /* NPY/CSV data without val_data: the last ceil(F n) rows are held
+                               * out for val_sw, never trained on; 0 = validate on the training
+                               * rows [0.1] */
     int64_t checkpoint_every; /* checkpoint period of otg_train_run [500] */
 } otg_train_config;
 
@@ -76,9 +83,12 @@ char *otg_train_config_to_json(const otg_train_config *c);
  */
 typedef struct otg_trainer otg_trainer;
 
-/* Builds a trainer at step 0: opens the sources (the held-out validation points come from the
- * data's test split when it has one, otherwise from the training source), resolves latent = 0,
- * output = auto and epochs into the stored config, builds the generator (initialised from stream
+/* Builds a trainer at step 0: opens the sources (the held-out validation points come from
+ * val_data when given, else from the data's test split: fashion-mnist's, or the last val_split of
+ * an NPY/CSV file's rows; a law validates on fresh points), resolves latent = 0, output = auto
+ * (sigmoid for images in [0, 1], tanh for images in [-1, 1], none otherwise; OTG_EINVAL when an
+ * output activation's range does not cover a finite data set's) and epochs into the stored
+ * config, builds the generator (initialised from stream
  * (seed, 0)), the optimiser and the schedule, and draws the fixed validation set. NULL with the
  * reason (naming the option, "--data: ...") on a bad config or missing data. Does not change the
  * thread count (otg_threads_set is the caller's). Free with otg_trainer_free. */

@@ -15,8 +15,7 @@ const char *otgi_data_law_name(int law);
 otg_status otgi_data_law_resolve(int law, otg_source_opts *o);
 otg_status otgi_data_law_sample(int law, const otg_source_opts *o, otg_rng *rng, int64_t n,
                                 float *out);
-/* A uniform integer in [0, range), range >= 1, unbiased (laws.c). */
-uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
+/* otgi_data_draw_below (laws.c) is declared in internal.h: the ot module's bootstrap uses it. */
 
 /* files.c: an NPY file as [n, d] (finite values; *img_h, *img_w > 0 for [n, h, w] and
  * [n, 1, h, w] images), a CSV file as [n, d]; *out is the caller's. */

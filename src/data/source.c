@@ -3,6 +3,7 @@
  * suffix .npy / .csv; every draw consumes the caller's rng only. */
 #include "data/data_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 struct otg_source {
@@ -23,7 +24,8 @@ otg_source_opts otg_source_opts_default(void) {
                          .n_classes = 0,
                          .grid_side = 5,
                          .noise = -1.0,
-                         .root = OTG_FASHION_MNIST_DIR};
+                         .root = OTG_FASHION_MNIST_DIR,
+                         .holdout = 0.0};
     return o;
 }
 
@@ -77,12 +79,36 @@ static otg_status open_fashion_mnist(otg_source *s, const otg_source_opts *o) {
     return finish_finite(s);
 }
 
-static otg_status open_file(otg_source *s, const char *path) {
+/* Keeps the rows of s's split when o holds out the last ceil(holdout n) rows (docs: data.h). */
+static otg_status split_rows(otg_source *s, const otg_source_opts *o) {
+    if (!(o->holdout >= 0.0 && o->holdout < 1.0))
+        return otgi_fail(OTG_EINVAL, "%s: held-out fraction %g outside [0, 1)", s->name,
+                         o->holdout);
+    if (o->holdout == 0.0) return OTG_OK;
+    otg_tensor *t = s->data;
+    const int64_t n = t->shape[0], d = otg_tensor_numel(t) / n;
+    const int64_t k = (int64_t)ceil(o->holdout * (double)n);
+    if (k < 1 || n - k < 1)
+        return otgi_fail(OTG_EINVAL,
+                         "%s: %lld rows cannot be split into training and held-out "
+                         "rows (fraction %g)",
+                         s->name, (long long)n, o->holdout);
+    const int test = o->split && !strcmp(o->split, "test");
+    if (test) memmove(t->data, t->data + (n - k) * d, (size_t)(k * d) * sizeof *t->data);
+    t->shape[0] = test ? k : n - k; /* the buffer keeps its size; the tensor owns it */
+    s->has_test = !test;
+    const size_t len = strlen(s->name);
+    snprintf(s->name + len, sizeof s->name - len, "[%s]", test ? "test" : "train");
+    return OTG_OK;
+}
+
+static otg_status open_file(otg_source *s, const char *path, const otg_source_opts *o) {
     const char *base = strrchr(path, '/');
     snprintf(s->name, sizeof s->name, "%s", base ? base + 1 : path);
     otg_status st = has_suffix(path, ".npy")
                         ? otgi_data_read_npy(path, &s->data, &s->img_h, &s->img_w)
                         : otgi_data_read_csv(path, &s->data);
+    if (st == OTG_OK) st = split_rows(s, o);
     return st ? st : finish_finite(s);
 }
 
@@ -100,7 +126,7 @@ otg_source *otg_source_open(const char *spec, const otg_source_opts *opts) {
         st = otgi_fail(OTG_EINVAL, "%s: a classes filter (--classes) applies to fashion-mnist only",
                        spec);
     else if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv"))
-        st = open_file(s, spec);
+        st = open_file(s, spec, &o);
     else if (strcmp(spec, "fashion-mnist") == 0)
         st = open_fashion_mnist(s, &o);
     else

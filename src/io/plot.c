@@ -31,6 +31,8 @@
 /* cmap0 entries: 0 background, 1 axes and text, 2 grid, then the series palette. */
 enum { COL_BG = 0, COL_FG = 1, COL_GRID = 2, COL_LIGHT = 3, COL_STRONG = 4, COL_SERIES = 5 };
 #define N_SERIES_COLORS 10
+#define N_GREYS 8                               /* shades of a scatter's target density */
+#define COL_GREY (COL_SERIES + N_SERIES_COLORS) /* the lightest; COL_GREY + N_GREYS - 1 darkest */
 /* Tableau-10: distinct on white and for most colour-vision deficiencies. */
 static const unsigned char series_rgb[N_SERIES_COLORS][3] = {
     {31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
@@ -69,7 +71,7 @@ static int have_pngcairo(void) {
 }
 
 static void set_palette(void) {
-    plscmap0n(16);
+    plscmap0n(COL_GREY + N_GREYS);
     plscol0(COL_BG, 255, 255, 255);
     plscol0(COL_FG, 0, 0, 0);
     plscol0(COL_GRID, 221, 221, 221);
@@ -77,6 +79,10 @@ static void set_palette(void) {
     plscol0(COL_STRONG, 214, 39, 40);  /* strong red: generated points */
     for (int i = 0; i < N_SERIES_COLORS; i++)
         plscol0(COL_SERIES + i, series_rgb[i][0], series_rgb[i][1], series_rgb[i][2]);
+    for (int i = 0; i < N_GREYS; i++) { /* grey 232 (sparse) to 120 (densest) */
+        const int v = 232 - (112 * i) / (N_GREYS - 1);
+        plscol0(COL_GREY + i, v, v, v);
+    }
 }
 
 typedef void (*chart_fn)(const void *ctx);
@@ -184,15 +190,16 @@ static otg_status write_chart(const char *path, int overwrite, chart_fn draw, co
 
 /* ---- text and layout ------------------------------------------------------------------------- */
 
-#define TEXT_SCALE 1.1      /* tick labels and axis labels, relative to PLplot's default size */
-#define TITLE_SCALE 1.3     /* the title */
-#define LEGEND_SCALE 0.9    /* legend text, relative to TEXT_SCALE */
-#define LEGEND_CHARS 40     /* legend labels are cut to this many characters */
-#define LEGEND_SAMPLE 0.04  /* length of a legend's line sample, in page widths */
-#define CHAR_ASPECT 0.7     /* mean glyph width / character height of the cairo font (measured) */
-#define LEGEND_MAX 32       /* series past this many are drawn but not listed in the legend */
-#define ATOMS_MAX 64        /* a scatter target of at most this many distinct points gets rings */
-#define RING "\xe2\x97\x8b" /* U+25CB white circle */
+#define TEXT_SCALE 1.1        /* tick labels and axis labels, relative to PLplot's default size */
+#define TITLE_SCALE 1.3       /* the title */
+#define LEGEND_SCALE 0.9      /* legend text, relative to TEXT_SCALE */
+#define LEGEND_CHARS 40       /* legend labels are cut to this many characters */
+#define LEGEND_SAMPLE 0.04    /* length of a legend's line sample, in page widths */
+#define CHAR_ASPECT 0.7       /* mean glyph width / character height of the cairo font (measured) */
+#define LEGEND_MAX 32         /* series past this many are drawn but not listed in the legend */
+#define ATOMS_MAX 64          /* a scatter target of at most this many distinct points gets rings */
+#define RING "\xe2\x97\x8b"   /* U+25CB white circle */
+#define SQUARE "\xe2\x96\xa0" /* U+25A0 black square: a density's legend entry */
 
 /* Copies s into out[TEXT_MAX] as literal PLplot text ('#' is PLplot's escape: doubled), cut to
  * max_chars UTF-8 characters with "..." appended when cut. */
@@ -426,11 +433,63 @@ static void draw_rings(const scatter_ctx *c, const point_set *s) {
     plwidth(1.0);
 }
 
+#define DENSITY_MIN 200 /* a target of at least this many points is drawn as a density */
+#define DENSITY_BINS 72 /* square bins across the x range of the window */
+
+/* Counts of s's points in the nx x ny square bins of side `side` from (xlo, ylo), smoothed by the
+ * 3 x 3 kernel (1 2 1) x (1 2 1) / 16 into out[ny * nx]; returns the largest value. */
+static double density_bins(const scatter_ctx *c, const point_set *s, double side, int nx, int ny,
+                           double *count, double *out) {
+    for (PLINT i = 0; i < s->n; i++) {
+        int bx = (int)((s->x[i] - c->xlo) / side), by = (int)((s->y[i] - c->ylo) / side);
+        bx = bx < 0 ? 0 : bx >= nx ? nx - 1 : bx, by = by < 0 ? 0 : by >= ny ? ny - 1 : by;
+        count[(int64_t)by * nx + bx] += 1.0;
+    }
+    double most = 0.0;
+    for (int by = 0; by < ny; by++)
+        for (int bx = 0; bx < nx; bx++) {
+            double v = 0.0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    const int x = bx + dx, y = by + dy;
+                    if (x >= 0 && x < nx && y >= 0 && y < ny)
+                        v += (2 - abs(dx)) * (2 - abs(dy)) * count[(int64_t)y * nx + x];
+                }
+            out[(int64_t)by * nx + bx] = v / 16.0;
+            most = fmax(most, v / 16.0);
+        }
+    return most;
+}
+
+/* The target s as a smoothed 2-D histogram in grey (density_bins; a bin's shade grows with the
+ * square root of its value relative to the fullest bin, so sparse regions still show), under the
+ * generated points. Returns 0 (nothing drawn) when out of memory. */
+static int draw_density(const scatter_ctx *c, const point_set *s) {
+    const double side = (c->xhi - c->xlo) / DENSITY_BINS;
+    const int nx = DENSITY_BINS, ny = (int)ceil((c->yhi - c->ylo) / side);
+    double *count = calloc((size_t)nx * (size_t)ny * 2, sizeof *count);
+    if (!count) return 0;
+    double *smooth = count + (int64_t)nx * ny;
+    const double most = density_bins(c, s, side, nx, ny, count, smooth);
+    for (int by = 0; by < ny; by++)
+        for (int bx = 0; bx < nx; bx++) {
+            const double v = smooth[(int64_t)by * nx + bx];
+            if (v <= 0.0) continue;
+            const int shade = (int)(N_GREYS * sqrt(v / most));
+            plcol0(COL_GREY + (shade >= N_GREYS ? N_GREYS - 1 : shade));
+            const PLFLT x0 = c->xlo + bx * side, y0 = c->ylo + by * side;
+            PLFLT px[4] = {x0, x0 + side, x0 + side, x0}, py[4] = {y0, y0, y0 + side, y0 + side};
+            plfill(4, px, py);
+        }
+    free(count);
+    return 1;
+}
+
 /* Marker size falls with the number of points so that dense clouds stay readable. */
 static PLFLT marker_scale(PLINT n) {
     if (n <= 300) return 1.4;
-    if (n <= 3000) return 0.8;
-    return 0.5;
+    if (n <= 3000) return 0.6;
+    return 0.45;
 }
 
 static void draw_points(const point_set *s, PLINT color) {
@@ -470,18 +529,21 @@ static void draw_scatter(const void *vctx) {
     const char *text[2], *marks[2] = {NULL, NULL};
     PLINT colors[2];
     int atoms = c->b.n > 0 && distinct_points(&c->b, ATOMS_MAX) <= ATOMS_MAX;
+    int density = !atoms && c->b.n >= DENSITY_MIN;
     legend_spec ls = {0, text, colors, NULL, marks}; /* entries only for non-empty sets */
     if (c->a.n) text[ls.n] = pl_text(c->label_a, ta, LEGEND_CHARS), colors[ls.n++] = COL_STRONG;
     if (c->b.n) {
         if (atoms) marks[ls.n] = RING;
+        if (density) marks[ls.n] = SQUARE;
         text[ls.n] = pl_text(c->label_b, tb, LEGEND_CHARS);
-        colors[ls.n++] = atoms ? COL_FG : COL_LIGHT;
+        colors[ls.n++] = atoms ? COL_FG : density ? COL_GREY + N_GREYS / 2 : COL_LIGHT;
     }
     plschr(0.0, TEXT_SCALE);
     plvpas(0.08, 0.96, 0.07, c->title[0] ? 0.83 : 0.89, (c->yhi - c->ylo) / (c->xhi - c->xlo));
     plwind(c->xlo, c->xhi, c->ylo, c->yhi);
     draw_grid("g", 0.0, "g", 0.0);
-    if (!atoms) draw_points(&c->b, COL_LIGHT);
+    if (density) density = draw_density(c, &c->b);
+    if (!atoms && !density) draw_points(&c->b, COL_LIGHT);
     draw_points(&c->a, COL_STRONG);
     if (atoms) draw_rings(c, &c->b);
     plcol0(COL_FG);

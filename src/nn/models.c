@@ -30,7 +30,8 @@ otg_model_spec otg_model_spec_default(otg_model_kind kind, int64_t latent, int64
                         .activation = OTG_ACT_RELU,
                         .output = OTG_ACT_NONE,
                         .leaky_alpha = 0.2f,
-                        .channels = 32};
+                        .channels = 32,
+                        .init = OTG_INIT_AUTO};
     return s;
 }
 
@@ -46,7 +47,14 @@ static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, o
     m.activation = s->activation;
     m.output = s->output;
     m.leaky_alpha = s->leaky_alpha;
+    m.init = s->init;
     return otg_mlp_build(g, z, &m, init);
+}
+
+/* The init of a layer whose own choice is `own` (He before a relu, Xavier before the output):
+ * the spec's init when it names one. */
+static otg_init layer_init(const otg_model_spec *s, otg_init own) {
+    return s->init == OTG_INIT_AUTO ? own : s->init;
 }
 
 /* latent -> deq(hidden[0]) -> dense + activation for hidden[1..] -> dense -> output activation. */
@@ -56,21 +64,25 @@ static otg_node *build_deq(otg_graph *g, otg_node *z, const otg_model_spec *s, o
                NULL;
     otg_node *h = otg_nn_deq(g, z, s->hidden[0], NULL, init);
     for (int i = 1; i < s->n_hidden && h; i++)
-        h = otg_nn_activate(g, otg_nn_dense(g, h, s->hidden[i], OTG_INIT_HE, init), s->activation,
-                            s->leaky_alpha);
-    h = h ? otg_nn_dense(g, h, s->out_dim, OTG_INIT_XAVIER, init) : NULL;
+        h = otg_nn_activate(g, otg_nn_dense(g, h, s->hidden[i], layer_init(s, OTG_INIT_HE), init),
+                            s->activation, s->leaky_alpha);
+    h = h ? otg_nn_dense(g, h, s->out_dim, layer_init(s, OTG_INIT_XAVIER), init) : NULL;
     return h ? otg_nn_activate(g, h, s->output, s->leaky_alpha) : NULL;
 }
 
-/* A 3x3 convolution with padding 1 and a channel bias, He-initialised: x [n, cin, h, w]. */
-static otg_node *conv3(otg_graph *g, otg_node *x, int64_t cout, otg_rng *init) {
+/* A 3x3 convolution with padding 1 and a channel bias (He-initialised unless the spec names an
+ * init; fan_in = cin * 9): x [n, cin, h, w]. */
+static otg_node *conv3(otg_graph *g, otg_node *x, int64_t cout, const otg_model_spec *s,
+                       otg_rng *init) {
     if (!x) return NULL;
     const int64_t cin = otg_node_shape(x)[1];
+    const otg_init how = layer_init(s, OTG_INIT_HE);
     otg_node *w = otg_param(g, 4, (int64_t[]){cout, cin, 3, 3}),
              *b = otg_param(g, 1, (int64_t[]){cout});
     if (!w || !b ||
-        otg_nn_init_fill(otg_node_data(w), cout * cin * 9, cin * 9, cout * 9, OTG_INIT_HE, init) !=
-            OTG_OK)
+        otg_nn_init_fill(otg_node_data(w), cout * cin * 9, cin * 9, cout * 9, how, init) !=
+            OTG_OK ||
+        otg_nn_init_bias(otg_node_data(b), cout, cin * 9, how, init) != OTG_OK)
         return NULL;
     return otg_bias(g, otg_conv2d(g, x, w, 1, 1), b);
 }
@@ -79,22 +91,23 @@ static otg_node *conv3(otg_graph *g, otg_node *x, int64_t cout, otg_rng *init) {
 static otg_node *residual(otg_graph *g, otg_node *x, const otg_model_spec *s, otg_rng *init) {
     if (!x) return NULL;
     const int64_t c = otg_node_shape(x)[1];
-    otg_node *h = otg_nn_activate(g, conv3(g, x, c, init), s->activation, s->leaky_alpha);
-    return otg_add(g, x, conv3(g, h, c, init));
+    otg_node *h = otg_nn_activate(g, conv3(g, x, c, s, init), s->activation, s->leaky_alpha);
+    return otg_add(g, x, conv3(g, h, c, s, init));
 }
 
 static otg_node *build_cnn(otg_graph *g, otg_node *z, const otg_model_spec *s, otg_rng *init,
                            int res) {
     const int64_t n = otg_node_shape(z)[0], c = s->channels, h4 = s->img_h / 4, w4 = s->img_w / 4;
-    otg_node *h = otg_nn_dense(g, z, c * h4 * w4, OTG_INIT_HE, init);
+    otg_node *h = otg_nn_dense(g, z, c * h4 * w4, layer_init(s, OTG_INIT_HE), init);
     h = otg_reshape(g, otg_nn_activate(g, h, s->activation, s->leaky_alpha), 4,
                     (int64_t[]){n, c, h4, w4});
     h = h ? otg_upsample(g, h, 2) : NULL;
-    h = otg_nn_activate(g, conv3(g, h, c / 2 > 0 ? c / 2 : 1, init), s->activation, s->leaky_alpha);
+    h = otg_nn_activate(g, conv3(g, h, c / 2 > 0 ? c / 2 : 1, s, init), s->activation,
+                        s->leaky_alpha);
     if (res) h = residual(g, h, s, init);
     h = h ? otg_upsample(g, h, 2) : NULL;
     if (res) h = residual(g, h, s, init);
-    h = otg_nn_activate(g, conv3(g, h, 1, init), s->output, s->leaky_alpha);
+    h = otg_nn_activate(g, conv3(g, h, 1, s, init), s->output, s->leaky_alpha);
     return h ? otg_reshape(g, h, 2, (int64_t[]){n, s->img_h * s->img_w}) : NULL;
 }
 

@@ -29,7 +29,13 @@ static const otg_param_def defs[] = {
     {"activation", OTG_PARAM_STR, STR(activation), "F",
      "hidden activation: relu, leaky_relu, tanh, sigmoid, softplus, abs", 0, 0, 1},
     {"output", OTG_PARAM_STR, STR(output), "F",
-     "output activation; auto = sigmoid for images, none otherwise", 0, 0, 1},
+     "output activation; auto = sigmoid for images in [0, 1], tanh for images in [-1, 1], none "
+     "otherwise (a bounded activation must cover the data's range)",
+     0, 0, 1},
+    {"init", OTG_PARAM_STR, STR(init), "I",
+     "initial weights and biases: torch (U(+-1/sqrt(fan_in)), as PyTorch's layers), he-normal "
+     "(He-normal weights, Xavier before a linear output, zero biases: the old default), he, xavier",
+     0, 0, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
     {"loss", OTG_PARAM_STR, STR(loss), "NAME",
      "training loss: sw (SW_p^p) | energy (sliced energy distance; one process)", 0, 0, 1},
@@ -72,6 +78,14 @@ static const otg_param_def defs[] = {
      "validation points (rounded up to a multiple of --batch)", 2, 1 << 24, 1},
     {"val-projections", OTG_PARAM_INT, OFF(val_projections), "L", "fixed validation directions", 1,
      1 << 24, 1},
+    {"val-data", OTG_PARAM_STR, STR(val_data), "NAME",
+     "held-out data for val_sw (FILE.npy, FILE.csv or a name as --data); default: the data's test "
+     "split, or for FILE data its last --val-split rows",
+     0, 0, 1},
+    {"val-split", OTG_PARAM_REAL, OFF(val_split), "F",
+     "FILE data without --val-data: the last ceil(F x rows) rows validate and are never trained "
+     "on; 0 = validate on the training rows",
+     0, 0.9, 1},
     {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), "N", "checkpoint every N steps", 1,
      BIG, 1},
 };
@@ -88,14 +102,15 @@ otg_train_config otg_train_config_default(void) {
     otg_train_config c;
     memset(&c, 0, sizeof c);
     SET(data, "moons"), SET(source, "gaussian"), SET(model, "mlp"), SET(hidden, "512,512");
-    SET(activation, "relu"), SET(output, "auto"), SET(directions_kind, "gaussian");
+    SET(activation, "relu"), SET(output, "auto"), SET(init, "torch"),
+        SET(directions_kind, "gaussian");
     SET(estimator, "mc");
     SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "constant"), SET(loss, "sw");
     c.latent = 0, c.channels = 32, c.projections = 128, c.batch = 256, c.steps = 2000;
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;
     c.checkpoint_every = 500, c.sched_every = 1000, c.patience = 5;
     c.p = 2.0, c.lr = 1e-3, c.momentum = 0.9, c.radius = 100.0, c.noise = 0.01, c.gamma = 0.5;
-    c.relu_prime = 0.0;
+    c.relu_prime = 0.0, c.val_split = 0.1;
     return c;
 }
 

@@ -151,6 +151,20 @@ static otg_status loop(run_state *r) {
     return st;
 }
 
+/* A grid of k images [k, h * w] of a generator with output `output`: tanh's [-1, 1] is shown as
+ * (x + 1) / 2, the others as they are (clamped to [0, 1]). */
+static otg_status write_grid(const char *path, const float *x, int64_t k, int64_t h, int64_t w,
+                             const char *output) {
+    if (strcmp(output, "tanh")) return otg_png_write_grid(path, x, k, h, w, 8, 2, 1);
+    float *v = malloc((size_t)(k * h * w) * sizeof *v);
+    if (!v) return OTG_ENOMEM;
+    for (int64_t i = 0; i < k * h * w; i++)
+        v[i] = 0.5f * (x[i] + 1.0f);
+    otg_status st = otg_png_write_grid(path, v, k, h, w, 8, 2, 1);
+    free(v);
+    return st;
+}
+
 /* samples.png: a grid of 64 images, or generated points over held-out points (2-D data). */
 static void draw_samples(run_state *r) {
     const float *gen, *target;
@@ -159,7 +173,8 @@ static void draw_samples(run_state *r) {
     otg_status st = OTG_OK;
     if (!r->writer) return;
     if (otg_source_is_image(otg_trainer_data(r->t), &h, &w))
-        st = otg_png_write_grid(join(r, "samples.png"), gen, n < 64 ? n : 64, h, w, 8, 2, 1);
+        st = write_grid(join(r, "samples.png"), gen, n < 64 ? n : 64, h, w,
+                        otg_trainer_config(r->t)->output);
     else if (otg_trainer_dim(r->t) == 2)
         st = otg_plot_scatter(join(r, "samples.png"), gen, n, "generated", target, n, "target",
                               "Generated samples over the target", 1);

@@ -25,10 +25,19 @@ static otg_status open_target(otg_trainer *t) {
             classes[i] = (int)labels[i];
         so.classes = classes;
     }
+    so.holdout = c->val_data[0] ? 0.0 : c->val_split; /* NPY/CSV: the last rows validate */
     if (!(t->target = otg_source_open(c->data, &so))) return wrap(OTG_EINVAL, "--data");
     t->dim = otg_source_dim(t->target);
     otg_source_is_image(t->target, &t->img_h, &t->img_w);
-    if (otg_source_has_test_split(t->target)) { /* held-out validation data */
+    if (c->val_data[0]) {
+        so.split = "test";
+        if (!(t->val_target = otg_source_open(c->val_data, &so)))
+            return wrap(OTG_EINVAL, "--val-data");
+        if (otg_source_dim(t->val_target) != t->dim)
+            return otgi_fail(OTG_EINVAL, "train: --val-data %s has %lld-D points, --data %lld-D",
+                             c->val_data, (long long)otg_source_dim(t->val_target),
+                             (long long)t->dim);
+    } else if (otg_source_has_test_split(t->target)) { /* held-out validation data */
         so.split = "test";
         if (!(t->val_target = otg_source_open(c->data, &so)))
             return wrap(OTG_EINVAL, "--data (test split)");
@@ -59,6 +68,41 @@ static otg_status open_sources(otg_trainer *t) {
     return OTG_OK;
 }
 
+/* [*lo, *hi]: the range of a finite data set's values (NaN for a law). */
+static void data_range(const otg_source *src, double *lo, double *hi) {
+    const otg_tensor *d = otg_source_data(src);
+    *lo = d ? (double)INFINITY : (double)NAN, *hi = d ? -(double)INFINITY : (double)NAN;
+    const int64_t k = d ? otg_source_size(src) * otg_source_dim(src) : 0;
+    for (int64_t i = 0; i < k; i++)
+        *lo = fmin(*lo, (double)d->data[i]), *hi = fmax(*hi, (double)d->data[i]);
+}
+
+/* --output: auto follows the data (sigmoid for images in [0, 1], tanh in [-1, 1], else none);
+ * an activation whose range misses part of a finite data set's is refused. */
+static otg_status resolve_output(otg_trainer *t, otg_activation *out) {
+    otg_train_config *c = &t->c;
+    double lo, hi;
+    data_range(t->target, &lo, &hi);
+    if (!strcmp(c->output, "auto")) {
+        const char *a = t->img_h == 0             ? "none"
+                        : lo >= 0.0 && hi <= 1.0  ? "sigmoid"
+                        : lo >= -1.0 && hi <= 1.0 ? "tanh"
+                                                  : "none";
+        snprintf(c->output, sizeof c->output, "%s", a);
+    }
+    if (otg_activation_parse(c->output, out) != OTG_OK) return wrap(OTG_EINVAL, "--output");
+    const double a_lo = *out == OTG_ACT_TANH ? -1.0 : 0.0,
+                 a_hi = *out == OTG_ACT_SIGMOID || *out == OTG_ACT_TANH ? 1.0 : (double)INFINITY;
+    const int bounded = *out == OTG_ACT_SIGMOID || *out == OTG_ACT_TANH || *out == OTG_ACT_RELU ||
+                        *out == OTG_ACT_SOFTPLUS || *out == OTG_ACT_ABS;
+    if (bounded && (lo < a_lo || hi > a_hi))
+        return otgi_fail(OTG_EINVAL,
+                         "train: --output %s gives values in [%g, %g], the data lie in [%g, %g]: "
+                         "use --output auto, none or an activation covering the data",
+                         c->output, a_lo, a_hi, lo, hi);
+    return OTG_OK;
+}
+
 static otg_status make_spec(otg_trainer *t) {
     otg_train_config *c = &t->c;
     otg_model_kind kind;
@@ -69,9 +113,8 @@ static otg_status make_spec(otg_trainer *t) {
         return OTG_EINVAL;
     if (otg_activation_parse(c->activation, &s->activation) != OTG_OK)
         return wrap(OTG_EINVAL, "--activation");
-    if (!strcmp(c->output, "auto"))
-        snprintf(c->output, sizeof c->output, "%s", t->img_h > 0 ? "sigmoid" : "none");
-    if (otg_activation_parse(c->output, &s->output) != OTG_OK) return wrap(OTG_EINVAL, "--output");
+    if (resolve_output(t, &s->output) != OTG_OK) return OTG_EINVAL;
+    if (otg_init_parse(c->init, &s->init) != OTG_OK) return wrap(OTG_EINVAL, "--init");
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }

@@ -1,21 +1,25 @@
 /* otgen eval: distances between a generator's samples (from a checkpoint) or an NPY file of points
- * and a data set split: SW_p with many directions (and its standard error) and the energy
- * distance. */
+ * and a data set split: SW_p with many directions and the energy distance, each with a standard
+ * error that covers the sampling of the points (SW: a bootstrap, plus the directions' error). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+enum { EVAL_REPLICATES = 100 }; /* bootstrap replicates of sw_stderr's point part */
+
 typedef struct {
     char checkpoint[4096], samples[4096], data[4096], split[64], classes[64]; /* "" = not given */
     int64_t n, projections, seed, threads;
     double p;
+    double holdout; /* the checkpoint's held-out rows of its NPY/CSV data (otg_source_opts) */
 } eval_opts;
 
 #define OFF(f) offsetof(eval_opts, f), 0
@@ -51,7 +55,10 @@ static otg_tensor *points(eval_opts *o, double **f64) {
     if (otg_trainer_load(o->checkpoint, &t) != OTG_OK)
         cli_usage_error("eval", "%s", otg_last_error());
     const otg_train_config *c = otg_trainer_config(t);
-    if (!o->data[0]) snprintf(o->data, sizeof o->data, "%s", c->data);
+    if (!o->data[0]) { /* the run's data: its held-out rows are the test split */
+        snprintf(o->data, sizeof o->data, "%s", c->data);
+        o->holdout = c->val_data[0] ? 0.0 : c->val_split;
+    }
     if (!o->classes[0]) snprintf(o->classes, sizeof o->classes, "%s", c->classes);
     if (o->p <= 0) o->p = c->p;
     otg_tensor *x = otg_tensor_new(2, (int64_t[]){o->n, otg_trainer_dim(t)});
@@ -87,7 +94,7 @@ static otg_tensor *reference(const eval_opts *o, int64_t d, double **f64) {
     otg_source_opts so = otg_source_opts_default();
     int classes[10];
     int64_t labels[10];
-    so.split = o->split;
+    so.split = o->split, so.holdout = o->holdout;
     if (o->classes[0]) {
         if (otg_parse_int_list(o->classes, "--classes", 0, 9, labels, 10, &so.n_classes))
             cli_usage_error("eval", "%s", otg_last_error());
@@ -140,12 +147,14 @@ int cmd_eval(int argc, char **argv) {
     so.p = o.p;
     otg_sw_result r;
     otg_sliced_energy_result se;
-    double energy = 0;
+    double energy = 0, energy_se = 0, boot_se = 0;
+    otg_rng rb = otg_rng_make((uint64_t)o.seed, 4);
     otg_status st = th && ws ? OTG_OK : OTG_ENOMEM;
     if (st == OTG_OK)
         st = otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, x->shape[1], o.projections, th->data);
     if (st == OTG_OK) st = otg_sw(ws, &xv, NULL, y, NULL, th, &so, &r, NULL, NULL);
-    if (st == OTG_OK) st = otg_energy_distance(&xv, y, &energy);
+    if (st == OTG_OK) st = otg_sw_bootstrap(&xv, y, th, o.p, EVAL_REPLICATES, &rb, &boot_se);
+    if (st == OTG_OK) st = otg_energy_distance_se(&xv, y, &energy, &energy_se);
     if (st == OTG_OK) st = otg_sliced_energy(&xv, y, th, &se, NULL); /* the same directions */
     /* bad points (one row, shapes) are the request's fault: 2; memory and the rest: 1 */
     int rc = st == OTG_OK                           ? 0
@@ -153,12 +162,16 @@ int cmd_eval(int argc, char **argv) {
                                                     : OTG_EXIT_FAIL;
     if (rc)
         fprintf(stderr, "otgen eval: %s\n", otg_last_error());
-    else
-        printf("sw=%.6g sw_stderr=%.3g energy=%.6g energy_sliced=%.6g energy_sliced_stderr=%.3g "
-               "p=%g projections=%lld n=%lld data=%s split=%s source=%s\n",
-               r.distance, r.stderr_value * (r.value > 0 ? r.distance / (o.p * r.value) : 0),
-               energy, se.value, se.stderr_value, o.p, (long long)o.projections, (long long)o.n,
-               o.data, o.split, o.samples[0] ? o.samples : o.checkpoint);
+    else {
+        /* the directions' error on the distance's scale (delta method), then the points' */
+        const double dir_se = r.stderr_value * (r.value > 0 ? r.distance / (o.p * r.value) : 0);
+        printf("sw=%.6g sw_stderr=%.3g energy=%.6g energy_stderr=%.3g energy_sliced=%.6g "
+               "energy_sliced_stderr=%.3g p=%g projections=%lld n=%lld data=%s split=%s "
+               "source=%s\n",
+               r.distance, sqrt(dir_se * dir_se + boot_se * boot_se), energy, energy_se, se.value,
+               se.stderr_value, o.p, (long long)o.projections, (long long)o.n, o.data, o.split,
+               o.samples[0] ? o.samples : o.checkpoint);
+    }
     otg_sw_workspace_free(ws);
     otg_tensor_free(x), otg_tensor_free(y), otg_tensor_free(th);
     return rc;
