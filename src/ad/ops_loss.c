@@ -15,7 +15,9 @@ static otg_status xent_shape(otg_node *n) {
     return OTG_OK;
 }
 
-static size_t xent_aux_bytes(const otg_node *n) { return (size_t)n->in[0]->numel * sizeof(float); }
+static size_t xent_aux_bytes(const otg_node *n) {
+    return (size_t)n->in[0]->numel * sizeof(float);
+}
 
 /* logp[k] = z - max z - ln sum exp(z - max z), in double; returns -sum_j t_j logp_j. */
 static double row_log_softmax(int64_t k, const float *z, const float *t, float *logp) {
