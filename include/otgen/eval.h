@@ -86,7 +86,7 @@ OTG_NODISCARD otg_status otg_feature_stats(const float *f, int64_t n, int64_t d,
 
 /* The Frechet distance between N(mu1, cov1) and N(mu2, cov2) (d-dimensional):
  * |mu1 - mu2|^2 + tr(cov1 + cov2 - 2 (cov1^1/2 cov2 cov1^1/2)^1/2), the matrix square roots from
- * otg_eigen_symmetric with negative eigenvalues (rounding) clamped to 0. */
+ * otg_eigen_symmetric with negative eigenvalues (rounding) clamped to 0 (the result too). */
 OTG_NODISCARD otg_status otg_frechet_distance(int64_t d, const double *mu1, const double *cov1,
                                               const double *mu2, const double *cov2, double *fd);
 

@@ -153,7 +153,7 @@ otg_status otg_frechet_distance(int64_t d, const double *mu1, const double *cov1
             m += (mu1[i] - mu2[i]) * (mu1[i] - mu2[i]);
             tr += cov1[i * d + i] + cov2[i * d + i] - 2.0 * sqrt(w[i] > 0 ? w[i] : 0.0);
         }
-        *fd = m + tr;
+        *fd = m + tr > 0 ? m + tr : 0.0; /* equal sets: -1e-11 of rounding */
     }
     free(a), free(v), free(s), free(w);
     return st;

@@ -53,8 +53,8 @@ static const otg_param_def defs[] = {
      0, 1e6, 1},
     {"projection", OTG_PARAM_STR, STR(projection), "P",
      "npsgd ball: whole (all parameters, as the theorem) or per-tensor", 0, 0, 1},
-    {"schedule", OTG_PARAM_STR, STR(schedule), "S", "learning rate: constant, step, plateau", 0, 0,
-     1},
+    {"schedule", OTG_PARAM_STR, STR(schedule), "S",
+     "learning rate: constant, step, plateau, cosine (to 0 over --steps)", 0, 0, 1},
     {"gamma", OTG_PARAM_REAL, OFF(gamma), "G", "step/plateau decay factor", 1e-9, 1, 1},
     {"sched-every", OTG_PARAM_INT, OFF(sched_every), "N", "step schedule period", 1, BIG, 1},
     {"patience", OTG_PARAM_INT, OFF(patience), "N", "plateau: validations without progress", 1, BIG,
@@ -70,6 +70,11 @@ static const otg_param_def defs[] = {
      1 << 24, 1},
     {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), "N", "checkpoint every N steps", 1,
      BIG, 1},
+    {"ema", OTG_PARAM_REAL, OFF(ema), "D",
+     "average of the weights (decay D, warm-up (1+t)/(10+t)) for validation and samples; 0 = off",
+     0, 0.999999, 1},
+    {"val-fd", OTG_PARAM_FLAG, OFF(val_fd), NULL,
+     "images: log val_fd, the feature Frechet distance to the test split, at validations", 0, 1, 1},
 };
 enum { N_DEFS = (int)(sizeof defs / sizeof defs[0]) };
 

@@ -35,6 +35,7 @@ struct otg_trainer {
     otg_schedule sched;
     otg_rng r_latent, r_data, r_dirs, r_noise;
     int64_t step;
+    float *ema; /* [n_params] the weight average (c.ema > 0), else NULL */
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
     otg_sw_workspace *val_ws;
     otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
@@ -58,5 +59,8 @@ otg_status otgi_trainer_comm_kinks(otg_trainer *t, otg_train_row *row);
 /* Gathers the rows [i0 + row_off[r], ...) of every rank into val_x + i0 dim. */
 otg_status otgi_trainer_comm_gather_val(otg_trainer *t, int64_t i0);
 void otgi_trainer_comm_free(otg_trainer *t);
+/* Exchanges the graph's parameters and the weight average (no-op without --ema): called before
+ * and after a validation, so it runs on the average and training resumes with the same bits. */
+void otgi_trainer_swap_ema(otg_trainer *t);
 
 #endif

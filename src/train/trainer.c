@@ -124,6 +124,11 @@ static otg_status make_optim(otg_trainer *t) {
     if (otg_sched_parse(c->schedule, &sk) != OTG_OK) return wrap(OTG_EINVAL, "--schedule");
     t->sched = otg_schedule_make(sk, c->lr);
     t->sched.gamma = c->gamma, t->sched.every = c->sched_every, t->sched.patience = c->patience;
+    if (sk == OTG_SCHED_COSINE) t->sched.every = c->steps; /* decays over the whole run */
+    if (c->ema > 0) { /* the average starts at the initial weights */
+        if (!(t->ema = otgi_calloc((size_t)t->n_params, sizeof *t->ema))) return OTG_ENOMEM;
+        memcpy(t->ema, otg_graph_params(t->g, NULL), (size_t)t->n_params * sizeof *t->ema);
+    }
     return OTG_OK;
 }
 
@@ -202,6 +207,7 @@ void otg_trainer_free(otg_trainer *t) {
     otg_sw_workspace_free(t->sw.ws);
     otg_sw_workspace_free(t->val_ws);
     otg_optim_free(t->opt);
+    free(t->ema);
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
     otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
@@ -229,6 +235,7 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
         .step = t->step + 1,
         .loss = loss,
         .val_sw = (double)NAN,
+        .val_fd = (double)NAN,
         .grad_norm = (double)NAN,
         .lr = lr,
         .kinks = otg_graph_kink_count(t->g) + ties,
@@ -238,6 +245,18 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
         .loss_stderr = t->sw.result.stderr_value,
         .time_s = 0.0,
     };
+}
+
+/* e <- D e + (1 - D) u with D = min(ema, (1 + k) / (10 + k)) at step k (the warm-up keeps the
+ * average from remembering the initial weights for 1 / (1 - ema) steps). */
+static void update_ema(otg_trainer *t, const float *u) {
+    if (!t->ema) return;
+    const double k = (double)t->step, w = (1.0 + k) / (10.0 + k);
+    const float dk = (float)(t->c.ema < w ? t->c.ema : w), rest = 1.0f - dk;
+    float *e = t->ema;
+#pragma omp parallel for if (t->n_params > 65536)
+    for (int64_t i = 0; i < t->n_params; i++)
+        e[i] = dk * e[i] + rest * u[i];
 }
 
 otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
@@ -265,8 +284,18 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
                          (long long)row->step);
     if ((st = otg_optim_step(t->opt, u, g, lr, &t->r_noise)) != OTG_OK)
         return wrap(st, "optimizer");
+    update_ema(t, u);
     t->step++;
     return OTG_OK;
+}
+
+void otgi_trainer_swap_ema(otg_trainer *t) {
+    if (!t->ema) return;
+    float *u = otg_graph_params(t->g, NULL);
+    for (int64_t i = 0; i < t->n_params; i++) {
+        const float v = u[i];
+        u[i] = t->ema[i], t->ema[i] = v;
+    }
 }
 
 otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
@@ -274,16 +303,21 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
     const int64_t b = t->c.batch, lat = t->c.latent, r0 = t->comm ? t->r0 : 0;
     const int64_t rows = t->comm ? t->rows : b;
-    for (int64_t i0 = 0; i0 < t->val_n; i0 += b) {
+    otgi_trainer_swap_ema(t); /* generate with the average, if any */
+    otg_status st = OTG_OK;
+    for (int64_t i0 = 0; st == OTG_OK && i0 < t->val_n; i0 += b) {
         memcpy(otg_node_data(t->z), t->val_z->data + (i0 + r0) * lat,
                (size_t)(rows * lat) * sizeof(float));
-        otg_status st = otg_graph_forward(t->g);
-        if (st != OTG_OK) return wrap(st, "validation forward");
+        if ((st = otg_graph_forward(t->g)) != OTG_OK) {
+            wrap(st, "validation forward");
+            break;
+        }
         memcpy(t->val_x->data + (i0 + r0) * t->dim, otg_node_data(t->out),
                (size_t)(rows * t->dim) * sizeof(float));
-        if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK)
-            return wrap(st, "validation");
+        if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK) wrap(st, "validation");
     }
+    otgi_trainer_swap_ema(t);
+    if (st != OTG_OK) return st;
     if (gen) *gen = t->val_x->data;
     if (target) *target = t->val_y->data;
     if (n) *n = t->val_n;
@@ -329,7 +363,7 @@ static otg_status sampling_graph(otg_trainer *t, int64_t b) {
         }
     }
     int64_t n;
-    memcpy(otg_graph_params(t->sg, &n), otg_graph_params(t->g, NULL),
+    memcpy(otg_graph_params(t->sg, &n), t->ema ? t->ema : otg_graph_params(t->g, NULL),
            (size_t)t->n_params * sizeof(float));
     return OTG_OK;
 }
