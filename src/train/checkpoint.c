@@ -126,7 +126,7 @@ otg_status otg_trainer_save(const otg_trainer *t, const char *path) {
     /* the state section: the optimiser's state, then the weight average (--ema) */
     const int64_t ns = otg_optim_state_size(opt), ne = t->ema ? t->n_params : 0;
     float *state = ne ? malloc((size_t)(ns + ne) * sizeof *state) : otg_optim_state(opt);
-    if (!state) {
+    if (ne && !state) {
         free(text);
         return otgi_fail(OTG_ENOMEM, "train: out of memory writing the checkpoint");
     }

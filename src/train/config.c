@@ -36,8 +36,10 @@ static const otg_param_def defs[] = {
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order of the SW loss SW_p^p", 1, 100, 1},
     {"projections", OTG_PARAM_INT, OFF(projections), "L", "directions per step (fresh each step)",
      1, 1 << 24, 1},
-    {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K", "gaussian or orthogonal", 0, 0,
-     1},
+    {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K",
+     "gaussian, orthogonal (a Haar basis per step) or permuted (a fixed Haar basis, rows permuted "
+     "and sign-flipped per step)",
+     0, 0, 1},
     {"batch", OTG_PARAM_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 24,
      1},
     {"steps", OTG_PARAM_INT, OFF(steps), "N", "training steps", 1, BIG, 1},
