@@ -11,6 +11,7 @@
 #include "ad/ad_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Fills a leaf with uniforms in [lo, hi], optionally keeping |x| >= gap away from 0. */
 static void gc_fill(otg_node *n, otg_rng *rng, float lo, float hi, float gap) {
@@ -167,6 +168,15 @@ static otg_node *build_custom(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng
     return ready(g, otg_tanh(g, y), lv, *nl, rng, -1, 1, 0);
 }
 
+/* softmax_xent: logits in [-3, 3], targets positive rows (not normalised, so both terms of dz
+ * are exercised), both differentiated. */
+static otg_node *build_softmax_xent(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {
+    otg_node *z = in_(g, lv, nl, SHAPE(4, 5)), *t = in_(g, lv, nl, SHAPE(4, 5));
+    otg_node *out = ready(g, otg_softmax_xent(g, z, t), lv, *nl, rng, -3, 3, 0);
+    gc_fill(t, rng, 0.1f, 1, 0);
+    return out;
+}
+
 /* input: every case's leaves are inputs; this one checks an input reached through two paths. */
 static otg_node *build_input(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {
     otg_node *x = in_(g, lv, nl, SHAPE(6));
@@ -201,6 +211,7 @@ static const op_case cases[] = {
     {"conv_transpose2d", OTG_OP_CONV_TRANSPOSE2D, build_conv_transpose2d},
     {"upsample", OTG_OP_UPSAMPLE, build_upsample},
     {"custom", OTG_OP_CUSTOM, build_custom},
+    {"softmax_xent", OTG_OP_SOFTMAX_XENT, build_softmax_xent},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -241,10 +252,27 @@ static void test_every_op_has_a_case(void **state) {
     }
 }
 
+/* softmax_xent's value against the closed form: logits (0, ln 3) and (ln 2, 0, 0), targets one-hot
+ * on the second and first class: the mean of -ln(3/4) and -ln(2/4). */
+static void test_softmax_xent_value(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *z = otg_input(g, SHAPE(2, 3), 0), *t = otg_input(g, SHAPE(2, 3), 0);
+    otg_node *loss = otg_softmax_xent(g, z, t);
+    assert_non_null(loss);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    const float zv[6] = {0, logf(3), -INFINITY, logf(2), 0, 0}, tv[6] = {0, 1, 0, 1, 0, 0};
+    memcpy(otg_node_data(z), zv, sizeof zv), memcpy(otg_node_data(t), tv, sizeof tv);
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    assert_float_equal(otg_node_data(loss)[0], -(log(0.75) + log(0.5)) / 2, 1e-6);
+    assert_null(otg_softmax_xent(g, z, otg_input(g, SHAPE(2, 2), 0)));
+    otg_graph_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_op_has_a_case),
         cmocka_unit_test(test_every_op_gradient),
+        cmocka_unit_test(test_softmax_xent_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -364,8 +364,19 @@ static void test_schedules(void **state) {
     assert_int_equal(k, OTG_SCHED_STEP);
     assert_int_equal(otg_sched_parse("plateau", &k), OTG_OK);
     assert_int_equal(k, OTG_SCHED_PLATEAU);
-    assert_int_equal(otg_sched_parse("cosine", &k), OTG_EINVAL);
+    assert_int_equal(otg_sched_parse("cosine", &k), OTG_OK);
+    assert_int_equal(k, OTG_SCHED_COSINE);
+    assert_int_equal(otg_sched_parse("linear", &k), OTG_EINVAL);
     assert_non_null(strstr(otg_last_error(), "plateau"));
+    /* cosine: lr0 at 0, (lr0 + min) / 2 at every / 2, min from `every` on */
+    otg_schedule cs = otg_schedule_make(OTG_SCHED_COSINE, 0.1);
+    cs.every = 100, cs.min_lr = 0.02;
+    assert_true(fabs(otg_schedule_lr(&cs, 0, NAN) - 0.1) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&cs, 50, NAN) - 0.06) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&cs, 25, NAN) - (0.02 + 0.08 * 0.5 * (1 + sqrt(0.5)))) <
+                1e-15);
+    assert_true(fabs(otg_schedule_lr(&cs, 100, NAN) - 0.02) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&cs, 1000, NAN) - 0.02) < 1e-15);
 
     otg_schedule s = otg_schedule_make(OTG_SCHED_CONSTANT, 0.1);
     assert_true(s.gamma == 0.5 && s.min_lr == 0.0 && s.every == 1000 && s.patience == 5);

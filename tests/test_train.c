@@ -103,7 +103,7 @@ static void test_2d_run_learns_and_writes_its_files(void **state) {
     snprintf(p, sizeof p, "%s/moons/metrics.csv", dir);
     size_t len;
     char *csv = slurp(p, &len);
-    const char *header = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties\n";
+    const char *header = "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties,val_fd\n";
     assert_true(!strncmp(csv, header, strlen(header)));
     char *row0 = strchr(csv, '\n') + 1, *last = csv + len - 2;
     while (last > csv && *last != '\n') last--;
@@ -139,9 +139,12 @@ static void test_same_seed_same_bits(void **state) {
  * single-threaded call (src/core/gemm.c). A 2-D run, and a Fashion-MNIST run when installed. */
 static void test_thread_count_same_bits(void **state) {
     static char out[65536], args[1024];
-    const char *runs[2] = {"--data moons --steps 200 --val-every 50",
-                           "--data fashion-mnist --steps 10 --val-every 5"};
-    int nruns = access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 2;
+    /* the third: make demo's directions (a permuted fixed basis) with the weight average */
+    const char *runs[3] = {"--data moons --steps 200 --val-every 50",
+                           "--data fashion-mnist --steps 10 --val-every 5",
+                           "--data fashion-mnist --steps 10 --val-every 5 --projections 784 "
+                           "--directions-kind permuted --ema 0.9"};
+    int nruns = access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 3;
     for (int r = 0; r < nruns; r++) {
         char a[512], b[512];
         for (int t = 1; t <= 2; t++) {
@@ -203,6 +206,39 @@ static void test_killed_and_resumed_run_ends_identical(void **state) {
 /* The metrics' kink columns and --relu-prime: grid latents contain (0, 0), where every ReLU
  * input of the zero-bias generator (--init he-normal) is exactly 0 at step 1, and equal latents give equal outputs,
  * hence ties in the SW sorts. relu'(0) = 0 and 1 then agree on step 1's loss and part after it. */
+/* --ema: a run stopped at step 60 and resumed to 120 ends with the checkpoint (parameters,
+ * optimiser state, then the average) and metrics of the uninterrupted run; the validation uses
+ * the average, so val_sw differs from the same run without it while the loss column (the raw
+ * weights) is the same. */
+static void test_ema_resumes_identical(void **state) {
+    static char out[65536], args[1024];
+    const char *o = "--data moons --ema 0.99 --val-every 30 --checkpoint-every 30";
+    snprintf(args, sizeof args, "train %s --steps 120 %s --out %s/ema_full", o, SMALL, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    snprintf(args, sizeof args, "train %s --steps 60 %s --out %s/ema_part", o, SMALL, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    snprintf(args, sizeof args, "train --resume %s/ema_part --steps 120", dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/ema_full/checkpoint.otg", dir);
+    snprintf(b, sizeof b, "%s/ema_part/checkpoint.otg", dir);
+    assert_same_file(a, b);
+    snprintf(a, sizeof a, "%s/ema_full", dir), snprintf(b, sizeof b, "%s/ema_part", dir);
+    char *ma = metrics_without_time(a), *mb = metrics_without_time(b);
+    assert_same_text(ma, mb);
+    snprintf(args, sizeof args, "train --data moons --val-every 30 --steps 120 %s --out %s/no_ema",
+             SMALL, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    snprintf(a, sizeof a, "%s/no_ema", dir);
+    char *mc = metrics_without_time(a);
+    const char *la = strstr(ma, "\n120,"), *lc = strstr(mc, "\n120,");
+    assert_non_null(la), assert_non_null(lc);
+    double va = column(la + 1, 3), vc = column(lc + 1, 3); /* val_sw (time_s dropped) */
+    assert_true(column(la + 1, 1) == column(lc + 1, 1));   /* the same loss */
+    assert_true(va > 0 && vc > 0 && va != vc);
+    free(ma), free(mb), free(mc);
+}
+
 static void test_kink_columns_and_relu_prime(void **state) {
     static char out[65536], args[1024];
     char *rows[2][3], *csvs[2];
@@ -344,6 +380,7 @@ int main(void) {
         cmocka_unit_test(test_bad_checkpoints_are_refused),
         cmocka_unit_test(test_divergence_stops_and_keeps_a_checkpoint),
         cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_ema_resumes_identical),
         cmocka_unit_test(test_fashion_mnist_smoke),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -47,6 +47,7 @@ typedef enum {
     OTG_OP_CONV_TRANSPOSE2D,
     OTG_OP_UPSAMPLE,
     OTG_OP_CUSTOM,
+    OTG_OP_SOFTMAX_XENT,
     OTG_OP_COUNT
 } otg_op;
 
@@ -109,6 +110,11 @@ otg_node *otg_conv2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad
 otg_node *otg_conv_transpose2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad);
 /* Nearest-neighbour upsampling of x [N, C, H, W] by an integer factor -> [N, C, fH, fW]. */
 otg_node *otg_upsample(otg_graph *g, otg_node *x, int factor);
+
+/* The mean softmax cross-entropy of logits z [n, k] against targets t [n, k] (one-hot labels or
+ * any distributions): -(1/n) sum_i sum_j t_ij log softmax(z_i)_j -> [1], computed stably (log-sum-
+ * exp about each row's max, in double). Differentiable in both arguments. */
+otg_node *otg_softmax_xent(otg_graph *g, otg_node *logits, otg_node *targets);
 
 /* An op computed outside the tape (e.g. the fused SW kernel) that takes part in backprop.
  * forward writes *out from in[0..n_in); backward ADDS d loss/d in[i] into in_grad[i] given

@@ -70,7 +70,8 @@ void otg_optim_set_steps(otg_optim *o, int64_t steps);
 typedef enum {
     OTG_SCHED_CONSTANT, /* lr0 */
     OTG_SCHED_STEP,     /* lr0 * gamma^floor(step / every) */
-    OTG_SCHED_PLATEAU   /* lr *= gamma after `patience` validations without improving the best */
+    OTG_SCHED_PLATEAU,  /* lr *= gamma after `patience` validations without improving the best */
+    OTG_SCHED_COSINE    /* min_lr + (lr0 - min_lr) (1 + cos(pi min(step, every) / every)) / 2 */
 } otg_sched_kind;
 
 typedef struct {
@@ -83,7 +84,7 @@ typedef struct {
     int64_t bad;
 } otg_schedule;
 
-/* "constant", "step", "plateau". */
+/* "constant", "step", "plateau", "cosine". */
 OTG_NODISCARD otg_status otg_sched_parse(const char *name, otg_sched_kind *out);
 otg_schedule otg_schedule_make(otg_sched_kind kind, double lr0);
 /* The learning rate for `step` (0-based). For plateau, pass the latest validation metric when one

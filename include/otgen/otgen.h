@@ -6,6 +6,7 @@
 #include "otgen/comm.h"
 #include "otgen/core.h"
 #include "otgen/data.h"
+#include "otgen/eval.h"
 #include "otgen/games.h"
 #include "otgen/implicit.h"
 #include "otgen/io.h"

@@ -47,7 +47,7 @@ typedef struct {
     double radius;            /* npsgd ball radius [100] */
     double noise;             /* npsgd noise level [0.01] */
     char projection[16];      /* npsgd ball: whole or per-tensor ["whole"] */
-    char schedule[16];        /* constant, step, plateau ["constant"] */
+    char schedule[16];        /* constant, step, plateau, cosine (over --steps) ["constant"] */
     double gamma;             /* step/plateau decay [0.5] */
     int64_t sched_every;      /* step schedule period [1000] */
     int64_t patience;         /* plateau patience in validations [5] */
@@ -62,6 +62,10 @@ typedef struct {
                                * out for val_sw, never trained on; 0 = validate on the training
                                * rows [0.1] */
     int64_t checkpoint_every; /* checkpoint period of otg_train_run [500] */
+    double ema;               /* weight average e <- D e + (1 - D) u after each step, used by
+                               * validation and sampling; 0 = off [0] */
+    int val_fd;               /* images: also the feature Frechet distance at validations
+                               * (val_fd, otgen/eval.h) [0] */
 } otg_train_config;
 
 /* The defaults above. */
@@ -129,8 +133,9 @@ void otg_trainer_free(otg_trainer *t);
  * or foreign file. */
 OTG_NODISCARD otg_status otg_train_checkpoint_threads(const char *checkpoint_path, int *threads);
 
-/* One row of metrics. A step fills every field but val_sw (NaN) and time_s (0); otg_train_run
- * sets them. Step 0 of a run is the initial validation: loss, loss_stderr, grad_norm and lr NaN. */
+/* One row of metrics. A step fills every field but val_sw, val_fd (NaN) and time_s (0);
+ * otg_train_run sets them. Step 0 of a run is the initial validation: loss, loss_stderr, grad_norm
+ * and lr NaN. */
 typedef struct {
     int64_t step;       /* steps done after this one */
     double loss;        /* the batch's SW_p^p */
@@ -143,6 +148,8 @@ typedef struct {
     int64_t sort_ties;  /* ties in the SW sorts */
     double loss_stderr; /* Monte-Carlo standard error of loss over the directions */
     double time_s;      /* seconds since the run started (otg_train_run) */
+    double val_fd;      /* --val-fd: the feature Frechet distance of the validation samples to
+                         * the test split (otgen/eval.h), NaN otherwise */
 } otg_train_row;
 
 /* One step: draws latents (stream 1), data (stream 2) and directions (stream 3), forward,

@@ -4,7 +4,7 @@
 
 #include <assert.h>
 
-static_assert(OTG_OP_COUNT == 27, "add the new op's row to otgi_ops and its gradient test");
+static_assert(OTG_OP_COUNT == 28, "add the new op's row to otgi_ops and its gradient test");
 
 const otgi_op_def *const otgi_ops[OTG_OP_COUNT] = {
     [OTG_OP_INPUT] = &otgi_op_input,
@@ -34,6 +34,7 @@ const otgi_op_def *const otgi_ops[OTG_OP_COUNT] = {
     [OTG_OP_CONV_TRANSPOSE2D] = &otgi_op_conv_transpose2d,
     [OTG_OP_UPSAMPLE] = &otgi_op_upsample,
     [OTG_OP_CUSTOM] = &otgi_op_custom,
+    [OTG_OP_SOFTMAX_XENT] = &otgi_op_softmax_xent,
 };
 
 const char *otg_op_name(otg_op op) {

@@ -1,6 +1,7 @@
-/* Learning-rate schedules: constant, step decay (lr0 gamma^floor(step / every), floored at min_lr)
- * and reduce-on-plateau (lr *= gamma after `patience` validations without a relative improvement
- * of 1e-4 over the best metric). The schedule is a plain struct the run checkpoints as is. */
+/* Learning-rate schedules: constant, step decay (lr0 gamma^floor(step / every), floored at min_lr),
+ * cosine decay from lr0 to min_lr over `every` steps, and reduce-on-plateau (lr *= gamma after
+ * `patience` validations without a relative improvement of 1e-4 over the best metric). The schedule
+ * is a plain struct the run checkpoints as is. */
 #include "internal.h"
 #include "internal_state.h"
 #include "otgen/optim.h"
@@ -18,8 +19,11 @@ otg_status otg_sched_parse(const char *name, otg_sched_kind *out) {
         *out = OTG_SCHED_STEP;
     else if (name && !strcmp(name, "plateau"))
         *out = OTG_SCHED_PLATEAU;
+    else if (name && !strcmp(name, "cosine"))
+        *out = OTG_SCHED_COSINE;
     else
-        return otgi_fail(OTG_EINVAL, "schedule: unknown kind '%s' (constant, step, plateau)",
+        return otgi_fail(OTG_EINVAL,
+                         "schedule: unknown kind '%s' (constant, step, plateau, cosine)",
                          name ? name : "(null)");
     return OTG_OK;
 }
@@ -42,6 +46,14 @@ static double step_lr(const otg_schedule *s, int64_t step) {
     const int64_t every = s->every > 0 ? s->every : 1;
     const int64_t k = step > 0 ? step / every : 0;
     return fmax(s->lr0 * pow(s->gamma, (double)k), s->min_lr);
+}
+
+/* min_lr + (lr0 - min_lr) (1 + cos(pi t / every)) / 2, t = min(step, every): lr0 at step 0,
+ * min_lr from step `every` on. */
+static double cosine_lr(const otg_schedule *s, int64_t step) {
+    const int64_t every = s->every > 0 ? s->every : 1;
+    const double t = (double)(step < 0 ? 0 : step > every ? every : step) / (double)every;
+    return s->min_lr + (s->lr0 - s->min_lr) * 0.5 * (1.0 + cos(3.14159265358979323846 * t));
 }
 
 /* Counts a validation: a finite metric below best (1 - 1e-4) resets the count, otherwise after
@@ -71,6 +83,9 @@ double otg_schedule_lr(otg_schedule *s, int64_t step, double metric) {
         break;
     case OTG_SCHED_PLATEAU:
         plateau_update(s, metric);
+        break;
+    case OTG_SCHED_COSINE:
+        s->lr = cosine_lr(s, step);
         break;
     }
     return s->lr;

@@ -26,9 +26,13 @@ static int run_length_key(const char *k) {
 }
 
 /* Keys added after schema 3, left out of the hash at their default value so that checkpoints
- * written before them (which computed that default) still resume: estimator "mc". */
+ * written before them (which computed that default) still resume: estimator "mc", ema 0, and
+ * "val-fd" always (a metrics column, not the run's bits). */
 static int later_key_at_default(const cJSON *v) {
-    return !strcmp(v->string, "estimator") && cJSON_IsString(v) && !strcmp(v->valuestring, "mc");
+    return !strcmp(v->string, "val-fd") ||
+           (!strcmp(v->string, "estimator") && cJSON_IsString(v) &&
+            !strcmp(v->valuestring, "mc")) ||
+           (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0);
 }
 
 /* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at
@@ -123,8 +127,20 @@ otg_status otg_trainer_save(const otg_trainer *t, const char *path) {
     char *text = header_text(t);
     if (!text) return OTG_ENOMEM;
     otg_optim *opt = t->opt;
-    otg_status st = otg_checkpoint_write(path, text, otg_graph_params(t->g, NULL), t->n_params,
-                                         otg_optim_state(opt), otg_optim_state_size(opt));
+    /* the state section: the optimiser's state, then the weight average (--ema) */
+    const int64_t ns = otg_optim_state_size(opt), ne = t->ema ? t->n_params : 0;
+    float *state = ne ? malloc((size_t)(ns + ne) * sizeof *state) : otg_optim_state(opt);
+    if (ne && !state) {
+        free(text);
+        return otgi_fail(OTG_ENOMEM, "train: out of memory writing the checkpoint");
+    }
+    if (ne) {
+        if (ns) memcpy(state, otg_optim_state(opt), (size_t)ns * sizeof *state);
+        memcpy(state + ns, t->ema, (size_t)ne * sizeof *state);
+    }
+    otg_status st =
+        otg_checkpoint_write(path, text, otg_graph_params(t->g, NULL), t->n_params, state, ns + ne);
+    if (ne) free(state);
     free(text);
     return st;
 }
@@ -173,13 +189,13 @@ static otg_status read_checkpoint(const char *path, otg_checkpoint *ck, cJSON **
 /* Applies the header's run state and the buffers of ck to t, or changes nothing. */
 static otg_status apply(otg_trainer *t, const char *path, const otg_checkpoint *ck,
                         const cJSON *h) {
-    const int64_t ns = otg_optim_state_size(t->opt);
-    if (ck->n_params != t->n_params || ck->n_state != ns)
+    const int64_t ns = otg_optim_state_size(t->opt), ne = t->ema ? t->n_params : 0;
+    if (ck->n_params != t->n_params || ck->n_state != ns + ne)
         return otgi_fail(OTG_EINVAL,
                          "train: %s: holds %lld parameters and %lld optimiser values, "
                          "this model has %lld and %lld",
                          path, (long long)ck->n_params, (long long)ck->n_state,
-                         (long long)t->n_params, (long long)ns);
+                         (long long)t->n_params, (long long)(ns + ne));
     otg_trainer s = *t; /* the new state is built on a copy, then committed */
     int64_t step, osteps;
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(h, "optimizer");
@@ -196,6 +212,7 @@ static otg_status apply(otg_trainer *t, const char *path, const otg_checkpoint *
     otg_optim_set_steps(t->opt, osteps);
     memcpy(otg_graph_params(t->g, NULL), ck->params, (size_t)ck->n_params * sizeof(float));
     if (ns) memcpy(otg_optim_state(t->opt), ck->state, (size_t)ns * sizeof(float));
+    if (ne) memcpy(t->ema, ck->state + ns, (size_t)ne * sizeof(float));
     return OTG_OK;
 }
 

@@ -43,7 +43,9 @@ static const otg_param_def defs[] = {
     {"projections", OTG_PARAM_INT, OFF(projections), "L", "directions per step (fresh each step)",
      1, 1 << 24, 1},
     {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K",
-     "gaussian, orthogonal or rqmc (3-D data only)", 0, 0, 1},
+     "gaussian, orthogonal (a Haar basis per step), permuted (a fixed Haar basis, rows permuted "
+     "and sign-flipped per step) or rqmc (3-D data only)",
+     0, 0, 1},
     {"estimator", OTG_PARAM_STR, STR(estimator), "E",
      "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "
      "(energy-based SW)",
@@ -63,8 +65,8 @@ static const otg_param_def defs[] = {
      0, 1e6, 1},
     {"projection", OTG_PARAM_STR, STR(projection), "P",
      "npsgd ball: whole (all parameters, as the theorem) or per-tensor", 0, 0, 1},
-    {"schedule", OTG_PARAM_STR, STR(schedule), "S", "learning rate: constant, step, plateau", 0, 0,
-     1},
+    {"schedule", OTG_PARAM_STR, STR(schedule), "S",
+     "learning rate: constant, step, plateau, cosine (to 0 over --steps)", 0, 0, 1},
     {"gamma", OTG_PARAM_REAL, OFF(gamma), "G", "step/plateau decay factor", 1e-9, 1, 1},
     {"sched-every", OTG_PARAM_INT, OFF(sched_every), "N", "step schedule period", 1, BIG, 1},
     {"patience", OTG_PARAM_INT, OFF(patience), "N", "plateau: validations without progress", 1, BIG,
@@ -79,15 +81,23 @@ static const otg_param_def defs[] = {
     {"val-projections", OTG_PARAM_INT, OFF(val_projections), "L", "fixed validation directions", 1,
      1 << 24, 1},
     {"val-data", OTG_PARAM_STR, STR(val_data), "NAME",
-     "held-out data for val_sw (FILE.npy, FILE.csv or a name as --data); default: the data's test "
+     "held-out data for val_sw (FILE.npy, FILE.csv or a name as --data); default: the data's "
+     "test "
      "split, or for FILE data its last --val-split rows",
      0, 0, 1},
     {"val-split", OTG_PARAM_REAL, OFF(val_split), "F",
-     "FILE data without --val-data: the last ceil(F x rows) rows validate and are never trained "
+     "FILE data without --val-data: the last ceil(F x rows) rows validate and are never "
+     "trained "
      "on; 0 = validate on the training rows",
      0, 0.9, 1},
     {"checkpoint-every", OTG_PARAM_INT, OFF(checkpoint_every), "N", "checkpoint every N steps", 1,
      BIG, 1},
+    {"ema", OTG_PARAM_REAL, OFF(ema), "D",
+     "average of the weights (decay D, warm-up (1+t)/(10+t)) for validation and samples; 0 = "
+     "off",
+     0, 0.999999, 1},
+    {"val-fd", OTG_PARAM_FLAG, OFF(val_fd), NULL,
+     "images: log val_fd, the feature Frechet distance to the test split, at validations", 0, 1, 1},
 };
 enum { N_DEFS = (int)(sizeof defs / sizeof defs[0]) };
 

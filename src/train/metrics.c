@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const HEADER =
-    "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties";
+    "step,time_s,loss,loss_stderr,val_sw,grad_norm,lr,kinks,relu_kinks,sort_ties,val_fd";
 
 struct otg_metrics {
     int csv, jsonl;           /* file descriptors, opened for appending */
@@ -218,13 +218,14 @@ static int unlinked(int fd) {
 
 otg_status otg_metrics_write(otg_metrics *m, const otg_train_row *v) {
     if (!m || !v) return otgi_fail(OTG_EINVAL, "metrics: NULL argument");
-    char val[32], se[32], loss[32], gn[32], lr[32], row[512], js[512];
+    char val[32], se[32], loss[32], gn[32], lr[32], fd[32], row[512], js[512];
     /* empty cells: no validation at this step, or the initial row (step 0: validation only) */
     int nr =
-        snprintf(row, sizeof row, "%lld,%.3f,%s,%s,%s,%s,%s,%lld,%lld,%lld\n", (long long)v->step,
-                 v->time_s, cell(loss, 32, 0, v->loss), cell(se, 32, 1, v->loss_stderr),
-                 cell(val, 32, 0, v->val_sw), cell(gn, 32, 0, v->grad_norm), cell(lr, 32, 0, v->lr),
-                 (long long)v->kinks, (long long)v->relu_kinks, (long long)v->sort_ties);
+        snprintf(row, sizeof row, "%lld,%.3f,%s,%s,%s,%s,%s,%lld,%lld,%lld,%s\n",
+                 (long long)v->step, v->time_s, cell(loss, 32, 0, v->loss),
+                 cell(se, 32, 1, v->loss_stderr), cell(val, 32, 0, v->val_sw),
+                 cell(gn, 32, 0, v->grad_norm), cell(lr, 32, 0, v->lr), (long long)v->kinks,
+                 (long long)v->relu_kinks, (long long)v->sort_ties, cell(fd, 32, 0, v->val_fd));
     size_t k = (size_t)snprintf(js, sizeof js, "{\"step\":%lld,", (long long)v->step);
     k = json_num(js, k, sizeof js, "time_s", v->time_s);
     k = json_num(js, k, sizeof js, "loss", v->loss);
@@ -232,6 +233,7 @@ otg_status otg_metrics_write(otg_metrics *m, const otg_train_row *v) {
     k = json_num(js, k, sizeof js, "val_sw", v->val_sw);
     k = json_num(js, k, sizeof js, "grad_norm", v->grad_norm);
     k = json_num(js, k, sizeof js, "lr", v->lr);
+    k = json_num(js, k, sizeof js, "val_fd", v->val_fd);
     if (k < sizeof js)
         k += (size_t)snprintf(
             js + k, sizeof js - k, "\"kinks\":%lld,\"relu_kinks\":%lld,\"sort_ties\":%lld}\n",

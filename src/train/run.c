@@ -3,6 +3,7 @@
  * header or struct, so it can be copied into a program and adapted (another checkpoint policy,
  * other files, early stopping). */
 #define _POSIX_C_SOURCE 200809L
+#include "otgen/eval.h"
 #include "otgen/io.h"
 #include "otgen/plot.h"
 #include "otgen/train.h"
@@ -23,7 +24,8 @@ typedef struct {
     const char *dir;
     double t0;
     int64_t last_ckpt;
-    int writer; /* rank 0 (always, in one process): the only one that writes files */
+    int writer;          /* rank 0 (always, in one process): the only one that writes files */
+    otg_fd_judge *judge; /* --val-fd: the feature classifier and the test split, else NULL */
 } run_state;
 
 static int exists(const char *path) {
@@ -88,17 +90,35 @@ static otg_status write_config(run_state *r) {
     return st;
 }
 
+/* --val-fd: the feature Frechet distance of the validation samples (fixed latents, the weight
+ * average if any) to the test split; NaN without --val-fd. Only at validations on the val_every
+ * grid, so that a run extended past an off-grid final step matches an uninterrupted one. */
+static otg_status val_fd(run_state *r, double *fd) {
+    *fd = NAN;
+    if (!r->judge) return OTG_OK;
+    const float *gen;
+    int64_t n;
+    otg_status st = otg_trainer_generate_val(r->t, &gen, NULL, &n);
+    otg_tensor x = otg_tensor_view((float *)gen, 2, (int64_t[]){n, otg_trainer_dim(r->t)});
+    otg_fd_report rep;
+    if (st == OTG_OK) st = otg_fd_judge_evaluate(r->judge, &x, 0, &rep);
+    if (st == OTG_OK) *fd = rep.fd;
+    return st;
+}
+
 /* Step 0: the initial generator's validation SW (the baseline) and a checkpoint, so that a run
  * diverging early still has a good one. */
 static otg_status initial_row(run_state *r) {
     otg_train_row row = {.step = 0,
                          .loss = NAN,
                          .val_sw = NAN,
+                         .val_fd = NAN,
                          .grad_norm = NAN,
                          .lr = NAN,
                          .loss_stderr = NAN,
                          .time_s = 0.0};
     otg_status st = otg_trainer_validate(r->t, &row.val_sw);
+    if (st == OTG_OK) st = val_fd(r, &row.val_fd);
     if (st == OTG_OK) st = emit(r, &row);
     return st == OTG_OK ? save(r) : st;
 }
@@ -133,9 +153,10 @@ static otg_status loop(run_state *r) {
         if (st != OTG_OK) return st;
         int64_t k = otg_trainer_steps_done(r->t);
         row.time_s = otg_metrics_time_offset(r->m) + now() - r->t0;
-        if (k % c->val_every == 0)
+        if (k % c->val_every == 0) {
             st = otg_trainer_validate(r->t, &row.val_sw);
-        else if (k == c->steps)
+            if (st == OTG_OK) st = val_fd(r, &row.val_fd);
+        } else if (k == c->steps)
             st = otg_trainer_measure(r->t, &row.val_sw);
         if (st == OTG_OK) st = emit(r, &row);
         if (st == OTG_OK && (k % c->checkpoint_every == 0 || k == c->steps)) st = save(r);
@@ -248,10 +269,15 @@ otg_status otg_train_run(otg_trainer *t, const char *run_dir, int resume,
     size_t cap = strlen(run_dir) + 32;
     r.ckpt = malloc(cap), r.path = malloc(cap);
     otg_status st = r.ckpt && r.path ? OTG_OK : OTG_ENOMEM;
+    if (st == OTG_OK && otg_trainer_config(t)->val_fd) {
+        r.judge = otg_fd_judge_open(otg_trainer_config(t)->data, NULL, NULL, NULL);
+        if (!r.judge) st = otg_set_error(OTG_EINVAL, "train: --val-fd: %s", otg_last_error());
+    }
     if (st == OTG_OK) {
         snprintf(r.ckpt, cap, "%s/checkpoint.otg", run_dir);
         st = run(&r, resume);
     }
+    otg_fd_judge_free(r.judge);
     free(r.ckpt), free(r.path);
     return st;
 }

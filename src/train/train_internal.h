@@ -17,7 +17,8 @@ enum {
     OTGI_S_NOISE = 5,
     OTGI_S_VAL_Z = 10,
     OTGI_S_VAL_Y = 11,
-    OTGI_S_VAL_DIRS = 12
+    OTGI_S_VAL_DIRS = 12,
+    OTGI_S_BASIS = 13 /* --directions-kind permuted: the fixed orthonormal basis */
 };
 
 struct otg_trainer {
@@ -38,6 +39,9 @@ struct otg_trainer {
     otg_schedule sched;
     otg_rng r_latent, r_data, r_dirs, r_noise;
     int64_t step;
+    float *ema;    /* [n_params] the weight average (c.ema > 0), else NULL */
+    float *basis;  /* [dim, dim] --directions-kind permuted: a fixed Haar basis, else NULL */
+    int64_t *perm; /* [dim] its row permutation of the step */
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
     otg_sw_workspace *val_ws;
     otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
@@ -61,5 +65,8 @@ otg_status otgi_trainer_comm_kinks(otg_trainer *t, otg_train_row *row);
 /* Gathers the rows [i0 + row_off[r], ...) of every rank into val_x + i0 dim. */
 otg_status otgi_trainer_comm_gather_val(otg_trainer *t, int64_t i0);
 void otgi_trainer_comm_free(otg_trainer *t);
+/* Exchanges the graph's parameters and the weight average (no-op without --ema): called before
+ * and after a validation, so it runs on the average and training resumes with the same bits. */
+void otgi_trainer_swap_ema(otg_trainer *t);
 
 #endif

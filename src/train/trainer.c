@@ -177,6 +177,11 @@ static otg_status make_optim(otg_trainer *t) {
     if (otg_sched_parse(c->schedule, &sk) != OTG_OK) return wrap(OTG_EINVAL, "--schedule");
     t->sched = otg_schedule_make(sk, c->lr);
     t->sched.gamma = c->gamma, t->sched.every = c->sched_every, t->sched.patience = c->patience;
+    if (sk == OTG_SCHED_COSINE) t->sched.every = c->steps; /* decays over the whole run */
+    if (c->ema > 0) { /* the average starts at the initial weights */
+        if (!(t->ema = otgi_calloc((size_t)t->n_params, sizeof *t->ema))) return OTG_ENOMEM;
+        memcpy(t->ema, otg_graph_params(t->g, NULL), (size_t)t->n_params * sizeof *t->ema);
+    }
     return OTG_OK;
 }
 
@@ -202,6 +207,45 @@ static otg_status make_validation(otg_trainer *t) {
     return st == OTG_OK ? st : wrap(st, "validation");
 }
 
+/* --directions-kind permuted: one Haar-distributed orthonormal basis [dim, dim] drawn from
+ * (seed, 13) at set-up; each step then uses it with its rows permuted and sign-flipped at random
+ * (stream 3), an exactly orthonormal basis per block of dim directions for O(dim L) work instead
+ * of a QR per step. */
+static otg_status make_basis(otg_trainer *t) {
+    const int64_t d = t->dim;
+    t->basis = otgi_calloc((size_t)(d * d), sizeof *t->basis);
+    t->perm = otgi_calloc((size_t)d, sizeof *t->perm);
+    if (!t->basis || !t->perm) return OTG_ENOMEM;
+    otg_rng r = otg_rng_make((uint64_t)t->c.seed, OTGI_S_BASIS);
+    otg_status st = otg_sw_directions(&r, OTG_DIR_ORTHOGONAL, d, d, t->basis);
+    return st == OTG_OK ? st : wrap(st, "--directions-kind permuted");
+}
+
+/* theta [d, L]: blocks of d columns, block b = S_b P_b basis[:, :width] (P_b a row permutation,
+ * S_b random signs, both fresh from rng). */
+static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta) {
+    const int64_t d = t->dim;
+    int64_t *perm = t->perm;
+    for (int64_t b0 = 0; b0 < L; b0 += d) {
+        const int64_t w = L - b0 < d ? L - b0 : d;
+        for (int64_t i = 0; i < d; i++)
+            perm[i] = i;
+        for (int64_t i = d - 1; i > 0; i--) { /* Fisher-Yates */
+            int64_t j = (int64_t)(otg_rng_uniform(rng) * (double)(i + 1));
+            j = j > i ? i : j;
+            const int64_t k = perm[i];
+            perm[i] = perm[j], perm[j] = k;
+        }
+        for (int64_t i = 0; i < d; i++) {
+            const float s = (otg_rng_u32(rng) & 1u) ? -1.0f : 1.0f;
+            const float *src = t->basis + perm[i] * d;
+            float *dst = theta + i * L + b0;
+            for (int64_t l = 0; l < w; l++)
+                dst[l] = s * src[l];
+        }
+    }
+}
+
 /* The trainer on comm (NULL: one process), or the status with the reason. */
 static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer **out) {
     if (!out) return otgi_fail(OTG_EINVAL, "train: NULL output");
@@ -219,14 +263,18 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
                        c->loss);
     if (st == OTG_OK && t->energy_loss && comm)
         st = otgi_fail(OTG_EINVAL, "train: --loss energy: one process only (not under mpirun)");
-    if (st == OTG_OK && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
-        st = wrap(OTG_EINVAL, "--directions-kind");
+    const int permuted = !strcmp(c->directions_kind, "permuted");
+    if (st == OTG_OK && !permuted && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
+        st = otgi_fail(OTG_EINVAL,
+                       "train: --directions-kind: '%s' (gaussian, orthogonal, permuted, rqmc)",
+                       c->directions_kind);
     if (st == OTG_OK && otg_sw_estimator_parse(c->estimator, &t->est) != OTG_OK)
         st = wrap(OTG_EINVAL, "--estimator");
     if (st == OTG_OK && comm && t->est != OTG_SW_EST_MC)
         st = otgi_fail(OTG_EINVAL, "train: --estimator %s: one process only (mc under mpirun)",
                        c->estimator);
     if (st == OTG_OK) st = open_sources(t);
+    if (st == OTG_OK && permuted) st = make_basis(t);
     if (st == OTG_OK) st = make_spec(t);
     if (st == OTG_OK && t->dirs == OTG_DIR_RQMC && t->dim != 3)
         st = otgi_fail(OTG_EINVAL, "train: --directions-kind rqmc needs 3-D data, got %lld-D",
@@ -268,6 +316,7 @@ void otg_trainer_free(otg_trainer *t) {
     otg_sw_workspace_free(t->sw.ws);
     otg_sw_workspace_free(t->val_ws);
     otg_optim_free(t->opt);
+    free(t->ema), free(t->basis), free(t->perm);
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
     otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
@@ -284,7 +333,9 @@ static otg_status forward(otg_trainer *t) {
         memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
                (size_t)(t->rows * c->latent) * sizeof(float));
     if (st == OTG_OK) st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
-    if (st == OTG_OK)
+    if (st == OTG_OK && t->basis)
+        permuted_directions(t, &t->r_dirs, c->projections, t->theta->data);
+    else if (st == OTG_OK)
         st = otg_sw_directions(&t->r_dirs, t->dirs, t->dim, c->projections, t->theta->data);
     return st == OTG_OK ? otg_graph_forward(t->g) : st;
 }
@@ -295,6 +346,7 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
         .step = t->step + 1,
         .loss = loss,
         .val_sw = (double)NAN,
+        .val_fd = (double)NAN,
         .grad_norm = (double)NAN,
         .lr = lr,
         .kinks = otg_graph_kink_count(t->g) + ties,
@@ -325,6 +377,18 @@ static double sum_squares(const float *g, int64_t n) {
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 }
 
+/* e <- D e + (1 - D) u with D = min(ema, (1 + k) / (10 + k)) at step k (the warm-up keeps the
+ * average from remembering the initial weights for 1 / (1 - ema) steps). */
+static void update_ema(otg_trainer *t, const float *u) {
+    if (!t->ema) return;
+    const double k = (double)t->step, w = (1.0 + k) / (10.0 + k);
+    const float dk = (float)(t->c.ema < w ? t->c.ema : w), rest = 1.0f - dk;
+    float *e = t->ema;
+#pragma omp parallel for if (t->n_params > 65536)
+    for (int64_t i = 0; i < t->n_params; i++)
+        e[i] = dk * e[i] + rest * u[i];
+}
+
 otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     if (!t) return otgi_fail(OTG_EINVAL, "train: step: NULL trainer");
     otg_train_row local;
@@ -348,8 +412,18 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
                          (long long)row->step);
     if ((st = otg_optim_step(t->opt, u, g, lr, &t->r_noise)) != OTG_OK)
         return wrap(st, "optimizer");
+    update_ema(t, u);
     t->step++;
     return OTG_OK;
+}
+
+void otgi_trainer_swap_ema(otg_trainer *t) {
+    if (!t->ema) return;
+    float *u = otg_graph_params(t->g, NULL);
+    for (int64_t i = 0; i < t->n_params; i++) {
+        const float v = u[i];
+        u[i] = t->ema[i], t->ema[i] = v;
+    }
 }
 
 otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
@@ -357,16 +431,21 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
     const int64_t b = t->c.batch, lat = t->c.latent, r0 = t->comm ? t->r0 : 0;
     const int64_t rows = t->comm ? t->rows : b;
-    for (int64_t i0 = 0; i0 < t->val_n; i0 += b) {
+    otgi_trainer_swap_ema(t); /* generate with the average, if any */
+    otg_status st = OTG_OK;
+    for (int64_t i0 = 0; st == OTG_OK && i0 < t->val_n; i0 += b) {
         memcpy(otg_node_data(t->z), t->val_z->data + (i0 + r0) * lat,
                (size_t)(rows * lat) * sizeof(float));
-        otg_status st = otg_graph_forward(t->g);
-        if (st != OTG_OK) return wrap(st, "validation forward");
+        if ((st = otg_graph_forward(t->g)) != OTG_OK) {
+            wrap(st, "validation forward");
+            break;
+        }
         memcpy(t->val_x->data + (i0 + r0) * t->dim, otg_node_data(t->out),
                (size_t)(rows * t->dim) * sizeof(float));
-        if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK)
-            return wrap(st, "validation");
+        if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK) wrap(st, "validation");
     }
+    otgi_trainer_swap_ema(t);
+    if (st != OTG_OK) return st;
     if (gen) *gen = t->val_x->data;
     if (target) *target = t->val_y->data;
     if (n) *n = t->val_n;
@@ -412,7 +491,7 @@ static otg_status sampling_graph(otg_trainer *t, int64_t b) {
         }
     }
     int64_t n;
-    memcpy(otg_graph_params(t->sg, &n), otg_graph_params(t->g, NULL),
+    memcpy(otg_graph_params(t->sg, &n), t->ema ? t->ema : otg_graph_params(t->g, NULL),
            (size_t)t->n_params * sizeof(float));
     return OTG_OK;
 }

@@ -109,7 +109,7 @@ else
     $B $F --out "$MNT/r" >/dev/null 2>err.txt
     rc=$?
     if [ $rc -eq 1 ] && grep -q "No space left on device.*last good checkpoint" err.txt &&
-        awk -F, 'NF != 10 { bad = 1 } END { exit bad }' "$MNT/r/metrics.csv"; then
+        awk -F, 'NF != 11 { bad = 1 } END { exit bad }' "$MNT/r/metrics.csv"; then
         echo "ok   disk full: exit 1, every row whole: $(tail -1 err.txt | cut -c1-100)"
     else
         echo "FAIL disk full: exit $rc: $(tail -1 err.txt)"

@@ -92,7 +92,7 @@ $B $T --steps 400 --checkpoint-every 100 --out u2 >/dev/null 2>&1
     exec $B $T --steps 400 --checkpoint-every 100 --out f2
 ) >/dev/null 2>err.txt
 rc=$?
-whole() { awk -F, 'NF != 10 { bad = 1 } END { exit bad }' "$1"; }
+whole() { awk -F, 'NF != 11 { bad = 1 } END { exit bad }' "$1"; }
 if [ $rc -eq 1 ] && grep -q "write failed: File too large" err.txt && whole f2/metrics.csv; then
     ok "D2 file-size limit stops the run (exit 1, every row whole)"
 else

@@ -3,6 +3,7 @@
  * error that covers the sampling of the points (SW: a bootstrap, plus the directions' error). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "eval_fd.h"
 #include "options.h"
 #include "otgen/otgen.h"
 #include "otgen/train.h"
@@ -17,6 +18,7 @@ enum { EVAL_REPLICATES = 100 }; /* bootstrap replicates of sw_stderr's point par
 
 typedef struct {
     char checkpoint[4096], samples[4096], data[4096], split[64], classes[64]; /* "" = not given */
+    char metric[8], cache[4096];
     int64_t n, projections, seed, threads;
     double p;
     double holdout; /* the checkpoint's held-out rows of its NPY/CSV data (otg_source_opts) */
@@ -40,6 +42,12 @@ static const otg_param_def defs[] = {
     {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the latent, data and direction streams", 0,
      9e15, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
+    {"metric", OTG_PARAM_STR, STR(metric), "M",
+     "sw (SW_p and energy) or fd (feature Frechet distance, coverage, confident, memorisation; "
+     "images, n default 10000)",
+     0, 0, 0},
+    {"cache", OTG_PARAM_STR, STR(cache), "DIR",
+     "fd: classifier cache (default $XDG_CACHE_HOME/otgen or ~/.cache/otgen)", 0, 0, 0},
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 
@@ -120,7 +128,8 @@ static otg_tensor *reference(const eval_opts *o, int64_t d, double **f64) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    eval_opts o = {.split = "test", .n = 2000, .projections = 1000};
+    eval_opts o = {.split = "test", .n = 2000, .projections = 1000, .metric = "sw"};
+    int seen[sizeof defs / sizeof defs[0]] = {0};
     params_parse_argv(
         "eval",
         "usage: otgen eval (--checkpoint F | --samples F.npy) [--data NAME] [options]\n"
@@ -129,13 +138,26 @@ int cmd_eval(int argc, char **argv) {
         "points and a data set. float64 samples or --data NPY files are shifted with the other\n"
         "side by their common mean (in double) before float32, which leaves every distance\n"
         "unchanged but the rounding.",
-        defs, n_defs, &o, argc, argv, NULL);
+        defs, n_defs, &o, argc, argv, seen);
     if (!o.checkpoint[0] == !o.samples[0])
         cli_usage_error("eval", "give exactly one of --checkpoint and --samples");
+    const int fd = strcmp(o.metric, "fd") == 0;
+    if (!fd && strcmp(o.metric, "sw") != 0)
+        cli_usage_error("eval", "--metric: '%s' unknown (sw or fd)", o.metric);
+    if (fd && !seen[otg_params_find(defs, n_defs, "n")]) o.n = 10000;
+    if (fd && o.samples[0] && !o.data[0]) snprintf(o.data, sizeof o.data, "fashion-mnist");
     if (o.samples[0] && !o.data[0]) cli_usage_error("eval", "--samples needs --data");
     otg_threads_set((int)o.threads);
     double *wide[2] = {NULL, NULL};
     otg_tensor *x = points(&o, &wide[0]);
+    if (fd) {
+        otg_tensor xv;
+        otg_tensor_view_rows(x, 0, o.n, &xv);
+        int rc = eval_fd_report(&xv, o.data, o.cache, o.samples[0] ? o.samples : o.checkpoint);
+        otg_tensor_free(x);
+        free(wide[0]);
+        return rc;
+    }
     if (o.p <= 0) o.p = 2.0;
     otg_tensor xv, *y = reference(&o, x->shape[1], &wide[1]);
     cli_centre_clouds((otg_tensor *[]){x, y}, wide, 2); /* float64 inputs: a common shift */
