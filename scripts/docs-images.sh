@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every picture in docs/images from the command that draws it, and copies it there:
-#   make docs-images        (about 40 min on 2 idle cores: the Fashion-MNIST demo, the examples)
+#   make docs-images        (about 70 min on 2 idle cores: the Fashion-MNIST runs, the examples)
 #   scripts/docs-images.sh [BUILD_DIR] [NAME...]   only the named pictures (e.g. moons-samples)
 # Each line of the table: the picture, the command (run from the repository root), the file it
 # draws. Look at every picture afterwards; git diff --stat docs/images shows which changed.
@@ -13,6 +13,14 @@ R=runs/docs-images
 # name | command | produced file
 TABLE=$(cat <<TAB
 fmnist-samples|make -s demo|runs/demo/samples.png
+fmnist-loss|make -s demo|runs/demo/loss.png
+fmnist-demo-before|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --out $R/fm-before --force|$R/fm-before/samples.png
+fmnist-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --ema 0.999 --schedule cosine --out $R/fm-ema --force|$R/fm-ema/samples.png
+fmnist-permuted-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 784 --directions-kind permuted --ema 0.999 --schedule cosine --out $R/fm-pec --force|$R/fm-pec/samples.png
+fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch_demo_img.npy', n.load('$R/torch_demo.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch_demo_img.npy --n 64 --out $R/torch_demo.png --force|$R/torch_demo.png
+estimators-gauss-d784-stderr|examples/estimators.sh|runs/examples/estimators/gauss-d784_stderr.png
+estimators-fmnist-stderr|examples/estimators.sh|runs/examples/estimators/fmnist-0v1_stderr.png
+estimators-gauss-d3-abserr|examples/estimators.sh|runs/examples/estimators/gauss-d3_abserr.png
 moons-samples|$O train --data moons --out $R/moons --force|$R/moons/samples.png
 game-dirac-convergence|examples/game_dirac.sh|runs/examples/game_dirac/methods/convergence.png
 game-gan2d-samples|examples/game_gan2d.sh|runs/examples/game_gan2d/anchored-adam/samples.png
