@@ -312,8 +312,7 @@ otg_status otg_metrics_plot_loss(const char *dir, double p, const char *loss) {
         for (int64_t i = 0; i < r.n; i++)
             r.l[i] = r.l[i] >= 0.0 ? pow(r.l[i], 1.0 / p) : (double)NAN;
         snprintf(ylab, sizeof ylab, "SW_p (p = %g)", p);
-        otg_series ser[2] = {{"batch, loss^(1/p)", r.s, r.l, r.n},
-                             {"val_sw", r.vs, r.vv, r.nv}};
+        otg_series ser[2] = {{"batch, loss^(1/p)", r.s, r.l, r.n}, {"val_sw", r.vs, r.vv, r.nv}};
         /* the sliced energy loss is another quantity: the validation SW_p alone */
         st = energy ? otg_plot_lines(png, ser + 1, 1,
                                      "Validation SW_p (loss: sliced energy, in metrics.csv)",
