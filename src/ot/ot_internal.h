@@ -135,4 +135,15 @@ void otgi_sw_summarise(const double *w, int64_t L, double p, otg_sw_result *res)
 void otgi_sw_summarise_weighted(const double *w, const double *dw, int64_t L, double p,
                                 otg_sw_result *res);
 
+/* ---- the loss ops (loss_node.c) ---- */
+
+/* The node loss [1] = op(x, y) of the clouds x [n, d], y [m, d] (the same d, at least min_rows
+ * rows each), with *grad_x grown to [n, d] for the forward to fill; NULL with the error set (the
+ * op's name in the message). */
+otg_node *otgi_loss_node(otg_graph *g, otg_node *x, otg_node *y, const otg_custom_op *op, void *ctx,
+                         float **grad_x, int64_t min_rows);
+/* gin[0] (x's gradient, when wanted) += gout[0] grad_x, x's numel entries. */
+otg_status otgi_loss_backward(const float *grad_x, const otg_tensor *x, const otg_tensor *gout,
+                              otg_tensor *gin);
+
 #endif
