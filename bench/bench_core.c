@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
+
 #define MAX_REPS 1000
 #define KEYS_LEN 4096
 
@@ -31,23 +33,6 @@ typedef struct {
 typedef void (*bench_fn)(void *ctx);
 
 /* ---- timing ----------------------------------------------------------------------------- */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of x[n] (n >= 1); sorts x in place. */
-static double median(double *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 /* Seconds for `calls` back-to-back calls of fn. */
 static double time_calls(bench_fn fn, void *ctx, int calls) {

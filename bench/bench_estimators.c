@@ -12,16 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_timing.h"
 
 int main(int argc, char **argv) {
     const int64_t n = argc > 1 ? atoll(argv[1]) : 1024, d = argc > 2 ? atoll(argv[2]) : 784;
@@ -62,8 +53,7 @@ int main(int argc, char **argv) {
            (long long)n, (long long)n, (long long)d, (long long)L, reps, otg_threads_get());
     double med[8];
     for (int j = 0; j < 8; j++) {
-        qsort(t + j * reps, (size_t)reps, sizeof *t, cmp_double);
-        med[j] = t[j * reps + reps / 2];
+        med[j] = median(t + j * reps, reps);
     }
     for (int grad = 0; grad < 2; grad++)
         for (int k = 0; k < 4; k++)
