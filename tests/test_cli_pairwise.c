@@ -184,6 +184,9 @@ static void test_pairwise_bad_input_exits_2(void **state) {
     snprintf(cmd, sizeof cmd, "sw --pairwise %s %s", pa, pa);
     assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "needs --out"));
+    snprintf(cmd, sizeof cmd, "sw --pairwise %s %s --kind rqmc --out %s", pb, pb, outp);
+    assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2); /* b is 2-D */
+    assert_non_null(strstr(out, "rqmc needs 3-D points"));
     assert_true(access(outp, F_OK) != 0); /* nothing written */
     otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(n);
 }

@@ -103,9 +103,10 @@ otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t
     if (kind == OTG_DIR_ORTHOGONAL) return orthogonal_blocks(rng, d, L, theta);
     if (kind == OTG_DIR_RQMC) {
         if (d != 3)
-            return otgi_fail(OTG_EINVAL,
-                             "directions: rqmc (spherical Fibonacci points) needs d = 3, got %lld",
-                             (long long)d);
+            return otgi_fail(
+                OTG_EINVAL,
+                "directions: rqmc needs 3-D points (spherical Fibonacci points), got d = %lld",
+                (long long)d);
         return fibonacci_rotated(rng, L, theta);
     }
     return otgi_fail(OTG_EINVAL, "directions: unknown kind %d", (int)kind);

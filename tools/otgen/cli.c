@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "otgen/core.h"
 #include "otgen/io.h"
+#include "otgen/ot.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -116,4 +117,32 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status) {
 
 void cli_progress_end(cli_progress *p) {
     if (p->tty) fputc('\n', stderr);
+}
+
+otg_tensor *cli_sw_directions(const char *cmd, const char *dir_path, otg_dir_kind kind, int64_t d,
+                              int64_t L, int64_t seed) {
+    otg_tensor *t = NULL;
+    if (dir_path && dir_path[0]) {
+        if (otg_npy_read(dir_path, 1, &t) != OTG_OK) cli_usage_error(cmd, "%s", otg_last_error());
+        if (t->ndim == 1 && d == 1 &&
+            otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
+            cli_usage_error(cmd, "%s", otg_last_error());
+        if (t->ndim != 2 || t->shape[0] != d)
+            cli_usage_error(cmd, "%s: directions must be [d, L] = [%lld, L] (one per column)",
+                            dir_path, (long long)d);
+        return t;
+    }
+    otg_rng r = otg_rng_make((uint64_t)seed, 1);
+    if (!(t = otg_tensor_new(2, (int64_t[]){d, L}))) {
+        fprintf(stderr, "otgen %s: out of memory for the directions [%lld, %lld] (--projections)\n",
+                cmd, (long long)d, (long long)L);
+        exit(OTG_EXIT_FAIL);
+    }
+    otg_status st = otg_sw_directions(&r, kind, d, L, t->data);
+    if (st == OTG_ENOMEM) {
+        fprintf(stderr, "otgen %s: %s\n", cmd, otg_last_error());
+        exit(OTG_EXIT_FAIL);
+    }
+    if (st != OTG_OK) cli_usage_error(cmd, "--kind: %s", otg_last_error());
+    return t;
 }

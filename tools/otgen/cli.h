@@ -4,6 +4,7 @@
 #define OTGEN_CLI_H
 
 #include "otgen/core.h"
+#include "otgen/ot.h"
 
 #include <stdint.h>
 
@@ -87,5 +88,11 @@ int bench_cnn(int argc, char **argv);
 /* otgen bench mpi and mpi-model (bench_mpi.c): the MPI mode's step time and bytes; its model. */
 int bench_mpi(int argc, char **argv);
 int bench_mpi_model(int argc, char **argv);
+
+/* The SW directions [d, L] of otgen sw: read from dir_path (non-empty; checked to be [d, L], a
+ * 1-D file allowed for d = 1; exit 2 otherwise) or drawn from stream (seed, 1) of `kind`; a kind
+ * the data cannot take (rqmc on d != 3) exits 2 with the library's reason, out of memory 1. */
+otg_tensor *cli_sw_directions(const char *cmd, const char *dir_path, otg_dir_kind kind, int64_t d,
+                              int64_t L, int64_t seed);
 
 #endif

@@ -136,27 +136,10 @@ static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
     return w;
 }
 
-/* The directions [d, L]: from a file (checked) or drawn from stream (seed, 1). */
+/* The directions [d, L] (cli_sw_directions) and how they were made. */
 static otg_tensor *get_directions(const sw_opts *o, int64_t d, const char **label) {
-    if (o->dir_path[0]) {
-        otg_tensor *t = read_or_die(o->dir_path);
-        if (t->ndim == 1 && d == 1 &&
-            otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
-            cli_usage_error("sw", "%s", otg_last_error());
-        if (t->ndim != 2 || t->shape[0] != d)
-            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)",
-                            o->dir_path, (long long)d);
-        *label = "file(as-given,not-normalised)";
-        return t;
-    }
-    otg_tensor *t = otg_tensor_new(2, (int64_t[]){d, o->L});
-    otg_rng r = otg_rng_make((uint64_t)o->seed, 1);
-    if (o->kind == OTG_DIR_RQMC && d != 3)
-        cli_usage_error("sw", "--kind rqmc: the points have dimension %lld, rqmc needs 3",
-                        (long long)d);
-    if (!t || otg_sw_directions(&r, o->kind, d, o->L, t->data) != OTG_OK) return NULL;
-    *label = o->kind_name;
-    return t;
+    *label = o->dir_path[0] ? "file(as-given,not-normalised)" : o->kind_name;
+    return cli_sw_directions("sw", o->dir_path, o->kind, d, o->L, o->seed);
 }
 
 static void write_or_die(const char *path, const otg_tensor *t, int force) {

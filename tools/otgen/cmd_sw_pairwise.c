@@ -101,30 +101,6 @@ static otg_tensor *read_clouds(char **paths, int n_paths, otg_tensor ***owned, i
     return clouds;
 }
 
-/* The directions [d, L]: from a file (checked) or drawn from stream (seed, 1), as otgen sw. */
-static otg_tensor *directions(const pairwise_opts *o, otg_dir_kind kind, int64_t d) {
-    otg_tensor *t = NULL;
-    if (o->dir_path[0]) {
-        if (otg_npy_read(o->dir_path, 1, &t) != OTG_OK)
-            cli_usage_error("sw", "%s", otg_last_error());
-        if (t->ndim == 1 && d == 1 &&
-            otg_tensor_reshape(t, 2, (int64_t[]){1, t->shape[0]}) != OTG_OK)
-            cli_usage_error("sw", "%s", otg_last_error());
-        if (t->ndim != 2 || t->shape[0] != d)
-            cli_usage_error("sw", "%s: directions must be [d, L] = [%lld, L] (one per column)",
-                            o->dir_path, (long long)d);
-        return t;
-    }
-    otg_rng r = otg_rng_make((uint64_t)o->seed, 1);
-    t = otg_tensor_new(2, (int64_t[]){d, o->L});
-    if (!t || otg_sw_directions(&r, kind, d, o->L, t->data) != OTG_OK) {
-        fprintf(stderr, "otgen sw: out of memory for the directions [%lld, %lld]\n", (long long)d,
-                (long long)o->L);
-        exit(OTG_EXIT_FAIL);
-    }
-    return t;
-}
-
 static int ends_with(const char *s, const char *tail) {
     size_t n = strlen(s), k = strlen(tail);
     return n >= k && !strcmp(s + n - k, tail);
@@ -161,7 +137,7 @@ int cmd_sw_pairwise(int argc, char **argv) {
     otg_tensor **owned;
     int k;
     otg_tensor *clouds = read_clouds(argv + first, n_paths, &owned, &k);
-    otg_tensor *th = directions(&o, kind, clouds[0].shape[1]);
+    otg_tensor *th = cli_sw_directions("sw", o.dir_path, kind, clouds[0].shape[1], o.L, o.seed);
     double *dist = malloc((size_t)k * (size_t)k * sizeof *dist),
            *value = malloc((size_t)k * (size_t)k * sizeof *value);
     otg_sw_opts so = {o.p, o.chunk, NULL};
