@@ -212,7 +212,7 @@ static double cv_combine(const double *W, int64_t L, int fixed, est_parts *e,
  * sum w W, the weights into u (held constant in the gradient). */
 static double ebsw_combine(const double *W, int64_t L, const otg_sw_estimator_opts *o, est_parts *e,
                            otg_sw_estimate_info *info, double *stderr_out) {
-    double mx = W[0], sum = 0.0, value = 0.0, sq = 0.0, s2 = 0.0;
+    double mx = W[0], sum = 0.0, s2 = 0.0;
     for (int64_t l = 1; l < L; l++)
         mx = W[l] > mx ? W[l] : mx;
     for (int64_t l = 0; l < L; l++) {
@@ -222,13 +222,13 @@ static double ebsw_combine(const double *W, int64_t L, const otg_sw_estimator_op
     for (int64_t l = 0; l < L; l++) {
         e->u[l] = sum > 0.0 && isfinite(sum) ? e->u[l] / sum : 1.0 / (double)L;
         e->v[l] = 0.0;
-        value += e->u[l] * W[l], s2 += e->u[l] * e->u[l];
+        s2 += e->u[l] * e->u[l];
     }
-    for (int64_t l = 0; l < L; l++)
-        sq += e->u[l] * e->u[l] * (W[l] - value) * (W[l] - value);
-    *stderr_out = L > 1 ? sqrt(sq * (double)L / (double)(L - 1)) : (double)NAN;
+    otg_sw_result r; /* the weighted mean and its standard error */
+    otgi_sw_summarise_weighted(W, e->u, L, 1.0, &r);
+    *stderr_out = r.stderr_value;
     info->gamma = 0.0, info->cv_mean = 0.0, info->cv_sample_mean = 0.0, info->ess = 1.0 / s2;
-    return value;
+    return r.value;
 }
 
 /* Residual row l (R_l / L from phase B) becomes L u_l R_l / L + v_l G_l, G_il = 2 a_i
