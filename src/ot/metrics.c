@@ -43,13 +43,19 @@ static double mean_dist(const float *a, int64_t na, const float *b, int64_t nb, 
     return mean;
 }
 
-otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out) {
+static otg_status energy_check(const otg_tensor *x, const otg_tensor *y, const double *out) {
     if (!x || !y || !out || !x->data || !y->data)
         return otgi_fail(OTG_EINVAL, "energy: NULL argument");
     if (x->ndim != 2 || y->ndim != 2 || x->shape[1] != y->shape[1])
         return otgi_fail(OTG_ESHAPE, "energy: x [n, d] and y [m, d] must share d");
     if (x->shape[0] < 2 || y->shape[0] < 2)
         return otgi_fail(OTG_EINVAL, "energy: needs at least 2 points per cloud");
+    return OTG_OK;
+}
+
+otg_status otg_energy_distance(const otg_tensor *x, const otg_tensor *y, double *out) {
+    otg_status st = energy_check(x, y, out);
+    if (st != OTG_OK) return st;
     const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1];
     double xy = mean_dist(x->data, n, y->data, m, d, 0),
            xx = mean_dist(x->data, n, x->data, n, d, 1);
@@ -75,15 +81,17 @@ static double variance(const double *v, int64_t k) {
  * pairs of xx), that of y_j is h_y(j) / m likewise, so Var ED ~ Var h_x / n + Var h_y / m. */
 otg_status otg_energy_distance_se(const otg_tensor *x, const otg_tensor *y, double *value,
                                   double *se) {
-    if (!se) return otgi_fail(OTG_EINVAL, "energy: NULL argument");
-    otg_status st = otg_energy_distance(x, y, value);
+    otg_status st = energy_check(x, y, value);
     if (st != OTG_OK) return st;
+    if (!se) return otgi_fail(OTG_EINVAL, "energy: NULL argument");
     const int64_t n = x->shape[0], m = y->shape[0], d = x->shape[1];
     double *r = malloc((size_t)(2 * (n + m)) * sizeof *r);
     if (!r) return otgi_fail(OTG_ENOMEM, "energy: out of memory");
     double *rxy = r, *rxx = r + n, *ryx = r + 2 * n, *ryy = r + 2 * n + m;
     row_dists(x->data, n, y->data, m, d, 0, rxy), row_dists(x->data, n, x->data, n, d, 1, rxx);
     row_dists(y->data, m, x->data, n, d, 0, ryx), row_dists(y->data, m, y->data, m, d, 1, ryy);
+    /* the value from the same row sums, as otg_energy_distance sums them */
+    *value = 2.0 * pair_mean(rxy, n, m, 0) - pair_mean(rxx, n, n, 1) - pair_mean(ryy, m, m, 1);
     for (int64_t i = 0; i < n; i++) /* h_x in place of r_xy */
         rxy[i] = 2.0 * rxy[i] / (double)m - 2.0 * rxx[i] / (double)(n - 1);
     for (int64_t j = 0; j < m; j++)
