@@ -168,6 +168,10 @@ OTG_NODISCARD otg_status otg_trainer_measure(otg_trainer *t, double *val_sw);
  * then point to [*n, dim] generated and held-out points, borrowed until the next call on t. */
 OTG_NODISCARD otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen,
                                                   const float **target, int64_t *n);
+/* The points of the last otg_trainer_validate, otg_trainer_measure or otg_trainer_generate_val,
+ * without running the generator again (borrowed as there); OTG_EINVAL before the first. */
+OTG_NODISCARD otg_status otg_trainer_val_samples(const otg_trainer *t, const float **gen,
+                                                 const float **target, int64_t *n);
 /* Writes a checkpoint (src/io's container; header: docs/training.md) atomically. */
 OTG_NODISCARD otg_status otg_trainer_save(const otg_trainer *t, const char *path);
 /* n samples of the generator into out [n, dim]: latents from stream (seed, 1), drawn in batches

@@ -90,15 +90,16 @@ static otg_status write_config(run_state *r) {
     return st;
 }
 
-/* --val-fd: the feature Frechet distance of the validation samples (fixed latents, the weight
- * average if any) to the test split; NaN without --val-fd. Only at validations on the val_every
- * grid, so that a run extended past an off-grid final step matches an uninterrupted one. */
+/* --val-fd: the feature Frechet distance of the validation samples of the validation just run
+ * (fixed latents, the weight average if any) to the test split; NaN without --val-fd. Only at
+ * validations on the val_every grid, so that a run extended past an off-grid final step matches an
+ * uninterrupted one. */
 static otg_status val_fd(run_state *r, double *fd) {
     *fd = NAN;
     if (!r->judge) return OTG_OK;
     const float *gen;
     int64_t n;
-    otg_status st = otg_trainer_generate_val(r->t, &gen, NULL, &n);
+    otg_status st = otg_trainer_val_samples(r->t, &gen, NULL, &n); /* those just validated */
     otg_tensor x = otg_tensor_view((float *)gen, 2, (int64_t[]){n, otg_trainer_dim(r->t)});
     otg_fd_report rep;
     if (st == OTG_OK) st = otg_fd_judge_evaluate(r->judge, &x, 0, &rep);

@@ -43,6 +43,7 @@ struct otg_trainer {
     float *basis;  /* [dim, dim] --directions-kind permuted: a fixed Haar basis, else NULL */
     int64_t *perm; /* [dim] its row permutation of the step */
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
+    int val_generated; /* val_x holds the samples of the last validation */
     otg_sw_workspace *val_ws;
     otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
     otg_node *sz, *sout;

@@ -446,6 +446,14 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     }
     otgi_trainer_swap_ema(t);
     if (st != OTG_OK) return st;
+    t->val_generated = 1;
+    return otg_trainer_val_samples(t, gen, target, n);
+}
+
+otg_status otg_trainer_val_samples(const otg_trainer *t, const float **gen, const float **target,
+                                   int64_t *n) {
+    if (!t || !t->val_generated)
+        return otgi_fail(OTG_EINVAL, "train: val_samples: no validation samples generated yet");
     if (gen) *gen = t->val_x->data;
     if (target) *target = t->val_y->data;
     if (n) *n = t->val_n;
