@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char dir_path[4096], out_path[4096], kind_name[16];
@@ -129,6 +130,8 @@ int cmd_sw_pairwise(int argc, char **argv) {
     if (n_paths < 1)
         cli_usage_error("sw", "--pairwise needs 2 or more NPY files, or one [K, n, d] array");
     if (!o.out_path[0]) cli_usage_error("sw", "--pairwise needs --out D.npy (or D.csv)");
+    if (!o.force && access(o.out_path, F_OK) == 0) /* before the work, not after it */
+        cli_usage_error("sw", "%s exists (pass --force to overwrite)", o.out_path);
     if (otg_dir_parse(o.kind_name, &kind) != OTG_OK)
         cli_usage_error("sw", "--kind: %s", otg_last_error());
     if (cli_comm()) cli_usage_error("sw", "--pairwise: one process only (not under mpirun)");
