@@ -11,11 +11,13 @@ struct otg_fd_judge {
     otg_classifier *c;
     double accuracy;
     int trained;
+    double *ref_mu, *ref_cov; /* the test split's features [f], [f, f], described once */
 };
 
 void otg_fd_judge_free(otg_fd_judge *j) {
     if (!j) return;
     otg_classifier_free(j->c);
+    free(j->ref_mu), free(j->ref_cov);
     otg_source_free(j->train), otg_source_free(j->test);
     free(j);
 }
@@ -66,6 +68,18 @@ const otg_tensor *otg_fd_judge_train(const otg_fd_judge *j) {
 otg_status otg_fd_judge_evaluate(otg_fd_judge *j, const otg_tensor *x, int64_t memo_n,
                                  otg_fd_report *report) {
     if (!j) return otgi_fail(OTG_EINVAL, "fd judge: NULL");
-    return otg_fd_evaluate(j->c, x, otg_source_data(j->test), otg_source_data(j->train), memo_n,
-                           report);
+    const otg_tensor *test = otg_source_data(j->test);
+    if (!j->ref_mu) { /* the reference is the same at every evaluation: describe it once */
+        const int64_t f = otg_classifier_features(j->c);
+        double *mu = malloc((size_t)f * sizeof *mu), *cov = malloc((size_t)(f * f) * sizeof *cov);
+        otg_status st = mu && cov ? otgi_fd_reference(j->c, test, mu, cov)
+                                  : otgi_fail(OTG_ENOMEM, "fd judge: out of memory");
+        if (st != OTG_OK) {
+            free(mu), free(cov);
+            return st;
+        }
+        j->ref_mu = mu, j->ref_cov = cov;
+    }
+    return otgi_fd_evaluate_against(j->c, x, test, j->ref_mu, j->ref_cov, otg_source_data(j->train),
+                                    memo_n, report);
 }

@@ -89,25 +89,38 @@ static void class_figures(const float *p, int64_t n, int k, otg_fd_report *r) {
     r->confident = (double)sure / (double)n;
 }
 
-otg_status otg_fd_evaluate(otg_classifier *c, const otg_tensor *x, const otg_tensor *ref,
-                           const otg_tensor *train, int64_t memo_n, otg_fd_report *report) {
+/* The checks of otg_fd_evaluate's arguments. */
+static otg_status check_inputs(otg_classifier *c, const otg_tensor *x, const otg_tensor *ref,
+                               const otg_tensor *train, const otg_fd_report *report) {
     if (!c || !x || !ref || !report || x->ndim != 2 || ref->ndim != 2)
         return otgi_fail(OTG_EINVAL, "fd: needs a classifier, samples and reference images");
-    const int64_t d = otg_classifier_dim(c), f = otg_classifier_features(c);
+    const int64_t d = otg_classifier_dim(c);
     if (x->shape[1] != d || ref->shape[1] != d || (train && train->shape[1] != d))
         return otgi_fail(OTG_ESHAPE, "fd: images must have dimension %lld (the classifier's)",
                          (long long)d);
     if (x->shape[0] < 2 || ref->shape[0] < 2)
         return otgi_fail(OTG_EINVAL, "fd: needs at least 2 samples and 2 reference images");
+    return OTG_OK;
+}
+
+otg_status otgi_fd_reference(otg_classifier *c, const otg_tensor *ref, double *mu, double *cov) {
+    return describe(c, ref, mu, cov, NULL);
+}
+
+otg_status otgi_fd_evaluate_against(otg_classifier *c, const otg_tensor *x, const otg_tensor *ref,
+                                    const double *ref_mu, const double *ref_cov,
+                                    const otg_tensor *train, int64_t memo_n,
+                                    otg_fd_report *report) {
+    otg_status st = check_inputs(c, x, ref, train, report);
+    if (st != OTG_OK) return st;
     memset(report, 0, sizeof *report);
+    const int64_t f = otg_classifier_features(c);
     const int k = otg_classifier_classes(c);
-    double *mu = malloc((size_t)(2 * f) * sizeof *mu);
-    double *cov = malloc((size_t)(2 * f * f) * sizeof *cov);
+    double *mu = malloc((size_t)f * sizeof *mu), *cov = malloc((size_t)(f * f) * sizeof *cov);
     float *p = malloc((size_t)(x->shape[0] * k) * sizeof *p);
-    otg_status st = mu && cov && p ? OTG_OK : otgi_fail(OTG_ENOMEM, "fd: out of memory");
+    st = mu && cov && p ? OTG_OK : otgi_fail(OTG_ENOMEM, "fd: out of memory");
     if (st == OTG_OK) st = describe(c, x, mu, cov, p);
-    if (st == OTG_OK) st = describe(c, ref, mu + f, cov + f * f, NULL);
-    if (st == OTG_OK) st = otg_frechet_distance(f, mu, cov, mu + f, cov + f * f, &report->fd);
+    if (st == OTG_OK) st = otg_frechet_distance(f, mu, cov, ref_mu, ref_cov, &report->fd);
     if (st == OTG_OK) class_figures(p, x->shape[0], k, report);
     report->memorisation = NAN;
     if (st == OTG_OK && train && memo_n > 0) {
@@ -120,5 +133,18 @@ otg_status otg_fd_evaluate(otg_classifier *c, const otg_tensor *x, const otg_ten
         if (st == OTG_OK) report->memorisation = mr > 0 ? ms / mr : (double)NAN;
     }
     free(mu), free(cov), free(p);
+    return st;
+}
+
+otg_status otg_fd_evaluate(otg_classifier *c, const otg_tensor *x, const otg_tensor *ref,
+                           const otg_tensor *train, int64_t memo_n, otg_fd_report *report) {
+    otg_status st = check_inputs(c, x, ref, train, report);
+    if (st != OTG_OK) return st;
+    const int64_t f = otg_classifier_features(c);
+    double *mu = malloc((size_t)f * sizeof *mu), *cov = malloc((size_t)(f * f) * sizeof *cov);
+    st =
+        mu && cov ? otgi_fd_reference(c, ref, mu, cov) : otgi_fail(OTG_ENOMEM, "fd: out of memory");
+    if (st == OTG_OK) st = otgi_fd_evaluate_against(c, x, ref, mu, cov, train, memo_n, report);
+    free(mu), free(cov);
     return st;
 }
