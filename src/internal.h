@@ -37,6 +37,9 @@ int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
 /* A uniform integer in [0, range), range >= 1, unbiased: one or more 32-bit words of rng
  * (src/data/laws.c). */
 uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
+/* perm [n] = a uniform permutation of 0..n-1 (Fisher-Yates, one uniform of rng per swap, the
+ * index clamped to i; src/core/rng.c). */
+void otgi_rng_permutation(otg_rng *rng, int64_t *perm, int64_t n);
 
 /* Named parameters (core.h) through cJSON objects, for library modules that add members of their
  * own around a params table (a training config adds "version"). */

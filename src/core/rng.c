@@ -25,16 +25,21 @@ static philox4x32_ctr_t rng_block(const otg_rng *r, uint64_t index) {
 uint32_t otg_rng_u32(otg_rng *r) {
     if (r->buf_left == 0) {
         philox4x32_ctr_t b = rng_block(r, r->counter++);
-        for (int i = 0; i < 4; i++) r->buf[i] = b.v[i];
+        for (int i = 0; i < 4; i++)
+            r->buf[i] = b.v[i];
         r->buf_left = 4;
     }
     return r->buf[4 - r->buf_left--];
 }
 
 /* (x + 0.5) / 2^32: uniform on (0, 1), never 0 or 1, so log() is always finite. */
-static double u32_to_open01(uint32_t x) { return ((double)x + 0.5) * (1.0 / 4294967296.0); }
+static double u32_to_open01(uint32_t x) {
+    return ((double)x + 0.5) * (1.0 / 4294967296.0);
+}
 
-double otg_rng_uniform(otg_rng *r) { return u32_to_open01(otg_rng_u32(r)); }
+double otg_rng_uniform(otg_rng *r) {
+    return u32_to_open01(otg_rng_u32(r));
+}
 
 double otg_rng_normal(otg_rng *r) {
     double u1 = otg_rng_uniform(r), u2 = otg_rng_uniform(r);
@@ -49,7 +54,8 @@ void otg_rng_fill_uniform(otg_rng *r, int64_t n, float *out) {
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t b = 0; b < nblocks; b++) {
         philox4x32_ctr_t w = rng_block(r, base + (uint64_t)b);
-        for (int j = 0; j < 4 && 4 * b + j < n; j++) out[4 * b + j] = (float)u32_to_open01(w.v[j]);
+        for (int j = 0; j < 4 && 4 * b + j < n; j++)
+            out[4 * b + j] = (float)u32_to_open01(w.v[j]);
     }
     r->counter = base + (uint64_t)nblocks;
 }
@@ -57,7 +63,9 @@ void otg_rng_fill_uniform(otg_rng *r, int64_t n, float *out) {
 /* Box-Muller in single precision for fills (float outputs): u from the top 24 bits of each word,
  * so -2 log u is exact to float rounding and |z| <= 5.8. glibc's logf/sincosf are correctly
  * rounded or nearly so, and identical on every run of the same binary. */
-static inline float u24_open01(uint32_t x) { return ((float)(x >> 8) + 0.5f) * 0x1p-24f; }
+static inline float u24_open01(uint32_t x) {
+    return ((float)(x >> 8) + 0.5f) * 0x1p-24f;
+}
 
 void otg_rng_fill_normal(otg_rng *r, int64_t n, float *out) {
     if (n <= 0) return;
@@ -99,7 +107,8 @@ otg_status otg_rng_fill_sphere(otg_rng *r, int64_t d, int64_t k, float *out) {
                 double v = out[i * k + c0 + c];
                 acc[c] += v * v;
             }
-        for (int64_t c = 0; c < w; c++) acc[c] = acc[c] > 0.0 ? 1.0 / sqrt(acc[c]) : 0.0;
+        for (int64_t c = 0; c < w; c++)
+            acc[c] = acc[c] > 0.0 ? 1.0 / sqrt(acc[c]) : 0.0;
         for (int64_t i = 0; i < d; i++)
             for (int64_t c = 0; c < w; c++)
                 out[i * k + c0 + c] = (float)((double)out[i * k + c0 + c] * acc[c]);
@@ -108,4 +117,15 @@ otg_status otg_rng_fill_sphere(otg_rng *r, int64_t d, int64_t k, float *out) {
             if (acc[c] == 0.0) out[c0 + c] = 1.0f;
     }
     return OTG_OK;
+}
+
+void otgi_rng_permutation(otg_rng *rng, int64_t *perm, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(otg_rng_uniform(rng) * (double)(i + 1));
+        j = j > i ? i : j;
+        const int64_t k = perm[i];
+        perm[i] = perm[j], perm[j] = k;
+    }
 }

@@ -81,18 +81,6 @@ static otg_status check_args(const otg_tensor *x, const uint8_t *labels, int cla
     return OTG_OK;
 }
 
-/* A fresh permutation of 0..n-1 into perm (Fisher-Yates on the stream). */
-static void shuffle(int64_t *perm, int64_t n, otg_rng *rng) {
-    for (int64_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)(otg_rng_uniform(rng) * (double)(i + 1));
-        if (j > i) j = i;
-        int64_t t = perm[i];
-        perm[i] = perm[j], perm[j] = t;
-    }
-}
-
 /* One epoch of Adam steps over full batches of a fresh permutation (the remainder is dropped);
  * *step counts the steps of the whole run for the cosine schedule. */
 static otg_status train_epoch(net *n, otg_optim *opt, const otg_tensor *x, const uint8_t *labels,
@@ -100,7 +88,7 @@ static otg_status train_epoch(net *n, otg_optim *opt, const otg_tensor *x, const
                               int64_t *perm, int64_t *step, int64_t total) {
     const int64_t rows = x->shape[0], dim = x->shape[1], b = r->batch;
     otg_rng rng = otg_rng_make(r->seed, (uint64_t)(1 + epoch));
-    shuffle(perm, rows, &rng);
+    otgi_rng_permutation(&rng, perm, rows);
     int64_t np;
     float *u = otg_graph_params(n->g, &np), *gr = otg_graph_grads(n->g, &np);
     float *t = otg_node_data(n->targets);

@@ -228,14 +228,7 @@ static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *
     int64_t *perm = t->perm;
     for (int64_t b0 = 0; b0 < L; b0 += d) {
         const int64_t w = L - b0 < d ? L - b0 : d;
-        for (int64_t i = 0; i < d; i++)
-            perm[i] = i;
-        for (int64_t i = d - 1; i > 0; i--) { /* Fisher-Yates */
-            int64_t j = (int64_t)(otg_rng_uniform(rng) * (double)(i + 1));
-            j = j > i ? i : j;
-            const int64_t k = perm[i];
-            perm[i] = perm[j], perm[j] = k;
-        }
+        otgi_rng_permutation(rng, perm, d);
         for (int64_t i = 0; i < d; i++) {
             const float s = (otg_rng_u32(rng) & 1u) ? -1.0f : 1.0f;
             const float *src = t->basis + perm[i] * d;
