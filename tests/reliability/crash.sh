@@ -48,14 +48,16 @@ same() {
     esac
 }
 
-# resume as a user would: train --resume DIR (or, without config.json, the command again);
+# resume as a user would: train --resume DIR (or, without config.json or without the directory,
+# killed before the run made it, the command again);
 # game and particles: the command with --resume
 resume() {
     local kind=$1 cmd=$2 dir=$3
     case $kind in
     train*)
         $B train --resume "$dir" >/dev/null 2>err.txt && return 0
-        grep -q "no config.json" err.txt && $B $cmd --out "$dir" >/dev/null 2>>err.txt
+        grep -q "no config.json\|cannot open the run directory" err.txt &&
+            $B $cmd --out "$dir" >/dev/null 2>>err.txt
         ;;
     *) $B $cmd --out "$dir" --resume >/dev/null 2>err.txt ;;
     esac

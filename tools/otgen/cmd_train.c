@@ -100,8 +100,11 @@ static void resume_options(train_cli *o, const int *seen) {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", o->resume);
     if (access(o->resume, F_OK) != 0)
-        cli_usage_error("train", "--resume %s: cannot open the run directory: %s", o->resume,
-                        strerror(errno));
+        cli_usage_error("train", "--resume %s: cannot open the run directory: %s%s", o->resume,
+                        strerror(errno),
+                        errno == ENOENT ? " (a run killed before it started has none: run the "
+                                          "original command again, without --resume)"
+                                        : "");
     if (access(path, F_OK) != 0)
         cli_usage_error("train",
                         "%s: no config.json: the run stopped before it started; run the "
