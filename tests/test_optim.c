@@ -377,6 +377,16 @@ static void test_schedules(void **state) {
                 1e-15);
     assert_true(fabs(otg_schedule_lr(&cs, 100, NAN) - 0.02) < 1e-15);
     assert_true(fabs(otg_schedule_lr(&cs, 1000, NAN) - 0.02) < 1e-15);
+    /* wsd: lr0 until start, then the cosine above shifted by start */
+    assert_int_equal(otg_sched_parse("wsd", &k), OTG_OK);
+    assert_int_equal(k, OTG_SCHED_WSD);
+    otg_schedule ws = otg_schedule_make(OTG_SCHED_WSD, 0.1);
+    ws.every = 100, ws.min_lr = 0.02, ws.start = 400;
+    assert_true(otg_schedule_lr(&ws, 0, NAN) == 0.1 && otg_schedule_lr(&ws, 399, NAN) == 0.1);
+    assert_true(fabs(otg_schedule_lr(&ws, 400, NAN) - 0.1) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&ws, 450, NAN) - 0.06) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&ws, 500, NAN) - 0.02) < 1e-15);
+    assert_true(fabs(otg_schedule_lr(&ws, 9000, NAN) - 0.02) < 1e-15);
 
     otg_schedule s = otg_schedule_make(OTG_SCHED_CONSTANT, 0.1);
     assert_true(s.gamma == 0.5 && s.min_lr == 0.0 && s.every == 1000 && s.patience == 5);

@@ -71,20 +71,22 @@ typedef enum {
     OTG_SCHED_CONSTANT, /* lr0 */
     OTG_SCHED_STEP,     /* lr0 * gamma^floor(step / every) */
     OTG_SCHED_PLATEAU,  /* lr *= gamma after `patience` validations without improving the best */
-    OTG_SCHED_COSINE    /* min_lr + (lr0 - min_lr) (1 + cos(pi min(step, every) / every)) / 2 */
+    OTG_SCHED_COSINE,   /* min_lr + (lr0 - min_lr) (1 + cos(pi min(step, every) / every)) / 2 */
+    OTG_SCHED_WSD       /* lr0 before `start`, then the cosine decay of step - start */
 } otg_sched_kind;
 
 typedef struct {
     otg_sched_kind kind;
     double lr0, gamma, min_lr; /* [gamma 0.5, min_lr 0] */
-    int64_t every;             /* step: period in steps [1000] */
+    int64_t every;             /* step: period in steps; cosine, wsd: decay length [1000] */
     int64_t patience;          /* plateau: validations [5] */
     /* plateau state (checkpointed with the run) */
     double lr, best;
     int64_t bad;
+    int64_t start; /* wsd: first step of the decay [0] */
 } otg_schedule;
 
-/* "constant", "step", "plateau", "cosine". */
+/* "constant", "step", "plateau", "cosine", "wsd". */
 OTG_NODISCARD otg_status otg_sched_parse(const char *name, otg_sched_kind *out);
 otg_schedule otg_schedule_make(otg_sched_kind kind, double lr0);
 /* The learning rate for `step` (0-based). For plateau, pass the latest validation metric when one

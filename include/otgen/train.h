@@ -47,7 +47,9 @@ typedef struct {
     double radius;            /* npsgd ball radius [100] */
     double noise;             /* npsgd noise level [0.01] */
     char projection[16];      /* npsgd ball: whole or per-tensor ["whole"] */
-    char schedule[16];        /* constant, step, plateau, cosine (over --steps) ["constant"] */
+    char schedule[16];        /* constant, step, plateau, cosine (over --steps), wsd (constant,
+                               * then cosine over the last decay_frac of --steps) ["constant"] */
+    double decay_frac;        /* wsd: fraction of the steps that decay [0.2] */
     double gamma;             /* step/plateau decay [0.5] */
     int64_t sched_every;      /* step schedule period [1000] */
     int64_t patience;         /* plateau patience in validations [5] */

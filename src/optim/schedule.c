@@ -1,7 +1,8 @@
 /* Learning-rate schedules: constant, step decay (lr0 gamma^floor(step / every), floored at min_lr),
- * cosine decay from lr0 to min_lr over `every` steps, and reduce-on-plateau (lr *= gamma after
- * `patience` validations without a relative improvement of 1e-4 over the best metric). The schedule
- * is a plain struct the run checkpoints as is. */
+ * cosine decay from lr0 to min_lr over `every` steps, wsd (lr0 until `start`, then the cosine
+ * decay over the next `every` steps: warmup-stable-decay without the warm-up), and
+ * reduce-on-plateau (lr *= gamma after `patience` validations without a relative improvement of
+ * 1e-4 over the best metric). The schedule is a plain struct the run checkpoints as is. */
 #include "internal.h"
 #include "internal_state.h"
 #include "otgen/optim.h"
@@ -21,9 +22,11 @@ otg_status otg_sched_parse(const char *name, otg_sched_kind *out) {
         *out = OTG_SCHED_PLATEAU;
     else if (name && !strcmp(name, "cosine"))
         *out = OTG_SCHED_COSINE;
+    else if (name && !strcmp(name, "wsd"))
+        *out = OTG_SCHED_WSD;
     else
         return otgi_fail(OTG_EINVAL,
-                         "schedule: unknown kind '%s' (constant, step, plateau, cosine)",
+                         "schedule: unknown kind '%s' (constant, step, plateau, cosine, wsd)",
                          name ? name : "(null)");
     return OTG_OK;
 }
@@ -37,7 +40,8 @@ otg_schedule otg_schedule_make(otg_sched_kind kind, double lr0) {
                       .patience = 5,
                       .lr = lr0,
                       .best = INFINITY,
-                      .bad = 0};
+                      .bad = 0,
+                      .start = 0};
     return s;
 }
 
@@ -86,6 +90,9 @@ double otg_schedule_lr(otg_schedule *s, int64_t step, double metric) {
         break;
     case OTG_SCHED_COSINE:
         s->lr = cosine_lr(s, step);
+        break;
+    case OTG_SCHED_WSD:
+        s->lr = step < s->start ? s->lr0 : cosine_lr(s, step - s->start);
         break;
     }
     return s->lr;

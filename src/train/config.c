@@ -66,7 +66,11 @@ static const otg_param_def defs[] = {
     {"projection", OTG_PARAM_STR, STR(projection), "P",
      "npsgd ball: whole (all parameters, as the theorem) or per-tensor", 0, 0, 1},
     {"schedule", OTG_PARAM_STR, STR(schedule), "S",
-     "learning rate: constant, step, plateau, cosine (to 0 over --steps)", 0, 0, 1},
+     "learning rate: constant, step, plateau, cosine (to 0 over --steps), wsd (constant, then "
+     "cosine to 0 over the last --decay-frac of --steps)",
+     0, 0, 1},
+    {"decay-frac", OTG_PARAM_REAL, OFF(decay_frac), "F",
+     "wsd: fraction of --steps over which the rate decays", 1e-6, 1, 1},
     {"gamma", OTG_PARAM_REAL, OFF(gamma), "G", "step/plateau decay factor", 1e-9, 1, 1},
     {"sched-every", OTG_PARAM_INT, OFF(sched_every), "N", "step schedule period", 1, BIG, 1},
     {"patience", OTG_PARAM_INT, OFF(patience), "N", "plateau: validations without progress", 1, BIG,
@@ -120,7 +124,7 @@ otg_train_config otg_train_config_default(void) {
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;
     c.checkpoint_every = 500, c.sched_every = 1000, c.patience = 5;
     c.p = 2.0, c.lr = 1e-3, c.momentum = 0.9, c.radius = 100.0, c.noise = 0.01, c.gamma = 0.5;
-    c.relu_prime = 0.0, c.val_split = 0.1;
+    c.relu_prime = 0.0, c.val_split = 0.1, c.decay_frac = 0.2;
     return c;
 }
 

@@ -178,6 +178,11 @@ static otg_status make_optim(otg_trainer *t) {
     t->sched = otg_schedule_make(sk, c->lr);
     t->sched.gamma = c->gamma, t->sched.every = c->sched_every, t->sched.patience = c->patience;
     if (sk == OTG_SCHED_COSINE) t->sched.every = c->steps; /* decays over the whole run */
+    if (sk == OTG_SCHED_WSD) { /* decays over the last decay_frac of the run */
+        t->sched.every = (int64_t)ceil(c->decay_frac * (double)c->steps);
+        if (t->sched.every < 1) t->sched.every = 1;
+        t->sched.start = c->steps - t->sched.every;
+    }
     if (c->ema > 0) { /* the average starts at the initial weights */
         if (!(t->ema = otgi_calloc((size_t)t->n_params, sizeof *t->ema))) return OTG_ENOMEM;
         memcpy(t->ema, otg_graph_params(t->g, NULL), (size_t)t->n_params * sizeof *t->ema);
