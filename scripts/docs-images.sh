@@ -26,6 +26,7 @@ game-dirac-convergence|examples/game_dirac.sh|runs/examples/game_dirac/methods/c
 game-gan2d-samples|examples/game_gan2d.sh|runs/examples/game_gan2d/anchored-adam/samples.png
 onelayer-samples-vs-d|$BUILD/onelayer_samples|runs/examples/onelayer_samples/samples_vs_d.png
 particles-excess-vs-m|$O particles --problem relu2 --m0 3 --sweep-m 2,3,4,6,8,16,32,64 --seeds 3 --out $R/relu2_sweep --force|$R/relu2_sweep/excess_vs_m.png
+particles-relu2-trajectories|$O particles --problem relu2 --m0 3 --m 32 --out $R/relu2_m32 --force|$R/relu2_m32/particles.png
 particles-deconv-mass|$O particles --problem deconv --m0 3 --lambda 0.01 --sweep-m 2,3,4,6,8,16,32,64 --seeds 3 --out $R/deconv_sweep --force|$R/deconv_sweep/mass_vs_t.png
 ad-study-gaussian-affected|examples/ad_study.sh|runs/examples/ad-study/gaussian/affected.png
 ad-study-grid-kinks|examples/ad_study.sh|runs/examples/ad-study/grid/kinks.png

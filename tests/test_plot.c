@@ -261,6 +261,36 @@ static void test_scatter(void **state) {
     free(pic.px);
 }
 
+/* Trajectories: each path in its own palette colour; the truth's crosses in black. */
+static void test_paths(void **state) {
+    (void)state;
+    enum { SNAP = 20, PATHS = 3 };
+    float xy[SNAP * PATHS * 2], truth[2 * 2] = {1.0f, 1.0f, -1.0f, 0.5f};
+    for (int t = 0; t < SNAP; t++)
+        for (int j = 0; j < PATHS; j++) {
+            xy[(t * PATHS + j) * 2] = 0.1f * (float)t * (float)(j + 1);
+            xy[(t * PATHS + j) * 2 + 1] =
+                (j == 1 && t == 7) ? NAN : 0.05f * (float)(t * t) - (float)j;
+        }
+    const char *p = path_of("paths.png");
+    assert_int_equal(otg_plot_paths(p, xy, SNAP, PATHS, truth, 2, "teacher", "paths", 0), OTG_OK);
+    picture pic = check_chart(p);
+    assert_true(has_colour(&pic, 31, 119, 180)); /* path 0: Tableau blue */
+    assert_true(has_colour(&pic, 255, 127, 14)); /* path 1: orange */
+    assert_true(has_colour(&pic, 44, 160, 44));  /* path 2: green */
+    assert_false(has_colour(&pic, 214, 39, 40)); /* no fourth path */
+    free(pic.px);
+    expect_status(otg_plot_paths(p, xy, SNAP, PATHS, truth, 2, NULL, NULL, 0), OTG_EIO,
+                  "exists (pass --force to overwrite)");
+    assert_int_equal(otg_plot_paths(p, xy, SNAP, PATHS, NULL, 0, NULL, NULL, 1), OTG_OK);
+    expect_status(otg_plot_paths(p, NULL, SNAP, PATHS, truth, 2, NULL, NULL, 1), OTG_EINVAL,
+                  "NULL");
+    expect_status(otg_plot_paths(p, xy, -1, PATHS, truth, 2, NULL, NULL, 1), OTG_EINVAL,
+                  "out of range");
+    expect_status(otg_plot_paths(p, xy, 0, 0, NULL, 0, NULL, NULL, 1), OTG_EINVAL,
+                  "no finite points");
+}
+
 static void test_lines(void **state) {
     enum { N = 200 };
     double x[N], y1[N], y2[N];
@@ -355,15 +385,11 @@ static void test_no_temp_files(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grid_layout),
-        cmocka_unit_test(test_grid_few_images),
-        cmocka_unit_test(test_grid_overwrite),
-        cmocka_unit_test(test_grid_bad_arguments),
-        cmocka_unit_test(test_scatter),
-        cmocka_unit_test(test_lines),
-        cmocka_unit_test(test_lines_log),
-        cmocka_unit_test(test_lines_ylim),
-        cmocka_unit_test(test_chart_bad_arguments),
+        cmocka_unit_test(test_grid_layout),    cmocka_unit_test(test_grid_few_images),
+        cmocka_unit_test(test_grid_overwrite), cmocka_unit_test(test_grid_bad_arguments),
+        cmocka_unit_test(test_scatter),        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_lines),          cmocka_unit_test(test_lines_log),
+        cmocka_unit_test(test_lines_ylim),     cmocka_unit_test(test_chart_bad_arguments),
         cmocka_unit_test(test_no_temp_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -26,6 +26,14 @@ OTG_NODISCARD otg_status otg_plot_scatter(const char *path, const float *a, int6
                                           const char *label_a, const float *b, int64_t nb,
                                           const char *label_b, const char *title, int overwrite);
 
+/* Trajectories: n_paths points followed over n_snap snapshots, xy [n_snap, n_paths, 2]
+ * (snapshot-major), each drawn as a thin line in its own colour with a ring at its start and a dot
+ * at its end, over the points truth [nt, 2] (e.g. a teacher's neurons) drawn as black crosses;
+ * equal scales, a legend row and a title. */
+OTG_NODISCARD otg_status otg_plot_paths(const char *path, const float *xy, int64_t n_snap,
+                                        int64_t n_paths, const float *truth, int64_t nt,
+                                        const char *label_truth, const char *title, int overwrite);
+
 /* One line of a line chart: n points (x[i], y[i]); non-finite and, on a log axis, non-positive
  * points are skipped. */
 typedef struct {

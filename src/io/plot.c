@@ -418,18 +418,22 @@ static int distinct_points(const point_set *s, int most) {
 
 /* Black rings, on top of everything, at the points of a target made of few atoms (e.g. the grid
  * law), which the generated points drawn over them would otherwise hide. */
-static void draw_rings(const scatter_ctx *c, const point_set *s) {
+/* A ring of radius r (axis units, equal scales) at (x, y), as a polygon: glyphs sit a little off
+ * their point. */
+static void draw_ring(PLFLT x, PLFLT y, PLFLT r) {
     enum { SIDES = 24 };
     const double two_pi = 6.283185307179586;
-    PLFLT px[SIDES + 1], py[SIDES + 1], r = 0.014 * (c->xhi - c->xlo); /* equal scales */
+    PLFLT px[SIDES + 1], py[SIDES + 1];
+    for (int k = 0; k <= SIDES; k++)
+        px[k] = x + r * cos(two_pi * k / SIDES), py[k] = y + r * sin(two_pi * k / SIDES);
+    plline(SIDES + 1, px, py);
+}
+
+static void draw_rings(const scatter_ctx *c, const point_set *s) {
     plcol0(COL_FG);
     plwidth(2.0);
-    for (PLINT i = 0; i < s->n; i++) { /* polygons: glyphs sit a little off their point */
-        for (int k = 0; k <= SIDES; k++)
-            px[k] = s->x[i] + r * cos(two_pi * k / SIDES),
-            py[k] = s->y[i] + r * sin(two_pi * k / SIDES);
-        plline(SIDES + 1, px, py);
-    }
+    for (PLINT i = 0; i < s->n; i++)
+        draw_ring(s->x[i], s->y[i], 0.014 * (c->xhi - c->xlo));
     plwidth(1.0);
 }
 
@@ -579,6 +583,100 @@ otg_status otg_plot_scatter(const char *path, const float *a, int64_t na, const 
         st = write_chart(path, overwrite, draw_scatter, &c);
     }
     free(c.a.x), free(c.a.y), free(c.b.x), free(c.b.y);
+    return st;
+}
+
+/* ---- trajectories ------------------------------------------------------------------------------
+ */
+
+#define CROSS "\xe2\x9c\x96" /* U+2716 heavy multiplication x: the truth's points */
+#define DOT "\xe2\x97\x8f"   /* U+25CF black circle: where a path ends */
+
+typedef struct {
+    scatter_ctx s;   /* a: every path point (for the window), b: the truth */
+    const float *xy; /* [n_snap, n_paths, 2] */
+    int64_t n_snap, n_paths;
+    const char *label_truth;
+    PLFLT *bx, *by; /* scratch [n_snap] */
+} paths_ctx;
+
+/* Path j's finite points in order into c->bx, c->by; their count. */
+static PLINT path_points(const paths_ctx *c, int64_t j) {
+    PLINT m = 0;
+    for (int64_t t = 0; t < c->n_snap; t++) {
+        const float *p = c->xy + (t * c->n_paths + j) * 2;
+        if (!isfinite(p[0]) || !isfinite(p[1])) continue;
+        c->bx[m] = p[0], c->by[m] = p[1], m++;
+    }
+    return m;
+}
+
+/* One thin line per path (colours cycling through the palette), a ring where it starts and a dot
+ * where it ends in the same colour, the truth as black crosses on top; legend row above. */
+static void draw_paths(const void *vctx) {
+    const paths_ctx *c = vctx;
+    const scatter_ctx *s = &c->s;
+    char tt[TEXT_MAX];
+    const char *text[3] = {"start", "end", NULL}, *marks[3] = {RING, DOT, CROSS};
+    PLINT colors[3] = {COL_FG, COL_FG, COL_FG};
+    legend_spec ls = {2, text, colors, NULL, marks};
+    if (s->b.n) text[ls.n++] = pl_text(c->label_truth, tt, LEGEND_CHARS);
+    plschr(0.0, TEXT_SCALE);
+    plvpas(0.08, 0.96, 0.07, s->title[0] ? 0.83 : 0.89, (s->yhi - s->ylo) / (s->xhi - s->xlo));
+    plwind(s->xlo, s->xhi, s->ylo, s->yhi);
+    draw_grid("g", 0.0, "g", 0.0);
+    plwidth(1.5);
+    for (int64_t j = 0; j < c->n_paths; j++) {
+        PLINT m = path_points(c, j);
+        if (m == 0) continue;
+        plcol0(COL_SERIES + (PLINT)(j % N_SERIES_COLORS));
+        if (m > 1) plline(m, c->bx, c->by);
+        draw_ring(c->bx[0], c->by[0], 0.008 * (s->xhi - s->xlo));
+        plschr(0.0, TEXT_SCALE * 0.7);
+        plstring(1, &c->bx[m - 1], &c->by[m - 1], DOT);
+        plschr(0.0, TEXT_SCALE);
+    }
+    plwidth(1.0);
+    plcol0(COL_FG);
+    plschr(0.0, TEXT_SCALE * 1.2);
+    if (s->b.n) plstring(s->b.n, s->b.x, s->b.y, CROSS);
+    plschr(0.0, TEXT_SCALE);
+    plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
+    PLFLT vx0, vx1, vy0, vy1;
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    draw_legend(&ls, vx0, vx1, vy1 + 0.015, vy1 + 0.06, 1, (legend_place){PL_POSITION_TOP, 0});
+    draw_title(s->title, 0.5 * (vx0 + vx1), 0.0, vy1 + 0.095);
+}
+
+/* Details beyond plot.h: a 900x700 chart; non-finite points are skipped; truth may be NULL when
+ * nt is 0; a NULL label reads "truth". OTG_EINVAL for NULL arguments, negative or too large
+ * counts, or no finite point; OTG_EIO if path exists and overwrite is 0, or if writing fails. */
+otg_status otg_plot_paths(const char *path, const float *xy, int64_t n_snap, int64_t n_paths,
+                          const float *truth, int64_t nt, const char *label_truth,
+                          const char *title, int overwrite) {
+    if (!path || (n_snap > 0 && n_paths > 0 && !xy) || (nt > 0 && !truth))
+        return otgi_fail(OTG_EINVAL, "plot_paths: NULL argument");
+    if (n_snap < 0 || n_paths < 0 || nt < 0 || nt > INT32_MAX || n_snap > INT32_MAX ||
+        (n_paths > 0 && n_snap > INT32_MAX / n_paths))
+        return otgi_fail(OTG_EINVAL, "%s: path counts %lld x %lld, %lld out of range", path,
+                         (long long)n_snap, (long long)n_paths, (long long)nt);
+    paths_ctx c = {.s = {.title = title ? title : ""},
+                   .xy = xy,
+                   .n_snap = n_snap,
+                   .n_paths = n_paths,
+                   .label_truth = label_truth ? label_truth : "truth"};
+    otg_status st = collect_points(xy, n_snap * n_paths, &c.s.a);
+    if (st == OTG_OK) st = collect_points(truth, nt, &c.s.b);
+    if (st == OTG_OK && c.s.a.n + c.s.b.n == 0)
+        st = otgi_fail(OTG_EINVAL, "%s: trajectories have no finite points", path);
+    c.bx = otgi_calloc((size_t)(n_snap > 0 ? n_snap : 1), sizeof(PLFLT));
+    c.by = otgi_calloc((size_t)(n_snap > 0 ? n_snap : 1), sizeof(PLFLT));
+    if (st == OTG_OK && (!c.bx || !c.by)) st = OTG_ENOMEM;
+    if (st == OTG_OK) {
+        scatter_window(&c.s);
+        st = write_chart(path, overwrite, draw_paths, &c);
+    }
+    free(c.s.a.x), free(c.s.a.y), free(c.s.b.x), free(c.s.b.y), free(c.bx), free(c.by);
     return st;
 }
 

@@ -95,6 +95,7 @@ void cli_progress_start(cli_progress *p, int64_t total, int64_t every) {
     p->every = every > 0 ? every : 1;
     p->t0 = p->last_draw = cli_now();
     p->tty = isatty(STDERR_FILENO);
+    p->last_tenth = 0;
 }
 
 void cli_progress_update(cli_progress *p, int64_t step, const char *status) {
@@ -110,6 +111,9 @@ void cli_progress_update(cli_progress *p, int64_t step, const char *status) {
                 "##############################", width - fill, "", (long long)step,
                 (long long)p->total, rate, eta, status);
     } else if (step % p->every == 0 || step == p->total) {
+        const int tenth = p->total > 0 ? (int)(10 * step / p->total) : 10;
+        if (step != p->total && tenth == p->last_tenth && now - p->last_draw < 10.0) return;
+        p->last_tenth = tenth, p->last_draw = now;
         fprintf(stderr, "step %lld/%lld  %.0f steps/s  ETA %.0fs  %s\n", (long long)step,
                 (long long)p->total, rate, eta, status);
     }

@@ -32,12 +32,13 @@ int cli_centre_clouds(otg_tensor **t, double **f64, int k);
 /* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);
 
-/* A progress display: a bar with rate and ETA redrawn in place on a terminal, plain lines every
- * `every` steps otherwise. */
+/* A progress display: a bar with rate and ETA redrawn in place on a terminal; otherwise (a log)
+ * plain lines on multiples of `every` steps, at most one per tenth of the run unless 10 s passed
+ * since the last line, and the last step. */
 typedef struct {
     int64_t total, every;
     double t0, last_draw;
-    int tty;
+    int tty, last_tenth;
 } cli_progress;
 
 double cli_now(void);

@@ -181,8 +181,8 @@ static otg_status write_trajectories(const part_opts *o, const run_ctx *c, otg_p
              c->t->xy_title ? c->t->xy_title : "first 2 coords over time");
     snprintf(path, sizeof path, "%s/particles.png", o->out);
     otg_status st =
-        otg_plot_scatter(path, txy, nt, c->t->truth_label ? c->t->truth_label : "truth", c->snaps,
-                         c->nsnap * c->m, "particles (trajectories)", title, o->force);
+        otg_plot_paths(path, c->snaps, c->nsnap, c->m, txy, nt,
+                       c->t->truth_label ? c->t->truth_label : "truth", title, o->force);
     free(txy);
     return st;
 }
