@@ -390,6 +390,44 @@ static void test_energy_loss(void **state) {
     assert_non_null(strstr(otg_last_error(), "--loss"));
 }
 
+/* --directions-kind axes (the coordinate axes) and permuted+axes (the axes, then permuted Haar
+ * bases): both train; a --projections that would drop coordinates (or add no basis) is refused. */
+static void test_axes_directions(void **state) {
+    (void)state;
+    static const struct {
+        const char *kind;
+        int64_t L;
+        const char *error; /* NULL: trains, val_sw falls below `ratio` of its start */
+        double ratio;      /* axes alone match the marginals only, not the joint law */
+    } cases[] = {{"axes", 2, NULL, 0.75},
+                 {"permuted+axes", 6, NULL, 0.5},
+                 {"axes", 1, "equal to the data's dimension 2, got 1", 0},
+                 {"permuted+axes", 2, "above the data's dimension 2, got 2", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        otg_train_config c = small(200);
+        snprintf(c.directions_kind, sizeof c.directions_kind, "%s", cases[i].kind);
+        c.projections = cases[i].L, c.lr = 3e-3;
+        otg_trainer *t = NULL;
+        otg_status st = otg_trainer_create(&c, &t);
+        if (cases[i].error) {
+            assert_int_equal(st, OTG_EINVAL);
+            assert_null(t);
+            if (!strstr(otg_last_error(), cases[i].error))
+                fail_msg("%s L=%lld: '%s'", cases[i].kind, (long long)cases[i].L, otg_last_error());
+            continue;
+        }
+        assert_int_equal(st, OTG_OK);
+        double v0, v1;
+        otg_train_row row;
+        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+        for (int k = 0; k < 200; k++)
+            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+        if (!(v1 < cases[i].ratio * v0)) fail_msg("%s: val_sw %g -> %g", cases[i].kind, v0, v1);
+        otg_trainer_free(t);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
@@ -401,6 +439,7 @@ int main(void) {
         cmocka_unit_test(test_load_and_sample_are_deterministic),
         cmocka_unit_test(test_divergence_is_reported_and_not_applied),
         cmocka_unit_test(test_energy_loss),
+        cmocka_unit_test(test_axes_directions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

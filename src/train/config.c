@@ -44,7 +44,9 @@ static const otg_param_def defs[] = {
      1, 1 << 24, 1},
     {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K",
      "gaussian, orthogonal (a Haar basis per step), permuted (a fixed Haar basis, rows permuted "
-     "and sign-flipped per step) or rqmc (3-D data only)",
+     "and sign-flipped per step), axes (the coordinate axes: each coordinate's marginal), "
+     "permuted+axes (the axes, then permuted bases: --projections > the dimension) or rqmc (3-D "
+     "data only)",
      0, 0, 1},
     {"estimator", OTG_PARAM_STR, STR(estimator), "E",
      "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "

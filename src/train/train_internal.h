@@ -41,6 +41,8 @@ struct otg_trainer {
     int64_t step;
     float *ema;    /* [n_params] the weight average (c.ema > 0), else NULL */
     float *basis;  /* [dim, dim] --directions-kind permuted: a fixed Haar basis, else NULL */
+    int axes;      /* directions of the first block (axes: of every block) are the coordinate
+                    * axes e_1..e_dim (--directions-kind axes, permuted+axes) */
     int64_t *perm; /* [dim] its row permutation of the step */
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
     int val_generated; /* val_x holds the samples of the last validation */

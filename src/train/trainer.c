@@ -226,13 +226,26 @@ static otg_status make_basis(otg_trainer *t) {
     return st == OTG_OK ? st : wrap(st, "--directions-kind permuted");
 }
 
+/* Columns b0 .. b0 + w - 1 of theta [d, L] := the coordinate axes e_1 .. e_w (no draws). */
+static void axes_block(int64_t d, int64_t L, int64_t b0, int64_t w, float *theta) {
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t l = 0; l < w; l++)
+            theta[i * L + b0 + l] = i == l ? 1.0f : 0.0f;
+}
+
 /* theta [d, L]: blocks of d columns, block b = S_b P_b basis[:, :width] (P_b a row permutation,
- * S_b random signs, both fresh from rng). */
+ * S_b random signs, both fresh from rng); with t->axes the first block (axes alone: every block)
+ * holds the coordinate axes instead: the SW terms of the per-coordinate marginals (for images,
+ * each pixel's law of values). */
 static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta) {
     const int64_t d = t->dim;
     int64_t *perm = t->perm;
     for (int64_t b0 = 0; b0 < L; b0 += d) {
         const int64_t w = L - b0 < d ? L - b0 : d;
+        if (t->axes && (b0 == 0 || !t->basis)) {
+            axes_block(d, L, b0, w, theta);
+            continue;
+        }
         otgi_rng_permutation(rng, perm, d);
         for (int64_t i = 0; i < d; i++) {
             const float s = (otg_rng_u32(rng) & 1u) ? -1.0f : 1.0f;
@@ -261,11 +274,14 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
                        c->loss);
     if (st == OTG_OK && t->energy_loss && comm)
         st = otgi_fail(OTG_EINVAL, "train: --loss energy: one process only (not under mpirun)");
-    const int permuted = !strcmp(c->directions_kind, "permuted");
-    if (st == OTG_OK && !permuted && otg_dir_parse(c->directions_kind, &t->dirs) != OTG_OK)
+    const char *kind = c->directions_kind;
+    const int permuted = !strcmp(kind, "permuted") || !strcmp(kind, "permuted+axes");
+    t->axes = !strcmp(kind, "axes") || !strcmp(kind, "permuted+axes");
+    if (st == OTG_OK && !permuted && !t->axes && otg_dir_parse(kind, &t->dirs) != OTG_OK)
         st = otgi_fail(OTG_EINVAL,
-                       "train: --directions-kind: '%s' (gaussian, orthogonal, permuted, rqmc)",
-                       c->directions_kind);
+                       "train: --directions-kind: '%s' (gaussian, orthogonal, permuted, axes, "
+                       "permuted+axes, rqmc)",
+                       kind);
     if (st == OTG_OK && otg_sw_estimator_parse(c->estimator, &t->est) != OTG_OK)
         st = wrap(OTG_EINVAL, "--estimator");
     if (st == OTG_OK && comm && t->est != OTG_SW_EST_MC)
@@ -273,6 +289,12 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
                        c->estimator);
     if (st == OTG_OK) st = open_sources(t);
     if (st == OTG_OK && permuted) st = make_basis(t);
+    if (st == OTG_OK && t->axes && (permuted ? c->projections <= t->dim : c->projections != t->dim))
+        st = otgi_fail(OTG_EINVAL,
+                       "train: --directions-kind %s needs --projections %s the data's dimension "
+                       "%lld, got %lld",
+                       kind, permuted ? "above" : "equal to", (long long)t->dim,
+                       (long long)c->projections);
     if (st == OTG_OK) st = make_spec(t);
     if (st == OTG_OK && t->dirs == OTG_DIR_RQMC && t->dim != 3)
         st = otgi_fail(OTG_EINVAL, "train: --directions-kind rqmc needs 3-D data, got %lld-D",
@@ -331,7 +353,7 @@ static otg_status forward(otg_trainer *t) {
         memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
                (size_t)(t->rows * c->latent) * sizeof(float));
     if (st == OTG_OK) st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
-    if (st == OTG_OK && t->basis)
+    if (st == OTG_OK && (t->basis || t->axes))
         permuted_directions(t, &t->r_dirs, c->projections, t->theta->data);
     else if (st == OTG_OK)
         st = otg_sw_directions(&t->r_dirs, t->dirs, t->dim, c->projections, t->theta->data);
