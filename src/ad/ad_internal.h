@@ -27,6 +27,7 @@ struct otg_node {
     int64_t iattr[4];  /* op integers: stride, pad, factor, axis */
     void *aux;         /* selection record or workspace, from aux_bytes */
     int64_t kinks;     /* inputs at a kink in the last forward */
+    int grad_pending;  /* backward: grad is logically zero but not yet written (otgi_grad_fresh) */
     const otg_custom_op *custom;
     void *custom_ctx;
     void (*custom_release)(void *ctx); /* non-NULL: the graph owns custom_ctx and frees it so */
@@ -51,7 +52,8 @@ extern const otgi_op_def otgi_op_input, otgi_op_param, otgi_op_add, otgi_op_sub,
     otgi_op_scale, otgi_op_square, otgi_op_exp, otgi_op_log, otgi_op_tanh, otgi_op_sigmoid,
     otgi_op_softplus, otgi_op_relu, otgi_op_leaky_relu, otgi_op_abs, otgi_op_max, otgi_op_min,
     otgi_op_matmul, otgi_op_bias, otgi_op_sum, otgi_op_mean, otgi_op_reshape, otgi_op_concat,
-    otgi_op_conv2d, otgi_op_conv_transpose2d, otgi_op_upsample, otgi_op_custom, otgi_op_softmax_xent;
+    otgi_op_conv2d, otgi_op_conv_transpose2d, otgi_op_upsample, otgi_op_custom,
+    otgi_op_softmax_xent;
 
 /* Appends a node of op `op` with inputs in[0..n_in), copies of the attributes, runs the op's
  * shape check. NULL (error set) on a NULL graph/input or a failed check. */
@@ -64,6 +66,23 @@ float otgi_graph_relu_prime(const otg_graph *g);
 /* Shape helpers for shape(): same shape as in[0], and equality of two nodes' shapes. */
 otg_status otgi_shape_like_input(otg_node *n);
 otg_status otgi_shape_same_binary(otg_node *n);
+
+/* Backward does not clear the op outputs' gradients up front: each stays pending (logically
+ * zero) until its first write. An op whose backward writes EVERY element of an input's gradient
+ * calls otgi_grad_fresh(input) just before: 1 means the buffer was pending (now no longer), and
+ * the op must store 0.0f + contribution in each element (exactly what adding into zeros gives,
+ * -0 turned into +0); 0 means it adds as usual. The graph zeroes a pending buffer before any
+ * other op reads or adds into it (graph.c: the ops that call otgi_grad_fresh are listed there). */
+int otgi_grad_fresh(otg_node *x);
+
+/* Loops of elementwise kernels are also built for AVX2 and picked at load time: ISO C compiles
+ * them without contracting a * x + y into an FMA, so both builds round every operation alike
+ * (the same bits). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OTGI_WIDE_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define OTGI_WIDE_SIMD
+#endif
 
 /* The distributed mode (otgen/comm.h): the graph's batch rows are split over comm's ranks, rank
  * r holding rows [row_off[r], row_off[r+1]) of every batch-sized node; the ops whose gradient
