@@ -5,10 +5,8 @@
 /* The output shape was copied into iattr by otg_custom, zero-padded. */
 static otg_status custom_shape(otg_node *n) {
     n->ndim = 0;
-    while (n->ndim < OTG_MAX_DIMS && n->iattr[n->ndim] != 0)
-        n->ndim++;
-    for (int i = 0; i < n->ndim; i++)
-        n->shape[i] = n->iattr[i];
+    while (n->ndim < OTG_MAX_DIMS && n->iattr[n->ndim] != 0) n->ndim++;
+    for (int i = 0; i < n->ndim; i++) n->shape[i] = n->iattr[i];
     return n->ndim ? OTG_OK : otgi_fail(OTG_ESHAPE, "custom: empty output shape");
 }
 
@@ -17,15 +15,13 @@ static void custom_views(const otg_node *n, int grads, otg_tensor *t) {
     for (int i = 0; i < n->n_in; i++) {
         const otg_node *x = n->in[i];
         t[i] = (otg_tensor){grads ? x->grad : x->value, {0, 0, 0, 0}, x->ndim, 0};
-        for (int d = 0; d < x->ndim; d++)
-            t[i].shape[d] = x->shape[d];
+        for (int d = 0; d < x->ndim; d++) t[i].shape[d] = x->shape[d];
     }
 }
 
 static otg_tensor custom_out(const otg_node *n, float *data) {
     otg_tensor t = {data, {0, 0, 0, 0}, n->ndim, 0};
-    for (int d = 0; d < n->ndim; d++)
-        t.shape[d] = n->shape[d];
+    for (int d = 0; d < n->ndim; d++) t.shape[d] = n->shape[d];
     return t;
 }
 

@@ -11,9 +11,7 @@
 
 enum { SEL_NEG = 0, SEL_POS = 1, SEL_KINK = 2 };
 
-static size_t mask_bytes(const otg_node *n) {
-    return (size_t)n->numel;
-}
+static size_t mask_bytes(const otg_node *n) { return (size_t)n->numel; }
 
 #define PAR_MIN 32768 /* below this many elements a loop runs on one thread */
 /* The vectorised passes (relu, the slopes) run on one thread below this many elements: a pass
@@ -109,8 +107,7 @@ static otg_status leaky_forward(otg_node *n) {
     const float alpha = n->fattr[0];
     float *y = n->value;
     n->kinks = record_sign(n->numel, x, n->aux);
-    for (int64_t i = 0; i < n->numel; i++)
-        y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
+    for (int64_t i = 0; i < n->numel; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
     return OTG_OK;
 }
 
@@ -124,8 +121,7 @@ static otg_status abs_forward(otg_node *n) {
     const float *x = n->in[0]->value;
     float *y = n->value;
     n->kinks = record_sign(n->numel, x, n->aux);
-    for (int64_t i = 0; i < n->numel; i++)
-        y[i] = fabsf(x[i]);
+    for (int64_t i = 0; i < n->numel; i++) y[i] = fabsf(x[i]);
     return OTG_OK;
 }
 
@@ -174,12 +170,8 @@ static otg_status select_forward(otg_node *n, int take_max) {
     return OTG_OK;
 }
 
-static otg_status max_forward(otg_node *n) {
-    return select_forward(n, 1);
-}
-static otg_status min_forward(otg_node *n) {
-    return select_forward(n, 0);
-}
+static otg_status max_forward(otg_node *n) { return select_forward(n, 1); }
+static otg_status min_forward(otg_node *n) { return select_forward(n, 0); }
 
 static otg_status select_backward(otg_node *n) {
     const unsigned char *sel = n->aux;
