@@ -263,6 +263,50 @@ static void test_recompile_after_growth(void **state) {
     otg_graph_free(g);
 }
 
+/* Backward leaves op-output gradients pending and the first write stores (graph.c): an
+ * intermediate node read by ops that write fresh (square, relu, matmul) and by ops that add
+ * (max, sum through a reshape) gets exactly the sum of their gradients, on the first backward,
+ * accumulated by a second, after zero_grad again; small integers, so every value is exact. */
+static void test_pending_gradients(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *w = otg_param(g, SHAPE(2, 3)), *z = otg_input(g, SHAPE(2, 3), 0);
+    otg_node *e = otg_input(g, SHAPE(3, 1), 0);
+    otg_node *u = otg_scale(g, w, 2.0f);                             /* u = 2 w */
+    otg_node *l1 = otg_sum(g, otg_max(g, u, z));                     /* adds: [u >= 0] */
+    otg_node *l2 = otg_sum(g, otg_reshape(g, u, 1, (int64_t[]){6})); /* adds through a view: 1 */
+    otg_node *l3 = otg_sum(g, otg_relu(g, u));                       /* fresh or adds: [u > 0] */
+    otg_node *l4 = otg_sum(g, otg_matmul(g, u, e));                  /* beta 0 or 1: 3 */
+    otg_node *l5 = otg_sum(g, otg_square(g, u));                     /* first in backward: 2 u */
+    otg_node *loss = otg_add(g, otg_add(g, otg_add(g, l1, l2), otg_add(g, l3, l4)), l5);
+    assert_non_null(loss);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    const float wv[6] = {-2, -1, 0.5f, 1, 2, 3};
+    memcpy(otg_node_data(w), wv, sizeof wv);
+    for (int i = 0; i < 6; i++)
+        otg_node_data(z)[i] = 0.0f;
+    for (int i = 0; i < 3; i++)
+        otg_node_data(e)[i] = 3.0f;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    float du[6], dw[6];
+    for (int i = 0; i < 6; i++) {
+        const float ui = 2.0f * wv[i];
+        du[i] = (ui >= 0.0f) + 1.0f + (ui > 0.0f) + 3.0f + 2.0f * ui;
+        dw[i] = 2.0f * du[i];
+    }
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
+    assert_memory_equal(otg_node_grad(u), du, sizeof du);
+    assert_memory_equal(otg_graph_grads(g, NULL), dw, sizeof dw);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK); /* no zero_grad: parameters add */
+    for (int i = 0; i < 6; i++)
+        assert_true(otg_graph_grads(g, NULL)[i] == 2.0f * dw[i]);
+    assert_memory_equal(otg_node_grad(u), du, sizeof du); /* op outputs start again from 0 */
+    otg_graph_zero_grad(g);
+    assert_int_equal(otg_graph_backward(g, loss), OTG_OK);
+    assert_memory_equal(otg_graph_grads(g, NULL), dw, sizeof dw);
+    otg_graph_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input_is_reported),
@@ -270,6 +314,7 @@ int main(void) {
         cmocka_unit_test(test_flat_buffers_and_accumulation),
         cmocka_unit_test(test_reproducible_bits_for_any_thread_count),
         cmocka_unit_test(test_recompile_after_growth),
+        cmocka_unit_test(test_pending_gradients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "ad/ad_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Fills a leaf with uniforms in [lo, hi], optionally keeping |x| >= gap away from 0. */
@@ -268,11 +269,53 @@ static void test_softmax_xent_value(void **state) {
     otg_graph_free(g);
 }
 
+/* The array expf and sigmoid (vexp.c) against the scalar expf and the scalar sigmoid formula,
+ * bit for bit, on every 4099th float bit pattern (about 10^6, all exponents and signs, NaN and
+ * infinities, the fast path's ends), or on all 2^32 when OTGEN_EXHAUSTIVE is set (about a
+ * minute); blocks of odd lengths so that the scalar tails run too. */
+static void test_vector_expf_bits(void **state) {
+    enum { BLK = 4099 };
+    const uint64_t stride = getenv("OTGEN_EXHAUSTIVE") ? 1 : 4099;
+    float *x = malloc(BLK * sizeof *x), *e = malloc(BLK * sizeof *e), *s = malloc(BLK * sizeof *s);
+    assert_non_null(x), assert_non_null(e), assert_non_null(s);
+    const float edges[6] = {88.0f, -88.0f, 0x1.62e42ep6f, -0x1.9fe368p6f, -0x1.9d1d9ep6f, 0.0f};
+    uint64_t bad = 0, checked = 0;
+    for (uint64_t u0 = 0; u0 < ((uint64_t)1 << 32); u0 += stride * BLK) {
+        int n = 0;
+        for (uint64_t u = u0; n < BLK && u < ((uint64_t)1 << 32); u += stride, n++) {
+            const uint32_t b = (uint32_t)u;
+            memcpy(&x[n], &b, sizeof b);
+        }
+        if (u0 == 0) memcpy(x, edges, sizeof edges);
+        otgi_expf_array(x, e, n);
+        otgi_sigmoid_array(x, s, n);
+        for (int i = 0; i < n; i++) {
+            const float v = x[i], we = expf(v);
+            float ws;
+            if (v >= 0.0f) {
+                ws = 1.0f / (1.0f + expf(-v));
+            } else {
+                const float t = expf(v);
+                ws = t / (1.0f + t);
+            }
+            bad += memcmp(&we, &e[i], sizeof we) != 0;
+            bad += memcmp(&ws, &s[i], sizeof ws) != 0;
+        }
+        checked += (uint64_t)n;
+    }
+    print_message("vector expf %s: %llu inputs, %llu differences\n",
+                  otgi_expf_vector_active() ? "on" : "off", (unsigned long long)checked,
+                  (unsigned long long)bad);
+    assert_true(bad == 0);
+    free(x), free(e), free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_op_has_a_case),
         cmocka_unit_test(test_every_op_gradient),
         cmocka_unit_test(test_softmax_xent_value),
+        cmocka_unit_test(test_vector_expf_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -243,6 +243,49 @@ static void test_sw_bad_input_exits_2(void **state) {
     assert_non_null(strstr(out, "'11' is not a comma-separated list of integers in [0, 9]"));
 }
 
+/* Runs `OTGEN_SORT=<engine> otgen <args>` (stderr merged); returns the exit status. */
+static int run_with_sort(const char *engine, const char *args, char *out, size_t cap) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "env OTGEN_SORT=%s %s %s 2>&1", engine, otgen_bin(), args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* OTGEN_SORT picks the SW sorts' engine: c, vq and auto (measured) give the same value and
+ * gradient bits on clouds large enough for either engine; any other value exits 2. */
+static void test_sort_engine_env(void **state) {
+    static char out[3][8192], cmd[2048], grads[3][256];
+    static float a[1500 * 3], b[1500 * 3];
+    for (int i = 0; i < 1500 * 3; i++)
+        a[i] = (float)((i * 37) % 101) * 0.01f - 0.5f;
+    for (int i = 0; i < 1500 * 3; i++)
+        b[i] = (float)((i * 53) % 97) * 0.02f;
+    const char *pa = npy("sa", 1500, 3, a), *pb = npy("sb", 1500, 3, b);
+    const char *engines[3] = {"c", "vq", "auto"};
+    for (int e = 0; e < 3; e++) {
+        snprintf(grads[e], sizeof grads[e], "%s/g_%s.npy", tmpdir, engines[e]);
+        snprintf(cmd, sizeof cmd, "sw %s %s --projections 50 --grad %s --force", pa, pb, grads[e]);
+        assert_int_equal(run_with_sort(engines[e], cmd, out[e], sizeof out[e]), 0);
+        char *t = strstr(out[e], "seconds=");
+        if (t) *t = '\0';
+    }
+    otg_tensor *g[3];
+    for (int e = 0; e < 3; e++)
+        assert_int_equal(otg_npy_read(grads[e], 1, &g[e]), OTG_OK);
+    for (int e = 1; e < 3; e++) {
+        assert_string_equal(out[e], out[0]);
+        assert_memory_equal(g[e]->data, g[0]->data, 1500 * 3 * sizeof(float));
+    }
+    for (int e = 0; e < 3; e++)
+        otg_tensor_free(g[e]);
+    assert_int_equal(run_with_sort("radix", "sw --help", out[0], sizeof out[0]), 2);
+    assert_non_null(strstr(out[0], "OTGEN_SORT must be c, vq or auto, not 'radix'"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors_exit_2),
@@ -251,6 +294,7 @@ int main(void) {
         cmocka_unit_test(test_sw_command),
         cmocka_unit_test(test_energy_command),
         cmocka_unit_test(test_sw_bad_input_exits_2),
+        cmocka_unit_test(test_sort_engine_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

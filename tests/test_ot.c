@@ -216,7 +216,8 @@ static void fill_sort_input(otg_rng *r, int kind, float *x, int64_t n) {
 /* Every engine of the sort (the C radix, vqsort when built with Highway, the size dispatch)
  * gives the same bits as the brute-force order: values (as x + 0), permutation and ties, with
  * and without the permutation, on random, tied, special-valued and presorted inputs of sizes
- * around every cut-off (insertion 48, narrow/wide radix 512, the vqsort table's 1024). */
+ * around every cut-off (insertion 48, narrow/wide radix 512) and in most power-of-two size
+ * classes of the dispatch (which times the two engines per class). */
 static void test_sort_engines_bit_identical(void **state) {
     const int64_t sizes[] = {1,   2,   3,   17,  47,   48,   49,   64,   100,  255,   256,  257,
                              511, 512, 513, 700, 1023, 1024, 1025, 2048, 4097, 10000, 65537};

@@ -27,6 +27,7 @@ struct otg_node {
     int64_t iattr[4];  /* op integers: stride, pad, factor, axis */
     void *aux;         /* selection record or workspace, from aux_bytes */
     int64_t kinks;     /* inputs at a kink in the last forward */
+    int grad_pending;  /* backward: grad is logically zero but not yet written (otgi_grad_fresh) */
     const otg_custom_op *custom;
     void *custom_ctx;
     void (*custom_release)(void *ctx); /* non-NULL: the graph owns custom_ctx and frees it so */
@@ -64,6 +65,30 @@ float otgi_graph_relu_prime(const otg_graph *g);
 /* Shape helpers for shape(): same shape as in[0], and equality of two nodes' shapes. */
 otg_status otgi_shape_like_input(otg_node *n);
 otg_status otgi_shape_same_binary(otg_node *n);
+
+/* Backward does not clear the op outputs' gradients up front: each stays pending (logically
+ * zero) until its first write. An op whose backward writes EVERY element of an input's gradient
+ * calls otgi_grad_fresh(input) just before: 1 means the buffer was pending (now no longer), and
+ * the op must store 0.0f + contribution in each element (exactly what adding into zeros gives,
+ * -0 turned into +0); 0 means it adds as usual. The graph zeroes a pending buffer before any
+ * other op reads or adds into it (graph.c: the ops that call otgi_grad_fresh are listed there). */
+int otgi_grad_fresh(otg_node *x);
+
+/* Loops of elementwise kernels are also built for AVX2 and picked at load time: ISO C compiles
+ * them without contracting a * x + y into an FMA, so both builds round every operation alike
+ * (the same bits). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OTGI_WIDE_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define OTGI_WIDE_SIMD
+#endif
+
+/* vexp.c: y[i] = expf(x[i]) and the sigmoid (x >= 0: 1 / (1 + expf(-x)), else e / (1 + e),
+ * e = expf(x)) with the bits of the scalar formulas, vectorised where glibc's expf is its FMA
+ * version; otgi_expf_vector_active says whether the vector path is on. */
+void otgi_expf_array(const float *x, float *y, int64_t n);
+void otgi_sigmoid_array(const float *x, float *y, int64_t n);
+int otgi_expf_vector_active(void);
 
 /* The distributed mode (otgen/comm.h): the graph's batch rows are split over comm's ranks, rank
  * r holding rows [row_off[r], row_off[r+1]) of every batch-sized node; the ops whose gradient

@@ -359,24 +359,75 @@ void otg_graph_zero_grad(otg_graph *g) {
     }
 }
 
-/* Marks the nodes on a path into `from` and zeroes the gradients of those that are op outputs. */
-static void backward_prepare(otg_graph *g, const otg_node *from) {
+/* The node owning n's gradient buffer (a reshape shares its input's). */
+static otg_node *grad_owner(otg_node *n) {
+    while (n->aliases_input)
+        n = n->in[0];
+    return n;
+}
+
+int otgi_grad_fresh(otg_node *x) {
+    otg_node *o = grad_owner(x);
+    if (!o->grad_pending) return 0;
+    o->grad_pending = 0;
+    return 1;
+}
+
+/* Zeroes n's gradient if it is still pending (before an op reads it or adds into it). */
+static void grad_materialize(otg_node *n) {
+    otg_node *o = grad_owner(n);
+    if (!o->grad_pending) return;
+    memset(o->grad, 0, (size_t)o->numel * sizeof(float));
+    o->grad_pending = 0;
+}
+
+/* The ops whose backward calls otgi_grad_fresh for every input gradient it writes (and writes
+ * all of it); the graph zeroes the pending input gradients of every other op before it runs. */
+static int writes_fresh(otg_op op) {
+    switch (op) {
+    case OTG_OP_MATMUL:
+    case OTG_OP_BIAS:
+    case OTG_OP_RELU:
+    case OTG_OP_LEAKY_RELU:
+    case OTG_OP_ABS:
+    case OTG_OP_SCALE:
+    case OTG_OP_SQUARE:
+    case OTG_OP_EXP:
+    case OTG_OP_LOG:
+    case OTG_OP_TANH:
+    case OTG_OP_SIGMOID:
+    case OTG_OP_SOFTPLUS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Marks the nodes on a path into `from`; the gradients of those that are op outputs become
+ * pending (logically zero, written or zeroed later: otgi_grad_fresh), `from`'s zeroed. */
+static void backward_prepare(otg_graph *g, otg_node *from) {
     memset(g->needed, 0, (size_t)g->n_nodes);
     g->needed[from->id] = 1;
+    for (int64_t i = 0; i < g->n_nodes; i++)
+        g->nodes[i]->grad_pending = 0;
     for (int64_t i = from->id; i >= 0; i--) {
         otg_node *n = g->nodes[i];
         if (!g->needed[i]) continue;
         for (int j = 0; j < n->n_in; j++)
             if (n->in[j]->requires_grad) g->needed[n->in[j]->id] = 1;
-        if (n->grad && owns_value(n) && n->op != OTG_OP_INPUT)
-            memset(n->grad, 0, (size_t)n->numel * sizeof(float));
+        n->grad_pending = n->grad && owns_value(n) && n->op != OTG_OP_INPUT;
     }
+    grad_materialize(from);
 }
 
 static otg_status backward_run(otg_graph *g, const otg_node *from) {
     for (int64_t i = from->id; i >= 0; i--) {
         otg_node *n = g->nodes[i];
         if (!g->needed[i] || n->n_in == 0) continue;
+        grad_materialize(n); /* no op wrote into it: zeros */
+        if (!writes_fresh(n->op))
+            for (int j = 0; j < n->n_in; j++)
+                if (n->in[j]->grad) grad_materialize(n->in[j]);
         otg_status st = otgi_ops[n->op]->backward(n);
         if (st != OTG_OK) return st;
     }

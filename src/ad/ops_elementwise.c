@@ -96,7 +96,6 @@ static float f_scale(float x, float c) { return c * x; }
 static float d_scale(float x, float y, float c) { return c; }
 static float f_square(float x, float c) { return x * x; }
 static float d_square(float x, float y, float c) { return 2.0f * x; }
-static float f_exp(float x, float c) { return expf(x); }
 static float d_exp(float x, float y, float c) { return y; }
 static float f_log(float x, float c) { return logf(x); }
 static float d_log(float x, float y, float c) { return 1.0f / x; }
@@ -114,7 +113,7 @@ static float d_softplus(float x, float y, float c) { return f_sigmoid(x, c); }
 
 /* Each op gets its own loops (not a shared helper taking a function pointer, which OpenMP's
  * outlining would keep as one indirect call per element), so f and f' inline and vectorise. */
-#define UNARY_OP(name)                                                                             \
+#define UNARY_FORWARD(name)                                                                        \
     static otg_status name##_forward(otg_node *n) {                                               \
         const float *x = n->in[0]->value;                                                          \
         float *y = n->value;                                                                       \
@@ -122,14 +121,36 @@ static float d_softplus(float x, float y, float c) { return f_sigmoid(x, c); }
         _Pragma("omp parallel for if (n->numel > PAR_MIN)")                                       \
         for (int64_t i = 0; i < n->numel; i++) y[i] = f_##name(x[i], c);                           \
         return OTG_OK;                                                                             \
-    }                                                                                              \
+    }
+/* exp and sigmoid: blocks of the array versions (vexp.c: the same bits, vectorised) */
+#define ARRAY_BLOCK 4096
+#define ARRAY_FORWARD(name, array_fn)                                                              \
+    static otg_status name##_forward(otg_node *n) {                                               \
+        const float *x = n->in[0]->value;                                                          \
+        float *y = n->value;                                                                       \
+        const int64_t blocks = (n->numel + ARRAY_BLOCK - 1) / ARRAY_BLOCK;                         \
+        _Pragma("omp parallel for if (n->numel > PAR_MIN)")                                       \
+        for (int64_t b = 0; b < blocks; b++) {                                                     \
+            const int64_t i = b * ARRAY_BLOCK;                                                     \
+            array_fn(x + i, y + i, n->numel - i < ARRAY_BLOCK ? n->numel - i : ARRAY_BLOCK);       \
+        }                                                                                          \
+        return OTG_OK;                                                                             \
+    }
+#define UNARY_OP(name)                                                                             \
+    UNARY_FORWARD(name)                                                                            \
+    UNARY_BACKWARD(name)
+#define UNARY_BACKWARD(name)                                                                       \
     static otg_status name##_backward(otg_node *n) {                                              \
         const float *x = n->in[0]->value, *y = n->value, *g = n->grad;                             \
         float *gx = n->in[0]->grad;                                                                \
         const float c = n->fattr[0];                                                               \
         if (!gx) return OTG_OK;                                                                    \
+        const int fresh = otgi_grad_fresh(n->in[0]); /* gx pending: gx = 0 + g f' */              \
         _Pragma("omp parallel for if (n->numel > PAR_MIN)")                                       \
-        for (int64_t i = 0; i < n->numel; i++) gx[i] += g[i] * d_##name(x[i], y[i], c);           \
+        for (int64_t i = 0; i < n->numel; i++) {                                                   \
+            const float d = g[i] * d_##name(x[i], y[i], c);                                        \
+            gx[i] = (fresh ? 0.0f : gx[i]) + d;                                                    \
+        }                                                                                          \
         return OTG_OK;                                                                             \
     }                                                                                              \
     const otgi_op_def otgi_op_##name = {#name, otgi_shape_like_input, name##_forward,             \
@@ -137,10 +158,12 @@ static float d_softplus(float x, float y, float c) { return f_sigmoid(x, c); }
 
 UNARY_OP(scale)
 UNARY_OP(square)
-UNARY_OP(exp)
+ARRAY_FORWARD(exp, otgi_expf_array)
+UNARY_BACKWARD(exp)
 UNARY_OP(log)
 UNARY_OP(tanh)
-UNARY_OP(sigmoid)
+ARRAY_FORWARD(sigmoid, otgi_sigmoid_array)
+UNARY_BACKWARD(sigmoid)
 UNARY_OP(softplus)
 
 otg_node *otg_scale(otg_graph *g, otg_node *a, float c) {

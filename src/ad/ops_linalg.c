@@ -29,13 +29,25 @@ static otg_status matmul_forward(otg_node *n) {
     return OTG_OK;
 }
 
-/* da [m, k] += g [m, n] b^T;  db [k, n] += a^T g. */
+/* da [m, k] += g [m, n] b^T;  db [k, n] += a^T g. A pending gradient (otgi_grad_fresh) is
+ * written with beta = 0: SGEMM then zeroes it itself before it accumulates, the bits of beta = 1
+ * on a zeroed buffer. */
 static otg_status matmul_backward(otg_node *n) {
     otg_node *a = n->in[0], *b = n->in[1];
     int64_t m = a->shape[0], k = a->shape[1], c = b->shape[1];
-    if (b->grad && otgi_graph_comm(n->graph, NULL)) return otgi_matmul_backward_comm(n);
-    if (a->grad) otg_gemm(0, 1, m, k, c, 1.0f, n->grad, c, b->value, c, 1.0f, a->grad, k);
-    if (b->grad) otg_gemm(1, 0, k, c, m, 1.0f, a->value, k, n->grad, c, 1.0f, b->grad, c);
+    if (b->grad && otgi_graph_comm(n->graph, NULL)) {
+        if (a->grad && otgi_grad_fresh(a)) memset(a->grad, 0, (size_t)a->numel * sizeof(float));
+        if (otgi_grad_fresh(b)) memset(b->grad, 0, (size_t)b->numel * sizeof(float));
+        return otgi_matmul_backward_comm(n);
+    }
+    if (a->grad) {
+        const float beta = otgi_grad_fresh(a) ? 0.0f : 1.0f;
+        otg_gemm(0, 1, m, k, c, 1.0f, n->grad, c, b->value, c, beta, a->grad, k);
+    }
+    if (b->grad) {
+        const float beta = otgi_grad_fresh(b) ? 0.0f : 1.0f;
+        otg_gemm(1, 0, k, c, m, 1.0f, a->value, k, n->grad, c, beta, b->grad, c);
+    }
     return OTG_OK;
 }
 
@@ -59,10 +71,25 @@ static otg_status bias_shape(otg_node *n) {
     return otgi_shape_like_input(n);
 }
 
+#define BIAS_PAR_MIN ((int64_t)1 << 18) /* below this many elements bias runs on one thread */
+
+/* y [c] = x [c] + b [c]: one row of a dense layer's bias. */
+static OTGI_WIDE_SIMD void bias_row(const float *x, const float *b, float *y, int64_t c) {
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++)
+        y[j] = x[j] + b[j];
+}
+
 static otg_status bias_forward(otg_node *n) {
     const otg_node *x = n->in[0];
     const float *b = n->in[1]->value;
     int64_t rows = x->shape[0], c = x->shape[1], rest = x->numel / (rows * c);
+    if (rest == 1) {
+#pragma omp parallel for if (n->numel > BIAS_PAR_MIN)
+        for (int64_t r = 0; r < rows; r++)
+            bias_row(x->value + r * c, b, n->value + r * c, c);
+        return OTG_OK;
+    }
 #pragma omp parallel for if (n->numel > 32768)
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < c; j++) {
@@ -74,23 +101,61 @@ static otg_status bias_forward(otg_node *n) {
     return OTG_OK;
 }
 
+/* One row of a dense bias's backward, in one pass: acc [c] += g (in double), and dx [c] += g
+ * (dx NULL: none; fresh: dx = 0 + g, the bits of adding into zeros). */
+static OTGI_WIDE_SIMD void bias_back_row(const float *g, float *dx, double *acc, int64_t c,
+                                         int fresh) {
+    if (!dx) {
+#pragma omp simd
+        for (int64_t j = 0; j < c; j++)
+            acc[j] += (double)g[j];
+    } else if (fresh) {
+#pragma omp simd
+        for (int64_t j = 0; j < c; j++) {
+            acc[j] += (double)g[j];
+            dx[j] = 0.0f + g[j];
+        }
+    } else {
+#pragma omp simd
+        for (int64_t j = 0; j < c; j++) {
+            acc[j] += (double)g[j];
+            dx[j] = dx[j] + g[j];
+        }
+    }
+}
+
 /* dx += g; db[j] += sum over rows and positions of g, accumulated in double in row order with
- * contiguous reads (acc [c] is the node's aux workspace). */
+ * contiguous reads (acc [c] is the node's aux workspace). A dense layer's (one position per
+ * channel, one process) does both in one pass over g. */
 static otg_status bias_backward(otg_node *n) {
     otg_node *x = n->in[0], *b = n->in[1];
     int64_t rows = x->shape[0], c = x->shape[1], rest = x->numel / (rows * c);
-    if (x->grad)
+    const int fresh = x->grad && otgi_grad_fresh(x);
+    const int comm = otgi_graph_comm(n->graph, NULL) != NULL;
+    if (b->grad && otgi_grad_fresh(b)) memset(b->grad, 0, (size_t)b->numel * sizeof(float));
+    double *acc = n->aux;
+    if (b->grad && rest == 1 && !comm) {
+        memset(acc, 0, (size_t)c * sizeof *acc);
+        for (int64_t r = 0; r < rows; r++)
+            bias_back_row(n->grad + r * c, x->grad ? x->grad + r * c : NULL, acc, c, fresh);
+        for (int64_t j = 0; j < c; j++)
+            b->grad[j] += (float)acc[j];
+        return OTG_OK;
+    }
+    if (x->grad && fresh)
+        for (int64_t i = 0; i < n->numel; i++)
+            x->grad[i] = 0.0f + n->grad[i];
+    else if (x->grad)
         for (int64_t i = 0; i < n->numel; i++)
             x->grad[i] += n->grad[i];
     if (!b->grad) return OTG_OK;
     const float *g = n->grad;
     float *full = NULL; /* distributed: the whole batch's rows */
-    if (otgi_graph_comm(n->graph, NULL)) {
+    if (comm) {
         otg_status st = otgi_comm_full_rows(n, n->grad, c * rest, 0, &full, &rows);
         if (st != OTG_OK) return st;
         g = full;
     }
-    double *acc = n->aux;
     memset(acc, 0, (size_t)c * sizeof *acc);
     for (int64_t r = 0; r < rows; r++) {
         const float *gr = g + r * c * rest;

@@ -14,6 +14,10 @@ enum { SEL_NEG = 0, SEL_POS = 1, SEL_KINK = 2 };
 static size_t mask_bytes(const otg_node *n) { return (size_t)n->numel; }
 
 #define PAR_MIN 32768 /* below this many elements a loop runs on one thread */
+/* The vectorised passes (relu, the slopes) run on one thread below this many elements: a pass
+ * over 2^18 values takes about as long as waking and joining a second thread. */
+#define PAR_MIN_SIMD ((int64_t)1 << 18)
+#define BLOCK 8192 /* elements per kernel call of the vectorised passes */
 
 /* Records the side of 0 of each x[i] (branch-free) and returns the number at exactly 0. */
 static int64_t record_sign(int64_t numel, const float *x, unsigned char *sel) {
@@ -27,24 +31,69 @@ static int64_t record_sign(int64_t numel, const float *x, unsigned char *sel) {
     return kinks;
 }
 
+/* relu on x[n] in one branch-free pass: y = x for x > 0 or NaN (so NaN propagates), else +0;
+ * sel as record_sign; returns the count at exactly 0. */
+static OTGI_WIDE_SIMD int relu_block(const float *x, float *y, unsigned char *sel, int n) {
+    int kinks = 0;
+#pragma omp simd reduction(+ : kinks)
+    for (int i = 0; i < n; i++) {
+        const float v = x[i];
+        const int pos = v > 0.0f, zero = v == 0.0f;
+        sel[i] = (unsigned char)(pos * SEL_POS + zero * SEL_KINK);
+        kinks += zero;
+        y[i] = v <= 0.0f ? 0.0f : v;
+    }
+    return kinks;
+}
+
+/* gx (+)= g * slope by the side of 0 recorded in sel, branch-free; fresh: gx is overwritten
+ * with 0 + g * slope (the bits of adding into zeros). */
+static OTGI_WIDE_SIMD void slopes_block(const unsigned char *sel, const float *g, float *gx, int n,
+                                        float neg, float kink, float pos, int fresh) {
+    if (fresh) {
+#pragma omp simd
+        for (int i = 0; i < n; i++) {
+            const float s = sel[i] == SEL_POS ? pos : sel[i] == SEL_KINK ? kink : neg;
+            gx[i] = 0.0f + g[i] * s;
+        }
+    } else {
+#pragma omp simd
+        for (int i = 0; i < n; i++) {
+            const float s = sel[i] == SEL_POS ? pos : sel[i] == SEL_KINK ? kink : neg;
+            gx[i] = gx[i] + g[i] * s;
+        }
+    }
+}
+
 /* Backward of a piecewise-linear function with slopes (neg, kink, pos) by side of 0. */
 static void replay_slopes(otg_node *n, float neg, float kink, float pos) {
     const unsigned char *sel = n->aux;
     const float *g = n->grad;
     float *gx = n->in[0]->grad;
-    const float slope[3] = {[SEL_NEG] = neg, [SEL_POS] = pos, [SEL_KINK] = kink};
     if (!gx) return;
-#pragma omp parallel for if (n->numel > PAR_MIN)
-    for (int64_t i = 0; i < n->numel; i++) gx[i] += g[i] * slope[sel[i]];
+    const int fresh = otgi_grad_fresh(n->in[0]);
+    const int64_t numel = n->numel, blocks = (numel + BLOCK - 1) / BLOCK;
+#pragma omp parallel for if (numel > PAR_MIN_SIMD)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t i = b * BLOCK;
+        const int len = (int)(numel - i < BLOCK ? numel - i : BLOCK);
+        slopes_block(sel + i, g + i, gx + i, len, neg, kink, pos, fresh);
+    }
 }
 
 static otg_status relu_forward(otg_node *n) {
     const float *x = n->in[0]->value;
     float *y = n->value;
-    n->kinks = record_sign(n->numel, x, n->aux);
-    /* x for x > 0 or NaN (so NaN propagates), else 0: a select the compiler vectorises */
-#pragma omp parallel for if (n->numel > PAR_MIN)
-    for (int64_t i = 0; i < n->numel; i++) y[i] = (x[i] > 0.0f || x[i] != x[i]) ? x[i] : 0.0f;
+    unsigned char *sel = n->aux;
+    const int64_t numel = n->numel, blocks = (numel + BLOCK - 1) / BLOCK;
+    int64_t kinks = 0;
+#pragma omp parallel for reduction(+ : kinks) if (numel > PAR_MIN_SIMD)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t i = b * BLOCK;
+        const int len = (int)(numel - i < BLOCK ? numel - i : BLOCK);
+        kinks += relu_block(x + i, y + i, sel + i, len);
+    }
+    n->kinks = kinks;
     return OTG_OK;
 }
 

@@ -28,8 +28,12 @@ int64_t otgi_sort_f32_c(const float *x, int64_t n, float *sorted, int32_t *perm,
 int64_t otgi_sort_f32_vq(const float *x, int64_t n, float *sorted, int32_t *perm,
                          otgi_sort_scratch *s);
 /* The engine otgi_sort_f32 uses for n values (with_perm: a permutation wanted): 0 the C radix,
- * 1 vqsort. */
+ * 1 vqsort. Per size class (2^c <= n < 2^(c+1)) the faster on this machine, timed at the first
+ * call of the class in the process; the environment variable OTGEN_SORT=c or vq forces one
+ * engine (auto, the default, and any other value measure). */
 int otgi_sort_engine(int64_t n, int with_perm);
+/* Whether value (an OTGEN_SORT setting, NULL when unset) is one of c, vq, auto. */
+int otgi_sort_mode_valid(const char *value);
 #ifdef OTGEN_HAVE_HWY
 /* sort_vq.cc: ascending in place, through a per-thread hwy::Sorter. */
 void otgi_vqsort_u32(uint32_t *keys, int64_t n);

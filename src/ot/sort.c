@@ -10,12 +10,17 @@
  *  - Highway's vqsort (sort_vq.cc, only when built with libhwy), on the keys alone or on the
  *    packed words key << 32 | index. vqsort is not stable, but those words are all distinct and
  *    equal keys are the same bits, so its output is fully determined: the same as the radix's.
- * otgi_sort_f32 picks per size (vq_wins below, from measurements). Ties keep index order, the
+ * otgi_sort_f32 picks per size class, by a measurement on this machine at the first sort of
+ * the class (vq_wins below; OTGEN_SORT=c|vq|auto overrides). Ties keep index order, the
  * documented selection for sorts (docs/autodiff.md); -0 and +0 count as equal (both come out
  * as +0); NaNs sort to the ends by their bits. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "ot/ot_internal.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { SORT_SMALL_N = 48, SORT_WIDE_N = 512 };
 
@@ -177,16 +182,6 @@ int64_t otgi_sort_f32_c(const float *x, int64_t n, float *sorted, int32_t *perm,
 }
 
 #ifdef OTGEN_HAVE_HWY
-/* The engine per size, from `otgen bench sort` (one thread, slices of normal values, medians of
- * 9 passes over 2^18 values; 2026-12-02, Xeon with AVX-512, machine shared; docs/performance.md
- * "Sorts"). Keys alone: vqsort 3.2-4.6 ns per element at every n from 64 to 65536, the radix
- * 4.5-27. With the permutation: vqsort 5.3-6.6 ns below 1024 against the radix's 7.3-26, then
- * 6.2-7.8 against 5.7-6.6 from 1024 up (the 64-bit words leave vqsort's in-register base case). */
-static const struct {
-    int64_t below; /* this row holds for n < below */
-    int keys_vq, perm_vq;
-} VQ_TABLE[] = {{1024, 1, 1}, {INT64_MAX, 1, 0}};
-
 /* vqsort on the keys alone (no permutation) or on the packed words key << 32 | index. */
 static void vq_sort(const float *x, int64_t n, float *sorted, int32_t *perm, otgi_sort_scratch *s) {
     if (perm) {
@@ -208,14 +203,100 @@ static void vq_sort(const float *x, int64_t n, float *sorted, int32_t *perm, otg
     }
 }
 
-/* Whether vqsort beats the radix at n (VQ_TABLE). */
+/* The engine per size class, chosen by measurement on this machine (which engine is faster
+ * depends on the CPU: on a Xeon vqsort won on keys at every size, on an AMD EPYC it is 1.4-10x
+ * slower than the radix from 1024 keys up; docs/performance.md). Size class c holds
+ * 2^c <= n < 2^(c+1), separately with and without the permutation. The first sort of a class in
+ * the process times both engines on a synthetic slice of its n normal values (at most CAL_MAX_N:
+ * passes of at least CAL_MIN_VALUES values, the best of up to CAL_REPS each, interleaved, ending
+ * early once one is CAL_CLEAR times faster; 0.5-3 ms per class) and records the faster. The state
+ * of a class is an atomic: the thread that claims it measures, the others use the radix meanwhile.
+ * Since both engines give the same bits, the pick (which can differ between runs on a busy machine)
+ * never changes a result. OTGEN_SORT=c or vq forces an engine (auto, the default, measures). */
+enum { SORT_CLASSES = 64, CAL_MAX_N = 32768, CAL_MIN_VALUES = 4096, CAL_REPS = 3 };
+#define CAL_CLEAR 1.5 /* a ratio of best times that ends the calibration early */
+enum { PICK_UNKNOWN, PICK_MEASURING, PICK_C, PICK_VQ };
+static _Atomic int sort_pick[2][SORT_CLASSES];
+enum { MODE_UNREAD, MODE_AUTO, MODE_C, MODE_VQ };
+static _Atomic int sort_mode;
+
+static int size_class(int64_t n) {
+    return 63 - __builtin_clzll((unsigned long long)n);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Seconds per pass of one engine over every slice of the calibration input. */
+static double time_engine(int vq, const float *x, int64_t m, int64_t slices, float *out,
+                          int32_t *perm, otgi_sort_scratch *s) {
+    double t0 = now_s();
+    for (int64_t k = 0; k < slices; k++)
+        vq ? vq_sort(x + k * m, m, out, perm, s)
+           : (void)otgi_sort_f32_c(x + k * m, m, out, perm, s);
+    return now_s() - t0;
+}
+
+/* Whether vqsort sorts n values (with or without the permutation) faster than the radix here,
+ * timed on min(n, CAL_MAX_N) values; the radix when the calibration cannot allocate. */
+static int vq_faster(int64_t n, int with_perm) {
+    int64_t m = n < CAL_MAX_N ? n : CAL_MAX_N;
+    int64_t slices = (CAL_MIN_VALUES + m - 1) / m;
+    float *x = malloc((size_t)(slices * m) * sizeof *x), *out = malloc((size_t)m * sizeof *out);
+    int32_t *perm = with_perm ? malloc((size_t)m * sizeof *perm) : NULL;
+    otgi_sort_scratch s = {0};
+    int vq = 0;
+    if (x && out && (perm || !with_perm) && otgi_sort_reserve(&s, m) == OTG_OK) {
+        otg_rng r = otg_rng_make(0x5e11ab1e, (uint64_t)m); /* its own stream: no result draws */
+        otg_rng_fill_normal(&r, slices * m, x);
+        double best[2] = {1e30, 1e30};
+        vq_sort(x, m < 64 ? m : 64, out, perm, &s); /* vqsort's per-thread state, untimed */
+        for (int rep = 0; rep < CAL_REPS; rep++) {
+            for (int e = 0; e < 2; e++) {
+                double t = time_engine(e, x, m, slices, out, perm, &s);
+                if (t < best[e]) best[e] = t;
+            }
+            if (best[0] > CAL_CLEAR * best[1] || best[1] > CAL_CLEAR * best[0]) break;
+        }
+        vq = best[1] < best[0];
+    }
+    otgi_sort_release(&s);
+    free(x), free(out), free(perm);
+    return vq;
+}
+
+static int read_mode(void) {
+    int mode = atomic_load_explicit(&sort_mode, memory_order_relaxed);
+    if (mode != MODE_UNREAD) return mode;
+    const char *e = getenv("OTGEN_SORT");
+    mode = e && !strcmp(e, "c") ? MODE_C : e && !strcmp(e, "vq") ? MODE_VQ : MODE_AUTO;
+    atomic_store_explicit(&sort_mode, mode, memory_order_relaxed);
+    return mode;
+}
+
+/* Whether otgi_sort_f32 uses vqsort for n >= SORT_SMALL_N values. */
 static int vq_wins(int64_t n, int with_perm) {
-    size_t r = 0;
-    while (n >= VQ_TABLE[r].below)
-        r++;
-    return with_perm ? VQ_TABLE[r].perm_vq : VQ_TABLE[r].keys_vq;
+    int mode = read_mode();
+    if (mode != MODE_AUTO) return mode == MODE_VQ;
+    _Atomic int *slot = &sort_pick[with_perm != 0][size_class(n)];
+    int pick = atomic_load_explicit(slot, memory_order_relaxed);
+    if (pick == PICK_UNKNOWN) {
+        int expect = PICK_UNKNOWN;
+        if (!atomic_compare_exchange_strong(slot, &expect, PICK_MEASURING))
+            return expect == PICK_VQ;
+        pick = vq_faster(n, with_perm) ? PICK_VQ : PICK_C;
+        atomic_store(slot, pick);
+    }
+    return pick == PICK_VQ;
 }
 #endif
+
+int otgi_sort_mode_valid(const char *value) {
+    return !value || !strcmp(value, "c") || !strcmp(value, "vq") || !strcmp(value, "auto");
+}
 
 int otgi_sort_engine(int64_t n, int with_perm) {
 #ifdef OTGEN_HAVE_HWY

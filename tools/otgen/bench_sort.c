@@ -1,8 +1,9 @@
 /* otgen bench sort: nanoseconds per element of the SW kernel's sorts (src/ot/sort.c), one
  * thread, on slices of n standard normal float32 values as the projections are. Per size it
  * times the C radix engine and vqsort (when built with Highway), each with and without the
- * permutation, interleaved, and checks that the two give the same bits; the table shows which
- * engine otgi_sort_f32 picks. bench sw and bench train use bench_sort_ns for their limits. */
+ * permutation, interleaved, and checks that the two give the same bits; pick_k and pick_p show
+ * which engine otgi_sort_f32 uses at n (its own timing at the first sort of the size class, or
+ * OTGEN_SORT). bench sw and bench train use bench_sort_ns for their limits. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "options.h"
@@ -99,7 +100,10 @@ int bench_sort(int argc, char **argv) {
                       "ns per element of the SW sorts (one thread): C radix and vqsort.\n",
                       defs, (int)(sizeof defs / sizeof defs[0]), &o, argc, argv, NULL);
     static const int64_t sizes[] = {64, 128, 256, 512, 1024, 2048, 4096, 10000, 65536};
-    printf("# otgen bench sort: ns per element, one thread, slices of n normal float32 values\n");
+    const char *mode = getenv("OTGEN_SORT");
+    printf("# otgen bench sort: ns per element, one thread, slices of n normal float32 values; "
+           "pick: the dispatch's engine (OTGEN_SORT=%s)\n",
+           mode ? mode : "auto");
     printf("%8s %10s %10s %10s %10s %8s %8s %6s\n", "n", "c_keys", "vq_keys", "c_perm", "vq_perm",
            "pick_k", "pick_p", "same");
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -114,12 +118,15 @@ int bench_sort(int argc, char **argv) {
         double cp = median_ns(&b, otgi_sort_f32_c, 1, o.reps);
         double vp = median_ns(&b, otgi_sort_f32_vq, 1, o.reps);
         int same = engines_agree(&b);
+        double t0 = cli_now(); /* the dispatch's first query of the class times both engines */
+        const char *pk = otgi_sort_engine(sizes[i], 0) ? "vq" : "c";
+        const char *pp = otgi_sort_engine(sizes[i], 1) ? "vq" : "c";
+        double pick_ms = (cli_now() - t0) * 1e3;
         printf("%8lld %10.2f %10.2f %10.2f %10.2f %8s %8s %6s\n", (long long)sizes[i], ck, vk, cp,
-               vp, otgi_sort_engine(sizes[i], 0) ? "vq" : "c",
-               otgi_sort_engine(sizes[i], 1) ? "vq" : "c", same ? "yes" : "NO");
+               vp, pk, pp, same ? "yes" : "NO");
         printf("tool=otgen bench=sort n=%lld c_keys_ns=%.2f vq_keys_ns=%.2f c_perm_ns=%.2f "
-               "vq_perm_ns=%.2f same_bits=%d\n",
-               (long long)sizes[i], ck, vk, cp, vp, same);
+               "vq_perm_ns=%.2f pick_keys=%s pick_perm=%s pick_ms=%.2f same_bits=%d\n",
+               (long long)sizes[i], ck, vk, cp, vp, pk, pp, pick_ms, same);
         sort_bench_free(&b);
         if (!same) return OTG_EXIT_FAIL;
     }

@@ -1,9 +1,11 @@
 /* otgen: the command-line tool. Dispatches to one cmd_<name>.c per subcommand; the only part of
  * otgen that prints to the terminal or exits. */
 #include "cli.h"
+#include "ot/ot_internal.h"
 #include "otgen/otgen.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -47,6 +49,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "--version")) {
         printf("otgen %s\n", otg_version());
         return OTG_EXIT_OK;
+    }
+    const char *sort_engine = getenv("OTGEN_SORT"); /* the SW sorts' engine (src/ot/sort.c) */
+    if (!otgi_sort_mode_valid(sort_engine)) {
+        fprintf(stderr, "otgen: OTGEN_SORT must be c, vq or auto, not '%s'\n", sort_engine);
+        return OTG_EXIT_USAGE;
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name)) {
