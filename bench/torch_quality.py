@@ -6,14 +6,18 @@ plain PyTorch user would.
   L = 128 fresh Gaussian directions normalised to the sphere (sort both projections, mean of
   squared differences), --steps steps. Initialisation: torch (nn.Linear's default, U(+-1/sqrt(fan_in))
   weights and biases) or he-normal (otgen's old default: He-normal weights before a ReLU,
-  Xavier-uniform before the linear output, zero biases).
+  Xavier-uniform before the linear output, zero biases). Step size: --schedule constant (lr 1e-3
+  throughout) or wsd (otgen's --schedule wsd, src/optim/schedule.c: 1e-3 for the first
+  steps - E steps, E = max(1, ceil(F steps)), F = --decay-frac, then 1e-3 (1 + cos(pi t / E)) / 2
+  at the t-th of the last E steps, t = 0 .. E - 1), set on the optimiser before each step.
 Target rows: --data F.npy [N, 2]. With --fresh the rows are fresh points of a law, used in order
 (batch k = rows 256k .. 256k + 255, so it needs steps x 256 rows): the same as drawing fresh points
 each step, as otgen does for its built-in laws. Without it, batches are drawn with replacement
 from the rows (a finite data set, as otgen does for FILE.npy).
 Writes --n generated points to --out F.npy. Last line: key=value pairs.
 Usage: /usr/bin/python3 bench/torch_quality.py --data D.npy --out S.npy [--fresh] [--seed 0]
-       [--steps 3000] [--init torch|he-normal] [--n 10000] [--threads 1]"""
+       [--steps 3000] [--init torch|he-normal] [--schedule constant|wsd] [--decay-frac 0.2]
+       [--n 10000] [--threads 1]"""
 from common import parse, report  # thread variables first
 
 args = parse([("--data", dict(required=True, help="target rows [N, 2] (NPY)")),
@@ -23,6 +27,10 @@ args = parse([("--data", dict(required=True, help="target rows [N, 2] (NPY)")),
               ("--steps", dict(type=int, default=3000, help="training steps [3000]")),
               ("--init", dict(choices=["torch", "he-normal"], default="torch",
                               help="initialisation [torch]")),
+              ("--schedule", dict(choices=["constant", "wsd"], default="constant",
+                                  help="step-size schedule [constant]")),
+              ("--decay-frac", dict(type=float, default=0.2,
+                                    help="wsd: the fraction of --steps that decays [0.2]")),
               ("--n", dict(type=int, default=10000, help="points written [10000]"))], __doc__)
 import math  # noqa: E402
 import time  # noqa: E402
@@ -50,9 +58,25 @@ for i in range(len(widths) - 1):
             lin.bias.zero_()
     layers += [lin, torch.nn.ReLU()] if i < len(widths) - 2 else [lin]
 net = torch.nn.Sequential(*layers)
-opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+lr0 = 1e-3
+opt = torch.optim.Adam(net.parameters(), lr=lr0)
+if not 0.0 < args.decay_frac <= 1.0:
+    raise SystemExit(f"torch_quality: --decay-frac {args.decay_frac} is not in (0, 1]")
+decay = max(1, math.ceil(args.decay_frac * args.steps))  # wsd: the last `decay` steps
+
+
+def rate(k):
+    """The step size of step k (0-based): otgen's constant or wsd schedule."""
+    t = k - (args.steps - decay)
+    if args.schedule == "constant" or t < 0:
+        return lr0
+    return lr0 * 0.5 * (1.0 + math.cos(math.pi * min(t, decay) / decay))
+
+
 t0 = time.perf_counter()
 for k in range(args.steps):
+    for group in opt.param_groups:
+        group["lr"] = rate(k)
     z = torch.randn(batch, widths[0])
     y = data[k * batch:(k + 1) * batch] if args.fresh else data[torch.randint(0, len(data), (batch,))]
     theta = torch.randn(widths[-1], L)
@@ -66,5 +90,6 @@ for k in range(args.steps):
 with torch.no_grad():
     x = net(torch.randn(args.n, widths[0])).numpy()
 np.save(args.out, x.astype(np.float32))
-report(tool="torch", version=torch.__version__, init=args.init, seed=args.seed, steps=args.steps,
+report(tool="torch", version=torch.__version__, init=args.init, schedule=args.schedule,
+       decay_frac=args.decay_frac, seed=args.seed, steps=args.steps,
        loss=f"{loss.item():.6g}", seconds=f"{time.perf_counter() - t0:.1f}", out=args.out)

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 STEPS=${1:-1500}
 OTGEN=./build/otgen
 OUT=runs/examples/deq
-COMMON="--steps $STEPS --hidden 64,64 --batch 128 --lr 0.003 --val-every 250 --threads 1 --force"
+# --schedule constant: the step size of docs/implicit.md's table (the default is now wsd)
+COMMON="--steps $STEPS --hidden 64,64 --batch 128 --lr 0.003 --schedule constant --val-every 250 --threads 1 --force"
 printf '%-12s %-5s %10s %10s\n' data model val_sw steps/s
 for data in moons gaussians8; do
   for model in deq mlp; do

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 STEPS=${1:-3000}
 OTGEN=./build/otgen
 OUT=runs/examples/2d
-COMMON="--steps $STEPS --hidden 128,128 --batch 256 --projections 64 --val-every 250 --force"
+# --schedule constant: Tanguy's theorems are about a fixed step (the default is now wsd)
+COMMON="--steps $STEPS --hidden 128,128 --batch 256 --projections 64 --schedule constant --val-every 250 --force"
 printf '%-12s %-7s %10s\n' law optim val_sw
 for law in moons swiss-roll gaussian uniform grid; do
   for opt in sgd npsgd; do

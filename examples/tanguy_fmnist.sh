@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 STEPS=${1:-5000}
 OTGEN=./build/otgen
 OUT=runs/examples/fmnist
-COMMON="--data fashion-mnist --steps $STEPS --projections 512 --val-every 500 --force"
+# --schedule constant: Tanguy's theorems are about a fixed step (the default is now wsd)
+COMMON="--data fashion-mnist --steps $STEPS --projections 512 --schedule constant --val-every 500 --force"
 printf '%-8s %10s\n' optim val_sw
 for opt in sgd npsgd adam; do
   case $opt in

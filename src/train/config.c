@@ -121,7 +121,7 @@ otg_train_config otg_train_config_default(void) {
     SET(activation, "relu"), SET(output, "auto"), SET(init, "torch"),
         SET(directions_kind, "gaussian");
     SET(estimator, "mc");
-    SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "constant"), SET(loss, "sw");
+    SET(optimizer, "adam"), SET(projection, "whole"), SET(schedule, "wsd"), SET(loss, "sw");
     c.latent = 0, c.channels = 32, c.projections = 128, c.batch = 256, c.steps = 2000;
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;
     c.checkpoint_every = 500, c.sched_every = 1000, c.patience = 5;
