@@ -29,7 +29,7 @@ configure: deps
 # The main job: an MLP generator trained on Fashion-MNIST with the SW loss for about two minutes on
 # 2 cores, along a full orthonormal basis of directions per step (docs/training.md, "The demo
 # recipe"); the pictures land in runs/demo/ (samples.png, loss.png).
-DEMO_FLAGS ?= --data fashion-mnist --steps 5500 --projections 784 --directions-kind permuted --val-every 500 \
+DEMO_FLAGS ?= --data fashion-mnist --steps 5500 --schedule constant --projections 784 --directions-kind permuted --val-every 500 \
               --out runs/demo --force
 demo: all
 	./$(BUILD)/otgen train $(DEMO_FLAGS)
