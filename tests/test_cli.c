@@ -245,14 +245,10 @@ static void test_sw_bad_input_exits_2(void **state) {
 
 /* Runs `OTGEN_SORT=<engine> otgen <args>` (stderr merged); returns the exit status. */
 static int run_with_sort(const char *engine, const char *args, char *out, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "env OTGEN_SORT=%s %s %s 2>&1", engine, otgen_bin(), args);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    setenv("OTGEN_SORT", engine, 1);
+    int st = otgen_run(args, 1, out, cap);
+    unsetenv("OTGEN_SORT");
+    return st;
 }
 
 /* OTGEN_SORT picks the SW sorts' engine: c, vq and auto (measured) give the same value and
