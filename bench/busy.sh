@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # otgen on a busy machine: the default thread count against --threads 1, with every core free and
 # with one core held by another process (a background `yes > /dev/null`), in one run.
-# Workloads: `otgen train --data moons --steps S` (the USER-TRIAL.md case; wall seconds) and
+# Workloads: `otgen train --data moons --steps S` (the user-trial case; wall seconds) and
 # `otgen bench train --model 2d` (steps per second). Waits: otgen's default (OMP_WAIT_POLICY=passive,
 # set by otgen at start-up) and libgomp's own default (GOMP_SPINCOUNT=300000, about 3 ms of
 # spinning at every barrier: what otgen did before). Rounds interleave the configurations; the

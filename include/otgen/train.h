@@ -36,7 +36,8 @@ typedef struct {
                           * --projections fresh directions; one process only) ["sw"] */
     double p;            /* order of the SW loss [2] */
     int64_t projections; /* fresh directions per step [128] */
-    char directions_kind[16]; /* gaussian, orthogonal or rqmc (3-D data) ["gaussian"] */
+    char directions_kind[16]; /* gaussian, orthogonal, permuted, axes, permuted+axes or rqmc
+                               * (3-D data) ["gaussian"] */
     char estimator[16];       /* SW estimator: mc, lcv, ucv, ebsw (otg_sw_estimate) ["mc"] */
     int64_t batch;            /* generated and target points per step [256] */
     int64_t steps;            /* training steps [2000] */
@@ -48,7 +49,7 @@ typedef struct {
     double noise;             /* npsgd noise level [0.01] */
     char projection[16];      /* npsgd ball: whole or per-tensor ["whole"] */
     char schedule[16];        /* constant, step, plateau, cosine (over --steps), wsd (constant,
-                               * then cosine over the last decay_frac of --steps) ["constant"] */
+                               * then cosine over the last decay_frac of --steps) ["wsd"] */
     double decay_frac;        /* wsd: fraction of the steps that decay [0.2] */
     double gamma;             /* step/plateau decay [0.5] */
     int64_t sched_every;      /* step schedule period [1000] */
