@@ -74,7 +74,12 @@ def cpu_flags():
     return ",".join(x for x in ("avx2", "fma", "avx512f") if x in flags) or "none"
 
 
-print(f"# otgen {otgen.__version__} ({otgen.LIBRARY_PATH}) POT {ot.__version__} torch "
+# the library's path relative to the working directory when inside it (build/libotgen.so from the
+# repository root), so that quoted header lines name no machine's directories
+LIB = otgen.LIBRARY_PATH
+if LIB.startswith(os.getcwd() + os.sep):
+    LIB = os.path.relpath(LIB)
+print(f"# otgen {otgen.__version__} ({LIB}) POT {ot.__version__} torch "
       f"{torch.__version__} threads={args.threads} cpu_flags={cpu_flags()} "
       f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')} "
       f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")

@@ -33,10 +33,14 @@ install(FILES ${CMAKE_BINARY_DIR}/otgenConfig.cmake ${CMAKE_BINARY_DIR}/otgenCon
 configure_file(cmake/otgen.pc.in ${CMAKE_BINARY_DIR}/otgen.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/otgen.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# The Python package: lib/python3/dist-packages/otgen (on Debian's Python path for the /usr/local
-# prefix), finding the installed libotgen.so.0 through _libpath.py (relative to the package).
+# The Python package: lib/python3.X/dist-packages/otgen, X the minor version of OTGEN_PYTHON (on
+# Debian's /usr/bin/python3 path for the /usr/local and /usr prefixes; lib/python3/dist-packages
+# is on it only for /usr), finding the installed libotgen.so.0 through _libpath.py (relative to
+# the package).
 if(OTGEN_PYTHON_BINDING)
-  set(OTGEN_PY_DEST lib/python3/dist-packages/otgen)
+  execute_process(COMMAND ${OTGEN_PYTHON} -c "import sys; print('python%d.%d' % sys.version_info[:2])"
+                  OUTPUT_VARIABLE OTGEN_PY_VERDIR OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(OTGEN_PY_DEST lib/${OTGEN_PY_VERDIR}/dist-packages/otgen)
   file(RELATIVE_PATH OTGEN_PY_LIBREL /p/${OTGEN_PY_DEST} /p/${CMAKE_INSTALL_LIBDIR})
   file(WRITE ${CMAKE_BINARY_DIR}/python/_libpath.py
        "# written by cmake/install.cmake: the installed libotgen, relative to this package\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages otgen needs to build, test and run its demo.
 # Idempotent: prints nothing and changes nothing when every package is already present.
-#   --cross    also POT (python3-pot), for the cross-check test against POT (CI uses it)
+#   --cross    also POT (python3-pot) and PyTorch (python3-torch), so the cross-check tests against
+#              POT and the Python package's otgen.torch tests (gradcheck) run (CI uses it)
 #   --anchors  also PyTorch, POT and Fashion-MNIST, for the comparison benchmarks in bench/
 # Variant choice: libopenblas-openmp-dev, so OpenBLAS shares otgen's OpenMP runtime (one thread
 # pool, no oversubscription; see docs/dependencies.md).
@@ -22,7 +23,7 @@ PKGS=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --cross) PKGS+=(python3-pot) ;;
+    --cross) PKGS+=(python3-pot python3-torch) ;;
     --anchors) PKGS+=(python3-pot python3-torch dataset-fashion-mnist) ;;
     *) echo "install-deps: unknown option '$arg' (--cross, --anchors)" >&2; exit 2 ;;
   esac

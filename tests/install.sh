@@ -52,9 +52,14 @@ cmp -s "$prefix/cm.out" "$prefix/consumer.out" && cmp -s "$prefix/cms.out" "$pre
     fail "find_package consumers print other results than the pkg-config build"
 echo "find_package(otgen): $(cat "$prefix/cm.out")"
 
-# The Python package, when built: importable from the prefix, and it loads the installed library.
-pkg=$prefix/lib/python3/dist-packages
-if [ -d "$pkg/otgen" ] && /usr/bin/python3 -c "import cffi, numpy" 2>/dev/null; then
+# The Python package, when built: installed where /usr/bin/python3 looks for /usr/local
+# (`make install PREFIX=/usr/local` then needs no PYTHONPATH), importable from the prefix, and it
+# loads the installed library.
+found=$(cd "$prefix" && ls -d lib/python3*/dist-packages/otgen 2>/dev/null || true)
+if [ -n "$found" ] && /usr/bin/python3 -c "import cffi, numpy" 2>/dev/null; then
+    /usr/bin/python3 -c "import sys; sys.exit('/usr/local/${found%/otgen}' not in sys.path)" ||
+        fail "the Python package is installed into PREFIX/$found, not on /usr/bin/python3's path for /usr/local"
+    pkg=$prefix/${found%/otgen}
     pyout=$(cd "$prefix" && env -u OTGEN_LIB PYTHONPATH="$pkg" /usr/bin/python3 -c \
         "import otgen, numpy as n; print(otgen.__version__, otgen.LIBRARY_PATH, otgen.wasserstein_1d(n.zeros(3), n.ones(3), p=2))") ||
         fail "the installed Python package does not import"
