@@ -51,8 +51,9 @@ else
     echo "skip: Fashion-MNIST not installed"
 fi
 
-# Resume with another P: 20 steps on 2 ranks, then to 40 on 3, against the same in one process.
-R=(--data moons --checkpoint-every 20 --val-every 10 --threads 1)
+# Resume with another P: 20 steps on 2 ranks, then to 40 on 3, against the same in one process
+# (--schedule constant: extending --steps keeps the rates of a horizon-free schedule).
+R=(--data moons --schedule constant --checkpoint-every 20 --val-every 10 --threads 1)
 "$B" train "${R[@]}" --steps 20 --out res.plain >/dev/null 2>&1
 "$B" train --resume res.plain --steps 40 --threads 1 >/dev/null 2>&1
 timeout 120 "${MPI[@]}" -np 2 "$B" train "${R[@]}" --steps 20 --out res.mpi >/dev/null 2>&1 &&
@@ -104,6 +105,8 @@ expect2() { # name, then the command
 }
 expect2 "too small for 4 ranks" "${MPI[@]}" -np 4 "$B" train --data moons --batch 64 --out bad1
 expect2 "supports mlp only" "${MPI[@]}" -np 2 "$B" train --data moons --model deq --out bad2
+expect2 "one process only" "${MPI[@]}" -np 2 "$B" train --data moons --loss energy --out bad3
+expect2 "mc under mpirun" "${MPI[@]}" -np 2 "$B" train --data moons --estimator lcv --out bad4
 expect2 "not available under mpirun" "${MPI[@]}" -np 2 "$B" sw a.npy b.npy --max sampled
 expect2 "runs in one process" "${MPI[@]}" -np 2 "$B" sample --checkpoint res.plain/checkpoint.otg \
     --out c.npy

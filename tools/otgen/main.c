@@ -25,7 +25,7 @@ static const subcommand commands[] = {
     {"game", cmd_game, "min-max dynamics: simGD, altGDA, optimistic, anchored, extragradient"},
     {"ad-check", cmd_ad_check, "check backprop against the path identity along random curves"},
     {"ad-study", cmd_ad_study, "does relu'(0) change training? s = 0 vs 1, float32 vs float64"},
-    {"bench", cmd_bench, "built-in benchmarks: bench sw, train, sort, particles, gemm"},
+    {"bench", cmd_bench, "built-in benchmarks: bench sw, train, sort, particles, cnn, gemm, mpi"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
