@@ -170,6 +170,31 @@ static void test_sw_command(void **state) {
         assert_true(fabs(value_of(out, "mc_sw=") - mc) <= 1e-8 * mc);
         assert_true(value_of(out, "sw=") > 0.0 && value_of(out, "stderr=") > 0.0);
     }
+    /* --direction-weights: sum_l w_l W_l / sum w (w from --per-direction of the same directions)
+     * with --squared; uniform weights print the plain line's value */
+    {
+        float dwt[10], two[10];
+        for (int l = 0; l < 10; l++)
+            dwt[l] = (float)(l % 4), two[l] = 2.0f;
+        snprintf(cmd, sizeof cmd, "sw %s %s --projections 10 --squared --per-direction %s --force",
+                 pa, pb, per);
+        assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+        const double plain = value_of(out, "sw=");
+        assert_int_equal(otg_npy_read(per, 1, &w), OTG_OK);
+        double sw = 0.0, sv = 0.0;
+        for (int l = 0; l < 10; l++)
+            sw += (double)dwt[l], sv += (double)dwt[l] * (double)w->data[l];
+        otg_tensor_free(w);
+        snprintf(cmd, sizeof cmd, "sw %s %s --projections 10 --squared --direction-weights %s", pa,
+                 pb, npy("dw", 10, 0, dwt));
+        assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+        assert_non_null(strstr(out, "direction_weights=given"));
+        assert_true(fabs(value_of(out, "sw=") - sv / sw) <= 1e-6 * (sv / sw));
+        snprintf(cmd, sizeof cmd, "sw %s %s --projections 10 --squared --direction-weights %s", pa,
+                 pb, npy("dw2", 10, 0, two));
+        assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
+        assert_true(value_of(out, "sw=") == plain);
+    }
     /* rqmc on 3-D points */
     snprintf(cmd, sizeof cmd, "sw %s %s --directions-kind rqmc --projections 100", pa, pb);
     assert_int_equal(otgen_run(cmd, 0, out, sizeof out), 0);
@@ -203,9 +228,14 @@ static void test_sw_bad_input_exits_2(void **state) {
     nanv[5] = nanf("");
     const char *pa = npy("a", 4, 3, a), *p2 = npy("two", 3, 2, a), *pn = npy("nan", 3, 2, nanv);
     const char *w3 = npy("w3", 3, 0, a), *th = npy("th", 2, 5, a);
-    char with_w[512], with_th[512];
+    const float negw[3] = {1, -1, 1};
+    char with_w[512], with_th[512], with_dw[512], with_dwn[512], with_dwe[512];
     snprintf(with_w, sizeof with_w, "--weights-a %s", w3);
     snprintf(with_th, sizeof with_th, "--directions %s", th);
+    snprintf(with_dw, sizeof with_dw, "--projections 4 --direction-weights %s", w3);
+    snprintf(with_dwn, sizeof with_dwn, "--projections 3 --direction-weights %s",
+             npy("negw", 3, 0, negw));
+    snprintf(with_dwe, sizeof with_dwe, "--estimator lcv --direction-weights %s", w3);
     struct {
         const char *a, *b, *extra, *msg;
     } bad[] = {
@@ -224,6 +254,9 @@ static void test_sw_bad_input_exits_2(void **state) {
         {pa, pa, "--estimator ebsw --temperature 0", "--temperature: 0 outside"},
         {pa, pa, "--estimator lcv --max sampled", "not with --max"},
         {p2, p2, "--kind rqmc", "rqmc needs 3"},
+        {pa, pa, with_dw, "3 weights for 4 directions"},
+        {pa, pa, with_dwn, "weight 1 is -1"},
+        {pa, pa, with_dwe, "with the mc estimator only"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "sw %s %s %s", bad[i].a, bad[i].b, bad[i].extra);

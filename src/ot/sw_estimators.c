@@ -16,6 +16,15 @@
 
 static const char *const NAMES[] = {"mc", "lcv", "ucv", "ebsw"};
 
+/* The estimators' elementwise loops are also built for AVX2 and picked at load time: ISO C compiles
+ * them without contracting a * x + y into an FMA, so both builds round every operation alike (same
+ * bits). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE_SIMD
+#endif
+
 otg_status otg_sw_estimator_parse(const char *name, otg_sw_estimator *out) {
     for (int k = 0; name && k < 4; k++)
         if (!strcmp(name, NAMES[k])) {
@@ -80,8 +89,8 @@ static otg_status est_reserve(otg_sw_workspace *ws, int64_t d, int64_t L, int64_
  * sum_i w_i x_i^2 per column: rows in order, each an elementwise (vectorised, not reassociated)
  * update. One pass: second moments instead of centred sums, exact enough here (the projections
  * the control variate is compared with are float32). */
-static void weighted_moments(const float *x, const double *w, int64_t n, int64_t d, double *m,
-                             double *sq) {
+WIDE_SIMD static void weighted_moments(const float *x, const double *w, int64_t n, int64_t d,
+                                       double *m, double *sq) {
     for (int64_t k = 0; k < d; k++)
         m[k] = 0.0;
     for (int64_t k = 0; sq && k < d; k++)
@@ -115,19 +124,35 @@ static void cv_expectation(const otgi_sw_problem *q, const double *wa, const dou
 }
 
 /* The weighted sum of the projections p [n] and (if sq) of their squares (w NULL: means):
- * eight interleaved partial sums each (i mod 8, independent chains), added in a fixed order. */
-static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
+ * eight interleaved partial sums each (i mod 8, independent chains), added in a fixed order. The
+ * rows of eight are one vector update each; the tail goes to the same chains i mod 8. */
+WIDE_SIMD static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
     double s[8] = {0}, t[8] = {0};
     const double un = 1.0 / (double)n;
-    if (!w && !sq)
-        for (int64_t i = 0; i < n; i++)
+    const int64_t n8 = n - n % 8;
+    if (!w && !sq) {
+        for (int64_t i = 0; i < n8; i += 8)
+#pragma omp simd
+            for (int j = 0; j < 8; j++)
+                s[j] += (double)p[i + j];
+        for (int64_t i = n8; i < n; i++)
             s[i & 7] += (double)p[i];
-    else if (!w)
-        for (int64_t i = 0; i < n; i++)
+    } else if (!w) {
+        for (int64_t i = 0; i < n8; i += 8)
+#pragma omp simd
+            for (int j = 0; j < 8; j++)
+                s[j] += (double)p[i + j], t[j] += (double)p[i + j] * (double)p[i + j];
+        for (int64_t i = n8; i < n; i++)
             s[i & 7] += (double)p[i], t[i & 7] += (double)p[i] * (double)p[i];
-    else
-        for (int64_t i = 0; i < n; i++)
+    } else {
+        for (int64_t i = 0; i < n8; i += 8)
+#pragma omp simd
+            for (int j = 0; j < 8; j++)
+                s[j] += w[i + j] * (double)p[i + j],
+                    t[j] += w[i + j] * (double)p[i + j] * (double)p[i + j];
+        for (int64_t i = n8; i < n; i++)
             s[i & 7] += w[i] * (double)p[i], t[i & 7] += w[i] * (double)p[i] * (double)p[i];
+    }
     const double sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     const double sum2 = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
     if (sq) *sq = w ? sum2 : sum2 * un;
@@ -232,16 +257,62 @@ static double ebsw_combine(const double *W, int64_t L, const otg_sw_estimator_op
 }
 
 /* Residual row l (R_l / L from phase B) becomes L u_l R_l / L + v_l G_l, G_il = 2 a_i
- * (theta_l^T m_x - theta_l^T m_y) for LCV and 2 a_i (P_il - theta_l^T m_y) for UCV. */
-static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
-                    const est_parts *e, int64_t l) {
-    float *r = ws->proj_x + l * q->n;
-    const double U = (double)q->L * e->u[l], v = e->v[l], un = 1.0 / (double)q->n;
-    for (int64_t i = 0; i < q->n; i++) {
+ * (theta_l^T m_x - theta_l^T m_y) for LCV and 2 a_i (P_il - theta_l^T m_y) for UCV. fix_loop is
+ * inlined into each branch of fix_row, so every copy of the loop has its tests resolved and
+ * vectorises (the same operations, so the same bits). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+static ALWAYS_INLINE void fix_loop(float *restrict r, const float *restrict kp,
+                                   const double *restrict wa, int64_t n, double U, double v,
+                                   double px, double py, int cv) {
+    const double un = 1.0 / (double)n;
+    for (int64_t i = 0; i < n; i++) {
         const double ai = wa ? wa[i] : un;
         double g = 0.0;
-        if (e->cv) g = 2.0 * ai * ((e->keep ? (double)e->keep[l * q->n + i] : e->px[l]) - e->py[l]);
+        if (cv) g = 2.0 * ai * ((kp ? (double)kp[i] : px) - py);
         r[i] = (float)(U * (double)r[i] + v * g);
+    }
+}
+
+WIDE_SIMD static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
+                              const est_parts *e, int64_t l) {
+    float *r = ws->proj_x + l * q->n;
+    const float *kp = e->keep ? e->keep + l * q->n : NULL;
+    const double U = (double)q->L * e->u[l], v = e->v[l];
+    const double px = e->cv ? e->px[l] : 0.0, py = e->cv ? e->py[l] : 0.0;
+    const int64_t n = q->n;
+    if (!e->cv)
+        fix_loop(r, NULL, NULL, n, U, v, px, py, 0);
+    else if (kp && wa)
+        fix_loop(r, kp, wa, n, U, v, px, py, 1);
+    else if (kp)
+        fix_loop(r, kp, NULL, n, U, v, px, py, 1);
+    else if (wa)
+        fix_loop(r, NULL, wa, n, U, v, px, py, 1);
+    else
+        fix_loop(r, NULL, NULL, n, U, v, px, py, 1);
+}
+
+/* grad_i = -(sum_l v_l) grad_i E C (the start of est_gradient), rows in order. */
+WIDE_SIMD static void grad_start(const otgi_sw_problem *q, const double *wa, const est_parts *e,
+                                 double vsum) {
+    const int64_t d = q->d;
+    for (int64_t i = 0; i < q->n; i++) {
+        const double f = vsum * 2.0 * (wa ? wa[i] : 1.0 / (double)q->n) / (double)d;
+        const float *xi = q->x + i * d;
+        float *gi = q->grad + i * d;
+        if (e->ucv) {
+#pragma omp simd
+            for (int64_t k = 0; k < d; k++)
+                gi[k] = (float)(-f * ((double)xi[k] - e->my[k]));
+        } else {
+#pragma omp simd
+            for (int64_t k = 0; k < d; k++)
+                gi[k] = (float)(-f * (e->mx[k] - e->my[k]));
+        }
     }
 }
 
@@ -250,18 +321,11 @@ static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double
  * EBSW) and phase C adds the rows' GEMM into it. */
 static void est_gradient(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
                          const est_parts *e) {
-    const int64_t h = otgi_sw_grad_rows(q->n), n_rows = (q->n + h - 1) / h, d = q->d;
+    const int64_t h = otgi_sw_grad_rows(q->n), n_rows = (q->n + h - 1) / h;
     double vsum = 0.0;
     for (int64_t l = 0; e->cv && l < q->L; l++)
         vsum += e->v[l];
-    for (int64_t i = 0; i < q->n; i++) {
-        const double f = vsum * 2.0 * (wa ? wa[i] : 1.0 / (double)q->n) / (double)d;
-        const float *xi = q->x + i * d;
-        float *gi = q->grad + i * d;
-#pragma omp simd
-        for (int64_t k = 0; k < d; k++)
-            gi[k] = (float)(-f * ((e->ucv ? (double)xi[k] : e->mx[k]) - e->my[k]));
-    }
+    grad_start(q, wa, e, vsum);
 #pragma omp parallel if (otgi_sw_parallel(q, q->L))
     {
 #pragma omp for schedule(static)

@@ -17,7 +17,8 @@ static const char *file_a = "", *file_b = ""; /* the two point files, for messag
 
 typedef struct {
     const char *a_path, *b_path; /* the positional arguments */
-    char dir_path[4096], wa_path[4096], wb_path[4096], per_dir_path[4096], grad_path[4096];
+    char dir_path[4096], wa_path[4096], wb_path[4096], dw_path[4096], per_dir_path[4096];
+    char grad_path[4096];
     char max[16], kind_name[16]; /* "" = not given */
     char est_name[16], energy_name[16];
     double p, ascent_step, temperature;
@@ -53,6 +54,10 @@ static const otg_param_def defs[] = {
      "weights of A's rows (default uniform); normalised to sum 1", 0, 0, 0},
     {"weights-b", OTG_PARAM_STR, STR(wb_path), "W.npy",
      "weights of B's rows (default uniform); normalised to sum 1", 0, 0, 0},
+    {"direction-weights", OTG_PARAM_STR, STR(dw_path), "W.npy",
+     "mc: weights of the L directions (default uniform; OTT's weights): sum_l w_l W_p^p, "
+     "normalised to sum 1",
+     0, 0, 0},
     {"max", OTG_PARAM_STR, STR(max), "M",
      "sampled: max over the directions | ascent: then projected gradient ascent on the sphere "
      "from the best one (default off)",
@@ -111,6 +116,11 @@ static void sw_parse(int argc, char **argv, sw_opts *o) {
     o->est.temperature = o->temperature, o->est.fixed_gamma = o->fixed_gamma;
     if (o->est.kind != OTG_SW_EST_MC && (o->max[0] || cli_comm()))
         cli_usage_error("sw", "--estimator %s: not with --max nor under mpirun", o->est_name);
+    if (o->dw_path[0] && o->est.kind != OTG_SW_EST_MC)
+        cli_usage_error("sw",
+                        "--direction-weights: with the mc estimator only, not with --estimator %s",
+                        o->est_name);
+    if (o->dw_path[0] && o->max[0]) cli_usage_error("sw", "--direction-weights: not with --max");
     if (o->max[0] && strcmp(o->max, "sampled") && strcmp(o->max, "ascent"))
         cli_usage_error("sw", "--max: '%s' (sampled or ascent)", o->max);
     if (o->max[0] && cli_comm())
@@ -127,12 +137,12 @@ static otg_tensor *read_or_die(const char *path) {
     return t;
 }
 
-static otg_tensor *read_weights(const char *path, int64_t n, const char *flag) {
+static otg_tensor *read_weights(const char *path, int64_t n, const char *flag, const char *what) {
     if (!path[0]) return NULL;
     otg_tensor *w = read_or_die(path);
     if (otg_tensor_numel(w) != n)
-        cli_usage_error("sw", "%s %s: %lld weights for %lld points", flag, path,
-                        (long long)otg_tensor_numel(w), (long long)n);
+        cli_usage_error("sw", "%s %s: %lld weights for %lld %s", flag, path,
+                        (long long)otg_tensor_numel(w), (long long)n, what);
     return w;
 }
 
@@ -201,18 +211,19 @@ static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const
 static void print_context(const sw_opts *o, const otg_tensor *a, const otg_tensor *b, int64_t L,
                           const char *dlabel) {
     printf(" quantity=%s p=%g projections=%lld directions=%s seed=%lld n=%lld m=%lld d=%lld "
-           "weights=%s\n",
+           "weights=%s",
            o->squared ? "SW_p^p" : "SW_p", o->p, (long long)L, dlabel, (long long)o->seed,
            (long long)a->shape[0], (long long)b->shape[0], (long long)a->shape[1],
            o->wa_path[0] || o->wb_path[0] ? "given" : "uniform");
+    printf("%s\n", o->dw_path[0] ? " direction_weights=given" : "");
 }
 
 static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b, otg_tensor *wb,
-                  otg_tensor *th, otg_sw_workspace *ws, const char *dlabel) {
+                  otg_tensor *th, const otg_tensor *dw, otg_sw_workspace *ws, const char *dlabel) {
     const int64_t L = th->shape[1];
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
-    otg_sw_opts so = {o->p, o->chunk, NULL};
+    otg_sw_opts so = {o->p, o->chunk, dw ? dw->data : NULL};
     otg_sw_result r;
     otg_sw_estimate_info info;
     const int plain = o->est.kind == OTG_SW_EST_MC;
@@ -297,10 +308,12 @@ int cmd_sw(int argc, char **argv) {
         cli_usage_error("sw", "%s has dimension %lld, %s has %lld", o.a_path, da, o.b_path, db);
     }
     cli_centre_clouds((otg_tensor *[]){a, b}, wide, 2); /* float64: shifted by a common mean */
-    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a"),
-               *wb = read_weights(o.wb_path, b->shape[0], "--weights-b");
+    otg_tensor *wa = read_weights(o.wa_path, a->shape[0], "--weights-a", "points"),
+               *wb = read_weights(o.wb_path, b->shape[0], "--weights-b", "points");
     const char *dlabel = "";
     otg_tensor *th = get_directions(&o, a->shape[1], &dlabel);
+    otg_tensor *dw =
+        th ? read_weights(o.dw_path, th->shape[1], "--direction-weights", "directions") : NULL;
     otg_sw_workspace *ws = otg_sw_workspace_new();
     int rc = th && ws ? OTG_EXIT_OK : OTG_EXIT_FAIL;
     if (rc != OTG_EXIT_OK)
@@ -308,9 +321,9 @@ int cmd_sw(int argc, char **argv) {
                 (long long)a->shape[1], (long long)o.L);
     if (rc == OTG_EXIT_OK)
         rc = o.max[0] ? sw_run_max(&o, a, wa, b, wb, th, ws, dlabel)
-                      : sw_run(&o, a, wa, b, wb, th, ws, dlabel);
+                      : sw_run(&o, a, wa, b, wb, th, dw, ws, dlabel);
     otg_sw_workspace_free(ws);
     otg_tensor_free(a), otg_tensor_free(b), otg_tensor_free(wa), otg_tensor_free(wb),
-        otg_tensor_free(th);
+        otg_tensor_free(th), otg_tensor_free(dw);
     return rc;
 }
