@@ -144,6 +144,11 @@ kill -9 $P && wait $P 2>/dev/null
 cp -r A A6 && craft A6/checkpoint.otg "h['config']['hidden']='30000,30000'"
 check "D6 sample: crafted model size" 2 'more than the [0-9]+ parameters' \
     timeout 20 $B sample --checkpoint A6/checkpoint.otg --n 4 --out e.npy
+# the campaign's reproducer: the header's "model" member is descriptive (the model is built from
+# its "config"), so "out_dim": 3e9 there allocates nothing: the 2-D sample of the run, at once
+cp -r A A6m && craft A6m/checkpoint.otg "h['model']['out_dim']=3e9; h['model']['hidden']=[1e300]"
+check "D6 sample: crafted model member ignored" 0 'samples=.* d=2 ' \
+    timeout 20 $B sample --checkpoint A6m/checkpoint.otg --n 4 --out e6m.npy
 
 # ---- D7: a small address space (ulimit -v) ----
 if [ "$SAN" = 1 ]; then
