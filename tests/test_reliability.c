@@ -1,7 +1,8 @@
 /* The library's reliability pieces in-process (docs/reliability.md): run-directory locks
- * (re-entrant here, refused to another process with our pid named), a restore refusing another
- * config's checkpoint, metrics rows whole or not at all, and the checkpoints of the game study and
- * the particle run resuming bit-identically from a state taken mid-run. */
+ * (re-entrant here, refused to another process with our pid named, even one that came before
+ * the holder wrote its pid), a restore refusing another config's checkpoint, metrics rows whole
+ * or not at all, and the checkpoints of the game study and the particle run resuming
+ * bit-identically from a state taken mid-run. */
 // ctest-labels: unit
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -17,10 +18,13 @@
 #include "otgen/study.h"
 #include "otgen/train.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -65,6 +69,43 @@ static void test_dir_lock(void **state) {
     waitpid(pid, &st, 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     otg_dir_lock_release(NULL);
+}
+
+/* A second writer that comes between the holder's flock and the holder writing its pid (the file
+ * still empty or naming an earlier, ended holder) waits for the pid instead of naming none. */
+static void test_dir_lock_pid_written_late(void **state) {
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/.otgen.lock", dir);
+    int up[2], down[2];
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    pid_t pid = fork();
+    if (pid == 0) { /* the holder, slow to write its pid (ends when the test process does) */
+        close(up[0]), close(down[1]);
+        int fd = open(path, O_RDWR | O_CREAT, 0644);
+        char c = 0;
+        if (fd < 0 || flock(fd, LOCK_EX) != 0 || ftruncate(fd, 0) != 0) _exit(1);
+        if (pwrite(fd, "2147483646\n", 11, 0) != 11 || write(up[1], &c, 1) != 1) _exit(1);
+        struct timespec ts = {0, 30000000};
+        nanosleep(&ts, NULL);
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) _exit(1);
+        _exit(read(down[0], &c, 1) == 1 ? 0 : 1);
+    }
+    close(up[1]), close(down[0]);
+    char c = 0, want[64];
+    assert_int_equal(read(up[0], &c, 1), 1);
+    otg_dir_lock *l = NULL;
+    snprintf(want, sizeof want, "another otgen (pid %ld)", (long)pid);
+    assert_int_equal(otg_dir_lock_acquire(dir, &l), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), want));
+    assert_int_equal(write(down[1], &c, 1), 1);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(up[0]), close(down[1]);
 }
 
 static otg_train_config small_config(int64_t seed) {
@@ -233,6 +274,7 @@ int main(void) {
     otg_threads_set(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dir_lock),
+        cmocka_unit_test(test_dir_lock_pid_written_late),
         cmocka_unit_test(test_restore_refuses_another_config),
         cmocka_unit_test(test_metrics_rows_whole),
         cmocka_unit_test(test_game_study_resume),

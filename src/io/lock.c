@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct otg_dir_lock {
@@ -43,11 +45,20 @@ static void register_atfork(void) {
     }
 }
 
-/* The pid recorded in the lock file, 0 when unreadable. */
+/* The pid recorded in the lock file, 0 when unreadable. The holder writes it just after its
+ * flock succeeds: a second writer that comes in between finds the file empty (or the pid of an
+ * earlier holder that has ended), so it reads again for up to 100 ms until the pid is a live
+ * process. */
 static long holder_pid(int fd) {
-    char buf[32] = {0};
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    return n > 0 ? strtol(buf, NULL, 10) : 0;
+    for (int tries = 0; tries < 20; tries++) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) return pid;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
 }
 
 /* Opens and locks path (retrying when the file was replaced between open and flock). */

@@ -144,6 +144,11 @@ kill -9 $P && wait $P 2>/dev/null
 cp -r A A6 && craft A6/checkpoint.otg "h['config']['hidden']='30000,30000'"
 check "D6 sample: crafted model size" 2 'more than the [0-9]+ parameters' \
     timeout 20 $B sample --checkpoint A6/checkpoint.otg --n 4 --out e.npy
+# the campaign's reproducer: the header's "model" member is descriptive (the model is built from
+# its "config"), so "out_dim": 3e9 there allocates nothing: the 2-D sample of the run, at once
+cp -r A A6m && craft A6m/checkpoint.otg "h['model']['out_dim']=3e9; h['model']['hidden']=[1e300]"
+check "D6 sample: crafted model member ignored" 0 'samples=.* d=2 ' \
+    timeout 20 $B sample --checkpoint A6m/checkpoint.otg --n 4 --out e6m.npy
 
 # ---- D7: a small address space (ulimit -v) ----
 if [ "$SAN" = 1 ]; then
@@ -156,6 +161,25 @@ else
     rc=$?
     if [ $rc -eq 1 ] && grep -q "address-space limit" err.txt; then ok "D7 ulimit -v 200000: message"; else
         bad "D7 ulimit -v 200000: exit $rc $(cat err.txt)"
+    fi
+    # the charts are drawn in a child process: when cairo/GLib aborts there (no address space for
+    # its threads), the picture is lost with a warning, the run is not, and no temporary file stays
+    (
+        ulimit -v 360000
+        exec timeout 120 $B $T --steps 3 --out v7
+    ) >out.txt 2>err.txt
+    rc=$?
+    charts=ok
+    for f in loss.png samples.png; do
+        [ -f v7/$f ] || grep -q "$f.*drawing process died" err.txt || charts="$f missing, no warning"
+    done
+    if [ $rc -eq 1 ] && grep -q "address-space limit" err.txt; then
+        echo "skip D7 charts: ulimit -v 360000 is below this build's start-up need"
+    elif [ $rc -eq 0 ] && [ -f v7/checkpoint.otg ] && [ $charts = ok ] &&
+        [ -z "$(find v7 -name '*.tmp.*')" ]; then
+        ok "D7 ulimit -v 360000: the run ends (exit 0), $(ls v7/*.png 2>/dev/null | wc -l) of 2 charts, a warning for each lost one"
+    else
+        bad "D7 charts under ulimit -v 360000: exit $rc, $charts, $(ls v7 | tr '\n' ' ') $(tail -1 err.txt)"
     fi
 fi
 
@@ -183,6 +207,13 @@ done
 check "D10 --config /dev/zero" 2 'larger than' $B $T --config /dev/zero --out z1
 check "D10 --config a directory" 2 'Is a directory' $B $T --config . --out z2
 check "D10 --config <(...)" 0 'run=' $B $T --config <(echo '{"steps": 2}') --out z3
+# a FIFO with no writer: otgen waits, as cat would, and like cat it ends on the first SIGTERM
+# (SIGKILL 10 s later if it did not)
+mkfifo fifo
+timeout --preserve-status -k 10 1 $B $T --config fifo --out z4 >/dev/null 2>&1
+rc=$?
+[ $rc -eq 143 ] && ok "D10 --config FIFO: SIGTERM ends the wait (143)" ||
+    bad "D10 --config FIFO: SIGTERM: exit $rc (137: ignored until SIGKILL)"
 
 # ---- D12: SIGTERM, SIGINT, SIGHUP: step, checkpoint, exit 128 + signal ----
 $B $T --steps 3000 --checkpoint-every 1000 --out u12 >/dev/null 2>&1
@@ -211,6 +242,32 @@ kill -TERM $P && kill -TERM $P
 wait $P
 rc=$?
 [ $rc -eq 143 ] && ok "D12 second signal: exit 143" || bad "D12 second signal: exit $rc"
+# game and particles: SIGTERM after their first checkpoint, then the command with --resume
+G12="game --game bilinear --method simgd,optimistic --steps 200000 --repeat 2 --noise 0.1 --every 500"
+P12="particles --problem relu2 --steps 20000 --threads 1"
+for k in "game|$G12|checkpoint.json" "particles|$P12|checkpoint.otg"; do
+    IFS='|' read -r name cmd ck <<<"$k"
+    $B $cmd --out u_$name >/dev/null 2>&1
+    $B $cmd --out t_$name >/dev/null 2>err.txt &
+    P=$!
+    wait_for "[ -f t_$name/$ck ]"
+    kill -TERM $P
+    wait $P
+    rc=$?
+    if [ $rc -eq 143 ] && grep -q "signal 15: stopped.*$ck written" err.txt; then
+        ok "D12 $name SIGTERM: exit 143, checkpoint written"
+    else
+        bad "D12 $name SIGTERM: exit $rc $(tail -1 err.txt)"
+    fi
+    check "D12 $name resume" 0 'out=t_' $B $cmd --out t_$name --resume
+    st=ok
+    for f in $(ls u_$name); do
+        case $f in checkpoint.*) continue ;; esac
+        cmp -s u_$name/$f t_$name/$f || st="$f differs"
+    done
+    [ "$st" = ok ] && ok "D12 $name resumed = uninterrupted (every output file)" ||
+        bad "D12 $name resumed: $st"
+done
 
 # ---- D13: temporary files of interrupted writes are removed on resume ----
 cp -r A A13 && touch A13/checkpoint.otg.tmp.99999999 A13/loss.png.tmp.12 A13/keep.tmp.x
@@ -252,6 +309,37 @@ if [ "$SAN" = 1 ]; then
 else
     check "minor: --hidden too large is an internal failure (1)" 1 'out of memory' \
         $B $T --steps 2 --hidden 1000000,1000000 --out big1
+    # (under an address-space limit, so that the allocation fails whatever the machine's memory)
+    (
+        ulimit -v 4000000
+        exec $B $T --steps 2 --batch 16777216 --out big2
+    ) >out.txt 2>err.txt
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "out of memory" err.txt; then
+        ok "minor: --batch too large is an internal failure (1) too"
+    else
+        bad "minor: --batch too large: exit $rc $(tail -1 err.txt)"
+    fi
+    # a validation that will take minutes is announced before it starts
+    $B $T --steps 2 --val-n 16777216 --val-projections 16777216 --out vn >/dev/null 2>err_vn.txt &
+    P=$!
+    wait_for 'grep -q "note: each validation projects and sorts .* it will dominate the run" err_vn.txt'
+    found=$?
+    kill -9 $P
+    wait $P 2>/dev/null
+    [ $found -eq 0 ] && ok "minor: huge --val-n x --val-projections: a note first" ||
+        bad "minor: huge --val-n x --val-projections: no note: $(tail -1 err_vn.txt)"
+fi
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    $B train --data fashion-mnist --model rescnn --steps 1 --threads 1 --out rc >/dev/null 2>err_rc.txt &
+    P=$!
+    wait_for 'grep -q -- "->" err_rc.txt'
+    kill -9 $P
+    wait $P 2>/dev/null
+    grep -Eq -- '-> rc, rescnn [0-9]+ channels,' err_rc.txt && ok "minor: the rescnn progress line names its channels" ||
+        bad "minor: rescnn progress line: $(head -1 err_rc.txt)"
+else
+    echo "skip minor: rescnn progress line (Fashion-MNIST not installed)"
 fi
 check "minor: divergence prints nan, not -nan" 1 'diverged at step [0-9]+ \(loss (nan|inf)' \
     $B $T --steps 50 --lr 1e6 --optimizer sgd --out div

@@ -273,8 +273,10 @@ static int train(otg_trainer *t, const train_cli *o, const char *dir) {
 int cmd_train(int argc, char **argv) {
     static train_cli o; /* 16 KiB of paths: not on the stack */
     int seen[MAX_ROWS] = {0};
-    stop_catch_signals();
+    /* the handlers after the options: a signal while --config waits on a FIFO ends the process
+     * (the default action, as for cat) instead of a stop request nothing would act on */
     resolve_options(&o, argc, argv, seen);
+    stop_catch_signals();
     char dir[4096];
     otg_dir_lock *lock = choose_dir(&o, dir, sizeof dir);
     otg_comm *comm = cli_comm(); /* under mpirun: --threads 0 means 1 thread per rank */
