@@ -369,6 +369,11 @@ npy w.npy 3 0 1,-1,1
 $B sample --checkpoint A/checkpoint.otg --n 1 --out p1.npy >/dev/null 2>&1
 check "item 11: sw --p 1e6 overflows: exit 2" 2 'not finite.*smaller --p' \
     $B sw pa.npy pb.npy --p 1e6
+npy pc.npy 3 2 0,0,0.1,0.1,0.2,0
+npy pd.npy 3 2 0.01,0,0.11,0.12,0.23,0.01
+check "sw --p 1e6 underflows (distances below 1): exit 2" 2 'underflowed to 0.*smaller --p' \
+    $B sw pc.npy pd.npy --p 1e6
+check "sw --p 1e6 on identical clouds: 0 is the answer" 0 'sw=0 ' $B sw pc.npy pc.npy --p 1e6
 check "item 11: eval on one row: exit 2" 2 'at least 2 points' \
     $B eval --samples p1.npy --data moons
 if [ "$SAN" = 1 ]; then

@@ -187,6 +187,22 @@ static int overflowed(const sw_opts *o, double v) {
     return 1;
 }
 
+/* A value of 0 with p > 1 from clouds that differ (SW_1 > 0) underflowed: |x - y|^p is below
+ * double precision, which a large --p gives for distances below 1. No answer either. */
+static int underflowed(const sw_opts *o, double v, otg_sw_workspace *ws, const otg_tensor *a,
+                       const float *wa, const otg_tensor *b, const float *wb,
+                       const otg_tensor *th) {
+    if (v != 0.0 || o->p <= 1.0) return 0;
+    otg_sw_opts so = {1.0, o->chunk, NULL};
+    otg_sw_result r1;
+    if (otg_sw(ws, a, wa, b, wb, th, &so, &r1, NULL, NULL) != OTG_OK || !(r1.value > 0.0)) return 0;
+    fprintf(stderr,
+            "otgen sw: SW_p^p underflowed to 0 with --p %g although the clouds differ (SW_1 = "
+            "%.3g): |x - y|^p is below double precision; use a smaller --p or rescale the points\n",
+            o->p, r1.value);
+    return 1;
+}
+
 /* Writes the gradient (scaled to the printed quantity) and per-direction values if asked. */
 static void write_extras(const sw_opts *o, otg_tensor *grad, double slope, const double *w,
                          int64_t L) {
@@ -235,6 +251,9 @@ static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b
                                           &so, &o->est, &r, &info, grad ? grad->data : NULL, w);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
     if (rc == OTG_EXIT_OK && overflowed(o, r.value)) rc = OTG_EXIT_USAGE;
+    if (rc == OTG_EXIT_OK && plain &&
+        underflowed(o, r.value, ws, a, wa ? wa->data : NULL, b, wb ? wb->data : NULL, th))
+        rc = OTG_EXIT_USAGE;
     if (rc == OTG_EXIT_OK && cli_rank() == 0) { /* under MPI: rank 0 writes and prints */
         double slope = shown_slope(o, r.value);
         write_extras(o, grad, slope, w, L);
@@ -279,6 +298,7 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
     if (st == OTG_OK && grad) st = otg_sw(ws, a, pa, b, pb, dir, &so, &r, grad->data, NULL);
     int rc = st == OTG_OK ? OTG_EXIT_OK : lib_error(st);
     if (rc == OTG_EXIT_OK && overflowed(o, v)) rc = OTG_EXIT_USAGE;
+    if (rc == OTG_EXIT_OK && underflowed(o, v, ws, a, pa, b, pb, th)) rc = OTG_EXIT_USAGE;
     if (rc == OTG_EXIT_OK) {
         write_extras(o, grad, shown_slope(o, v), w, L);
         printf("sw=%.9g estimator=max-%s best_sampled=%lld sampled_value=%.9g", shown(o, v), o->max,
