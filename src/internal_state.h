@@ -1,6 +1,7 @@
 /* Checkpoint state of library value types as cJSON members, written and read in one place each:
  * 64-bit integers as decimal strings (they may exceed 2^53), an RNG stream (src/core/state.c) and
- * a schedule's run state (src/optim/schedule.c). Used by src/train/checkpoint.c. Never installed.
+ * a schedule's run state (src/optim/schedule.c). Used by the checkpoints of src/train,
+ * src/particles and src/study. Never installed.
  */
 #ifndef OTGEN_INTERNAL_STATE_H
 #define OTGEN_INTERNAL_STATE_H
@@ -16,6 +17,10 @@ int otgi_cjson_add_u64(cJSON *o, const char *key, uint64_t v);
 int otgi_cjson_get_u64(const cJSON *o, const char *key, uint64_t *v);
 /* As otgi_cjson_get_u64, for counts stored in int64_t: -1 also above INT64_MAX. */
 int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v);
+
+/* The identity of a run in a checkpoint: FNV-1a 64 of key as 16 lowercase hex digits (particles
+ * and game checkpoints' "options_hash"). */
+void otgi_key_hash(const char *key, char hash[17]);
 
 /* {"seed", "stream", "counter" (decimal strings), "buf_left", "buf" [4]} as parent[key]. */
 int otgi_rng_state_write(cJSON *parent, const char *key, const otg_rng *r);

@@ -8,6 +8,7 @@
  * differences of L for each loss, the clipping projection, and optimistic Adam learning the
  * mixture (SW to the target halved, modes covered). */
 // ctest-labels: unit converge cli
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -684,6 +685,41 @@ static void test_user_game(void **state) {
     assert_null(otg_game_new(&broken, NULL, 0, 0.0));
 }
 
+/* The checkpoint file of several studies: states back as written (null for a study not begun),
+ * and another run's key, another format and more states than the caller holds refused. */
+static void test_game_checkpoint_file(void **st) {
+    (void)st;
+    char dir[] = "/tmp/otgen_gckptXXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/checkpoint.json", dir);
+    const char *states[3] = {"{\"a\":1}", NULL, "{\"b\":[2,3]}"};
+    assert_int_equal(otg_game_checkpoint_save(path, "--steps=10;", states, 3), OTG_OK);
+    char *got[4];
+    int n = -1;
+    assert_int_equal(otg_game_checkpoint_load(path, "--steps=10;", 4, got, &n), OTG_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(got[0], states[0]);
+    assert_null(got[1]);
+    assert_string_equal(got[2], states[2]);
+    assert_null(got[3]);
+    for (int i = 0; i < 4; i++)
+        free(got[i]);
+    assert_int_equal(otg_game_checkpoint_load(path, "--steps=11;", 4, got, &n), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "belongs to another run"));
+    assert_int_equal(otg_game_checkpoint_load(path, "--steps=10;", 2, got, &n), OTG_EFORMAT);
+    assert_true(n == 0 && !got[0] && !got[1]);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"format\":\"otgen-train-checkpoint\",\"series\":[]}\n", f);
+    fclose(f);
+    assert_int_equal(otg_game_checkpoint_load(path, "--steps=10;", 4, got, &n), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "is not a checkpoint of this run"));
+    remove(path);
+    assert_int_equal(otg_game_checkpoint_load(path, "--steps=10;", 4, got, &n), OTG_EIO);
+    assert_int_equal(otg_game_checkpoint_save(path, NULL, states, 3), OTG_EINVAL);
+    rmdir(dir);
+}
+
 /* otg_game_study_run against a hand loop of the public calls with the same streams: the same
  * bits in the last row; rows, steps and samples as documented. */
 static void test_study_equals_hand_loop(void **state) {
@@ -866,6 +902,7 @@ int main(void) {
         cmocka_unit_test(test_every_method_on_every_game),
         cmocka_unit_test(test_user_game),
         cmocka_unit_test(test_study_equals_hand_loop),
+        cmocka_unit_test(test_game_checkpoint_file),
         cmocka_unit_test(test_cli_bad_flags),
         cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_cli_onelayer),

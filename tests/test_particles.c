@@ -2,7 +2,9 @@
  * deconv recovers the spikes (positions and weights) with a small lambda and m > m0; relu2
  * teacher-student in d = 2 reaches a near-zero loss with m >> m0; the same seed gives identical
  * particles, and 1 and 2 threads give identical particles; bad parameters and CLI options are
- * refused with a clear message (exit 2). */
+ * refused with a clear message (exit 2); a checkpoint saved by otg_particles_checkpoint_save and
+ * loaded into a new system resumes bit-identically, and damaged, foreign or mismatched files are
+ * refused with their status. */
 // ctest-labels: unit grad converge cli
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -13,6 +15,7 @@
 
 #include "clirun.h"
 
+#include "otgen/io.h"
 #include "otgen/particles.h"
 
 #include <math.h>
@@ -224,6 +227,107 @@ static void test_run_equals_step_loop(void **st) {
     otg_particles_free(a), otg_particles_free(b);
 }
 
+/* ---- checkpoints: save at step 30 of 100, load into a new system, resume = uninterrupted ---- */
+
+typedef struct {
+    const char *path, *key;
+    int64_t at;
+    float snaps[2 * 8 * 2];
+    char rows[32];
+} ckpt_ctx;
+
+static otg_status save_at(void *user, otg_particles *s, int64_t done) {
+    ckpt_ctx *c = user;
+    if (done != c->at) return OTG_OK;
+    otg_particles_checkpoint ck = {.steps_done = done,
+                                   .metrics = c->rows,
+                                   .snapshots = c->snaps,
+                                   .n_snapshots = 2,
+                                   .objective = 0.25};
+    return otg_particles_checkpoint_save(c->path, s, c->key, &ck);
+}
+
+static void test_checkpoint(void **st) {
+    (void)st;
+    char dir[] = "/tmp/otgen_ckptXXXXXX", path[128], other[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/checkpoint.otg", dir);
+    snprintf(other, sizeof other, "%s/other.otg", dir);
+    otg_particles_params p = otg_particles_params_default();
+    const int64_t m = 8;
+    otg_particles *a = otg_particles_new(&otg_particles_relu2, &p, m);
+    otg_particles *b = otg_particles_new(&otg_particles_relu2, &p, m);
+    otg_particles *c9 = otg_particles_new(&otg_particles_relu2, &p, m + 1);
+    assert_true(a && b && c9);
+    const int64_t dim = otg_particles_dim(a);
+    ckpt_ctx cx = {.path = path, .key = "problem=relu2;m=8;", .at = 30};
+    for (int i = 0; i < 32; i++)
+        cx.snaps[i] = (float)i * 0.5f;
+    snprintf(cx.rows, sizeof cx.rows, "step,objective\n0,1.5\n");
+    otg_particles_run_opts o = otg_particles_run_opts_default(&otg_particles_relu2);
+    o.steps = 100, o.log_every = 7, o.checkpoint_every = 10;
+    otg_particles_hooks h = {.user = &cx, .on_checkpoint = save_at};
+    otg_particles_result ra, rb;
+    assert_int_equal(otg_particles_run(a, &o, &h, &ra), OTG_OK);
+
+    otg_particles_checkpoint ck;
+    assert_int_equal(otg_particles_checkpoint_load(path, b, cx.key, o.steps, &ck), OTG_OK);
+    assert_int_equal(ck.steps_done, 30);
+    assert_string_equal(ck.metrics, "step,objective\n0,1.5\n");
+    assert_int_equal(ck.n_snapshots, 2);
+    assert_memory_equal(ck.snapshots, cx.snaps, sizeof cx.snaps);
+    assert_true(ck.objective == 0.25);
+    assert_int_equal(ck.threads, otg_threads_get());
+    o.start = ck.steps_done;
+    otg_particles_checkpoint_release(&ck);
+    assert_null(ck.metrics);
+    assert_int_equal(otg_particles_run(b, &o, NULL, &rb), OTG_OK);
+    assert_memory_equal(otg_particles_data(a), otg_particles_data(b),
+                        (size_t)(m * dim) * sizeof(float));
+    assert_memory_equal(&ra.objective, &rb.objective, sizeof(double));
+
+    /* the header alone (no system): the thread count before a run is built */
+    assert_int_equal(otg_particles_checkpoint_load(path, NULL, NULL, 0, &ck), OTG_OK);
+    assert_int_equal(ck.steps_done, 30);
+    assert_null(ck.snapshots);
+    otg_particles_checkpoint_release(&ck);
+
+    /* refusals leave the system untouched */
+    float *keep = malloc((size_t)(m * dim) * sizeof(float));
+    assert_non_null(keep);
+    memcpy(keep, otg_particles_data(b), (size_t)(m * dim) * sizeof(float));
+    assert_int_equal(otg_particles_checkpoint_load(path, b, "problem=relu2;m=9;", 0, &ck),
+                     OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "belongs to another run"));
+    assert_int_equal(otg_particles_checkpoint_load(path, b, cx.key, 20, &ck), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "malformed checkpoint header")); /* step 30 > 20 */
+    assert_int_equal(otg_particles_checkpoint_load(path, c9, cx.key, 0, &ck), OTG_ESHAPE);
+    assert_int_equal(otg_particles_checkpoint_load(other, b, NULL, 0, &ck), OTG_EIO);
+    /* a file of another format in the same container */
+    float one = 1.0f;
+    assert_int_equal(
+        otg_checkpoint_write(other, "{\"format\":\"otgen-train-checkpoint\"}", &one, 1, NULL, 0),
+        OTG_OK);
+    assert_int_equal(otg_particles_checkpoint_load(other, b, NULL, 0, &ck), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "is not a particles checkpoint"));
+    /* one flipped byte: the CRC refuses it */
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+    int byte = fgetc(f);
+    assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+    fputc(byte ^ 0x20, f);
+    fclose(f);
+    assert_int_equal(otg_particles_checkpoint_load(path, b, cx.key, 0, &ck), OTG_EFORMAT);
+    assert_non_null(strstr(otg_last_error(), "corrupted"));
+    assert_null(ck.metrics);
+    assert_memory_equal(keep, otg_particles_data(b), (size_t)(m * dim) * sizeof(float));
+    assert_int_equal(otg_particles_checkpoint_save(path, b, NULL, &ck), OTG_EINVAL);
+    free(keep);
+    remove(path), remove(other), rmdir(dir);
+    otg_particles_free(a), otg_particles_free(b), otg_particles_free(c9);
+}
+
 /* A problem defined outside the library: F = (1/2m) sum_i |u_i - 1|^2, dim 1, only the required
  * entries, so the optional ones take their defaults (no truth, F* unknown). */
 static int64_t quad_dim(const otg_particles_params *p) {
@@ -365,6 +469,7 @@ int main(void) {
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_run_equals_step_loop),
+        cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_user_problem),
         cmocka_unit_test(test_cli),
     };

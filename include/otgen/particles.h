@@ -201,6 +201,46 @@ OTG_NODISCARD otg_status otg_particles_run(otg_particles *s, const otg_particles
                                            const otg_particles_hooks *hooks,
                                            otg_particles_result *res);
 
+/* ---- checkpoints: what an on_checkpoint hook saves, and a resume restores ------------------
+ * One file in src/io's container (otg_checkpoint_write: atomic, CRC-checked): a JSON header
+ * (format "otgen-particles-checkpoint", schema 1, the FNV-1a 64 hash of the run's key, the step,
+ * the thread count, the batch stream, the caller's rows and last objective; docs/particles.md),
+ * the particles [m, dim] as parameters and the caller's snapshots [n_snapshots, m, 2] as state.
+ * A run resumed from it (particles and stream restored, otg_particles_run_opts.start =
+ * steps_done) ends bit-identical to the uninterrupted run. */
+typedef struct {
+    int64_t steps_done; /* the steps the saved particles have taken (>= 1 to be loadable) */
+    char *metrics;      /* the caller's rows so far as text; save: NULL = "" */
+    float *snapshots;   /* [n_snapshots, m, 2] the caller's trajectory points; save: NULL when 0 */
+    int64_t n_snapshots;
+    double objective; /* the last row's objective (a non-finite one is saved as 0) */
+    int threads;      /* load: the thread count that wrote the file (0 unknown); save: ignored,
+                       * otg_threads_get() is written */
+} otg_particles_checkpoint;
+
+/* Writes s's particles and batch stream with c (the caller's part) to path atomically,
+ * replacing it. key (required): the run's identity as text (say "name=value;" for every option
+ * that decides the run); the file keeps its hash and a load with another key is refused.
+ * OTG_EINVAL on a NULL or negative argument; OTG_ENOMEM; the write's OTG_EIO. */
+OTG_NODISCARD otg_status otg_particles_checkpoint_save(const char *path, otg_particles *s,
+                                                       const char *key,
+                                                       const otg_particles_checkpoint *c);
+/* Reads path into *out and restores s's particles and batch stream from it (s of the run's
+ * problem, params and m). key: the run's key as at the save (NULL: not checked); steps: the
+ * run's length, steps_done must lie in 1..steps (<= 0: no upper bound). On success out holds
+ * steps_done, metrics and snapshots (allocated; free with otg_particles_checkpoint_release),
+ * n_snapshots, objective and threads. s NULL: only the header is read and checked (out->threads
+ * before a run is built, say), snapshots stay NULL. On failure s and *out are untouched / empty:
+ * otg_checkpoint_read's status (OTG_EIO unreadable, OTG_EFORMAT damaged: truncated, bad CRC);
+ * OTG_EFORMAT "... is not a particles checkpoint" (another format) or "malformed checkpoint
+ * header"; OTG_EINVAL "... belongs to another run" (another key); OTG_ESHAPE when its
+ * particles or snapshots do not fit s; OTG_ENOMEM. */
+OTG_NODISCARD otg_status otg_particles_checkpoint_load(const char *path, otg_particles *s,
+                                                       const char *key, int64_t steps,
+                                                       otg_particles_checkpoint *out);
+/* Frees what a load allocated and zeroes *c (NULL is fine). */
+void otg_particles_checkpoint_release(otg_particles_checkpoint *c);
+
 /* Called after each run of a sweep with the finished system (freed after the call): m = ms[im],
  * seed = p->seed + k. */
 typedef void (*otg_particles_sweep_fn)(void *user, int im, int64_t k, otg_particles *s,

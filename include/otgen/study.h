@@ -107,6 +107,22 @@ OTG_NODISCARD otg_status otg_game_study_run(otg_game *g, const otg_minimax_type 
                                             const otg_game_study_opts *o, otg_game_study *out);
 void otg_game_study_free(otg_game_study *s);
 
+/* The checkpoint file of several studies run one after the other (otgen game: one per method or
+ * swept value; docs/games.md): the JSON text {"format": "otgen-game-checkpoint", "schema": 1,
+ * "otgen": version, "options_hash": FNV-1a 64 of key, "series": [states[0], ..., states[n-1]]}
+ * and a newline, each state a text on_checkpoint gave (null for NULL: a study not begun).
+ * key (required): the run's identity as text (its options); a load with another key is refused.
+ * Save: written atomically, replacing path; OTG_EINVAL on bad arguments, OTG_ENOMEM, OTG_EIO. */
+OTG_NODISCARD otg_status otg_game_checkpoint_save(const char *path, const char *key,
+                                                  const char *const *states, int n);
+/* Load: states[0..max) = the file's states (each allocated, the caller frees; NULL for null or
+ * absent), *n = the count in the file (<= max); on failure every states[i] is NULL, *n = 0.
+ * otg_file_read's status (OTG_EIO: cannot read); OTG_EFORMAT "... is not a checkpoint of this
+ * run (malformed)" (not JSON, another format, more than max states); OTG_EINVAL "... belongs to
+ * another run" (another key); OTG_ENOMEM. */
+OTG_NODISCARD otg_status otg_game_checkpoint_load(const char *path, const char *key, int max,
+                                                  char **states, int *n);
+
 /* ---- the ad-study: does relu'(0) change a float32 training run? ----------------------------- */
 
 #define OTG_AD_STUDY_MAX_SWEEP 16 /* widths and depths per sweep */

@@ -32,6 +32,13 @@ int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v) {
     return 0;
 }
 
+void otgi_key_hash(const char *key, char hash[17]) {
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)key; p && *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    snprintf(hash, 17, "%016" PRIx64, h);
+}
+
 /* x is a JSON number that is an integer in [lo, hi] (checked before any cast). */
 static int int_in(const cJSON *x, double lo, double hi) {
     return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&

@@ -22,6 +22,42 @@ otg_status otg_npy_read_f64(const char *path, int require_finite, otg_tensor **o
     return otgi_npy_read_f64(path, require_finite, out, f64);
 }
 
+otg_status otg_clouds_centre_f64(otg_tensor *const *t, const double *const *f64, int k,
+                                 int *shifted) {
+    if (shifted) *shifted = 0;
+    if (!t || !f64 || k < 1) return otgi_fail(OTG_EINVAL, "clouds_centre_f64: bad argument");
+    int wide = 0;
+    for (int c = 0; c < k; c++) {
+        if (!t[c] || t[c]->ndim < 1 || t[c]->shape[t[c]->ndim - 1] != t[0]->shape[t[0]->ndim - 1])
+            return otgi_fail(OTG_EINVAL,
+                             "clouds_centre_f64: cloud %d: no tensor or another "
+                             "dimension",
+                             c);
+        wide |= f64[c] != NULL;
+    }
+    if (!wide) return OTG_OK;
+    const int64_t d = t[0]->shape[t[0]->ndim - 1];
+    double *mu = calloc((size_t)(d > 0 ? d : 1), sizeof *mu);
+    if (!mu) return otgi_fail(OTG_ENOMEM, "clouds_centre_f64: out of memory");
+    int64_t rows = 0;
+    for (int c = 0; c < k; c++) { /* the mean of every row of every cloud, in double */
+        const int64_t n = d ? otg_tensor_numel(t[c]) / d : 0;
+        for (int64_t i = 0; i < n * d; i++)
+            mu[i % d] += f64[c] ? f64[c][i] : (double)t[c]->data[i];
+        rows += n;
+    }
+    for (int64_t j = 0; j < d; j++)
+        mu[j] /= (double)rows;
+    for (int c = 0; c < k; c++) {
+        const int64_t nd = otg_tensor_numel(t[c]);
+        for (int64_t i = 0; i < nd; i++)
+            t[c]->data[i] = (float)((f64[c] ? f64[c][i] : (double)t[c]->data[i]) - mu[i % d]);
+    }
+    free(mu);
+    if (shifted) *shifted = 1;
+    return OTG_OK;
+}
+
 /* The v1 header for t (descr '<f4' or '<f8'): dict padded with spaces so that the data starts at
  * a multiple of 64. */
 static size_t format_header(const otg_tensor *t, const char *descr, char *h, size_t cap) {

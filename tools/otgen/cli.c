@@ -37,34 +37,14 @@ otg_tensor *cli_read_cloud_f64(const char *cmd, const char *path, double **f64) 
 }
 
 int cli_centre_clouds(otg_tensor **t, double **f64, int k) {
-    int wide = 0;
-    for (int c = 0; c < k; c++)
-        wide |= f64[c] != NULL;
-    if (!wide) return 0;
-    const int64_t d = t[0]->shape[t[0]->ndim - 1];
-    double *mu = calloc((size_t)d, sizeof *mu);
-    if (!mu) {
-        fprintf(stderr, "otgen: out of memory\n");
+    int shifted = 0;
+    if (otg_clouds_centre_f64(t, (const double *const *)f64, k, &shifted) != OTG_OK) {
+        fprintf(stderr, "otgen: %s\n", otg_last_error());
         exit(OTG_EXIT_FAIL);
     }
-    int64_t rows = 0;
-    for (int c = 0; c < k; c++) { /* the mean of every row of every cloud, in double */
-        const int64_t n = otg_tensor_numel(t[c]) / d;
-        for (int64_t i = 0; i < n * d; i++)
-            mu[i % d] += f64[c] ? f64[c][i] : (double)t[c]->data[i];
-        rows += n;
-    }
-    for (int64_t j = 0; j < d; j++)
-        mu[j] /= (double)rows;
-    for (int c = 0; c < k; c++) {
-        const int64_t nd = otg_tensor_numel(t[c]);
-        for (int64_t i = 0; i < nd; i++)
-            t[c]->data[i] = (float)((f64[c] ? f64[c][i] : (double)t[c]->data[i]) - mu[i % d]);
-        free(f64[c]);
-        f64[c] = NULL;
-    }
-    free(mu);
-    return 1;
+    for (int c = 0; c < k; c++)
+        free(f64[c]), f64[c] = NULL;
+    return shifted;
 }
 
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max) {

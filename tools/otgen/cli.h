@@ -21,13 +21,9 @@ otg_tensor *cli_read_cloud(const char *cmd, const char *path);
 /* As cli_read_cloud; *f64 (f64 may be NULL) receives the file's float64 values [n d] when it
  * holds float64, NULL for float32 (for cli_centre_clouds). */
 otg_tensor *cli_read_cloud_f64(const char *cmd, const char *path, double **f64);
-/* float64 exactness: when some f64[c] is not NULL, every tensor t[c] (rows along its last
- * dimension d, shared by all) is replaced by its values minus the common mean of all rows of all
- * k tensors, computed in double from f64[c] (or from the float32 data where f64[c] is NULL),
- * then rounded to float32; f64[] is freed and set to NULL. SW, its gradient and the energy
- * distance are invariant under a common translation, so only the rounding changes: data far from
- * the origin (1e6 + 0.1 N(0, 1)) keep their digits instead of float32's 0.06. Returns 1 when it
- * centred, 0 (nothing changed) for float32 input. */
+/* otg_clouds_centre_f64 (io.h: the common mean shift of float64 clouds before float32), then
+ * frees f64[] and sets it to NULL; exits 1 on out of memory. Returns 1 when it centred, 0
+ * (nothing changed) for float32 input. */
 int cli_centre_clouds(otg_tensor **t, double **f64, int k);
 /* Parses "512,512" into out[max]; returns the count; exit 2 on a malformed list. */
 int cli_parse_int_list(const char *cmd, const char *flag, const char *s, int64_t *out, int max);

@@ -194,34 +194,18 @@ static void on_diverge(void *user, int rep, int64_t k, uint64_t seed) {
             ((progress *)user)->s->label, (long long)k, (unsigned long long)seed, otg_last_error());
 }
 
-/* ---- checkpoints: DIR/checkpoint.json holds the options' hash and the state of every series
- * begun (finished ones whole), as the study writes it ---- */
-
-#define CKPT_FORMAT "otgen-game-checkpoint"
+/* ---- checkpoints: DIR/checkpoint.json (otg_game_checkpoint_*) holds the options' hash and the
+ * state of every series begun (finished ones whole), as the study writes it ---- */
 
 static struct {
-    char path[4200], hash[17];
+    char path[4200];
+    char *key;                    /* the options as JSON: the run's identity (owned) */
     char *state[GAME_MAX_SERIES]; /* the last state of each series begun (owned) */
     int current;                  /* the series running */
 } ck;
 
 static otg_status write_checkpoint(void) {
-    size_t len = 256;
-    for (int i = 0; i <= ck.current; i++)
-        len += (ck.state[i] ? strlen(ck.state[i]) : 4) + 1;
-    char *text = malloc(len);
-    if (!text) return otg_set_error(OTG_ENOMEM, "checkpoint: out of memory");
-    size_t k = (size_t)snprintf(text, len,
-                                "{\"format\":\"%s\",\"schema\":1,\"otgen\":\"%s\","
-                                "\"options_hash\":\"%s\",\"series\":[",
-                                CKPT_FORMAT, otg_version(), ck.hash);
-    for (int i = 0; i <= ck.current; i++)
-        k += (size_t)snprintf(text + k, len - k, "%s%s", i ? "," : "",
-                              ck.state[i] ? ck.state[i] : "null");
-    k += (size_t)snprintf(text + k, len - k, "]}\n");
-    otg_status st = otg_write_file_atomic(ck.path, text, k, 1);
-    free(text);
-    return st;
+    return otg_game_checkpoint_save(ck.path, ck.key, (const char *const *)ck.state, ck.current + 1);
 }
 
 static otg_status on_checkpoint(void *user, const char *state) {
@@ -241,33 +225,13 @@ static int should_stop(void *user) {
 /* --resume: the states of checkpoint.json (none when it does not exist yet); exits 2 on another
  * run's checkpoint or a malformed one. */
 static void load_checkpoint(int n) {
-    char *text;
-    size_t len;
     if (access(ck.path, F_OK) != 0) {
         fprintf(stderr, "otgen game: --resume: no %s yet: starting at step 0\n", ck.path);
         return;
     }
-    if (otg_file_read(ck.path, 0, &text, &len) != OTG_OK)
+    int got;
+    if (otg_game_checkpoint_load(ck.path, ck.key, n, ck.state, &got) != OTG_OK)
         cli_usage_error("game", "--resume: %s", otg_last_error());
-    cJSON *h = cJSON_Parse(text);
-    free(text);
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "format");
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(h, "options_hash");
-    const cJSON *ser = cJSON_GetObjectItemCaseSensitive(h, "series");
-    if (!cJSON_IsString(f) || strcmp(f->valuestring, CKPT_FORMAT) || !cJSON_IsArray(ser) ||
-        cJSON_GetArraySize(ser) > n)
-        cli_usage_error("game", "--resume: %s is not a checkpoint of this run (malformed)",
-                        ck.path);
-    if (!cJSON_IsString(hs) || strcmp(hs->valuestring, ck.hash))
-        cli_usage_error("game",
-                        "--resume: %s belongs to another run (its options differ from these: "
-                        "resume with the run's own command line)",
-                        ck.path);
-    int i = 0;
-    for (const cJSON *x = ser->child; x; x = x->next, i++)
-        if (cJSON_IsObject(x) && !(ck.state[i] = cJSON_PrintUnformatted(x)))
-            cli_usage_error("game", "out of memory");
-    cJSON_Delete(h);
 }
 
 /* Runs one series for all repeats, reporting step base + rep * steps + k to pg. */
@@ -573,8 +537,7 @@ int cmd_game(int argc, char **argv) {
     if (o->resume) o->force = 1; /* the outputs are this run's */
     char *cfg = otg_params_to_json(d, nd, o);
     if (!cfg) cli_usage_error("game", "out of memory");
-    stop_hash_text(cfg, ck.hash);
-    free(cfg);
+    ck.key = cfg;
     snprintf(ck.path, sizeof ck.path, "%s/checkpoint.json", o->out);
     if (o->resume) load_checkpoint(nm);
     stop_catch_signals();
@@ -586,6 +549,7 @@ int cmd_game(int argc, char **argv) {
     free_series(s, nm);
     for (int i = 0; i < GAME_MAX_SERIES; i++)
         free(ck.state[i]);
+    free(ck.key);
     free(seen), free(d), free(o);
     return rc;
 }

@@ -14,7 +14,6 @@
 #include "otgen/study.h"
 #include "stop.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -140,7 +139,7 @@ typedef struct {
     double F; /* the last row's objective */
     cli_progress prog;
     const part_opts *o;
-    char hash[17], ckpt[4200]; /* the options' identity; DIR/checkpoint.otg */
+    char key[8192], ckpt[4200]; /* the options' identity; DIR/checkpoint.otg */
     int64_t snap_cap;
 } run_ctx;
 
@@ -208,129 +207,52 @@ static void print_run(const part_opts *o, const otg_particles_result *r) {
            (long long)o->steps, o->lr, (long long)o->seed, r->objective, ex, o->out);
 }
 
-/* ---- checkpoints: the particles, the batch stream, the rows and snapshots so far ---------- */
+/* ---- checkpoints (otg_particles_checkpoint_*): the rows and snapshots so far ---------------- */
 
-#define CKPT_FORMAT "otgen-particles-checkpoint"
-
-/* The options that decide the run (not threads, paths, checkpoints), hashed. */
-static void options_hash(const part_opts *o, char hash[17]) {
-    char text[8192] = "", val[1100];
+/* The options that decide the run (not threads, paths, checkpoints) as the checkpoint's key. */
+static void options_key(const part_opts *o, char text[8192]) {
+    char val[1100];
     size_t k = 0;
+    text[0] = '\0';
     for (int i = 0; i < n_defs; i++) {
         const char *n = defs[i].name;
         if (!strcmp(n, "threads") || !strcmp(n, "out") || !strcmp(n, "force") ||
             !strcmp(n, "checkpoint-every") || !strcmp(n, "resume"))
             continue;
         otg_param_format(&defs[i], o, val, sizeof val);
-        k += (size_t)snprintf(text + k, sizeof text - k, "%s=%s;", n, val);
-        if (k >= sizeof text) k = sizeof text - 1;
+        k += (size_t)snprintf(text + k, 8192 - k, "%s=%s;", n, val);
+        if (k >= 8192) k = 8191;
     }
-    stop_hash_text(text, hash);
-}
-
-static cJSON *rng_json(const otg_rng *r) {
-    cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "buf");
-    char s[32];
-    snprintf(s, sizeof s, "%llu", (unsigned long long)r->seed),
-        cJSON_AddStringToObject(o, "seed", s);
-    snprintf(s, sizeof s, "%llu", (unsigned long long)r->stream);
-    cJSON_AddStringToObject(o, "stream", s);
-    snprintf(s, sizeof s, "%llu", (unsigned long long)r->counter);
-    cJSON_AddStringToObject(o, "counter", s);
-    cJSON_AddNumberToObject(o, "buf_left", r->buf_left);
-    for (int i = 0; b && i < 4; i++)
-        cJSON_AddItemToArray(b, cJSON_CreateNumber(r->buf[i]));
-    return o;
-}
-
-static int u64_of(const cJSON *o, const char *key, uint64_t *v) {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(x) || x->valuestring[0] < '0' || x->valuestring[0] > '9') return 0;
-    char *end;
-    *v = strtoull(x->valuestring, &end, 10);
-    return *end == '\0';
-}
-
-static int int_of(const cJSON *x, double lo, double hi) {
-    return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&
-           x->valuedouble == floor(x->valuedouble);
-}
-
-static int rng_of(const cJSON *o, otg_rng *r) {
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "buf");
-    const cJSON *bl = cJSON_GetObjectItemCaseSensitive(o, "buf_left");
-    if (!u64_of(o, "seed", &r->seed) || !u64_of(o, "stream", &r->stream) ||
-        !u64_of(o, "counter", &r->counter) || !int_of(bl, 0, 4) || cJSON_GetArraySize(b) != 4)
-        return 0;
-    r->buf_left = (int)bl->valuedouble;
-    for (int i = 0; i < 4; i++) {
-        const cJSON *x = cJSON_GetArrayItem(b, i);
-        if (!int_of(x, 0, 4294967295.0)) return 0;
-        r->buf[i] = (uint32_t)x->valuedouble;
-    }
-    return 1;
 }
 
 static otg_status save_checkpoint(void *user, otg_particles *s, int64_t done) {
     run_ctx *c = user;
-    cJSON *h = cJSON_CreateObject();
-    char step[32];
-    snprintf(step, sizeof step, "%lld", (long long)done);
-    int ok = h && cJSON_AddStringToObject(h, "format", CKPT_FORMAT) &&
-             cJSON_AddNumberToObject(h, "schema", 1) &&
-             cJSON_AddStringToObject(h, "otgen", otg_version()) &&
-             cJSON_AddStringToObject(h, "options_hash", c->hash) &&
-             cJSON_AddStringToObject(h, "step", step) &&
-             cJSON_AddNumberToObject(h, "threads", otg_threads_get()) &&
-             cJSON_AddItemToObject(h, "stream", rng_json(otg_particles_stream(s))) &&
-             cJSON_AddStringToObject(h, "metrics", c->csv) &&
-             cJSON_AddNumberToObject(h, "snapshots", (double)c->nsnap) &&
-             cJSON_AddNumberToObject(h, "objective", isfinite(c->F) ? c->F : 0.0);
-    char *text = ok ? cJSON_PrintUnformatted(h) : NULL;
-    cJSON_Delete(h);
-    if (!text) return otg_set_error(OTG_ENOMEM, "checkpoint: out of memory");
-    otg_status st = otg_checkpoint_write(c->ckpt, text, otg_particles_data(s), c->m * c->dim,
-                                         c->snaps, c->nsnap * c->m * 2);
-    free(text);
-    return st;
+    otg_particles_checkpoint ck = {.steps_done = done,
+                                   .metrics = c->csv,
+                                   .snapshots = c->snaps,
+                                   .n_snapshots = c->nsnap,
+                                   .objective = c->F};
+    return otg_particles_checkpoint_save(c->ckpt, s, c->key, &ck);
 }
 
 /* Restores the run state of c->ckpt into s and c; returns the steps done. Exits 2 on a
  * checkpoint of other options or a malformed one. */
 static int64_t load_checkpoint(run_ctx *c, otg_particles *s) {
-    otg_checkpoint ck;
-    if (otg_checkpoint_read(c->ckpt, &ck) != OTG_OK)
+    otg_particles_checkpoint ck;
+    if (otg_particles_checkpoint_load(c->ckpt, s, c->key, c->steps, &ck) != OTG_OK)
         cli_usage_error("particles", "--resume: %s", otg_last_error());
-    cJSON *h = cJSON_Parse(ck.header);
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "format");
-    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(h, "options_hash");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(h, "metrics");
-    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(h, "snapshots");
-    const cJSON *F = cJSON_GetObjectItemCaseSensitive(h, "objective");
-    uint64_t step = 0;
-    otg_rng r;
-    if (!cJSON_IsString(f) || strcmp(f->valuestring, CKPT_FORMAT))
-        cli_usage_error("particles", "--resume: %s is not a particles checkpoint", c->ckpt);
-    if (!cJSON_IsString(hs) || strcmp(hs->valuestring, c->hash))
-        cli_usage_error("particles",
-                        "--resume: %s belongs to another run (its options differ from these: "
-                        "resume with the run's own command line)",
-                        c->ckpt);
-    if (!u64_of(h, "step", &step) || step < 1 || step > (uint64_t)c->steps ||
-        !rng_of(cJSON_GetObjectItemCaseSensitive(h, "stream"), &r) || !cJSON_IsString(m) ||
-        strlen(m->valuestring) >= c->cap || !int_of(ns, 0, (double)c->snap_cap) ||
-        !cJSON_IsNumber(F) || ck.n_params != c->m * c->dim ||
-        ck.n_state != (int64_t)ns->valuedouble * c->m * 2)
+    if (strlen(ck.metrics) >= c->cap || ck.n_snapshots > c->snap_cap) {
+        otg_particles_checkpoint_release(&ck);
         cli_usage_error("particles", "--resume: %s: malformed checkpoint header", c->ckpt);
-    memcpy(otg_particles_data(s), ck.params, (size_t)ck.n_params * sizeof(float));
-    *otg_particles_stream(s) = r;
-    c->len = (size_t)snprintf(c->csv, c->cap, "%s", m->valuestring);
-    c->nsnap = (int64_t)ns->valuedouble;
-    if (ck.n_state) memcpy(c->snaps, ck.state, (size_t)ck.n_state * sizeof(float));
-    c->F = F->valuedouble;
-    cJSON_Delete(h);
-    otg_checkpoint_release(&ck);
-    return (int64_t)step;
+    }
+    c->len = (size_t)snprintf(c->csv, c->cap, "%s", ck.metrics);
+    c->nsnap = ck.n_snapshots;
+    if (ck.n_snapshots)
+        memcpy(c->snaps, ck.snapshots, (size_t)(ck.n_snapshots * c->m * 2) * sizeof(float));
+    c->F = ck.objective;
+    const int64_t done = ck.steps_done;
+    otg_particles_checkpoint_release(&ck);
+    return done;
 }
 
 static int should_stop(void *user) {
@@ -343,13 +265,11 @@ static int should_stop(void *user) {
 static int checkpoint_threads(const char *dir) {
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.otg", dir);
-    otg_checkpoint ck;
-    if (otg_checkpoint_read(path, &ck) != OTG_OK) return 0; /* reported by the resume */
-    cJSON *h = cJSON_Parse(ck.header);
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "threads");
-    int t = int_of(n, 1, 1024) ? (int)n->valuedouble : 0;
-    cJSON_Delete(h);
-    otg_checkpoint_release(&ck);
+    otg_particles_checkpoint ck;
+    if (otg_particles_checkpoint_load(path, NULL, NULL, 0, &ck) != OTG_OK)
+        return 0; /* reported by the resume */
+    const int t = ck.threads;
+    otg_particles_checkpoint_release(&ck);
     return t;
 }
 
@@ -361,7 +281,7 @@ static int run_single(const part_opts *o, const otg_particles_type *t) {
     int64_t every = o->log_every ? o->log_every : (o->steps + 199) / 200;
     run_ctx c = {.t = t, .m = o->m, .dim = otg_particles_dim(s), .steps = o->steps, .F = NAN};
     c.o = o;
-    options_hash(o, c.hash);
+    options_key(o, c.key);
     snprintf(c.ckpt, sizeof c.ckpt, "%s/checkpoint.otg", o->out);
     c.snap_every = (o->steps + 99) / 100;
     c.snap_cap = o->steps / c.snap_every + 2;

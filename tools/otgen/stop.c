@@ -1,9 +1,8 @@
-/* stop.h: the signal handlers of graceful stops, and the option hash of checkpoints. */
+/* stop.h: the signal handlers of graceful stops. */
 #define _POSIX_C_SOURCE 200809L
 #include "stop.h"
 
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,11 +24,4 @@ void stop_catch_signals(void) {
 
 int stop_signal(void) {
     return (int)received;
-}
-
-void stop_hash_text(const char *text, char buf[17]) {
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)text; p && *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    snprintf(buf, 17, "%016llx", (unsigned long long)h);
 }

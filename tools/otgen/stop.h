@@ -1,6 +1,6 @@
-/* Graceful stops and checkpoint identities for the long-running subcommands (train, game,
- * particles): SIGTERM, SIGINT and SIGHUP ask the run to stop after its current step with a
- * checkpoint; a second signal ends the process at once. Exit status 128 + signal either way. */
+/* Graceful stops for the long-running subcommands (train, game, particles): SIGTERM, SIGINT and
+ * SIGHUP ask the run to stop after its current step with a checkpoint; a second signal ends the
+ * process at once. Exit status 128 + signal either way. */
 #ifndef OTGEN_STOP_H
 #define OTGEN_STOP_H
 
@@ -12,7 +12,5 @@
 void stop_catch_signals(void);
 /* The first stop signal received, 0 if none. */
 int stop_signal(void);
-/* FNV-1a 64 of text, as 16 hex digits into buf[17]: the identity of a run's options. */
-void stop_hash_text(const char *text, char buf[17]);
 
 #endif
