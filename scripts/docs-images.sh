@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 BUILD=build
 if [ $# -gt 0 ] && [ -d "$1" ]; then BUILD=$1; shift; fi
 O=$BUILD/otgen
+# The pictures were drawn with OpenBLAS's Haswell (AVX2) kernels, as check-docs pins them: another
+# kernel (OpenBLAS picks its AVX-512 one where the CPU has it) changes the last bits of a run, so a
+# regenerated picture would differ from the committed one without any change in the code.
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 R=runs/docs-images
 # name | command | produced file
 TABLE=$(cat <<TAB
