@@ -476,7 +476,7 @@ echo "check-docs: $checks checks, $fails failed$([ "$LONG" = all ] || echo " (sh
 #   the durations of examples and make targets, reliability.md's CI times, fuzz execution counts):
 #   they vary with the machine and its load; the examples print "done in N s" instead.
 # - outputs of inputs the docs do not give: `otgen sw A.npy B.npy` (sw=0.6581 ...), `otgen energy`
-#   (energy=0.074457189 ...), the float64 USER-TRIAL case, the FD calibration table (NPYs made by
+#   (energy=0.074457189 ...), the float64 case (its input is not in the repository), the FD calibration table (NPYs made by
 #   NumPy code not in the repository), eval's spread over seeds, the onelayer d = 3 seed 6 run.
 # - figures that need PyTorch or POT (bench/quality.sh's table, bench/torch_fmnist_demo.py's FD,
 #   the anchor scripts' lines), or mpirun (otgen bench mpi's bytes per step).
