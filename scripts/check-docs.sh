@@ -403,7 +403,7 @@ if [ -n "$LONG" ]; then
     check docs/autodiff.md "| — | 0 of 4 affected, 0 hits; grad_rel ≤ 1.4e-7, f32_drift ≤ 6.9e-7 |" \
       "| — | $(printf '%s' "$sg" | kv f64_affected) of $(printf '%s' "$sg" | kv f64_runs) affected, $(printf '%s' "$sg" | kv f64_kink_hits) hits; grad_rel ≤ $(e7 "$(printf '%s' "$sg" | kv f64_grad_rel)"), f32_drift ≤ $(e7 "$(printf '%s' "$sg" | kv f32_drift)") |"
     # grid: every row has kinks/run = 100 x (width / 16) x depth and first_diff 1
-    rows=$(printf '%s\n' "$out" | sed -n '/^== latent law: grid/,$p' |
+    rows=$(printf '%s\n' "$out" | sed -n '/^== latent law: grid/,/^# reference model/p' |
       awk '$1 ~ /^[0-9]+$/ && NF == 9 { n++; if ($6 + 0 == 100 * $1 / 16 * $2 && $7 == 1 && $4 == $3) ok++ } END { print ok "/" n }')
     check docs/autodiff.md "| 96 of 96 | 100 × (width / 16) × depth per run (252,000 in all) | all at step 1, first_diff = 1 | 4 of 4 affected at step 1 (800 hits); grad_rel ≤ 1.5e-7 |" \
       "| $(printf '%s' "$sr" | kv affected) of $(printf '%s' "$sr" | kv runs) | $([ "$rows" = 24/24 ] && echo "100 × (width / 16) × depth" || echo "other counts ($rows rows)") per run ($(printf '%s' "$sr" | kv kink_hits | commas) in all) | $([ "$rows" = 24/24 ] && echo "all at step 1, first_diff = 1" || echo "not all at step 1") | $(printf '%s' "$sr" | kv f64_affected) of $(printf '%s' "$sr" | kv f64_runs) affected at step 1 ($(printf '%s' "$sr" | kv f64_kink_hits) hits); grad_rel ≤ $(e7 "$(printf '%s' "$sr" | kv f64_grad_rel)") |"
