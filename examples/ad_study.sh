@@ -7,8 +7,7 @@
 # rounding) and grid (discrete, with the point (0, 0): exact zeros by construction at step 1).
 # Writes runs/examples/ad-study/<law>/{study.csv,affected.png,kinks.png}.
 # Usage: examples/ad_study.sh [SEEDS] [STEPS]   (from the repository root, after `make`;
-# about 2 min 15 s on 2 idle cores: 133 s of CPU time, 8 min 51 s wall measured 2026-12-02 with the
-# machine at load 13-18)
+# 2 min 8 s on 2 nearly idle cores (load 2.6), measured 2026-12-02; 8 min 51 s wall at load 13-18)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
