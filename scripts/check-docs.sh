@@ -4,8 +4,9 @@
 # so a doc edit cannot silently drop a checked figure), the command, and the figure extracted from
 # its output; a check fails when the doc no longer holds its quote or the output differs from it.
 #   scripts/check-docs.sh [BUILD_DIR] [--long | --long=GROUP,...]
-# Short checks (seconds each; about 1 min of CPU in all) run in CI (ctest label docs); --long adds
-# the examples and runs that take minutes (about 40 min of CPU more), --long=GROUP,... some of
+# Short checks (seconds each; 51 s in all on 2 nearly idle cores) run in CI (ctest label docs);
+# --long adds the examples and runs that take minutes (about 20 min more on 2 idle cores, 5 of them
+# onelayer_samples'), --long=GROUP,... some of
 # them (the groups: onelayer deq particles gan2d tanguy2d energy adstudy fmnist1000 demo
 # estimators). What is
 # not checked, and why (timings, benchmarks, inputs the docs do not give), is listed in the
