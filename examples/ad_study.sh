@@ -6,7 +6,8 @@
 # reference path for a small model. Two latent laws: Gaussian (continuous: exact zeros only by
 # rounding) and grid (discrete, with the point (0, 0): exact zeros by construction at step 1).
 # Writes runs/examples/ad-study/<law>/{study.csv,affected.png,kinks.png}.
-# Usage: examples/ad_study.sh [SEEDS] [STEPS]   (from the repository root, after `make`; 5 min 14 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/ad_study.sh [SEEDS] [STEPS]   (from the repository root, after `make`;
+# 2 min 8 s on 2 nearly idle cores (load 2.6), measured 2026-12-02; 8 min 51 s wall at load 13-18)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -4,7 +4,8 @@
 # implicitly) and a dense layer, trained on SW_2^2 with Adam; the same run with an MLP of the same
 # widths for comparison. Writes runs/examples/deq/<data>-<model>/samples.png and loss.png and
 # prints the final validation SW_2 and the steps per second of each run.
-# Usage: examples/deq_moons.sh [STEPS]   (from the repository root, after `make`; 42 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/deq_moons.sh [STEPS]   (from the repository root, after `make`; 9 s on 2 nearly idle cores
+# (load 1.4), measured 2026-12-02; 22 s wall at load 10)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -4,7 +4,8 @@
 # simGD converge, and anchored's |G(z_k)|^2 falls like k^-(2-2p) (p = 2/3: slope -2/3). Also the
 # strictly convex-concave L = 0.2x^2 + xy, where plain simGD converges. Prints a table; charts in
 # runs/examples/game_dirac/{methods,anchored,quadratic}/{convergence,trajectory}.png.
-# Usage: examples/game_dirac.sh   (from the repository root, after `make`; 2 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/game_dirac.sh   (from the repository root, after `make`; 2.3 s on 2 nearly idle
+# cores (load 1.1), measured 2026-12-02; 10.6 s wall at load 15)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -7,7 +7,8 @@
 # Adam (a = b = 1e-3) and anchored Adam (c = 0.1, gamma = 2, anchor refreshed every 250 steps).
 # Prints modes covered (of 8), the fraction of high-quality samples and SW_2 to the target (mean
 # over the seeds); pictures: runs/examples/game_gan2d/<run>/samples.png (first seed's generator
-# over the target) and modes.png. Usage: examples/game_gan2d.sh   (after `make`; 2 min 53 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# over the target) and modes.png. Usage: examples/game_gan2d.sh   (after `make`; 61 s on 2 nearly idle cores
+# (load 2), measured 2026-12-02; 3 min 17 s wall at load 13)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

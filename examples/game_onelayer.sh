@@ -7,7 +7,8 @@
 # Prints cov_err = |W W^T - W* W*^T|_F / |W* W*^T|_F and sw at a few sample counts, and the
 # samples after which cov_err stays below EPS, against d and d^2. Chart: cov_err against target
 # samples, one line per d, in runs/examples/game_onelayer/cov_err.png (and convergence.png).
-# Usage: examples/game_onelayer.sh [EPS]   (from the repository root, after `make`; 10 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/game_onelayer.sh [EPS]   (from the repository root, after `make`; 11 s on 2 nearly idle
+# cores (load 1.3), measured 2026-12-02; 48 s wall at load 15)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -7,7 +7,8 @@
 #  - anchored simGD (gamma = 2) for several p: best near p = 2/3, divergence for p < 1/2.
 # Prints a table; charts (|G(z_k)|^2 against k, log-log, one line per setting) in
 # runs/examples/game_stochastic/{optimistic-p0.5,optimistic-p0.75,anchored}/convergence.png.
-# Usage: examples/game_stochastic.sh   (from the repository root, after `make`; 8 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/game_stochastic.sh   (from the repository root, after `make`; 5.6 s on 2 nearly idle
+# cores (load 1.1), measured 2026-12-02; 30 s wall at load 15)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -3,7 +3,8 @@
 # (m0 = 3, d = 2, lambda = 0: F* = 0) and deconv (m0 = 3 spikes, lambda = 0.01), 3 seeds; plus
 # trajectories for m = m0 (fails) and m = 16 (reaches the minimum), and the all-at-one-point init;
 # sigmoid2 (m0 = 3, d = 2, lambda = 0) on a fixed sample of 1024 points, full batch, 6000 steps.
-# Usage: examples/particles_claim.sh [OUT]   (after `make`; 78 s measured 2026-12-01 on 2 cores shared with other jobs (load 2-5))
+# Usage: examples/particles_claim.sh [OUT]   (after `make`; 33 s on 2 nearly idle cores (load 1.5),
+# measured 2026-12-02; 100 s wall at load 10-15)
 set -e
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT

@@ -3,7 +3,9 @@
 # 512 fresh directions per step, with fixed-step SGD and with noised projected SGD (the two
 # schemes of the paper), and with Adam for reference. Each run writes
 # runs/examples/fmnist/<optimiser>/samples.png (an 8 x 8 grid) and loss.png.
-# Usage: examples/tanguy_fmnist.sh [STEPS]   (from the repository root, after `make`; about 50 min on 2 shared cores (a user trial), not re-measured)
+# Usage: examples/tanguy_fmnist.sh [STEPS]   (from the repository root, after `make`; 7 min 48 s on 2
+# cores with little else running (load 2-3 with this script), measured 2026-12-02; 24 min wall at
+# load 7-12)
 set -euo pipefail
 otgen_t0=$(date +%s)
 trap 'echo "$(basename "$0"): done in $(($(date +%s) - otgen_t0)) s" >&2' EXIT
