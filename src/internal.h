@@ -16,6 +16,8 @@ otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(p
  * (cannot open), OTG_EFORMAT (bad magic, header, dtype, order, shape or size), OTG_ENOMEM.
  * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
  * does not depend on io); io's otg_npy_read is the public face of the same format. */
+/* The BLAS kernel's name (OpenBLAS's core name, or "unknown"): src/core/blas_kernel.c. */
+const char *otgi_blas_kernel(void);
 otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out);
 otg_status otgi_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64);
 

@@ -32,8 +32,9 @@ typedef struct {
 
 otg_classifier_recipe otg_classifier_recipe_default(void);
 
-/* A 64-bit FNV-1a hash of the recipe, the version of the training code and the training set
- * (x [n, d] bytes and labels): the cache key. */
+/* A 64-bit FNV-1a hash of the recipe, the version of the training code, the training set
+ * (x [n, d] bytes and labels) and the BLAS kernel's name (OpenBLAS's core name: the classifier's
+ * bits depend on it): the cache key. */
 uint64_t otg_classifier_key(const otg_classifier_recipe *r, const otg_tensor *x,
                             const uint8_t *labels);
 

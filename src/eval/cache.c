@@ -1,7 +1,8 @@
-/* The classifier cache: one NPY of parameters per recipe and training set, named by a 64-bit
- * FNV-1a hash of both (so a file of another recipe, another version of the training code or
- * other data is never used), under $XDG_CACHE_HOME/otgen or ~/.cache/otgen. The write is atomic
- * (otg_npy_write), so two processes training at once leave one complete file. */
+/* The classifier cache: one NPY of parameters per recipe, training set and BLAS kernel, named by
+ * a 64-bit FNV-1a hash of them (so a file of another recipe, another version of the training
+ * code, other data or another BLAS kernel, whose GEMMs give other bits, is never used), under
+ * $XDG_CACHE_HOME/otgen or ~/.cache/otgen. The write is atomic (otg_npy_write), so two processes
+ * training at once leave one complete file. */
 #define _POSIX_C_SOURCE 200809L
 #include "eval/eval_internal.h"
 #include "otgen/io.h"
@@ -23,12 +24,13 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
 uint64_t otg_classifier_key(const otg_classifier_recipe *r, const otg_tensor *x,
                             const uint8_t *labels) {
     char text[256];
-    int len = snprintf(text, sizeof text,
-                       "otgen-classifier v%d mlp relu h1=%lld h2=%lld epochs=%lld batch=%lld "
-                       "lr=%.17g seed=%llu n=%lld d=%lld",
-                       CLASSIFIER_CODE_VERSION, (long long)r->hidden1, (long long)r->hidden2,
-                       (long long)r->epochs, (long long)r->batch, r->lr,
-                       (unsigned long long)r->seed, (long long)x->shape[0], (long long)x->shape[1]);
+    int len =
+        snprintf(text, sizeof text,
+                 "otgen-classifier v%d mlp relu h1=%lld h2=%lld epochs=%lld batch=%lld "
+                 "lr=%.17g seed=%llu n=%lld d=%lld blas=%s",
+                 CLASSIFIER_CODE_VERSION, (long long)r->hidden1, (long long)r->hidden2,
+                 (long long)r->epochs, (long long)r->batch, r->lr, (unsigned long long)r->seed,
+                 (long long)x->shape[0], (long long)x->shape[1], otgi_blas_kernel());
     uint64_t h = fnv1a(14695981039346656037ull, text, (size_t)len);
     h = fnv1a(h, x->data, (size_t)otg_tensor_numel(x) * sizeof(float));
     return fnv1a(h, labels, (size_t)x->shape[0]);
