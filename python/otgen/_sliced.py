@@ -136,9 +136,24 @@ def _estimator_opts(estimator, temperature, ebsw_energy):
     return e
 
 
-def _sw_call(xs, xt, wa, wb, theta, p, grad=None, per_dir=None, est=None, info=None):
+def _direction_weights(w, theta, estimator):
+    """projection_weights as float32 [L] (None stays None); the plain estimator only."""
+    if w is None:
+        return None
+    if estimator != "mc":
+        raise ValueError("projection_weights: only with estimator=\"mc\", got %r" % (estimator,))
+    dw = as_f32(w, "projection_weights", 1)
+    if dw.shape[0] != theta.shape[1]:
+        raise ValueError("projection_weights: %d weights for %d projections"
+                         % (dw.shape[0], theta.shape[1]))
+    return dw
+
+
+def _sw_call(xs, xt, wa, wb, theta, p, grad=None, per_dir=None, est=None, info=None, dw=None):
     opts = ffi.new("otg_sw_opts *", lib.otg_sw_opts_default())
     opts.p = p
+    if dw is not None:
+        opts.weights = fptr(dw)
     res = ffi.new("otg_sw_result *")
     g = ffi.NULL if grad is None else fptr(grad)
     w = ffi.NULL if per_dir is None else ffi.cast("double *", ffi.from_buffer(per_dir))
@@ -163,7 +178,7 @@ def _info_dict(res, info):
 
 def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
                                 projections=None, seed=None, log=False, estimator="mc",
-                                temperature=1.0, ebsw_energy="exp"):
+                                temperature=1.0, ebsw_energy="exp", projection_weights=None):
     r"""Sliced-Wasserstein distance SW_p = (mean_l W_p^p(theta_l # mu, theta_l # nu))^(1/p).
 
     Same signature, shapes and result as POT 0.8.2's ``ot.sliced_wasserstein_distance``.
@@ -181,6 +196,9 @@ def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
     w = softmax(W_p^p / temperature), or W_p^p / sum with ebsw_energy="identity" -- another
     quantity). The returned distance is max(estimate, 0)^(1/p); with log=True the dict also holds
     "stderr", "mc_value", "gamma", "cv_mean", "cv_sample_mean" and "ess" (otg_sw_estimate_info).
+    projection_weights (otgen's extension, OTT's ``weights``): (L,) finite weights >= 0 with a
+    positive sum, normalised to sum 1, one per projection: SW_p^p = sum_l w_l W_p^p(theta_l)
+    (estimator "mc" only; None: uniform).
 
     The mean is over the L columns actually used (POT 0.8.2 divides by n_projections even when
     the given projections have another number of columns). Computed in float32 (inputs of another
@@ -192,10 +210,11 @@ def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
     est = _estimator_opts(estimator, temperature, ebsw_energy)
     xs, xt, wa, wb, theta = _prepare(X_s, X_t, a, b, n_projections, projections, seed)
     p = _p_value(p)
+    dw = _direction_weights(projection_weights, theta, estimator)
     per_dir = np.empty(theta.shape[1], dtype=np.float64) if log else None
     info = ffi.new("otg_sw_estimate_info *")
     res = _sw_call(xs, xt, wa, wb, theta, p, per_dir=per_dir,
-                   est=None if estimator == "mc" else est, info=info)
+                   est=None if estimator == "mc" else est, info=info, dw=dw)
     value = dt(res.distance)
     if log:
         proj = projections if projections is not None else theta.astype(dt)
@@ -233,7 +252,7 @@ def max_sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, 
 
 def sw_value_and_grad(X, Y, a=None, b=None, n_projections=50, p=2, projections=None, seed=None,
                       kind="gaussian", estimator="mc", temperature=1.0, ebsw_energy="exp",
-                      fixed_gamma=False):
+                      fixed_gamma=False, projection_weights=None):
     r"""SW_p^p(X, Y) and its gradient with respect to X, by the fused kernel (one pass).
 
     X : (n, d), Y : (m, d); a, b optional weights; projections (d, L) or n_projections
@@ -242,14 +261,17 @@ def sw_value_and_grad(X, Y, a=None, b=None, n_projections=50, p=2, projections=N
     root) and grad of shape (n, d) = d value / d X (a Clarke-subgradient selection at ties), in
     X's dtype. estimator, temperature, ebsw_energy: as sliced_wasserstein_distance (value is then
     that estimate of SW_p^p); fixed_gamma=True holds the control-variate coefficient constant in
-    the gradient (default: the exact derivative of the value)."""
+    the gradient (default: the exact derivative of the value); projection_weights as
+    sliced_wasserstein_distance (value = sum_l w_l W_p^p(theta_l) and its gradient)."""
     dt = out_dtype(X, Y, a, b, projections)
     est = _estimator_opts(estimator, temperature, ebsw_energy)
     est.fixed_gamma = 1 if fixed_gamma else 0
     xs, xt, wa, wb, theta = _prepare(X, Y, a, b, n_projections, projections, seed, kind)
     p = _p_value(p)
+    dw = _direction_weights(projection_weights, theta, estimator)
     grad = np.empty(xs.shape, dtype=np.float32)
-    res = _sw_call(xs, xt, wa, wb, theta, p, grad=grad, est=None if estimator == "mc" else est)
+    res = _sw_call(xs, xt, wa, wb, theta, p, grad=grad, est=None if estimator == "mc" else est,
+                   dw=dw)
     return dt(res.value), grad.astype(dt, copy=False)
 
 

@@ -300,3 +300,32 @@ def test_pairwise_bad_input(rng):
         otgen.sliced_wasserstein_pairwise([X, Y])
     with pytest.raises(ValueError, match="p"):
         otgen.sliced_wasserstein_pairwise([X, X], p=0.5)
+
+
+def test_projection_weights(rng):
+    """projection_weights: uniform weights give the plain value, a one-hot weight the value of
+    that projection (and its gradient alone), other weights the weighted mean of log's
+    projected_emds; bad weights raise ValueError."""
+    x = rng.standard_normal((40, 3)).astype(np.float32)
+    y = (rng.standard_normal((30, 3)) + 0.5).astype(np.float32)
+    theta = otgen.get_random_projections(3, 8, seed=1)
+    v, log = otgen.sliced_wasserstein_distance(x, y, projections=theta, log=True)
+    u = otgen.sliced_wasserstein_distance(x, y, projections=theta, projection_weights=np.ones(8))
+    assert abs(u - v) <= 1e-6 * v
+    w = rng.uniform(0.1, 1.0, 8)
+    vw = otgen.sliced_wasserstein_distance(x, y, projections=theta, projection_weights=w)
+    ref = (np.sum(w * log["projected_emds"]) / w.sum()) ** 0.5
+    assert abs(vw - ref) <= 1e-5 * ref
+    one = np.zeros(8)
+    one[3] = 2.0
+    v3, g3 = otgen.sw_value_and_grad(x, y, projections=theta, projection_weights=one)
+    _, g_col = otgen.sw_value_and_grad(x, y, projections=theta[:, 3:4])
+    assert abs(v3 - log["projected_emds"][3]) <= 1e-5 * v3
+    np.testing.assert_allclose(g3, g_col, rtol=1e-5, atol=1e-7)
+    for bad, msg in [(np.ones(7), "7 weights for 8"), (-np.ones(8), "projection_weights|weights"),
+                     (np.full(8, np.nan), "weights")]:
+        with pytest.raises(ValueError, match=msg):
+            otgen.sliced_wasserstein_distance(x, y, projections=theta, projection_weights=bad)
+    with pytest.raises(ValueError, match="only with estimator"):
+        otgen.sliced_wasserstein_distance(x, y, projections=theta, projection_weights=np.ones(8),
+                                          estimator="lcv")
