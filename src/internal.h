@@ -16,6 +16,12 @@ otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(p
  * (cannot open), OTG_EFORMAT (bad magic, header, dtype, order, shape or size), OTG_ENOMEM.
  * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
  * does not depend on io); io's otg_npy_read is the public face of the same format. */
+/* FNV-1a 64 of data[len] continued from h (src/core/state.c). OTGI_FNV_BASIS is the standard
+ * offset basis (the FD classifier cache); OTGI_KEY_HASH_BASIS, one digit short of it, is the one
+ * the checkpoints' run hashes were first written with, kept so that older checkpoints resume. */
+#define OTGI_FNV_BASIS 14695981039346656037ull
+#define OTGI_KEY_HASH_BASIS 1469598103934665603ull
+uint64_t otgi_fnv1a(uint64_t h, const void *data, size_t len);
 /* The BLAS kernel's name (OpenBLAS's core name, or "unknown"): src/core/blas_kernel.c. */
 const char *otgi_blas_kernel(void);
 otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out);

@@ -18,8 +18,11 @@ int otgi_cjson_get_u64(const cJSON *o, const char *key, uint64_t *v);
 /* As otgi_cjson_get_u64, for counts stored in int64_t: -1 also above INT64_MAX. */
 int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v);
 
-/* The identity of a run in a checkpoint: FNV-1a 64 of key as 16 lowercase hex digits (particles
- * and game checkpoints' "options_hash"). */
+/* x is a JSON number that is an integer in [lo, hi] (checked before any cast). */
+int otgi_cjson_int_in(const cJSON *x, double lo, double hi);
+
+/* The identity of a run in a checkpoint: otgi_fnv1a from OTGI_KEY_HASH_BASIS over key, as 16
+ * lowercase hex digits (particles and game checkpoints' "options_hash"). */
 void otgi_key_hash(const char *key, char hash[17]);
 
 /* {"seed", "stream", "counter" (decimal strings), "buf_left", "buf" [4]} as parent[key]. */

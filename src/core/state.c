@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int otgi_cjson_add_u64(cJSON *o, const char *key, uint64_t v) {
     char buf[32];
@@ -32,15 +33,19 @@ int otgi_cjson_get_i64(const cJSON *o, const char *key, int64_t *v) {
     return 0;
 }
 
+uint64_t otgi_fnv1a(uint64_t h, const void *data, size_t len) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
 void otgi_key_hash(const char *key, char hash[17]) {
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)key; p && *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
+    const uint64_t h = otgi_fnv1a(OTGI_KEY_HASH_BASIS, key, key ? strlen(key) : 0);
     snprintf(hash, 17, "%016" PRIx64, h);
 }
 
-/* x is a JSON number that is an integer in [lo, hi] (checked before any cast). */
-static int int_in(const cJSON *x, double lo, double hi) {
+int otgi_cjson_int_in(const cJSON *x, double lo, double hi) {
     return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&
            x->valuedouble == floor(x->valuedouble);
 }
@@ -66,12 +71,12 @@ otg_status otgi_rng_state_read(const cJSON *parent, const char *key, otg_rng *r)
     if (!o || otgi_cjson_get_u64(o, "seed", &r->seed) ||
         otgi_cjson_get_u64(o, "stream", &r->stream) ||
         otgi_cjson_get_u64(o, "counter", &r->counter) || !cJSON_IsNumber(bl) || !cJSON_IsArray(b) ||
-        cJSON_GetArraySize(b) != 4 || !int_in(bl, 0, 4))
+        cJSON_GetArraySize(b) != 4 || !otgi_cjson_int_in(bl, 0, 4))
         return otgi_fail(OTG_EFORMAT, "rng state \"%s\": missing or malformed", key);
     r->buf_left = bl->valueint;
     for (int i = 0; i < 4; i++) {
         const cJSON *x = cJSON_GetArrayItem(b, i);
-        if (!int_in(x, 0, 4294967295.0))
+        if (!otgi_cjson_int_in(x, 0, 4294967295.0))
             return otgi_fail(OTG_EFORMAT, "rng state \"%s\": malformed buffer", key);
         r->buf[i] = (uint32_t)x->valuedouble;
     }

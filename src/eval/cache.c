@@ -14,13 +14,6 @@
 /* Bump when the training code changes the bits of a recipe. */
 #define CLASSIFIER_CODE_VERSION 1
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 uint64_t otg_classifier_key(const otg_classifier_recipe *r, const otg_tensor *x,
                             const uint8_t *labels) {
     char text[256];
@@ -31,9 +24,9 @@ uint64_t otg_classifier_key(const otg_classifier_recipe *r, const otg_tensor *x,
                  CLASSIFIER_CODE_VERSION, (long long)r->hidden1, (long long)r->hidden2,
                  (long long)r->epochs, (long long)r->batch, r->lr, (unsigned long long)r->seed,
                  (long long)x->shape[0], (long long)x->shape[1], otgi_blas_kernel());
-    uint64_t h = fnv1a(14695981039346656037ull, text, (size_t)len);
-    h = fnv1a(h, x->data, (size_t)otg_tensor_numel(x) * sizeof(float));
-    return fnv1a(h, labels, (size_t)x->shape[0]);
+    uint64_t h = otgi_fnv1a(OTGI_FNV_BASIS, text, (size_t)len);
+    h = otgi_fnv1a(h, x->data, (size_t)otg_tensor_numel(x) * sizeof(float));
+    return otgi_fnv1a(h, labels, (size_t)x->shape[0]);
 }
 
 otg_status otg_classifier_cache_dir(char *path, size_t cap) {

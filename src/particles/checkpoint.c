@@ -58,12 +58,6 @@ otg_status otg_particles_checkpoint_save(const char *path, otg_particles *s, con
     return st;
 }
 
-/* x is a JSON number that is an integer in [lo, hi]. */
-static int int_in(const cJSON *x, double lo, double hi) {
-    return cJSON_IsNumber(x) && x->valuedouble >= lo && x->valuedouble <= hi &&
-           x->valuedouble == floor(x->valuedouble);
-}
-
 /* Checks the header h of path against key and steps and fills out (not its arrays). */
 static otg_status read_header(const char *path, const cJSON *h, const char *key, int64_t steps,
                               otg_rng *stream, otg_particles_checkpoint *out) {
@@ -87,12 +81,12 @@ static otg_status read_header(const char *path, const cJSON *h, const char *key,
     int64_t step = 0;
     if (otgi_cjson_get_i64(h, "step", &step) || step < 1 || (steps > 0 && step > steps) ||
         otgi_rng_state_read(h, "stream", stream) != OTG_OK || !cJSON_IsString(mt) ||
-        !int_in(ns, 0, 9e15) || !cJSON_IsNumber(F))
+        !otgi_cjson_int_in(ns, 0, 9e15) || !cJSON_IsNumber(F))
         return otgi_fail(OTG_EFORMAT, "%s: malformed checkpoint header", path);
     out->steps_done = step;
     out->n_snapshots = (int64_t)ns->valuedouble;
     out->objective = F->valuedouble;
-    out->threads = int_in(th, 1, 1024) ? (int)th->valuedouble : 0;
+    out->threads = otgi_cjson_int_in(th, 1, 1024) ? (int)th->valuedouble : 0;
     size_t len = strlen(mt->valuestring) + 1;
     if ((out->metrics = malloc(len))) memcpy(out->metrics, mt->valuestring, len);
     return out->metrics ? OTG_OK : otgi_fail(OTG_ENOMEM, "%s: out of memory", path);

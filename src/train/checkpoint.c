@@ -49,9 +49,7 @@ static uint64_t hash_config_cjson(const cJSON *cfg) {
     char *text = c ? cJSON_PrintUnformatted(c) : NULL;
     cJSON_Delete(c);
     if (!text) return 0;
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
+    const uint64_t h = otgi_fnv1a(OTGI_KEY_HASH_BASIS, text, strlen(text));
     free(text);
     return h;
 }
