@@ -34,6 +34,13 @@ check() {
         sed 's/^/    /' err.txt | tail -5
     fi
 }
+limited() { # limited KB CMD...: CMD under an address-space limit of KB KiB (ulimit -v)
+    (
+        ulimit -v "$1"
+        shift
+        exec "$@"
+    )
+}
 same() { # same NAME A B: run directories with the same metrics (time aside) and checkpoint state
     if "$HERE/same_run.sh" "$2" "$3"; then ok "$1"; else bad "$1: $2 and $3 differ"; fi
 }
@@ -154,20 +161,10 @@ check "D6 sample: crafted model member ignored" 0 'samples=.* d=2 ' \
 if [ "$SAN" = 1 ]; then
     echo "skip D7 (sanitizer build: ASan needs its shadow address space)"
 else
-    (
-        ulimit -v 200000
-        exec timeout 20 $B --version
-    ) >out.txt 2>err.txt
-    rc=$?
-    if [ $rc -eq 1 ] && grep -q "address-space limit" err.txt; then ok "D7 ulimit -v 200000: message"; else
-        bad "D7 ulimit -v 200000: exit $rc $(cat err.txt)"
-    fi
+    check "D7 ulimit -v 200000: message" 1 'address-space limit' limited 200000 timeout 20 $B --version
     # the charts are drawn in a child process: when cairo/GLib aborts there (no address space for
     # its threads), the picture is lost with a warning, the run is not, and no temporary file stays
-    (
-        ulimit -v 360000
-        exec timeout 120 $B $T --steps 3 --out v7
-    ) >out.txt 2>err.txt
+    limited 360000 timeout 120 $B $T --steps 3 --out v7 >out.txt 2>err.txt
     rc=$?
     charts=ok
     for f in loss.png samples.png; do
@@ -310,16 +307,8 @@ else
     check "minor: --hidden too large is an internal failure (1)" 1 'out of memory' \
         $B $T --steps 2 --hidden 1000000,1000000 --out big1
     # (under an address-space limit, so that the allocation fails whatever the machine's memory)
-    (
-        ulimit -v 4000000
-        exec $B $T --steps 2 --batch 16777216 --out big2
-    ) >out.txt 2>err.txt
-    rc=$?
-    if [ $rc -eq 1 ] && grep -q "out of memory" err.txt; then
-        ok "minor: --batch too large is an internal failure (1) too"
-    else
-        bad "minor: --batch too large: exit $rc $(tail -1 err.txt)"
-    fi
+    check "minor: --batch too large is an internal failure (1) too" 1 'out of memory' \
+        limited 4000000 $B $T --steps 2 --batch 16777216 --out big2
     # a validation that will take minutes is announced before it starts
     $B $T --steps 2 --val-n 16777216 --val-projections 16777216 --out vn >/dev/null 2>err_vn.txt &
     P=$!
@@ -379,16 +368,8 @@ check "item 11: eval on one row: exit 2" 2 'at least 2 points' \
 if [ "$SAN" = 1 ]; then
     echo "skip item 11 ulimit (sanitizer build)"
 else
-    (
-        ulimit -v 2000000
-        exec $B sw pa.npy pa.npy --projections 2000000000
-    ) >out.txt 2>err.txt
-    rc=$?
-    if [ $rc -eq 1 ] && grep -q "out of memory for the directions" err.txt; then
-        ok "item 11: sw out of memory says so"
-    else
-        bad "item 11: sw out of memory: exit $rc $(cat err.txt)"
-    fi
+    check "item 11: sw out of memory says so" 1 'out of memory for the directions' \
+        limited 2000000 $B sw pa.npy pa.npy --projections 2000000000
 fi
 check "item 15: no doubled prefix, files named" 2 '^otgen sw: weights of x: .*\(x = pa.npy, y = pb.npy\)' \
     $B sw pa.npy pb.npy --weights-a w.npy
