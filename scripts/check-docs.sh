@@ -110,9 +110,19 @@ row() { # lam: "| lam | support | implicit | FD | rel. error |"
 check docs/implicit.md "| 0.02 | 12 | −2.077223e−02 | −2.081587e−02 | 2.1e−03 |" "$(row 0.020)"
 check docs/implicit.md "| 0.05 | 9 | −1.154586e−02 | −1.155286e−02 | 6.1e−04 |" "$(row 0.050)"
 check docs/implicit.md "| 0.10 | 5 | 1.715195e−02 | 1.715001e−02 | 1.1e−04 |" "$(row 0.100)"
-u=() && for k in 20 100 400; do u+=("$(printf '%s\n' "$ti" | line "^lasso unrolled K = $k:" | sed 's/.* //')"); done
-check docs/implicit.md "three λ: 3.9e−01, 5.5e−06, 1.2e−05" \
-  "three λ: $(fmt %.1e "${u[0]}" | minus), $(fmt %.1e "${u[1]}" | minus), $(fmt %.1e "${u[2]}" | minus)"
+# unrolled WHAT K...: u = the relative distances of test_implicit's "WHAT unrolled K = k:" lines,
+# as the docs write them (%.1e, a true minus)
+unrolled() {
+  local what=$1 k v
+  shift
+  u=()
+  for k in "$@"; do
+    v=$(printf '%s\n' "$ti" | line "^$what unrolled K = $k:" | sed 's/.* //')
+    u+=("$(fmt %.1e "$v" | minus)")
+  done
+}
+unrolled lasso 20 100 400
+check docs/implicit.md "three λ: 3.9e−01, 5.5e−06, 1.2e−05" "three λ: ${u[0]}, ${u[1]}, ${u[2]}"
 set -- $(printf '%s\n' "$ti" | line '^lasso implicit:' |
   sed -E 's/.*: ([0-9]+) forward iterations, ([0-9]+) adjoint iterations \(residual ([0-9.e+-]+)\)/\1 \2 \3/')
 check docs/implicit.md "took 47 forward and 42 adjoint iterations (residual 8.5e−08)" \
@@ -125,9 +135,9 @@ check docs/implicit.md "on the lasso below, 12, 10 and 6 passes where the iterat
 set -- $(printf '%s\n' "$ti" | line '^deq: 111 gradients' | sed -E 's/.*worst err\/tol ([0-9.]+) .*margin ([0-9.]+)\)/\1 \2/')
 check docs/implicit.md "at z\* is 0.045, so no relu kink lies in a stencil): worst error 0.32 of the tolerance" \
   "at z\* is $2, so no relu kink lies in a stencil): worst error $(fmt %.2f "$1") of the tolerance"
-u=() && for k in 5 20 80; do u+=("$(printf '%s\n' "$ti" | line "^deq unrolled K = $k:" | sed 's/.* //')"); done
+unrolled deq 5 20 80
 check docs/implicit.md "relative distance 2.8e−03 (K = 5), 7.2e−08 (K = 20), 7.2e−08 (K = 80)" \
-  "relative distance $(fmt %.1e "${u[0]}" | minus) (K = 5), $(fmt %.1e "${u[1]}" | minus) (K = 20), $(fmt %.1e "${u[2]}" | minus) (K = 80)"
+  "relative distance ${u[0]} (K = 5), ${u[1]} (K = 20), ${u[2]} (K = 80)"
 set -- $(printf '%s\n' "$ti" | line '^deq generator:' |
   sed -E 's/.*loss ([0-9.]+) -> ([0-9.]+) in ([0-9]+) Adam steps, \|W\|_2 = ([0-9.]+)/\1 \2 \3 \4/')
 check docs/implicit.md "loss 3.53 → 0.0006 in 60 steps, ‖W‖₂ = 0.9000 afterwards" \
