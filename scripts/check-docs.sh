@@ -277,13 +277,17 @@ check docs/games.md "cov_err falls from 1.8–1.9 to 0.08, 0.025, 0.027, 0.035."
   "cov_err falls from $(printf '%s\n' "${c0[@]}" | sort -g | sed -n '1s/^/min /p;$s/^/max /p' | awk '{ printf (NR == 1 ? "%.1f" : "–%.1f"), $2 }') to $(fmt %.2f "${c[0]}"), $(fmt %.3f "${c[1]}"), $(fmt %.3f "${c[2]}"), $(fmt %.3f "${c[3]}")."
 check docs/games.md "stays below 0.1 (470,400, 25,600, 147,200, 96,000)" "stays below 0.1 (${n[0]}, ${n[1]}, ${n[2]}, ${n[3]})"
 
+# energy_vs_sw STEPS FORMAT: ev, sv = the final val_sw of the sliced energy loss and of the SW loss
+# on moons with docs/training.md's flags, formatted
+energy_vs_sw() {
+  local f=(--data moons --steps "$1" --schedule constant --init he-normal --threads 1)
+  ev=$(fmt "$2" "$("$OTGEN" train "${f[@]}" --loss energy --out "$T/e$1" 2>/dev/null | kv val_sw)")
+  sv=$(fmt "$2" "$("$OTGEN" train "${f[@]}" --out "$T/s$1" 2>/dev/null | kv val_sw)")
+}
 # docs/training.md: the sliced energy loss on moons against the SW loss, 1500 steps
-out=$("$OTGEN" train --data moons --loss energy --steps 1500 --schedule constant --init he-normal \
-  --threads 1 --out "$T/e1500" 2>/dev/null)
-sw=$("$OTGEN" train --data moons --steps 1500 --schedule constant --init he-normal --threads 1 \
-  --out "$T/s1500" 2>/dev/null)
+energy_vs_sw 1500 %.3f
 check docs/training.md "val_sw is 0.139 at step 1500 (the SW loss with the same flags: 0.114)" \
-  "val_sw is $(fmt %.3f "$(printf '%s' "$out" | kv val_sw)") at step 1500 (the SW loss with the same flags: $(fmt %.3f "$(printf '%s' "$sw" | kv val_sw)"))"
+  "val_sw is $ev at step 1500 (the SW loss with the same flags: $sv)"
 echo "check-docs: short part $(($(date +%s) - t0)) s"
 
 # --- long: minutes each ---------------------------------------------------------------------------
@@ -395,12 +399,8 @@ if [ -n "$LONG" ]; then
 
   if want energy; then
     # docs/training.md: the sliced energy loss against the SW loss at 5000 steps
-    out=$("$OTGEN" train --data moons --loss energy --steps 5000 --schedule constant --init he-normal \
-      --threads 1 --out "$T/e5000" 2>/dev/null)
-    sw=$("$OTGEN" train --data moons --steps 5000 --schedule constant --init he-normal --threads 1 \
-      --out "$T/s5000" 2>/dev/null)
-    check docs/training.md "and 0.0482 at 5000 steps (SW: 0.0402)" \
-      "and $(fmt %.4f "$(printf '%s' "$out" | kv val_sw)") at 5000 steps (SW: $(fmt %.4f "$(printf '%s' "$sw" | kv val_sw)"))"
+    energy_vs_sw 5000 %.4f
+    check docs/training.md "and 0.0482 at 5000 steps (SW: 0.0402)" "and $ev at 5000 steps (SW: $sv)"
   fi
 
   if want adstudy; then
