@@ -276,7 +276,7 @@ static void test_sw_bad_input_exits_2(void **state) {
     assert_non_null(strstr(out, "'11' is not a comma-separated list of integers in [0, 9]"));
     snprintf(cmd, sizeof cmd, "eval --samples %s --data moons --split foo", p2); /* a law */
     assert_int_equal(otgen_run(cmd, 1, out, sizeof out), 2);
-    assert_non_null(strstr(out, "--split: 'foo' unknown (test or train)"));
+    assert_non_null(strstr(out, "moons: split 'foo' unknown (train or test)"));
 }
 
 /* Runs `OTGEN_SORT=<engine> otgen <args>` (stderr merged); returns the exit status. */

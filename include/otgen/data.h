@@ -16,7 +16,8 @@ typedef struct otg_source otg_source;
 
 typedef struct {
     int64_t dim;        /* gaussian / uniform: dimension [2]; the 2-D laws are 2-D (ignored) */
-    const char *split;  /* finite data: "train" or "test" ["train"]; NPY/CSV: see holdout */
+    const char *split;  /* "train" or "test" ["train"] (OTG_EINVAL otherwise, for every source;
+                         * a law ignores it); NPY/CSV: see holdout */
     const int *classes; /* fashion-mnist: keep these labels only (NULL: all); OTG_EINVAL if a
                          * label is outside 0..9, n_classes <= 0, or nothing is left */
     int n_classes;

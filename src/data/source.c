@@ -122,7 +122,10 @@ otg_source *otg_source_open(const char *spec, const otg_source_opts *opts) {
     if (!s) return NULL;
     s->law = -1;
     otg_status st;
-    if (o.classes && strcmp(spec, "fashion-mnist") != 0)
+    if (o.split && strcmp(o.split, "train") != 0 && strcmp(o.split, "test") != 0)
+        st = otgi_fail(OTG_EINVAL, "%s: split '%s' unknown (train or test)", spec,
+                       o.split); /* every source, the laws (which have no split) included */
+    else if (o.classes && strcmp(spec, "fashion-mnist") != 0)
         st = otgi_fail(OTG_EINVAL, "%s: a classes filter (--classes) applies to fashion-mnist only",
                        spec);
     else if (has_suffix(spec, ".npy") || has_suffix(spec, ".csv"))

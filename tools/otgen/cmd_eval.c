@@ -141,8 +141,6 @@ int cmd_eval(int argc, char **argv) {
         defs, n_defs, &o, argc, argv, seen);
     if (!o.checkpoint[0] == !o.samples[0])
         cli_usage_error("eval", "give exactly one of --checkpoint and --samples");
-    if (strcmp(o.split, "test") != 0 && strcmp(o.split, "train") != 0) /* laws have no split */
-        cli_usage_error("eval", "--split: '%s' unknown (test or train)", o.split);
     const int fd = strcmp(o.metric, "fd") == 0;
     if (!fd && strcmp(o.metric, "sw") != 0)
         cli_usage_error("eval", "--metric: '%s' unknown (sw or fd)", o.metric);
