@@ -89,6 +89,20 @@ def gaussians8(n, rng, noise=0.02):
     return pts.astype(np.float32)
 
 
+def schedule_rate(k, steps, schedule, decay_frac, lr0=1e-3):
+    """The step size of step k (0-based) under otgen's --schedule constant or wsd
+    (src/optim/schedule.c: lr0 for the first steps - decay steps, then a cosine to 0 over the
+    last decay = ceil(decay_frac steps))."""
+    import math
+    if not 0.0 < decay_frac <= 1.0:
+        raise SystemExit(f"--decay-frac {decay_frac} is not in (0, 1]")
+    decay = max(1, math.ceil(decay_frac * steps))
+    t = k - (steps - decay)
+    if schedule == "constant" or t < 0:
+        return lr0
+    return lr0 * 0.5 * (1.0 + math.cos(math.pi * min(t, decay) / decay))
+
+
 def report(**kv):
     """Prints the last line: key=value pairs in the order given (floats with 3 decimals)."""
     def fmt(v):

@@ -16,15 +16,27 @@ no extra random draw is made, so the plain recipe's outputs are unchanged:
   --patch-weight W   adds W times SW_2^2 between --patches random k x k patches (--patch-k) of the
               generated and of the training batch, along --patch-dirs fresh unit directions.
               Measured: W = 1, 2,000 steps: FD 35.2 against 28.8 at W = 0.
+The current `make demo` recipe (docs/training.md) in PyTorch: --directions permuted --L 784
+--schedule wsd --decay-frac F: one Haar basis of R^784 drawn at set-up (QR of a Gaussian matrix,
+signs fixed by R's diagonal), its rows permuted and sign-flipped afresh every step (otgen's
+--directions-kind permuted), and otgen's wsd schedule (common.schedule_rate).
 Usage: /usr/bin/python3 bench/torch_fmnist_demo.py --out torch.npy [--steps 5500] [--seed 0]
-       [--threads 2] [--n 10000] [--pca K --bases M] [--patch-weight W ...]
+       [--threads 2] [--n 10000] [--directions gaussian|permuted] [--schedule constant|wsd]
+       [--decay-frac 0.2] [--lr 1e-3] [--pca K --bases M] [--patch-weight W ...]
 Last line: key=value pairs (steps, seconds, last loss, output)."""
-from common import parse, report  # thread variables first
+from common import parse, report, schedule_rate  # thread variables first
 
 args = parse([("--out", dict(required=True, help="samples NPY to write")),
               ("--steps", dict(type=int, default=5500, help="training steps [5500]")),
               ("--seed", dict(type=int, default=0, help="torch and numpy seed [0]")),
               ("--L", dict(type=int, default=512, help="directions per step [512]")),
+              ("--directions", dict(choices=["gaussian", "permuted"], default="gaussian",
+                                    help="fresh Gaussian directions, or a permuted basis [gaussian]")),
+              ("--schedule", dict(choices=["constant", "wsd"], default="constant",
+                                  help="step-size schedule [constant]")),
+              ("--decay-frac", dict(type=float, default=0.2,
+                                    help="wsd: the fraction of --steps that decays [0.2]")),
+              ("--lr", dict(type=float, default=1e-3, help="Adam's step size [1e-3]")),
               ("--n", dict(type=int, default=10000, help="samples written [10000]")),
               ("--pca", dict(type=int, default=0, help="principal components, 0 = off [0]")),
               ("--bases", dict(type=int, default=6, help="--pca: orthonormal bases per step [6]")),
@@ -59,7 +71,7 @@ if args.pca:  # train in the coefficients of the top components: data [N, K]
 layers = [torch.nn.Linear(32, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(),
           torch.nn.Linear(512, out_dim)] + ([] if args.pca else [torch.nn.Sigmoid()])
 net = torch.nn.Sequential(*layers)
-opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+opt = torch.optim.Adam(net.parameters(), lr=args.lr)
 
 
 def sw(x, y, theta):  # SW_2^2 along the columns of theta
@@ -78,6 +90,12 @@ def patches(img, idx):  # the patches idx of all positions of img [n, 784], [len
     return F.unfold(img.view(-1, 1, 28, 28), k).transpose(1, 2).reshape(-1, k * k)[idx]
 
 
+if args.directions == "permuted":  # otgen's --directions-kind permuted (needs --L 784)
+    if args.L != 784:
+        raise SystemExit("torch_fmnist_demo: --directions permuted needs --L 784")
+    q, r = torch.linalg.qr(torch.randn(784, 784))
+    basis = q * torch.sign(torch.diagonal(r))  # a Haar orthonormal basis, columns
+
 batch, t0, loss = 256, time.time(), None
 positions = batch * (28 - args.patch_k + 1) ** 2
 for step in range(args.steps):
@@ -86,8 +104,13 @@ for step in range(args.steps):
     if args.pca:
         theta = torch.cat([torch.linalg.qr(torch.randn(out_dim, out_dim))[0]
                            for _ in range(args.bases)], 1)
+    elif args.directions == "permuted":
+        signs = torch.randint(0, 2, (784, 1)).float() * 2 - 1
+        theta = signs * basis[torch.randperm(784)]
     else:
         theta = unit(784, args.L)
+    for group in opt.param_groups:
+        group["lr"] = schedule_rate(step, args.steps, args.schedule, args.decay_frac, args.lr)
     x = net(z)
     loss = sw(x, y, theta)
     if args.patch_weight > 0:
@@ -102,6 +125,7 @@ seconds = time.time() - t0
 with torch.no_grad():
     samples = net(torch.randn(args.n, 32)).numpy()
 np.save(args.out, (decode(samples) if decode else samples).astype(np.float32))
-report(tool="torch", version=torch.__version__, steps=args.steps, L=args.L, threads=args.threads,
-       pca=args.pca, patch_weight=args.patch_weight, seconds=f"{seconds:.1f}",
-       loss=f"{loss.item():.6g}", out=args.out)
+report(tool="torch", version=torch.__version__, steps=args.steps, L=args.L, lr=args.lr,
+       threads=args.threads, directions=args.directions, schedule=args.schedule, pca=args.pca,
+       patch_weight=args.patch_weight, seconds=f"{seconds:.1f}", loss=f"{loss.item():.6g}",
+       out=args.out)

@@ -18,7 +18,7 @@ Writes --n generated points to --out F.npy. Last line: key=value pairs.
 Usage: /usr/bin/python3 bench/torch_quality.py --data D.npy --out S.npy [--fresh] [--seed 0]
        [--steps 3000] [--init torch|he-normal] [--schedule constant|wsd] [--decay-frac 0.2]
        [--n 10000] [--threads 1]"""
-from common import parse, report  # thread variables first
+from common import parse, report, schedule_rate  # thread variables first
 
 args = parse([("--data", dict(required=True, help="target rows [N, 2] (NPY)")),
               ("--out", dict(required=True, help="generated points [n, 2] (NPY)")),
@@ -60,17 +60,11 @@ for i in range(len(widths) - 1):
 net = torch.nn.Sequential(*layers)
 lr0 = 1e-3
 opt = torch.optim.Adam(net.parameters(), lr=lr0)
-if not 0.0 < args.decay_frac <= 1.0:
-    raise SystemExit(f"torch_quality: --decay-frac {args.decay_frac} is not in (0, 1]")
-decay = max(1, math.ceil(args.decay_frac * args.steps))  # wsd: the last `decay` steps
 
 
 def rate(k):
     """The step size of step k (0-based): otgen's constant or wsd schedule."""
-    t = k - (args.steps - decay)
-    if args.schedule == "constant" or t < 0:
-        return lr0
-    return lr0 * 0.5 * (1.0 + math.cos(math.pi * min(t, decay) / decay))
+    return schedule_rate(k, args.steps, args.schedule, args.decay_frac, lr0)
 
 
 t0 = time.perf_counter()
