@@ -1,6 +1,6 @@
 # Thin wrapper over CMake: the README's two commands, plus the plain build.
 #   make        build everything into build/ (the CLI is build/otgen)
-#   make demo   install missing packages, build, train the Fashion-MNIST generator (~4 min)
+#   make demo   install missing packages, build, train the Fashion-MNIST generator (~5 min)
 #   make test   install missing packages, build, run the test suite
 #   make asan   the test suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make bench  build and run the benchmarks
@@ -26,7 +26,7 @@ deps:
 configure: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
-# The main job: an MLP generator trained on Fashion-MNIST with the SW loss for about four minutes
+# The main job: an MLP generator trained on Fashion-MNIST with the SW loss for under five minutes
 # on 2 cores, along a full orthonormal basis of directions per step, Adam 3e-3 decayed over the
 # last 30 % of the steps (docs/training.md, "The demo recipe"); the pictures land in runs/demo/
 # (samples.png, loss.png).
