@@ -21,6 +21,7 @@ What this module does for each script:
 Import this module before numpy and torch, and call parse() first."""
 import argparse
 import gzip
+import math
 import os
 import statistics
 import struct
@@ -89,18 +90,20 @@ def gaussians8(n, rng, noise=0.02):
     return pts.astype(np.float32)
 
 
-def schedule_rate(k, steps, schedule, decay_frac, lr0=1e-3):
-    """The step size of step k (0-based) under otgen's --schedule constant or wsd
+def schedule(steps, kind, decay_frac, lr0=1e-3):
+    """rate(k): the step size of step k (0-based) under otgen's --schedule constant or wsd
     (src/optim/schedule.c: lr0 for the first steps - decay steps, then a cosine to 0 over the
-    last decay = ceil(decay_frac steps))."""
-    import math
+    last decay = ceil(decay_frac steps)). Checks decay_frac once, here."""
     if not 0.0 < decay_frac <= 1.0:
         raise SystemExit(f"--decay-frac {decay_frac} is not in (0, 1]")
     decay = max(1, math.ceil(decay_frac * steps))
-    t = k - (steps - decay)
-    if schedule == "constant" or t < 0:
-        return lr0
-    return lr0 * 0.5 * (1.0 + math.cos(math.pi * min(t, decay) / decay))
+
+    def rate(k):
+        t = k - (steps - decay)
+        if kind == "constant" or t < 0:
+            return lr0
+        return lr0 * 0.5 * (1.0 + math.cos(math.pi * min(t, decay) / decay))
+    return rate
 
 
 def report(**kv):

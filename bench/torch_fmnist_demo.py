@@ -19,12 +19,12 @@ no extra random draw is made, so the plain recipe's outputs are unchanged:
 The current `make demo` recipe (docs/training.md) in PyTorch: --directions permuted --L 784
 --schedule wsd --decay-frac F: one Haar basis of R^784 drawn at set-up (QR of a Gaussian matrix,
 signs fixed by R's diagonal), its rows permuted and sign-flipped afresh every step (otgen's
---directions-kind permuted), and otgen's wsd schedule (common.schedule_rate).
+--directions-kind permuted), and otgen's wsd schedule (common.schedule).
 Usage: /usr/bin/python3 bench/torch_fmnist_demo.py --out torch.npy [--steps 5500] [--seed 0]
        [--threads 2] [--n 10000] [--directions gaussian|permuted] [--schedule constant|wsd]
        [--decay-frac 0.2] [--lr 1e-3] [--pca K --bases M] [--patch-weight W ...]
 Last line: key=value pairs (steps, seconds, last loss, output)."""
-from common import parse, report, schedule_rate  # thread variables first
+from common import parse, report, schedule  # thread variables first
 
 args = parse([("--out", dict(required=True, help="samples NPY to write")),
               ("--steps", dict(type=int, default=5500, help="training steps [5500]")),
@@ -90,9 +90,10 @@ def patches(img, idx):  # the patches idx of all positions of img [n, 784], [len
     return F.unfold(img.view(-1, 1, 28, 28), k).transpose(1, 2).reshape(-1, k * k)[idx]
 
 
+rate = schedule(args.steps, args.schedule, args.decay_frac, args.lr)
 if args.directions == "permuted":  # otgen's --directions-kind permuted (needs --L 784)
-    if args.L != 784:
-        raise SystemExit("torch_fmnist_demo: --directions permuted needs --L 784")
+    if args.L != 784 or args.pca:
+        raise SystemExit("torch_fmnist_demo: --directions permuted needs --L 784 and no --pca")
     q, r = torch.linalg.qr(torch.randn(784, 784))
     basis = q * torch.sign(torch.diagonal(r))  # a Haar orthonormal basis, columns
 
@@ -110,7 +111,7 @@ for step in range(args.steps):
     else:
         theta = unit(784, args.L)
     for group in opt.param_groups:
-        group["lr"] = schedule_rate(step, args.steps, args.schedule, args.decay_frac, args.lr)
+        group["lr"] = rate(step)
     x = net(z)
     loss = sw(x, y, theta)
     if args.patch_weight > 0:

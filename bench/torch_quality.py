@@ -18,7 +18,7 @@ Writes --n generated points to --out F.npy. Last line: key=value pairs.
 Usage: /usr/bin/python3 bench/torch_quality.py --data D.npy --out S.npy [--fresh] [--seed 0]
        [--steps 3000] [--init torch|he-normal] [--schedule constant|wsd] [--decay-frac 0.2]
        [--n 10000] [--threads 1]"""
-from common import parse, report, schedule_rate  # thread variables first
+from common import parse, report, schedule  # thread variables first
 
 args = parse([("--data", dict(required=True, help="target rows [N, 2] (NPY)")),
               ("--out", dict(required=True, help="generated points [n, 2] (NPY)")),
@@ -61,11 +61,7 @@ net = torch.nn.Sequential(*layers)
 lr0 = 1e-3
 opt = torch.optim.Adam(net.parameters(), lr=lr0)
 
-
-def rate(k):
-    """The step size of step k (0-based): otgen's constant or wsd schedule."""
-    return schedule_rate(k, args.steps, args.schedule, args.decay_frac, lr0)
-
+rate = schedule(args.steps, args.schedule, args.decay_frac, lr0)  # otgen's constant or wsd
 
 t0 = time.perf_counter()
 for k in range(args.steps):

@@ -435,8 +435,7 @@ if [ -n "$LONG" ]; then
   if want demo; then
     # docs/training.md: make demo's run (the Makefile's DEMO_FLAGS) judged by otgen eval --metric fd,
     # under the pinned kernel. The classifier is trained once (~30 s of CPU) and cached in the build
-    # directory for this kernel only: the cache key does not name the kernel, and a classifier
-    # trained under another one (the default cache of an unpinned run) gives other figures. The
+    # directory (its cache key names the kernel, so each kernel gets its own file). The
     # tables' older rows hold the default AVX-512 kernel's figures of another machine: not
     # checked here, they depend on the CPU; the Haswell figures beside them are.
     flags=$(awk '/^DEMO_FLAGS/ { f = 1 } f { print; if ($0 !~ /\\$/) exit }' Makefile |

@@ -21,6 +21,7 @@ fmnist-loss|make -s demo|runs/demo/loss.png
 fmnist-demo-before|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --schedule constant --out $R/fm-before --force|$R/fm-before/samples.png
 fmnist-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --ema 0.999 --schedule cosine --out $R/fm-ema --force|$R/fm-ema/samples.png
 fmnist-permuted-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 784 --directions-kind permuted --ema 0.999 --schedule cosine --out $R/fm-pec --force|$R/fm-pec/samples.png
+fmnist-permuted-5500|$O train --data fashion-mnist --steps 5500 --schedule constant --projections 784 --directions-kind permuted --val-every 500 --out $R/fm-5500 --force|$R/fm-5500/samples.png
 fmnist-cnn|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 500 --model cnn --steps 3000 --schedule wsd --out $R/fm-cnn --force|$R/fm-cnn/samples.png
 fmnist-16k|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 16000 --schedule wsd --decay-frac 0.3 --out $R/fm-16k --force|$R/fm-16k/samples.png
 fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch_demo_img.npy', n.load('$R/torch_demo.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch_demo_img.npy --n 64 --out $R/torch_demo.png --force|$R/torch_demo.png
