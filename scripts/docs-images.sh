@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every picture in docs/images from the command that draws it, and copies it there:
-#   make docs-images        (about 70 min on 2 idle cores: the Fashion-MNIST runs, the examples)
+#   make docs-images        (about 90 min on 2 idle cores: the Fashion-MNIST runs, the examples)
 #   scripts/docs-images.sh [BUILD_DIR] [NAME...]   only the named pictures (e.g. moons-samples)
 # Each line of the table: the picture, the command (run from the repository root), the file it
 # draws. Look at every picture afterwards; git diff --stat docs/images shows which changed.
@@ -25,6 +25,8 @@ fmnist-permuted-5500|$O train --data fashion-mnist --steps 5500 --schedule const
 fmnist-cnn|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 500 --model cnn --steps 3000 --schedule wsd --out $R/fm-cnn --force|$R/fm-cnn/samples.png
 fmnist-16k|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 16000 --schedule wsd --decay-frac 0.3 --out $R/fm-16k --force|$R/fm-16k/samples.png
 fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch_demo_img.npy', n.load('$R/torch_demo.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch_demo_img.npy --n 64 --out $R/torch_demo.png --force|$R/torch_demo.png
+fmnist-zero-output|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --output-init-scale 0 --seed 1 --out $R/fm-zero --force|$R/fm-zero/samples.png
+fmnist-torch-8k|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch8k.npy --steps 8000 --directions permuted --L 784 --schedule wsd --decay-frac 0.3 --lr 0.003 --threads 1 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch8k_img.npy', n.load('$R/torch8k.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch8k_img.npy --n 64 --out $R/torch8k.png --force|$R/torch8k.png
 estimators-gauss-d784-stderr|examples/estimators.sh|runs/examples/estimators/gauss-d784_stderr.png
 estimators-fmnist-stderr|examples/estimators.sh|runs/examples/estimators/fmnist-0v1_stderr.png
 estimators-gauss-d3-abserr|examples/estimators.sh|runs/examples/estimators/gauss-d3_abserr.png

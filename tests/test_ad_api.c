@@ -205,6 +205,53 @@ static void test_flat_buffers_and_accumulation(void **state) {
     otg_graph_free(g);
 }
 
+/* The params of a 2 -> 8 -> 3 torch-initialised MLP with the given output_shrink (NULL and the
+ * error set when the build refuses it); *n their count. */
+static float *shrunk_params(float shrink, int64_t *n) {
+    otg_graph *g = otg_graph_new();
+    otg_rng rng = otg_rng_make(5, 0);
+    otg_mlp_spec spec = otg_mlp_spec_default();
+    spec.widths = (const int64_t[]){2, 8, 3};
+    spec.n_widths = 3, spec.init = OTG_INIT_TORCH, spec.output_shrink = shrink;
+    float *copy = NULL;
+    if (otg_mlp_build(g, otg_input(g, SHAPE(4, 2), 0), &spec, &rng)) {
+        const float *p = otg_graph_params(g, n);
+        copy = malloc((size_t)*n * sizeof *copy);
+        memcpy(copy, p, (size_t)*n * sizeof *copy);
+    }
+    otg_graph_free(g);
+    return copy;
+}
+
+/* output_shrink scales only the last layer's weights, from the same draws: biases and the other
+ * layers keep their bits; 1 zeroes the weights; outside [0, 1] is refused; the default is 0. */
+static void test_mlp_output_shrink(void **state) {
+    assert_true(otg_mlp_spec_default().output_shrink == 0.0f);
+    int64_t n;
+    float *p0 = shrunk_params(0.0f, &n), *ph = shrunk_params(0.5f, &n),
+          *p1 = shrunk_params(1.0f, &n);
+    const int64_t w2 = 2 * 8 + 8, b2 = w2 + 8 * 3; /* W1 b1 | W2 [8, 3] | b2 [3] */
+    assert_int_equal(n, b2 + 3);
+    assert_memory_equal(p0, ph, (size_t)w2 * sizeof *p0);
+    for (int64_t i = w2; i < b2; i++) {
+        assert_true(p0[i] != 0.0f);
+        assert_true(ph[i] == 0.5f * p0[i] && p1[i] == 0.0f);
+    }
+    for (int64_t i = b2; i < n; i++) /* torch biases are drawn, and kept */
+        assert_true(p0[i] != 0.0f && ph[i] == p0[i] && p1[i] == p0[i]);
+    assert_null(shrunk_params(1.5f, &n));
+    HAS("output_shrink 1.5 must be in [0, 1]");
+    assert_null(shrunk_params(-0.1f, &n));
+    free(p0), free(ph), free(p1);
+    otg_graph *g = otg_graph_new(); /* other model kinds refuse it */
+    otg_rng rng = otg_rng_make(1, 0);
+    otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
+    ms.img_h = ms.img_w = 8, ms.output_shrink = 0.5f;
+    assert_null(otg_model_build(g, otg_input(g, SHAPE(2, 4), 0), &ms, &rng));
+    HAS("only the mlp shrinks its last layer");
+    otg_graph_free(g);
+}
+
 /* One forward+backward of a 32 -> 256 -> 256 -> 784 MLP at batch 64; returns loss and grads. */
 static float *mlp_run(int threads, float *loss_out) {
     otg_threads_set(threads);
@@ -312,6 +359,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input_is_reported),
         cmocka_unit_test(test_conv_forward_against_naive),
         cmocka_unit_test(test_flat_buffers_and_accumulation),
+        cmocka_unit_test(test_mlp_output_shrink),
         cmocka_unit_test(test_reproducible_bits_for_any_thread_count),
         cmocka_unit_test(test_recompile_after_growth),
         cmocka_unit_test(test_pending_gradients),

@@ -52,6 +52,15 @@ static void test_usage_errors_exit_2(void **state) {
     assert_int_equal(
         otgen_run("train --data moons --epochs 2 --out /tmp/otgen-cli-x", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "--epochs needs a finite data set"));
+    assert_int_equal(otgen_run("train --data moons --model cnn --output-init-scale 0.5 --steps 1 "
+                               "--out /tmp/otgen-cli-x",
+                               1, out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--output-init-scale applies to --model mlp only"));
+    assert_int_equal(otgen_run("train --output-init-scale 1.5 --steps 1 --out /tmp/otgen-cli-x", 1,
+                               out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--output-init-scale: 1.5 outside [0, 1]"));
     assert_int_equal(
         otgen_run("train --estimator cv --steps 1 --out /nonexistent/r", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown SW estimator 'cv'"));

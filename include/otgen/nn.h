@@ -64,6 +64,8 @@ typedef struct {
     otg_activation output;     /* after the last layer [none] */
     float leaky_alpha;         /* [0.2] */
     otg_init init;             /* [auto] */
+    float output_shrink;       /* the last layer's initial weights (not its biases) times
+                                * 1 - output_shrink, in [0, 1]: 0 leaves them, 1 zeroes them [0] */
 } otg_mlp_spec;
 
 /* The defaults in brackets above (widths must still be set). */
@@ -123,6 +125,8 @@ typedef struct {
     otg_init init; /* weights and biases of the dense and conv layers: AUTO (He before the relu
                     * family, Xavier before others, zero biases), TORCH, HE or XAVIER. The deq
                     * layer keeps its own init (otg_nn_deq); the layers after it follow this. */
+    float output_shrink; /* mlp: as otg_mlp_spec's [0]; the other kinds refuse any other value
+                          * (OTG_EINVAL) */
 } otg_model_spec;
 
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden

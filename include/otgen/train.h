@@ -69,6 +69,8 @@ typedef struct {
                                * validation and sampling; 0 = off [0] */
     int val_fd;               /* images: also the feature Frechet distance at validations
                                * (val_fd, otgen/eval.h) [0] */
+    double output_init_scale; /* mlp: factor in [0, 1] on the last layer's initial weights (the
+                               * biases keep init's; otg_model_spec.output_shrink = 1 - it) [1] */
 } otg_train_config;
 
 /* The defaults above. */

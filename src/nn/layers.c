@@ -110,7 +110,9 @@ otg_status otg_nn_init_bias(float *b, int64_t count, int64_t fan_in, otg_init in
     return OTG_OK;
 }
 
-otg_node *otg_nn_dense(otg_graph *g, otg_node *x, int64_t out, otg_init init, otg_rng *rng) {
+/* otg_nn_dense with its initial weights times scale (1: untouched, the same bits). */
+static otg_node *dense_scaled(otg_graph *g, otg_node *x, int64_t out, otg_init init, otg_rng *rng,
+                              float scale) {
     if (!x) return otgi_fail(OTG_EINVAL, "dense: NULL input"), NULL;
     if (otg_node_ndim(x) != 2)
         return otgi_fail(OTG_ESHAPE, "dense: input must be [n, in], has %d dims", otg_node_ndim(x)),
@@ -123,11 +125,18 @@ otg_node *otg_nn_dense(otg_graph *g, otg_node *x, int64_t out, otg_init init, ot
     if (otg_nn_init_fill(otg_node_data(w), in * out, in, out, init, rng) != OTG_OK ||
         otg_nn_init_bias(otg_node_data(b), out, in, init, rng) != OTG_OK)
         return NULL;
+    float *wd = otg_node_data(w);
+    for (int64_t i = 0; scale != 1.0f && i < in * out; i++)
+        wd[i] *= scale;
     return otg_bias(g, otg_matmul(g, x, w), b);
 }
 
+otg_node *otg_nn_dense(otg_graph *g, otg_node *x, int64_t out, otg_init init, otg_rng *rng) {
+    return dense_scaled(g, x, out, init, rng, 1.0f);
+}
+
 otg_mlp_spec otg_mlp_spec_default(void) {
-    otg_mlp_spec s = {NULL, 0, OTG_ACT_RELU, OTG_ACT_NONE, 0.2f, OTG_INIT_AUTO};
+    otg_mlp_spec s = {NULL, 0, OTG_ACT_RELU, OTG_ACT_NONE, 0.2f, OTG_INIT_AUTO, 0.0f};
     return s;
 }
 
@@ -144,12 +153,17 @@ otg_node *otg_mlp_build(otg_graph *g, otg_node *x, const otg_mlp_spec *spec, otg
     if (otg_node_ndim(x) != 2 || otg_node_shape(x)[1] != spec->widths[0])
         return otgi_fail(OTG_ESHAPE, "mlp: input must be [n, %lld]", (long long)spec->widths[0]),
                NULL;
+    if (!(spec->output_shrink >= 0.0f && spec->output_shrink <= 1.0f))
+        return otgi_fail(OTG_EINVAL, "mlp: output_shrink %g must be in [0, 1]",
+                         (double)spec->output_shrink),
+               NULL;
     otg_node *h = x;
     for (int l = 1; l < spec->n_widths && h; l++) {
         int last = l == spec->n_widths - 1;
         otg_activation a = last ? spec->output : spec->activation;
         /* the init follows the activation that reads this layer's output */
-        h = otg_nn_dense(g, h, spec->widths[l], resolve_init(spec->init, a), rng);
+        h = dense_scaled(g, h, spec->widths[l], resolve_init(spec->init, a), rng,
+                         last ? 1.0f - spec->output_shrink : 1.0f);
         h = h ? otg_nn_activate(g, h, a, spec->leaky_alpha) : NULL;
     }
     return h;

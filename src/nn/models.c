@@ -48,6 +48,7 @@ static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, o
     m.output = s->output;
     m.leaky_alpha = s->leaky_alpha;
     m.init = s->init;
+    m.output_shrink = s->output_shrink;
     return otg_mlp_build(g, z, &m, init);
 }
 
@@ -119,6 +120,11 @@ otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, ot
     if (s->n_hidden < 0 || s->n_hidden > 8)
         return otgi_fail(OTG_EINVAL, "model: 0 to 8 hidden widths"), NULL;
     if (s->kind == OTG_MODEL_MLP) return build_mlp(g, z, s, init);
+    if (s->output_shrink != 0.0f)
+        return otgi_fail(OTG_EINVAL,
+                         "model %s: output_shrink %g: only the mlp shrinks its last layer",
+                         otg_model_kind_name(s->kind), (double)s->output_shrink),
+               NULL;
     if (s->kind == OTG_MODEL_DEQ) return build_deq(g, z, s, init);
     if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)
         return otgi_fail(OTG_EINVAL, "model: unknown kind %d", (int)s->kind), NULL;

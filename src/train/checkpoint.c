@@ -27,14 +27,15 @@ static int run_length_key(const char *k) {
 
 /* Keys added after schema 3, left out of the hash at their default value so that checkpoints
  * written before them (which computed that default) still resume: estimator "mc", ema 0,
- * decay-frac 0.2 (it matters only to wsd, added with it), and
+ * decay-frac 0.2 (it matters only to wsd, added with it), output-init-scale 1, and
  * "val-fd" always (a metrics column, not the run's bits). */
 static int later_key_at_default(const cJSON *v) {
     return !strcmp(v->string, "val-fd") ||
            (!strcmp(v->string, "decay-frac") && cJSON_IsNumber(v) && v->valuedouble == 0.2) ||
            (!strcmp(v->string, "estimator") && cJSON_IsString(v) &&
             !strcmp(v->valuestring, "mc")) ||
-           (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0);
+           (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
+           (!strcmp(v->string, "output-init-scale") && cJSON_IsNumber(v) && v->valuedouble == 1);
 }
 
 /* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at

@@ -104,6 +104,10 @@ static const otg_param_def defs[] = {
      0, 0.999999, 1},
     {"val-fd", OTG_PARAM_FLAG, OFF(val_fd), NULL,
      "images: log val_fd, the feature Frechet distance to the test split, at validations", 0, 1, 1},
+    {"output-init-scale", OTG_PARAM_REAL, OFF(output_init_scale), "S",
+     "mlp: factor on the initial weights of the last layer (its biases keep --init's); 0 = zero "
+     "weights",
+     0, 1, 1},
 };
 enum { N_DEFS = (int)(sizeof defs / sizeof defs[0]) };
 
@@ -126,7 +130,7 @@ otg_train_config otg_train_config_default(void) {
     c.seed = 0, c.val_every = 100, c.val_n = 2048, c.val_projections = 256;
     c.checkpoint_every = 500, c.sched_every = 1000, c.patience = 5;
     c.p = 2.0, c.lr = 1e-3, c.momentum = 0.9, c.radius = 100.0, c.noise = 0.01, c.gamma = 0.5;
-    c.relu_prime = 0.0, c.val_split = 0.1, c.decay_frac = 0.2;
+    c.relu_prime = 0.0, c.val_split = 0.1, c.decay_frac = 0.2, c.output_init_scale = 1.0;
     return c;
 }
 

@@ -115,6 +115,9 @@ static otg_status make_spec(otg_trainer *t) {
         return wrap(OTG_EINVAL, "--activation");
     if (resolve_output(t, &s->output) != OTG_OK) return OTG_EINVAL;
     if (otg_init_parse(c->init, &s->init) != OTG_OK) return wrap(OTG_EINVAL, "--init");
+    if (c->output_init_scale != 1.0 && kind != OTG_MODEL_MLP)
+        return otgi_fail(OTG_EINVAL, "train: --output-init-scale applies to --model mlp only");
+    s->output_shrink = (float)(1.0 - c->output_init_scale);
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }

@@ -128,6 +128,12 @@ same "D3 schema-2 resume = uninterrupted" A40 A3
 cp -r A A4 && craft A4/checkpoint.otg "h['schema']=2; del h['config_hash']; h['config']['seed']=7"
 check "D3 schema-2 foreign checkpoint" 2 'belongs to another run.*--seed 7' \
     $B train --resume A4 --steps 40
+cp -r A A5 && craft A5/checkpoint.otg "del h['config']['output-init-scale']"
+$PY -c "import json; p = 'A5/config.json'; c = json.load(open(p)); del c['output-init-scale']
+json.dump(c, open(p, 'w'), indent=1)"
+check "D3 checkpoint from before --output-init-scale resumes" 0 'run=' \
+    $B train --resume A5 --steps 40 --threads 1
+same "D3 resume without output-init-scale = uninterrupted" A40 A5
 
 # ---- D4: a metrics row without a comma ----
 $B $T --steps 3 --out m1 >/dev/null 2>&1
