@@ -36,6 +36,10 @@ static const otg_param_def defs[] = {
      "initial weights and biases: torch (U(+-1/sqrt(fan_in)), as PyTorch's layers), he-normal "
      "(He-normal weights, Xavier before a linear output, zero biases: the old default), he, xavier",
      0, 0, 1},
+    {"output-init-scale", OTG_PARAM_REAL, OFF(output_init_scale), "S",
+     "mlp: factor on the initial weights of the last layer (its biases keep --init's); 0 = zero "
+     "weights",
+     0, 1, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
     {"loss", OTG_PARAM_STR, STR(loss), "NAME",
      "training loss: sw (SW_p^p) | energy (sliced energy distance; one process)", 0, 0, 1},
@@ -104,10 +108,6 @@ static const otg_param_def defs[] = {
      0, 0.999999, 1},
     {"val-fd", OTG_PARAM_FLAG, OFF(val_fd), NULL,
      "images: log val_fd, the feature Frechet distance to the test split, at validations", 0, 1, 1},
-    {"output-init-scale", OTG_PARAM_REAL, OFF(output_init_scale), "S",
-     "mlp: factor on the initial weights of the last layer (its biases keep --init's); 0 = zero "
-     "weights",
-     0, 1, 1},
 };
 enum { N_DEFS = (int)(sizeof defs / sizeof defs[0]) };
 
