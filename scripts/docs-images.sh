@@ -14,6 +14,14 @@ O=$BUILD/otgen
 # regenerated picture would differ from the committed one without any change in the code.
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 R=runs/docs-images
+# npy_grid S.npy OUT.png: 64 of the flat 28 x 28 images S [n, 784] (a PyTorch script's samples)
+# in otgen's grid, through S_img.npy [n, 28, 28] and otgen sample. Exported for the table's bash -c.
+npy_grid() {
+  /usr/bin/python3 -c "import numpy as n, sys; n.save(sys.argv[2], n.load(sys.argv[1]).reshape(-1, 28, 28))" \
+    "$1" "${1%.npy}_img.npy" && "$O" sample --data "${1%.npy}_img.npy" --n 64 --out "$2" --force
+}
+export -f npy_grid
+export O
 # name | command | produced file
 TABLE=$(cat <<TAB
 fmnist-samples|make -s demo|runs/demo/samples.png
@@ -24,9 +32,9 @@ fmnist-permuted-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-ever
 fmnist-permuted-5500|$O train --data fashion-mnist --steps 5500 --schedule constant --projections 784 --directions-kind permuted --val-every 500 --out $R/fm-5500 --force|$R/fm-5500/samples.png
 fmnist-cnn|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 500 --model cnn --steps 3000 --schedule wsd --out $R/fm-cnn --force|$R/fm-cnn/samples.png
 fmnist-16k|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 16000 --schedule wsd --decay-frac 0.3 --out $R/fm-16k --force|$R/fm-16k/samples.png
-fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch_demo_img.npy', n.load('$R/torch_demo.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch_demo_img.npy --n 64 --out $R/torch_demo.png --force|$R/torch_demo.png
+fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && npy_grid $R/torch_demo.npy $R/torch_demo.png|$R/torch_demo.png
 fmnist-zero-output|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --output-init-scale 0 --seed 1 --out $R/fm-zero --force|$R/fm-zero/samples.png
-fmnist-torch-8k|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch8k.npy --steps 8000 --directions permuted --L 784 --schedule wsd --decay-frac 0.3 --lr 0.003 --threads 1 && /usr/bin/python3 -c "import numpy as n; n.save('$R/torch8k_img.npy', n.load('$R/torch8k.npy').reshape(-1, 28, 28))" && $O sample --data $R/torch8k_img.npy --n 64 --out $R/torch8k.png --force|$R/torch8k.png
+fmnist-torch-8k|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch8k.npy --steps 8000 --directions permuted --L 784 --schedule wsd --decay-frac 0.3 --lr 0.003 --threads 1 && npy_grid $R/torch8k.npy $R/torch8k.png|$R/torch8k.png
 estimators-gauss-d784-stderr|examples/estimators.sh|runs/examples/estimators/gauss-d784_stderr.png
 estimators-fmnist-stderr|examples/estimators.sh|runs/examples/estimators/fmnist-0v1_stderr.png
 estimators-gauss-d3-abserr|examples/estimators.sh|runs/examples/estimators/gauss-d3_abserr.png

@@ -125,9 +125,11 @@ static otg_node *dense_scaled(otg_graph *g, otg_node *x, int64_t out, otg_init i
     if (otg_nn_init_fill(otg_node_data(w), in * out, in, out, init, rng) != OTG_OK ||
         otg_nn_init_bias(otg_node_data(b), out, in, init, rng) != OTG_OK)
         return NULL;
-    float *wd = otg_node_data(w);
-    for (int64_t i = 0; scale != 1.0f && i < in * out; i++)
-        wd[i] *= scale;
+    if (scale != 1.0f) {
+        float *wd = otg_node_data(w);
+        for (int64_t i = 0; i < in * out; i++)
+            wd[i] *= scale;
+    }
     return otg_bias(g, otg_matmul(g, x, w), b);
 }
 
