@@ -3,7 +3,8 @@
  * bound; he-normal: zero biases), --output auto following the data's range and a mismatch
  * refused, the held-out rows of an NPY file and --val-data, otg_train_run equal to a hand loop of
  * the primitives (bit-identical parameters and checkpoint), resume equal to an uninterrupted run,
- * load + sample deterministic, divergence reported with the step not applied. */
+ * load + sample deterministic, divergence reported with the step not applied, --quantile-bank
+ * (trains; bits independent of threads and of a restore; refusals). */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -432,6 +433,69 @@ static void test_axes_directions(void **state) {
     }
 }
 
+/* --quantile-bank: SW_2^2 against every training row along a fixed bank. Trains; the same bits
+ * for 1 and 2 threads and after a restore mid-run; impossible options refused by name. */
+static void test_quantile_bank(void **state) {
+    (void)state;
+    char path[256], ck[300];
+    snprintf(path, sizeof path, "%s/moons.npy", dir), snprintf(ck, sizeof ck, "%s/qb.otg", dir);
+    otg_source *moons = otg_source_open("moons", NULL);
+    otg_tensor *x = otg_tensor_new(2, (int64_t[]){1000, 2});
+    otg_rng r = otg_rng_make(3, 0);
+    assert_int_equal(otg_source_sample(moons, &r, 1000, x->data), OTG_OK);
+    assert_int_equal(otg_npy_write(path, x, 1), OTG_OK);
+    otg_source_free(moons), otg_tensor_free(x);
+    otg_train_config c = small(300);
+    snprintf(c.data, sizeof c.data, "%s", path);
+    c.quantile_bank = 64, c.lr = 3e-3;
+    float *p1 = NULL;
+    int64_t n = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        otg_threads_set(threads);
+        otg_trainer *t = otg_trainer_new(&c);
+        assert_non_null(t);
+        double v0, v1;
+        otg_train_row row;
+        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+        for (int k = 0; k < 300; k++) {
+            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+            if (k == 149 && threads == 1) assert_int_equal(otg_trainer_save(t, ck), OTG_OK);
+        }
+        assert_true(isfinite(row.loss) && row.loss_stderr > 0.0);
+        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+        if (!(v1 < 0.5 * v0)) fail_msg("val_sw %g -> %g", v0, v1);
+        const float *p = otg_trainer_params(t, &n);
+        if (!p1) {
+            p1 = malloc((size_t)n * sizeof *p1);
+            memcpy(p1, p, (size_t)n * sizeof *p1);
+        } else
+            assert_memory_equal(p1, p, (size_t)n * sizeof *p1);
+        otg_trainer_free(t);
+    }
+    otg_threads_set(0);
+    otg_trainer *t = otg_trainer_new(&c); /* restored at step 150, run to 300 */
+    assert_int_equal(otg_trainer_restore(t, ck), OTG_OK);
+    otg_train_row row;
+    while (otg_trainer_steps_done(t) < 300)
+        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    assert_memory_equal(p1, otg_trainer_params(t, NULL), (size_t)n * sizeof *p1);
+    otg_trainer_free(t), free(p1);
+    static const char *const refused[] = {"moons", "p", "projections", "energy"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        otg_train_config b = c;
+        const char *want = "needs finite data";
+        if (!strcmp(refused[i], "moons")) snprintf(b.data, sizeof b.data, "moons");
+        if (!strcmp(refused[i], "p")) b.p = 1.0, want = "--p 2 only";
+        if (!strcmp(refused[i], "projections"))
+            b.projections = 65, want = "--projections at most the bank's size";
+        if (!strcmp(refused[i], "energy"))
+            snprintf(b.loss, sizeof b.loss, "energy"), want = "the sw loss only";
+        otg_trainer *bad = NULL;
+        assert_int_equal(otg_trainer_create(&b, &bad), OTG_EINVAL);
+        if (!strstr(otg_last_error(), want)) fail_msg("%s: '%s'", refused[i], otg_last_error());
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
@@ -444,6 +508,7 @@ int main(void) {
         cmocka_unit_test(test_divergence_is_reported_and_not_applied),
         cmocka_unit_test(test_energy_loss),
         cmocka_unit_test(test_axes_directions),
+        cmocka_unit_test(test_quantile_bank),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,6 +85,29 @@ OTG_NODISCARD otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const
                                 const otg_sw_opts *opts, otg_sw_result *res, float *grad_x,
                                 double *per_dir);
 
+/* ---- SW_2^2 against a whole data set along a fixed bank of directions --------------------- */
+
+/* The data side of SW_2^2 against the empirical law of y [N, d] along the columns of
+ * theta [d, K], for clouds of n points: q [K, n] (row k ascending) the means of y's quantile
+ * function along theta_k over [i/n, (i+1)/n), and c [K] the variance left inside those
+ * intervals, (1/N) sum_j t_j^2 - (1/n) sum_i q_ki^2, so that for the sorted projections s of any
+ * x [n, d], W_2^2(theta_k # x, theta_k # y) = (1/n) sum_i (s_i - q_ki)^2 + c_k exactly (up to
+ * rounding). Costs N d K multiply-adds and K sorts of N values, once; fixed work items in
+ * parallel, so the bits do not depend on the thread count. OTG_ESHAPE on shapes, OTG_EINVAL on
+ * n < 1 or N outside [1, 2^31). */
+OTG_NODISCARD otg_status otg_sw_quantiles(const otg_tensor *y, const otg_tensor *theta, int64_t n,
+                                          float *q, double *c);
+
+/* SW_2^2 between x [n, d] (uniform weights) and the data set whose quantile data along the
+ * columns of theta [d, L] are q [L, n] and c [L] (otg_sw_quantiles' rows for those directions):
+ * the same value, standard error, grad_x and per_dir as otg_sw(x, y) gives against all N rows of
+ * y, for one projection and one sort of x per direction and no data batch. opts: p must be 2,
+ * no direction weights (OTG_EINVAL otherwise). */
+OTG_NODISCARD otg_status otg_sw_to_quantiles(otg_sw_workspace *ws, const otg_tensor *x,
+                                             const float *q, const double *c,
+                                             const otg_tensor *theta, const otg_sw_opts *opts,
+                                             otg_sw_result *res, float *grad_x, double *per_dir);
+
 /* ---- variance-reduced and importance-weighted estimators ---------------------------------- */
 
 /* Estimators of SW_p^p from the same L directions (docs/sliced-wasserstein.md, "Estimators"):
@@ -266,6 +289,23 @@ typedef struct {
  * free ctx->grad_x with otg_sw_loss_release. */
 otg_node *otg_sw_loss(otg_graph *g, otg_node *x, otg_node *y, otg_sw_loss_ctx *ctx);
 void otg_sw_loss_release(otg_sw_loss_ctx *ctx);
+
+/* Context of an SW loss node against quantile data (otg_sw_to_quantiles): the caller sets
+ * theta [d, L], q [L, n] and c [L] (all borrowed) before each forward. */
+typedef struct {
+    otg_sw_workspace *ws; /* owned by the caller */
+    const otg_tensor *theta;
+    const float *q;
+    const double *c;
+    otg_sw_opts opts; /* p = 2 */
+    otg_sw_result result;
+    float *grad_x; /* [n, d], owned by the node's context (allocated at build) */
+} otg_sw_quantile_loss_ctx;
+
+/* loss [1] = SW_2^2 between x [n, d] and the data set behind ctx's quantiles; the gradient flows
+ * to x. ctx must outlive the graph; free ctx->grad_x with otg_sw_quantile_loss_release. */
+otg_node *otg_sw_quantile_loss(otg_graph *g, otg_node *x, otg_sw_quantile_loss_ctx *ctx);
+void otg_sw_quantile_loss_release(otg_sw_quantile_loss_ctx *ctx);
 
 /* Context of a sliced-energy loss node, as otg_sw_loss_ctx: theta [d, L] (borrowed, unit
  * directions) set before each forward; result holds the last forward's figures. */

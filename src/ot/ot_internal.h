@@ -102,7 +102,26 @@ typedef struct {
     int general;         /* weights given or n != m */
     float *grad;         /* [n, d] or NULL */
     const double *dir_w; /* normalised direction weights [L], or NULL: 1/L each */
+    const float *yq;     /* otg_sw_to_quantiles: the target's interval means [L, n] (y unused,
+                          * m = n, p = 2), or NULL */
+    const double *yc;    /* with yq: the within-interval variances [L] added to W_2^2 */
 } otgi_sw_problem;
+
+/* The problem of x (weights a) against y (weights b) along theta, uniform direction weights. */
+static inline otgi_sw_problem otgi_sw_problem_of(const otg_tensor *x, const float *a,
+                                                 const otg_tensor *y, const float *b,
+                                                 const otg_tensor *theta, double p, float *grad) {
+    return (otgi_sw_problem){.x = x->data,
+                             .y = y->data,
+                             .theta = theta->data,
+                             .n = x->shape[0],
+                             .m = y->shape[0],
+                             .d = x->shape[1],
+                             .L = theta->shape[1],
+                             .p = p,
+                             .general = a || b || x->shape[0] != y->shape[0],
+                             .grad = grad};
+}
 
 /* Whether lc directions of q are worth the thread pool: below (n + m) lc (d + 16) = 2^18 the
  * kernel stays on the calling thread (waking the pool costs more than it saves; the bits do not
@@ -121,6 +140,8 @@ int64_t otgi_sw_grad_rows(int64_t n);
 /* Grows ws to hold (n, m, chunk, L) with `threads` scratch sets; no-op when it does. */
 otg_status otgi_sw_reserve(otg_sw_workspace *ws, int64_t n, int64_t m, int64_t chunk, int64_t L,
                            int threads);
+/* The three phases over the directions [c0, c0 + lc) of q; returns the ties met. */
+int64_t otgi_sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc);
 /* Phase B for direction l of the chunk starting at c0 (sorts, W_p^p into w_dir[c0 + l], the
  * residuals over proj_x row l); returns the ties met. */
 int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_sw_scratch *t,

@@ -94,7 +94,14 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
     const float *py = ws->proj_y + l * q->m;
     int64_t ties = otgi_sort_f32(px, q->n, t->ss, t->ps, &t->sc);
     double w;
-    if (!q->general) {
+    if (q->yq) { /* the target's interval means, already sorted: SW_2^2 to the whole data set */
+        w = otgi_w1d_sorted_equal(t->ss, q->yq + (c0 + l) * q->n, q->n, 2.0,
+                                  1.0 / ((double)q->n * (double)q->L), q->grad ? t->ds : NULL);
+        w += q->yc[c0 + l];
+        if (q->grad)
+            for (int64_t i = 0; i < q->n; i++)
+                px[t->ps[i]] = t->ds[i];
+    } else if (!q->general) {
         otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
         double scale =
             q->dir_w ? q->dir_w[c0 + l] / (double)q->n : 1.0 / ((double)q->n * (double)q->L);
@@ -150,9 +157,9 @@ void otgi_sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64
 }
 
 /* Directions [c0, c0 + lc) of the problem: the three phases. Returns the ties met. */
-static int64_t sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc) {
+int64_t otgi_sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc) {
     const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS,
-                  nb_y = (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
+                  nb_y = q->yq ? 0 : (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
     const int64_t n_proj = (lc + DIR_BLOCK - 1) / DIR_BLOCK * (nb_x + nb_y);
     const int64_t n_rows = (q->n + otgi_sw_grad_rows(q->n) - 1) / otgi_sw_grad_rows(q->n);
     int64_t ties = 0;
@@ -228,10 +235,7 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     if (!ws || !res) return otgi_fail(OTG_EINVAL, "sw: NULL workspace or result");
     otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
-    otgi_sw_problem q = {x->data,         y->data,     theta->data,
-                         x->shape[0],     y->shape[0], x->shape[1],
-                         theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
-                         grad_x,          NULL};
+    otgi_sw_problem q = otgi_sw_problem_of(x, a, y, b, theta, o.p, grad_x);
     int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     if (chunk > q.L) chunk = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     st = otgi_sw_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
@@ -244,7 +248,7 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     if (grad_x) memset(grad_x, 0, (size_t)(q.n * q.d) * sizeof(float));
     int64_t ties = 0;
     for (int64_t c0 = 0; c0 < q.L; c0 += chunk)
-        ties += sw_chunk(ws, &q, c0, q.L - c0 < chunk ? q.L - c0 : chunk);
+        ties += otgi_sw_chunk(ws, &q, c0, q.L - c0 < chunk ? q.L - c0 : chunk);
     if (q.dir_w)
         otgi_sw_summarise_weighted(ws->w_dir, q.dir_w, q.L, q.p, res);
     else

@@ -204,10 +204,7 @@ otg_status otg_sw_comm(otg_sw_workspace *ws, const otg_tensor *x, const float *a
     otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
     const int P = comm->size;
-    otgi_sw_problem q = {x->data,         y->data,     theta->data,
-                         x->shape[0],     y->shape[0], x->shape[1],
-                         theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
-                         grad_x,          NULL};
+    otgi_sw_problem q = otgi_sw_problem_of(x, a, y, b, theta, o.p, grad_x);
     /* windows of chunk directions per rank, on 256-direction blocks */
     const int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     const int64_t lr = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;

@@ -376,10 +376,7 @@ otg_status otg_sw_estimate(otg_sw_workspace *ws, const otg_tensor *x, const floa
     otg_status st = check_estimator(&eo, &o);
     if (st == OTG_OK) st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
-    otgi_sw_problem q = {x->data,         y->data,     theta->data,
-                         x->shape[0],     y->shape[0], x->shape[1],
-                         theta->shape[1], o.p,         a || b || x->shape[0] != y->shape[0],
-                         grad_x,          NULL};
+    otgi_sw_problem q = otgi_sw_problem_of(x, a, y, b, theta, o.p, grad_x);
     const int64_t all = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     chunk = grad_x || chunk > all ? all : chunk; /* the gradient needs every direction at once */

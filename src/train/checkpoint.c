@@ -35,7 +35,8 @@ static int later_key_at_default(const cJSON *v) {
            (!strcmp(v->string, "estimator") && cJSON_IsString(v) &&
             !strcmp(v->valuestring, "mc")) ||
            (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
-           (!strcmp(v->string, "output-init-scale") && cJSON_IsNumber(v) && v->valuedouble == 1);
+           (!strcmp(v->string, "output-init-scale") && cJSON_IsNumber(v) && v->valuedouble == 1) ||
+           (!strcmp(v->string, "quantile-bank") && cJSON_IsNumber(v) && v->valuedouble == 0);
 }
 
 /* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at

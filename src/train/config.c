@@ -52,6 +52,11 @@ static const otg_param_def defs[] = {
      "permuted+axes (the axes, then permuted bases: --projections > the dimension) or rqmc (3-D "
      "data only)",
      0, 0, 1},
+    {"quantile-bank", OTG_PARAM_INT, OFF(quantile_bank), "K",
+     "finite data: SW_2^2 against the whole training set along K directions of "
+     "--directions-kind drawn once, --projections of them per step (no data batch; --p 2, one "
+     "process); 0 = a data batch per step",
+     0, 1 << 20, 1},
     {"estimator", OTG_PARAM_STR, STR(estimator), "E",
      "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "
      "(energy-based SW)",
@@ -148,12 +153,16 @@ char *otg_train_config_to_json(const otg_train_config *c) {
              (r = cJSON_AddObjectToObject(o, "resolved")) &&
              cJSON_AddStringToObject(
                  r, "loss",
-                 strcmp(c->loss, "energy")
-                     ? "SW_p^p: (1/L) sum_l W_p^p along --projections fresh "
-                       "gaussian/orthogonal directions, on each batch"
-                     : "sliced energy distance: c_d (1/L) sum_l ED_1 (1-D energy distances, "
+                 !strcmp(c->loss, "energy")
+                     ? "sliced energy distance: c_d (1/L) sum_l ED_1 (1-D energy distances, "
                        "within-sample pairs i != j) along --projections fresh directions, on each "
-                       "batch; --p applies to val_sw only") &&
+                       "batch; --p applies to val_sw only"
+                 : c->quantile_bank > 0
+                     ? "SW_2^2: (1/L) sum_l W_2^2 between the batch and the whole training set "
+                       "along --projections directions drawn each step from a fixed bank of "
+                       "--quantile-bank directions"
+                     : "SW_p^p: (1/L) sum_l W_p^p along --projections fresh "
+                       "gaussian/orthogonal directions, on each batch") &&
              cJSON_AddStringToObject(
                  r, "val_sw",
                  "SW_p = (SW_p^p)^(1/p) between --val-n generated points (fixed latents) and "

@@ -18,7 +18,8 @@ enum {
     OTGI_S_VAL_Z = 10,
     OTGI_S_VAL_Y = 11,
     OTGI_S_VAL_DIRS = 12,
-    OTGI_S_BASIS = 13 /* --directions-kind permuted: the fixed orthonormal basis */
+    OTGI_S_BASIS = 13, /* --directions-kind permuted: the fixed orthonormal basis */
+    OTGI_S_BANK = 14   /* --quantile-bank: the bank's directions */
 };
 
 struct otg_trainer {
@@ -44,6 +45,12 @@ struct otg_trainer {
     int axes;      /* directions of the first block (axes: of every block) are the coordinate
                     * axes e_1..e_dim (--directions-kind axes, permuted+axes) */
     int64_t *perm; /* [dim] its row permutation of the step */
+    /* --quantile-bank K (bank.c): the bank's directions and quantile data, the step's picks */
+    float *bank_theta, *bank_q; /* [dim, K], [K, batch] */
+    double *bank_c, *step_c;    /* [K], [L] */
+    float *step_q;              /* [L, batch] */
+    int64_t *bank_pick;         /* [K] scratch of the draw without replacement */
+    otg_sw_quantile_loss_ctx swq;
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
     int val_generated; /* val_x holds the samples of the last validation */
     otg_sw_workspace *val_ws;
@@ -58,6 +65,14 @@ struct otg_trainer {
     float *z_full;    /* [batch, latent]: the whole batch's latents */
     float *x_full;    /* [batch, dim]: the gathered generator output */
 };
+
+/* L directions of --directions-kind into theta [dim, L] (columns) from rng. */
+otg_status otgi_trainer_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta);
+/* --quantile-bank: checks the options, draws the bank and computes its quantile data. */
+otg_status otgi_trainer_bank_make(otg_trainer *t);
+/* --quantile-bank: the step's directions (into t->theta) and their quantile data, from rng. */
+void otgi_trainer_bank_pick(otg_trainer *t, otg_rng *rng);
+void otgi_trainer_bank_free(otg_trainer *t);
 
 /* Checks the config for the distributed mode and sets the row partition (before the graph). */
 otg_status otgi_trainer_comm_setup(otg_trainer *t);

@@ -142,8 +142,11 @@ static otg_status build_graph(otg_trainer *t) {
     t->sw.theta = t->theta;
     if (!t->sw.ws || !t->theta) return OTG_ENOMEM;
     t->energy.theta = t->theta;
+    t->swq = (otg_sw_quantile_loss_ctx){
+        .ws = t->sw.ws, .theta = t->theta, .q = t->step_q, .c = t->step_c, .opts = t->sw.opts};
     t->loss = t->comm          ? otgi_trainer_comm_loss(t)
               : t->energy_loss ? otg_sliced_energy_loss(t->g, t->out, t->y, &t->energy)
+              : t->bank_q      ? otg_sw_quantile_loss(t->g, t->out, &t->swq)
                                : otg_sw_loss(t->g, t->out, t->y, &t->sw);
     if (!t->loss) return wrap(OTG_EINVAL, "loss");
     otg_status st = otg_graph_compile(t->g);
@@ -260,6 +263,12 @@ static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *
     }
 }
 
+otg_status otgi_trainer_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta) {
+    if (!t->basis && !t->axes) return otg_sw_directions(rng, t->dirs, t->dim, L, theta);
+    permuted_directions(t, rng, L, theta);
+    return OTG_OK;
+}
+
 /* The trainer on comm (NULL: one process), or the status with the reason. */
 static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer **out) {
     if (!out) return otgi_fail(OTG_EINVAL, "train: NULL output");
@@ -298,6 +307,7 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
                        "%lld, got %lld",
                        kind, permuted ? "above" : "equal to", (long long)t->dim,
                        (long long)c->projections);
+    if (st == OTG_OK && c->quantile_bank > 0) st = otgi_trainer_bank_make(t);
     if (st == OTG_OK) st = make_spec(t);
     if (st == OTG_OK && t->dirs == OTG_DIR_RQMC && t->dim != 3)
         st = otgi_fail(OTG_EINVAL, "train: --directions-kind rqmc needs 3-D data, got %lld-D",
@@ -340,6 +350,7 @@ void otg_trainer_free(otg_trainer *t) {
     otg_sw_workspace_free(t->val_ws);
     otg_optim_free(t->opt);
     free(t->ema), free(t->basis), free(t->perm);
+    otgi_trainer_bank_free(t);
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
     otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
@@ -355,16 +366,19 @@ static otg_status forward(otg_trainer *t) {
     if (st == OTG_OK && t->comm)
         memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
                (size_t)(t->rows * c->latent) * sizeof(float));
-    if (st == OTG_OK) st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
-    if (st == OTG_OK && (t->basis || t->axes))
-        permuted_directions(t, &t->r_dirs, c->projections, t->theta->data);
-    else if (st == OTG_OK)
-        st = otg_sw_directions(&t->r_dirs, t->dirs, t->dim, c->projections, t->theta->data);
+    if (st == OTG_OK && t->bank_q) /* --quantile-bank: the whole training set, no batch */
+        otgi_trainer_bank_pick(t, &t->r_dirs);
+    else if (st == OTG_OK) {
+        st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
+        if (st == OTG_OK)
+            st = otgi_trainer_directions(t, &t->r_dirs, c->projections, t->theta->data);
+    }
     return st == OTG_OK ? otg_graph_forward(t->g) : st;
 }
 
 static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, double lr) {
-    const int64_t ties = t->energy_loss ? 0 : t->sw.result.ties; /* energy: ties not counted */
+    const otg_sw_result *sw = t->bank_q ? &t->swq.result : &t->sw.result;
+    const int64_t ties = t->energy_loss ? 0 : sw->ties; /* energy: ties not counted */
     *row = (otg_train_row){
         .step = t->step + 1,
         .loss = loss,
@@ -376,7 +390,7 @@ static void fill_row(const otg_trainer *t, otg_train_row *row, double loss, doub
         .relu_kinks = otg_graph_kink_count_op(t->g, OTG_OP_RELU) +
                       otg_graph_kink_count_op(t->g, OTG_OP_LEAKY_RELU),
         .sort_ties = ties,
-        .loss_stderr = t->energy_loss ? t->energy.result.stderr_value : t->sw.result.stderr_value,
+        .loss_stderr = t->energy_loss ? t->energy.result.stderr_value : sw->stderr_value,
         .time_s = 0.0,
     };
 }
