@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The MPI mode (docs/mpi.md), registered by tests/CMakeLists.txt when MPI is found. Checks that
 # `mpirun -np P otgen train` ends with the checkpoint and metrics (time column aside) of the
-# plain run, byte for byte, for P = 1, 2, 4 (oversubscribed) on a 2-D and a Fashion-MNIST run,
+# plain run, byte for byte, for P = 1, 2, 4 (oversubscribed) on two 2-D runs (one with
+# --data-batch) and a Fashion-MNIST run,
 # and so do the plain run with --threads 2 and -np 2 with --threads 2;
 # that a run resumed with another P is the plain resumed run; that `otgen sw` prints and writes
 # the same; that a killed rank ends the job; and that bad combinations exit 2.
@@ -43,6 +44,9 @@ identity() { # name, then the train flags
 }
 
 identity moons --data moons --steps 40 --checkpoint-every 20 --val-every 10
+# more data points than generated ones per step (SW between clouds of 192 and 448 points)
+identity moons-db --data moons --steps 40 --checkpoint-every 20 --val-every 10 --batch 192 \
+    --data-batch 448
 if [ -d /usr/share/datasets/fashion-mnist ]; then
     # 300 directions: two 256-direction blocks, split inside a block for P = 4
     identity fmnist --data fashion-mnist --steps 4 --checkpoint-every 2 --val-every 2 \
@@ -107,6 +111,8 @@ expect2 "too small for 4 ranks" "${MPI[@]}" -np 4 "$B" train --data moons --batc
 expect2 "supports mlp only" "${MPI[@]}" -np 2 "$B" train --data moons --model deq --out bad2
 expect2 "one process only" "${MPI[@]}" -np 2 "$B" train --data moons --loss energy --out bad3
 expect2 "mc under mpirun" "${MPI[@]}" -np 2 "$B" train --data moons --estimator lcv --out bad4
+expect2 "quantile-bank 64: one process only" "${MPI[@]}" -np 2 "$B" train --data moons \
+    --quantile-bank 64 --out bad5
 expect2 "not available under mpirun" "${MPI[@]}" -np 2 "$B" sw a.npy b.npy --max sampled
 expect2 "runs in one process" "${MPI[@]}" -np 2 "$B" sample --checkpoint res.plain/checkpoint.otg \
     --out c.npy

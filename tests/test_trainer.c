@@ -4,7 +4,7 @@
  * refused, the held-out rows of an NPY file and --val-data, otg_train_run equal to a hand loop of
  * the primitives (bit-identical parameters and checkpoint), resume equal to an uninterrupted run,
  * load + sample deterministic, divergence reported with the step not applied, --quantile-bank
- * (trains; bits independent of threads and of a restore; refusals). */
+ * (trains; bits independent of threads and of a restore; refusals), --data-batch. */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -433,6 +433,35 @@ static void test_axes_directions(void **state) {
     }
 }
 
+/* --data-batch: more data points than generated ones per step; trains, and changes the run. */
+static void test_data_batch(void **state) {
+    (void)state;
+    float *p0 = NULL;
+    int64_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        otg_train_config c = small(200);
+        c.data_batch = k ? 3 * c.batch : 0, c.lr = 3e-3;
+        otg_trainer *t = otg_trainer_new(&c);
+        assert_non_null(t);
+        double v0, v1;
+        otg_train_row row;
+        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+        for (int s = 0; s < 200; s++)
+            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+        if (!(v1 < 0.5 * v0))
+            fail_msg("data_batch %lld: val_sw %g -> %g", (long long)c.data_batch, v0, v1);
+        const float *p = otg_trainer_params(t, &n);
+        if (!k) {
+            p0 = malloc((size_t)n * sizeof *p0);
+            memcpy(p0, p, (size_t)n * sizeof *p0);
+        } else
+            assert_true(memcmp(p0, p, (size_t)n * sizeof *p0) != 0);
+        otg_trainer_free(t);
+    }
+    free(p0);
+}
+
 /* --quantile-bank: SW_2^2 against every training row along a fixed bank. Trains; the same bits
  * for 1 and 2 threads and after a restore mid-run; impossible options refused by name. */
 static void test_quantile_bank(void **state) {
@@ -509,6 +538,7 @@ int main(void) {
         cmocka_unit_test(test_energy_loss),
         cmocka_unit_test(test_axes_directions),
         cmocka_unit_test(test_quantile_bank),
+        cmocka_unit_test(test_data_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -71,6 +71,9 @@ typedef struct {
                                * (val_fd, otgen/eval.h) [0] */
     double output_init_scale; /* mlp: factor in [0, 1] on the last layer's initial weights (the
                                * biases keep init's; otg_model_spec.output_shrink = 1 - it) [1] */
+    int64_t data_batch;       /* target points per step (rows of y); 0 = batch. More than batch
+                               * lowers the data side's sampling noise for the cost of their
+                               * projections alone (the generator's cost stays that of batch) [0] */
     int64_t quantile_bank;    /* finite data: if > 0, the loss is SW_2^2 against the whole
                                * training set along a bank of K directions of directions_kind
                                * drawn once (stream 14), each step using projections of them

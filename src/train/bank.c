@@ -21,7 +21,8 @@ static otg_status bank_check(const otg_trainer *t) {
                       : c->p != 2.0                       ? "--p 2 only"
                       : t->est != OTG_SW_EST_MC           ? "--estimator mc only"
                       : c->projections > c->quantile_bank ? "--projections at most the bank's size"
-                                                          : NULL;
+                      : c->data_batch > 0 ? "no data batch is drawn (drop --data-batch)"
+                                          : NULL;
     if (why)
         return otgi_fail(OTG_EINVAL, "train: --quantile-bank %lld: %s", (long long)c->quantile_bank,
                          why);

@@ -36,6 +36,7 @@ static int later_key_at_default(const cJSON *v) {
             !strcmp(v->valuestring, "mc")) ||
            (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
            (!strcmp(v->string, "output-init-scale") && cJSON_IsNumber(v) && v->valuedouble == 1) ||
+           (!strcmp(v->string, "data-batch") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
            (!strcmp(v->string, "quantile-bank") && cJSON_IsNumber(v) && v->valuedouble == 0);
 }
 

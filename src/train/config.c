@@ -55,14 +55,20 @@ static const otg_param_def defs[] = {
     {"quantile-bank", OTG_PARAM_INT, OFF(quantile_bank), "K",
      "finite data: SW_2^2 against the whole training set along K directions of "
      "--directions-kind drawn once, --projections of them per step (no data batch; --p 2, one "
-     "process); 0 = a data batch per step",
+     "process; on Fashion-MNIST the generator overfits the fixed directions, docs/training.md); 0 "
+     "= "
+     "a data batch per step",
      0, 1 << 20, 1},
     {"estimator", OTG_PARAM_STR, STR(estimator), "E",
      "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "
      "(energy-based SW)",
      0, 0, 1},
-    {"batch", OTG_PARAM_INT, OFF(batch), "N", "generated and target points per step", 2, 1 << 24,
-     1},
+    {"batch", OTG_PARAM_INT, OFF(batch), "N",
+     "generated points per step (and target points, unless --data-batch)", 2, 1 << 24, 1},
+    {"data-batch", OTG_PARAM_INT, OFF(data_batch), "M",
+     "target points per step (the SW loss compares --batch generated points with M data points); "
+     "0 = --batch",
+     0, 1 << 24, 1},
     {"steps", OTG_PARAM_INT, OFF(steps), "N", "training steps", 1, BIG, 1},
     {"epochs", OTG_PARAM_INT, OFF(epochs), "E",
      "if > 0: steps = E x data size / batch (finite data)", 0, 1e9, 1},

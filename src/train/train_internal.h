@@ -66,6 +66,8 @@ struct otg_trainer {
     float *x_full;    /* [batch, dim]: the gathered generator output */
 };
 
+/* Target rows per step: --data-batch, or --batch when it is 0. */
+int64_t otgi_trainer_data_rows(const otg_trainer *t);
 /* L directions of --directions-kind into theta [dim, L] (columns) from rng. */
 otg_status otgi_trainer_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta);
 /* --quantile-bank: checks the options, draws the bank and computes its quantile data. */

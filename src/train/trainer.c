@@ -122,6 +122,10 @@ static otg_status make_spec(otg_trainer *t) {
     return OTG_OK;
 }
 
+int64_t otgi_trainer_data_rows(const otg_trainer *t) {
+    return t->c.data_batch > 0 ? t->c.data_batch : t->c.batch;
+}
+
 static otg_status build_graph(otg_trainer *t) {
     const otg_train_config *c = &t->c;
     otg_rng init = otg_rng_make((uint64_t)c->seed, OTGI_S_INIT);
@@ -130,7 +134,7 @@ static otg_status build_graph(otg_trainer *t) {
         return wrap(OTG_EINVAL, "--relu-prime");
     const int64_t rows = t->comm ? t->rows : c->batch; /* this rank's rows of the batch */
     t->z = otg_input(t->g, 2, (int64_t[]){rows, c->latent}, 0);
-    t->y = otg_input(t->g, 2, (int64_t[]){c->batch, t->dim}, 0);
+    t->y = otg_input(t->g, 2, (int64_t[]){otgi_trainer_data_rows(t), t->dim}, 0);
     t->out = otg_model_build(t->g, t->z, &t->spec, &init);
     if (!t->out) return wrap(OTG_EINVAL, "--model");
     t->sw.ws = otg_sw_workspace_new();
@@ -369,7 +373,8 @@ static otg_status forward(otg_trainer *t) {
     if (st == OTG_OK && t->bank_q) /* --quantile-bank: the whole training set, no batch */
         otgi_trainer_bank_pick(t, &t->r_dirs);
     else if (st == OTG_OK) {
-        st = otg_source_sample(t->target, &t->r_data, c->batch, otg_node_data(t->y));
+        st = otg_source_sample(t->target, &t->r_data, otgi_trainer_data_rows(t),
+                               otg_node_data(t->y));
         if (st == OTG_OK)
             st = otgi_trainer_directions(t, &t->r_dirs, c->projections, t->theta->data);
     }
