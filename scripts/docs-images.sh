@@ -35,6 +35,8 @@ fmnist-16k|$O train --data fashion-mnist --projections 784 --directions-kind per
 fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_demo.npy --n 1000 && npy_grid $R/torch_demo.npy $R/torch_demo.png|$R/torch_demo.png
 fmnist-zero-output|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --output-init-scale 0 --seed 1 --out $R/fm-zero --force|$R/fm-zero/samples.png
 fmnist-torch-8k|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch8k.npy --steps 8000 --directions permuted --L 784 --schedule wsd --decay-frac 0.3 --lr 0.003 --threads 1 && npy_grid $R/torch8k.npy $R/torch8k.png|$R/torch8k.png
+fmnist-data-batch|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --batch 512 --data-batch 2048 --out $R/fm-db --force|$R/fm-db/samples.png
+fmnist-quantile-bank|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --quantile-bank 6272 --out $R/fm-qb --force|$R/fm-qb/samples.png
 estimators-gauss-d784-stderr|examples/estimators.sh|runs/examples/estimators/gauss-d784_stderr.png
 estimators-fmnist-stderr|examples/estimators.sh|runs/examples/estimators/fmnist-0v1_stderr.png
 estimators-gauss-d3-abserr|examples/estimators.sh|runs/examples/estimators/gauss-d3_abserr.png
