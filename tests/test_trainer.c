@@ -369,6 +369,20 @@ static void test_divergence_is_reported_and_not_applied(void **state) {
 /* --loss energy: the step's loss is the sliced energy estimate (a finite number with a standard
  * error and no sort ties), training lowers the validation SW on moons, the config JSON says what
  * the loss is, and an unknown loss name is refused naming --loss. */
+/* Runs `steps` steps of t (last row into *last, may be NULL); fails unless val_sw falls below
+ * ratio times its start. */
+static void assert_descends(otg_trainer *t, int steps, double ratio, const char *what,
+                            otg_train_row *last) {
+    double v0, v1;
+    otg_train_row row;
+    assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+    for (int k = 0; k < steps; k++)
+        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+    if (!(v1 < ratio * v0)) fail_msg("%s: val_sw %g -> %g", what, v0, v1);
+    if (last) *last = row;
+}
+
 static void test_energy_loss(void **state) {
     (void)state;
     otg_train_config c = small(300);
@@ -376,14 +390,9 @@ static void test_energy_loss(void **state) {
     c.projections = 16, c.lr = 3e-3;
     otg_trainer *t = otg_trainer_new(&c);
     assert_non_null(t);
-    double v0, v1;
-    assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
     otg_train_row row;
-    for (int k = 0; k < 300; k++)
-        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    assert_descends(t, 300, 0.6, "energy", &row);
     assert_true(isfinite(row.loss) && row.loss_stderr > 0.0 && row.sort_ties == 0);
-    assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
-    if (!(v1 < 0.6 * v0)) fail_msg("val_sw %g -> %g", v0, v1);
     char *js = otg_train_config_to_json(otg_trainer_config(t));
     assert_non_null(strstr(js, "sliced energy distance"));
     free(js);
@@ -422,13 +431,7 @@ static void test_axes_directions(void **state) {
             continue;
         }
         assert_int_equal(st, OTG_OK);
-        double v0, v1;
-        otg_train_row row;
-        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
-        for (int k = 0; k < 200; k++)
-            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
-        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
-        if (!(v1 < cases[i].ratio * v0)) fail_msg("%s: val_sw %g -> %g", cases[i].kind, v0, v1);
+        assert_descends(t, 200, cases[i].ratio, cases[i].kind, NULL);
         otg_trainer_free(t);
     }
 }
@@ -443,14 +446,7 @@ static void test_data_batch(void **state) {
         c.data_batch = k ? 3 * c.batch : 0, c.lr = 3e-3;
         otg_trainer *t = otg_trainer_new(&c);
         assert_non_null(t);
-        double v0, v1;
-        otg_train_row row;
-        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
-        for (int s = 0; s < 200; s++)
-            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
-        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
-        if (!(v1 < 0.5 * v0))
-            fail_msg("data_batch %lld: val_sw %g -> %g", (long long)c.data_batch, v0, v1);
+        assert_descends(t, 200, 0.5, k ? "data_batch 192" : "data_batch 0", NULL);
         const float *p = otg_trainer_params(t, &n);
         if (!k) {
             p0 = malloc((size_t)n * sizeof *p0);

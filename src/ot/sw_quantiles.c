@@ -91,17 +91,8 @@ otg_status otg_sw_to_quantiles(otg_sw_workspace *ws, const otg_tensor *x, const 
         return otgi_fail(OTG_EINVAL, "sw_to_quantiles: p = 2 and uniform directions only");
     otg_status st = otgi_sw_check(x, x, theta, &o);
     if (st != OTG_OK) return st;
-    otgi_sw_problem pr = {.x = x->data,
-                          .y = x->data,
-                          .theta = theta->data,
-                          .n = x->shape[0],
-                          .m = x->shape[0],
-                          .d = x->shape[1],
-                          .L = theta->shape[1],
-                          .p = 2.0,
-                          .grad = grad_x,
-                          .yq = q,
-                          .yc = c};
+    otgi_sw_problem pr = otgi_sw_problem_of(x, NULL, x, NULL, theta, 2.0, grad_x);
+    pr.yq = q, pr.yc = c; /* y is not read: the target's side is q and c */
     int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     if (chunk > pr.L) chunk = (pr.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
     st = otgi_sw_reserve(ws, pr.n, pr.n, chunk, pr.L, omp_get_max_threads());
