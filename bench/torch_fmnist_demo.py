@@ -22,7 +22,8 @@ signs fixed by R's diagonal), its rows permuted and sign-flipped afresh every st
 --directions-kind permuted), and otgen's wsd schedule (common.schedule).
 Usage: /usr/bin/python3 bench/torch_fmnist_demo.py --out torch.npy [--steps 5500] [--seed 0]
        [--threads 2] [--n 10000] [--directions gaussian|permuted] [--schedule constant|wsd]
-       [--decay-frac 0.2] [--lr 1e-3] [--pca K --bases M] [--patch-weight W ...]
+       [--decay-frac 0.2] [--lr 1e-3] [--batch 256] [--data-batch M] [--pca K --bases M]
+       [--patch-weight W ...]
 Last line: key=value pairs (steps, seconds, last loss, output)."""
 from common import parse, report, schedule  # thread variables first
 
@@ -37,6 +38,10 @@ args = parse([("--out", dict(required=True, help="samples NPY to write")),
               ("--decay-frac", dict(type=float, default=0.2,
                                     help="wsd: the fraction of --steps that decays [0.2]")),
               ("--lr", dict(type=float, default=1e-3, help="Adam's step size [1e-3]")),
+              ("--batch", dict(type=int, default=256, help="generated points per step [256]")),
+              ("--data-batch", dict(type=int, default=0,
+                                    help="training rows per step, a multiple of --batch; "
+                                         "0 = --batch [0]")),
               ("--n", dict(type=int, default=10000, help="samples written [10000]")),
               ("--pca", dict(type=int, default=0, help="principal components, 0 = off [0]")),
               ("--bases", dict(type=int, default=6, help="--pca: orthonormal bases per step [6]")),
@@ -74,10 +79,11 @@ net = torch.nn.Sequential(*layers)
 opt = torch.optim.Adam(net.parameters(), lr=args.lr)
 
 
-def sw(x, y, theta):  # SW_2^2 along the columns of theta
-    xs, _ = torch.sort(x @ theta, dim=0)
+def sw(x, y, theta):  # SW_2^2 along the columns of theta; len(y) = k len(x): exact W_2^2 per
+    xs, _ = torch.sort(x @ theta, dim=0)  # direction, point i of x matched to sorted block i of y
     ys, _ = torch.sort(y @ theta, dim=0)
-    return (xs - ys).square().mean()
+    k = len(y) // len(x)
+    return (xs[:, None, :] - ys.view(len(x), k, -1)).square().mean()
 
 
 def unit(d, n):
@@ -97,11 +103,15 @@ if args.directions == "permuted":  # otgen's --directions-kind permuted (needs -
     q, r = torch.linalg.qr(torch.randn(784, 784))
     basis = q * torch.sign(torch.diagonal(r))  # a Haar orthonormal basis, columns
 
-batch, t0, loss = 256, time.time(), None
+batch, t0, loss = args.batch, time.time(), None
+m = args.data_batch or batch
+if m % batch or (args.patch_weight > 0 and m != batch):
+    raise SystemExit("torch_fmnist_demo: --data-batch must be a multiple of --batch (and equal "
+                     "to it with --patch-weight)")
 positions = batch * (28 - args.patch_k + 1) ** 2
 for step in range(args.steps):
     z = torch.randn(batch, 32)
-    y = data[torch.randint(0, len(data), (batch,))]
+    y = data[torch.randint(0, len(data), (m,))]
     if args.pca:
         theta = torch.cat([torch.linalg.qr(torch.randn(out_dim, out_dim))[0]
                            for _ in range(args.bases)], 1)
@@ -128,5 +138,6 @@ with torch.no_grad():
 np.save(args.out, (decode(samples) if decode else samples).astype(np.float32))
 report(tool="torch", version=torch.__version__, steps=args.steps, L=args.L, lr=args.lr,
        threads=args.threads, directions=args.directions, schedule=args.schedule, pca=args.pca,
-       patch_weight=args.patch_weight, seconds=f"{seconds:.1f}", loss=f"{loss.item():.6g}",
+       patch_weight=args.patch_weight, batch=batch, data_batch=m, seconds=f"{seconds:.1f}",
+       loss=f"{loss.item():.6g}",
        out=args.out)
