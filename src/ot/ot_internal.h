@@ -123,6 +123,13 @@ static inline otgi_sw_problem otgi_sw_problem_of(const otg_tensor *x, const floa
                              .grad = grad};
 }
 
+/* otg_sw's chunk of directions: the option rounded up to DIR_BLOCK, at most L rounded up. */
+static inline int64_t otgi_sw_chunk_size(int64_t chunk, int64_t L) {
+    const int64_t c = (chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    const int64_t all = (L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    return c < all ? c : all;
+}
+
 /* Whether lc directions of q are worth the thread pool: below (n + m) lc (d + 16) = 2^18 the
  * kernel stays on the calling thread (waking the pool costs more than it saves; the bits do not
  * depend on the thread count either way). */

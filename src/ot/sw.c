@@ -94,18 +94,13 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
     const float *py = ws->proj_y + l * q->m;
     int64_t ties = otgi_sort_f32(px, q->n, t->ss, t->ps, &t->sc);
     double w;
-    if (q->yq) { /* the target's interval means, already sorted: SW_2^2 to the whole data set */
-        w = otgi_w1d_sorted_equal(t->ss, q->yq + (c0 + l) * q->n, q->n, 2.0,
-                                  1.0 / ((double)q->n * (double)q->L), q->grad ? t->ds : NULL);
-        w += q->yc[c0 + l];
-        if (q->grad)
-            for (int64_t i = 0; i < q->n; i++)
-                px[t->ps[i]] = t->ds[i];
-    } else if (!q->general) {
-        otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
+    if (!q->general) { /* matching in order, against sorted y or the target's interval means */
+        const float *tgt = q->yq ? q->yq + (c0 + l) * q->n : t->st;
+        if (!q->yq) otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
         double scale =
             q->dir_w ? q->dir_w[c0 + l] / (double)q->n : 1.0 / ((double)q->n * (double)q->L);
-        w = otgi_w1d_sorted_equal(t->ss, t->st, q->n, q->p, scale, q->grad ? t->ds : NULL);
+        w = otgi_w1d_sorted_equal(t->ss, tgt, q->n, q->p, scale, q->grad ? t->ds : NULL);
+        if (q->yq) w += q->yc[c0 + l];
         if (q->grad)
             for (int64_t i = 0; i < q->n; i++)
                 px[t->ps[i]] = t->ds[i];
@@ -236,8 +231,7 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
     otgi_sw_problem q = otgi_sw_problem_of(x, a, y, b, theta, o.p, grad_x);
-    int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
-    if (chunk > q.L) chunk = (q.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    const int64_t chunk = otgi_sw_chunk_size(o.chunk, q.L);
     st = otgi_sw_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
     if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);

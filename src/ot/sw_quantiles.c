@@ -16,11 +16,11 @@ enum { BANK_BLOCK = 64 }; /* directions per work item of otg_sw_quantiles */
 /* Interval means q [n] and within-interval variance of the sorted t [N]. In units of 1/(N n),
  * point j covers [j n, (j + 1) n) and interval i covers [i N, (i + 1) N): integer overlaps. */
 static double interval_means(const float *t, int64_t N, int64_t n, float *q) {
-    double sq_t = 0.0, sq_q = 0.0, acc = 0.0;
+    double sq_t = 0.0, sq_q = 0.0;
     int64_t j = 0, pos = 0; /* pos: how far point j is used up, in [0, n) */
     for (int64_t i = 0; i < n; i++) {
         int64_t need = N; /* interval i's length left */
-        acc = 0.0;
+        double acc = 0.0;
         while (need > 0) {
             int64_t take = n - pos < need ? n - pos : need;
             acc += (double)t[j] * (double)take;
@@ -93,8 +93,7 @@ otg_status otg_sw_to_quantiles(otg_sw_workspace *ws, const otg_tensor *x, const 
     if (st != OTG_OK) return st;
     otgi_sw_problem pr = otgi_sw_problem_of(x, NULL, x, NULL, theta, 2.0, grad_x);
     pr.yq = q, pr.yc = c; /* y is not read: the target's side is q and c */
-    int64_t chunk = (o.chunk + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
-    if (chunk > pr.L) chunk = (pr.L + DIR_BLOCK - 1) / DIR_BLOCK * DIR_BLOCK;
+    const int64_t chunk = otgi_sw_chunk_size(o.chunk, pr.L);
     st = otgi_sw_reserve(ws, pr.n, pr.n, chunk, pr.L, omp_get_max_threads());
     if (st != OTG_OK) return st;
     if (grad_x) memset(grad_x, 0, (size_t)(pr.n * pr.d) * sizeof(float));

@@ -60,9 +60,10 @@ void otgi_trainer_bank_pick(otg_trainer *t, otg_rng *rng) {
     for (int64_t k = 0; k < K; k++)
         pick[k] = k;
     for (int64_t l = 0; l < L; l++) { /* the first L of a Fisher-Yates shuffle */
-        const int64_t j = l + (int64_t)(otg_rng_uniform(rng) * (double)(K - l));
-        const int64_t k = pick[j < K ? j : K - 1];
-        pick[j < K ? j : K - 1] = pick[l], pick[l] = k;
+        int64_t j = l + (int64_t)(otg_rng_uniform(rng) * (double)(K - l));
+        if (j >= K) j = K - 1; /* uniform() in [0, 1): only a rounding could reach K */
+        const int64_t k = pick[j];
+        pick[j] = pick[l], pick[l] = k;
         memcpy(t->step_q + l * n, t->bank_q + k * n, (size_t)n * sizeof(float));
         t->step_c[l] = t->bank_c[k];
     }

@@ -55,9 +55,8 @@ static const otg_param_def defs[] = {
     {"quantile-bank", OTG_PARAM_INT, OFF(quantile_bank), "K",
      "finite data: SW_2^2 against the whole training set along K directions of "
      "--directions-kind drawn once, --projections of them per step (no data batch; --p 2, one "
-     "process; on Fashion-MNIST the generator overfits the fixed directions, docs/training.md); 0 "
-     "= "
-     "a data batch per step",
+     "process; on Fashion-MNIST the generator overfits the fixed directions, docs/training.md); "
+     "0 = a data batch per step",
      0, 1 << 20, 1},
     {"estimator", OTG_PARAM_STR, STR(estimator), "E",
      "SW estimator of the loss: mc (plain mean), lcv / ucv (control variates), ebsw "
