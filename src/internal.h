@@ -48,6 +48,10 @@ uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
 /* perm [n] = a uniform permutation of 0..n-1 (Fisher-Yates, one uniform of rng per swap, the
  * index clamped to i; src/core/rng.c). */
 void otgi_rng_permutation(otg_rng *rng, int64_t *perm, int64_t n);
+/* pick [n]: its first k entries are k distinct indices of 0..n-1 drawn uniformly without
+ * replacement, in draw order (the first k swaps of a Fisher-Yates shuffle from the bottom, one
+ * uniform of rng each; src/core/rng.c). */
+void otgi_rng_draw_distinct(otg_rng *rng, int64_t *pick, int64_t n, int64_t k);
 
 /* Named parameters (core.h) through cJSON objects, for library modules that add members of their
  * own around a params table (a training config adds "version"). */

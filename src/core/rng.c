@@ -119,6 +119,17 @@ otg_status otg_rng_fill_sphere(otg_rng *r, int64_t d, int64_t k, float *out) {
     return OTG_OK;
 }
 
+void otgi_rng_draw_distinct(otg_rng *rng, int64_t *pick, int64_t n, int64_t k) {
+    for (int64_t i = 0; i < n; i++)
+        pick[i] = i;
+    for (int64_t l = 0; l < k; l++) { /* the first k swaps of a Fisher-Yates shuffle */
+        int64_t j = l + (int64_t)(otg_rng_uniform(rng) * (double)(n - l));
+        if (j >= n) j = n - 1; /* uniform() in [0, 1): only a rounding could reach n */
+        const int64_t t = pick[j];
+        pick[j] = pick[l], pick[l] = t;
+    }
+}
+
 void otgi_rng_permutation(otg_rng *rng, int64_t *perm, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         perm[i] = i;

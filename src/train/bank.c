@@ -57,13 +57,9 @@ otg_status otgi_trainer_bank_make(otg_trainer *t) {
 void otgi_trainer_bank_pick(otg_trainer *t, otg_rng *rng) {
     const int64_t K = t->c.quantile_bank, L = t->c.projections, n = t->c.batch, d = t->dim;
     int64_t *pick = t->bank_pick;
-    for (int64_t k = 0; k < K; k++)
-        pick[k] = k;
-    for (int64_t l = 0; l < L; l++) { /* the first L of a Fisher-Yates shuffle */
-        int64_t j = l + (int64_t)(otg_rng_uniform(rng) * (double)(K - l));
-        if (j >= K) j = K - 1; /* uniform() in [0, 1): only a rounding could reach K */
-        const int64_t k = pick[j];
-        pick[j] = pick[l], pick[l] = k;
+    otgi_rng_draw_distinct(rng, pick, K, L);
+    for (int64_t l = 0; l < L; l++) {
+        const int64_t k = pick[l];
         memcpy(t->step_q + l * n, t->bank_q + k * n, (size_t)n * sizeof(float));
         t->step_c[l] = t->bank_c[k];
     }
