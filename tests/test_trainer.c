@@ -458,6 +458,56 @@ static void test_data_batch(void **state) {
     free(p0);
 }
 
+/* 300 steps of c on 1 and 2 threads, saved at step 150 on 1, then restored there and run to 300:
+ * val_sw falls below half its start, and the three runs end with the same bits. */
+static void assert_trains_bit_stable(const otg_train_config *c, const char *ck, const char *what) {
+    float *p1 = NULL;
+    int64_t n = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        otg_threads_set(threads);
+        otg_trainer *t = otg_trainer_new(c);
+        assert_non_null(t);
+        double v0, v1;
+        otg_train_row row;
+        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
+        for (int k = 0; k < 300; k++) {
+            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+            if (k == 149 && threads == 1) assert_int_equal(otg_trainer_save(t, ck), OTG_OK);
+        }
+        assert_true(isfinite(row.loss) && row.loss_stderr > 0.0);
+        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
+        if (!(v1 < 0.5 * v0)) fail_msg("%s: val_sw %g -> %g", what, v0, v1);
+        const float *p = otg_trainer_params(t, &n);
+        if (!p1) {
+            p1 = malloc((size_t)n * sizeof *p1);
+            memcpy(p1, p, (size_t)n * sizeof *p1);
+        } else
+            assert_memory_equal(p1, p, (size_t)n * sizeof *p1);
+        otg_trainer_free(t);
+    }
+    otg_threads_set(0);
+    otg_trainer *t = otg_trainer_new(c); /* restored at step 150, run to 300 */
+    assert_int_equal(otg_trainer_restore(t, ck), OTG_OK);
+    otg_train_row row;
+    while (otg_trainer_steps_done(t) < 300)
+        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    assert_memory_equal(p1, otg_trainer_params(t, NULL), (size_t)n * sizeof *p1);
+    otg_trainer_free(t), free(p1);
+}
+
+/* --directions-kind hadamard (structured orthogonal blocks, projected by fast transforms): on
+ * 2-D data N = 2, so --projections 8 is 4 blocks of fresh signs per step. Trains, with the same
+ * bits on 1 and 2 threads and after a restore. */
+static void test_hadamard_directions(void **state) {
+    (void)state;
+    char ck[300];
+    snprintf(ck, sizeof ck, "%s/had.otg", dir);
+    otg_train_config c = small(300);
+    snprintf(c.directions_kind, sizeof c.directions_kind, "hadamard");
+    c.lr = 3e-3;
+    assert_trains_bit_stable(&c, ck, "hadamard");
+}
+
 /* --quantile-bank: SW_2^2 against every training row along a fixed bank. Trains; the same bits
  * for 1 and 2 threads and after a restore mid-run; impossible options refused by name. */
 static void test_quantile_bank(void **state) {
@@ -473,38 +523,7 @@ static void test_quantile_bank(void **state) {
     otg_train_config c = small(300);
     snprintf(c.data, sizeof c.data, "%s", path);
     c.quantile_bank = 64, c.lr = 3e-3;
-    float *p1 = NULL;
-    int64_t n = 0;
-    for (int threads = 1; threads <= 2; threads++) {
-        otg_threads_set(threads);
-        otg_trainer *t = otg_trainer_new(&c);
-        assert_non_null(t);
-        double v0, v1;
-        otg_train_row row;
-        assert_int_equal(otg_trainer_measure(t, &v0), OTG_OK);
-        for (int k = 0; k < 300; k++) {
-            assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
-            if (k == 149 && threads == 1) assert_int_equal(otg_trainer_save(t, ck), OTG_OK);
-        }
-        assert_true(isfinite(row.loss) && row.loss_stderr > 0.0);
-        assert_int_equal(otg_trainer_measure(t, &v1), OTG_OK);
-        if (!(v1 < 0.5 * v0)) fail_msg("val_sw %g -> %g", v0, v1);
-        const float *p = otg_trainer_params(t, &n);
-        if (!p1) {
-            p1 = malloc((size_t)n * sizeof *p1);
-            memcpy(p1, p, (size_t)n * sizeof *p1);
-        } else
-            assert_memory_equal(p1, p, (size_t)n * sizeof *p1);
-        otg_trainer_free(t);
-    }
-    otg_threads_set(0);
-    otg_trainer *t = otg_trainer_new(&c); /* restored at step 150, run to 300 */
-    assert_int_equal(otg_trainer_restore(t, ck), OTG_OK);
-    otg_train_row row;
-    while (otg_trainer_steps_done(t) < 300)
-        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
-    assert_memory_equal(p1, otg_trainer_params(t, NULL), (size_t)n * sizeof *p1);
-    otg_trainer_free(t), free(p1);
+    assert_trains_bit_stable(&c, ck, "quantile bank");
     static const char *const refused[] = {"moons", "p", "projections", "energy"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         otg_train_config b = c;
@@ -533,6 +552,7 @@ int main(void) {
         cmocka_unit_test(test_divergence_is_reported_and_not_applied),
         cmocka_unit_test(test_energy_loss),
         cmocka_unit_test(test_axes_directions),
+        cmocka_unit_test(test_hadamard_directions),
         cmocka_unit_test(test_quantile_bank),
         cmocka_unit_test(test_data_batch),
     };

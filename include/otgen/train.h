@@ -36,7 +36,8 @@ typedef struct {
                           * --projections fresh directions; one process only) ["sw"] */
     double p;            /* order of the SW loss [2] */
     int64_t projections; /* fresh directions per step [128] */
-    char directions_kind[16]; /* gaussian, orthogonal, permuted, axes, permuted+axes or rqmc
+    char directions_kind[16]; /* gaussian, orthogonal, permuted, axes, permuted+axes, rqmc or
+                                 hadamard
                                * (3-D data) ["gaussian"] */
     char estimator[16];       /* SW estimator: mc, lcv, ucv, ebsw (otg_sw_estimate) ["mc"] */
     int64_t batch;            /* generated and target points per step [256] */

@@ -55,7 +55,8 @@ def _directions(d, n_projections, seed, kind):
         raise ValueError("d: expected an integer >= 1, got %r" % (d,))
     k = ffi.new("otg_dir_kind *")
     if not isinstance(kind, str):
-        raise ValueError("kind: expected 'gaussian', 'orthogonal' or 'rqmc', got %r" % (kind,))
+        raise ValueError(
+            "kind: expected 'gaussian', 'orthogonal', 'rqmc' or 'hadamard', got %r" % (kind,))
     check(lib.otg_dir_parse(kind.encode(), k), "kind: ")
     rng = ffi.new("otg_rng *", lib.otg_rng_make(_seed_value(seed), 0))
     theta = np.empty((int(d), int(n_projections)), dtype=np.float32)
@@ -256,7 +257,7 @@ def sw_value_and_grad(X, Y, a=None, b=None, n_projections=50, p=2, projections=N
     r"""SW_p^p(X, Y) and its gradient with respect to X, by the fused kernel (one pass).
 
     X : (n, d), Y : (m, d); a, b optional weights; projections (d, L) or n_projections
-    directions of ``kind`` ("gaussian", "orthogonal" or, for d = 3, "rqmc") from otgen's stream
+    directions of ``kind`` ("gaussian", "orthogonal", "hadamard" or, for d = 3, "rqmc") from otgen's stream
     for ``seed``. Returns (value, grad) with value = (1/L) sum_l W_p^p(theta_l) (not its p-th
     root) and grad of shape (n, d) = d value / d X (a Clarke-subgradient selection at ties), in
     X's dtype. estimator, temperature, ebsw_energy: as sliced_wasserstein_distance (value is then

@@ -92,3 +92,12 @@ def test_errors(rng):
         otgen.get_random_projections(4, 10, seed=1, kind="rqmc")
     th = otgen.get_random_projections(3, 64, seed=1, kind="rqmc")
     np.testing.assert_allclose(np.linalg.norm(th, axis=0), 1.0, rtol=1e-6)
+
+
+def test_hadamard_directions():
+    th = otgen.get_random_projections(50, 100, seed=3, kind="hadamard")
+    assert th.shape == (50, 100)
+    np.testing.assert_allclose(np.linalg.norm(th, axis=0), 1.0, rtol=1e-5)
+    b = otgen.get_random_projections(64, 64, seed=3, kind="hadamard")  # d = N: an orthonormal basis
+    np.testing.assert_allclose(b.T @ b, np.eye(64), atol=1e-5)
+    np.testing.assert_array_equal(th, otgen.get_random_projections(50, 100, seed=3, kind="hadamard"))

@@ -16,8 +16,11 @@ otg_status otg_dir_parse(const char *name, otg_dir_kind *out) {
         *out = OTG_DIR_ORTHOGONAL;
     else if (name && !strcmp(name, "rqmc"))
         *out = OTG_DIR_RQMC;
+    else if (name && !strcmp(name, "hadamard"))
+        *out = OTG_DIR_HADAMARD;
     else
-        return otgi_fail(OTG_EINVAL, "unknown direction kind '%s' (gaussian, orthogonal, rqmc)",
+        return otgi_fail(OTG_EINVAL,
+                         "unknown direction kind '%s' (gaussian, orthogonal, rqmc, hadamard)",
                          name ? name : "");
     return OTG_OK;
 }
@@ -108,6 +111,12 @@ otg_status otg_sw_directions(otg_rng *rng, otg_dir_kind kind, int64_t d, int64_t
                 "directions: rqmc needs 3-D points (spherical Fibonacci points), got d = %lld",
                 (long long)d);
         return fibonacci_rotated(rng, L, theta);
+    }
+    if (kind == OTG_DIR_HADAMARD) {
+        otg_sw_hadamard h = {0};
+        otg_status st = otg_sw_hadamard_draw(rng, d, L, &h, theta);
+        otg_sw_hadamard_free(&h);
+        return st;
     }
     return otgi_fail(OTG_EINVAL, "directions: unknown kind %d", (int)kind);
 }

@@ -67,6 +67,14 @@ double otgi_w1d_sorted_general(const float *s, const double *a, int64_t n, const
                                const double *b, int64_t m, double p, double scale, double *ds,
                                double *dt);
 
+/* The same for uniform weights when one size divides the other (m = k n or n = k m): the plan
+ * pairs s_i with t_ki .. t_ki+k-1 (or s_ki .. s_ki+k-1 with t_i), mass 1 / max(n, m) each, with
+ * no weight arrays or merge; ds[n] (or NULL) receives scale * the derivatives. The pairs and
+ * sums in the same order as otgi_w1d_sorted_general's, so the same bits when 1/n and 1/m are
+ * exact (powers of two) and the same value up to rounding otherwise. */
+double otgi_w1d_sorted_blocks(const float *s, int64_t n, const float *t, int64_t m, double p,
+                              double scale, double *ds);
+
 /* Normalised weights out[n] from w[n] (NULL: uniform); OTG_EINVAL naming `who` on negative,
  * non-finite or all-zero weights. */
 otg_status otgi_weights(const float *w, int64_t n, const char *who, double *out);
@@ -79,6 +87,8 @@ typedef struct {
     float *ss, *st, *ds;  /* sorted x and y projections [n], [m]; residuals [n] */
     int32_t *ps, *pt;     /* their permutations */
     double *wa, *wb, *gs; /* weights in sorted order [n], [m]; general-path gradient [n] */
+    float *hb;            /* otg_sw_opts.fast: GROUP * N floats of transform scratch */
+    int64_t hb_cap;
 } otgi_sw_scratch;
 
 struct otg_sw_workspace {
@@ -100,11 +110,15 @@ typedef struct {
     int64_t n, m, d, L;
     double p;
     int general;         /* weights given or n != m */
+    int blocks;          /* general, no weights, and one size divides the other: the 1-D plans
+                          * by otgi_w1d_sorted_blocks */
     float *grad;         /* [n, d] or NULL */
     const double *dir_w; /* normalised direction weights [L], or NULL: 1/L each */
     const float *yq;     /* otg_sw_to_quantiles: the target's interval means [L, n] (y unused,
                           * m = n, p = 2), or NULL */
     const double *yc;    /* with yq: the within-interval variances [L] added to W_2^2 */
+    const otg_sw_hadamard *fast; /* theta in structured form: projections by fast transforms,
+                                  * one chunk of all L directions; or NULL */
 } otgi_sw_problem;
 
 /* The problem of x (weights a) against y (weights b) along theta, uniform direction weights. */
@@ -120,6 +134,9 @@ static inline otgi_sw_problem otgi_sw_problem_of(const otg_tensor *x, const floa
                              .L = theta->shape[1],
                              .p = p,
                              .general = a || b || x->shape[0] != y->shape[0],
+                             .blocks =
+                                 !a && !b && x->shape[0] != y->shape[0] &&
+                                 (x->shape[0] % y->shape[0] == 0 || y->shape[0] % x->shape[0] == 0),
                              .grad = grad};
 }
 
@@ -142,6 +159,17 @@ static inline int otgi_sw_parallel(const otgi_sw_problem *q, int64_t lc) {
  * aligned to global indices times PROJ_ROWS rows; the same calls give the same bits (pairwise). */
 void otgi_sw_project_block(const float *theta, int64_t L, int64_t col0, int64_t ls,
                            const float *pts, int64_t rows, int64_t d, float *out, int64_t ld);
+/* hadamard.c, the fast path of phases A and C: out [L, rows] (row stride ld) the projections of
+ * pts [rows, d]; grad [rows, d] += the residuals res [L, rows] (row stride ld) mapped back by the
+ * transposed transforms. buf: otgi_hadamard_scratch(h) floats. */
+enum { OTGI_HADAMARD_GROUP = 8 };
+static inline int64_t otgi_hadamard_scratch(const otg_sw_hadamard *h) {
+    return OTGI_HADAMARD_GROUP * h->n_fft;
+}
+void otgi_hadamard_project(const otg_sw_hadamard *h, const float *pts, int64_t rows, float *out,
+                           int64_t ld, float *buf);
+void otgi_hadamard_adjoint_add(const otg_sw_hadamard *h, const float *res, int64_t ld, int64_t rows,
+                               float *grad, float *buf);
 /* Rows per gradient item of phase C: depends on n only. */
 int64_t otgi_sw_grad_rows(int64_t n);
 /* Grows ws to hold (n, m, chunk, L) with `threads` scratch sets; no-op when it does. */

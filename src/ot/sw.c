@@ -20,7 +20,7 @@ int64_t otgi_sw_grad_rows(int64_t n) {
 }
 
 otg_sw_opts otg_sw_opts_default(void) {
-    otg_sw_opts o = {2.0, 256, NULL};
+    otg_sw_opts o = {2.0, 256, NULL, NULL};
     return o;
 }
 
@@ -31,7 +31,7 @@ otg_sw_workspace *otg_sw_workspace_new(void) {
 static void scratch_free(otgi_sw_scratch *t) {
     otgi_sort_release(&t->sc);
     free(t->ss), free(t->st), free(t->ds), free(t->ps), free(t->pt);
-    free(t->wa), free(t->wb), free(t->gs);
+    free(t->wa), free(t->wb), free(t->gs), free(t->hb);
     memset(t, 0, sizeof *t);
 }
 
@@ -104,6 +104,13 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
         if (q->grad)
             for (int64_t i = 0; i < q->n; i++)
                 px[t->ps[i]] = t->ds[i];
+    } else if (q->blocks) { /* uniform weights, one size a multiple of the other */
+        otgi_sort_f32(py, q->m, t->st, NULL, &t->sc);
+        const double scale = q->dir_w ? q->dir_w[c0 + l] : 1.0 / (double)q->L;
+        w = otgi_w1d_sorted_blocks(t->ss, q->n, t->st, q->m, q->p, scale, q->grad ? t->gs : NULL);
+        if (q->grad)
+            for (int64_t i = 0; i < q->n; i++)
+                px[t->ps[i]] = (float)t->gs[i];
     } else {
         otgi_sort_f32(py, q->m, t->st, t->pt, &t->sc);
         for (int64_t i = 0; i < q->n; i++)
@@ -119,6 +126,19 @@ int64_t otgi_sw_direction(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_s
     }
     ws->w_dir[c0 + l] = w;
     return ties;
+}
+
+/* Rows per phase-A item of the fast path (every direction at once, so items are row blocks). */
+enum { FAST_ROWS = 64 };
+
+/* The fast path's phase A item k: a row block of x, then of y, on all L directions. */
+static void project_fast(otg_sw_workspace *ws, const otgi_sw_problem *q, otgi_sw_scratch *t,
+                         int64_t k, int64_t nb_x) {
+    const int64_t on_y = k >= nb_x, rows_total = on_y ? q->m : q->n;
+    const int64_t r0 = (on_y ? k - nb_x : k) * FAST_ROWS;
+    const int64_t rows = rows_total - r0 < FAST_ROWS ? rows_total - r0 : FAST_ROWS;
+    otgi_hadamard_project(q->fast, (on_y ? q->y : q->x) + r0 * q->d, rows,
+                          (on_y ? ws->proj_y : ws->proj_x) + r0, rows_total, t->hb);
 }
 
 /* Phase A item k of (directions block) x (row block of x, then of y): P^T or Q^T entries. */
@@ -153,24 +173,36 @@ void otgi_sw_gradient_rows(otg_sw_workspace *ws, const otgi_sw_problem *q, int64
 
 /* Directions [c0, c0 + lc) of the problem: the three phases. Returns the ties met. */
 int64_t otgi_sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0, int64_t lc) {
-    const int64_t nb_x = (q->n + PROJ_ROWS - 1) / PROJ_ROWS,
-                  nb_y = q->yq ? 0 : (q->m + PROJ_ROWS - 1) / PROJ_ROWS;
-    const int64_t n_proj = (lc + DIR_BLOCK - 1) / DIR_BLOCK * (nb_x + nb_y);
+    const int64_t rows_per = q->fast ? FAST_ROWS : PROJ_ROWS;
+    const int64_t nb_x = (q->n + rows_per - 1) / rows_per,
+                  nb_y = q->yq ? 0 : (q->m + rows_per - 1) / rows_per;
+    const int64_t n_proj = (q->fast ? 1 : (lc + DIR_BLOCK - 1) / DIR_BLOCK) * (nb_x + nb_y);
     const int64_t n_rows = (q->n + otgi_sw_grad_rows(q->n) - 1) / otgi_sw_grad_rows(q->n);
     int64_t ties = 0;
 #pragma omp parallel reduction(+ : ties) if (otgi_sw_parallel(q, lc))
     {
         otgi_sw_scratch *t = &ws->ts[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t k = 0; k < n_proj; k++)
-            otgi_sw_project(ws, q, c0, lc, k, nb_x);
+        for (int64_t k = 0; k < n_proj; k++) {
+            if (q->fast)
+                project_fast(ws, q, t, k, nb_x);
+            else
+                otgi_sw_project(ws, q, c0, lc, k, nb_x);
+        }
 #pragma omp for schedule(dynamic, 1)
         for (int64_t l = 0; l < lc; l++)
             ties += otgi_sw_direction(ws, q, t, c0, l);
         if (q->grad) {
 #pragma omp for schedule(dynamic, 1)
-            for (int64_t r = 0; r < n_rows; r++)
-                otgi_sw_gradient_rows(ws, q, c0, lc, r);
+            for (int64_t r = 0; r < n_rows; r++) {
+                const int64_t h = otgi_sw_grad_rows(q->n), r0 = r * h;
+                if (q->fast)
+                    otgi_hadamard_adjoint_add(q->fast, ws->proj_x + r0, q->n,
+                                              q->n - r0 < h ? q->n - r0 : h, q->grad + r0 * q->d,
+                                              t->hb);
+                else
+                    otgi_sw_gradient_rows(ws, q, c0, lc, r);
+            }
         }
     }
     return ties;
@@ -223,6 +255,26 @@ void otgi_sw_summarise_weighted(const double *w, const double *dw, int64_t L, do
     res->n_directions = L;
 }
 
+/* The fast path's checks and per-thread transform scratch (otg_sw_opts.fast). */
+static otg_status fast_setup(otg_sw_workspace *ws, const otgi_sw_problem *q) {
+    const otg_sw_hadamard *h = q->fast;
+    if (h->d != q->d || h->L != q->L || !h->signs || !h->scale)
+        return otgi_fail(OTG_EINVAL,
+                         "sw: opts.fast holds directions for d=%lld, L=%lld, theta is "
+                         "%lldx%lld",
+                         (long long)h->d, (long long)h->L, (long long)q->d, (long long)q->L);
+    const int64_t need = otgi_hadamard_scratch(h);
+    for (int i = 0; i < ws->n_threads; i++) {
+        otgi_sw_scratch *t = &ws->ts[i];
+        if (t->hb_cap >= need) continue;
+        free(t->hb);
+        t->hb = malloc((size_t)need * sizeof(float));
+        t->hb_cap = t->hb ? need : 0;
+        if (!t->hb) return otgi_fail(OTG_ENOMEM, "sw: out of memory for the fast transforms");
+    }
+    return OTG_OK;
+}
+
 otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, const otg_tensor *y,
                   const float *b, const otg_tensor *theta, const otg_sw_opts *opts,
                   otg_sw_result *res, float *grad_x, double *per_dir) {
@@ -231,8 +283,10 @@ otg_status otg_sw(otg_sw_workspace *ws, const otg_tensor *x, const float *a, con
     otg_status st = otgi_sw_check(x, y, theta, &o);
     if (st != OTG_OK) return st;
     otgi_sw_problem q = otgi_sw_problem_of(x, a, y, b, theta, o.p, grad_x);
-    const int64_t chunk = otgi_sw_chunk_size(o.chunk, q.L);
+    q.fast = o.fast;
+    const int64_t chunk = otgi_sw_chunk_size(o.fast ? q.L : o.chunk, q.L);
     st = otgi_sw_reserve(ws, q.n, q.m, chunk, q.L, omp_get_max_threads());
+    if (st == OTG_OK && q.fast) st = fast_setup(ws, &q);
     if (st == OTG_OK && q.general) st = otgi_weights(a, q.n, "sw: weights of x", ws->a);
     if (st == OTG_OK && q.general) st = otgi_weights(b, q.m, "sw: weights of y", ws->b);
     if (st == OTG_OK && o.weights)

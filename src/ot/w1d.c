@@ -47,10 +47,36 @@ double otgi_w1d_sorted_general(const float *s, const double *a, int64_t n, const
     return v;
 }
 
+double otgi_w1d_sorted_blocks(const float *s, int64_t n, const float *t, int64_t m, double p,
+                              double scale, double *ds) {
+    const int64_t big = n > m ? n : m, k = n > m ? n / m : m / n;
+    const double mass = 1.0 / (double)big;
+    double v = 0.0;
+    if (m >= n) { /* s_i against t_ki .. t_ki+k-1 */
+        for (int64_t i = 0; i < n; i++) {
+            double g = 0.0;
+            for (int64_t j = i * k; j < (i + 1) * k; j++) {
+                const double r = (double)s[i] - (double)t[j];
+                v += mass * otgi_cost(r, p);
+                g += scale * mass * otgi_cost_deriv(r, p);
+            }
+            if (ds) ds[i] = g;
+        }
+    } else { /* s_ki .. s_ki+k-1 against t_i */
+        for (int64_t i = 0; i < n; i++) {
+            const double r = (double)s[i] - (double)t[i / k];
+            v += mass * otgi_cost(r, p);
+            if (ds) ds[i] = scale * mass * otgi_cost_deriv(r, p);
+        }
+    }
+    return v;
+}
+
 /* Normalised weights out[n] from w[n] (NULL: uniform). */
 otg_status otgi_weights(const float *w, int64_t n, const char *who, double *out) {
     if (!w) {
-        for (int64_t i = 0; i < n; i++) out[i] = 1.0 / (double)n;
+        for (int64_t i = 0; i < n; i++)
+            out[i] = 1.0 / (double)n;
         return OTG_OK;
     }
     double sum = 0.0;
@@ -61,7 +87,8 @@ otg_status otgi_weights(const float *w, int64_t n, const char *who, double *out)
         sum += (double)w[i];
     }
     if (!(sum > 0.0)) return otgi_fail(OTG_EINVAL, "%s: weights sum to 0", who);
-    for (int64_t i = 0; i < n; i++) out[i] = (double)w[i] / sum;
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (double)w[i] / sum;
     return OTG_OK;
 }
 
@@ -78,17 +105,24 @@ otg_status otg_ot_wasserstein_1d(const float *s, const float *a, int64_t n, cons
     float *ss = malloc((size_t)nm * sizeof *ss);
     int32_t *perm = malloc((size_t)nm * sizeof *perm);
     double *w = malloc((size_t)(3 * nm) * sizeof *w), *ws = w + nm, *g = w + 2 * nm;
-    otg_status st = ss && perm && w ? otgi_sort_reserve(&sc, n > m ? n : m) : otgi_fail(OTG_ENOMEM, "wasserstein_1d: out of memory");
+    otg_status st = ss && perm && w ? otgi_sort_reserve(&sc, n > m ? n : m)
+                                    : otgi_fail(OTG_ENOMEM, "wasserstein_1d: out of memory");
     if (st == OTG_OK) st = otgi_weights(a, n, "wasserstein_1d: a", w);
     if (st == OTG_OK) st = otgi_weights(b, m, "wasserstein_1d: b", w + n);
     if (st == OTG_OK) {
         otgi_sort_f32(s, n, ss, perm, &sc);
         otgi_sort_f32(t, m, ss + n, perm + n, &sc);
-        for (int64_t i = 0; i < n; i++) ws[i] = w[perm[i]];
-        for (int64_t j = 0; j < m; j++) ws[n + j] = w[n + perm[n + j]];
+        for (int64_t i = 0; i < n; i++)
+            ws[i] = w[perm[i]];
+        for (int64_t j = 0; j < m; j++)
+            ws[n + j] = w[n + perm[n + j]];
         *value = otgi_w1d_sorted_general(ss, ws, n, ss + n, ws + n, m, p, 1.0, g, g + n);
-        if (ds) for (int64_t i = 0; i < n; i++) ds[perm[i]] = (float)g[i];
-        if (dt) for (int64_t j = 0; j < m; j++) dt[perm[n + j]] = (float)g[n + j];
+        if (ds)
+            for (int64_t i = 0; i < n; i++)
+                ds[perm[i]] = (float)g[i];
+        if (dt)
+            for (int64_t j = 0; j < m; j++)
+                dt[perm[n + j]] = (float)g[n + j];
     }
     otgi_sort_release(&sc);
     free(ss), free(perm), free(w);

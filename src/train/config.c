@@ -49,8 +49,9 @@ static const otg_param_def defs[] = {
     {"directions-kind", OTG_PARAM_STR, STR(directions_kind), "K",
      "gaussian, orthogonal (a Haar basis per step), permuted (a fixed Haar basis, rows permuted "
      "and sign-flipped per step), axes (the coordinate axes: each coordinate's marginal), "
-     "permuted+axes (the axes, then permuted bases: --projections > the dimension) or rqmc (3-D "
-     "data only)",
+     "permuted+axes (the axes, then permuted bases: --projections > the dimension), rqmc (3-D "
+     "data only) or hadamard (structured orthogonal blocks H D H D H D, fresh signs per step: "
+     "projections by fast Walsh-Hadamard transforms, for images)",
      0, 0, 1},
     {"quantile-bank", OTG_PARAM_INT, OFF(quantile_bank), "K",
      "finite data: SW_2^2 against the whole training set along K directions of "

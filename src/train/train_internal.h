@@ -40,11 +40,12 @@ struct otg_trainer {
     otg_schedule sched;
     otg_rng r_latent, r_data, r_dirs, r_noise;
     int64_t step;
-    float *ema;    /* [n_params] the weight average (c.ema > 0), else NULL */
-    float *basis;  /* [dim, dim] --directions-kind permuted: a fixed Haar basis, else NULL */
-    int axes;      /* directions of the first block (axes: of every block) are the coordinate
-                    * axes e_1..e_dim (--directions-kind axes, permuted+axes) */
-    int64_t *perm; /* [dim] its row permutation of the step */
+    float *ema;          /* [n_params] the weight average (c.ema > 0), else NULL */
+    float *basis;        /* [dim, dim] --directions-kind permuted: a fixed Haar basis, else NULL */
+    int axes;            /* directions of the first block (axes: of every block) are the coordinate
+                          * axes e_1..e_dim (--directions-kind axes, permuted+axes) */
+    int64_t *perm;       /* [dim] its row permutation of the step */
+    otg_sw_hadamard had; /* --directions-kind hadamard: the step's signs (the loss's opts.fast) */
     /* --quantile-bank K (bank.c): the bank's directions and quantile data, the step's picks */
     float *bank_theta, *bank_q; /* [dim, K], [K, batch] */
     double *bank_c, *step_c;    /* [K], [L] */

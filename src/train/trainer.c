@@ -148,6 +148,14 @@ static otg_status build_graph(otg_trainer *t) {
     t->energy.theta = t->theta;
     t->swq = (otg_sw_quantile_loss_ctx){
         .ws = t->sw.ws, .theta = t->theta, .q = t->step_q, .c = t->step_c, .opts = t->sw.opts};
+    /* hadamard directions: the one-process MC loss projects them by fast transforms */
+    if (t->dirs == OTG_DIR_HADAMARD && !t->comm && t->est == OTG_SW_EST_MC) {
+        t->sw.opts.fast = &t->had; /* theta must match it before the first step's draw, since
+                                    * validation runs the graph: a draw of its own stream */
+        otg_rng r0 = otg_rng_make((uint64_t)c->seed, OTGI_S_BASIS);
+        otg_status st = otg_sw_hadamard_draw(&r0, t->dim, c->projections, &t->had, t->theta->data);
+        if (st != OTG_OK) return wrap(st, "--directions-kind hadamard");
+    }
     t->loss = t->comm          ? otgi_trainer_comm_loss(t)
               : t->energy_loss ? otg_sliced_energy_loss(t->g, t->out, t->y, &t->energy)
               : t->bank_q      ? otg_sw_quantile_loss(t->g, t->out, &t->swq)
@@ -268,6 +276,8 @@ static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *
 }
 
 otg_status otgi_trainer_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta) {
+    if (!t->basis && !t->axes && t->dirs == OTG_DIR_HADAMARD)
+        return otg_sw_hadamard_draw(rng, t->dim, L, &t->had, theta);
     if (!t->basis && !t->axes) return otg_sw_directions(rng, t->dirs, t->dim, L, theta);
     permuted_directions(t, rng, L, theta);
     return OTG_OK;
@@ -296,7 +306,7 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
     if (st == OTG_OK && !permuted && !t->axes && otg_dir_parse(kind, &t->dirs) != OTG_OK)
         st = otgi_fail(OTG_EINVAL,
                        "train: --directions-kind: '%s' (gaussian, orthogonal, permuted, axes, "
-                       "permuted+axes, rqmc)",
+                       "permuted+axes, rqmc, hadamard)",
                        kind);
     if (st == OTG_OK && otg_sw_estimator_parse(c->estimator, &t->est) != OTG_OK)
         st = wrap(OTG_EINVAL, "--estimator");
@@ -354,6 +364,7 @@ void otg_trainer_free(otg_trainer *t) {
     otg_sw_workspace_free(t->val_ws);
     otg_optim_free(t->opt);
     free(t->ema), free(t->basis), free(t->perm);
+    otg_sw_hadamard_free(&t->had);
     otgi_trainer_bank_free(t);
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);

@@ -150,7 +150,7 @@ static int bench_sw(int argc, char **argv) {
                   otg_tensor_new(2, (int64_t[]){o.n, o.d}),
                   otg_sw_workspace_new(),
                   otg_rng_make(1, 1),
-                  {o.p, o.chunk, NULL},
+                  {o.p, o.chunk, NULL, NULL},
                   0.0,
                   1};
     if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {

@@ -35,7 +35,7 @@ static const otg_param_def defs[] = {
     {"projections", OTG_PARAM_INT, OFF(L), "L", "number of random directions", 1, 2147483648.0, 0},
     {"kind", OTG_PARAM_STR, STR(kind_name), "K",
      "gaussian (uniform on the sphere) | orthogonal (Haar blocks) | rqmc (d = 3: rotated "
-     "Fibonacci points)",
+     "Fibonacci points) | hadamard (structured orthogonal blocks H D H D H D)",
      0, 0, 0},
     {"directions-kind", OTG_PARAM_STR, STR(kind_name), "K", "the same as --kind", 0, 0, 0},
     {"estimator", OTG_PARAM_STR, STR(est_name), "E",
@@ -193,7 +193,7 @@ static int underflowed(const sw_opts *o, double v, otg_sw_workspace *ws, const o
                        const float *wa, const otg_tensor *b, const float *wb,
                        const otg_tensor *th) {
     if (v != 0.0 || o->p <= 1.0) return 0;
-    otg_sw_opts so = {1.0, o->chunk, NULL};
+    otg_sw_opts so = {1.0, o->chunk, NULL, NULL};
     otg_sw_result r1;
     if (otg_sw(ws, a, wa, b, wb, th, &so, &r1, NULL, NULL) != OTG_OK || !(r1.value > 0.0)) return 0;
     fprintf(stderr,
@@ -239,7 +239,7 @@ static int sw_run(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tensor *b
     const int64_t L = th->shape[1];
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
-    otg_sw_opts so = {o->p, o->chunk, dw ? dw->data : NULL};
+    otg_sw_opts so = {o->p, o->chunk, dw ? dw->data : NULL, NULL};
     otg_sw_result r;
     otg_sw_estimate_info info;
     const int plain = o->est.kind == OTG_SW_EST_MC;
@@ -291,7 +291,7 @@ static int sw_run_max(const sw_opts *o, otg_tensor *a, otg_tensor *wa, otg_tenso
         st = otg_sw_max_ascent(a, pa, b, pb, o->p, o->ascent_iters, o->ascent_step, dir->data, &v);
     otg_tensor *grad = o->grad_path[0] ? otg_tensor_new(2, a->shape) : NULL;
     double *w = o->per_dir_path[0] ? malloc((size_t)L * sizeof *w) : NULL;
-    otg_sw_opts so = {o->p, o->chunk, NULL};
+    otg_sw_opts so = {o->p, o->chunk, NULL, NULL};
     otg_sw_result r;
     if (st == OTG_OK && ((o->grad_path[0] && !grad) || (o->per_dir_path[0] && !w))) st = OTG_ENOMEM;
     if (st == OTG_OK && w) st = otg_sw(ws, a, pa, b, pb, th, &so, &r, NULL, w);

@@ -143,7 +143,7 @@ int cmd_sw_pairwise(int argc, char **argv) {
     otg_tensor *th = cli_sw_directions("sw", o.dir_path, kind, clouds[0].shape[1], o.L, o.seed);
     double *dist = malloc((size_t)k * (size_t)k * sizeof *dist),
            *value = malloc((size_t)k * (size_t)k * sizeof *value);
-    otg_sw_opts so = {o.p, o.chunk, NULL};
+    otg_sw_opts so = {o.p, o.chunk, NULL, NULL};
     otg_status st = dist && value ? otg_sw_pairwise(clouds, k, th, &so, dist, value) : OTG_ENOMEM;
     int rc = OTG_EXIT_OK;
     for (int i = 0; st == OTG_OK && i < k * k; i++)
