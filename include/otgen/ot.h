@@ -62,7 +62,9 @@ typedef struct {
 
 /* Draws fresh signs from rng (blocks * 3 * N bits) into h (zero-initialised before its first
  * use; its buffers grow and are reused) and writes the same directions densely into theta [d, L]
- * (one unit direction per column), as otg_sw_directions does. OTG_EINVAL on NULL, d < 1, L < 1. */
+ * (one unit direction per column), as otg_sw_directions does; theta NULL: h alone (for
+ * otg_sw_opts.fast, whose SW reads only theta's shape; cheaper when N - d < d), with the same
+ * bits in h. OTG_EINVAL on NULL rng or h, d < 1, L < 1. */
 OTG_NODISCARD otg_status otg_sw_hadamard_draw(otg_rng *rng, int64_t d, int64_t L,
                                               otg_sw_hadamard *h, float *theta);
 void otg_sw_hadamard_free(otg_sw_hadamard *h);
@@ -86,11 +88,12 @@ typedef struct {
                                     sum_l w_l W_p^p(theta_l), grad_x its gradient, stderr_value =
                                     sqrt(L/(L-1) sum_l w_l^2 (W_p^p(theta_l) - value)^2) (the plain
                                     standard error for uniform weights). As OTT's `weights`. */
-    const otg_sw_hadamard *fast; /* the directions of theta in structured form (borrowed; theta
-                                    must be what otg_sw_hadamard_draw wrote with it), or NULL
+    const otg_sw_hadamard *fast; /* the directions in structured form (borrowed), or NULL
                                     [NULL]: otg_sw then projects by fast transforms instead of
-                                    GEMM (the same values up to rounding; every chunk is all L
-                                    directions). Used by otg_sw and the MC estimator only. */
+                                    GEMM with theta, whose entries it does not read (only its
+                                    shape [d, L]); theta drawn with h by otg_sw_hadamard_draw
+                                    gives the same values up to rounding. Every chunk is all L
+                                    directions. Used by otg_sw and the MC estimator only. */
 } otg_sw_opts;
 
 otg_sw_opts otg_sw_opts_default(void);

@@ -116,11 +116,10 @@ static otg_status reserve(otg_sw_hadamard *h, int64_t d, int64_t L) {
 
 otg_status otg_sw_hadamard_draw(otg_rng *rng, int64_t d, int64_t L, otg_sw_hadamard *h,
                                 float *theta) {
-    if (!rng || !h || !theta) return otgi_fail(OTG_EINVAL, "hadamard directions: NULL argument");
+    if (!rng || !h) return otgi_fail(OTG_EINVAL, "hadamard directions: NULL argument");
     if (d < 1 || L < 1 || d > (INT64_C(1) << 30))
         return otgi_fail(OTG_EINVAL,
-                         "hadamard directions: need 1 <= d <= 2^30 and L >= 1 (got "
-                         "%lld, %lld)",
+                         "hadamard directions: need 1 <= d <= 2^30 and L >= 1 (got %lld, %lld)",
                          (long long)d, (long long)L);
     otg_status st = reserve(h, d, L);
     if (st != OTG_OK) return st;
@@ -130,29 +129,33 @@ otg_status otg_sw_hadamard_draw(otg_rng *rng, int64_t d, int64_t L, otg_sw_hadam
         for (int64_t k = 0; k < 32 && i + k < n_signs; k++)
             h->signs[i + k] = (bits >> k) & 1u ? -1.0f : 1.0f;
     }
-    /* theta [d, L]: row j holds M_b e_j of every block; then each column l divided by its norm */
-    double *norm2 = otgi_calloc((size_t)L, sizeof *norm2);
-    if (!norm2) return otgi_fail(OTG_ENOMEM, "hadamard directions: out of memory");
-    const float unit = (float)(1.0 / ((double)N * sqrt((double)N))); /* N^(-3/2) */
-    for (int64_t j = 0; j < d; j++)
+    /* S_l = sum_{j<d} (A_b e_j)_l^2 for the integer matrix A_b = H D3 H D2 H D1: from the d
+     * columns (which theta also needs), or, without theta when the N - d padding columns are
+     * fewer and every sum is exact (N <= 4096: partial sums below 2^24, squares summed below
+     * 2^53), as N^3 minus theirs (A_b A_b^T = N^3 I). Both give the same doubles. */
+    const int complement = !theta && N <= 4096 && N - d < d;
+    double *sum2 = otgi_calloc((size_t)L, sizeof *sum2);
+    if (!sum2) return otgi_fail(OTG_ENOMEM, "hadamard directions: out of memory");
+    for (int64_t j = complement ? d : 0; j < (complement ? N : d); j++)
         for (int64_t b = 0; b < h->blocks; b++) {
             const int64_t l0 = b * N, w = L - l0 < N ? L - l0 : N;
             memset(h->buf, 0, (size_t)N * sizeof(float));
             h->buf[j] = 1.0f;
             transform(h, b, h->buf, 0);
             for (int64_t l = 0; l < w; l++) {
-                const float v = h->buf[l] * unit;
-                theta[j * L + l0 + l] = v;
-                norm2[l0 + l] += (double)v * (double)v;
+                const double v = (double)h->buf[l];
+                if (theta) theta[j * L + l0 + l] = h->buf[l];
+                sum2[l0 + l] += v * v;
             }
         }
-    for (int64_t l = 0; l < L; l++) {
-        const double nrm = sqrt(norm2[l]);
-        h->scale[l] = (float)(1.0 / (nrm * (double)N * sqrt((double)N)));
-        for (int64_t j = 0; j < d; j++)
-            theta[j * L + l] = (float)((double)theta[j * L + l] / nrm);
+    const double n3 = (double)N * (double)N * (double)N;
+    for (int64_t l = 0; l < L; l++) { /* theta_l = A_b[l, :d]^T / sqrt(S_l); scale 1/sqrt(S_l) */
+        const double root = sqrt(complement ? n3 - sum2[l] : sum2[l]);
+        h->scale[l] = (float)(1.0 / root);
+        for (int64_t j = 0; theta && j < d; j++)
+            theta[j * L + l] = (float)((double)theta[j * L + l] / root);
     }
-    free(norm2);
+    free(sum2);
     return OTG_OK;
 }
 

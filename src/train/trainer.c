@@ -149,8 +149,8 @@ static otg_status build_graph(otg_trainer *t) {
     t->swq = (otg_sw_quantile_loss_ctx){
         .ws = t->sw.ws, .theta = t->theta, .q = t->step_q, .c = t->step_c, .opts = t->sw.opts};
     /* hadamard directions: the one-process MC loss projects them by fast transforms */
-    if (t->dirs == OTG_DIR_HADAMARD && !t->comm && t->est == OTG_SW_EST_MC) {
-        t->sw.opts.fast = &t->had; /* theta must match it before the first step's draw, since
+    if (t->dirs == OTG_DIR_HADAMARD && !t->comm && t->est == OTG_SW_EST_MC && !c->quantile_bank) {
+        t->sw.opts.fast = &t->had; /* h must be drawn before the first step's draw, since
                                     * validation runs the graph: a draw of its own stream */
         otg_rng r0 = otg_rng_make((uint64_t)c->seed, OTGI_S_BASIS);
         otg_status st = otg_sw_hadamard_draw(&r0, t->dim, c->projections, &t->had, t->theta->data);
@@ -277,7 +277,8 @@ static void permuted_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *
 
 otg_status otgi_trainer_directions(otg_trainer *t, otg_rng *rng, int64_t L, float *theta) {
     if (!t->basis && !t->axes && t->dirs == OTG_DIR_HADAMARD)
-        return otg_sw_hadamard_draw(rng, t->dim, L, &t->had, theta);
+        return otg_sw_hadamard_draw(rng, t->dim, L, &t->had, /* the loss needs h alone */
+                                    t->sw.opts.fast && theta == t->theta->data ? NULL : theta);
     if (!t->basis && !t->axes) return otg_sw_directions(rng, t->dirs, t->dim, L, theta);
     permuted_directions(t, rng, L, theta);
     return OTG_OK;
