@@ -184,6 +184,32 @@ static void test_blocks_plan_equals_general(void **state) {
     }
 }
 
+/* The AVX2 transform against the scalar reference on non-integer data: the same bits. */
+static void test_fwht_engines_bit_identical(void **state) {
+    (void)state;
+    otg_rng r = otg_rng_make(2, 2);
+    float x[4096], y[4096], s[4096];
+    for (int64_t n = 1; n <= 4096; n *= 2) {
+        otg_rng_fill_normal(&r, n, x), otg_rng_fill_normal(&r, n, s);
+        for (int with_signs = 0; with_signs < 2; with_signs++) {
+            memcpy(y, x, (size_t)n * sizeof *x);
+            float *z = malloc((size_t)n * sizeof *z);
+            memcpy(z, x, (size_t)n * sizeof *x);
+            otgi_fwht(y, with_signs ? s : NULL, n), otgi_fwht_c(z, with_signs ? s : NULL, n);
+            assert_memory_equal(y, z, (size_t)n * sizeof *y);
+            free(z);
+        }
+        if (n == 4) { /* against the definition: H_4 x */
+            const float h4[4] = {x[0] + x[1] + x[2] + x[3], x[0] - x[1] + x[2] - x[3],
+                                 x[0] + x[1] - x[2] - x[3], x[0] - x[1] - x[2] + x[3]};
+            memcpy(y, x, 4 * sizeof *x);
+            otgi_fwht(y, NULL, 4);
+            for (int i = 0; i < 4; i++)
+                assert_true(fabsf(y[i] - h4[i]) < 1e-5f);
+        }
+    }
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     otg_rng r = otg_rng_make(1, 1);
@@ -215,6 +241,7 @@ int main(void) {
         cmocka_unit_test(test_fast_equals_gemm),
         cmocka_unit_test(test_fast_bits_independent_of_threads),
         cmocka_unit_test(test_blocks_plan_equals_general),
+        cmocka_unit_test(test_fwht_engines_bit_identical),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

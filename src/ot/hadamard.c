@@ -16,7 +16,7 @@ enum { GROUP = OTGI_HADAMARD_GROUP }; /* rows transformed together: outputs go 8
 
 /* x [n] := H (s . x) (unnormalised; s NULL: H x), n a power of two: log2 n stages of butterflies
  * (x_j, x_j+h) -> (x_j + x_j+h, x_j - x_j+h). The scalar reference. */
-static void fwht_c(float *restrict x, const float *restrict s, int64_t n) {
+void otgi_fwht_c(float *restrict x, const float *restrict s, int64_t n) {
     for (int64_t j = 0; s && j < n; j++)
         x[j] *= s[j];
     for (int64_t h = 1; h < n; h *= 2)
@@ -31,7 +31,7 @@ static void fwht_c(float *restrict x, const float *restrict s, int64_t n) {
 #include <immintrin.h>
 /* The same with AVX2, n >= 8: the sign product and the stages h = 1, 2, 4 inside one register
  * (lane j gets x_j + x_j^h where its bit h is clear, x_j^h - x_j where it is set: the same
- * sums and differences as fwht_c's, so the same bits), then one pass per stage h >= 8. */
+ * sums and differences as fwht_c's, so the same bits), then the stages h >= 8 two at a time. */
 __attribute__((target("avx2"))) static void fwht_avx2(float *restrict x, const float *restrict s,
                                                       int64_t n) {
     for (int64_t j = 0; j < n; j += 8) {
@@ -45,24 +45,36 @@ __attribute__((target("avx2"))) static void fwht_avx2(float *restrict x, const f
         v = _mm256_blend_ps(_mm256_add_ps(v, w), _mm256_sub_ps(w, v), 0xF0);
         _mm256_storeu_ps(x + j, v);
     }
-    for (int64_t h = 8; h < n; h *= 2)
-        for (int64_t i = 0; i < n; i += 2 * h)
+    int64_t h = 8;
+    for (; 4 * h <= n; h *= 4) /* stages h and 2h in one pass over the data */
+        for (int64_t i = 0; i < n; i += 4 * h)
             for (int64_t j = i; j < i + h; j += 8) {
                 const __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + h);
-                _mm256_storeu_ps(x + j, _mm256_add_ps(a, b));
-                _mm256_storeu_ps(x + j + h, _mm256_sub_ps(a, b));
+                const __m256 c = _mm256_loadu_ps(x + j + 2 * h), e = _mm256_loadu_ps(x + j + 3 * h);
+                const __m256 ab = _mm256_add_ps(a, b), a_b = _mm256_sub_ps(a, b);
+                const __m256 ce = _mm256_add_ps(c, e), c_e = _mm256_sub_ps(c, e);
+                _mm256_storeu_ps(x + j, _mm256_add_ps(ab, ce));
+                _mm256_storeu_ps(x + j + h, _mm256_add_ps(a_b, c_e));
+                _mm256_storeu_ps(x + j + 2 * h, _mm256_sub_ps(ab, ce));
+                _mm256_storeu_ps(x + j + 3 * h, _mm256_sub_ps(a_b, c_e));
             }
+    if (h < n) /* the last stage alone */
+        for (int64_t j = 0; j < h; j += 8) {
+            const __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + h);
+            _mm256_storeu_ps(x + j, _mm256_add_ps(a, b));
+            _mm256_storeu_ps(x + j + h, _mm256_sub_ps(a, b));
+        }
 }
 #endif
 
-static void fwht(float *x, const float *s, int64_t n) {
+void otgi_fwht(float *x, const float *s, int64_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (n >= 8 && __builtin_cpu_supports("avx2")) {
         fwht_avx2(x, s, n);
         return;
     }
 #endif
-    fwht_c(x, s, n);
+    otgi_fwht_c(x, s, n);
 }
 
 /* v [N] := H D3 H D2 H D1 v for block b (forward) or D1 H D2 H D3 H v (its transpose). */
@@ -71,12 +83,12 @@ static void transform(const otg_sw_hadamard *h, int64_t b, float *v, int transpo
     const float *s = h->signs + b * 3 * N;
     if (!transpose) {
         for (int k = 0; k < 3; k++)
-            fwht(v, s + k * N, N);
+            otgi_fwht(v, s + k * N, N);
         return;
     }
-    fwht(v, NULL, N); /* H; then D3 and D2 as the products ahead of the next transforms */
-    fwht(v, s + 2 * N, N);
-    fwht(v, s + N, N);
+    otgi_fwht(v, NULL, N); /* H; then D3 and D2 as the products ahead of the next transforms */
+    otgi_fwht(v, s + 2 * N, N);
+    otgi_fwht(v, s + N, N);
     for (int64_t j = 0; j < N; j++)
         v[j] *= s[j];
 }

@@ -163,6 +163,11 @@ void otgi_sw_project_block(const float *theta, int64_t L, int64_t col0, int64_t 
  * pts [rows, d]; grad [rows, d] += the residuals res [L, rows] (row stride ld) mapped back by the
  * transposed transforms. buf: otgi_hadamard_scratch(h) floats. */
 enum { OTGI_HADAMARD_GROUP = 8 };
+/* x [n] := H (s . x), H the unnormalised Walsh-Hadamard matrix, n a power of two, s NULL: no
+ * product. otgi_fwht takes AVX2 where the CPU has it, otgi_fwht_c is the scalar reference: the
+ * same bits. */
+void otgi_fwht(float *x, const float *s, int64_t n);
+void otgi_fwht_c(float *x, const float *s, int64_t n);
 static inline int64_t otgi_hadamard_scratch(const otg_sw_hadamard *h) {
     return OTGI_HADAMARD_GROUP * h->n_fft;
 }
