@@ -22,6 +22,7 @@
 typedef struct {
     int64_t n, d, L, threads, reps, chunk;
     double p;
+    char kind[16]; /* sw: gaussian or hadamard directions */
 } bench_opts;
 
 #define OFF(f) offsetof(bench_opts, f), 0
@@ -32,6 +33,8 @@ static const otg_param_def defs[] = {
     {"L", OTG_PARAM_INT, OFF(L), "L", "directions (sw)", 1, 1 << 24, 0},
     {"p", OTG_PARAM_REAL, OFF(p), "P", "order", 1, 1e6, 0},
     {"chunk", OTG_PARAM_INT, OFF(chunk), "C", "directions per pass", 1, 1 << 24, 0},
+    {"kind", OTG_PARAM_STR, OTG_PARAM_STR_FIELD(bench_opts, kind), "K",
+     "sw directions: gaussian (projected by GEMM) | hadamard (by fast transforms)", 0, 0, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "T", "threads", 0, 1024, 0},
     {"reps", OTG_PARAM_INT, OFF(reps), "R", "timed repetitions after 3 warm-up calls", 1, 100000,
      0},
@@ -53,11 +56,13 @@ static const char *USAGE =
     "line: key=value pairs incl. median_ms.\n";
 
 static void bench_parse(int argc, char **argv, bench_opts *o, int need_sizes) {
-    *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0};
+    *o = (bench_opts){0, 0, 0, 2, 15, 256, 2.0, "gaussian"};
     params_parse_argv("bench", USAGE, defs, (int)(sizeof defs / sizeof defs[0]), o, argc, argv,
                       NULL);
     if (need_sizes && (!o->n || !o->d || !o->L))
         cli_usage_error("bench", "sw needs --n, --d and --L");
+    if (strcmp(o->kind, "gaussian") && strcmp(o->kind, "hadamard"))
+        cli_usage_error("bench", "--kind: 'gaussian' or 'hadamard'");
 }
 
 /* Median and minimum in ms over reps calls of fn(ctx) after 3 warm-up calls. */
@@ -86,6 +91,7 @@ typedef struct {
     otg_sw_opts opts;
     double value;
     int with_grad;
+    otg_sw_hadamard had; /* --kind hadamard: the call's structured directions (opts.fast) */
 } sw_bench;
 
 static void run_sw(void *vctx) {
@@ -93,8 +99,12 @@ static void run_sw(void *vctx) {
     otg_sw_result res;
     float *grad = b->with_grad ? b->grad->data : NULL;
     b->value = (double)NAN; /* a failed call shows as a NaN value */
-    if (otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1],
-                          b->th->data) == OTG_OK &&
+    const otg_status st =
+        b->opts.fast
+            ? otg_sw_hadamard_draw(&b->dirs, b->x->shape[1], b->th->shape[1], &b->had, NULL)
+            : otg_sw_directions(&b->dirs, OTG_DIR_GAUSSIAN, b->x->shape[1], b->th->shape[1],
+                                b->th->data);
+    if (st == OTG_OK &&
         otg_sw(b->ws, b->x, NULL, b->y, NULL, b->th, &b->opts, &res, grad, NULL) == OTG_OK)
         b->value = res.value;
 }
@@ -152,7 +162,15 @@ static int bench_sw(int argc, char **argv) {
                   otg_rng_make(1, 1),
                   {o.p, o.chunk, NULL, NULL},
                   0.0,
-                  1};
+                  1,
+                  {0}};
+    if (!strcmp(o.kind, "hadamard")) { /* theta once for the GEMM-only timing, then h alone */
+        b.opts.fast = &b.had;
+        if (b.th && otg_sw_hadamard_draw(&b.dirs, o.d, o.L, &b.had, b.th->data) != OTG_OK) {
+            fprintf(stderr, "otgen bench: %s\n", otg_last_error());
+            return OTG_EXIT_FAIL;
+        }
+    }
     if (!b.x || !b.y || !b.th || !b.r || !b.grad || !b.ws) {
         fprintf(stderr, "otgen bench: out of memory for n=%lld d=%lld L=%lld\n", (long long)o.n,
                 (long long)o.d, (long long)o.L);
@@ -178,9 +196,9 @@ static int bench_sw(int argc, char **argv) {
     double gemm_lim = flops / (peak * 1e9) * 1e3;
     double sort_lim = (double)o.L * (double)o.n * (sort_x + sort_y) * 1e-6 / otg_threads_get();
     double limit = gemm_lim + sort_lim;
-    printf("# otgen bench sw: value+gradient, fresh gaussian directions per call, %lld threads, "
+    printf("# otgen bench sw: value+gradient, fresh %s directions per call, %lld threads, "
            "OPENBLAS_CORETYPE=%s\n",
-           (long long)o.threads, coretype());
+           o.kind, (long long)o.threads, coretype());
     printf("# value only %.3f ms\n", vmed);
     printf("# fused %.3f ms (min %.3f); its 3 GEMMs alone %.3f ms; total/GEMMs %.2f; "
            "%.1f GFLOP/s = %.0f%% of the %.1f GFLOP/s SGEMM peak\n",
@@ -192,20 +210,22 @@ static int bench_sw(int argc, char **argv) {
     printf("tool=otgen version=%s n=%lld d=%lld L=%lld p=%g threads=%lld chunk=%lld median_ms=%.3f "
            "min_ms=%.3f value_only_ms=%.3f gemm_ms=%.3f total_over_gemm=%.3f peak_gflops=%.1f "
            "peak_fraction=%.3f limit_ms=%.3f limit_gemm_ms=%.3f limit_sort_ms=%.3f "
-           "sort_perm_ns=%.2f sort_keys_ns=%.2f limit_fraction=%.3f coretype=%s value=%.6g\n",
+           "sort_perm_ns=%.2f sort_keys_ns=%.2f limit_fraction=%.3f coretype=%s value=%.6g "
+           "kind=%s\n",
            otg_version(), (long long)o.n, (long long)o.d, (long long)o.L, o.p, (long long)o.threads,
            (long long)o.chunk, med, best, vmed, gmed, med / gmed, peak,
            flops / (med * 1e-3) * 1e-9 / peak, limit, gemm_lim, sort_lim, sort_x, sort_y,
-           limit / med, coretype(), b.value);
+           limit / med, coretype(), b.value, o.kind);
     otg_tensor_free(b.x), otg_tensor_free(b.y), otg_tensor_free(b.th), otg_tensor_free(b.r);
     otg_tensor_free(b.grad);
     otg_sw_workspace_free(b.ws);
+    otg_sw_hadamard_free(&b.had);
     return OTG_EXIT_OK;
 }
 
 int cmd_bench(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        bench_opts o = {0, 0, 0, 2, 15, 256, 2.0};
+        bench_opts o = {0, 0, 0, 2, 15, 256, 2.0, "gaussian"};
         params_print_help(USAGE, defs, (int)(sizeof defs / sizeof defs[0]), &o);
         return argc < 2 ? OTG_EXIT_USAGE : OTG_EXIT_OK;
     }
