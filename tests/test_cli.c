@@ -68,6 +68,16 @@ static void test_usage_errors_exit_2(void **state) {
                                out, sizeof out),
                      2);
     assert_non_null(strstr(out, "rqmc needs 3-D data"));
+    /* bench sw: the hadamard path runs and says so; an unknown kind exits 2 */
+    assert_int_equal(
+        otgen_run("bench sw --n 64 --d 100 --L 50 --kind hadamard --reps 1 --threads 1", 0, out,
+                  sizeof out),
+        0);
+    assert_non_null(strstr(out, "kind=hadamard"));
+    assert_null(strstr(out, "value=nan"));
+    assert_int_equal(otgen_run("bench sw --n 64 --d 100 --L 50 --kind sobol", 1, out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--kind: 'gaussian' or 'hadamard'"));
 }
 
 /* The OpenMP wait policy libgomp sees (OMP_DISPLAY_ENV) when otgen starts with `env_args`. */
