@@ -5,7 +5,9 @@
  * (projections: 256 directions x 512 points; single directions; gradient: a row block whose
  * height depends on n only, times 256-direction K-blocks), all aligned to global direction
  * indices with the chunk a multiple of 256, and each item calls a single-threaded GEMM: the bits
- * of the result depend neither on the thread count nor on the chunk size. */
+ * of the result depend neither on the thread count nor on the chunk size. With otg_sw_opts.fast
+ * (hadamard directions) phases A and C run by fast transforms instead (hadamard.c), on row blocks
+ * of FAST_ROWS points and all L directions in one chunk; phase B is the same. */
 #include "ot/ot_internal.h"
 #include "otgen/ot.h"
 
