@@ -57,6 +57,7 @@ typedef struct {
     float *signs;                /* [blocks, 3, N] the +-1 of D_b1, D_b2, D_b3 */
     float *scale;                /* [L] 1 / (N^(3/2) |M_b[l, :d]|): the normalisation */
     float *buf;                  /* [N] scratch of the draw */
+    double *sums;                /* [L] scratch of the draw: the squared norms */
     int64_t cap_signs, cap_L, cap_buf;
 } otg_sw_hadamard;
 

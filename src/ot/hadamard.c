@@ -95,8 +95,17 @@ static void transform(const otg_sw_hadamard *h, int64_t b, float *v, int transpo
 
 void otg_sw_hadamard_free(otg_sw_hadamard *h) {
     if (!h) return;
-    free(h->signs), free(h->scale), free(h->buf);
+    free(h->signs), free(h->scale), free(h->buf), free(h->sums);
     memset(h, 0, sizeof *h);
+}
+
+/* *p holds at least need elements of elem bytes (grown, contents dropped, when *cap < need). */
+static int grow(void **p, int64_t *cap, int64_t need, size_t elem) {
+    if (need <= *cap) return 1;
+    free(*p);
+    *p = malloc((size_t)need * elem);
+    *cap = *p ? need : 0;
+    return *p != NULL;
 }
 
 static otg_status reserve(otg_sw_hadamard *h, int64_t d, int64_t L) {
@@ -104,24 +113,16 @@ static otg_status reserve(otg_sw_hadamard *h, int64_t d, int64_t L) {
     while (N < d)
         N *= 2;
     const int64_t blocks = (L + N - 1) / N;
-    if (blocks * 3 * N > h->cap_signs) {
-        free(h->signs);
-        h->signs = malloc((size_t)(blocks * 3 * N) * sizeof(float));
-        h->cap_signs = h->signs ? blocks * 3 * N : 0;
-    }
-    if (L > h->cap_L) {
-        free(h->scale);
-        h->scale = malloc((size_t)L * sizeof(float));
-        h->cap_L = h->scale ? L : 0;
-    }
-    if (N > h->cap_buf) {
-        free(h->buf);
-        h->buf = malloc((size_t)N * sizeof(float));
-        h->cap_buf = h->buf ? N : 0;
-    }
-    if (!h->signs || !h->scale || !h->buf)
+    int64_t cap_sums = h->cap_L; /* scale and sums hold L each */
+    const int ok = grow((void **)&h->signs, &h->cap_signs, blocks * 3 * N, sizeof(float)) &&
+                   grow((void **)&h->sums, &cap_sums, L, sizeof(double)) &&
+                   grow((void **)&h->scale, &h->cap_L, L, sizeof(float)) &&
+                   grow((void **)&h->buf, &h->cap_buf, N, sizeof(float));
+    if (!ok) {
+        otg_sw_hadamard_free(h);
         return otgi_fail(OTG_ENOMEM, "hadamard directions: out of memory for d=%lld, L=%lld",
                          (long long)d, (long long)L);
+    }
     h->d = d, h->L = L, h->n_fft = N, h->blocks = blocks;
     return OTG_OK;
 }
@@ -146,8 +147,8 @@ otg_status otg_sw_hadamard_draw(otg_rng *rng, int64_t d, int64_t L, otg_sw_hadam
      * fewer and every sum is exact (N <= 4096: partial sums below 2^24, squares summed below
      * 2^53), as N^3 minus theirs (A_b A_b^T = N^3 I). Both give the same doubles. */
     const int complement = !theta && N <= 4096 && N - d < d;
-    double *sum2 = otgi_calloc((size_t)L, sizeof *sum2);
-    if (!sum2) return otgi_fail(OTG_ENOMEM, "hadamard directions: out of memory");
+    double *sum2 = h->sums;
+    memset(sum2, 0, (size_t)L * sizeof *sum2);
     for (int64_t j = complement ? d : 0; j < (complement ? N : d); j++)
         for (int64_t b = 0; b < h->blocks; b++) {
             const int64_t l0 = b * N, w = L - l0 < N ? L - l0 : N;
@@ -167,7 +168,6 @@ otg_status otg_sw_hadamard_draw(otg_rng *rng, int64_t d, int64_t L, otg_sw_hadam
         for (int64_t j = 0; theta && j < d; j++)
             theta[j * L + l] = (float)((double)theta[j * L + l] / root);
     }
-    free(sum2);
     return OTG_OK;
 }
 

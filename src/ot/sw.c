@@ -195,9 +195,10 @@ int64_t otgi_sw_chunk(otg_sw_workspace *ws, const otgi_sw_problem *q, int64_t c0
         for (int64_t l = 0; l < lc; l++)
             ties += otgi_sw_direction(ws, q, t, c0, l);
         if (q->grad) {
+            const int64_t h = otgi_sw_grad_rows(q->n);
 #pragma omp for schedule(dynamic, 1)
             for (int64_t r = 0; r < n_rows; r++) {
-                const int64_t h = otgi_sw_grad_rows(q->n), r0 = r * h;
+                const int64_t r0 = r * h;
                 if (q->fast)
                     otgi_hadamard_adjoint_add(q->fast, ws->proj_x + r0, q->n,
                                               q->n - r0 < h ? q->n - r0 : h, q->grad + r0 * q->d,

@@ -18,7 +18,8 @@ enum {
     OTGI_S_VAL_Z = 10,
     OTGI_S_VAL_Y = 11,
     OTGI_S_VAL_DIRS = 12,
-    OTGI_S_BASIS = 13, /* --directions-kind permuted: the fixed orthonormal basis */
+    OTGI_S_BASIS = 13, /* --directions-kind permuted: the fixed orthonormal basis; hadamard: the
+                        * set-up draw the validation pass sees before the first step */
     OTGI_S_BANK = 14   /* --quantile-bank: the bank's directions */
 };
 
