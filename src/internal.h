@@ -11,11 +11,6 @@
 /* Sets this thread's last-error text (printf-style) and returns s. */
 otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reads an NPY file (float32 or float64, converted) into a new float32 tensor *out of its shape
- * (caller frees; NULL on error). require_finite: OTG_ENONFINITE on a NaN or Inf element. OTG_EIO
- * (cannot open), OTG_EFORMAT (bad magic, header, dtype, order, shape or size), OTG_ENOMEM.
- * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
- * does not depend on io); io's otg_npy_read is the public face of the same format. */
 /* FNV-1a 64 of data[len] continued from h (src/core/state.c). OTGI_FNV_BASIS is the standard
  * offset basis (the FD classifier cache); OTGI_KEY_HASH_BASIS, one digit short of it, is the one
  * the checkpoints' run hashes were first written with, kept so that older checkpoints resume. */
@@ -24,8 +19,23 @@ otg_status otgi_fail(otg_status s, const char *fmt, ...) __attribute__((format(p
 uint64_t otgi_fnv1a(uint64_t h, const void *data, size_t len);
 /* The BLAS kernel's name (OpenBLAS's core name, or "unknown"): src/core/blas_kernel.c. */
 const char *otgi_blas_kernel(void);
+
+/* Reads an NPY file (float32 or float64, converted) into a new float32 tensor *out of its shape
+ * (caller frees; NULL on error). require_finite: OTG_ENONFINITE on a NaN or Inf element. OTG_EIO
+ * (cannot open), OTG_EFORMAT (bad magic, header, dtype, order, shape or size), OTG_ENOMEM.
+ * src/core/npy_read.c: every module may use it (data reads its NPY sources through it and so
+ * does not depend on io); io's otg_npy_read is the public face of the same format. */
 otg_status otgi_npy_read(const char *path, int require_finite, otg_tensor **out);
 otg_status otgi_npy_read_f64(const char *path, int require_finite, otg_tensor **out, double **f64);
+
+/* Elementwise loops also built for AVX2 and picked at load time: ISO C compiles them without
+ * contracting a * x + y into an FMA, and the avx2 target has no FMA, so both builds round every
+ * operation alike (the same bits on every CPU). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OTGI_WIDE_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define OTGI_WIDE_SIMD
+#endif
 
 /* Broken invariant: print file:line and abort, in release builds too. Keep out of inner loops. */
 #define OTG_ASSERT(cond)                                                                           \

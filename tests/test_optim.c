@@ -321,6 +321,39 @@ static void test_same_bits_any_thread_count(void **state) {
     free(u[0]), free(u[1]), free(g);
 }
 
+/* Adam on 200003 parameters (past the parallel threshold, not a whole number of its blocks) for
+ * 3 steps on 2 threads: the same bits as the formula written out per element in double. */
+static void test_adam_matches_formula(void **state) {
+    const int64_t n = 200003;
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr = 0.01;
+    float *u = malloc((size_t)n * sizeof *u), *r = malloc((size_t)n * sizeof *r);
+    float *g = malloc((size_t)n * sizeof *g), *m = calloc((size_t)n, sizeof *m);
+    float *v = calloc((size_t)n, sizeof *v);
+    assert_true(u && r && g && m && v);
+    otg_rng init = otg_rng_make(SEED, 9);
+    otg_rng_fill_normal(&init, n, u);
+    memcpy(r, u, (size_t)n * sizeof *u);
+    config c = make_config("adam", lr);
+    otg_optim *o = new_optim(&c, n);
+    otg_threads_set(2);
+    for (int k = 0; k < 3; k++) {
+        otg_rng_fill_normal(&init, n, g);
+        assert_int_equal(otg_optim_step(o, u, g, lr, NULL), OTG_OK);
+        const double bc1 = 1.0 - pow(b1, k + 1), bc2 = 1.0 - pow(b2, k + 1);
+        for (int64_t i = 0; i < n; i++) {
+            const double gi = (double)g[i];
+            m[i] = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
+            v[i] = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
+            const double d = ((double)m[i] / bc1) / (sqrt((double)v[i] / bc2) + eps);
+            r[i] = (float)((double)r[i] - lr * d);
+        }
+        assert_memory_equal(u, r, (size_t)n * sizeof *u);
+    }
+    otg_threads_set(0);
+    otg_optim_free(o);
+    free(u), free(r), free(g), free(m), free(v);
+}
+
 /* Adam for 30 steps, then its state and step count copied into a fresh optimiser: both continue
  * for 30 steps bit-identically. Without the step count the bias correction differs. */
 static void test_adam_resume(void **state) {
@@ -518,6 +551,7 @@ int main(void) {
         cmocka_unit_test(test_npsgd_noise),
         cmocka_unit_test(test_special_cases_equal_sgd),
         cmocka_unit_test(test_same_bits_any_thread_count),
+        cmocka_unit_test(test_adam_matches_formula),
         cmocka_unit_test(test_adam_resume),
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_plateau),

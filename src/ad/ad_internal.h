@@ -74,15 +74,6 @@ otg_status otgi_shape_same_binary(otg_node *n);
  * other op reads or adds into it (graph.c: the ops that call otgi_grad_fresh are listed there). */
 int otgi_grad_fresh(otg_node *x);
 
-/* Loops of elementwise kernels are also built for AVX2 and picked at load time: ISO C compiles
- * them without contracting a * x + y into an FMA, so both builds round every operation alike
- * (the same bits). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define OTGI_WIDE_SIMD __attribute__((target_clones("avx2", "default")))
-#else
-#define OTGI_WIDE_SIMD
-#endif
-
 /* vexp.c: y[i] = expf(x[i]) and the sigmoid (x >= 0: 1 / (1 + expf(-x)), else e / (1 + e),
  * e = expf(x)) with the bits of the scalar formulas, vectorised where glibc's expf is its FMA
  * version; otgi_expf_vector_active says whether the vector path is on. */

@@ -19,14 +19,7 @@
 /* Wide-layout passes with at most this many output rows (m) skip the column matrix (direct_*):
  * with so few rows a GEMM would only stream it once per row. */
 #define DIRECT_MAX_M 4
-#define LANES 16 /* independent partial sums of a direct weight gradient */
-/* The direct kernels are also built for AVX2 and picked at load time: ISO C compiles them without
- * contracting a * x + y into an FMA, so both builds round every operation alike (same bits). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WIDE_SIMD __attribute__((target_clones("avx2", "default")))
-#else
-#define WIDE_SIMD
-#endif
+#define LANES 16      /* independent partial sums of a direct weight gradient */
 #define PAR_MIN 32768 /* upsample: below this many elements a loop runs on one thread */
 
 /* Geometry of a convolution seen from its "image" side: image [c, h, w] per sample, kernel
@@ -203,8 +196,8 @@ static void expand(const conv_geom *q, const float *src, int64_t S, float *mat) 
 /* Wide layout, few rows: mat [m, S ext] = wm [m, ckk] times the chunk's column matrix, read from
  * the padded planes pad without forming it: each row accumulates its ckk shifted planes scaled
  * by the weights, in (ch, ki, kj) order. */
-WIDE_SIMD static void direct_forward(const conv_geom *q, const float *wm, int64_t S,
-                                     const float *pad, float *mat) {
+OTGI_WIDE_SIMD static void direct_forward(const conv_geom *q, const float *wm, int64_t S,
+                                          const float *pad, float *mat) {
     for (int64_t r = 0; r < q->m; r++)
         for (int64_t t = 0; t < S; t++) {
             float *restrict y = mat + r * S * q->ext + t * q->ext;
@@ -224,8 +217,8 @@ WIDE_SIMD static void direct_forward(const conv_geom *q, const float *wm, int64_
 /* Wide layout, few rows: part [m, ckk] = g [m, S ext] col^T from the padded planes: each entry a
  * dot product over the chunk's columns in LANES partial sums (lane j mod LANES, samples in
  * order), added up in lane order. */
-WIDE_SIMD static void direct_weight_grad(const conv_geom *q, const float *g, int64_t S,
-                                         const float *pad, float *part) {
+OTGI_WIDE_SIMD static void direct_weight_grad(const conv_geom *q, const float *g, int64_t S,
+                                              const float *pad, float *part) {
     for (int64_t r = 0; r < q->m; r++)
         for (int64_t ch = 0; ch < q->c; ch++)
             for (int64_t k = 0; k < q->kh * q->kw; k++) {

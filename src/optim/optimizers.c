@@ -105,20 +105,36 @@ static otg_status adam_init(otg_optim *o) {
 }
 
 /* m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; u <- u - lr mhat / (sqrt(vhat) + eps) with
- * mhat = m / (1 - b1^t), vhat = v / (1 - b2^t), t = steps + 1: state m [n] then v [n]. */
-static otg_status adam_step(otg_optim *o, float *u, const float *g, double lr, otg_rng *rng) {
-    const int64_t n = o->n;
-    const double b1 = o->p.beta1, b2 = o->p.beta2, eps = o->p.eps;
-    const double t = (double)(o->steps + 1);
-    const double bc1 = 1.0 - pow(b1, t), bc2 = 1.0 - pow(b2, t);
-    float *m = o->state, *v = o->state + n;
-#pragma omp parallel for if (n > PAR_MIN)
+ * mhat = m / (1 - b1^t), vhat = v / (1 - b2^t), t = steps + 1: state m [n] then v [n].
+ * adam_block updates n elements (vectorised: per element the same IEEE operations in double,
+ * so the same bits as a scalar loop); the step runs it on blocks of BLOCK across the threads. */
+typedef struct {
+    double b1, b2, bc1, bc2, eps, lr;
+} adam_coef;
+
+OTGI_WIDE_SIMD static void adam_block(float *u, const float *g, float *m, float *v, int64_t n,
+                                      adam_coef c) {
+#pragma omp simd
     for (int64_t i = 0; i < n; i++) {
         const double gi = (double)g[i];
-        m[i] = (float)(b1 * (double)m[i] + (1.0 - b1) * gi);
-        v[i] = (float)(b2 * (double)v[i] + (1.0 - b2) * gi * gi);
-        const double mhat = (double)m[i] / bc1, vhat = (double)v[i] / bc2;
-        u[i] = descend(u[i], lr, mhat / (sqrt(vhat) + eps));
+        m[i] = (float)(c.b1 * (double)m[i] + (1.0 - c.b1) * gi);
+        v[i] = (float)(c.b2 * (double)v[i] + (1.0 - c.b2) * gi * gi);
+        const double mhat = (double)m[i] / c.bc1, vhat = (double)v[i] / c.bc2;
+        u[i] = descend(u[i], c.lr, mhat / (sqrt(vhat) + c.eps));
+    }
+}
+
+#define BLOCK 4096 /* elements per adam_block call */
+
+static otg_status adam_step(otg_optim *o, float *u, const float *g, double lr, otg_rng *rng) {
+    const int64_t n = o->n, nb = (n + BLOCK - 1) / BLOCK;
+    const double b1 = o->p.beta1, b2 = o->p.beta2, t = (double)(o->steps + 1);
+    const adam_coef c = {b1, b2, 1.0 - pow(b1, t), 1.0 - pow(b2, t), o->p.eps, lr};
+    float *m = o->state, *v = o->state + n;
+#pragma omp parallel for if (n > PAR_MIN)
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t i = b * BLOCK, len = n - i < BLOCK ? n - i : BLOCK;
+        adam_block(u + i, g + i, m + i, v + i, len, c);
     }
     return OTG_OK;
 }

@@ -209,11 +209,21 @@ static void vq_sort(const float *x, int64_t n, float *sorted, int32_t *perm, otg
  * 2^c <= n < 2^(c+1), separately with and without the permutation. The first sort of a class in
  * the process times both engines on a synthetic slice of its n normal values (at most CAL_MAX_N:
  * passes of at least CAL_MIN_VALUES values, the best of up to CAL_REPS each, interleaved, ending
- * early once one is CAL_CLEAR times faster; 0.5-3 ms per class) and records the faster. The state
- * of a class is an atomic: the thread that claims it measures, the others use the radix meanwhile.
- * Since both engines give the same bits, the pick (which can differ between runs on a busy machine)
- * never changes a result. OTGEN_SORT=c or vq forces an engine (auto, the default, measures). */
-enum { SORT_CLASSES = 64, CAL_MAX_N = 32768, CAL_MIN_VALUES = 4096, CAL_REPS = 3 };
+ * early once one is CAL_CLEAR times faster after CAL_MIN_REPS each; 0.5-5 ms per class) and
+ * records the faster. The early end waits for CAL_MIN_REPS passes because on a busy machine a
+ * pass can lose its core: ending after one, 6 of 30 processes beside a busy loop picked the radix
+ * for 256 keys with the permutation, 3x slower there than vqsort (0 of 80 now, beside three). The
+ * state of a class is an atomic: the thread that claims it measures, the others use the radix
+ * meanwhile. Since both engines give the same bits, the pick (which can differ between runs on a
+ * busy machine) never changes a result. OTGEN_SORT=c or vq forces an engine (auto, the default,
+ * measures). */
+enum {
+    SORT_CLASSES = 64,
+    CAL_MAX_N = 32768,
+    CAL_MIN_VALUES = 4096,
+    CAL_REPS = 7,
+    CAL_MIN_REPS = 3
+};
 #define CAL_CLEAR 1.5 /* a ratio of best times that ends the calibration early */
 enum { PICK_UNKNOWN, PICK_MEASURING, PICK_C, PICK_VQ };
 static _Atomic int sort_pick[2][SORT_CLASSES];
@@ -259,7 +269,9 @@ static int vq_faster(int64_t n, int with_perm) {
                 double t = time_engine(e, x, m, slices, out, perm, &s);
                 if (t < best[e]) best[e] = t;
             }
-            if (best[0] > CAL_CLEAR * best[1] || best[1] > CAL_CLEAR * best[0]) break;
+            if (rep + 1 >= CAL_MIN_REPS &&
+                (best[0] > CAL_CLEAR * best[1] || best[1] > CAL_CLEAR * best[0]))
+                break;
         }
         vq = best[1] < best[0];
     }

@@ -16,15 +16,6 @@
 
 static const char *const NAMES[] = {"mc", "lcv", "ucv", "ebsw"};
 
-/* The estimators' elementwise loops are also built for AVX2 and picked at load time: ISO C compiles
- * them without contracting a * x + y into an FMA, so both builds round every operation alike (same
- * bits). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WIDE_SIMD __attribute__((target_clones("avx2", "default")))
-#else
-#define WIDE_SIMD
-#endif
-
 otg_status otg_sw_estimator_parse(const char *name, otg_sw_estimator *out) {
     for (int k = 0; name && k < 4; k++)
         if (!strcmp(name, NAMES[k])) {
@@ -89,8 +80,8 @@ static otg_status est_reserve(otg_sw_workspace *ws, int64_t d, int64_t L, int64_
  * sum_i w_i x_i^2 per column: rows in order, each an elementwise (vectorised, not reassociated)
  * update. One pass: second moments instead of centred sums, exact enough here (the projections
  * the control variate is compared with are float32). */
-WIDE_SIMD static void weighted_moments(const float *x, const double *w, int64_t n, int64_t d,
-                                       double *m, double *sq) {
+OTGI_WIDE_SIMD static void weighted_moments(const float *x, const double *w, int64_t n, int64_t d,
+                                            double *m, double *sq) {
     for (int64_t k = 0; k < d; k++)
         m[k] = 0.0;
     for (int64_t k = 0; sq && k < d; k++)
@@ -126,7 +117,7 @@ static void cv_expectation(const otgi_sw_problem *q, const double *wa, const dou
 /* The weighted sum of the projections p [n] and (if sq) of their squares (w NULL: means):
  * eight interleaved partial sums each (i mod 8, independent chains), added in a fixed order. The
  * rows of eight are one vector update each; the tail goes to the same chains i mod 8. */
-WIDE_SIMD static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
+OTGI_WIDE_SIMD static double proj_moments(const float *p, const double *w, int64_t n, double *sq) {
     double s[8] = {0}, t[8] = {0};
     const double un = 1.0 / (double)n;
     const int64_t n8 = n - n % 8;
@@ -277,8 +268,8 @@ static ALWAYS_INLINE void fix_loop(float *restrict r, const float *restrict kp,
     }
 }
 
-WIDE_SIMD static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
-                              const est_parts *e, int64_t l) {
+OTGI_WIDE_SIMD static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, const double *wa,
+                                   const est_parts *e, int64_t l) {
     float *r = ws->proj_x + l * q->n;
     const float *kp = e->keep ? e->keep + l * q->n : NULL;
     const double U = (double)q->L * e->u[l], v = e->v[l];
@@ -297,8 +288,8 @@ WIDE_SIMD static void fix_row(otg_sw_workspace *ws, const otgi_sw_problem *q, co
 }
 
 /* grad_i = -(sum_l v_l) grad_i E C (the start of est_gradient), rows in order. */
-WIDE_SIMD static void grad_start(const otgi_sw_problem *q, const double *wa, const est_parts *e,
-                                 double vsum) {
+OTGI_WIDE_SIMD static void grad_start(const otgi_sw_problem *q, const double *wa,
+                                      const est_parts *e, double vsum) {
     const int64_t d = q->d;
     for (int64_t i = 0; i < q->n; i++) {
         const double f = vsum * 2.0 * (wa ? wa[i] : 1.0 / (double)q->n) / (double)d;
