@@ -252,6 +252,94 @@ static void test_mlp_output_shrink(void **state) {
     otg_graph_free(g);
 }
 
+/* otg_blur on one 4 x 5 plane: a unit impulse at (1, 1) spreads into the normalised kernel
+ * (centre > edge > corner, sum 1, symmetric); with sigma 100 (weights all but equal) a plane of
+ * ones reads 1 inside, 6/9 on the edges and 4/9 in the corners (zero padding); bad shapes and
+ * sigmas are refused. */
+static void test_blur_values(void **state) {
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(2, 1, 4, 5), 0), *y = otg_blur(g, x, 0.8f);
+    otg_node *u = otg_blur(g, x, 100.0f);
+    assert_non_null(y);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    float *xv = otg_node_data(x);
+    memset(xv, 0, 20 * sizeof *xv);
+    xv[1 * 5 + 1] = 1.0f;
+    for (int i = 20; i < 40; i++)
+        xv[i] = 1.0f;
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    const float *yv = otg_node_data(y), *uv = otg_node_data(u);
+    double sum = 0.0;
+    for (int i = 0; i < 20; i++)
+        sum += (double)yv[i];
+    assert_true(fabs(sum - 1.0) <= 1e-6);
+    assert_true(yv[6] > yv[5] && yv[5] > yv[0] && yv[0] > 0.0f && yv[3] == 0.0f);
+    assert_true(yv[5] == yv[7] && yv[5] == yv[1] && yv[5] == yv[11] && yv[0] == yv[12]);
+    assert_true(fabs((double)uv[20 + 1 * 5 + 2] - (1.0)) <= 1e-4);
+    assert_true(fabs((double)uv[20 + 0 * 5 + 2] - (6.0 / 9.0)) <= 1e-4);
+    assert_true(fabs((double)uv[20 + 0] - (4.0 / 9.0)) <= 1e-4);
+    assert_null(otg_blur(g, otg_input(g, SHAPE(4, 5), 0), 0.8f));
+    HAS("blur: needs x [N, C, H, W]");
+    assert_null(otg_blur(g, x, 0.0f));
+    HAS("blur: sigma 0 outside (0, 100]");
+    assert_null(otg_blur(g, x, NAN));
+    otg_graph_free(g);
+}
+
+/* The output [3, 12] of a 4 -> 8 -> 12 torch MLP (seed 7) on images 3 x 4 with the given
+ * output activation and output_blur; NULL (error set) when the build refuses. */
+static float *blurred_mlp(otg_activation output, float blur, int64_t img_h) {
+    otg_graph *g = otg_graph_new();
+    otg_rng rng = otg_rng_make(7, 0), rz = otg_rng_make(7, 1);
+    otg_model_spec ms = otg_model_spec_default(OTG_MODEL_MLP, 4, 12);
+    ms.hidden[0] = 8, ms.n_hidden = 1, ms.init = OTG_INIT_TORCH, ms.output = output;
+    ms.img_h = img_h, ms.img_w = 4, ms.output_blur = blur;
+    otg_node *z = otg_input(g, SHAPE(3, 4), 0), *out = otg_model_build(g, z, &ms, &rng);
+    float *copy = NULL;
+    if (out && otg_graph_compile(g) == OTG_OK) {
+        otg_rng_fill_normal(&rz, 12, otg_node_data(z));
+        assert_int_equal(otg_graph_forward(g), OTG_OK);
+        copy = malloc(36 * sizeof *copy);
+        memcpy(copy, otg_node_data(out), 36 * sizeof *copy);
+    }
+    otg_graph_free(g);
+    return copy;
+}
+
+/* output_blur: the sigmoid of the 3 x 3 Gaussian blur (sigma 0.8, zero padding, written out here)
+ * of the same MLP's linear output; refused without image dimensions and by the other kinds. */
+static void test_mlp_output_blur(void **state) {
+    float *lin = blurred_mlp(OTG_ACT_NONE, 0.0f, 3), *out = blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 3);
+    assert_non_null(lin);
+    assert_non_null(out);
+    double k[3] = {1.0, exp(-1.0 / (2 * 0.64)), exp(-2.0 / (2 * 0.64))}, sum = 0.0;
+    for (int a = -1; a <= 1; a++)
+        for (int b = -1; b <= 1; b++)
+            sum += k[abs(a) + abs(b)];
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++) {
+                double acc = 0.0;
+                for (int a = -1; a <= 1; a++)
+                    for (int b = -1; b <= 1; b++)
+                        if (i + a >= 0 && i + a < 3 && j + b >= 0 && j + b < 4)
+                            acc += k[abs(a) + abs(b)] / sum *
+                                   (double)lin[r * 12 + (i + a) * 4 + j + b];
+                assert_true(fabs((double)out[r * 12 + i * 4 + j] - (1.0 / (1.0 + exp(-acc)))) <=
+                            1e-6);
+            }
+    free(lin), free(out);
+    assert_null(blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 2)); /* 2 x 4 is not the data's 12 */
+    HAS("output_blur needs image data");
+    otg_graph *g = otg_graph_new();
+    otg_rng rng = otg_rng_make(1, 0);
+    otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
+    ms.img_h = ms.img_w = 8, ms.output_blur = 0.8f;
+    assert_null(otg_model_build(g, otg_input(g, SHAPE(2, 4), 0), &ms, &rng));
+    HAS("only the mlp blurs its output");
+    otg_graph_free(g);
+}
+
 /* One forward+backward of a 32 -> 256 -> 256 -> 784 MLP at batch 64; returns loss and grads. */
 static float *mlp_run(int threads, float *loss_out) {
     otg_threads_set(threads);
@@ -360,6 +448,8 @@ int main(void) {
         cmocka_unit_test(test_conv_forward_against_naive),
         cmocka_unit_test(test_flat_buffers_and_accumulation),
         cmocka_unit_test(test_mlp_output_shrink),
+        cmocka_unit_test(test_blur_values),
+        cmocka_unit_test(test_mlp_output_blur),
         cmocka_unit_test(test_reproducible_bits_for_any_thread_count),
         cmocka_unit_test(test_recompile_after_growth),
         cmocka_unit_test(test_pending_gradients),

@@ -147,6 +147,11 @@ static otg_node *build_upsample(otg_graph *g, otg_node **lv, int *nl, otg_rng *r
     return ready(g, otg_upsample(g, x, 3), lv, *nl, rng, -1, 1, 0);
 }
 
+static otg_node *build_blur(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {
+    otg_node *x = in_(g, lv, nl, SHAPE(2, 2, 4, 3));
+    return ready(g, otg_blur(g, x, 0.8f), lv, *nl, rng, -1, 1, 0);
+}
+
 /* custom: y = x^3 computed outside the tape, backward 3 x^2 g. */
 static otg_status cube_forward(void *ctx, int n_in, const otg_tensor *in, otg_tensor *out) {
     int64_t n = otg_tensor_numel(out);
@@ -213,6 +218,7 @@ static const op_case cases[] = {
     {"upsample", OTG_OP_UPSAMPLE, build_upsample},
     {"custom", OTG_OP_CUSTOM, build_custom},
     {"softmax_xent", OTG_OP_SOFTMAX_XENT, build_softmax_xent},
+    {"blur", OTG_OP_BLUR, build_blur},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

@@ -61,6 +61,11 @@ static void test_usage_errors_exit_2(void **state) {
                                out, sizeof out),
                      2);
     assert_non_null(strstr(out, "--output-init-scale: 1.5 outside [0, 1]"));
+    assert_int_equal(otgen_run("train --data moons --output-blur 0.8 --steps 1 "
+                               "--out /tmp/otgen-cli-x",
+                               1, out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--output-blur applies to --model mlp on images only"));
     assert_int_equal(
         otgen_run("train --estimator cv --steps 1 --out /nonexistent/r", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown SW estimator 'cv'"));

@@ -48,6 +48,7 @@ typedef enum {
     OTG_OP_UPSAMPLE,
     OTG_OP_CUSTOM,
     OTG_OP_SOFTMAX_XENT,
+    OTG_OP_BLUR,
     OTG_OP_COUNT
 } otg_op;
 
@@ -110,6 +111,12 @@ otg_node *otg_conv2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad
 otg_node *otg_conv_transpose2d(otg_graph *g, otg_node *x, otg_node *w, int stride, int pad);
 /* Nearest-neighbour upsampling of x [N, C, H, W] by an integer factor -> [N, C, fH, fW]. */
 otg_node *otg_upsample(otg_graph *g, otg_node *x, int factor);
+/* A fixed blur: x [N, C, H, W] correlated plane by plane with the 3 x 3 Gaussian kernel of
+ * standard deviation sigma > 0 pixels (weights exp(-(a^2 + b^2) / (2 sigma^2)) for offsets a, b in
+ * {-1, 0, 1}, normalised to sum 1), zero padding, same shape. No parameters; its adjoint is itself
+ * (the kernel is symmetric). The mlp's output_blur (nn.h) applies it before the output
+ * activation. NULL on a bad shape or sigma outside (0, 100]. */
+otg_node *otg_blur(otg_graph *g, otg_node *x, float sigma);
 
 /* The mean softmax cross-entropy of logits z [n, k] against targets t [n, k] (one-hot labels or
  * any distributions): -(1/n) sum_i sum_j t_ij log softmax(z_i)_j -> [1], computed stably (log-sum-

@@ -127,6 +127,10 @@ typedef struct {
                     * layer keeps its own init (otg_nn_deq); the layers after it follow this. */
     float output_shrink; /* mlp: as otg_mlp_spec's [0]; the other kinds refuse any other value
                           * (OTG_EINVAL) */
+    float output_blur;   /* mlp on images (img_h * img_w = out_dim): sigma > 0 puts otg_blur
+                          * (a fixed 3 x 3 Gaussian, no parameters) between the last layer and
+                          * the output activation, so that no pixel can switch on alone; 0 = none
+                          * [0]; the other kinds refuse any other value (OTG_EINVAL) */
 } otg_model_spec;
 
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden

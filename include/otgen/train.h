@@ -80,6 +80,9 @@ typedef struct {
                                * drawn once (stream 14), each step using projections of them
                                * drawn without replacement (otg_sw_quantiles); no data batch is
                                * drawn. p = 2, estimator mc, one process. 0 = off [0] */
+    double output_blur;       /* mlp on images: sigma in pixels of the fixed 3 x 3 Gaussian blur
+                               * between the last layer and the output activation
+                               * (otg_model_spec.output_blur); 0 = none [0] */
 } otg_train_config;
 
 /* The defaults above. */

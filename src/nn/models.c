@@ -1,6 +1,7 @@
 /* Generator models built on the tape: the MLP, a deep-equilibrium generator (an equilibrium layer
  * then dense layers), and two convolutional generators for images (dense -> [C, h/4, w/4] ->
- * upsample + 3x3 conv, twice -> sigmoid image), one with residual blocks. The caller's spec says
+ * upsample + 3x3 conv, twice -> sigmoid image), one with residual blocks. The MLP may blur its
+ * last layer's output before the output activation (output_blur). The caller's spec says
  * which; parameters land in the graph's flat buffer. */
 #include "internal.h"
 #include "otgen/nn.h"
@@ -49,7 +50,19 @@ static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, o
     m.leaky_alpha = s->leaky_alpha;
     m.init = s->init;
     m.output_shrink = s->output_shrink;
-    return otg_mlp_build(g, z, &m, init);
+    if (s->output_blur == 0.0f) return otg_mlp_build(g, z, &m, init);
+    /* output_blur: last layer -> [n, 1, h, w] -> blur -> output activation */
+    if (s->img_h < 1 || s->img_w < 1 || s->img_h * s->img_w != s->out_dim)
+        return otgi_fail(OTG_EINVAL, "model mlp: output_blur needs image data (data dim %lld)",
+                         (long long)s->out_dim),
+               NULL;
+    m.output = OTG_ACT_NONE;
+    otg_node *h = otg_mlp_build(g, z, &m, init);
+    const int64_t n = otg_node_shape(z)[0];
+    h = h ? otg_reshape(g, h, 4, (int64_t[]){n, 1, s->img_h, s->img_w}) : NULL;
+    h = h ? otg_blur(g, h, s->output_blur) : NULL;
+    h = h ? otg_reshape(g, h, 2, (int64_t[]){n, s->out_dim}) : NULL;
+    return h ? otg_nn_activate(g, h, s->output, s->leaky_alpha) : NULL;
 }
 
 /* The init of a layer whose own choice is `own` (He before a relu, Xavier before the output):
@@ -124,6 +137,10 @@ otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, ot
         return otgi_fail(OTG_EINVAL,
                          "model %s: output_shrink %g: only the mlp shrinks its last layer",
                          otg_model_kind_name(s->kind), (double)s->output_shrink),
+               NULL;
+    if (s->output_blur != 0.0f)
+        return otgi_fail(OTG_EINVAL, "model %s: output_blur %g: only the mlp blurs its output",
+                         otg_model_kind_name(s->kind), (double)s->output_blur),
                NULL;
     if (s->kind == OTG_MODEL_DEQ) return build_deq(g, z, s, init);
     if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)

@@ -27,7 +27,8 @@ static int run_length_key(const char *k) {
 
 /* Keys added after schema 3, left out of the hash at their default value so that checkpoints
  * written before them (which computed that default) still resume: estimator "mc", ema 0,
- * decay-frac 0.2 (it matters only to wsd, added with it), output-init-scale 1, and
+ * decay-frac 0.2 (it matters only to wsd, added with it), output-init-scale 1, data-batch 0,
+ * quantile-bank 0, output-blur 0, and
  * "val-fd" always (a metrics column, not the run's bits). */
 static int later_key_at_default(const cJSON *v) {
     return !strcmp(v->string, "val-fd") ||
@@ -37,7 +38,8 @@ static int later_key_at_default(const cJSON *v) {
            (!strcmp(v->string, "ema") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
            (!strcmp(v->string, "output-init-scale") && cJSON_IsNumber(v) && v->valuedouble == 1) ||
            (!strcmp(v->string, "data-batch") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
-           (!strcmp(v->string, "quantile-bank") && cJSON_IsNumber(v) && v->valuedouble == 0);
+           (!strcmp(v->string, "quantile-bank") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
+           (!strcmp(v->string, "output-blur") && cJSON_IsNumber(v) && v->valuedouble == 0);
 }
 
 /* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at

@@ -40,6 +40,11 @@ static const otg_param_def defs[] = {
      "mlp: factor on the initial weights of the last layer (its biases keep --init's); 0 = zero "
      "weights",
      0, 1, 1},
+    {"output-blur", OTG_PARAM_REAL, OFF(output_blur), "S",
+     "mlp on images: sigma (pixels) of a fixed 3x3 Gaussian blur of the last layer's output "
+     "before the output activation, so that no pixel switches on alone (no salt-and-pepper); 0 = "
+     "none",
+     0, 100, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
     {"loss", OTG_PARAM_STR, STR(loss), "NAME",
      "training loss: sw (SW_p^p) | energy (sliced energy distance; one process)", 0, 0, 1},

@@ -118,6 +118,9 @@ static otg_status make_spec(otg_trainer *t) {
     if (c->output_init_scale != 1.0 && kind != OTG_MODEL_MLP)
         return otgi_fail(OTG_EINVAL, "train: --output-init-scale applies to --model mlp only");
     s->output_shrink = (float)(1.0 - c->output_init_scale);
+    if (c->output_blur != 0.0 && (kind != OTG_MODEL_MLP || t->img_h < 1))
+        return otgi_fail(OTG_EINVAL, "train: --output-blur applies to --model mlp on images only");
+    s->output_blur = (float)c->output_blur;
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }

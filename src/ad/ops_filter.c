@@ -1,0 +1,97 @@
+/* Fixed filters on images: blur, the 3 x 3 Gaussian low-pass the mlp generator puts between its
+ * last layer and the output activation (nn.h, output_blur). No parameters: the kernel follows
+ * from sigma (fattr[0]). Each output pixel is the sum of its nine products (zeros beyond the
+ * border) in kernel order, so the bits do not depend on the thread count or the SIMD width. */
+#include "ad/ad_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAR_MIN 32768 /* below this many elements a loop runs on one thread */
+
+/* k [3 * 3] (row-major, offsets -1, 0, 1): exp(-(a^2 + b^2) / (2 sigma^2)) normalised to sum 1
+ * (in double, then rounded once). */
+static void gaussian3(double sigma, float k[9]) {
+    double w[9], sum = 0.0;
+    for (int i = 0; i < 9; i++) {
+        const int a = i / 3 - 1, b = i % 3 - 1;
+        w[i] = exp(-(double)(a * a + b * b) / (2.0 * sigma * sigma));
+        sum += w[i];
+    }
+    for (int i = 0; i < 9; i++)
+        k[i] = (float)(w[i] / sum);
+}
+
+static otg_status blur_shape(otg_node *n) {
+    const otg_node *x = n->in[0];
+    if (x->ndim != 4) return otgi_fail(OTG_ESHAPE, "blur: needs x [N, C, H, W]");
+    if (!(n->fattr[0] > 0.0f && n->fattr[0] <= 100.0f))
+        return otgi_fail(OTG_EINVAL, "blur: sigma %g outside (0, 100]", (double)n->fattr[0]);
+    return otgi_shape_like_input(n);
+}
+
+/* dst [h, w] (+)= the correlation of the plane behind pad [h + 2, w + 2] (zero border) with k:
+ * the nine products added to 0 in kernel order, then to dst when add. */
+static OTGI_WIDE_SIMD void correlate3(const float *pad, float *dst, int64_t h, int64_t w,
+                                      const float k[9], int add) {
+    const int64_t pw = w + 2;
+    for (int64_t i = 0; i < h; i++) {
+        const float *r0 = pad + i * pw, *r1 = r0 + pw, *r2 = r1 + pw;
+        float *out = dst + i * w;
+#pragma omp simd
+        for (int64_t j = 0; j < w; j++) {
+            float acc = 0.0f;
+            acc += k[0] * r0[j], acc += k[1] * r0[j + 1], acc += k[2] * r0[j + 2];
+            acc += k[3] * r1[j], acc += k[4] * r1[j + 1], acc += k[5] * r1[j + 2];
+            acc += k[6] * r2[j], acc += k[7] * r2[j + 1], acc += k[8] * r2[j + 2];
+            out[j] = add ? out[j] + acc : acc;
+        }
+    }
+}
+
+/* dst (+)= blur(src) for planes [planes, h, w]; each thread copies its planes into a zero-bordered
+ * buffer of its own. OTG_ENOMEM when a buffer cannot be allocated. */
+static otg_status blur_planes(const float *src, float *dst, int64_t planes, int64_t h, int64_t w,
+                              double sigma, int add) {
+    float k[9];
+    gaussian3(sigma, k);
+    const int64_t pw = w + 2, ph = h + 2;
+    int failed = 0;
+#pragma omp parallel if (planes * h * w > PAR_MIN) reduction(| : failed)
+    {
+        float *pad = calloc((size_t)(ph * pw), sizeof *pad);
+        failed = !pad;
+#pragma omp for
+        for (int64_t p = 0; p < planes; p++) {
+            if (!pad) continue;
+            for (int64_t i = 0; i < h; i++)
+                memcpy(pad + (i + 1) * pw + 1, src + (p * h + i) * w, (size_t)w * sizeof *pad);
+            correlate3(pad, dst + p * h * w, h, w, k, add);
+        }
+        free(pad);
+    }
+    return failed ? otgi_fail(OTG_ENOMEM, "blur: out of memory") : OTG_OK;
+}
+
+static otg_status blur_forward(otg_node *n) {
+    const otg_node *x = n->in[0];
+    return blur_planes(x->value, n->value, x->shape[0] * x->shape[1], x->shape[2], x->shape[3],
+                       (double)n->fattr[0], 0);
+}
+
+/* The adjoint of a correlation with zero padding is the correlation with the flipped kernel,
+ * and the Gaussian kernel is its own flip: dx += blur(dy). */
+static otg_status blur_backward(otg_node *n) {
+    otg_node *x = n->in[0];
+    if (!x->grad) return OTG_OK;
+    return blur_planes(n->grad, x->grad, x->shape[0] * x->shape[1], x->shape[2], x->shape[3],
+                       (double)n->fattr[0], 1);
+}
+
+const otgi_op_def otgi_op_blur = {"blur", blur_shape, blur_forward, blur_backward, NULL};
+
+otg_node *otg_blur(otg_graph *g, otg_node *x, float sigma) {
+    const float fa[2] = {sigma, 0.0f};
+    return otgi_node_new(g, OTG_OP_BLUR, 1, &x, fa, NULL);
+}
