@@ -31,21 +31,33 @@ static otg_status blur_shape(otg_node *n) {
     return otgi_shape_like_input(n);
 }
 
-/* dst [h, w] (+)= the correlation of the plane behind pad [h + 2, w + 2] (zero border) with k:
- * the nine products added to 0 in kernel order, then to dst when add. */
-static OTGI_WIDE_SIMD void correlate3(const float *pad, float *dst, int64_t h, int64_t w,
-                                      const float k[9], int add) {
+/* The nine products of output column j, added to 0 in kernel order (rows r0, r1, r2 of the
+ * zero-bordered plane). */
+static inline float nine(const float *r0, const float *r1, const float *r2, int64_t j,
+                         const float *k) {
+    float acc = 0.0f;
+    acc += k[0] * r0[j], acc += k[1] * r0[j + 1], acc += k[2] * r0[j + 2];
+    acc += k[3] * r1[j], acc += k[4] * r1[j + 1], acc += k[5] * r1[j + 2];
+    acc += k[6] * r2[j], acc += k[7] * r2[j + 1], acc += k[8] * r2[j + 2];
+    return acc;
+}
+
+/* dst [h, w] (+)= the correlation of the plane behind pad [h + 2, w + 2] (zero border) with k,
+ * added to dst when add. */
+static OTGI_WIDE_SIMD void correlate3(const float *restrict pad, float *restrict dst, int64_t h,
+                                      int64_t w, const float *restrict k, int add) {
     const int64_t pw = w + 2;
     for (int64_t i = 0; i < h; i++) {
         const float *r0 = pad + i * pw, *r1 = r0 + pw, *r2 = r1 + pw;
         float *out = dst + i * w;
+        if (add) {
 #pragma omp simd
-        for (int64_t j = 0; j < w; j++) {
-            float acc = 0.0f;
-            acc += k[0] * r0[j], acc += k[1] * r0[j + 1], acc += k[2] * r0[j + 2];
-            acc += k[3] * r1[j], acc += k[4] * r1[j + 1], acc += k[5] * r1[j + 2];
-            acc += k[6] * r2[j], acc += k[7] * r2[j + 1], acc += k[8] * r2[j + 2];
-            out[j] = add ? out[j] + acc : acc;
+            for (int64_t j = 0; j < w; j++)
+                out[j] += nine(r0, r1, r2, j, k);
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < w; j++)
+                out[j] = nine(r0, r1, r2, j, k);
         }
     }
 }
