@@ -205,6 +205,16 @@ static void test_flat_buffers_and_accumulation(void **state) {
     otg_graph_free(g);
 }
 
+/* A cnn of spec ms (latent 4, 8 x 8 images) is refused with msg in the error. */
+static void assert_cnn_refuses(otg_model_spec *ms, const char *msg) {
+    otg_graph *g = otg_graph_new();
+    otg_rng rng = otg_rng_make(1, 0);
+    ms->img_h = ms->img_w = 8;
+    assert_null(otg_model_build(g, otg_input(g, SHAPE(2, 4), 0), ms, &rng));
+    HAS(msg);
+    otg_graph_free(g);
+}
+
 /* The params of a 2 -> 8 -> 3 torch-initialised MLP with the given output_shrink (NULL and the
  * error set when the build refuses it); *n their count. */
 static float *shrunk_params(float shrink, int64_t *n) {
@@ -243,13 +253,9 @@ static void test_mlp_output_shrink(void **state) {
     HAS("output_shrink 1.5 must be in [0, 1]");
     assert_null(shrunk_params(-0.1f, &n));
     free(p0), free(ph), free(p1);
-    otg_graph *g = otg_graph_new(); /* other model kinds refuse it */
-    otg_rng rng = otg_rng_make(1, 0);
     otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
-    ms.img_h = ms.img_w = 8, ms.output_shrink = 0.5f;
-    assert_null(otg_model_build(g, otg_input(g, SHAPE(2, 4), 0), &ms, &rng));
-    HAS("only the mlp shrinks its last layer");
-    otg_graph_free(g);
+    ms.output_shrink = 0.5f; /* other model kinds refuse it */
+    assert_cnn_refuses(&ms, "only the mlp shrinks its last layer");
 }
 
 /* otg_blur on one 4 x 5 plane: a unit impulse at (1, 1) spreads into the normalised kernel
@@ -331,13 +337,9 @@ static void test_mlp_output_blur(void **state) {
     free(lin), free(out);
     assert_null(blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 2)); /* 2 x 4 is not the data's 12 */
     HAS("output_blur needs image data");
-    otg_graph *g = otg_graph_new();
-    otg_rng rng = otg_rng_make(1, 0);
     otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
-    ms.img_h = ms.img_w = 8, ms.output_blur = 0.8f;
-    assert_null(otg_model_build(g, otg_input(g, SHAPE(2, 4), 0), &ms, &rng));
-    HAS("only the mlp blurs its output");
-    otg_graph_free(g);
+    ms.output_blur = 0.8f;
+    assert_cnn_refuses(&ms, "only the mlp blurs its output");
 }
 
 /* One forward+backward of a 32 -> 256 -> 256 -> 784 MLP at batch 64; returns loss and grads. */

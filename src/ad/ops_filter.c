@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAR_MIN 32768 /* below this many elements a loop runs on one thread */
+#define PAR_MIN 32768  /* below this many elements a loop runs on one thread */
+#define STACK_PAD 4096 /* floats of a thread's zero-bordered plane kept on its stack */
 
 /* k [3 * 3] (row-major, offsets -1, 0, 1): exp(-(a^2 + b^2) / (2 sigma^2)) normalised to sum 1
  * (in double, then rounded once). */
@@ -63,7 +64,7 @@ static OTGI_WIDE_SIMD void correlate3(const float *restrict pad, float *restrict
 }
 
 /* dst (+)= blur(src) for planes [planes, h, w]; each thread copies its planes into a zero-bordered
- * buffer of its own. OTG_ENOMEM when a buffer cannot be allocated. */
+ * buffer of its own (on its stack when it fits). OTG_ENOMEM when a buffer cannot be allocated. */
 static otg_status blur_planes(const float *src, float *dst, int64_t planes, int64_t h, int64_t w,
                               double sigma, int add) {
     float k[9];
@@ -72,7 +73,8 @@ static otg_status blur_planes(const float *src, float *dst, int64_t planes, int6
     int failed = 0;
 #pragma omp parallel if (planes * h * w > PAR_MIN) reduction(| : failed)
     {
-        float *pad = calloc((size_t)(ph * pw), sizeof *pad);
+        float local[STACK_PAD] = {0}; /* the zero border: planes up to 62 x 62 need no heap */
+        float *pad = ph * pw <= STACK_PAD ? local : calloc((size_t)(ph * pw), sizeof *pad);
         failed = !pad;
 #pragma omp for
         for (int64_t p = 0; p < planes; p++) {
@@ -81,7 +83,7 @@ static otg_status blur_planes(const float *src, float *dst, int64_t planes, int6
                 memcpy(pad + (i + 1) * pw + 1, src + (p * h + i) * w, (size_t)w * sizeof *pad);
             correlate3(pad, dst + p * h * w, h, w, k, add);
         }
-        free(pad);
+        if (pad != local) free(pad);
     }
     return failed ? otgi_fail(OTG_ENOMEM, "blur: out of memory") : OTG_OK;
 }
