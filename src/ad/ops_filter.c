@@ -73,8 +73,9 @@ static otg_status blur_planes(const float *src, float *dst, int64_t planes, int6
     int failed = 0;
 #pragma omp parallel if (planes * h * w > PAR_MIN) reduction(| : failed)
     {
-        float local[STACK_PAD] = {0}; /* the zero border: planes up to 62 x 62 need no heap */
-        float *pad = ph * pw <= STACK_PAD ? local : calloc((size_t)(ph * pw), sizeof *pad);
+        float local[STACK_PAD]; /* planes up to 62 x 62 need no heap */
+        float *pad = ph * pw <= STACK_PAD ? local : malloc((size_t)(ph * pw) * sizeof *pad);
+        if (pad) memset(pad, 0, (size_t)(ph * pw) * sizeof *pad); /* the zero border */
         failed = !pad;
 #pragma omp for
         for (int64_t p = 0; p < planes; p++) {
