@@ -66,6 +66,10 @@ static void test_usage_errors_exit_2(void **state) {
                                1, out, sizeof out),
                      2);
     assert_non_null(strstr(out, "--output-blur applies to --model mlp on images only"));
+    assert_int_equal(otgen_run("train --data moons --conditional --steps 1 --out /tmp/otgen-cli-x",
+                               1, out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--conditional needs labelled data (fashion-mnist), not moons"));
     assert_int_equal(
         otgen_run("train --estimator cv --steps 1 --out /nonexistent/r", 1, out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown SW estimator 'cv'"));

@@ -364,6 +364,17 @@ static void test_fashion_mnist_smoke(void **state) {
     if (rc) fail_msg("exit %d: %s", rc, out);
     snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 16 --out %s/fm.png", dir, dir);
     assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    snprintf(args, sizeof args, "sample --checkpoint %s/fm/checkpoint.otg --n 4 --class 1 --out %s/fm1.npy", dir, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "the generator is not conditional"));
+    /* --conditional: a class's samples on request, a class not trained on refused */
+    snprintf(args, sizeof args, "train --data fashion-mnist --classes 1,7 --conditional --steps 30 --batch 64 --hidden 64 --val-n 64 --out %s/fmc", dir);
+    if ((rc = otgen_run(args, 1, out, sizeof out))) fail_msg("exit %d: %s", rc, out);
+    snprintf(args, sizeof args, "sample --checkpoint %s/fmc/checkpoint.otg --n 16 --class 7 --out %s/fmc.png", dir, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 0);
+    snprintf(args, sizeof args, "sample --checkpoint %s/fmc/checkpoint.otg --n 4 --class 3 --out %s/fmc3.npy", dir, dir);
+    assert_int_equal(otgen_run(args, 1, out, sizeof out), 2);
+    assert_non_null(strstr(out, "class 3 is not among the generator's"));
     /* the convolutional generators build, train and sample */
     const char *models[2] = {"cnn", "rescnn"};
     for (int k = 0; k < 2; k++) {

@@ -4,7 +4,8 @@
  * refused, the held-out rows of an NPY file and --val-data, otg_train_run equal to a hand loop of
  * the primitives (bit-identical parameters and checkpoint), resume equal to an uninterrupted run,
  * load + sample deterministic, divergence reported with the step not applied, --quantile-bank
- * (trains; bits independent of threads and of a restore; refusals), --data-batch. */
+ * (trains; bits independent of threads and of a restore; refusals), --data-batch, --conditional
+ * (bits, each class's samples near its class, refusals). */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -540,6 +541,81 @@ static void test_quantile_bank(void **state) {
     }
 }
 
+/* The mean image [784] of the rows of x [n, 784] (NULL lab: all) whose label is k. */
+static void mean_image(const float *x, const uint8_t *lab, int64_t n, int k, double *m) {
+    int64_t cnt = 0;
+    memset(m, 0, 784 * sizeof *m);
+    for (int64_t i = 0; i < n; i++)
+        if (!lab || lab[i] == k) {
+            for (int j = 0; j < 784; j++)
+                m[j] += (double)x[i * 784 + j];
+            cnt++;
+        }
+    for (int j = 0; j < 784; j++)
+        m[j] /= (double)cnt;
+}
+
+static double dist2(const double *a, const double *b) {
+    double s = 0;
+    for (int j = 0; j < 784; j++)
+        s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+}
+
+/* --conditional on trousers (label 1) and sneakers (7): trains with the same bits on 1 and 2
+ * threads and after a restore; each class's samples (otg_trainer_sample_class) are nearer the mean
+ * training image of their class than of the other; a label not trained on, an unconditional
+ * generator and unlabelled data are refused by name. */
+static void test_conditional(void **state) {
+    (void)state;
+    if (access(OTG_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) != 0) {
+        printf("SKIPPED: %s not installed\n", OTG_FASHION_MNIST_DIR);
+        skip();
+    }
+    char ck[300];
+    snprintf(ck, sizeof ck, "%s/cond.otg", dir);
+    otg_train_config c = small(300);
+    snprintf(c.data, sizeof c.data, "fashion-mnist");
+    snprintf(c.classes, sizeof c.classes, "1,7");
+    snprintf(c.hidden, sizeof c.hidden, "64");
+    c.conditional = 1, c.latent = 8, c.projections = 64, c.lr = 3e-3;
+    assert_trains_bit_stable(&c, ck, "conditional");
+    c.steps = 600;
+    otg_trainer *t = otg_trainer_new(&c);
+    assert_non_null(t);
+    assert_int_equal(otg_trainer_restore(t, ck), OTG_OK); /* at step 150 */
+    otg_train_row row;
+    while (otg_trainer_steps_done(t) < 600)
+        assert_int_equal(otg_trainer_step(t, &row), OTG_OK);
+    const otg_source *data = otg_trainer_data(t);
+    const float *px = otg_source_data(data)->data;
+    const int64_t n = otg_source_size(data), m = 200;
+    double md[2][784], mg[784];
+    mean_image(px, otg_source_labels(data), n, 1, md[0]);
+    mean_image(px, otg_source_labels(data), n, 7, md[1]);
+    float *x = malloc((size_t)m * 784 * sizeof *x);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(otg_trainer_sample_class(t, 9, m, k ? 7 : 1, x), OTG_OK);
+        mean_image(x, NULL, m, 0, mg);
+        const double own = dist2(mg, md[k]), other = dist2(mg, md[1 - k]);
+        if (!(own < 0.5 * other))
+            fail_msg("class %d: %g to its mean, %g to the other", k, own, other);
+    }
+    assert_int_equal(otg_trainer_sample_class(t, 9, m, 3, x), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "class 3 is not among the generator's"));
+    otg_trainer_free(t), free(x);
+    otg_train_config b = small(10);
+    otg_trainer *u = otg_trainer_new(&b), *bad = NULL;
+    assert_non_null(u);
+    float y[2 * 2];
+    assert_int_equal(otg_trainer_sample_class(u, 9, 2, 1, y), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "the generator is not conditional"));
+    otg_trainer_free(u);
+    b.conditional = 1;
+    assert_int_equal(otg_trainer_create(&b, &bad), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "--conditional needs labelled data"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
@@ -555,6 +631,7 @@ int main(void) {
         cmocka_unit_test(test_hadamard_directions),
         cmocka_unit_test(test_quantile_bank),
         cmocka_unit_test(test_data_batch),
+        cmocka_unit_test(test_conditional),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

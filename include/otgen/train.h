@@ -83,6 +83,11 @@ typedef struct {
     double output_blur;       /* mlp on images: sigma in pixels of the fixed 3 x 3 Gaussian blur
                                * between the last layer and the output activation
                                * (otg_model_spec.output_blur); 0 = none [0] */
+    int conditional;          /* labelled data (fashion-mnist): a class-conditional generator whose
+                               * input is [latent, one-hot of the class]; each step trains one
+                               * class, the label of a random training row, with all its batch and
+                               * data rows of that class; validation and sampling draw the classes
+                               * as the training set's labels. One process, no quantile bank [0] */
 } otg_train_config;
 
 /* The defaults above. */
@@ -195,6 +200,12 @@ OTG_NODISCARD otg_status otg_trainer_save(const otg_trainer *t, const char *path
  * of min(n, 1024) rows (the same numbers as `otgen sample --seed`). Does not touch the training
  * streams. */
 OTG_NODISCARD otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *out);
+/* The same for a --conditional generator with every row of class `label` (a label of the data:
+ * 0..9 for fashion-mnist; -1: each row's class drawn as the training labels, which is
+ * otg_trainer_sample). OTG_EINVAL for a label the generator was not trained on, or for an
+ * unconditional generator (label >= 0). */
+OTG_NODISCARD otg_status otg_trainer_sample_class(otg_trainer *t, uint64_t seed, int64_t n,
+                                                  int label, float *out);
 
 int64_t otg_trainer_dim(const otg_trainer *t);        /* dimension of a generated point */
 int64_t otg_trainer_steps_done(const otg_trainer *t); /* steps applied */

@@ -116,16 +116,20 @@ class Trainer:
         """Writes a checkpoint (atomically) that Trainer.load and `otgen sample` read."""
         check(lib.otg_trainer_save(self._t, os.fspath(path).encode()))
 
-    def sample(self, n, seed=0):
+    def sample(self, n, seed=0, label=None):
         """n samples of the generator, a float32 array (n, dim): the same numbers as
-        `otgen sample --seed SEED` (latents from stream (seed, 1)); the training streams are
-        untouched."""
+        `otgen sample --seed SEED [--class LABEL]` (latents from stream (seed, 1)); the training
+        streams are untouched. label: a conditional generator's class (a data label) for every
+        row; None draws each row's class as the training labels do."""
         if not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError("n: expected an integer >= 1, got %r" % (n,))
         if not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError("seed: expected a non-negative integer, got %r" % (seed,))
+        if label is not None and (not isinstance(label, numbers.Integral) or label < 0):
+            raise ValueError("label: expected None or a non-negative integer, got %r" % (label,))
         out = np.empty((int(n), self.dim), dtype=np.float32)
-        check(lib.otg_trainer_sample(self._t, int(seed), int(n), fptr(out)))
+        k = -1 if label is None else int(label)
+        check(lib.otg_trainer_sample_class(self._t, int(seed), int(n), k, fptr(out)))
         return out
 
     @property

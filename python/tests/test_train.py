@@ -54,6 +54,10 @@ def test_trainer_bad_options(tmp_path):
         otgen.Trainer.load(tmp_path / "missing.otg")
     with pytest.raises(ValueError, match="n"):
         otgen.Trainer(**SMALL).sample(0)
+    with pytest.raises(ValueError, match="not conditional"):
+        otgen.Trainer(**SMALL).sample(4, label=1)
+    with pytest.raises(ValueError, match="label"):
+        otgen.Trainer(**SMALL).sample(4, label=-2)
 
 
 def test_train_run_dir_matches_cli(tmp_path, otgen_binary):

@@ -45,6 +45,11 @@ static const otg_param_def defs[] = {
      "before the output activation, so that no pixel switches on alone (no salt-and-pepper); 0 = "
      "none",
      0, 100, 1},
+    {"conditional", OTG_PARAM_FLAG, OFF(conditional), NULL,
+     "fashion-mnist: a class-conditional generator (input: the latent and a class one-hot); each "
+     "step trains one class, drawn as a random training image's label; samples draw classes as the "
+     "data's labels",
+     0, 1, 1},
     {"channels", OTG_PARAM_INT, OFF(channels), "C", "cnn/rescnn channels", 2, 4096, 1},
     {"loss", OTG_PARAM_STR, STR(loss), "NAME",
      "training loss: sw (SW_p^p) | energy (sliced energy distance; one process)", 0, 0, 1},

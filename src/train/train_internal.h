@@ -53,7 +53,13 @@ struct otg_trainer {
     float *step_q;              /* [L, batch] */
     int64_t *bank_pick;         /* [K] scratch of the draw without replacement */
     otg_sw_quantile_loss_ctx swq;
-    otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, latent], [val_n, dim] x2, [dim, L] */
+    /* --conditional (classes.c): the generator's input is [latent, one-hot of n_cls classes] */
+    int n_cls;            /* 0: unconditional */
+    int64_t zdim;         /* the generator's input columns: latent + n_cls */
+    int64_t *cls_rows;    /* [training rows] their indices, class by class */
+    int64_t cls_off[11];  /* class k's rows: cls_rows[cls_off[k] .. cls_off[k + 1]) */
+    int cls_of_label[10]; /* label -> class index, -1 if not kept */
+    otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, zdim], [val_n, dim] x2, [dim, L] */
     int val_generated; /* val_x holds the samples of the last validation */
     otg_sw_workspace *val_ws;
     otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
@@ -77,6 +83,20 @@ otg_status otgi_trainer_bank_make(otg_trainer *t);
 /* --quantile-bank: the step's directions (into t->theta) and their quantile data, from rng. */
 void otgi_trainer_bank_pick(otg_trainer *t, otg_rng *rng);
 void otgi_trainer_bank_free(otg_trainer *t);
+
+/* --conditional: checks the data (labelled, one process, no bank) and groups the training rows by
+ * class; without it, zdim = latent and n_cls = 0. */
+otg_status otgi_trainer_classes_make(otg_trainer *t);
+void otgi_trainer_classes_free(otg_trainer *t);
+/* The class index of a data label, -1 if the generator has no such class (or none). */
+int otgi_trainer_class_of(const otg_trainer *t, int label);
+/* A class index: the label of a training row drawn uniformly from rng (the data's frequencies). */
+int otgi_trainer_class_draw(otg_trainer *t, otg_rng *rng);
+/* z [n, zdim]: n latents from the latent source (rng), each followed by the one-hot of class cls
+ * (cls < 0: each row's own class_draw, from rng after the latents). Unconditional: the latents. */
+otg_status otgi_trainer_latents(otg_trainer *t, otg_rng *rng, int64_t n, int cls, float *z);
+/* y [m, dim]: m training rows of class cls, drawn uniformly with replacement from rng. */
+void otgi_trainer_class_rows(otg_trainer *t, otg_rng *rng, int cls, int64_t m, float *y);
 
 /* Checks the config for the distributed mode and sets the row partition (before the graph). */
 otg_status otgi_trainer_comm_setup(otg_trainer *t);

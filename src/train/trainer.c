@@ -108,7 +108,7 @@ static otg_status make_spec(otg_trainer *t) {
     otg_model_kind kind;
     if (otg_model_kind_parse(c->model, &kind) != OTG_OK) return wrap(OTG_EINVAL, "--model");
     otg_model_spec *s = &t->spec;
-    *s = otg_model_spec_default(kind, c->latent, t->dim);
+    *s = otg_model_spec_default(kind, t->zdim, t->dim);
     if (otg_parse_int_list(c->hidden, "train: --hidden", 1, 1000000, s->hidden, 8, &s->n_hidden))
         return OTG_EINVAL;
     if (otg_activation_parse(c->activation, &s->activation) != OTG_OK)
@@ -136,7 +136,7 @@ static otg_status build_graph(otg_trainer *t) {
     if (otg_graph_set_relu_prime(t->g, (float)c->relu_prime) != OTG_OK)
         return wrap(OTG_EINVAL, "--relu-prime");
     const int64_t rows = t->comm ? t->rows : c->batch; /* this rank's rows of the batch */
-    t->z = otg_input(t->g, 2, (int64_t[]){rows, c->latent}, 0);
+    t->z = otg_input(t->g, 2, (int64_t[]){rows, t->zdim}, 0);
     t->y = otg_input(t->g, 2, (int64_t[]){otgi_trainer_data_rows(t), t->dim}, 0);
     t->out = otg_model_build(t->g, t->z, &t->spec, &init);
     if (!t->out) return wrap(OTG_EINVAL, "--model");
@@ -215,7 +215,7 @@ static otg_status make_optim(otg_trainer *t) {
 static otg_status make_validation(otg_trainer *t) {
     const otg_train_config *c = &t->c;
     t->val_n = (c->val_n + c->batch - 1) / c->batch * c->batch;
-    t->val_z = otg_tensor_new(2, (int64_t[]){t->val_n, c->latent});
+    t->val_z = otg_tensor_new(2, (int64_t[]){t->val_n, t->zdim});
     t->val_y = otg_tensor_new(2, (int64_t[]){t->val_n, t->dim});
     t->val_x = otg_tensor_new(2, (int64_t[]){t->val_n, t->dim});
     t->val_theta = otg_tensor_new(2, (int64_t[]){t->dim, c->val_projections});
@@ -225,7 +225,7 @@ static otg_status make_validation(otg_trainer *t) {
     otg_rng ry = otg_rng_make((uint64_t)c->seed, OTGI_S_VAL_Y);
     otg_rng rd = otg_rng_make((uint64_t)c->seed, OTGI_S_VAL_DIRS);
     otg_source *vt = t->val_target ? t->val_target : t->target;
-    otg_status st = otg_source_sample(t->latent, &rz, t->val_n, t->val_z->data);
+    otg_status st = otgi_trainer_latents(t, &rz, t->val_n, -1, t->val_z->data);
     if (st == OTG_OK) st = otg_source_sample(vt, &ry, t->val_n, t->val_y->data);
     if (st == OTG_OK)
         st = otg_sw_directions(&rd, OTG_DIR_GAUSSIAN, t->dim, c->val_projections,
@@ -326,6 +326,7 @@ static otg_status create(const otg_train_config *c, otg_comm *comm, otg_trainer 
                        kind, permuted ? "above" : "equal to", (long long)t->dim,
                        (long long)c->projections);
     if (st == OTG_OK && c->quantile_bank > 0) st = otgi_trainer_bank_make(t);
+    if (st == OTG_OK) st = otgi_trainer_classes_make(t);
     if (st == OTG_OK) st = make_spec(t);
     if (st == OTG_OK && t->dirs == OTG_DIR_RQMC && t->dim != 3)
         st = otgi_fail(OTG_EINVAL, "train: --directions-kind rqmc needs 3-D data, got %lld-D",
@@ -370,6 +371,7 @@ void otg_trainer_free(otg_trainer *t) {
     free(t->ema), free(t->basis), free(t->perm);
     otg_sw_hadamard_free(&t->had);
     otgi_trainer_bank_free(t);
+    otgi_trainer_classes_free(t);
     otg_source_free(t->target), otg_source_free(t->val_target), otg_source_free(t->latent);
     otg_tensor_free(t->theta), otg_tensor_free(t->val_z), otg_tensor_free(t->val_y);
     otg_tensor_free(t->val_x), otg_tensor_free(t->val_theta);
@@ -381,18 +383,20 @@ void otg_trainer_free(otg_trainer *t) {
 static otg_status forward(otg_trainer *t) {
     const otg_train_config *c = &t->c;
     float *z = t->comm ? t->z_full : otg_node_data(t->z); /* distributed: take this rank's rows */
-    otg_status st = otg_source_sample(t->latent, &t->r_latent, c->batch, z);
+    const int cls = t->n_cls ? otgi_trainer_class_draw(t, &t->r_data) : -1; /* the step's class */
+    otg_status st = otgi_trainer_latents(t, &t->r_latent, c->batch, cls, z);
     if (st == OTG_OK && t->comm)
         memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
                (size_t)(t->rows * c->latent) * sizeof(float));
     if (st == OTG_OK && t->bank_q) /* --quantile-bank: the whole training set, no batch */
         otgi_trainer_bank_pick(t, &t->r_dirs);
-    else if (st == OTG_OK) {
+    else if (st == OTG_OK && cls >= 0)
+        otgi_trainer_class_rows(t, &t->r_data, cls, otgi_trainer_data_rows(t), otg_node_data(t->y));
+    else if (st == OTG_OK)
         st = otg_source_sample(t->target, &t->r_data, otgi_trainer_data_rows(t),
                                otg_node_data(t->y));
-        if (st == OTG_OK)
-            st = otgi_trainer_directions(t, &t->r_dirs, c->projections, t->theta->data);
-    }
+    if (st == OTG_OK && !t->bank_q)
+        st = otgi_trainer_directions(t, &t->r_dirs, c->projections, t->theta->data);
     return st == OTG_OK ? otg_graph_forward(t->g) : st;
 }
 
@@ -486,7 +490,7 @@ void otgi_trainer_swap_ema(otg_trainer *t) {
 otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
                                     int64_t *n) {
     if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
-    const int64_t b = t->c.batch, lat = t->c.latent, r0 = t->comm ? t->r0 : 0;
+    const int64_t b = t->c.batch, lat = t->zdim, r0 = t->comm ? t->r0 : 0;
     const int64_t rows = t->comm ? t->rows : b;
     otgi_trainer_swap_ema(t); /* generate with the average, if any */
     otg_status st = OTG_OK;
@@ -546,7 +550,7 @@ static otg_status sampling_graph(otg_trainer *t, int64_t b) {
         otg_rng unused = otg_rng_make(0, 0);
         t->sb = b;
         t->sg = otg_graph_new();
-        t->sz = t->sg ? otg_input(t->sg, 2, (int64_t[]){b, t->c.latent}, 0) : NULL;
+        t->sz = t->sg ? otg_input(t->sg, 2, (int64_t[]){b, t->zdim}, 0) : NULL;
         t->sout = t->sz ? otg_model_build(t->sg, t->sz, &t->spec, &unused) : NULL;
         otg_status st = t->sout ? otg_graph_compile(t->sg) : OTG_ENOMEM;
         if (st != OTG_OK) {
@@ -562,12 +566,25 @@ static otg_status sampling_graph(otg_trainer *t, int64_t b) {
 }
 
 otg_status otg_trainer_sample(otg_trainer *t, uint64_t seed, int64_t n, float *out) {
+    return otg_trainer_sample_class(t, seed, n, -1, out);
+}
+
+otg_status otg_trainer_sample_class(otg_trainer *t, uint64_t seed, int64_t n, int label,
+                                    float *out) {
     if (!t || !out || n < 1) return otgi_fail(OTG_EINVAL, "train: sample: bad argument");
+    const int cls = label < 0 ? -1 : otgi_trainer_class_of(t, label);
+    if (label >= 0 && cls < 0)
+        return otgi_fail(OTG_EINVAL,
+                         t->n_cls ? "train: sample: class %d is not among the generator's "
+                                    "(--classes)"
+                                  : "train: sample: class %d: the generator is not conditional "
+                                    "(train with --conditional)",
+                         label);
     const int64_t b = n < 1024 ? n : 1024, d = t->dim;
     otg_status st = sampling_graph(t, b);
     otg_rng r = otg_rng_make(seed, OTGI_S_LATENT);
     for (int64_t i0 = 0; st == OTG_OK && i0 < n; i0 += b) {
-        st = otg_source_sample(t->latent, &r, b, otg_node_data(t->sz));
+        st = otgi_trainer_latents(t, &r, b, cls, otg_node_data(t->sz));
         if (st == OTG_OK) st = otg_graph_forward(t->sg);
         int64_t k = n - i0 < b ? n - i0 : b;
         if (st == OTG_OK)

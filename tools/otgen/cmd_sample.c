@@ -15,7 +15,7 @@
 
 typedef struct {
     char checkpoint[4096], data[4096], split[64], out[4096]; /* "" = not given */
-    int64_t n, seed, threads;
+    int64_t n, seed, threads, label;
     int force;
 } sample_opts;
 
@@ -31,6 +31,10 @@ static const otg_param_def defs[] = {
     {"out", OTG_PARAM_STR, STR(out), "F",
      "output: F.npy (array [n, d]) or F.png (picture) (required)", 0, 0, 0},
     {"seed", OTG_PARAM_INT, OFF(seed), "S", "seed of the latent stream", 0, 9e15, 0},
+    {"class", OTG_PARAM_INT, OFF(label), "K",
+     "a --conditional generator's samples of class K alone (a data label, 0..9 for "
+     "fashion-mnist); -1 = classes drawn as the training labels",
+     -1, 9, 0},
     {"threads", OTG_PARAM_INT, OFF(threads), "N", "threads, 0 = all cores", 0, 1024, 0},
     {"force", OTG_PARAM_FLAG, OFF(force), NULL, "overwrite the output file", 0, 0, 0},
 };
@@ -85,7 +89,7 @@ static int sample_data(const sample_opts *o, int png) {
 }
 
 int cmd_sample(int argc, char **argv) {
-    sample_opts o = {.n = 1000, .split = "train"};
+    sample_opts o = {.n = 1000, .split = "train", .label = -1};
     params_parse_argv("sample",
                       "usage: otgen sample (--checkpoint F | --data NAME) --n N --out F.npy|F.png "
                       "[options]\n"
@@ -96,6 +100,7 @@ int cmd_sample(int argc, char **argv) {
     if (!ends_with(o.out, ".npy") && !ends_with(o.out, ".png"))
         cli_usage_error("sample", "--out %s: must end in .npy or .png", o.out);
     otg_threads_set((int)o.threads);
+    if (o.data[0] && o.label >= 0) cli_usage_error("sample", "--class applies to --checkpoint");
     if (o.data[0]) return sample_data(&o, ends_with(o.out, ".png"));
     otg_trainer *t = NULL;
     otg_tensor *x = NULL;
@@ -110,8 +115,9 @@ int cmd_sample(int argc, char **argv) {
                         o.out, (long long)s->out_dim);
     if (!rc && !(x = otg_tensor_new(2, (int64_t[]){o.n, s->out_dim})))
         st = OTG_ENOMEM, rc = OTG_EXIT_FAIL;
-    if (!rc && (st = otg_trainer_sample(t, (uint64_t)o.seed, o.n, x->data)) != OTG_OK)
-        rc = OTG_EXIT_FAIL;
+    if (!rc &&
+        (st = otg_trainer_sample_class(t, (uint64_t)o.seed, o.n, (int)o.label, x->data)) != OTG_OK)
+        rc = st == OTG_EINVAL ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
     if (!rc &&
         (st = png ? write_picture(s, &o, x->data) : otg_npy_write(o.out, x, o.force)) != OTG_OK)
         rc = st == OTG_EIO ? OTG_EXIT_USAGE : OTG_EXIT_FAIL;
