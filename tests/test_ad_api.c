@@ -292,14 +292,79 @@ static void test_blur_values(void **state) {
     otg_graph_free(g);
 }
 
+/* The median of the five values at[0..4] of v, by sorting (brute force). */
+static float median_of(const float *v, const int *at) {
+    float s[5];
+    for (int k = 0; k < 5; k++)
+        s[k] = v[at[k]];
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
+            if (s[b] < s[a]) {
+                const float t = s[a];
+                s[a] = s[b], s[b] = t;
+            }
+    return s[2];
+}
+
+/* otg_median5 on two planes 5 x 7 of random values (a few repeated, for ties) against the sorted
+ * five-point neighbourhood (nearest pixel beyond the border); its gradient sends each output's
+ * seed to one input holding the output's value, the first of centre, up, left, right, down; an
+ * isolated impulse disappears, an edge stays. */
+static void test_median5_values(void **state) {
+    enum { H = 5, W = 7, P = H * W };
+    otg_graph *g = otg_graph_new();
+    otg_node *x = otg_input(g, SHAPE(2, 1, H, W), 1), *y = otg_median5(g, x);
+    assert_non_null(y);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    float *xv = otg_node_data(x);
+    otg_rng r = otg_rng_make(5, 0);
+    for (int i = 0; i < P; i++)
+        xv[i] = (float)(otg_rng_u32(&r) % 7); /* many ties */
+    memset(xv + P, 0, P * sizeof *xv);
+    xv[P + 2 * W + 3] = 9.0f; /* an impulse */
+    for (int i = 0; i < H; i++)
+        xv[P + i * W + 6] = xv[P + i * W + 5] = 4.0f; /* an edge two columns wide */
+    assert_int_equal(otg_graph_forward(g), OTG_OK);
+    otg_graph_zero_grad(g);
+    float *seed = calloc(2 * P, sizeof *seed);
+    for (int i = 0; i < 2 * P; i++)
+        seed[i] = (float)(i + 1);
+    assert_int_equal(otg_graph_backward_seed(g, y, seed), OTG_OK);
+    const float *yv = otg_node_data(y), *gx = otg_node_grad(x);
+    double want[2 * P] = {0};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                const int at[5] = {i * W + j, (i > 0 ? i - 1 : 0) * W + j,
+                                   i * W + (j > 0 ? j - 1 : 0), i * W + (j < W - 1 ? j + 1 : j),
+                                   (i < H - 1 ? i + 1 : i) * W + j};
+                const float m = median_of(xv + p * P, at);
+                assert_true(yv[p * P + i * W + j] == m);
+                int k = 0;
+                while (xv[p * P + at[k]] != m)
+                    k++;
+                want[p * P + at[k]] += (double)seed[p * P + i * W + j];
+            }
+    for (int i = 0; i < 2 * P; i++)
+        assert_true((double)gx[i] == want[i]);
+    assert_true(yv[P + 2 * W + 3] == 0.0f); /* the impulse is gone */
+    for (int i = 0; i < H; i++)
+        assert_true(yv[P + i * W + 5] == 4.0f && yv[P + i * W + 6] == 4.0f &&
+                    yv[P + i * W + 4] == 0.0f);
+    assert_null(otg_median5(g, otg_input(g, SHAPE(4, 5), 0)));
+    HAS("median5: needs x [N, C, H, W]");
+    free(seed);
+    otg_graph_free(g);
+}
+
 /* The output [3, 12] of a 4 -> 8 -> 12 torch MLP (seed 7) on images 3 x 4 with the given
- * output activation and output_blur; NULL (error set) when the build refuses. */
-static float *blurred_mlp(otg_activation output, float blur, int64_t img_h) {
+ * output activation, output_blur and output_median; NULL (error set) when the build refuses. */
+static float *blurred_mlp(otg_activation output, float blur, int median, int64_t img_h) {
     otg_graph *g = otg_graph_new();
     otg_rng rng = otg_rng_make(7, 0), rz = otg_rng_make(7, 1);
     otg_model_spec ms = otg_model_spec_default(OTG_MODEL_MLP, 4, 12);
     ms.hidden[0] = 8, ms.n_hidden = 1, ms.init = OTG_INIT_TORCH, ms.output = output;
-    ms.img_h = img_h, ms.img_w = 4, ms.output_blur = blur;
+    ms.img_h = img_h, ms.img_w = 4, ms.output_blur = blur, ms.output_median = median;
     otg_node *z = otg_input(g, SHAPE(3, 4), 0), *out = otg_model_build(g, z, &ms, &rng);
     float *copy = NULL;
     if (out && otg_graph_compile(g) == OTG_OK) {
@@ -315,7 +380,8 @@ static float *blurred_mlp(otg_activation output, float blur, int64_t img_h) {
 /* output_blur: the sigmoid of the 3 x 3 Gaussian blur (sigma 0.8, zero padding, written out here)
  * of the same MLP's linear output; refused without image dimensions and by the other kinds. */
 static void test_mlp_output_blur(void **state) {
-    float *lin = blurred_mlp(OTG_ACT_NONE, 0.0f, 3), *out = blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 3);
+    float *lin = blurred_mlp(OTG_ACT_NONE, 0.0f, 0, 3),
+          *out = blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 0, 3);
     assert_non_null(lin);
     assert_non_null(out);
     double k[3] = {1.0, exp(-1.0 / (2 * 0.64)), exp(-2.0 / (2 * 0.64))}, sum = 0.0;
@@ -335,11 +401,36 @@ static void test_mlp_output_blur(void **state) {
                             1e-6);
             }
     free(lin), free(out);
-    assert_null(blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 2)); /* 2 x 4 is not the data's 12 */
+    assert_null(blurred_mlp(OTG_ACT_SIGMOID, 0.8f, 0, 2)); /* 2 x 4 is not the data's 12 */
     HAS("output_blur needs image data");
     otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
     ms.output_blur = 0.8f;
-    assert_cnn_refuses(&ms, "only the mlp blurs its output");
+    assert_cnn_refuses(&ms, "only the mlp filters its output");
+}
+
+/* output_median: the sigmoid of the five-point median (nearest pixel beyond the border, by the
+ * brute force above) of the same MLP's linear output; refused without image dimensions and by the
+ * other kinds. */
+static void test_mlp_output_median(void **state) {
+    float *lin = blurred_mlp(OTG_ACT_NONE, 0.0f, 0, 3),
+          *out = blurred_mlp(OTG_ACT_SIGMOID, 0.0f, 1, 3);
+    assert_non_null(lin);
+    assert_non_null(out);
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++) {
+                const int at[5] = {i * 4 + j, (i > 0 ? i - 1 : 0) * 4 + j,
+                                   i * 4 + (j > 0 ? j - 1 : 0), i * 4 + (j < 3 ? j + 1 : j),
+                                   (i < 2 ? i + 1 : i) * 4 + j};
+                const double m = (double)median_of(lin + r * 12, at);
+                assert_true(fabs((double)out[r * 12 + i * 4 + j] - 1.0 / (1.0 + exp(-m))) <= 1e-6);
+            }
+    free(lin), free(out);
+    assert_null(blurred_mlp(OTG_ACT_SIGMOID, 0.0f, 1, 2));
+    HAS("output_median needs image data");
+    otg_model_spec ms = otg_model_spec_default(OTG_MODEL_CNN, 4, 64);
+    ms.output_median = 1;
+    assert_cnn_refuses(&ms, "only the mlp filters its output");
 }
 
 /* One forward+backward of a 32 -> 256 -> 256 -> 784 MLP at batch 64; returns loss and grads. */
@@ -451,6 +542,8 @@ int main(void) {
         cmocka_unit_test(test_flat_buffers_and_accumulation),
         cmocka_unit_test(test_mlp_output_shrink),
         cmocka_unit_test(test_blur_values),
+        cmocka_unit_test(test_median5_values),
+        cmocka_unit_test(test_mlp_output_median),
         cmocka_unit_test(test_mlp_output_blur),
         cmocka_unit_test(test_reproducible_bits_for_any_thread_count),
         cmocka_unit_test(test_recompile_after_growth),

@@ -152,6 +152,22 @@ static otg_node *build_blur(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) 
     return ready(g, otg_blur(g, x, 0.8f), lv, *nl, rng, -1, 1, 0);
 }
 
+/* median5: the 48 inputs are 0.1 k - 2.4 for k = 0 .. 47 in a random order, so no two lie
+ * within the FD step of each other. */
+static otg_node *build_median5(otg_graph *g, otg_node **lv, int *nl, otg_rng *rng) {
+    otg_node *x = in_(g, lv, nl, SHAPE(2, 2, 4, 3));
+    otg_node *out = ready(g, otg_median5(g, x), lv, *nl, rng, -1, 1, 0);
+    float *v = otg_node_data(x);
+    for (int i = 0; i < 48; i++)
+        v[i] = 0.1f * (float)i - 2.4f;
+    for (int i = 47; i > 0; i--) {
+        const int j = (int)(otg_rng_u32(rng) % (uint32_t)(i + 1));
+        const float t = v[i];
+        v[i] = v[j], v[j] = t;
+    }
+    return out;
+}
+
 /* custom: y = x^3 computed outside the tape, backward 3 x^2 g. */
 static otg_status cube_forward(void *ctx, int n_in, const otg_tensor *in, otg_tensor *out) {
     int64_t n = otg_tensor_numel(out);
@@ -219,6 +235,7 @@ static const op_case cases[] = {
     {"custom", OTG_OP_CUSTOM, build_custom},
     {"softmax_xent", OTG_OP_SOFTMAX_XENT, build_softmax_xent},
     {"blur", OTG_OP_BLUR, build_blur},
+    {"median5", OTG_OP_MEDIAN5, build_median5},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

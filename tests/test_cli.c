@@ -66,6 +66,11 @@ static void test_usage_errors_exit_2(void **state) {
                                1, out, sizeof out),
                      2);
     assert_non_null(strstr(out, "--output-blur applies to --model mlp on images only"));
+    assert_int_equal(otgen_run("train --data moons --output-median --steps 1 "
+                               "--out /tmp/otgen-cli-x",
+                               1, out, sizeof out),
+                     2);
+    assert_non_null(strstr(out, "--output-median applies to --model mlp on images only"));
     assert_int_equal(otgen_run("train --data moons --conditional --steps 1 --out /tmp/otgen-cli-x",
                                1, out, sizeof out),
                      2);

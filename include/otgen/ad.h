@@ -49,6 +49,7 @@ typedef enum {
     OTG_OP_CUSTOM,
     OTG_OP_SOFTMAX_XENT,
     OTG_OP_BLUR,
+    OTG_OP_MEDIAN5,
     OTG_OP_COUNT
 } otg_op;
 
@@ -117,6 +118,13 @@ otg_node *otg_upsample(otg_graph *g, otg_node *x, int factor);
  * (the kernel is symmetric). The mlp's output_blur (nn.h) applies it before the output
  * activation. NULL on a bad shape or sigma outside (0, 100]. */
 otg_node *otg_blur(otg_graph *g, otg_node *x, float sigma);
+/* A fixed edge-preserving despeckle: each pixel of x [N, C, H, W] becomes the median of itself
+ * and its four neighbours (up, left, right, down; the nearest pixel beyond the border), same
+ * shape. It removes isolated outliers and keeps edges and lines two pixels wide. The derivative
+ * (a conservative field, like relu's) sends each output's gradient to the one input whose value it
+ * took, the first in the order centre, up, left, right, down when several tie. The mlp's
+ * output_median (nn.h) applies it before the output activation. NULL on a bad shape. */
+otg_node *otg_median5(otg_graph *g, otg_node *x);
 
 /* The mean softmax cross-entropy of logits z [n, k] against targets t [n, k] (one-hot labels or
  * any distributions): -(1/n) sum_i sum_j t_ij log softmax(z_i)_j -> [1], computed stably (log-sum-

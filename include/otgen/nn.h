@@ -131,6 +131,10 @@ typedef struct {
                           * (a fixed 3 x 3 Gaussian, no parameters) between the last layer and
                           * the output activation, so that no pixel can switch on alone; 0 = none
                           * [0]; the other kinds refuse any other value (OTG_EINVAL) */
+    int output_median;   /* mlp on images: 1 puts otg_median5 (each pixel the median of itself and
+                          * its four neighbours) after output_blur and before the output
+                          * activation, so that no pixel stands out alone; 0 = none [0]; the
+                          * other kinds refuse 1 (OTG_EINVAL) */
 } otg_model_spec;
 
 /* A spec with the required fields set and the rest defaulted: no hidden layer, relu hidden

@@ -83,6 +83,9 @@ typedef struct {
     double output_blur;       /* mlp on images: sigma in pixels of the fixed 3 x 3 Gaussian blur
                                * between the last layer and the output activation
                                * (otg_model_spec.output_blur); 0 = none [0] */
+    int output_median;        /* mlp on images: the 5-point median filter between the last layer
+                               * (and output_blur) and the output activation
+                               * (otg_model_spec.output_median) [0] */
     int conditional;          /* labelled data (fashion-mnist): a class-conditional generator whose
                                * input is [latent, one-hot of the class]; each step trains one
                                * class, the label of a random training row, with all its batch and

@@ -53,7 +53,7 @@ extern const otgi_op_def otgi_op_input, otgi_op_param, otgi_op_add, otgi_op_sub,
     otgi_op_softplus, otgi_op_relu, otgi_op_leaky_relu, otgi_op_abs, otgi_op_max, otgi_op_min,
     otgi_op_matmul, otgi_op_bias, otgi_op_sum, otgi_op_mean, otgi_op_reshape, otgi_op_concat,
     otgi_op_conv2d, otgi_op_conv_transpose2d, otgi_op_upsample, otgi_op_custom, otgi_op_softmax_xent,
-    otgi_op_blur;
+    otgi_op_blur, otgi_op_median5;
 
 /* Appends a node of op `op` with inputs in[0..n_in), copies of the attributes, runs the op's
  * shape check. NULL (error set) on a NULL graph/input or a failed check. */

@@ -1,7 +1,8 @@
-/* Fixed filters on images: blur, the 3 x 3 Gaussian low-pass the mlp generator puts between its
- * last layer and the output activation (nn.h, output_blur). No parameters: the kernel follows
- * from sigma (fattr[0]). Each output pixel is the sum of its nine products (zeros beyond the
- * border) in kernel order, so the bits do not depend on the thread count or the SIMD width. */
+/* Fixed filters on images, which the mlp generator may put between its last layer and the output
+ * activation (nn.h): blur, the 3 x 3 Gaussian low-pass (output_blur), and median5, the 5-point
+ * median (output_median). No parameters: blur's kernel follows from sigma (fattr[0]). Each blurred
+ * pixel is the sum of its nine products (zeros beyond the border) in kernel order, and a median is
+ * a selection, so the bits do not depend on the thread count or the SIMD width. */
 #include "ad/ad_internal.h"
 
 #include <math.h>
@@ -109,4 +110,89 @@ const otgi_op_def otgi_op_blur = {"blur", blur_shape, blur_forward, blur_backwar
 otg_node *otg_blur(otg_graph *g, otg_node *x, float sigma) {
     const float fa[2] = {sigma, 0.0f};
     return otgi_node_new(g, OTG_OP_BLUR, 1, &x, fa, NULL);
+}
+
+/* ---- median5: the median of a pixel and its four neighbours ---- */
+
+static otg_status median5_shape(otg_node *n) {
+    if (n->in[0]->ndim != 4) return otgi_fail(OTG_ESHAPE, "median5: needs x [N, C, H, W]");
+    return otgi_shape_like_input(n);
+}
+
+static inline float min2(float a, float b) {
+    return b < a ? b : a;
+}
+static inline float max2(float a, float b) {
+    return a < b ? b : a;
+}
+
+/* The median of five values by min and max alone (exact, no rounding): the median of e and the
+ * two middle candidates of the pairs (a, b), (c, d). */
+static inline float med5(float a, float b, float c, float d, float e) {
+    const float f = max2(min2(a, b), min2(c, d)), g = min2(max2(a, b), max2(c, d));
+    return max2(min2(e, f), min2(max2(e, f), g));
+}
+
+/* Row i's neighbours' offsets in a plane [h, w]: the nearest pixel beyond the border. */
+static void neighbour_rows(const float *p, int64_t i, int64_t h, int64_t w, const float **up,
+                           const float **down) {
+    *up = p + (i > 0 ? i - 1 : 0) * w, *down = p + (i + 1 < h ? i + 1 : h - 1) * w;
+}
+
+/* dst [h, w] := median5 of the plane src [h, w]; the border columns apart, vectorised. */
+static OTGI_WIDE_SIMD void median_plane(const float *restrict src, float *restrict dst, int64_t h,
+                                        int64_t w) {
+    for (int64_t i = 0; i < h; i++) {
+        const float *c = src + i * w, *u, *d;
+        neighbour_rows(src, i, h, w, &u, &d);
+        float *out = dst + i * w;
+#pragma omp simd
+        for (int64_t j = 1; j < w - 1; j++)
+            out[j] = med5(u[j], c[j - 1], c[j + 1], d[j], c[j]);
+        for (int64_t j = 0; j<w; j += w - 1> 0 ? w - 1 : 1) { /* columns 0 and w - 1 */
+            const int64_t l = j > 0 ? j - 1 : 0, r = j + 1 < w ? j + 1 : w - 1;
+            out[j] = med5(u[j], c[l], c[r], d[j], c[j]);
+        }
+    }
+}
+
+static otg_status median5_forward(otg_node *n) {
+    const otg_node *x = n->in[0];
+    const int64_t planes = x->shape[0] * x->shape[1], h = x->shape[2], w = x->shape[3];
+#pragma omp parallel for if (planes * h * w > PAR_MIN)
+    for (int64_t p = 0; p < planes; p++)
+        median_plane(x->value + p * h * w, n->value + p * h * w, h, w);
+    return OTG_OK;
+}
+
+/* dx += dy routed to the input each output took: the first of centre, up, left, right, down whose
+ * value equals the output's. A plane's outputs add into its own inputs alone, so the planes run in
+ * parallel and each plane in a fixed order. */
+static otg_status median5_backward(otg_node *n) {
+    otg_node *x = n->in[0];
+    if (!x->grad) return OTG_OK;
+    const int64_t planes = x->shape[0] * x->shape[1], h = x->shape[2], w = x->shape[3];
+#pragma omp parallel for if (planes * h * w > PAR_MIN)
+    for (int64_t p = 0; p < planes; p++) {
+        const float *v = x->value + p * h * w, *y = n->value + p * h * w, *dy = n->grad + p * h * w;
+        float *dx = x->grad + p * h * w;
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++) {
+                const int64_t at[5] = {i * w + j, (i > 0 ? i - 1 : 0) * w + j,
+                                       i * w + (j > 0 ? j - 1 : 0), i * w + (j + 1 < w ? j + 1 : j),
+                                       (i + 1 < h ? i + 1 : i) * w + j};
+                int k = 0;
+                while (k < 4 && v[at[k]] != y[i * w + j])
+                    k++;
+                dx[at[k]] += dy[i * w + j];
+            }
+    }
+    return OTG_OK;
+}
+
+const otgi_op_def otgi_op_median5 = {"median5", median5_shape, median5_forward, median5_backward,
+                                     NULL};
+
+otg_node *otg_median5(otg_graph *g, otg_node *x) {
+    return otgi_node_new(g, OTG_OP_MEDIAN5, 1, &x, NULL, NULL);
 }

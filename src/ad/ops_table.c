@@ -4,7 +4,7 @@
 
 #include <assert.h>
 
-static_assert(OTG_OP_COUNT == 29, "add the new op's row to otgi_ops and its gradient test");
+static_assert(OTG_OP_COUNT == 30, "add the new op's row to otgi_ops and its gradient test");
 
 const otgi_op_def *const otgi_ops[OTG_OP_COUNT] = {
     [OTG_OP_INPUT] = &otgi_op_input,
@@ -36,6 +36,7 @@ const otgi_op_def *const otgi_ops[OTG_OP_COUNT] = {
     [OTG_OP_CUSTOM] = &otgi_op_custom,
     [OTG_OP_SOFTMAX_XENT] = &otgi_op_softmax_xent,
     [OTG_OP_BLUR] = &otgi_op_blur,
+    [OTG_OP_MEDIAN5] = &otgi_op_median5,
 };
 
 const char *otg_op_name(otg_op op) {

@@ -50,17 +50,18 @@ static otg_node *build_mlp(otg_graph *g, otg_node *z, const otg_model_spec *s, o
     m.leaky_alpha = s->leaky_alpha;
     m.init = s->init;
     m.output_shrink = s->output_shrink;
-    if (s->output_blur == 0.0f) return otg_mlp_build(g, z, &m, init);
-    /* output_blur: last layer -> [n, 1, h, w] -> blur -> output activation */
+    if (s->output_blur == 0.0f && !s->output_median) return otg_mlp_build(g, z, &m, init);
+    /* output_blur, output_median: last layer -> [n, 1, h, w] -> blur -> median -> activation */
     if (s->img_h < 1 || s->img_w < 1 || s->img_h * s->img_w != s->out_dim)
-        return otgi_fail(OTG_EINVAL, "model mlp: output_blur needs image data (data dim %lld)",
-                         (long long)s->out_dim),
+        return otgi_fail(OTG_EINVAL, "model mlp: %s needs image data (data dim %lld)",
+                         s->output_median ? "output_median" : "output_blur", (long long)s->out_dim),
                NULL;
     m.output = OTG_ACT_NONE;
     otg_node *h = otg_mlp_build(g, z, &m, init);
     const int64_t n = otg_node_shape(z)[0];
     h = h ? otg_reshape(g, h, 4, (int64_t[]){n, 1, s->img_h, s->img_w}) : NULL;
-    h = h ? otg_blur(g, h, s->output_blur) : NULL;
+    if (s->output_blur != 0.0f) h = h ? otg_blur(g, h, s->output_blur) : NULL;
+    if (s->output_median) h = h ? otg_median5(g, h) : NULL;
     h = h ? otg_reshape(g, h, 2, (int64_t[]){n, s->out_dim}) : NULL;
     return h ? otg_nn_activate(g, h, s->output, s->leaky_alpha) : NULL;
 }
@@ -138,9 +139,9 @@ otg_node *otg_model_build(otg_graph *g, otg_node *z, const otg_model_spec *s, ot
                          "model %s: output_shrink %g: only the mlp shrinks its last layer",
                          otg_model_kind_name(s->kind), (double)s->output_shrink),
                NULL;
-    if (s->output_blur != 0.0f)
-        return otgi_fail(OTG_EINVAL, "model %s: output_blur %g: only the mlp blurs its output",
-                         otg_model_kind_name(s->kind), (double)s->output_blur),
+    if (s->output_blur != 0.0f || s->output_median)
+        return otgi_fail(OTG_EINVAL, "model %s: output_%s: only the mlp filters its output",
+                         otg_model_kind_name(s->kind), s->output_median ? "median" : "blur"),
                NULL;
     if (s->kind == OTG_MODEL_DEQ) return build_deq(g, z, s, init);
     if (s->kind != OTG_MODEL_CNN && s->kind != OTG_MODEL_RESCNN)

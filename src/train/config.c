@@ -45,6 +45,11 @@ static const otg_param_def defs[] = {
      "before the output activation, so that no pixel switches on alone (no salt-and-pepper); 0 = "
      "none",
      0, 100, 1},
+    {"output-median", OTG_PARAM_FLAG, OFF(output_median), NULL,
+     "mlp on images: each pixel of the last layer's output (after --output-blur) becomes the "
+     "median of itself and its 4 neighbours before the output activation: removes isolated "
+     "pixels (salt-and-pepper), keeps edges",
+     0, 1, 1},
     {"conditional", OTG_PARAM_FLAG, OFF(conditional), NULL,
      "fashion-mnist: a class-conditional generator (input: the latent and a class one-hot); each "
      "step trains one class, drawn as a random training image's label; samples draw classes as the "

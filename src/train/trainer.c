@@ -121,6 +121,10 @@ static otg_status make_spec(otg_trainer *t) {
     if (c->output_blur != 0.0 && (kind != OTG_MODEL_MLP || t->img_h < 1))
         return otgi_fail(OTG_EINVAL, "train: --output-blur applies to --model mlp on images only");
     s->output_blur = (float)c->output_blur;
+    if (c->output_median && (kind != OTG_MODEL_MLP || t->img_h < 1))
+        return otgi_fail(OTG_EINVAL,
+                         "train: --output-median applies to --model mlp on images only");
+    s->output_median = c->output_median;
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }
