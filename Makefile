@@ -32,7 +32,7 @@ configure: deps
 # sigma 0.8) before the sigmoid so that no pixel switches on alone, Adam 3e-3 decayed over the
 # last 30 % (docs/training.md, "The demo recipe", "Hadamard directions" and "A blurred output");
 # the pictures land in runs/demo/ (samples.png, loss.png).
-DEMO_FLAGS ?= --data fashion-mnist --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --data-batch 1024 --output-blur 0.8 --val-every 500 \
+DEMO_FLAGS ?= --data fashion-mnist --conditional --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --data-batch 1024 --sample-median --val-every 500 \
               --out runs/demo --force
 demo: all
 	./$(BUILD)/otgen train $(DEMO_FLAGS)

@@ -36,6 +36,10 @@ fmnist-torch-demo|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch_dem
 fmnist-zero-output|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --output-init-scale 0 --seed 1 --out $R/fm-zero --force|$R/fm-zero/samples.png
 fmnist-torch-8k|/usr/bin/python3 bench/torch_fmnist_demo.py --out $R/torch8k.npy --steps 8000 --directions permuted --L 784 --schedule wsd --decay-frac 0.3 --lr 0.003 --threads 1 && npy_grid $R/torch8k.npy $R/torch8k.png|$R/torch8k.png
 fmnist-data-batch|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --batch 512 --data-batch 2048 --out $R/fm-db --force|$R/fm-db/samples.png
+fmnist-hadamard-11k|$O train --data fashion-mnist --steps 11000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --val-every 500 --out $R/fm-had11k --force|$R/fm-had11k/samples.png
+fmnist-blur08|$O train --data fashion-mnist --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --data-batch 1024 --output-blur 0.8 --val-every 500 --out $R/fm-blur08 --force|$R/fm-blur08/samples.png
+fmnist-cond-raw|$O train --data fashion-mnist --conditional --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --data-batch 1024 --val-every 500 --out $R/fm-cond-raw --force|$R/fm-cond-raw/samples.png
+fmnist-cond-output-median|$O train --data fashion-mnist --conditional --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --projections 784 --directions-kind hadamard --data-batch 1024 --output-median --val-every 500 --out $R/fm-cond-om --force|$R/fm-cond-om/samples.png
 fmnist-quantile-bank|$O train --data fashion-mnist --projections 784 --directions-kind permuted --val-every 1000 --steps 8000 --lr 0.003 --schedule wsd --decay-frac 0.3 --quantile-bank 6272 --out $R/fm-qb --force|$R/fm-qb/samples.png
 estimators-gauss-d784-stderr|examples/estimators.sh|runs/examples/estimators/gauss-d784_stderr.png
 estimators-fmnist-stderr|examples/estimators.sh|runs/examples/estimators/fmnist-0v1_stderr.png
@@ -62,7 +66,7 @@ while IFS='|' read -r name cmd file; do
   if [ -z "${done_cmd[$cmd]:-}" ]; then
     echo "docs-images: $name: $cmd" >&2
     t0=$(date +%s)
-    bash -c "$cmd" >/dev/null
+    bash -c "$cmd" >/dev/null </dev/null # the table is the loop's stdin: keep it from the command
     done_cmd[$cmd]=1
     echo "docs-images: $name: $(($(date +%s) - t0)) s" >&2
   fi

@@ -54,6 +54,10 @@ extern _Thread_local int64_t otgi_param_budget;
 int otgi_mul_i64(int64_t n, int64_t m, int64_t *out);
 /* A uniform integer in [0, range), range >= 1, unbiased: one or more 32-bit words of rng
  * (src/data/laws.c). */
+/* In place: each of the n images [h, w] of x [n, h w] through the 5-point median of otg_median5
+ * (ad/ops_filter.c), the same bits; OTG_ENOMEM if a plane of more than 4096 pixels finds no
+ * scratch. */
+otg_status otgi_median5_rows(float *x, int64_t n, int64_t h, int64_t w);
 uint32_t otgi_data_draw_below(otg_rng *rng, uint32_t range);
 /* perm [n] = a uniform permutation of 0..n-1 (Fisher-Yates, one uniform of rng per swap, the
  * index clamped to i; src/core/rng.c). */

@@ -139,15 +139,19 @@ static void test_same_seed_same_bits(void **state) {
  * single-threaded call (src/core/gemm.c). A 2-D run, and a Fashion-MNIST run when installed. */
 static void test_thread_count_same_bits(void **state) {
     static char out[65536], args[1024];
-    /* the third: a permuted fixed basis with the weight average; the fourth: make demo's
-     * hadamard directions (fast transforms) and blurred output */
-    const char *runs[4] = {"--data moons --steps 200 --val-every 50",
+    /* the third: a permuted fixed basis with the weight average; the fourth: hadamard directions
+     * (fast transforms) and a blurred output; the fifth: make demo's class-conditional generator
+     * with its median-filtered samples */
+    const char *runs[5] = {"--data moons --steps 200 --val-every 50",
                            "--data fashion-mnist --steps 10 --val-every 5",
                            "--data fashion-mnist --steps 10 --val-every 5 --projections 784 "
                            "--directions-kind permuted --ema 0.9",
                            "--data fashion-mnist --steps 10 --val-every 5 --projections 784 "
-                           "--directions-kind hadamard --output-blur 0.8"};
-    int nruns = access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 4;
+                           "--directions-kind hadamard --output-blur 0.8",
+                           "--data fashion-mnist --conditional --steps 10 --val-every 5 "
+                           "--projections 784 --directions-kind hadamard --data-batch 1024 "
+                           "--sample-median"};
+    int nruns = access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) ? 1 : 5;
     for (int r = 0; r < nruns; r++) {
         char a[512], b[512];
         for (int t = 1; t <= 2; t++) {

@@ -5,7 +5,8 @@
  * the primitives (bit-identical parameters and checkpoint), resume equal to an uninterrupted run,
  * load + sample deterministic, divergence reported with the step not applied, --quantile-bank
  * (trains; bits independent of threads and of a restore; refusals), --data-batch, --conditional
- * (bits, each class's samples near its class, refusals). */
+ * (bits, each class's samples near its class, refusals), --sample-median (the raw run's samples
+ * through the median). */
 // ctest-labels: unit converge
 #define _POSIX_C_SOURCE 200809L
 // clang-format off
@@ -616,6 +617,58 @@ static void test_conditional(void **state) {
     assert_non_null(strstr(otg_last_error(), "--conditional needs labelled data"));
 }
 
+/* --sample-median: the loss sees the raw output, so 40 steps leave the same parameters as without
+ * it, and the samples and validation samples are the raw ones through otg_median5 (its values
+ * are tested against a brute-force median in test_ad_api). Refused for 2-D data. */
+static void test_sample_median(void **state) {
+    (void)state;
+    if (access(OTG_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", R_OK) != 0) {
+        printf("SKIPPED: %s not installed\n", OTG_FASHION_MNIST_DIR);
+        skip();
+    }
+    enum { N = 64, D = 784 };
+    otg_train_config c = small(40);
+    snprintf(c.data, sizeof c.data, "fashion-mnist");
+    snprintf(c.classes, sizeof c.classes, "1,7");
+    snprintf(c.hidden, sizeof c.hidden, "64");
+    c.latent = 8, c.projections = 64, c.val_n = N, c.batch = N;
+    otg_trainer *t[2];
+    float *x[2], *v[2];
+    for (int k = 0; k < 2; k++) {
+        c.sample_median = k;
+        assert_non_null(t[k] = otg_trainer_new(&c));
+        for (int s = 0; s < 40; s++)
+            assert_int_equal(otg_trainer_step(t[k], NULL), OTG_OK);
+        x[k] = malloc(N * D * sizeof *x[k]);
+        assert_int_equal(otg_trainer_sample(t[k], 3, N, x[k]), OTG_OK);
+        const float *val;
+        assert_int_equal(otg_trainer_generate_val(t[k], &val, NULL, NULL), OTG_OK);
+        v[k] = malloc(N * D * sizeof *v[k]);
+        memcpy(v[k], val, N * D * sizeof *v[k]);
+    }
+    int64_t np;
+    const float *p0 = otg_trainer_params(t[0], &np);
+    assert_memory_equal(p0, otg_trainer_params(t[1], NULL), (size_t)np * sizeof *p0);
+    otg_graph *g = otg_graph_new();
+    otg_node *in = otg_input(g, 4, (int64_t[]){N, 1, 28, 28}, 0), *med = otg_median5(g, in);
+    assert_int_equal(otg_graph_compile(g), OTG_OK);
+    for (int k = 0; k < 2; k++) { /* the samples, then the validation samples */
+        const float *raw = k ? v[0] : x[0], *got = k ? v[1] : x[1];
+        memcpy(otg_node_data(in), raw, N * D * sizeof *raw);
+        assert_int_equal(otg_graph_forward(g), OTG_OK);
+        assert_memory_equal(otg_node_data(med), got, N * D * sizeof *got);
+        assert_true(memcmp(raw, got, N * D * sizeof *got) != 0);
+    }
+    otg_graph_free(g);
+    for (int k = 0; k < 2; k++)
+        otg_trainer_free(t[k]), free(x[k]), free(v[k]);
+    otg_train_config b = small(10);
+    b.sample_median = 1;
+    otg_trainer *bad = NULL;
+    assert_int_equal(otg_trainer_create(&b, &bad), OTG_EINVAL);
+    assert_non_null(strstr(otg_last_error(), "--sample-median applies to images only"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_default_and_json_round_trip),
@@ -632,6 +685,7 @@ int main(void) {
         cmocka_unit_test(test_quantile_bank),
         cmocka_unit_test(test_data_batch),
         cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_sample_median),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

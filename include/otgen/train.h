@@ -86,6 +86,9 @@ typedef struct {
     int output_median;        /* mlp on images: the 5-point median filter between the last layer
                                * (and output_blur) and the output activation
                                * (otg_model_spec.output_median) [0] */
+    int sample_median;        /* images: the samples (validation, pictures, otg_trainer_sample)
+                               * pass through the 5-point median of otg_median5 after the
+                               * generator; the loss trains the raw output [0] */
     int conditional;          /* labelled data (fashion-mnist): a class-conditional generator whose
                                * input is [latent, one-hot of the class]; each step trains one
                                * class, the label of a random training row, with all its batch and

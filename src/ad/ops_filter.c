@@ -190,6 +190,18 @@ static otg_status median5_backward(otg_node *n) {
     return OTG_OK;
 }
 
+otg_status otgi_median5_rows(float *x, int64_t n, int64_t h, int64_t w) {
+    float local[STACK_PAD];
+    float *copy = h * w <= STACK_PAD ? local : malloc((size_t)(h * w) * sizeof *copy);
+    if (!copy) return otgi_fail(OTG_ENOMEM, "median5: out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(copy, x + i * h * w, (size_t)(h * w) * sizeof *copy);
+        median_plane(copy, x + i * h * w, h, w);
+    }
+    if (copy != local) free(copy);
+    return OTG_OK;
+}
+
 const otgi_op_def otgi_op_median5 = {"median5", median5_shape, median5_forward, median5_backward,
                                      NULL};
 

@@ -41,7 +41,8 @@ static int later_key_at_default(const cJSON *v) {
            (!strcmp(v->string, "quantile-bank") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
            (!strcmp(v->string, "output-blur") && cJSON_IsNumber(v) && v->valuedouble == 0) ||
            (!strcmp(v->string, "conditional") && cJSON_IsFalse(v)) ||
-           (!strcmp(v->string, "output-median") && cJSON_IsFalse(v));
+           (!strcmp(v->string, "output-median") && cJSON_IsFalse(v)) ||
+           (!strcmp(v->string, "sample-median") && cJSON_IsFalse(v));
 }
 
 /* FNV-1a 64 of the unformatted config object without the run-length keys (and the later keys at

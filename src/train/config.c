@@ -50,6 +50,11 @@ static const otg_param_def defs[] = {
      "median of itself and its 4 neighbours before the output activation: removes isolated "
      "pixels (salt-and-pepper), keeps edges",
      0, 1, 1},
+    {"sample-median", OTG_PARAM_FLAG, OFF(sample_median), NULL,
+     "images: the samples (validation, pictures, otgen sample and eval) pass through the 5-point "
+     "median of --output-median after the generator, whose loss sees its raw output: removes the "
+     "isolated pixels the SW loss leaves, keeps edges",
+     0, 1, 1},
     {"conditional", OTG_PARAM_FLAG, OFF(conditional), NULL,
      "fashion-mnist: a class-conditional generator (input: the latent and a class one-hot); each "
      "step trains one class, drawn as a random training image's label; samples draw classes as the "

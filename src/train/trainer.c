@@ -125,6 +125,8 @@ static otg_status make_spec(otg_trainer *t) {
         return otgi_fail(OTG_EINVAL,
                          "train: --output-median applies to --model mlp on images only");
     s->output_median = c->output_median;
+    if (c->sample_median && t->img_h < 1)
+        return otgi_fail(OTG_EINVAL, "train: --sample-median applies to images only");
     s->img_h = t->img_h, s->img_w = t->img_w, s->channels = c->channels;
     return OTG_OK;
 }
@@ -510,6 +512,8 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
         if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK) wrap(st, "validation");
     }
     otgi_trainer_swap_ema(t);
+    if (st == OTG_OK && t->c.sample_median)
+        st = otgi_median5_rows(t->val_x->data, t->val_n, t->img_h, t->img_w);
     if (st != OTG_OK) return st;
     t->val_generated = 1;
     return otg_trainer_val_samples(t, gen, target, n);
@@ -593,6 +597,8 @@ otg_status otg_trainer_sample_class(otg_trainer *t, uint64_t seed, int64_t n, in
         int64_t k = n - i0 < b ? n - i0 : b;
         if (st == OTG_OK)
             memcpy(out + i0 * d, otg_node_data(t->sout), (size_t)(k * d) * sizeof(float));
+        if (st == OTG_OK && t->c.sample_median)
+            st = otgi_median5_rows(out + i0 * d, k, t->img_h, t->img_w);
     }
     return st == OTG_OK ? st : wrap(st, "sample");
 }
