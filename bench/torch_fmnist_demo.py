@@ -20,10 +20,15 @@ The current `make demo` recipe (docs/training.md) in PyTorch: --directions permu
 --schedule wsd --decay-frac F: one Haar basis of R^784 drawn at set-up (QR of a Gaussian matrix,
 signs fixed by R's diagonal), its rows permuted and sign-flipped afresh every step (otgen's
 --directions-kind permuted), and otgen's wsd schedule (common.schedule).
+The class-conditional demo (--conditional --sample-median, otgen's flags of the same names): the
+network's input is the latent and the one-hot of a class; each step draws one class as the label
+of a random training row and takes its --data-batch rows of that class alone; the samples draw
+their classes the same way and pass through the 5-point median (each pixel the median of itself
+and its four neighbours, the nearest pixel beyond the border).
 Usage: /usr/bin/python3 bench/torch_fmnist_demo.py --out torch.npy [--steps 5500] [--seed 0]
        [--threads 2] [--n 10000] [--directions gaussian|permuted] [--schedule constant|wsd]
        [--decay-frac 0.2] [--lr 1e-3] [--batch 256] [--data-batch M] [--pca K --bases M]
-       [--patch-weight W ...]
+       [--patch-weight W ...] [--conditional] [--sample-median]
 Last line: key=value pairs (steps, seconds, last loss, output)."""
 from common import parse, report, schedule  # thread variables first
 
@@ -48,7 +53,9 @@ args = parse([("--out", dict(required=True, help="samples NPY to write")),
               ("--patch-weight", dict(type=float, default=0.0, help="patch SW weight [0]")),
               ("--patch-k", dict(type=int, default=5, help="patch side [5]")),
               ("--patches", dict(type=int, default=8192, help="patches per side per step [8192]")),
-              ("--patch-dirs", dict(type=int, default=64, help="patch directions per step [64]"))],
+              ("--patch-dirs", dict(type=int, default=64, help="patch directions per step [64]")),
+              ("--conditional", dict(action="store_true", help="class-conditional generator")),
+              ("--sample-median", dict(action="store_true", help="5-point median on the samples"))],
              __doc__)
 import gzip  # noqa: E402
 import time  # noqa: E402
@@ -64,6 +71,12 @@ torch.manual_seed(args.seed)
 with gzip.open(FMNIST_TRAIN, "rb") as f:
     data = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
                             .astype(np.float32) / 255.0)
+labels = None
+if args.conditional:  # the training labels, and each class's rows
+    with gzip.open(FMNIST_TRAIN.replace("images-idx3", "labels-idx1"), "rb") as f:
+        labels = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64))
+    rows = [torch.nonzero(labels == k).flatten() for k in range(10)]
+n_cls = 10 if args.conditional else 0
 out_dim, decode = 784, None
 if args.pca:  # train in the coefficients of the top components: data [N, K]
     x64 = data.numpy().astype(np.float64)
@@ -73,7 +86,7 @@ if args.pca:  # train in the coefficients of the top components: data [N, K]
     data = torch.from_numpy(((x64 - mu) @ u).astype(np.float32))
     out_dim = args.pca
     decode = lambda c: np.clip(c.astype(np.float64) @ u.T + mu, 0.0, 1.0)  # noqa: E731
-layers = [torch.nn.Linear(32, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(),
+layers = [torch.nn.Linear(32 + n_cls, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(),
           torch.nn.Linear(512, out_dim)] + ([] if args.pca else [torch.nn.Sigmoid()])
 net = torch.nn.Sequential(*layers)
 opt = torch.optim.Adam(net.parameters(), lr=args.lr)
@@ -109,9 +122,29 @@ if m % batch or (args.patch_weight > 0 and m != batch):
     raise SystemExit("torch_fmnist_demo: --data-batch must be a multiple of --batch (and equal "
                      "to it with --patch-weight)")
 positions = batch * (28 - args.patch_k + 1) ** 2
+def latents(n, cls=None):  # [n, 32 + n_cls]: each row's class drawn as a training label
+    z = torch.randn(n, 32)
+    if not args.conditional:
+        return z
+    c = labels[torch.randint(0, len(labels), (n,))] if cls is None else torch.full((n,), cls)
+    return torch.cat([z, F.one_hot(c, 10).float()], 1)
+
+
+def median5(x):  # [n, 784]: each pixel the median of itself and its 4 neighbours (replicate)
+    p = F.pad(x.view(-1, 1, 28, 28), (1, 1, 1, 1), mode="replicate")[:, 0]
+    five = torch.stack([p[:, 1:-1, 1:-1], p[:, :-2, 1:-1], p[:, 1:-1, :-2], p[:, 1:-1, 2:],
+                        p[:, 2:, 1:-1]])
+    return five.median(dim=0).values.reshape(-1, 784)
+
+
 for step in range(args.steps):
-    z = torch.randn(batch, 32)
-    y = data[torch.randint(0, len(data), (m,))]
+    if args.conditional:  # one class per step, its rows alone
+        k = int(labels[torch.randint(0, len(labels), (1,))])
+        z = latents(batch, k)
+        y = data[rows[k][torch.randint(0, len(rows[k]), (m,))]]
+    else:
+        z = torch.randn(batch, 32)
+        y = data[torch.randint(0, len(data), (m,))]
     if args.pca:
         theta = torch.cat([torch.linalg.qr(torch.randn(out_dim, out_dim))[0]
                            for _ in range(args.bases)], 1)
@@ -134,10 +167,12 @@ for step in range(args.steps):
     opt.step()
 seconds = time.time() - t0
 with torch.no_grad():
-    samples = net(torch.randn(args.n, 32)).numpy()
+    samples = net(latents(args.n))
+    samples = (median5(samples) if args.sample_median else samples).numpy()
 np.save(args.out, (decode(samples) if decode else samples).astype(np.float32))
 report(tool="torch", version=torch.__version__, steps=args.steps, L=args.L, lr=args.lr,
        threads=args.threads, directions=args.directions, schedule=args.schedule, pca=args.pca,
-       patch_weight=args.patch_weight, batch=batch, data_batch=m, seconds=f"{seconds:.1f}",
+       patch_weight=args.patch_weight, batch=batch, data_batch=m, conditional=int(args.conditional),
+       sample_median=int(args.sample_median), seconds=f"{seconds:.1f}",
        loss=f"{loss.item():.6g}",
        out=args.out)

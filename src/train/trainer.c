@@ -392,8 +392,8 @@ static otg_status forward(otg_trainer *t) {
     const int cls = t->n_cls ? otgi_trainer_class_draw(t, &t->r_data) : -1; /* the step's class */
     otg_status st = otgi_trainer_latents(t, &t->r_latent, c->batch, cls, z);
     if (st == OTG_OK && t->comm)
-        memcpy(otg_node_data(t->z), z + t->r0 * c->latent,
-               (size_t)(t->rows * c->latent) * sizeof(float));
+        memcpy(otg_node_data(t->z), z + t->r0 * t->zdim,
+               (size_t)(t->rows * t->zdim) * sizeof(float));
     if (st == OTG_OK && t->bank_q) /* --quantile-bank: the whole training set, no batch */
         otgi_trainer_bank_pick(t, &t->r_dirs);
     else if (st == OTG_OK && cls >= 0)

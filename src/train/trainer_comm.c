@@ -24,7 +24,7 @@ otg_status otgi_trainer_comm_setup(otg_trainer *t) {
         return otgi_fail(OTG_EINVAL, "train: --batch: %s", otg_last_error());
     t->r0 = t->row_off[t->comm->rank];
     t->rows = t->row_off[t->comm->rank + 1] - t->r0;
-    t->z_full = malloc((size_t)(c->batch * c->latent) * sizeof(float));
+    t->z_full = malloc((size_t)(c->batch * t->zdim) * sizeof(float));
     t->x_full = malloc((size_t)(c->batch * t->dim) * sizeof(float));
     t->sw.grad_x = malloc((size_t)(t->rows * t->dim) * sizeof(float));
     if (!t->z_full || !t->x_full || !t->sw.grad_x)
