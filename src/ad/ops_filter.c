@@ -133,26 +133,31 @@ static inline float med5(float a, float b, float c, float d, float e) {
     return max2(min2(e, f), min2(max2(e, f), g));
 }
 
-/* Row i's neighbours' offsets in a plane [h, w]: the nearest pixel beyond the border. */
-static void neighbour_rows(const float *p, int64_t i, int64_t h, int64_t w, const float **up,
-                           const float **down) {
-    *up = p + (i > 0 ? i - 1 : 0) * w, *down = p + (i + 1 < h ? i + 1 : h - 1) * w;
+/* at [5]: the offsets in a plane [h, w] of pixel (i, j) and of its up, left, right and down
+ * neighbours (the nearest pixel beyond the border), in the order of the selection at ties. */
+static inline void five_at(int64_t i, int64_t j, int64_t h, int64_t w, int64_t at[5]) {
+    at[0] = i * w + j, at[1] = (i > 0 ? i - 1 : 0) * w + j, at[2] = i * w + (j > 0 ? j - 1 : 0);
+    at[3] = i * w + (j + 1 < w ? j + 1 : j), at[4] = (i + 1 < h ? i + 1 : i) * w + j;
 }
 
-/* dst [h, w] := median5 of the plane src [h, w]; the border columns apart, vectorised. */
+static inline float med5_at(const float *p, const int64_t at[5]) {
+    return med5(p[at[1]], p[at[2]], p[at[3]], p[at[4]], p[at[0]]);
+}
+
+/* dst [h, w] := median5 of the plane src [h, w]: the inner columns vectorised, the two border
+ * columns through five_at. */
 static OTGI_WIDE_SIMD void median_plane(const float *restrict src, float *restrict dst, int64_t h,
                                         int64_t w) {
+    int64_t at[5];
     for (int64_t i = 0; i < h; i++) {
-        const float *c = src + i * w, *u, *d;
-        neighbour_rows(src, i, h, w, &u, &d);
+        const float *c = src + i * w, *u = src + (i > 0 ? i - 1 : 0) * w;
+        const float *d = src + (i + 1 < h ? i + 1 : i) * w;
         float *out = dst + i * w;
 #pragma omp simd
         for (int64_t j = 1; j < w - 1; j++)
             out[j] = med5(u[j], c[j - 1], c[j + 1], d[j], c[j]);
-        for (int64_t j = 0; j<w; j += w - 1> 0 ? w - 1 : 1) { /* columns 0 and w - 1 */
-            const int64_t l = j > 0 ? j - 1 : 0, r = j + 1 < w ? j + 1 : w - 1;
-            out[j] = med5(u[j], c[l], c[r], d[j], c[j]);
-        }
+        five_at(i, 0, h, w, at), out[0] = med5_at(src, at);
+        five_at(i, w - 1, h, w, at), out[w - 1] = med5_at(src, at);
     }
 }
 
@@ -178,9 +183,8 @@ static otg_status median5_backward(otg_node *n) {
         float *dx = x->grad + p * h * w;
         for (int64_t i = 0; i < h; i++)
             for (int64_t j = 0; j < w; j++) {
-                const int64_t at[5] = {i * w + j, (i > 0 ? i - 1 : 0) * w + j,
-                                       i * w + (j > 0 ? j - 1 : 0), i * w + (j + 1 < w ? j + 1 : j),
-                                       (i + 1 < h ? i + 1 : i) * w + j};
+                int64_t at[5];
+                five_at(i, j, h, w, at);
                 int k = 0;
                 while (k < 4 && v[at[k]] != y[i * w + j])
                     k++;
