@@ -107,8 +107,5 @@ otg_status otgi_trainer_comm_kinks(otg_trainer *t, otg_train_row *row);
 /* Gathers the rows [i0 + row_off[r], ...) of every rank into val_x + i0 dim. */
 otg_status otgi_trainer_comm_gather_val(otg_trainer *t, int64_t i0);
 void otgi_trainer_comm_free(otg_trainer *t);
-/* Exchanges the graph's parameters and the weight average (no-op without --ema): called before
- * and after a validation, so it runs on the average and training resumes with the same bits. */
-void otgi_trainer_swap_ema(otg_trainer *t);
 
 #endif

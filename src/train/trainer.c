@@ -484,13 +484,27 @@ otg_status otg_trainer_step(otg_trainer *t, otg_train_row *row) {
     return OTG_OK;
 }
 
-void otgi_trainer_swap_ema(otg_trainer *t) {
-    if (!t->ema) return;
-    float *u = otg_graph_params(t->g, NULL);
-    for (int64_t i = 0; i < t->n_params; i++) {
-        const float v = u[i];
-        u[i] = t->ema[i], t->ema[i] = v;
+/* The generator alone for batches of b rows (sampling and validation), with the trainer's
+ * current parameters, or their average under --ema. */
+static otg_status sampling_graph(otg_trainer *t, int64_t b) {
+    if (!t->sg || t->sb != b) {
+        otg_graph_free(t->sg);
+        otg_rng unused = otg_rng_make(0, 0);
+        t->sb = b;
+        t->sg = otg_graph_new();
+        t->sz = t->sg ? otg_input(t->sg, 2, (int64_t[]){b, t->zdim}, 0) : NULL;
+        t->sout = t->sz ? otg_model_build(t->sg, t->sz, &t->spec, &unused) : NULL;
+        otg_status st = t->sout ? otg_graph_compile(t->sg) : OTG_ENOMEM;
+        if (st != OTG_OK) {
+            otg_graph_free(t->sg);
+            t->sg = NULL;
+            return wrap(st, "sampling graph");
+        }
     }
+    int64_t n;
+    memcpy(otg_graph_params(t->sg, &n), t->ema ? t->ema : otg_graph_params(t->g, NULL),
+           (size_t)t->n_params * sizeof(float));
+    return OTG_OK;
 }
 
 otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const float **target,
@@ -498,20 +512,19 @@ otg_status otg_trainer_generate_val(otg_trainer *t, const float **gen, const flo
     if (!t) return otgi_fail(OTG_EINVAL, "train: generate_val: NULL trainer");
     const int64_t b = t->c.batch, lat = t->zdim, r0 = t->comm ? t->r0 : 0;
     const int64_t rows = t->comm ? t->rows : b;
-    otgi_trainer_swap_ema(t); /* generate with the average, if any */
-    otg_status st = OTG_OK;
+    /* the generator alone (no loss), with the average of the weights if any */
+    otg_status st = sampling_graph(t, rows);
     for (int64_t i0 = 0; st == OTG_OK && i0 < t->val_n; i0 += b) {
-        memcpy(otg_node_data(t->z), t->val_z->data + (i0 + r0) * lat,
+        memcpy(otg_node_data(t->sz), t->val_z->data + (i0 + r0) * lat,
                (size_t)(rows * lat) * sizeof(float));
-        if ((st = otg_graph_forward(t->g)) != OTG_OK) {
+        if ((st = otg_graph_forward(t->sg)) != OTG_OK) {
             wrap(st, "validation forward");
             break;
         }
-        memcpy(t->val_x->data + (i0 + r0) * t->dim, otg_node_data(t->out),
+        memcpy(t->val_x->data + (i0 + r0) * t->dim, otg_node_data(t->sout),
                (size_t)(rows * t->dim) * sizeof(float));
         if (t->comm && (st = otgi_trainer_comm_gather_val(t, i0)) != OTG_OK) wrap(st, "validation");
     }
-    otgi_trainer_swap_ema(t);
     if (st == OTG_OK && t->c.sample_median)
         st = otgi_median5_rows(t->val_x->data, t->val_n, t->img_h, t->img_w);
     if (st != OTG_OK) return st;
@@ -548,28 +561,6 @@ otg_status otg_trainer_validate(otg_trainer *t, double *val_sw) {
     if (st != OTG_OK) return st;
     otg_schedule_lr(&t->sched, t->step, v); /* the plateau schedule reads it */
     if (val_sw) *val_sw = v;
-    return OTG_OK;
-}
-
-/* The sampling graph for batches of b rows, with the trainer's current parameters. */
-static otg_status sampling_graph(otg_trainer *t, int64_t b) {
-    if (!t->sg || t->sb != b) {
-        otg_graph_free(t->sg);
-        otg_rng unused = otg_rng_make(0, 0);
-        t->sb = b;
-        t->sg = otg_graph_new();
-        t->sz = t->sg ? otg_input(t->sg, 2, (int64_t[]){b, t->zdim}, 0) : NULL;
-        t->sout = t->sz ? otg_model_build(t->sg, t->sz, &t->spec, &unused) : NULL;
-        otg_status st = t->sout ? otg_graph_compile(t->sg) : OTG_ENOMEM;
-        if (st != OTG_OK) {
-            otg_graph_free(t->sg);
-            t->sg = NULL;
-            return wrap(st, "sampling graph");
-        }
-    }
-    int64_t n;
-    memcpy(otg_graph_params(t->sg, &n), t->ema ? t->ema : otg_graph_params(t->g, NULL),
-           (size_t)t->n_params * sizeof(float));
     return OTG_OK;
 }
 
