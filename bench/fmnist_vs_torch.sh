@@ -10,8 +10,9 @@
 # With --hadamard, a third column: the demo itself (hadamard directions), run after otgen's
 # permuted run while PyTorch's is still going.
 # Prints each run's FD, confident fraction and memorisation ratio, then the medians over seeds.
-# One otgen and one PyTorch job run side by side, one thread each (2 cores): a pair takes about
-# 17 min (PyTorch's ~1,000 s; otgen's ~500 s), so 3 seeds take about 50 min.
+# One otgen and one PyTorch job run side by side, one thread each (2 cores): a seed takes about
+# 10 min (PyTorch's ~570 s; otgen's ~260 s, the demo's ~150 s), 5 seeds with --hadamard 52 min
+# (measured 2026-12-07, docs/training.md "Fashion-MNIST against PyTorch").
 # Usage: bench/fmnist_vs_torch.sh [--seeds N] [--steps N] [--hadamard] [--cache DIR] [--keep DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
