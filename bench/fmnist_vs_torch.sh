@@ -33,7 +33,7 @@ $PY -c 'import torch' 2>/dev/null || { echo "fmnist_vs_torch: needs python3-torc
 if [ -n "$KEEP" ]; then D=$KEEP; mkdir -p "$D"; else D=$(mktemp -d); trap 'rm -rf "$D"' EXIT; fi
 CACHE_FLAG=(); [ -n "$CACHE" ] && CACHE_FLAG=(--cache "$CACHE")
 # the demo's flags from the Makefile, without --out/--force/--steps, directions swapped
-read -r -a DEMO <<<"$(make -s demo-flags)"
+read -r -a DEMO <<<"$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory demo-flags)"
 FLAGS=() skip=0
 for f in "${DEMO[@]}"; do
   if [ $skip = 1 ]; then skip=0; continue; fi

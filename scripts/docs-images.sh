@@ -26,6 +26,8 @@ export O
 TABLE=$(cat <<TAB
 fmnist-samples|make -s demo|runs/demo/samples.png
 fmnist-loss|make -s demo|runs/demo/loss.png
+fmnist-cond-8k|make -s demo DEMO_STEPS=8000|runs/demo/samples.png
+fmnist-cnn-cond|$O train --data fashion-mnist --conditional --projections 784 --directions-kind hadamard --lr 0.003 --schedule wsd --decay-frac 0.3 --data-batch 1024 --sample-median --val-every 1000 --steps 8000 --model cnn --channels 32 --out $R/fm-cnn-cond --force|$R/fm-cnn-cond/samples.png
 fmnist-demo-before|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --schedule constant --out $R/fm-before --force|$R/fm-before/samples.png
 fmnist-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 512 --ema 0.999 --schedule cosine --out $R/fm-ema --force|$R/fm-ema/samples.png
 fmnist-permuted-ema-cosine|$O train --data fashion-mnist --steps 5500 --val-every 500 --init he-normal --projections 784 --directions-kind permuted --ema 0.999 --schedule cosine --out $R/fm-pec --force|$R/fm-pec/samples.png
