@@ -45,9 +45,11 @@ for f in "${FLAGS[@]}"; do [ "$f" = hadamard ] && PERM+=(permuted) || PERM+=("$f
 START=$(date +%s)
 echo "# $($OTGEN --version) steps=$STEPS seeds=$SEEDS threads=1+1 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto} $(nproc) cores $(date -u +%FT%TZ)"
 echo "# otgen train ${PERM[*]} --steps $STEPS"
-# fd=.. confident=.. memorisation=.. of one eval log
-judge() { awk '/^fd=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
-                       printf "%.3f %.3f %.3f", v["fd"], v["confident"], v["memorisation"]}' "$1"; }
+# ev LOG KEY...: the values of the KEYs in the key=value line of an eval log, in order
+ev() { local f=$1; shift
+       awk -v keys="$*" '/^fd=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+                                 n = split(keys, k, " "); for (i = 1; i <= n; i++) printf "%s%s", v[k[i]], i < n ? " " : "\n"}' "$f"; }
+judge() { ev "$1" fd confident memorisation | awk '{printf "%.3f %.3f %.3f", $1, $2, $3}'; }
 otgen_run() {  # tag seed flags...
   local tag=$1 s=$2; shift 2
   $OTGEN train "$@" --steps "$STEPS" --seed "$s" --threads 1 --out "$D/$tag-$s" --force \
@@ -79,8 +81,9 @@ echo
 echo "medians over $SEEDS seeds (otgen eval --metric fd, 10,000 samples, test split)"
 echo "| metric | otgen | pytorch | otgen at least as good |$([ $HAD = 1 ] && echo " otgen hadamard (the demo) |")"
 echo "| --- | ---: | ---: | --- |$([ $HAD = 1 ] && echo " ---: |")"
+names=(fd confident memorisation)
 for k in 1 2 3; do
-  name=$(echo "fd confident memorisation" | awk -v k=$k '{print $k}')
+  name=${names[k - 1]}
   mo=$(median $(col $k "${cols_o[@]}")) mt=$(median $(col $k "${cols_t[@]}"))
   case $k in  # fd: lower is better; confident: higher; memorisation: nearer 1
     1) ok=$(awk -v a="$mo" -v b="$mt" 'BEGIN {print (a <= b ? "yes" : "no")}') ;;
@@ -94,6 +97,6 @@ meanse() { printf '%s\n' "$@" | awk '{s += $1; q += $1 * $1} END {m = s / NR; v 
                                       printf "%.3f +- %.3f", m, sqrt(v > 0 ? v / NR : 0)}'; }
 echo
 echo "fd mean +- standard error over seeds: otgen $(meanse $(col 1 "${cols_o[@]}")), pytorch $(meanse $(col 1 "${cols_t[@]}"))$([ $HAD = 1 ] && echo ", otgen hadamard $(meanse $(col 1 "${cols_h[@]}"))")"
-awk '/^fd=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
-             print "test split: confident " v["data_confident"] "; classifier test accuracy " v["classifier_accuracy"]; exit}' "$D/torch-0.eval"
+read -r dc acc <<<"$(ev "$D/torch-0.eval" data_confident classifier_accuracy)"
+echo "test split: confident $dc; classifier test accuracy $acc"
 echo "# $(( $(date +%s) - START )) s"

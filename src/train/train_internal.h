@@ -62,7 +62,7 @@ struct otg_trainer {
     otg_tensor *val_z, *val_y, *val_x, *val_theta; /* [val_n, zdim], [val_n, dim] x2, [dim, L] */
     int val_generated; /* val_x holds the samples of the last validation */
     otg_sw_workspace *val_ws;
-    otg_graph *sg; /* sampling graph of batch sb (otg_trainer_sample), built on demand */
+    otg_graph *sg; /* the generator alone, batch sb (sampling, validation), built on demand */
     otg_node *sz, *sout;
     int64_t sb;
     /* the distributed mode (trainer_comm.c); comm NULL: one process, rows = batch */
